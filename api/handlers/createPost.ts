@@ -1,0 +1,19 @@
+// POST /posts — 201 with the new post and `Location: posts/{id}` (relative to the stage URL, so
+// it resolves correctly against the request URL `.../{stage}/posts`).
+import type { RouteHandler } from "../http/contract";
+import { cachedPostSchemas, validateBody } from "../schema";
+import { createPost as insertPost, createPostIdempotent } from "../../data/postsStore";
+import { parseIdempotencyKey, parseJsonObject, postResponse } from "./shared";
+
+/** Idempotency keys are scoped per API key, so two clients cannot collide on one. */
+export const ANONYMOUS_SCOPE = "anonymous";
+
+export const createPost: RouteHandler = async (request, deps) => {
+    const idempotencyKey = parseIdempotencyKey(request);
+    const input = validateBody(cachedPostSchemas().create, parseJsonObject(request.body));
+    const post =
+        idempotencyKey === null
+            ? await insertPost(deps, input)
+            : (await createPostIdempotent(deps, request.apiKeyId ?? ANONYMOUS_SCOPE, idempotencyKey, input)).post;
+    return postResponse(201, post, { Location: `posts/${post.id}` });
+};

@@ -1,0 +1,148 @@
+// The thin layer between API Gateway (REST, Lambda proxy payload 1.0) and a RouteHandler:
+// event → HttpRequest, HttpResponse or thrown error → Lambda result. It is the one place that
+// maps errors to responses and the one place that adds CORS and Content-Type headers, so every
+// response, errors included, carries them.
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { Deps, HttpRequest, HttpResponse, RouteHandler } from "./contract";
+import { CORS_ALLOW_HEADERS, corsHeaders } from "./cors";
+import { badRequest, errorBody, isHttpError, payloadTooLarge } from "./errors";
+
+/** Bodies larger than this (after base64 decoding) are refused with 413. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Methods the Lambda routes serve, echoed on every response for clients that read them. */
+export const CORS_ALLOW_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+export interface AdapterOptions {
+    /** The origin allowed to call the API from a browser (or `*`), from CORS_ALLOW_ORIGIN. */
+    allowOrigin: string;
+    /** Defaults to MAX_BODY_BYTES. */
+    maxBodyBytes?: number;
+    /** Where structured error lines go; defaults to console.error (CloudWatch Logs on AWS). */
+    log?: (line: string) => void;
+}
+
+/** The CORS headers on every Lambda response, errors included (api/http/cors.ts is the source). */
+export function responseCorsHeaders(allowOrigin: string): Record<string, string> {
+    return {
+        ...corsHeaders(allowOrigin),
+        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS.join(","),
+        "Access-Control-Allow-Methods": CORS_ALLOW_METHODS.join(","),
+    };
+}
+
+function lowerCaseKeys(map: Record<string, string | undefined> | null | undefined): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [name, value] of Object.entries(map ?? {})) {
+        if (value !== undefined && value !== null) {
+            result[name.toLowerCase()] = value;
+        }
+    }
+    return result;
+}
+
+function copyMap(map: Record<string, string | undefined> | null | undefined): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [name, value] of Object.entries(map ?? {})) {
+        if (value !== undefined && value !== null) {
+            result[name] = value;
+        }
+    }
+    return result;
+}
+
+function copyMultiMap(map: Record<string, string[] | undefined> | null | undefined): Record<string, string[]> {
+    const result: Record<string, string[]> = {};
+    for (const [name, values] of Object.entries(map ?? {})) {
+        if (Array.isArray(values)) {
+            result[name] = [...values];
+        }
+    }
+    return result;
+}
+
+/** Decodes the body to text, refusing oversize bodies and bytes that are not UTF-8. */
+export function decodeBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">, maxBytes: number): string | null {
+    if (event.body === null || event.body === undefined) {
+        return null;
+    }
+    const bytes = event.isBase64Encoded ? Buffer.from(event.body, "base64") : Buffer.from(event.body, "utf8");
+    if (bytes.length > maxBytes) {
+        throw payloadTooLarge(maxBytes);
+    }
+    try {
+        return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+        throw badRequest("Request body is not valid UTF-8");
+    }
+}
+
+/** API Gateway proxy event → the HttpRequest handlers see. */
+export function toHttpRequest(event: APIGatewayProxyEvent, context: Pick<Context, "awsRequestId">, maxBodyBytes = MAX_BODY_BYTES): HttpRequest {
+    return {
+        method: event.httpMethod,
+        resource: event.resource,
+        pathParameters: copyMap(event.pathParameters),
+        query: copyMap(event.queryStringParameters),
+        multiValueQuery: copyMultiMap(event.multiValueQueryStringParameters),
+        headers: lowerCaseKeys(event.headers),
+        body: decodeBody(event, maxBodyBytes),
+        requestId: context.awsRequestId,
+        apiKeyId: event.requestContext?.identity?.apiKeyId ?? null,
+    };
+}
+
+/** HttpResponse → Lambda proxy result: JSON body (none for 204), CORS and Content-Type headers. */
+export function toLambdaResult(response: HttpResponse, allowOrigin: string): APIGatewayProxyResult {
+    const headers: Record<string, string> = { ...responseCorsHeaders(allowOrigin), ...(response.headers ?? {}) };
+    if (response.statusCode === 204) {
+        return { statusCode: 204, headers, body: "" };
+    }
+    headers["Content-Type"] = "application/json";
+    return { statusCode: response.statusCode, headers, body: JSON.stringify(response.body ?? {}) };
+}
+
+function errorDetail(error: unknown): { name: string; message: string; stack?: string } {
+    if (error instanceof Error) {
+        return { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
+    }
+    return { name: typeof error, message: String(error) };
+}
+
+/**
+ * Runs one route for one event. 4xx HttpErrors become their JSON; anything else becomes a
+ * generic 500 carrying only the request id, with the detail logged as one JSON line under
+ * the same id.
+ */
+export async function handleEvent(
+    handler: RouteHandler,
+    event: APIGatewayProxyEvent,
+    context: Pick<Context, "awsRequestId">,
+    deps: Deps,
+    options: AdapterOptions,
+): Promise<APIGatewayProxyResult> {
+    const requestId = context.awsRequestId;
+    try {
+        const request = toHttpRequest(event, context, options.maxBodyBytes ?? MAX_BODY_BYTES);
+        return toLambdaResult(await handler(request, deps), options.allowOrigin);
+    } catch (error) {
+        if (isHttpError(error) && error.statusCode < 500) {
+            return toLambdaResult({ statusCode: error.statusCode, body: errorBody(error) }, options.allowOrigin);
+        }
+        const log = options.log ?? ((line: string) => console.error(line));
+        log(
+            JSON.stringify({
+                level: "error",
+                message: "Unhandled error",
+                requestId,
+                apiGatewayRequestId: event.requestContext?.requestId ?? null,
+                route: `${event.httpMethod} ${event.resource}`,
+                error: errorDetail(error),
+            }),
+        );
+        return toLambdaResult(
+            { statusCode: 500, body: { message: "Internal server error", requestId } },
+            options.allowOrigin,
+        );
+    }
+}

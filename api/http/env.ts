@@ -1,0 +1,12 @@
+// Reading configuration from the Lambda environment (names: ENV in api/routeFunction.ts). Settings
+// arrive as environment variables, not captured Outputs, so the serialized code is identical
+// across stacks and the local cloud can repoint them.
+
+/** Returns a non-empty environment variable or throws at cold start, naming the variable. */
+export function requireEnv(name: string, env: Record<string, string | undefined> = process.env): string {
+    const value = env[name];
+    if (value === undefined || value.trim() === "") {
+        throw new Error(`Missing required environment variable ${name}: the stack must set it on the function`);
+    }
+    return value;
+}

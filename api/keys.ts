@@ -1,0 +1,77 @@
+// API keys and usage plans: one key per consumer, attached to its plan; every plan bound to this
+// stack's stage with the throttle and quota from config.
+//
+// Logical names are the consumer and plan names, never list positions: adding, removing or
+// reordering consumers leaves every other consumer's key (and its value) untouched. This is why
+// awsx's createAssociatedAPIKeys (named `name-0`, `name-1`, ...) is not used.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, type Consumer, type Plan } from "../config/stackConfig";
+import { routes } from "./routes";
+
+export interface ApiKeysArgs {
+    restApiId: pulumi.Input<string>;
+    stageName: pulumi.Input<string>;
+    plans: Record<string, Plan>;
+    consumers: Consumer[];
+    /** Consumer name -> configured key value; consumers without one get an AWS-generated value. */
+    keyValues: pulumi.Output<Record<string, string>>;
+}
+
+export class ApiKeys extends pulumi.ComponentResource {
+    readonly usagePlans: Record<string, aws.apigateway.UsagePlan> = {};
+    readonly keys: Record<string, aws.apigateway.ApiKey> = {};
+    /** Consumer name -> key value, secret. */
+    readonly values: pulumi.Output<Record<string, string>>;
+
+    constructor(name: string, args: ApiKeysArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("posts:api:ApiKeys", name, {}, opts);
+
+        // A throttle on an operation the API does not have would be accepted by AWS and do nothing.
+        const operations = routes.map((r) => `${r.path}/${r.method}`);
+        for (const [planName, plan] of Object.entries(args.plans)) {
+            for (const key of Object.keys(plan.methodThrottles)) {
+                if (!operations.includes(key)) {
+                    throw new ConfigError(`posts-api:plans.${planName}.methodThrottles."${key}": no such operation (operations: ${operations.join(", ")})`);
+                }
+            }
+            this.usagePlans[planName] = new aws.apigateway.UsagePlan(planName, {
+                description: `posts-api "${planName}" plan`,
+                apiStages: [{
+                    apiId: args.restApiId,
+                    stage: args.stageName,
+                    throttles: Object.entries(plan.methodThrottles).map(([path, limits]) => ({ path, ...limits })),
+                }],
+                throttleSettings: plan.throttle,
+                quotaSettings: plan.quota,
+            }, { parent: this });
+        }
+
+        for (const consumer of args.consumers) {
+            const plan = this.usagePlans[consumer.plan];
+            if (!plan) {
+                // parseStackConfig already refuses this; kept so the types need no `!`.
+                throw new Error(`consumer ${consumer.name}: unknown plan ${consumer.plan}`);
+            }
+            const key = new aws.apigateway.ApiKey(consumer.name, {
+                description: `posts-api key of ${consumer.name}`,
+                // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
+                enabled: consumer.enabled,
+                value: args.keyValues.apply((values) => values[consumer.name]),
+            }, { parent: this });
+            new aws.apigateway.UsagePlanKey(consumer.name, {
+                keyId: key.id,
+                keyType: "API_KEY",
+                usagePlanId: plan.id,
+            }, { parent: this });
+            this.keys[consumer.name] = key;
+        }
+
+        // ApiKey.value is already a secret output; wrapping again keeps the map secret under every
+        // engine (and under mocks, where a mock's value would otherwise be plain).
+        this.values = pulumi.secret(pulumi.all(
+            Object.fromEntries(Object.entries(this.keys).map(([consumer, key]) => [consumer, key.value])),
+        ));
+        this.registerOutputs({ values: this.values });
+    }
+}

@@ -1,0 +1,107 @@
+// The REST API: one Lambda per route, a MOCK preflight per path, and gateway responses that
+// carry CORS headers so a browser can read API Gateway's own 403 and 429 answers.
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import { corsHeaders, preflightHeaders } from "./http/cors";
+import { RouteFunction } from "./routeFunction";
+import { routes } from "./routes";
+
+type SwaggerGatewayResponse = awsx.classic.apigateway.SwaggerGatewayResponse;
+
+export interface PostsApiArgs {
+    stage: string;
+    tableName: pulumi.Input<string>;
+    tableArn: pulumi.Input<string>;
+    indexArn: pulumi.Input<string>;
+    memorySize: number;
+    timeout: number;
+    logRetentionDays: number;
+    corsAllowOrigin: string;
+    cursorKey: pulumi.Input<string>;
+}
+
+/** API Gateway's own body template; overrides below only add headers. */
+const DEFAULT_ERROR_TEMPLATE = { "application/json": "{\"message\":$context.error.messageString}" };
+
+/** `{"Access-Control-Allow-Origin": "*"}` -> `{"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}` */
+function headerMappings(prefix: string, headers: Record<string, string>): Record<string, string> {
+    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [`${prefix}.header.${name}`, `'${value}'`]));
+}
+
+function gatewayResponses(allowOrigin: string): Record<string, SwaggerGatewayResponse> {
+    const responseParameters = headerMappings("gatewayresponse", corsHeaders(allowOrigin));
+    // DEFAULT_4XX/5XX must not set statusCode: a status there would replace the status of every
+    // 4XX/5XX response that has no override of its own (403 and 429 would all become one code).
+    // awsx types statusCode as required, hence the cast.
+    const keepStatus = (r: Omit<SwaggerGatewayResponse, "statusCode">) => r as SwaggerGatewayResponse;
+    return {
+        DEFAULT_4XX: keepStatus({ responseTemplates: DEFAULT_ERROR_TEMPLATE, responseParameters }),
+        DEFAULT_5XX: keepStatus({ responseTemplates: DEFAULT_ERROR_TEMPLATE, responseParameters }),
+        // awsx maps these two to 404 unless given; an unknown path answers 404 with a clear body,
+        // and ACCESS_DENIED keeps AWS's own 403.
+        MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, responseTemplates: { "application/json": "{\"message\":\"Not found\"}" }, responseParameters },
+        ACCESS_DENIED: { statusCode: 403, responseTemplates: DEFAULT_ERROR_TEMPLATE, responseParameters },
+    };
+}
+
+/** OPTIONS answered by API Gateway itself: no key, no Lambda, no cost beyond the request. */
+function preflightRoute(path: string, methods: string[], allowOrigin: string): awsx.classic.apigateway.RawDataRoute {
+    const headers = preflightHeaders(allowOrigin, methods);
+    return {
+        path,
+        method: "OPTIONS",
+        data: {
+            responses: {
+                "204": {
+                    description: "CORS preflight",
+                    headers: Object.fromEntries(Object.keys(headers).map((name) => [name, { type: "string" }])),
+                },
+            },
+            "x-amazon-apigateway-integration": {
+                type: "mock",
+                requestTemplates: { "application/json": "{\"statusCode\": 204}" },
+                passthroughBehavior: "when_no_match",
+                responses: {
+                    default: { statusCode: "204", responseParameters: headerMappings("method.response", headers) },
+                },
+            },
+        },
+    };
+}
+
+export class PostsApi extends pulumi.ComponentResource {
+    readonly api: awsx.classic.apigateway.API;
+    readonly functions: Record<string, RouteFunction>;
+    readonly url: pulumi.Output<string>;
+    readonly restApiId: pulumi.Output<string>;
+    readonly stageName: pulumi.Output<string>;
+
+    constructor(name: string, args: PostsApiArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("posts:api:PostsApi", name, {}, opts);
+
+        this.functions = {};
+        const eventRoutes: awsx.classic.apigateway.EventHandlerRoute[] = routes.map((route) => {
+            const fn = new RouteFunction(route.name, { ...args, route, stack: args.stage }, { parent: this });
+            this.functions[route.name] = fn;
+            return { path: route.path, method: route.method, eventHandler: fn.function, apiKeyRequired: true };
+        });
+
+        const methodsByPath = new Map<string, string[]>();
+        for (const route of routes) {
+            methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+        }
+        const preflightRoutes = [...methodsByPath].map(([path, methods]) => preflightRoute(path, methods, args.corsAllowOrigin));
+
+        this.api = new awsx.classic.apigateway.API(name, {
+            routes: [...eventRoutes, ...preflightRoutes],
+            stageName: args.stage,
+            apiKeySource: "HEADER",
+            gatewayResponses: gatewayResponses(args.corsAllowOrigin),
+        }, { parent: this });
+
+        this.url = this.api.url;
+        this.restApiId = this.api.restAPI.id;
+        this.stageName = this.api.stage.stageName;
+        this.registerOutputs({ url: this.url });
+    }
+}

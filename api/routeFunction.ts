@@ -1,0 +1,108 @@
+// One route's Lambda function: its log group, its least-privilege role and the serialized closure.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { createLambdaRole } from "../policies/lambdaRole";
+import type { Deps, RouteHandler } from "./http/contract";
+import { handleEvent } from "./http/adapter";
+import { requireEnv } from "./http/env";
+import type { RouteDefinition } from "./routes";
+
+/** Explicit, so a provider upgrade never changes the runtime under a deployed function. */
+export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+/** Graviton: cheaper per GB-second and the handlers are plain JavaScript. */
+export const LAMBDA_ARCHITECTURE = "arm64";
+
+// The Node.js Lambda runtimes ship AWS SDK v3, so these stay out of every archive. CallbackFunction
+// packages all of package.json's `dependencies`; exact names are required (no globs).
+export const RUNTIME_PROVIDED_PACKAGES = ["@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb"];
+
+/** Environment variable names the handler reads at cold start. */
+export const ENV = {
+    tableName: "TABLE_NAME",
+    corsAllowOrigin: "CORS_ALLOW_ORIGIN",
+    cursorKey: "CURSOR_KEY",
+} as const;
+
+export interface RouteFunctionArgs {
+    route: RouteDefinition;
+    stack: string;
+    tableName: pulumi.Input<string>;
+    tableArn: pulumi.Input<string>;
+    indexArn: pulumi.Input<string>;
+    memorySize: number;
+    timeout: number;
+    logRetentionDays: number;
+    corsAllowOrigin: string;
+    cursorKey: pulumi.Input<string>;
+}
+
+/**
+ * The code Pulumi serializes into the function's `__index.js`. The factory runs once per cold
+ * start: SDK clients are built there (a client captured from program scope cannot be serialized)
+ * and `require` keeps module loading out of the serialized text. Settings arrive as environment
+ * variables, so the code is identical on every stack and the local cloud can repoint them.
+ */
+export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory<APIGatewayProxyEvent, APIGatewayProxyResult> {
+    return () => {
+        const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
+        const { DynamoDBDocumentClient } = require("@aws-sdk/lib-dynamodb");
+        const { randomUUID } = require("node:crypto");
+        const deps: Deps = {
+            db: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+            tableName: requireEnv(ENV.tableName),
+            cursorKey: requireEnv(ENV.cursorKey),
+            now: () => new Date(),
+            newId: () => randomUUID(),
+        };
+        const allowOrigin = requireEnv(ENV.corsAllowOrigin);
+        return (event: APIGatewayProxyEvent, context: Context) => handleEvent(handler, event, context, deps, { allowOrigin });
+    };
+}
+
+export class RouteFunction extends pulumi.ComponentResource {
+    readonly function: aws.lambda.CallbackFunction<APIGatewayProxyEvent, APIGatewayProxyResult>;
+    readonly role: aws.iam.Role;
+    readonly logGroup: aws.cloudwatch.LogGroup;
+
+    constructor(name: string, args: RouteFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("posts:api:RouteFunction", name, {}, opts);
+        const childOpts = { parent: this };
+
+        // Created by the program (not on first log write) so it has a retention and is removed
+        // with the stack.
+        this.logGroup = new aws.cloudwatch.LogGroup(name, {
+            name: `/aws/lambda/posts-api-${args.stack}-${args.route.name}`,
+            retentionInDays: args.logRetentionDays,
+        }, childOpts);
+
+        const { role, policy } = createLambdaRole(name, {
+            tableActions: args.route.tableActions,
+            indexActions: args.route.indexActions,
+            tableArn: args.tableArn,
+            indexArn: args.indexArn,
+            logGroupArn: this.logGroup.arn,
+        }, childOpts);
+        this.role = role;
+
+        this.function = new aws.lambda.CallbackFunction(name, {
+            callbackFactory: lambdaFactory(args.route.handler),
+            role,
+            runtime: LAMBDA_RUNTIME,
+            architectures: [LAMBDA_ARCHITECTURE],
+            memorySize: args.memorySize,
+            timeout: args.timeout,
+            environment: {
+                variables: {
+                    [ENV.tableName]: args.tableName,
+                    [ENV.corsAllowOrigin]: args.corsAllowOrigin,
+                    [ENV.cursorKey]: args.cursorKey,
+                },
+            },
+            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+            codePathOptions: { extraExcludePackages: RUNTIME_PROVIDED_PACKAGES },
+        }, { ...childOpts, dependsOn: [policy] });
+
+        this.registerOutputs({ functionArn: this.function.arn });
+    }
+}

@@ -1,0 +1,175 @@
+// The post schemas: one zod definition is the TypeScript type (z.infer), the runtime validator
+// and the source of the OpenAPI JSON Schema (z.toJSONSchema).
+//
+// Why a function and not module-level constants: this module ends up in Lambda code that Pulumi
+// serializes by value. A zod schema instance captured at module scope would be serialized as a
+// large object graph; the `zod` module itself is captured as `require("zod")`, which is fine.
+// So schemas are built at run time (once per cold start, see `cachedPostSchemas`).
+import { z } from "zod";
+import { badRequest, type FieldError } from "./http/errors";
+
+/** The only fields a client may send. Everything else in a body is a 400 naming the field. */
+export const CLIENT_FIELDS = ["title", "description", "author", "publicationDate"] as const;
+
+export const LIMITS = {
+    titleMax: 200,
+    descriptionMax: 10_000,
+    authorMax: 100,
+} as const;
+
+/**
+ * Length in Unicode code points, the way a person counts characters (and the way JSON Schema's
+ * `maxLength` is defined), so 200 emoji are a valid title although they are 400 UTF-16 units.
+ */
+export function characterCount(value: string): number {
+    return Array.from(value).length;
+}
+
+function requiredString(field: string) {
+    return z.string({
+        error: (issue) => (issue.input === undefined ? `${field} is required` : `${field} must be a string`),
+    });
+}
+
+/** A string counted in code points; `trim` strips surrounding whitespace before counting and storing. */
+function text(field: string, min: number, max: number, trim: boolean) {
+    const base = trim ? requiredString(field).trim() : requiredString(field);
+    const rule = min > 0 ? `${min}–${max} characters${trim ? " after trimming" : ""}` : `at most ${max} characters`;
+    return base
+        .refine((value) => {
+            const count = characterCount(value);
+            return count >= min && count <= max;
+        }, `${field} must be ${rule}`)
+        .meta({ minLength: min, maxLength: max });
+}
+
+function publicationDate() {
+    // zod's ISO checks validate real calendar dates (no 2026-02-30, leap years honoured) and,
+    // with `offset: true`, require `Z` or `±hh:mm` on a date-time. The value is stored as sent.
+    return z.union([z.iso.date(), z.iso.datetime({ offset: true })], {
+        error: (issue) =>
+            issue.input === undefined
+                ? "publicationDate is required"
+                : "publicationDate must be an ISO-8601 date (2026-11-21) or date-time with offset (2026-11-21T09:30:00Z)",
+    });
+}
+
+/** Builds every schema of the API. Call it at run time; do not keep the result at module scope. */
+export function postSchemas() {
+    const fields = {
+        title: text("title", 1, LIMITS.titleMax, true),
+        description: text("description", 0, LIMITS.descriptionMax, false),
+        author: text("author", 1, LIMITS.authorMax, true),
+        publicationDate: publicationDate(),
+    };
+
+    // POST and PUT: the full set of client fields (PUT replaces all of them, so an omitted
+    // description becomes "" exactly as on create).
+    const create = z.strictObject({
+        title: fields.title,
+        description: fields.description.default(""),
+        author: fields.author,
+        publicationDate: fields.publicationDate,
+    });
+
+    // PATCH is built from the bare fields, not `create.partial()`: zod applies a default even
+    // inside an optional, which would silently reset `description` on every PATCH.
+    const patch = z
+        .strictObject({
+            title: fields.title.optional(),
+            description: fields.description.optional(),
+            author: fields.author.optional(),
+            publicationDate: fields.publicationDate.optional(),
+        })
+        .refine((value) => Object.keys(value).length > 0, {
+            message: `Send at least one of: ${CLIENT_FIELDS.join(", ")}`,
+        })
+        .meta({ minProperties: 1 });
+
+    // Response shapes, used only for documentation (OpenAPI); the store builds responses itself.
+    const post = z.object({
+        id: z.uuid(),
+        title: z.string(),
+        description: z.string(),
+        author: z.string(),
+        publicationDate: z.string(),
+        createdAt: z.iso.datetime(),
+        updatedAt: z.iso.datetime(),
+        version: z.int().min(1),
+    });
+    const postList = z.object({ items: z.array(post), nextCursor: z.string().nullable() });
+    const error = z.object({
+        message: z.string(),
+        errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    });
+
+    return { create, replace: create, patch, post, postList, error };
+}
+
+export type PostSchemas = ReturnType<typeof postSchemas>;
+/** A validated POST/PUT body: every client field, trimmed, description defaulted. */
+export type PostInput = z.output<PostSchemas["create"]>;
+/** A validated PATCH body: at least one client field. */
+export type PostPatch = z.output<PostSchemas["patch"]>;
+export type PostRepresentation = z.output<PostSchemas["post"]>;
+
+const SCHEMA_CACHE = "posts-api.postSchemas";
+
+/**
+ * `postSchemas()` built once per process (once per Lambda cold start). The cache lives on
+ * `globalThis` under a registered symbol rather than in a module variable so that nothing
+ * built at run time can ever be captured when Pulumi serializes this module.
+ */
+export function cachedPostSchemas(): PostSchemas {
+    const slot = Symbol.for(SCHEMA_CACHE);
+    const holder = globalThis as unknown as Record<symbol, PostSchemas | undefined>;
+    let schemas = holder[slot];
+    if (schemas === undefined) {
+        schemas = postSchemas();
+        holder[slot] = schemas;
+    }
+    return schemas;
+}
+
+/** zod issues → our `errors` list: every problem, unknown keys one entry per field. */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const issue of issues) {
+        const path = issue.path.map(String);
+        if (issue.code === "unrecognized_keys") {
+            for (const key of issue.keys) {
+                errors.push({
+                    field: [...path, key].join("."),
+                    message: `Unknown field; allowed fields are ${CLIENT_FIELDS.join(", ")}`,
+                });
+            }
+        } else {
+            errors.push({ field: path.length > 0 ? path.join(".") : "body", message: issue.message });
+        }
+    }
+    return errors;
+}
+
+/** Validates a parsed JSON body against a schema; throws a 400 listing every problem. */
+export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+    const result = schema.safeParse(body);
+    if (!result.success) {
+        throw badRequest("Request body is invalid", fieldErrors(result.error.issues));
+    }
+    return result.data;
+}
+
+/**
+ * JSON Schemas for an OpenAPI generator, from the same definitions the Lambda validates with.
+ * `options` go to z.toJSONSchema (e.g. `{ target: "openapi-3.0" }`).
+ */
+export function postJsonSchemas(options: Parameters<typeof z.toJSONSchema>[1] = {}) {
+    const schemas = postSchemas();
+    return {
+        PostInput: z.toJSONSchema(schemas.create, { io: "input", ...options }),
+        PostPatch: z.toJSONSchema(schemas.patch, { io: "input", ...options }),
+        Post: z.toJSONSchema(schemas.post, { io: "output", ...options }),
+        PostList: z.toJSONSchema(schemas.postList, { io: "output", ...options }),
+        Error: z.toJSONSchema(schemas.error, { io: "output", ...options }),
+    };
+}

@@ -1,0 +1,188 @@
+// Every stack setting, read once and validated in one place. Other modules receive the plain typed
+// `StackConfig` and never call `new pulumi.Config()` themselves.
+//
+// `parseStackConfig` is a pure function of the raw values so tests (and the local cloud) can run
+// it without a Pulumi engine; `loadStackConfig` is the thin Pulumi-facing wrapper.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+export const PROJECT = "posts-api";
+
+/** The retention values CloudWatch Logs accepts (0 = never expire, refused here on purpose). */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** API Gateway gives up on an integration after 29 s, so a longer Lambda timeout only hides bugs. */
+export const MAX_LAMBDA_TIMEOUT_SECONDS = 29;
+/** API Gateway accepts at most 20 per-method throttles per stage in a usage plan. */
+const MAX_METHOD_THROTTLES = 20;
+
+const positive = (what: string) => z.number({ error: `${what} must be a number` }).positive({ error: `${what} must be greater than 0` });
+const positiveInt = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` }).positive({ error: `${what} must be greater than 0` });
+
+const throttleSchema = z.strictObject({
+    // Tokens per second; API Gateway accepts fractions (0.5 = one request every two seconds).
+    rateLimit: positive("rateLimit"),
+    // The bucket's capacity: a whole number of requests.
+    burstLimit: positiveInt("burstLimit"),
+});
+
+const quotaSchema = z.strictObject({
+    limit: positiveInt("limit"),
+    period: z.enum(["DAY", "WEEK", "MONTH"], { error: "period must be one of DAY, WEEK, MONTH" }),
+    offset: z.number().int({ error: "offset must be a whole number" }).nonnegative({ error: "offset must be 0 or more" }).default(0),
+}).refine((q) => q.offset < q.limit, { error: "offset must be smaller than limit", path: ["offset"] });
+
+// "{resourcePath}/{METHOD}", the key API Gateway uses for per-method throttles ("/posts/POST").
+const methodThrottleKey = z.string().regex(/^\/.*\/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\*)$/, {
+    error: "method throttle keys look like \"/posts/POST\" (resource path, slash, HTTP method)",
+});
+
+const planSchema = z.strictObject({
+    throttle: throttleSchema,
+    quota: quotaSchema,
+    methodThrottles: z.record(methodThrottleKey, throttleSchema).default({})
+        .refine((m) => Object.keys(m).length <= MAX_METHOD_THROTTLES, { error: `at most ${MAX_METHOD_THROTTLES} method throttles per plan` }),
+});
+
+const consumerSchema = z.strictObject({
+    // Becomes the API key's logical name, so it must be stable and URN-safe.
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "consumer names are 1-63 lowercase letters, digits or dashes" }),
+    plan: z.string().min(1),
+    enabled: z.boolean().default(true),
+});
+
+const rawConfigSchema = z.strictObject({
+    plans: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "plan names are 1-63 lowercase letters, digits or dashes" }), planSchema, { error: "plans is required: a map of plan name to { throttle, quota }" }),
+    consumers: z.array(consumerSchema, { error: "consumers is required: a list of { name, plan }" }).min(1, { error: "at least one consumer is required" }),
+    lambdaMemorySize: z.number().int().min(128).max(10240).default(256),
+    lambdaTimeout: z.number().int({ error: "lambdaTimeout must be a whole number of seconds" }).min(1)
+        .max(MAX_LAMBDA_TIMEOUT_SECONDS, { error: `lambdaTimeout must be at most ${MAX_LAMBDA_TIMEOUT_SECONDS} seconds (API Gateway's integration timeout)` })
+        .default(10),
+    logRetentionDays: z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+        error: `logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    }).default(14),
+    corsAllowOrigin: z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, { error: "corsAllowOrigin must be \"*\" or one origin like https://example.com" }).default("*"),
+    production: z.boolean().default(false),
+});
+
+export type Plan = z.infer<typeof planSchema>;
+export type Consumer = z.infer<typeof consumerSchema>;
+
+export interface StackConfig extends z.infer<typeof rawConfigSchema> {
+    stack: string;
+}
+
+/** Thrown for any bad setting; the message names the config key and the problem. */
+export class ConfigError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ConfigError";
+    }
+}
+
+const keyName = (path: PropertyKey[]) =>
+    `${PROJECT}:` + path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
+
+/**
+ * Validates raw config values (keys without the `posts-api:` prefix, values already parsed from
+ * YAML/JSON). Throws a ConfigError listing every problem, each prefixed with its full key.
+ */
+export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
+    const parsed = rawConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+        const problems = parsed.error.issues.map((issue) => {
+            if (issue.code === "unrecognized_keys") {
+                return issue.keys.map((k) => `${keyName([...issue.path, k])}: unknown key`).join("\n");
+            }
+            if (issue.code === "invalid_key") {
+                // A bad record key (a method throttle such as "POST /posts"): say why it is bad.
+                return `${keyName(issue.path)}: ${issue.issues.map((i) => i.message).join("; ")}`;
+            }
+            return `${keyName(issue.path)}: ${issue.message}`;
+        });
+        throw new ConfigError(`Invalid configuration for stack "${stack}":\n${problems.join("\n")}`);
+    }
+    const config = parsed.data;
+
+    const problems: string[] = [];
+    const seen = new Set<string>();
+    config.consumers.forEach((consumer, i) => {
+        if (seen.has(consumer.name)) {
+            problems.push(`${keyName(["consumers", i, "name"])}: duplicate consumer name "${consumer.name}"`);
+        }
+        seen.add(consumer.name);
+        if (!Object.hasOwn(config.plans, consumer.plan)) {
+            problems.push(`${keyName(["consumers", i, "plan"])}: unknown plan "${consumer.plan}" (plans: ${Object.keys(config.plans).join(", ") || "none"})`);
+        }
+    });
+    if (problems.length > 0) {
+        throw new ConfigError(`Invalid configuration for stack "${stack}":\n${problems.join("\n")}`);
+    }
+    return { ...config, stack };
+}
+
+/** Secret settings, read as Outputs so their values never appear in plain text. */
+const SECRET_KEYS = ["apiKeyValues", "cursorSecret"];
+
+/**
+ * Optional secret settings:
+ * - `apiKeyValues`: consumer name -> API key value (20-128 chars); otherwise AWS generates one.
+ * - `cursorSecret`: HMAC key that makes list cursors unforgeable (see docs/decisions.md).
+ */
+export interface StackSecrets {
+    apiKeyValues: pulumi.Output<Record<string, string>>;
+    /** `cursorSecret`, or a per-stack default when none is set (see docs/decisions.md). */
+    cursorKey: pulumi.Output<string>;
+}
+
+/** Pulumi hands every value over as a string; structured and numeric ones are JSON. */
+function parseConfigValue(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
+
+export function loadStackConfig(): StackConfig & { secrets: StackSecrets } {
+    const config = new pulumi.Config(PROJECT);
+    const raw: Record<string, unknown> = {};
+    // Reading every `posts-api:*` key (not just the known ones) lets a typo such as
+    // `lambdaTimout` fail as an unknown key instead of silently falling back to the default.
+    for (const fullKey of Object.keys(pulumi.runtime.allConfig())) {
+        const key = fullKey.slice(`${PROJECT}:`.length);
+        if (!fullKey.startsWith(`${PROJECT}:`) || SECRET_KEYS.includes(key)) {
+            continue;
+        }
+        raw[key] = parseConfigValue(config.require(key));
+    }
+    const stackConfig = parseStackConfig(pulumi.getStack(), raw);
+    const consumerNames = new Set(stackConfig.consumers.map((c) => c.name));
+
+    const apiKeyValues = (config.getSecretObject<Record<string, unknown>>("apiKeyValues") ?? pulumi.secret({}))
+        .apply((values) => validateApiKeyValues(values, consumerNames));
+    return {
+        ...stackConfig,
+        secrets: {
+            apiKeyValues,
+            // Without a secret, cursors are still tamper-evident (an edited cursor fails its
+            // HMAC) but forgeable by someone who reads this code; set the secret to close that.
+            cursorKey: config.getSecret("cursorSecret") ?? pulumi.output(`${PROJECT}/${pulumi.getStack()}/list-cursor`),
+        },
+    };
+}
+
+/** API Gateway accepts key values of 20-128 characters; anything else fails late and obscurely in AWS. */
+export function validateApiKeyValues(values: Record<string, unknown>, consumerNames: Set<string>): Record<string, string> {
+    const result: Record<string, string> = {};
+    for (const [name, value] of Object.entries(values)) {
+        if (!consumerNames.has(name)) {
+            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: no consumer named "${name}"`);
+        }
+        if (typeof value !== "string" || value.length < 20 || value.length > 128) {
+            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: an API key value must be a string of 20-128 characters`);
+        }
+        result[name] = value;
+    }
+    return result;
+}

@@ -1,0 +1,41 @@
+// posts-api: a serverless posts REST API that only API-key holders can call.
+// Read top to bottom: config -> data -> api -> keys -> outputs. Each concern lives in its folder.
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./config/stackConfig";
+import { PostsTable } from "./data/postsTable";
+import { PostsApi } from "./api/postsApi";
+import { ApiKeys } from "./api/keys";
+
+// 1. Config: every setting validated once; a bad value stops `pulumi up` with its key named.
+const config = loadStackConfig();
+
+// 2. Data: the posts table (backups and deletion protection on production stacks).
+const table = new PostsTable("posts", { production: config.production, stack: config.stack });
+
+// 3. API: one least-privilege Lambda per route, stage named after the stack.
+const api = new PostsApi("posts-api", {
+    stage: config.stack,
+    tableName: table.name,
+    tableArn: table.arn,
+    indexArn: table.indexArn,
+    memorySize: config.lambdaMemorySize,
+    timeout: config.lambdaTimeout,
+    logRetentionDays: config.logRetentionDays,
+    corsAllowOrigin: config.corsAllowOrigin,
+    cursorKey: config.secrets.cursorKey,
+});
+
+// 4. Keys: one API key per consumer, in its usage plan, bound to this stage.
+const keys = new ApiKeys("keys", {
+    restApiId: api.restApiId,
+    stageName: api.stageName,
+    plans: config.plans,
+    consumers: config.consumers,
+    keyValues: config.secrets.apiKeyValues,
+});
+
+// 5. Outputs. Key values are secrets: read them with `pulumi stack output --show-secrets apiKey`.
+export const url = api.url;
+export const tableName = table.name;
+export const apiKeys = keys.values;
+export const apiKey = pulumi.secret(keys.values.apply((values) => values[config.consumers[0]!.name]!));

@@ -1,0 +1,237 @@
+// Runs the Pulumi program in-process under `pulumi.runtime.setMocks` and records every resource it
+// registers: type, logical name, parent, `protect`, inputs and the (mocked) state. The unit tests,
+// the policy rules, the OpenAPI generator and the local cloud all read the program through this
+// one record, so none of them keeps a copy of what the program builds.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackFiles } from "./stackFiles";
+
+// Internal SDK modules: the mock monitor hides resource options (parent, protect) from `Mocks`,
+// so the recorder wraps the monitor itself, and waits for the RPC queue to drain.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const runtimeState = require("@pulumi/pulumi/runtime/state");
+
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+export const MOCK_ACCOUNT = "123456789012";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** URN of the parent resource, or "" at the top. */
+    parent: string;
+    custom: boolean;
+    protect: boolean;
+    id: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+}
+
+export interface RecordedProgram {
+    stack: string;
+    region: string;
+    resources: RecordedResource[];
+    /** Stack outputs with their values resolved. */
+    outputs: Record<string, unknown>;
+    /** Names of outputs that are Pulumi secrets. */
+    secretOutputs: string[];
+    /** Config keys with encrypted values that could not be read (see local/stackFiles.ts). */
+    undecryptable: string[];
+}
+
+export interface RecordOptions {
+    stack: string;
+    /** Full config keys ("posts-api:lambdaTimeout") overriding the stack file; `undefined` removes a key. */
+    config?: Record<string, unknown>;
+    /** Replace the stack file entirely (tests define their own stacks). */
+    stackConfig?: Record<string, unknown>;
+    /** Extra state for a resource, e.g. the local cloud's saved API key values. */
+    stateOverride?: (args: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any> | undefined;
+    projectDir?: string;
+}
+
+const hash = (text: string, length: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789") => {
+    const bytes = crypto.createHash("sha512").update(text).digest();
+    return Array.from(bytes.subarray(0, length), (b) => alphabet[b % alphabet.length]).join("");
+};
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+// How the Pulumi wire format marks a secret value: { [SECRET_SIG_KEY]: SECRET_SIG, value }.
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Inputs as the provider would see them once decrypted: secret wrappers removed. */
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+        if (value[SECRET_SIG_KEY] === SECRET_SIG) {
+            return unwrapSecrets(value.value);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/** Stand-ins for what AWS computes on create: ids, ARNs, auto-names, URLs, key values. */
+function mockState(stack: string, region: string, type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+    const seed = `${stack}/${type}/${name}`;
+    const id = hash(seed, 10);
+    // Pulumi auto-naming: logical name plus a random suffix, unless the program set a name.
+    const physicalName = inputs["name"] ?? `${name}-${hash(seed, 7)}`;
+    const state: Record<string, any> = { ...inputs, id, name: physicalName };
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
+    switch (type) {
+        case "aws:dynamodb/table:Table":
+            return { id: physicalName, state: { ...state, arn: arn("dynamodb", `table/${physicalName}`) } };
+        case "aws:lambda/function:Function": {
+            const fnArn = arn("lambda", `function:${physicalName}`);
+            return { id: physicalName, state: { ...state, arn: fnArn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn}/invocations` } };
+        }
+        case "aws:iam/role:Role":
+            return { id: physicalName, state: { ...state, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return { id: physicalName, state: { ...state, arn: arn("logs", `log-group:${physicalName}`) } };
+        case "aws:apigateway/restApi:RestApi":
+            return { id, state: { ...state, rootResourceId: hash(seed + "/root", 10), executionArn: arn("execute-api", id), arn: `arn:aws:apigateway:${region}::/restapis/${id}` } };
+        case "aws:apigateway/stage:Stage": {
+            const restApiId = typeof inputs["restApi"] === "string" ? inputs["restApi"] : String(inputs["restApi"]?.id ?? "");
+            return { id, state: { ...state, invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${inputs["stageName"]}`, executionArn: arn("execute-api", `${restApiId}/${inputs["stageName"]}`) } };
+        }
+        case "aws:apigateway/apiKey:ApiKey":
+            // AWS generates 40 alphanumeric characters when no value is given.
+            return { id, state: { ...state, value: inputs["value"] ?? hash(seed + "/value", 40, ALNUM), arn: `arn:aws:apigateway:${region}::/apikeys/${id}` } };
+        default:
+            return { id, state: { ...state, arn: arn(type.split(":")[1]?.split("/")[0] ?? "aws", `${name}/${id}`) } };
+    }
+}
+
+/** Resolves an Output (or a plain value) and tells whether it is secret. */
+async function resolve(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+    if (!pulumi.Output.isInstance(value)) {
+        return { value, secret: false };
+    }
+    const output = value as pulumi.Output<unknown> & { isSecret: Promise<boolean> };
+    const resolved = await new Promise<unknown>((r) => output.apply((v) => { r(v); return v; }));
+    return { value: resolved, secret: await output.isSecret };
+}
+
+let running = false;
+
+export async function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
+    // The Pulumi runtime is process-global state: two programs at once would mix their resources.
+    if (running) {
+        throw new Error("recordProgram is already running; await the previous call first");
+    }
+    running = true;
+    try {
+        return await record(options);
+    } finally {
+        running = false;
+    }
+}
+
+async function record(options: RecordOptions): Promise<RecordedProgram> {
+    const projectDir = options.projectDir ?? PROJECT_DIR;
+    const files = options.stackConfig
+        ? { project: "posts-api", config: {}, undecryptable: [] as string[] }
+        : readStackFiles(projectDir, options.stack);
+    const config: Record<string, string> = { ...files.config };
+    const overrides = { ...(options.stackConfig ?? {}), ...(options.config ?? {}) };
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) {
+            delete config[key];
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    const region = config["aws:region"] ?? "us-east-1";
+    config["aws:region"] = region;
+
+    const resources: RecordedResource[] = [];
+    const stack = options.stack;
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => {
+            const inputs = unwrapSecrets(args.inputs);
+            const { id, state } = mockState(stack, region, args.type, args.name, inputs);
+            return { id, state: { ...state, ...(options.stateOverride?.({ ...args, inputs }) ?? {}) } };
+        },
+        call: (args) => {
+            if (args.token === "aws:index/getRegion:getRegion") {
+                return { name: region, id: region, region };
+            }
+            if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+                return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "mock" };
+            }
+            // An unmocked call would return nonsense silently; fail loudly so the mock grows with the program.
+            throw new Error(`recordProgram: no mock for call ${args.token}`);
+        },
+    };
+
+    pulumi.runtime.setAllConfig(config, []);
+    await pulumi.runtime.setMocks(mocks, files.project, stack, false);
+    // Resource-typed inputs (a Stage's `restApi`) then arrive as ids, as a provider sees them.
+    runtimeState.getStore().supportsResourceReferences = false;
+
+    const monitor = runtimeState.getStore().settings.monitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
+        register(req, (err: unknown, res: any) => {
+            if (!err && res) {
+                resources.push({
+                    urn: res.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent(),
+                    custom: req.getCustom(),
+                    protect: req.getProtect?.() ?? false,
+                    id: res.getId(),
+                    inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())),
+                    state: unwrapSecrets(rpc.deserializeProperties(res.getObject())),
+                });
+            }
+            callback(err, res);
+        });
+    };
+
+    // Fresh module instances for every run: the program reads its config at load time.
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(projectDir + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`)) {
+            delete require.cache[file];
+        }
+    }
+    const program = require(path.join(projectDir, "index.ts")) as Record<string, unknown>;
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [name, value] of Object.entries(program)) {
+        const resolved = await resolve(value);
+        outputs[name] = resolved.value;
+        if (resolved.secret) {
+            secretOutputs.push(name);
+        }
+    }
+    await settings.waitForRPCs();
+    return { stack, region, resources, outputs, secretOutputs, undecryptable: files.undecryptable };
+}
+
+/** The files of a Lambda archive recorded under mocks: name -> text (for assets) or a path (for folders). */
+export async function archiveEntries(code: any): Promise<Record<string, { text?: string; path?: string }>> {
+    const assets = await code.assets;
+    const entries: Record<string, { text?: string; path?: string }> = {};
+    for (const [name, asset] of Object.entries<any>(assets)) {
+        if (asset.text !== undefined) {
+            entries[name] = { text: await asset.text };
+        } else {
+            entries[name] = { path: await asset.path };
+        }
+    }
+    return entries;
+}

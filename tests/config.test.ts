@@ -1,0 +1,118 @@
+// Bad stack settings stop the program with a message naming the key and the problem.
+import { expect } from "chai";
+import { parseStackConfig, validateApiKeyValues } from "../config/stackConfig";
+import { ofType, programWith, TYPES } from "./support/program";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const validPlans = () => ({
+    standard: { throttle: { rateLimit: 10, burstLimit: 20 }, quota: { limit: 1000, period: "DAY" } },
+});
+const valid = (): Record<string, any> => ({
+    plans: validPlans(),
+    consumers: [{ name: "mobile-app", plan: "standard" }, { name: "partner", plan: "standard", enabled: false }],
+});
+
+function expectConfigError(raw: Record<string, unknown>, ...fragments: string[]) {
+    expect(() => parseStackConfig("dev", raw)).to.throw(Error).that.satisfies((err: Error) => {
+        for (const fragment of fragments) {
+            expect(err.message).to.include(fragment);
+        }
+        return true;
+    });
+}
+
+describe("stack config validation", () => {
+    it("accepts the documented shape and fills defaults", () => {
+        const config = parseStackConfig("dev", { ...valid(), plans: { standard: { ...validPlans().standard, throttle: { rateLimit: 0.5, burstLimit: 1 } } } });
+        expect(config.lambdaTimeout).to.equal(10);
+        expect(config.plans["standard"]!.throttle.rateLimit).to.equal(0.5);
+        expect(config.plans["standard"]!.quota.offset).to.equal(0);
+        expect(config.consumers.map((c) => c.enabled)).to.deep.equal([true, false]);
+    });
+
+    const cases: Array<[string, (raw: Record<string, any>) => void, string[]]> = [
+        ["a consumer references an unknown plan", (r) => { r.consumers[0].plan = "gold"; }, ["posts-api:consumers[0].plan", "unknown plan \"gold\""]],
+        ["two consumers share a name", (r) => { r.consumers[1].name = "mobile-app"; }, ["posts-api:consumers[1].name", "duplicate consumer name"]],
+        ["there are no consumers", (r) => { r.consumers = []; }, ["posts-api:consumers", "at least one consumer"]],
+        ["consumers is missing", (r) => { delete r.consumers; }, ["posts-api:consumers", "required"]],
+        ["rateLimit is zero", (r) => { r.plans.standard.throttle.rateLimit = 0; }, ["posts-api:plans.standard.throttle.rateLimit", "greater than 0"]],
+        ["rateLimit is negative", (r) => { r.plans.standard.throttle.rateLimit = -1; }, ["posts-api:plans.standard.throttle.rateLimit", "greater than 0"]],
+        ["burstLimit is zero", (r) => { r.plans.standard.throttle.burstLimit = 0; }, ["posts-api:plans.standard.throttle.burstLimit", "greater than 0"]],
+        ["burstLimit is fractional", (r) => { r.plans.standard.throttle.burstLimit = 1.5; }, ["posts-api:plans.standard.throttle.burstLimit", "whole number"]],
+        ["the quota period is not DAY/WEEK/MONTH", (r) => { r.plans.standard.quota.period = "YEAR"; }, ["posts-api:plans.standard.quota.period", "DAY, WEEK, MONTH"]],
+        ["the quota offset reaches the limit", (r) => { r.plans.standard.quota.offset = 1000; }, ["posts-api:plans.standard.quota.offset", "smaller than limit"]],
+        ["lambdaTimeout is over 29", (r) => { r.lambdaTimeout = 30; }, ["posts-api:lambdaTimeout", "at most 29"]],
+        ["a plan has an unknown key", (r) => { r.plans.standard.burst = 5; }, ["posts-api:plans.standard.burst", "unknown key"]],
+        ["a throttle has an unknown key", (r) => { r.plans.standard.throttle.rate = 5; }, ["posts-api:plans.standard.throttle.rate", "unknown key"]],
+        ["a top-level key is misspelt", (r) => { r.lambdaTimout = 5; }, ["posts-api:lambdaTimout", "unknown key"]],
+        ["a method throttle key is malformed", (r) => { r.plans.standard.methodThrottles = { "POST /posts": { rateLimit: 1, burstLimit: 1 } }; }, ["posts-api:plans.standard.methodThrottles", "/posts/POST"]],
+        ["logRetentionDays is not a CloudWatch value", (r) => { r.logRetentionDays = 10; }, ["posts-api:logRetentionDays", "must be one of"]],
+        ["corsAllowOrigin is a list", (r) => { r.corsAllowOrigin = "https://a.com,https://b.com"; }, ["posts-api:corsAllowOrigin"]],
+    ];
+    for (const [what, breakIt, fragments] of cases) {
+        it(`refuses config where ${what}`, () => {
+            const raw = valid();
+            breakIt(raw);
+            expectConfigError(raw, ...fragments);
+        });
+    }
+
+    it("lists every problem at once", () => {
+        const raw = valid();
+        raw.plans.standard.throttle.rateLimit = 0;
+        raw.lambdaTimeout = 99;
+        expectConfigError(raw, "rateLimit", "lambdaTimeout");
+    });
+
+    it("refuses configured key values outside 20-128 characters or for unknown consumers", () => {
+        const names = new Set(["mobile-app"]);
+        expect(validateApiKeyValues({ "mobile-app": "x".repeat(40) }, names)).to.deep.equal({ "mobile-app": "x".repeat(40) });
+        expect(() => validateApiKeyValues({ "mobile-app": "short" }, names)).to.throw("posts-api:apiKeyValues.mobile-app");
+        expect(() => validateApiKeyValues({ other: "x".repeat(40) }, names)).to.throw("no consumer named \"other\"");
+    });
+
+    it("fails the whole program, naming the key, when a stack's config is bad", async () => {
+        let failure: Error | undefined;
+        try {
+            await programWith({ stack: "dev", config: { "posts-api:lambdaTimeout": 45 } });
+        } catch (err) {
+            failure = err as Error;
+        }
+        expect(failure?.message).to.include("posts-api:lambdaTimeout");
+    });
+});
+
+describe("method throttles", () => {
+    it("refuses a throttle on an operation the API does not have", async () => {
+        const plans: Record<string, any> = validPlans();
+        plans["standard"].methodThrottles = { "/comments/POST": { rateLimit: 1, burstLimit: 1 } };
+        let failure: Error | undefined;
+        try {
+            await programWith({ stack: "throttles", stackConfig: { "posts-api:plans": plans, "posts-api:consumers": [{ name: "a", plan: "standard" }] } });
+        } catch (err) {
+            failure = err as Error;
+        }
+        expect(failure?.message).to.include("posts-api:plans.standard.methodThrottles.\"/comments/POST\": no such operation");
+    });
+});
+
+describe("API key identity", () => {
+    it("keeps every consumer's key when consumers are added, removed or reordered", async () => {
+        const plans = validPlans();
+        const before = await programWith({ stack: "keys", stackConfig: { "posts-api:plans": plans, "posts-api:consumers": [
+            { name: "a", plan: "standard" }, { name: "b", plan: "standard" }, { name: "c", plan: "standard" },
+        ] } });
+        const after = await programWith({ stack: "keys", stackConfig: { "posts-api:plans": plans, "posts-api:consumers": [
+            { name: "new", plan: "standard" }, { name: "c", plan: "standard" }, { name: "a", plan: "standard" },
+        ] } });
+        const urns = (p: typeof before) => Object.fromEntries(ofType(p, TYPES.apiKey).map((k) => [k.name, k.urn]));
+        const beforeUrns = urns(before);
+        const afterUrns = urns(after);
+        expect(afterUrns["a"]).to.equal(beforeUrns["a"]);
+        expect(afterUrns["c"]).to.equal(beforeUrns["c"]);
+        expect(afterUrns["a"]).to.match(/::a$/);
+        // The first consumer's key is the `apiKey` output, whichever consumer that is.
+        expect(after.outputs["apiKey"]).to.equal((after.outputs["apiKeys"] as Record<string, string>)["new"]);
+    });
+});

@@ -1,0 +1,55 @@
+// The one mocks module for tests: records the real program (index.ts) under Pulumi mocks for a
+// stack, once per stack per test run, and offers small lookups over the recorded resources.
+import { recordProgram, type RecordOptions, type RecordedProgram, type RecordedResource } from "../../local/recordProgram";
+
+const cache = new Map<string, Promise<RecordedProgram>>();
+
+/** The program as recorded for a stack file (Pulumi.<stack>.yaml), shared by every test. */
+export function stackProgram(stack: string): Promise<RecordedProgram> {
+    let recorded = cache.get(stack);
+    if (!recorded) {
+        recorded = recordProgram({ stack });
+        cache.set(stack, recorded);
+    }
+    return recorded;
+}
+
+/** A one-off recording with changed config; not cached. Waits for cached runs to finish first. */
+export async function programWith(options: RecordOptions): Promise<RecordedProgram> {
+    await Promise.allSettled(cache.values());
+    return recordProgram(options);
+}
+
+export const ofType = (program: RecordedProgram, type: string): RecordedResource[] =>
+    program.resources.filter((r) => r.type === type);
+
+export function one(program: RecordedProgram, type: string, name?: string): RecordedResource {
+    const found = ofType(program, type).filter((r) => name === undefined || r.name === name);
+    if (found.length !== 1) {
+        throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+    }
+    return found[0]!;
+}
+
+export const byUrn = (program: RecordedProgram, urn: string): RecordedResource | undefined =>
+    program.resources.find((r) => r.urn === urn);
+
+/** The OpenAPI (swagger 2.0) body awsx generated for the REST API. */
+export function swaggerOf(program: RecordedProgram): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+    return JSON.parse(one(program, "aws:apigateway/restApi:RestApi").inputs["body"]);
+}
+
+export const TYPES = {
+    table: "aws:dynamodb/table:Table",
+    function: "aws:lambda/function:Function",
+    role: "aws:iam/role:Role",
+    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
+    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    logGroup: "aws:cloudwatch/logGroup:LogGroup",
+    restApi: "aws:apigateway/restApi:RestApi",
+    stage: "aws:apigateway/stage:Stage",
+    usagePlan: "aws:apigateway/usagePlan:UsagePlan",
+    usagePlanKey: "aws:apigateway/usagePlanKey:UsagePlanKey",
+    apiKey: "aws:apigateway/apiKey:ApiKey",
+    permission: "aws:lambda/permission:Permission",
+} as const;
