@@ -9,11 +9,8 @@ import { readStackFiles } from "./stackFiles";
 
 // Internal SDK modules: the mock monitor hides resource options (parent, protect) from `Mocks`,
 // so the recorder wraps the monitor itself, and waits for the RPC queue to drain.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings");
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const runtimeState = require("@pulumi/pulumi/runtime/state");
 
 export const PROJECT_DIR = path.resolve(__dirname, "..");

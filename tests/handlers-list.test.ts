@@ -51,7 +51,6 @@ describe("GET /posts (dynalite)", () => {
         }
         // An idempotency record lives in the same table; it must never show up in a listing.
         await call("createPost", { body: validPost({ title: "post 45" }), headers: { "Idempotency-Key": "list-test" } });
-        createdIds.push(...[]);
     });
 
     after(async () => {
@@ -99,7 +98,7 @@ describe("GET /posts (dynalite)", () => {
         expect(hundred.body.nextCursor).to.equal(null);
     });
 
-    it("gives a last page of exactly `limit` items no cursor", async () => {
+    it("gives a last page of exactly `limit` items and no cursor", async () => {
         const first = await page({ limit: "40" });
         const last = await page({ limit: "6", cursor: first.body.nextCursor as string });
 
@@ -212,5 +211,31 @@ describe("GET /posts (dynalite)", () => {
             expect(first.body.nextCursor).to.equal(cursor);
             expect(second.body.items[0]?.createdAt < (first.body.items[4]?.createdAt as string)).to.equal(true);
         });
+    });
+
+    it("follows DynamoDB's 1 MB page limit with a cursor instead of silently dropping items", async () => {
+        const bigDeps = testDeps(dynamo.db, await dynamo.createTable());
+        const bigCall = apiClient(bigDeps);
+        const BIG = 120;
+        for (let i = 0; i < BIG; i++) {
+            // dynalite sizes strings in characters: 120 × 10 000 characters is over 1 MB.
+            const result = await bigCall("createPost", { body: validPost({ title: `big ${i}`, description: "€".repeat(10_000) }) });
+            expect(result.statusCode).to.equal(201);
+        }
+
+        const sizes: number[] = [];
+        const ids = new Set<string>();
+        let cursor: string | null = null;
+        do {
+            const result: ApiResult = await bigCall("listPosts", { query: cursor === null ? { limit: "100" } : { limit: "100", cursor } });
+            const body = result.body as Page;
+            sizes.push(body.items.length);
+            body.items.forEach((post) => ids.add(post.id));
+            cursor = body.nextCursor;
+        } while (cursor !== null);
+
+        expect(sizes.length).to.be.greaterThan(1);
+        expect(sizes[0]).to.be.below(BIG);
+        expect(ids.size).to.equal(BIG);
     });
 });

@@ -1,0 +1,20 @@
+// `npm run bench`: prints figures, never asserts them. Each figure is shown beside a baseline
+// measured in the same run, as a ratio, so machines of different speed give comparable numbers.
+const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
+    ["packaging", () => import("./packaging")],
+];
+
+async function main() {
+    const only = process.argv.slice(2);
+    for (const [name, load] of sections) {
+        if (only.length > 0 && !only.includes(name)) {
+            continue;
+        }
+        await (await load()).run();
+    }
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+});
