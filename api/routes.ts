@@ -30,7 +30,9 @@ export const routes: RouteDefinition[] = [
     // (UpdateItem); a retry reads the record and the post (GetItem).
     { name: "createPost", method: "POST", path: "/posts", handler: createPost, tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], indexActions: [] },
     { name: "getPost", method: "GET", path: "/posts/{id}", handler: getPost, tableActions: ["dynamodb:GetItem"], indexActions: [] },
-    { name: "replacePost", method: "PUT", path: "/posts/{id}", handler: replacePost, tableActions: ["dynamodb:UpdateItem"], indexActions: [] },
-    { name: "updatePost", method: "PATCH", path: "/posts/{id}", handler: updatePost, tableActions: ["dynamodb:UpdateItem"], indexActions: [] },
-    { name: "deletePost", method: "DELETE", path: "/posts/{id}", handler: deletePost, tableActions: ["dynamodb:DeleteItem"], indexActions: [] },
+    // Conditional writes; when the condition fails and DynamoDB returns no old item, a consistent
+    // GetItem tells 404 (gone) from 412 (stale If-Match).
+    { name: "replacePost", method: "PUT", path: "/posts/{id}", handler: replacePost, tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [] },
+    { name: "updatePost", method: "PATCH", path: "/posts/{id}", handler: updatePost, tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [] },
+    { name: "deletePost", method: "DELETE", path: "/posts/{id}", handler: deletePost, tableActions: ["dynamodb:DeleteItem", "dynamodb:GetItem"], indexActions: [] },
 ];

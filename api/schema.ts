@@ -31,15 +31,36 @@ function requiredString(field: string) {
     });
 }
 
-/** A string counted in code points; `trim` strips surrounding whitespace before counting and storing. */
-function text(field: string, min: number, max: number, trim: boolean) {
-    const base = trim ? requiredString(field).trim() : requiredString(field);
-    const rule = min > 0 ? `${min}–${max} characters${trim ? " after trimming" : ""}` : `at most ${max} characters`;
+// Unpaired UTF-16 surrogates are not Unicode text: DynamoDB (UTF-8) would refuse them with a
+// 500-shaped error, so they are a 400 here.
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Single-line fields take no control characters; the description may keep tabs and line breaks.
+// (Matching control characters is the point of these two, hence the lint exceptions.)
+// eslint-disable-next-line no-control-regex
+const CONTROL_SINGLE_LINE = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * A string counted in code points; `singleLine` fields (title, author) are trimmed before
+ * counting and storing, and may not contain control characters.
+ */
+function text(field: string, min: number, max: number, singleLine: boolean) {
+    const base = singleLine ? requiredString(field).trim() : requiredString(field);
+    const rule = min > 0 ? `${min}–${max} characters${singleLine ? " after trimming" : ""}` : `at most ${max} characters`;
+    const control = singleLine ? CONTROL_SINGLE_LINE : CONTROL_MULTI_LINE;
     return base
         .refine((value) => {
             const count = characterCount(value);
             return count >= min && count <= max;
         }, `${field} must be ${rule}`)
+        .refine((value) => !UNPAIRED_SURROGATE.test(value), `${field} must be valid Unicode text`)
+        .refine(
+            (value) => !control.test(value),
+            singleLine
+                ? `${field} must not contain control characters or line breaks`
+                : `${field} must not contain control characters other than tab and line breaks`,
+        )
         .meta({ minLength: min, maxLength: max });
 }
 

@@ -385,8 +385,9 @@ export async function createPostIdempotent(
 ): Promise<IdempotentCreateResult> {
     const key = idempotencyKey(scope, idempotencyKeyValue);
     const hash = requestHash(input);
-    // Bounded: each round either succeeds or finds a live record; only a record expiring
-    // between our condition check and our read sends us round again.
+    // Bounded: each round either reserves or finds a live record (the condition and the
+    // expiry both use this round's `now`); only a TTL deletion between our failed put and our
+    // read sends us round again.
     for (let attempt = 0; attempt < 3; attempt++) {
         const now = deps.now();
         const nowEpoch = epochSeconds(now);
@@ -401,7 +402,8 @@ export async function createPostIdempotent(
             return { post: await finish(deps, key, record, input), replayed: false };
         }
         const existing = await readRecord(deps, key);
-        if (existing === null || existing.expiresAt < nowEpoch) {
+        if (existing === null) {
+            // TTL deleted it between our condition check and this read: reserve again.
             continue;
         }
         if (existing.requestHash !== hash) {

@@ -84,6 +84,34 @@ describe("concurrency and retries (dynalite)", () => {
             });
         }
 
+        it("tells 412 from 404 by the old item DynamoDB returns, reading again only when it is absent", async () => {
+            const post = await create();
+            await call("updatePost", { id: post.id, body: { title: "v2" } });
+            const sent: { name: string; input: Record<string, unknown> }[] = [];
+            // Real DynamoDB attaches the old item to the error (ReturnValuesOnConditionCheckFailure);
+            // dynalite does not, so this wrapper adds it the way the SDK would.
+            const awsLikeDb = {
+                send: async (command: { input: Record<string, unknown> }) => {
+                    sent.push({ name: command.constructor.name, input: command.input });
+                    try {
+                        return await dynamo.db.send(command as never);
+                    } catch (error) {
+                        if (error instanceof Error && error.name === "ConditionalCheckFailedException") {
+                            Object.assign(error, { Item: { pk: { S: `POST#${post.id}` } } });
+                        }
+                        throw error;
+                    }
+                },
+            };
+            const awsLike = apiClient({ ...deps, db: awsLikeDb as unknown as Deps["db"] });
+
+            const stale = await awsLike("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
+
+            expectError(stale, 412, "Precondition failed");
+            expect(sent.map((command) => command.name)).to.deep.equal(["UpdateCommand"]);
+            expect(sent[0]?.input.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
+        });
+
         it("two concurrent updates with the same If-Match: exactly one 200 and one 412, nothing lost", async () => {
             for (let round = 0; round < 5; round++) {
                 const post = await create();

@@ -209,7 +209,7 @@ describe("GET /posts (dynalite)", () => {
             const second = await page({ limit: "5", cursor: first.body.nextCursor as string });
 
             expect(first.body.nextCursor).to.equal(cursor);
-            expect(second.body.items[0]?.createdAt < (first.body.items[4]?.createdAt as string)).to.equal(true);
+            expect(String(second.body.items[0]?.createdAt) < String(first.body.items[4]?.createdAt)).to.equal(true);
         });
     });
 

@@ -6,7 +6,6 @@ import { startLocalDynamo, dumpTable, type LocalDynamo } from "./support/dynamo"
 import { ALLOW_ORIGIN, apiClient, testDeps, validPost, type ApiCall, type ApiResult } from "./support/client";
 import { apiEvent, lambdaContext } from "./support/events";
 import { handleEvent } from "../api/http/adapter";
-import { createPost } from "../api/handlers/createPost";
 import { postKey } from "../data/tableDesign";
 import type { Deps } from "../api/http/contract";
 
@@ -103,11 +102,12 @@ describe("posts API handlers (dynalite)", () => {
         });
 
         it("trims title and author, defaults description to empty, keeps publicationDate as sent", async () => {
-            const { description: _omitted, ...withoutDescription } = validPost({
+            const withoutDescription = validPost({
                 title: "  Spaced  ",
                 author: "\tAda\n",
                 publicationDate: "2026-11-21T09:30:00.5+05:30",
             });
+            delete withoutDescription.description;
 
             const post = (await call("createPost", { body: withoutDescription })).body as PostBody;
 
@@ -134,7 +134,8 @@ describe("posts API handlers (dynalite)", () => {
             const errors = (result.body as { errors: { field: string; message: string }[] }).errors;
             expect(errors.map((error) => error.field)).to.have.members(["title", "description", "author", "publicationDate"]);
             for (const error of errors) {
-                expect(error.message).to.be.a("string").and.not.be.empty;
+                expect(error.message).to.be.a("string");
+                expect(error.message.length).to.be.greaterThan(0);
             }
         });
 
@@ -197,14 +198,9 @@ describe("posts API handlers (dynalite)", () => {
         });
 
         it("400s a body that is not UTF-8", async () => {
-            const event = apiEvent({ method: "POST", resource: "/posts", path: "/posts" });
-            event.body = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString("base64");
-            event.isBase64Encoded = true;
+            const result = await call("createPost", { body: Buffer.from([0x7b, 0xff, 0xfe, 0x7d]) });
 
-            const result = await handleEvent(createPost, event, lambdaContext(), deps, { allowOrigin: ALLOW_ORIGIN });
-
-            expect(result.statusCode).to.equal(400);
-            expect(JSON.parse(result.body).message).to.equal("Request body is not valid UTF-8");
+            expectJsonError(result, 400, "Request body is not valid UTF-8");
         });
 
         it("413s a body over 64 KiB after decoding, and accepts exactly 64 KiB", async () => {
@@ -267,7 +263,7 @@ describe("posts API handlers (dynalite)", () => {
             const post = result.body as PostBody;
             expect(post).to.include({ id: created.id, title: "New", author: "Bob", description: "", version: 2 });
             expect(post.createdAt).to.equal(created.createdAt);
-            expect(post.updatedAt > (created.updatedAt as string)).to.equal(true);
+            expect(String(post.updatedAt) > String(created.updatedAt)).to.equal(true);
             expect(result.headers.ETag).to.equal('"2"');
             expect((await call("getPost", { id: created.id })).body).to.deep.equal(post);
         });

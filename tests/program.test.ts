@@ -14,9 +14,9 @@ const EXPECTED_ROUTES: Record<string, { method: string; path: string; table: str
     listPosts: { method: "get", path: "/posts", table: [], index: ["dynamodb:Query"] },
     createPost: { method: "post", path: "/posts", table: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], index: [] },
     getPost: { method: "get", path: "/posts/{id}", table: ["dynamodb:GetItem"], index: [] },
-    replacePost: { method: "put", path: "/posts/{id}", table: ["dynamodb:UpdateItem"], index: [] },
-    updatePost: { method: "patch", path: "/posts/{id}", table: ["dynamodb:UpdateItem"], index: [] },
-    deletePost: { method: "delete", path: "/posts/{id}", table: ["dynamodb:DeleteItem"], index: [] },
+    replacePost: { method: "put", path: "/posts/{id}", table: ["dynamodb:UpdateItem", "dynamodb:GetItem"], index: [] },
+    updatePost: { method: "patch", path: "/posts/{id}", table: ["dynamodb:UpdateItem", "dynamodb:GetItem"], index: [] },
+    deletePost: { method: "delete", path: "/posts/{id}", table: ["dynamodb:DeleteItem", "dynamodb:GetItem"], index: [] },
 };
 
 function stackYaml(stack: string): any {

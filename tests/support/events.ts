@@ -14,7 +14,7 @@ export interface ApiEventOptions {
     /** Single values, or arrays for a repeated parameter (the single map then holds the last). */
     query?: Record<string, string | string[]> | null;
     headers?: Record<string, string> | null;
-    /** A string is sent as is; anything else is JSON-encoded. `undefined`/null: no body. */
+    /** A string is sent as is, a Uint8Array as raw bytes (always base64), anything else as JSON. `undefined`/null: no body. */
     body?: unknown;
     /** Defaults to true, as on AWS behind the awsx API. */
     base64?: boolean;
@@ -48,8 +48,13 @@ export function apiEvent(options: ApiEventOptions): APIGatewayProxyEvent {
 
     let body: string | null = null;
     if (options.body !== undefined && options.body !== null) {
-        const text = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
-        body = base64 ? Buffer.from(text, "utf8").toString("base64") : text;
+        if (options.body instanceof Uint8Array) {
+            // Raw bytes (e.g. not UTF-8) can only travel base64-encoded.
+            body = Buffer.from(options.body).toString("base64");
+        } else {
+            const text = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+            body = base64 ? Buffer.from(text, "utf8").toString("base64") : text;
+        }
     }
 
     const headers: Record<string, string> = {
@@ -92,7 +97,7 @@ export function apiEvent(options: ApiEventOptions): APIGatewayProxyEvent {
         pathParameters,
         stageVariables: null,
         body,
-        isBase64Encoded: body !== null && base64,
+        isBase64Encoded: body !== null && (base64 || options.body instanceof Uint8Array),
         requestContext: {
             accountId: "123456789012",
             apiId: "abc123",

@@ -1,0 +1,79 @@
+// What the command-line scripts share: argument parsing, one clear line per startup error, and
+// outputs printed the way `pulumi stack output` prints them.
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Errors whose message is the whole story for a user (no stack trace). */
+const USER_ERRORS = new Set(["LocalCloudError", "StackFileError", "ConfigError", "CliError"]);
+
+export class CliError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "CliError";
+    }
+}
+
+export function parseCli<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T, usage: string) {
+    try {
+        return parseArgs({ args, options, allowPositionals: true, strict: true });
+    } catch (err) {
+        throw new CliError(`${(err as Error).message}\n\n${usage}`);
+    }
+}
+
+/** Prints a startup failure as one clear message and exits non-zero. */
+export function fail(err: unknown): never {
+    const e = err as Error;
+    if (USER_ERRORS.has(e?.name)) {
+        process.stderr.write(`error: ${e.message}\n`);
+    } else {
+        process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);
+    }
+    process.exit(1);
+}
+
+export function parsePort(text: string | undefined, fallback: number): number {
+    if (text === undefined) {
+        return fallback;
+    }
+    const port = Number(text);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new CliError(`--port must be a whole number from 0 to 65535, not "${text}"`);
+    }
+    return port;
+}
+
+const SECRET = "[secret]";
+
+const show = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+
+/**
+ * `pulumi stack output` formats: a table of every output, one output's value, or JSON; secret
+ * values are `[secret]` unless showSecrets.
+ */
+export function formatOutputs(
+    outputs: Record<string, unknown>,
+    secretOutputs: string[],
+    options: { stack: string; name?: string; json?: boolean; showSecrets?: boolean },
+): string {
+    const visible = (name: string) => (secretOutputs.includes(name) && !options.showSecrets ? SECRET : outputs[name]);
+    if (options.name !== undefined) {
+        if (!Object.hasOwn(outputs, options.name)) {
+            throw new CliError(`current stack does not have output property '${options.name}'`);
+        }
+        const value = visible(options.name);
+        return options.json ? JSON.stringify(value, null, 2) : show(value);
+    }
+    const names = Object.keys(outputs).sort();
+    if (options.json) {
+        return JSON.stringify(Object.fromEntries(names.map((n) => [n, visible(n)])), null, 2);
+    }
+    const width = Math.max("OUTPUT".length, ...names.map((n) => n.length));
+    return [
+        `Current stack outputs (${names.length}):`,
+        `    ${"OUTPUT".padEnd(width)}  VALUE`,
+        ...names.map((n) => `    ${n.padEnd(width)}  ${show(visible(n))}`),
+    ].join("\n");
+}
+
+/** A key value as the start banner shows it without --show-secrets. */
+export const maskKey = (value: string) => (value.length > 8 ? `${value.slice(0, 4)}${"*".repeat(value.length - 8)}${value.slice(-4)}` : "********");

@@ -1,0 +1,129 @@
+// The embedded DynamoDB: dynalite (DynamoDB's API over LevelDB) persisted in the stack folder, with
+// every recorded table created on first start and left alone afterwards (its items are the state
+// that must survive restarts).
+import * as fs from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+    CreateTableCommand,
+    DescribeTableCommand,
+    DynamoDBClient,
+    ListTablesCommand,
+    ResourceNotFoundException,
+    type CreateTableCommandInput,
+    type KeySchemaElement,
+    type Projection,
+} from "@aws-sdk/client-dynamodb";
+import { LocalCloudError } from "./stateDir";
+import type { TableModel } from "./model";
+
+export interface LocalDynamo {
+    endpoint: string;
+    client: DynamoDBClient;
+    close(): Promise<void>;
+}
+
+/** Dummy credentials: dynalite checks that requests are signed, not by whom. */
+export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+export async function startDynamo(dataDir: string | undefined, region: string): Promise<LocalDynamo> {
+    // This client is the local cloud's own (the functions' SDKs have their own setting): Lambda
+    // runs a newer Node than this machine may, so the SDK's "upgrade Node" notice is noise here.
+    process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
+    const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
+    if (dataDir) {
+        fs.mkdirSync(dataDir, { recursive: true });
+    }
+    const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    const close = async () => {
+        client.destroy();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+    };
+    try {
+        // LevelDB opens lazily; the first request finds out whether another process holds the folder.
+        await client.send(new ListTablesCommand({}));
+    } catch (err) {
+        await close().catch(() => undefined);
+        const message = String((err as Error).message ?? err);
+        throw new LocalCloudError(/lock/i.test(message) || /LEVEL_/.test(String((err as { code?: string }).code))
+            ? `The data folder ${dataDir} is in use by another local cloud (stop it first, or pass another --state-dir)`
+            : `The local DynamoDB could not open ${dataDir ?? "its in-memory store"}: ${message}`);
+    }
+    return { endpoint, client, close };
+}
+
+function projection(index: { projectionType?: string; nonKeyAttributes?: string[] }): Projection {
+    return {
+        ProjectionType: (index.projectionType ?? "ALL") as Projection["ProjectionType"],
+        ...(index.nonKeyAttributes?.length ? { NonKeyAttributes: index.nonKeyAttributes } : {}),
+    };
+}
+
+function keySchema(hashKey: string, rangeKey?: string): KeySchemaElement[] {
+    return [{ AttributeName: hashKey, KeyType: "HASH" }, ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: "RANGE" as const }] : [])];
+}
+
+export function createTableInput(table: TableModel): CreateTableCommandInput {
+    return {
+        TableName: table.name,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: table.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type as "S" | "N" | "B" })),
+        KeySchema: keySchema(table.hashKey, table.rangeKey),
+        ...(table.globalSecondaryIndexes.length ? {
+            GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((g) => ({
+                IndexName: g.name,
+                KeySchema: keySchema(g.hashKey, g.rangeKey),
+                Projection: projection(g),
+            })),
+        } : {}),
+        ...(table.localSecondaryIndexes.length ? {
+            LocalSecondaryIndexes: table.localSecondaryIndexes.map((l) => ({
+                IndexName: l.name,
+                KeySchema: keySchema(table.hashKey, l.rangeKey),
+                Projection: projection(l),
+            })),
+        } : {}),
+    };
+}
+
+/**
+ * Creates the tables that do not exist yet. An existing table is kept as it is, items included;
+ * when its keys or indexes differ from the program's, the returned warnings say so (on AWS that
+ * change would replace the table and lose the data, so the local cloud does not do it silently).
+ */
+export async function ensureTables(client: DynamoDBClient, tables: TableModel[]): Promise<{ created: string[]; warnings: string[] }> {
+    const created: string[] = [];
+    const warnings: string[] = [];
+    for (const table of tables) {
+        const wanted = createTableInput(table);
+        let existing;
+        try {
+            existing = (await client.send(new DescribeTableCommand({ TableName: table.name }))).Table;
+        } catch (err) {
+            if (!(err instanceof ResourceNotFoundException)) {
+                throw err;
+            }
+        }
+        if (!existing) {
+            await client.send(new CreateTableCommand(wanted));
+            created.push(table.name);
+            continue;
+        }
+        const describe = (keys: KeySchemaElement[] | undefined) => JSON.stringify((keys ?? []).map((k) => [k.AttributeName, k.KeyType]));
+        const indexes = (list: { IndexName?: string; KeySchema?: KeySchemaElement[] }[] | undefined) =>
+            JSON.stringify((list ?? []).map((i) => [i.IndexName, describe(i.KeySchema)]).sort());
+        if (describe(existing.KeySchema) !== describe(wanted.KeySchema)
+            || indexes(existing.GlobalSecondaryIndexes) !== indexes(wanted.GlobalSecondaryIndexes)
+            || indexes(existing.LocalSecondaryIndexes) !== indexes(wanted.LocalSecondaryIndexes)) {
+            warnings.push(`Table ${table.name} (${table.logicalName}) was created locally with other keys or indexes than the program now defines; ` +
+                "it is kept with its data. Delete the stack's .local folder to recreate it.");
+        }
+    }
+    return { created, warnings };
+}

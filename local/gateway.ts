@@ -1,0 +1,318 @@
+// The local API Gateway (REST, v1): one request through the checks of shared/docs/apigateway.md in
+// their order (stage, route, API key, throttle, quota, size), then the integration (Lambda proxy or
+// MOCK), with the API's own gateway responses for every refusal.
+import * as crypto from "node:crypto";
+import { MOCK_ACCOUNT } from "./recordProgram";
+import { defaultBody, gatewayResponse, mappedHeaders, renderTemplate, type GatewayResponseType, type TemplateContext } from "./gatewayResponses";
+import type { FunctionPool } from "./lambdaPool";
+import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "./model";
+import { buildProxyEvent, mapProxyResult, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
+import { methodKey, type UsageLimiter } from "./usage";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export const LIMITS = {
+    /** API Gateway's request payload limit. */
+    gatewayRequestBytes: 10 * 1024 * 1024,
+    /** Lambda's synchronous invocation payload limits (6 MB; the response may be 100 bytes more). */
+    lambdaRequestBytes: 6 * 1024 * 1024,
+    lambdaResponseBytes: 6 * 1024 * 1024 + 100,
+    /** API Gateway's default (and maximum) integration timeout. */
+    integrationTimeoutMs: 29_000,
+} as const;
+
+export interface GatewayAnswer {
+    status: number;
+    headers: Record<string, string[]>;
+    body: Buffer;
+    requestId: string;
+    /** Logical name of the API key that called, when the method required one and it was valid. */
+    consumer?: string;
+    /** Why the gateway answered by itself (a gateway response type), for logs. */
+    refusal?: string;
+}
+
+export interface GatewayOptions {
+    model: CloudModel;
+    /** Function ARN -> its pool. */
+    pools: Map<string, FunctionPool>;
+    limiter: UsageLimiter;
+    integrationTimeoutMs: number;
+    now: () => number;
+    log: (line: string) => void;
+}
+
+interface Resource {
+    api: RestApiModel;
+    path: string;
+    id: string;
+    /** Per segment: literal text, `{name}` or `{name+}`. */
+    segments: { kind: "literal" | "param" | "greedy"; text: string }[];
+    operations: Map<string, Operation>;
+}
+
+interface Match {
+    resource: Resource;
+    pathParameters: Record<string, string> | null;
+}
+
+function compileResources(api: RestApiModel): Resource[] {
+    const byPath = new Map<string, Resource>();
+    for (const op of api.operations) {
+        let resource = byPath.get(op.resourcePath);
+        if (!resource) {
+            resource = {
+                api,
+                path: op.resourcePath,
+                // Stable per resource path, like the ids API Gateway gives its resources.
+                id: crypto.createHash("sha1").update(`${api.id}${op.resourcePath}`).digest("hex").slice(0, 6),
+                segments: op.resourcePath.split("/").filter((s) => s !== "").map((text) => {
+                    const param = /^\{(.+?)(\+)?\}$/.exec(text);
+                    return param ? { kind: param[2] ? "greedy" as const : "param" as const, text: param[1]! } : { kind: "literal" as const, text };
+                }),
+                operations: new Map(),
+            };
+            byPath.set(op.resourcePath, resource);
+        }
+        resource.operations.set(op.method, op);
+    }
+    return [...byPath.values()];
+}
+
+/** Lexicographic: the first segment where two resources differ decides (0 literal, 1 param, 2 greedy). */
+function compareRanks(a: number[], b: number[]): number {
+    for (let k = 0; k < Math.min(a.length, b.length); k++) {
+        if (a[k] !== b[k]) {
+            return a[k]! - b[k]!;
+        }
+    }
+    return a.length - b.length;
+}
+
+/** Matches path segments: literal beats `{param}` beats `{proxy+}`, segment by segment from the left. */
+function matchResource(resources: Resource[], segments: string[]): Match | undefined {
+    let best: { match: Match; rank: number[] } | undefined;
+    for (const resource of resources) {
+        const params: Record<string, string> = {};
+        const rank: number[] = [];
+        let ok = true;
+        let i = 0;
+        for (const [index, segment] of resource.segments.entries()) {
+            if (segment.kind === "greedy") {
+                if (index !== resource.segments.length - 1 || i >= segments.length) {
+                    ok = false;
+                    break;
+                }
+                params[segment.text] = segments.slice(i).join("/");
+                rank.push(2);
+                i = segments.length;
+                break;
+            }
+            const value = segments[i];
+            if (value === undefined || (segment.kind === "literal" && value !== segment.text)) {
+                ok = false;
+                break;
+            }
+            if (segment.kind === "param") {
+                params[segment.text] = value;
+            }
+            rank.push(segment.kind === "literal" ? 0 : 1);
+            i++;
+        }
+        if (!ok || i !== segments.length) {
+            continue;
+        }
+        const better = !best || compareRanks(rank, best.rank) < 0;
+        if (better) {
+            best = { match: { resource, pathParameters: Object.keys(params).length ? params : null }, rank };
+        }
+    }
+    return best?.match;
+}
+
+const FORBIDDEN_NO_STAGE: Pick<GatewayAnswer, "status" | "headers" | "body"> = {
+    status: 403,
+    headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["ForbiddenException"] },
+    body: Buffer.from(defaultBody(403, "Forbidden")),
+};
+
+export class Gateway {
+    private readonly stages = new Map<string, { api: RestApiModel; stage: RestApiModel["stages"][number]; resources: Resource[] }>();
+    private readonly keysByValue = new Map<string, ApiKeyModel>();
+
+    constructor(private readonly options: GatewayOptions) {
+        for (const api of options.model.restApis) {
+            const resources = compileResources(api);
+            for (const stage of api.stages) {
+                this.stages.set(stage.name, { api, stage, resources });
+            }
+        }
+        for (const key of options.model.apiKeys) {
+            this.keysByValue.set(key.value, key);
+        }
+    }
+
+    async handle(request: IncomingRequest & { tooLarge?: boolean }): Promise<GatewayAnswer> {
+        const requestId = crypto.randomUUID();
+        const extendedRequestId = newExtendedRequestId();
+        const now = new Date(this.options.now());
+        const traceId = newTraceId(now);
+        const common = { "x-amzn-RequestId": [requestId], "x-amz-apigw-id": [extendedRequestId], "X-Amzn-Trace-Id": [traceId] };
+        const answer = (partial: Omit<GatewayAnswer, "requestId">): GatewayAnswer =>
+            ({ ...partial, headers: { ...partial.headers, ...common }, requestId });
+
+        // 1. Stage: the first path segment.
+        const segments = request.path.split("/").filter((s) => s !== "");
+        const stageName = segments[0];
+        const deployed = stageName === undefined ? undefined : this.stages.get(stageName);
+        if (!deployed) {
+            return answer({ ...FORBIDDEN_NO_STAGE, headers: { ...FORBIDDEN_NO_STAGE.headers }, refusal: "no such stage" });
+        }
+        const { api, stage, resources } = deployed;
+        const pathInStage = request.path.slice(request.path.indexOf(stageName!) + stageName!.length) || "/";
+        const headerMap: Record<string, string> = {};
+        for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
+            headerMap[request.rawHeaders[i]!] = request.rawHeaders[i + 1]!;
+        }
+        const header = (name: string) => Object.entries(headerMap).find(([k]) => k.toLowerCase() === name)?.[1];
+        const templateContext = (resourcePath?: string, pathParameters?: Record<string, string> | null): TemplateContext => ({
+            context: {
+                requestId, extendedRequestId, stage: stage.name, apiId: api.id, httpMethod: request.method, resourcePath,
+                path: `/${stage.name}${pathInStage}`, accountId: MOCK_ACCOUNT, domainName: header("host"),
+                identity: { sourceIp: request.sourceIp, userAgent: header("user-agent") },
+            },
+            request: { headers: headerMap, query: Object.fromEntries(new URLSearchParams(request.rawQuery)), path: pathParameters ?? {} },
+        });
+        const refuse = (type: GatewayResponseType, ctx: TemplateContext, extra: Partial<GatewayAnswer> = {}): GatewayAnswer => {
+            const rendered = gatewayResponse(type, api.gatewayResponses, ctx);
+            const headers: Record<string, string[]> = { "x-amzn-ErrorType": [rendered.errorType] };
+            for (const [name, value] of Object.entries(rendered.headers)) {
+                headers[name] = [value];
+            }
+            return answer({ status: rendered.status, headers, body: Buffer.from(rendered.body), refusal: type, ...extra });
+        };
+
+        if (request.tooLarge) {
+            return refuse("REQUEST_TOO_LARGE", templateContext());
+        }
+
+        // 2. Route: the resource first, then the method (an explicit method beats ANY).
+        const match = matchResource(resources, segments.slice(1));
+        const operation = match?.resource.operations.get(request.method) ?? match?.resource.operations.get("ANY");
+        if (!match || !operation) {
+            return refuse("MISSING_AUTHENTICATION_TOKEN", templateContext());
+        }
+        const ctx = templateContext(match.resource.path, match.pathParameters);
+
+        // 3. API key: exists, enabled, in a usage plan bound to this API and stage.
+        let key: ApiKeyModel | undefined;
+        if (operation.apiKeyRequired) {
+            const value = header("x-api-key");
+            key = value === undefined ? undefined : this.keysByValue.get(value);
+            const plan = key?.enabled ? this.planFor(key, api, stage.name) : undefined;
+            if (!key || !plan) {
+                return refuse("INVALID_API_KEY", ctx);
+            }
+            // 4. Throttle, then quota, for the key's plan.
+            const verdict = this.options.limiter.admit(plan, key.logicalName, stage.name, methodKey(match.resource.path, request.method));
+            if (verdict !== "OK") {
+                return refuse(verdict, ctx, { consumer: key.logicalName });
+            }
+        }
+        const consumer = key?.logicalName;
+
+        // 5. Integration.
+        const integration = operation.integration ?? {};
+        const type = String(integration.type ?? "").toLowerCase();
+        if (type === "mock") {
+            return answer({ ...this.mock(integration, ctx, request), consumer });
+        }
+        if (type !== "aws_proxy") {
+            this.options.log(`${request.method} ${match.resource.path}: integration type "${integration.type}" is not supported by the local cloud`);
+            return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
+        }
+        const functionArn = /\/functions\/(.+?)\/invocations$/.exec(String(integration.uri ?? ""))?.[1];
+        const pool = functionArn === undefined ? undefined : this.options.pools.get(functionArn) ?? this.options.pools.get(functionArn.replace(/:[^:]+$/, ""));
+        if (!pool) {
+            this.options.log(`${request.method} ${match.resource.path}: no local function for integration ${integration.uri}`);
+            return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
+        }
+
+        const event = JSON.stringify(buildProxyEvent({ ...request, path: pathInStage }, {
+            apiId: api.id,
+            stage: stage.name,
+            deploymentId: stage.deploymentId,
+            stageVariables: stage.variables && Object.keys(stage.variables).length ? stage.variables : null,
+            resourcePath: match.resource.path,
+            resourceId: match.resource.id,
+            pathParameters: match.pathParameters,
+            binaryMediaTypes: api.binaryMediaTypes,
+            apiKey: key ? { value: key.value, id: key.id } : undefined,
+            accountId: MOCK_ACCOUNT,
+            requestId,
+            extendedRequestId,
+            traceId,
+            now,
+        }));
+        if (Buffer.byteLength(event) > LIMITS.lambdaRequestBytes) {
+            // Lambda refuses the invocation (RequestEntityTooLargeException).
+            return refuse("REQUEST_TOO_LARGE", ctx, { consumer });
+        }
+
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<"gateway-timeout">((resolve) => {
+            timer = setTimeout(() => resolve("gateway-timeout"), this.options.integrationTimeoutMs);
+        });
+        const outcome = await Promise.race([pool.invoke(event, crypto.randomUUID()), timeout]);
+        clearTimeout(timer);
+        if (outcome === "gateway-timeout") {
+            return refuse("INTEGRATION_TIMEOUT", ctx, { consumer });
+        }
+        if (outcome.kind !== "result") {
+            // A thrown error, a crash or the function's own timeout: Lambda reports a function error.
+            return refuse("DEFAULT_5XX", ctx, { consumer });
+        }
+        if (Buffer.byteLength(outcome.payload) > LIMITS.lambdaResponseBytes) {
+            this.options.log(`${pool.name}: response payload over Lambda's 6 MB limit`);
+            return refuse("DEFAULT_5XX", ctx, { consumer });
+        }
+        const mapped = mapProxyResult(outcome.payload);
+        if ("malformed" in mapped) {
+            this.options.log(`${pool.name}: Malformed Lambda proxy response: ${mapped.malformed}`);
+            return refuse("DEFAULT_5XX", ctx, { consumer });
+        }
+        return answer({ status: mapped.status, headers: mapped.headers, body: mapped.body, consumer });
+    }
+
+    private planFor(key: ApiKeyModel, api: RestApiModel, stage: string): UsagePlanModel | undefined {
+        return this.options.model.usagePlans.find((plan) => plan.keyIds.includes(key.id) && plan.apiStages.some((s) => s.apiId === api.id && s.stage === stage));
+    }
+
+    /** A MOCK integration: the request template picks the status, the integration response maps headers and body. */
+    private mock(integration: any, ctx: TemplateContext, request: IncomingRequest): Omit<GatewayAnswer, "requestId"> {
+        const contentType = (Object.entries(ctx.request.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json").split(";")[0]!.trim();
+        const templates: Record<string, string> = integration.requestTemplates ?? {};
+        const template = templates[contentType] ?? templates["application/json"];
+        let statusCode = "200";
+        try {
+            const rendered = template === undefined ? request.body.toString("utf8") : renderTemplate(template, ctx);
+            const parsed = JSON.parse(rendered);
+            if (parsed && parsed.statusCode !== undefined) {
+                statusCode = String(parsed.statusCode);
+            }
+        } catch {
+            // No status in the template: API Gateway's MOCK then answers 200... when a response matches.
+        }
+        const responses: Record<string, any> = integration.responses ?? {};
+        const selected = Object.entries(responses).find(([pattern]) => pattern !== "default" && new RegExp(`^(?:${pattern})$`).test(statusCode))?.[1]
+            ?? responses["default"];
+        const status = Number(selected?.statusCode ?? statusCode);
+        const headers: Record<string, string[]> = { "Content-Type": ["application/json"] };
+        for (const [name, value] of Object.entries(mappedHeaders(selected?.responseParameters, "method.response", ctx))) {
+            headers[name] = [value];
+        }
+        const responseTemplates: Record<string, string> = selected?.responseTemplates ?? {};
+        const bodyTemplate = responseTemplates["application/json"] ?? Object.values(responseTemplates)[0];
+        return { status, headers, body: Buffer.from(bodyTemplate === undefined ? "" : renderTemplate(bodyTemplate, ctx)) };
+    }
+}

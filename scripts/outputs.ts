@@ -1,0 +1,46 @@
+// `npm run outputs -- [--stack dev] [--json] [--show-secrets] [name]`: the stack's outputs as
+// `pulumi stack output` prints them, for the local cloud (key values from the stack folder, the
+// URL of the last `npm start`). Runs the program; does not need the local cloud to be running.
+import * as path from "node:path";
+import { CliError, fail, formatOutputs, parseCli } from "../local/cli";
+import { recordLocalProgram, undecryptableNotice } from "../local/localCloud";
+import { PROJECT_DIR } from "../local/recordProgram";
+import { readStackFiles } from "../local/stackFiles";
+import { defaultStateDir, readJsonFile } from "../local/stateDir";
+
+const USAGE = `usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]`;
+
+async function main() {
+    const { values, positionals } = parseCli(process.argv.slice(2), {
+        stack: { type: "string", default: "dev" },
+        json: { type: "boolean", default: false },
+        "show-secrets": { type: "boolean", default: false },
+        "state-dir": { type: "string" },
+        help: { type: "boolean", default: false },
+    }, USAGE);
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
+    if (positionals.length > 1) {
+        throw new CliError(`at most one output name, got ${positionals.length}\n\n${USAGE}`);
+    }
+    const stack = values.stack!;
+    readStackFiles(PROJECT_DIR, stack);
+    const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir(stack));
+    const baseUrl = readJsonFile<{ url?: string }>(path.join(stateDir, "server.json"), {}).url ?? "http://127.0.0.1:8080";
+    const { program, keyStore } = await recordLocalProgram({ stack, stateDir, baseUrl });
+    // The values printed are the ones the next `npm start` serves.
+    keyStore.save();
+    program.undecryptable.forEach((key) => process.stderr.write(`warning: ${undecryptableNotice(stack, key)}\n`));
+    process.stdout.write(`${formatOutputs(program.outputs, program.secretOutputs, {
+        stack,
+        name: positionals[0],
+        json: values.json,
+        showSecrets: values["show-secrets"],
+    })}\n`);
+    // The Pulumi runtime keeps handles open after a recording; the answer is printed, so stop.
+    process.exit(0);
+}
+
+main().catch(fail);

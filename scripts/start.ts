@@ -1,0 +1,107 @@
+// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet]`
+// Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C.
+import * as path from "node:path";
+import { CliError, fail, formatOutputs, maskKey, parseCli, parsePort } from "../local/cli";
+import { startLocalCloud, type LocalCloud, type RequestLog } from "../local/localCloud";
+import { PROJECT_DIR } from "../local/recordProgram";
+import { defaultStateDir } from "../local/stateDir";
+
+const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet]
+  --stack         the Pulumi stack to run (Pulumi.<stack>.yaml); default dev
+  --port          port to serve on; default 8080 (0 picks a free one)
+  --host          address to listen on; default 127.0.0.1
+  --state-dir     where tables and keys are kept; default .local/<stack>
+  --show-secrets  print API key values in full
+  --quiet         do not print the functions' own log lines`;
+
+function banner(cloud: LocalCloud, showSecrets: boolean): string {
+    const lines: string[] = [];
+    const relativeState = path.relative(process.cwd(), cloud.stateDir) || ".";
+    lines.push(`Local cloud for stack "${cloud.stack}" is ready: ${cloud.stageUrl}`);
+    lines.push(`State: ${relativeState} (tables and keys survive restarts; delete the folder to start over)`);
+    lines.push("");
+    lines.push(formatOutputs(cloud.outputs, cloud.secretOutputs, { stack: cloud.stack, showSecrets }));
+    lines.push("");
+    lines.push("API keys:");
+    for (const key of cloud.model.apiKeys) {
+        const plan = cloud.model.usagePlans.find((p) => p.keyIds.includes(key.id));
+        const value = showSecrets ? key.value : maskKey(key.value);
+        lines.push(`    ${key.logicalName.padEnd(16)} ${value}  plan ${plan?.logicalName ?? "(none: every call is refused)"}${key.enabled ? "" : ", DISABLED"}`);
+    }
+    lines.push("");
+    lines.push("Routes:");
+    const width = Math.max(...cloud.routes.map((r) => r.path.length));
+    for (const route of cloud.routes) {
+        lines.push(`    ${route.method.padEnd(7)} ${route.path.padEnd(width)}  ${route.apiKeyRequired ? "x-api-key" : "no key   "}  -> ${route.integration}`);
+    }
+    const first = cloud.model.apiKeys.find((k) => k.enabled);
+    const firstGet = cloud.routes.find((r) => r.method === "GET" && !r.path.includes("{")) ?? cloud.routes[0];
+    if (first && firstGet) {
+        // Without --show-secrets the line reads the key through `npm run outputs`, so it is not printed here.
+        const stateDirArg = path.resolve(cloud.stateDir) === path.resolve(defaultStateDir(cloud.stack)) ? "" : ` --state-dir ${path.relative(process.cwd(), cloud.stateDir)}`;
+        const output = Object.keys(cloud.outputs).find((name) => cloud.outputs[name] === first.value);
+        const keyArg = showSecrets
+            ? first.value
+            : output
+                ? `$(npm run -s outputs -- --stack ${cloud.stack}${stateDirArg} --show-secrets ${output})`
+                : `<${first.logicalName}'s key: npm start -- --show-secrets>`;
+        lines.push("");
+        lines.push("Try it:");
+        lines.push(`    curl -i -H "x-api-key: ${keyArg}" ${cloud.url}${firstGet.path}`);
+    }
+    lines.push("");
+    lines.push("Requests are logged as: METHOD path status latency consumer. Ctrl-C stops.");
+    return lines.join("\n");
+}
+
+function requestLine(entry: RequestLog): string {
+    const latency = entry.latencyMs < 10 ? entry.latencyMs.toFixed(1) : Math.round(entry.latencyMs).toString();
+    const note = entry.refusal ? ` (${entry.refusal})` : "";
+    return `${entry.method} ${entry.path} ${entry.status} ${latency}ms ${entry.consumer ?? "-"}${note}`;
+}
+
+async function main() {
+    const { values, positionals } = parseCli(process.argv.slice(2), {
+        stack: { type: "string", default: "dev" },
+        port: { type: "string" },
+        host: { type: "string", default: "127.0.0.1" },
+        "state-dir": { type: "string" },
+        "show-secrets": { type: "boolean", default: false },
+        quiet: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+    }, USAGE);
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
+    if (positionals.length > 0) {
+        throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
+    }
+    const stack = values.stack!;
+    process.stdout.write(`Running ${path.relative(process.cwd(), path.join(PROJECT_DIR, "index.ts")) || "index.ts"} for stack "${stack}" under Pulumi mocks...\n`);
+    const cloud = await startLocalCloud({
+        stack,
+        port: parsePort(values.port, 8080),
+        host: values.host,
+        stateDir: values["state-dir"],
+        onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+        onRequest: (entry) => process.stdout.write(`${requestLine(entry)}\n`),
+        onFunctionLog: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
+    });
+    process.stdout.write(`${banner(cloud, values["show-secrets"]!)}\n`);
+
+    let stopping = false;
+    const stop = (signal: string) => {
+        if (stopping) {
+            process.stderr.write("Stopping now.\n");
+            process.exit(130);
+        }
+        stopping = true;
+        process.stdout.write(`\n${signal}: stopping (data and keys are kept in ${path.relative(process.cwd(), cloud.stateDir)})...\n`);
+        cloud.close().then(() => process.exit(0), (err) => fail(err));
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch(fail);
