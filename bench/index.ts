@@ -1,6 +1,7 @@
 // `npm run bench`: prints figures, never asserts them. Each figure is shown beside a baseline
 // measured in the same run, as a ratio, so machines of different speed give comparable numbers.
 const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
+    ["listing", () => import("./listing")],
     ["packaging", () => import("./packaging")],
 ];
 

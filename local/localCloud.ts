@@ -201,7 +201,7 @@ export const undecryptableNotice = (stack: string, key: string) =>
  */
 export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack" | "stackConfig" | "config" | "projectDir"> & { stateDir: string; baseUrl: string }): Promise<{ program: RecordedProgram; keyStore: KeyStore }> {
     const keyStore = new KeyStore(options.stateDir);
-    const program = await recordProgram({
+    const program = await failOnProgramRejection(recordProgram({
         stack: options.stack,
         projectDir: options.projectDir,
         stackConfig: options.stackConfig,
@@ -215,8 +215,45 @@ export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack
             }
             return undefined;
         },
-    });
+    }));
     return { program, keyStore };
+}
+
+/**
+ * An error thrown inside an `apply` (a config check on a secret value, say) never reaches the
+ * recording's promise: Pulumi's runtime leaves it as an unhandled rejection, and the recording
+ * waits forever for the output. While the program runs, such a rejection is the program's error:
+ * it fails this start with the error's own message (Pulumi prefixes "error serializing property").
+ * Other listeners (mocha's) are set aside meanwhile so they do not report it a second time.
+ */
+async function failOnProgramRejection<T>(recording: Promise<T>): Promise<T> {
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<never>((_resolve, reject) => {
+        onRejection = (reason) => {
+            if (reason instanceof Error) {
+                reason.message = reason.message.replace(/^(error serializing property "[^"]*": )+/, "");
+            }
+            reject(reason);
+        };
+    });
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([recording, rejected]);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+        // Later rejections from the abandoned recording would otherwise crash the process.
+        process.on("unhandledRejection", ignoreLateProgramRejection);
+        setTimeout(() => process.off("unhandledRejection", ignoreLateProgramRejection), 1000).unref();
+        for (const listener of others) {
+            process.on("unhandledRejection", listener);
+        }
+    }
+}
+
+function ignoreLateProgramRejection(): void {
+    // See failOnProgramRejection.
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
