@@ -97,6 +97,8 @@ export class PostsApi extends pulumi.ComponentResource {
             stageName: args.stage,
             apiKeySource: "HEADER",
             gatewayResponses: gatewayResponses(args.corsAllowOrigin),
+            // awsx names the API after the component; add the stage so dev and prod are told apart.
+            restApiArgs: { name: `${name}-${args.stage}`, description: "Posts REST API (API-key holders only)" },
         }, { parent: this });
 
         this.url = this.api.url;
