@@ -55,13 +55,39 @@ function only(rule: string, findings: Finding[]): string[] {
     return findings.map((f) => f.message);
 }
 
-describe("guardrails", () => {
+/** A throwaway program inside the project (so it resolves the project's node_modules). */
+function writeNaiveProgram(): string {
+    fs.mkdirSync(path.join(PROJECT_DIR, ".tmp"), { recursive: true });
+    const dir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", "policy-fixture-"));
+    fs.writeFileSync(path.join(dir, "index.ts"), [
+        "import * as aws from \"@pulumi/aws\";",
+        "export const fn = new aws.lambda.CallbackFunction(\"naive\", { callback: async () => ({ statusCode: 200, body: \"\" }) });",
+        "",
+    ].join("\n"));
+    return dir;
+}
+
 let dev: RecordedProgram;
 let prod: RecordedProgram;
+/** The shipped prod stack with posts-api:production turned off. */
+let prodDowngraded: RecordedProgram;
+/** A program that hands CallbackFunction nothing but a closure. */
+let naive: RecordedProgram;
 
-before(async () => {
+// A root-level hook, so it runs before every suite of the run: recordProgram runs one program per
+// process at a time, and a program abandoned by an earlier suite (the local cloud gives up on a
+// program that fails inside an `apply`) would block every later recording.
+before("record the programs the guardrail tests need", async function () {
+    this.timeout(180_000);
     dev = await stackProgram("dev");
     prod = await stackProgram("prod");
+    prodDowngraded = await programWith({ stack: "prod", config: { "posts-api:production": false } });
+    const fixtureDir = writeNaiveProgram();
+    try {
+        naive = await programWith({ stack: "fixture", projectDir: fixtureDir, stackConfig: { "aws:region": "us-east-1" } });
+    } finally {
+        fs.rmSync(fixtureDir, { recursive: true, force: true });
+    }
 });
 
 describe("guardrail rules (policies/rules)", () => {
@@ -147,25 +173,7 @@ describe("guardrail rules (policies/rules)", () => {
     });
 
     describe("a CallbackFunction given only a closure (recorded under mocks)", () => {
-        let naive: RecordedProgram;
-        let fixtureDir: string;
-
-        before(async function () {
-            this.timeout(120_000);
-            // A throwaway program inside the project so it resolves the project's node_modules.
-            fs.mkdirSync(path.join(PROJECT_DIR, ".tmp"), { recursive: true });
-            fixtureDir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", "policy-fixture-"));
-            fs.writeFileSync(path.join(fixtureDir, "index.ts"), [
-                "import * as aws from \"@pulumi/aws\";",
-                "export const fn = new aws.lambda.CallbackFunction(\"naive\", { callback: async () => ({ statusCode: 200, body: \"\" }) });",
-                "",
-            ].join("\n"));
-            naive = await programWith({ stack: "fixture", projectDir: fixtureDir, stackConfig: { "aws:region": "us-east-1" } });
-        });
-
-        after(() => fs.rmSync(fixtureDir, { recursive: true, force: true }));
-
-        it("is caught: its default role's nine managed policies and its 180 s timeout", () => {
+        it("is caught: the broad managed policies of its default role and its 180 s timeout", () => {
             const findings = checkRecordedStack(naive);
             expect(rulesFired(findings)).to.have.members(["no-broad-managed-policies", "lambda-timeout-within-gateway-limit"]);
             const policies = findings.filter((f) => f.rule === "no-broad-managed-policies").map((f) => f.message);
@@ -279,8 +287,8 @@ describe("guardrail rules (policies/rules)", () => {
             ]);
         });
 
-        it("holds the prod stack to it even when posts-api:production is turned off", async () => {
-            const downgraded = await programWith({ stack: "prod", config: { "posts-api:production": false } });
+        it("holds the prod stack to it even when posts-api:production is turned off", () => {
+            const downgraded = prodDowngraded;
             expect(one(downgraded, TYPES.table).inputs["tags"].environment).to.equal("development");
             const messages = only("production-table-backups-and-deletion-protection", checkRecordedStack(downgraded));
             expect(messages).to.have.length(2);
@@ -524,5 +532,4 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         const notApplicable = response.getNotApplicableList().map((n: any) => [n.getPolicyName(), n.getReason()]);
         expect(notApplicable).to.deep.include(["api-key-values-not-plain-outputs", CROSSGUARD_CANNOT_SEE_SECRETS]);
     });
-});
 });
