@@ -46,10 +46,10 @@ export interface RouteFunctionArgs {
 export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory<APIGatewayProxyEvent, APIGatewayProxyResult> {
     return () => {
         const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
-        const { DynamoDBDocumentClient } = require("@aws-sdk/lib-dynamodb");
+        const { DynamoDBDocument } = require("@aws-sdk/lib-dynamodb");
         const { randomUUID } = require("node:crypto");
         const deps: Deps = {
-            db: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+            db: DynamoDBDocument.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
             tableName: requireEnv(ENV.tableName),
             cursorKey: requireEnv(ENV.cursorKey),
             now: () => new Date(),

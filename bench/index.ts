@@ -3,6 +3,7 @@
 const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
     ["listing", () => import("./listing")],
     ["packaging", () => import("./packaging")],
+    ["local-cloud", () => import("./localCloud")],
 ];
 
 async function main() {

@@ -4,9 +4,12 @@
 //   creates), and If-Match is a DynamoDB condition on `version`, never read-then-write;
 // - listing is a Query on the sparse index, newest first, reading about `limit` items (no Scan);
 // - storage keys (pk, listPk, listSk) never leave this module: items are mapped field by field.
-// No Pulumi import: this runs inside the Lambda.
+// No Pulumi import: this runs inside the Lambda. No runtime import of the AWS SDK either: it
+// calls the DynamoDBDocument methods on `deps.db` (get/put/update/delete/query), so Pulumi's
+// serializer never captures the SDK module. A captured `@aws-sdk/lib-dynamodb` module is emitted
+// as `require("@aws-sdk/lib-dynamodb/dist-cjs/index.js")` (the package has no `exports` map),
+// which ties the archive to the SDK's internal file layout; tests/closures.test.ts guards this.
 import { createHash } from "node:crypto";
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../api/http/contract";
 import { idempotencyKeyReused, postNotFound, preconditionFailed } from "../api/http/errors";
 import type { ListKey } from "../api/cursor";
@@ -83,22 +86,18 @@ function newPost(id: string, createdAt: string, input: PostInput): Post {
 }
 
 export async function getPost(deps: Deps, id: string, consistent = false): Promise<Post | null> {
-    const result = await deps.db.send(
-        new GetCommand({ TableName: deps.tableName, Key: postKey(id), ConsistentRead: consistent }),
-    );
+    const result = await deps.db.get({ TableName: deps.tableName, Key: postKey(id), ConsistentRead: consistent });
     return result.Item === undefined ? null : toPost(result.Item);
 }
 
 /** Writes a new post; false when an item with that id already exists (nothing is overwritten). */
 async function putNewPost(deps: Deps, post: Post): Promise<boolean> {
     try {
-        await deps.db.send(
-            new PutCommand({
-                TableName: deps.tableName,
-                Item: toItem(post),
-                ConditionExpression: "attribute_not_exists(pk)",
-            }),
-        );
+        await deps.db.put({
+            TableName: deps.tableName,
+            Item: toItem(post),
+            ConditionExpression: "attribute_not_exists(pk)",
+        });
         return true;
     } catch (error) {
         if (isConditionFailure(error)) {
@@ -175,18 +174,16 @@ export async function updatePost(
     }
     const check = versionCondition(condition);
     try {
-        const result = await deps.db.send(
-            new UpdateCommand({
-                TableName: deps.tableName,
-                Key: postKey(id),
-                UpdateExpression: `SET ${sets.join(", ")}`,
-                ConditionExpression: check.expression,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: { ...values, ...check.values },
-                ReturnValues: "ALL_NEW",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            }),
-        );
+        const result = await deps.db.update({
+            TableName: deps.tableName,
+            Key: postKey(id),
+            UpdateExpression: `SET ${sets.join(", ")}`,
+            ConditionExpression: check.expression,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...values, ...check.values },
+            ReturnValues: "ALL_NEW",
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        });
         return toPost(result.Attributes ?? {});
     } catch (error) {
         if (isConditionFailure(error)) {
@@ -200,16 +197,14 @@ export async function deletePost(deps: Deps, id: string, condition: VersionCondi
     const check = versionCondition(condition);
     const usesVersion = condition.kind !== "none";
     try {
-        await deps.db.send(
-            new DeleteCommand({
-                TableName: deps.tableName,
-                Key: postKey(id),
-                ConditionExpression: check.expression,
-                ...(usesVersion ? { ExpressionAttributeNames: { "#version": "version" } } : {}),
-                ...(usesVersion ? { ExpressionAttributeValues: check.values } : {}),
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            }),
-        );
+        await deps.db.delete({
+            TableName: deps.tableName,
+            Key: postKey(id),
+            ConditionExpression: check.expression,
+            ...(usesVersion ? { ExpressionAttributeNames: { "#version": "version" } } : {}),
+            ...(usesVersion ? { ExpressionAttributeValues: check.values } : {}),
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        });
     } catch (error) {
         if (isConditionFailure(error)) {
             throw await conditionFailure(deps, id, condition, error);
@@ -231,18 +226,16 @@ export interface PostPage {
  * next page, so nothing is silently dropped.
  */
 export async function listPosts(deps: Deps, limit: number, startKey: ListKey | null): Promise<PostPage> {
-    const result = await deps.db.send(
-        new QueryCommand({
-            TableName: deps.tableName,
-            IndexName: POSTS_INDEX,
-            KeyConditionExpression: "#listPk = :listPk",
-            ExpressionAttributeNames: { "#listPk": "listPk" },
-            ExpressionAttributeValues: { ":listPk": LIST_PARTITION },
-            ScanIndexForward: false,
-            Limit: limit + 1,
-            ...(startKey === null ? {} : { ExclusiveStartKey: { ...startKey } }),
-        }),
-    );
+    const result = await deps.db.query({
+        TableName: deps.tableName,
+        IndexName: POSTS_INDEX,
+        KeyConditionExpression: "#listPk = :listPk",
+        ExpressionAttributeNames: { "#listPk": "listPk" },
+        ExpressionAttributeValues: { ":listPk": LIST_PARTITION },
+        ScanIndexForward: false,
+        Limit: limit + 1,
+        ...(startKey === null ? {} : { ExclusiveStartKey: { ...startKey } }),
+    });
     const found = result.Items ?? [];
     const items = found.slice(0, limit).map(toPost);
     const last = items[items.length - 1];
@@ -308,21 +301,19 @@ function epochSeconds(date: Date): number {
 }
 
 async function readRecord(deps: Deps, key: { pk: string }): Promise<IdempotencyRecord | null> {
-    const result = await deps.db.send(new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }));
+    const result = await deps.db.get({ TableName: deps.tableName, Key: key, ConsistentRead: true });
     return result.Item === undefined ? null : (result.Item as unknown as IdempotencyRecord);
 }
 
 async function reserve(deps: Deps, key: { pk: string }, record: IdempotencyRecord, now: number): Promise<boolean> {
     try {
-        await deps.db.send(
-            new PutCommand({
-                TableName: deps.tableName,
-                Item: { ...key, ...record },
-                ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
-                ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
-                ExpressionAttributeValues: { ":now": now },
-            }),
-        );
+        await deps.db.put({
+            TableName: deps.tableName,
+            Item: { ...key, ...record },
+            ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
+            ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+            ExpressionAttributeValues: { ":now": now },
+        });
         return true;
     } catch (error) {
         if (isConditionFailure(error)) {
@@ -334,21 +325,19 @@ async function reserve(deps: Deps, key: { pk: string }, record: IdempotencyRecor
 
 async function complete(deps: Deps, key: { pk: string }, post: Post): Promise<void> {
     try {
-        await deps.db.send(
-            new UpdateCommand({
-                TableName: deps.tableName,
-                Key: key,
-                UpdateExpression: "SET #status = :completed, #response = :response",
-                ConditionExpression: "#status = :pending AND #postId = :postId",
-                ExpressionAttributeNames: { "#status": "status", "#response": "response", "#postId": "postId" },
-                ExpressionAttributeValues: {
-                    ":completed": "completed",
-                    ":pending": "pending",
-                    ":response": post,
-                    ":postId": post.id,
-                },
-            }),
-        );
+        await deps.db.update({
+            TableName: deps.tableName,
+            Key: key,
+            UpdateExpression: "SET #status = :completed, #response = :response",
+            ConditionExpression: "#status = :pending AND #postId = :postId",
+            ExpressionAttributeNames: { "#status": "status", "#response": "response", "#postId": "postId" },
+            ExpressionAttributeValues: {
+                ":completed": "completed",
+                ":pending": "pending",
+                ":response": post,
+                ":postId": post.id,
+            },
+        });
     } catch (error) {
         // Someone else completed it (same post) or the record expired and was re-reserved:
         // either way there is nothing left for this call to record.

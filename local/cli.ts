@@ -25,8 +25,11 @@ export function fail(err: unknown): never {
     const e = err as Error;
     if (USER_ERRORS.has(e?.name)) {
         process.stderr.write(`error: ${e.message}\n`);
-    } else {
+    } else if (process.env["LOCAL_CLOUD_DEBUG"]) {
         process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);
+    } else {
+        // Anything else the program (or the local cloud) threw: its message, the trace on demand.
+        process.stderr.write(`error: ${e?.name ?? "Error"}: ${e?.message ?? String(err)} (LOCAL_CLOUD_DEBUG=1 shows the stack trace)\n`);
     }
     process.exit(1);
 }

@@ -63,6 +63,11 @@ export class FunctionPool {
         return this.options.fn.name;
     }
 
+    /** Where the function's code is and the environment its instances get (to run it without a pool). */
+    get deployment(): { fn: FunctionModel; taskRoot: string; env: Record<string, string> } {
+        return { fn: this.options.fn, taskRoot: this.options.taskRoot, env: this.options.env };
+    }
+
     stats(): PoolStats {
         const alive = this.instances.filter((i) => !i.dead);
         return { instances: alive.length, busy: alive.filter((i) => i.busy).length, ...this.counters };
@@ -173,6 +178,13 @@ export class FunctionPool {
             const pending = instance.pending;
             instance.pending = undefined;
             pending?.resolve({ kind: "error", errorType, errorMessage });
+            if (!instance.busy) {
+                // An idle instance that crashed (a stray timer's exception): forget it.
+                const index = this.instances.indexOf(instance);
+                if (index >= 0) {
+                    this.instances.splice(index, 1);
+                }
+            }
         };
         worker.on("error", (err) => {
             this.options.log(`${new Date().toISOString()}\tundefined\tERROR\tUncaught ${err.name}: ${err.message}`);

@@ -13,7 +13,7 @@ import { cloudModel, type CloudModel, type FunctionModel } from "./model";
 import type { IncomingRequest } from "./proxyEvent";
 import { archiveEntries, PROJECT_DIR, recordProgram, type RecordedProgram } from "./recordProgram";
 import { readStackFiles } from "./stackFiles";
-import { defaultStateDir, KeyStore, LocalCloudError, readJsonFile, writeJsonFile } from "./stateDir";
+import { defaultStateDir, KeyStore, LocalCloudError, lockStateDir, readJsonFile, writeJsonFile } from "./stateDir";
 import { UsageLimiter, type SavedUsage } from "./usage";
 
 export { LocalCloudError } from "./stateDir";
@@ -201,7 +201,7 @@ export const undecryptableNotice = (stack: string, key: string) =>
  */
 export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack" | "stackConfig" | "config" | "projectDir"> & { stateDir: string; baseUrl: string }): Promise<{ program: RecordedProgram; keyStore: KeyStore }> {
     const keyStore = new KeyStore(options.stateDir);
-    const program = await failOnProgramRejection(recordProgram({
+    const program = await recordProgram({
         stack: options.stack,
         projectDir: options.projectDir,
         stackConfig: options.stackConfig,
@@ -215,45 +215,8 @@ export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack
             }
             return undefined;
         },
-    }));
-    return { program, keyStore };
-}
-
-/**
- * An error thrown inside an `apply` (a config check on a secret value, say) never reaches the
- * recording's promise: Pulumi's runtime leaves it as an unhandled rejection, and the recording
- * waits forever for the output. While the program runs, such a rejection is the program's error:
- * it fails this start with the error's own message (Pulumi prefixes "error serializing property").
- * Other listeners (mocha's) are set aside meanwhile so they do not report it a second time.
- */
-async function failOnProgramRejection<T>(recording: Promise<T>): Promise<T> {
-    const others = process.listeners("unhandledRejection");
-    process.removeAllListeners("unhandledRejection");
-    let onRejection: (reason: unknown) => void = () => undefined;
-    const rejected = new Promise<never>((_resolve, reject) => {
-        onRejection = (reason) => {
-            if (reason instanceof Error) {
-                reason.message = reason.message.replace(/^(error serializing property "[^"]*": )+/, "");
-            }
-            reject(reason);
-        };
     });
-    process.on("unhandledRejection", onRejection);
-    try {
-        return await Promise.race([recording, rejected]);
-    } finally {
-        process.off("unhandledRejection", onRejection);
-        // Later rejections from the abandoned recording would otherwise crash the process.
-        process.on("unhandledRejection", ignoreLateProgramRejection);
-        setTimeout(() => process.off("unhandledRejection", ignoreLateProgramRejection), 1000).unref();
-        for (const listener of others) {
-            process.on("unhandledRejection", listener);
-        }
-    }
-}
-
-function ignoreLateProgramRejection(): void {
-    // See failOnProgramRejection.
+    return { program, keyStore };
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -335,6 +298,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     };
 
     try {
+        // Before reading keys.json: two starts on one folder must not both generate keys.
+        const createdStateDir = !fs.existsSync(stateDir);
+        const unlock = lockStateDir(stateDir, `${baseUrl}/`);
+        cleanup.push(async () => {
+            unlock();
+            if (createdStateDir && gateway === undefined && fs.readdirSync(stateDir).length === 0) {
+                // A first start that failed leaves no empty folder behind.
+                fs.rmdirSync(stateDir);
+            }
+        });
         const { program, keyStore } = await recordLocalProgram({ ...options, projectDir, stateDir, baseUrl });
         program.undecryptable.forEach((key) => warn(undecryptableNotice(stack, key)));
         const model = cloudModel(program);
@@ -361,7 +334,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             saveUsage();
         });
 
+        // Derived from the program on every start: code of functions the program no longer has goes.
         const functionsDir = path.join(stateDir, "functions");
+        fs.rmSync(functionsDir, { recursive: true, force: true });
         fs.mkdirSync(functionsDir, { recursive: true });
         // The serialized code requires the runtime's SDK and the archive's packages by name: make
         // the project's node_modules reachable from wherever the state folder is.

@@ -181,6 +181,10 @@ export interface ProxyAnswer {
 
 const ALLOWED_KEYS = new Set(["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"]);
 
+/** Headers API Gateway owns: a function's value for them arrives as `X-Amzn-Remapped-<name>`. */
+const REMAPPED = new Set(["authorization", "connection", "content-md5", "date", "expect", "host", "max-forwards", "proxy-authenticate",
+    "server", "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "via", "warn", "www-authenticate"]);
+
 const headerValue = (value: unknown): string | undefined =>
     typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
 
@@ -215,7 +219,13 @@ export function mapProxyResult(payload: string): ProxyAnswer | { malformed: stri
     }
     const headers: Record<string, string[]> = {};
     const casing = new Map<string, string>();
-    const add = (name: string, value: string) => {
+    const add = (given: string, value: string) => {
+        const lower = given.toLowerCase();
+        if (lower === "content-length") {
+            // The gateway sends the length of the body it actually sends.
+            return;
+        }
+        const name = REMAPPED.has(lower) ? `X-Amzn-Remapped-${given}` : given;
         const key = casing.get(name.toLowerCase()) ?? name;
         casing.set(name.toLowerCase(), key);
         (headers[key] ??= []).push(value);

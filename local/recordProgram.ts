@@ -129,10 +129,52 @@ export async function recordProgram(options: RecordOptions): Promise<RecordedPro
     }
     running = true;
     try {
-        return await record(options);
+        return await failOnProgramRejection(record(options));
     } finally {
         running = false;
     }
+}
+
+/**
+ * An error thrown inside an `apply` (a config check on a secret value, say) never reaches the
+ * recording's promise: Pulumi's runtime leaves it as an unhandled rejection, and the recording
+ * waits forever for the output. While the program runs, such a rejection is the program's error:
+ * it fails this start with the error's own message (Pulumi prefixes "error serializing property").
+ * Other listeners (mocha's) are set aside meanwhile so they do not report it a second time.
+ */
+async function failOnProgramRejection<T>(recording: Promise<T>): Promise<T> {
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<never>((_resolve, reject) => {
+        onRejection = (reason) => {
+            if (reason instanceof Error) {
+                reason.message = reason.message.replace(/^(error serializing property "[^"]*": )+/, "");
+            }
+            reject(reason);
+        };
+    });
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([recording, rejected]);
+    } catch (err) {
+        // The failed program leaves promises that never settle; Pulumi's exit hook would report
+        // them as leaks and turn a later clean exit (a test run's, say) into exit code 1.
+        runtimeState.getStore().leakCandidates = new Set();
+        throw err;
+    } finally {
+        process.off("unhandledRejection", onRejection);
+        // Later rejections from the abandoned recording would otherwise crash the process.
+        process.on("unhandledRejection", ignoreLateProgramRejection);
+        setTimeout(() => process.off("unhandledRejection", ignoreLateProgramRejection), 1000).unref();
+        for (const listener of others) {
+            process.on("unhandledRejection", listener);
+        }
+    }
+}
+
+function ignoreLateProgramRejection(): void {
+    // See failOnProgramRejection.
 }
 
 async function record(options: RecordOptions): Promise<RecordedProgram> {

@@ -95,3 +95,49 @@ export class KeyStore {
         }
     }
 }
+
+const isRunning = (pid: number) => {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
+};
+
+/**
+ * One local cloud per stack folder: a second one would corrupt nothing (LevelDB has its own lock)
+ * but would fail deep inside the database with an obscure error. A lock left by a process that
+ * no longer runs (killed with -9) is taken over. Returns the release function.
+ */
+export function lockStateDir(stateDir: string, owner: string): () => void {
+    fs.mkdirSync(stateDir, { recursive: true });
+    const file = path.join(stateDir, "lock.json");
+    const token = crypto.randomBytes(8).toString("hex");
+    for (let attempt = 0; attempt < 2; attempt++) {
+        try {
+            fs.writeFileSync(file, JSON.stringify({ pid: process.pid, owner, token }) + "\n", { flag: "wx" });
+            return () => {
+                const current = readJsonFile<{ token?: string }>(file, {});
+                if (current.token === token) {
+                    fs.rmSync(file, { force: true });
+                }
+            };
+        } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+                throw err;
+            }
+        }
+        let holder: { pid?: number; owner?: string } = {};
+        try {
+            holder = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch {
+            // Unreadable: written by a process that died mid-write; treat it as stale.
+        }
+        if (typeof holder.pid === "number" && isRunning(holder.pid)) {
+            throw new LocalCloudError(`The state folder ${stateDir} is in use by another local cloud (process ${holder.pid}${holder.owner ? `, ${holder.owner}` : ""}); stop it first, or pass another --state-dir`);
+        }
+        fs.rmSync(file, { force: true });
+    }
+    throw new LocalCloudError(`Could not lock the state folder ${stateDir}`);
+}

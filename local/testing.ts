@@ -42,7 +42,7 @@ export async function call(url: string, init: { method?: string; headers?: Recor
     const response = await fetch(url, {
         method: init.method ?? "GET",
         headers: { ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...(init.headers ?? {}) },
-        body: body as BodyInit | undefined,
+        body: body as RequestInit["body"],
     });
     const text = await response.text();
     let json: unknown;

@@ -13,6 +13,8 @@ export const USAGE_ASSUMPTIONS = {
      * for that method; it does not also draw from the plan's bucket.
      */
     methodThrottleReplacesPlanThrottle: true,
+    /** "/items/*" gives every method of /items those limits, each method with a bucket of its own. */
+    wildcardMethodSharesBucket: false,
 } as const;
 
 /** Start of the UTC calendar period holding `now`: DAY from 00:00Z, WEEK from Monday, MONTH from the 1st. */
@@ -70,7 +72,8 @@ export class UsageLimiter {
         const [resourcePath] = splitMethodKey(methodKey);
         const methodLimits = apiStage?.throttles[methodKey] ?? apiStage?.throttles[`${resourcePath}/*`];
         if (methodLimits) {
-            if (!this.take(`${plan.logicalName}/${keyName}/${stage}${methodKey}`, methodLimits, now)) {
+            const bucketKey = !apiStage?.throttles[methodKey] && USAGE_ASSUMPTIONS.wildcardMethodSharesBucket ? `${resourcePath}/*` : methodKey;
+            if (!this.take(`${plan.logicalName}/${keyName}/${stage}${bucketKey}`, methodLimits, now)) {
                 return "THROTTLED";
             }
             if (!USAGE_ASSUMPTIONS.methodThrottleReplacesPlanThrottle && plan.throttle && !this.take(`${plan.logicalName}/${keyName}`, plan.throttle, now)) {

@@ -1,22 +1,30 @@
 // Concurrency and retries: If-Match (412, races) and Idempotency-Key (replay, 422, races, crash
-// recovery, expiry). Against dynalite, so the conditions are DynamoDB's own.
+// recovery, expiry). Against dynalite, so the conditions are DynamoDB's own. Every test runs in
+// both modes (the handlers directly, and the serialized closures: see openApi in
+// tests/support/lambdas.ts), the races included: in closure mode the racing requests go through
+// the Lambda code and its own SDK client to the engine. Two tests jump a fake clock 24 hours
+// ahead and so run in handler mode only; their closure-mode counterparts age the stored record
+// instead.
 import { expect } from "chai";
-import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { startLocalDynamo, dumpTable, type LocalDynamo } from "./support/dynamo";
-import { apiClient, testClock, testDeps, validPost, type ApiCall, type ApiResult } from "./support/client";
+import { startLocalDynamo, startDynamoProxy, dumpTable, type LocalDynamo } from "./support/dynamo";
+import { MODES, testClock, validPost, type ApiCall, type ApiResult } from "./support/client";
+import { openApi, type ContractApi } from "./support/lambdas";
 import { TEST_API_KEY_ID } from "./support/events";
 import { idempotencyKey } from "../data/tableDesign";
 import { IDEMPOTENCY_TTL_SECONDS, requestHash } from "../data/postsStore";
 import { postSchemas } from "../api/schema";
-import type { Deps } from "../api/http/contract";
 
 type PostBody = Record<string, unknown> & { id: string; version: number; createdAt: string };
 
-describe("concurrency and retries (dynalite)", () => {
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+
+for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`, () => {
     let dynamo: LocalDynamo;
+    /** Handler mode's injected clock (closures read the real one). */
     let clock: ReturnType<typeof testClock>;
-    let deps: Deps;
+    let api: ContractApi;
     let call: ApiCall;
+    let tableName: string;
 
     before(async () => {
         dynamo = await startLocalDynamo();
@@ -28,8 +36,13 @@ describe("concurrency and retries (dynalite)", () => {
 
     beforeEach(async () => {
         clock = testClock();
-        deps = testDeps(dynamo.db, await dynamo.createTable(), clock);
-        call = apiClient(deps);
+        api = await openApi(mode, { endpoint: dynamo.endpoint, tableName: await dynamo.createTable(), clock });
+        call = api.call;
+        tableName = api.tableName;
+    });
+
+    afterEach(() => {
+        api.close();
     });
 
     async function create(overrides: Record<string, unknown> = {}): Promise<PostBody> {
@@ -60,7 +73,7 @@ describe("concurrency and retries (dynalite)", () => {
             it(`${route}: a stale version is 412 and changes nothing`, async () => {
                 const post = await create();
                 await call("updatePost", { id: post.id, body: { title: "v2" } });
-                const before = await dumpTable(dynamo.db, deps.tableName);
+                const before = await dumpTable(dynamo.db, tableName);
 
                 const result = await call(route, {
                     id: post.id,
@@ -70,7 +83,7 @@ describe("concurrency and retries (dynalite)", () => {
 
                 expectError(result, 412, "Precondition failed");
                 expect(result.body).to.deep.equal({ message: "Precondition failed" });
-                expect(await dumpTable(dynamo.db, deps.tableName)).to.deep.equal(before);
+                expect(await dumpTable(dynamo.db, tableName)).to.deep.equal(before);
             });
 
             it(`${route}: If-Match on a missing post is 404, not 412`, async () => {
@@ -87,46 +100,61 @@ describe("concurrency and retries (dynalite)", () => {
         it("tells 412 from 404 by the old item DynamoDB returns, reading again only when it is absent", async () => {
             const post = await create();
             await call("updatePost", { id: post.id, body: { title: "v2" } });
-            const sent: { name: string; input: Record<string, unknown> }[] = [];
             // Real DynamoDB attaches the old item to the error (ReturnValuesOnConditionCheckFailure);
-            // dynalite does not, so this wrapper adds it the way the SDK would.
-            const awsLikeDb = {
-                send: async (command: { input: Record<string, unknown> }) => {
-                    sent.push({ name: command.constructor.name, input: command.input });
-                    try {
-                        return await dynamo.db.send(command as never);
-                    } catch (error) {
-                        if (error instanceof Error && error.name === "ConditionalCheckFailedException") {
-                            Object.assign(error, { Item: { pk: { S: `POST#${post.id}` } } });
-                        }
-                        throw error;
-                    }
-                },
-            };
-            const awsLike = apiClient({ ...deps, db: awsLikeDb as unknown as Deps["db"] });
+            // dynalite does not. A proxy in front of it that does (awsLike), and one that passes
+            // dynalite's answer on (plain), record the calls each way.
+            const awsLikeProxy = await startDynamoProxy(dynamo.endpoint, { returnOldItemOnConditionFailure: true });
+            const plainProxy = await startDynamoProxy(dynamo.endpoint);
+            const awsLike = await openApi(mode, { endpoint: awsLikeProxy.endpoint, tableName });
+            try {
+                const stale = await awsLike.call("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
 
-            const stale = await awsLike("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
+                expectError(stale, 412, "Precondition failed");
+                expect(awsLikeProxy.calls.map((c) => c.operation)).to.deep.equal(["UpdateItem"]);
+                expect(awsLikeProxy.calls[0]?.request.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
+                expect(awsLikeProxy.calls[0]?.response.Item).to.deep.include({ pk: { S: `POST#${post.id}` } });
+            } finally {
+                awsLike.close();
+                await awsLikeProxy.close();
+            }
+            const plain = await openApi(mode, { endpoint: plainProxy.endpoint, tableName });
+            try {
+                const stale = await plain.call("deletePost", { id: post.id, headers: { "If-Match": '"1"' } });
 
-            expectError(stale, 412, "Precondition failed");
-            expect(sent.map((command) => command.name)).to.deep.equal(["UpdateCommand"]);
-            expect(sent[0]?.input.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
+                expectError(stale, 412, "Precondition failed");
+                expect(plainProxy.calls.map((c) => c.operation)).to.deep.equal(["DeleteItem", "GetItem"]);
+                expect(plainProxy.calls[1]?.request.ConsistentRead).to.equal(true);
+            } finally {
+                plain.close();
+                await plainProxy.close();
+            }
         });
 
         it("two concurrent updates with the same If-Match: exactly one 200 and one 412, nothing lost", async () => {
-            for (let round = 0; round < 5; round++) {
-                const post = await create();
+            // The second writer is a separate instance: in closure mode its own cold start, module
+            // and SDK client, as two Lambda instances would be.
+            const other = await openApi(mode, { endpoint: dynamo.endpoint, tableName });
+            try {
+                for (let round = 0; round < 6; round++) {
+                    const post = await create();
+                    const byB = round % 2 === 0
+                        ? other.call("replacePost", { id: post.id, body: validPost({ title: "from B" }), headers: { "If-Match": '"1"' } })
+                        : other.call("updatePost", { id: post.id, body: { title: "from B" }, headers: { "If-Match": '"1"' } });
 
-                const results = await Promise.all([
-                    call("updatePost", { id: post.id, body: { title: "from A" }, headers: { "If-Match": '"1"' } }),
-                    call("replacePost", { id: post.id, body: validPost({ title: "from B" }), headers: { "If-Match": '"1"' } }),
-                ]);
+                    const results = await Promise.all([
+                        call("updatePost", { id: post.id, body: { title: "from A" }, headers: { "If-Match": '"1"' } }),
+                        byB,
+                    ]);
 
-                const statuses = results.map((result) => result.statusCode).sort();
-                expect(statuses).to.deep.equal([200, 412]);
-                const winner = results.find((result) => result.statusCode === 200) as ApiResult;
-                const stored = (await call("getPost", { id: post.id })).body as PostBody;
-                expect(stored.version).to.equal(2);
-                expect(stored.title).to.equal((winner.body as PostBody).title);
+                    const statuses = results.map((result) => result.statusCode).sort();
+                    expect(statuses).to.deep.equal([200, 412]);
+                    const winner = results.find((result) => result.statusCode === 200) as ApiResult;
+                    const stored = (await call("getPost", { id: post.id })).body as PostBody;
+                    expect(stored.version).to.equal(2);
+                    expect(stored.title).to.equal((winner.body as PostBody).title);
+                }
+            } finally {
+                other.close();
             }
         });
 
@@ -175,7 +203,7 @@ describe("concurrency and retries (dynalite)", () => {
             expect(second.rawBody).to.equal(first.rawBody);
             expect(second.headers.Location).to.equal(first.headers.Location);
             expect(second.headers.ETag).to.equal(first.headers.ETag);
-            const posts = (await dumpTable(dynamo.db, deps.tableName)).filter((item) => String(item.pk).startsWith("POST#"));
+            const posts = (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
             expect(posts).to.have.length(1);
         });
 
@@ -190,13 +218,13 @@ describe("concurrency and retries (dynalite)", () => {
 
         it("the same key with a different body is 422 and creates nothing", async () => {
             await call("createPost", { body: validPost(), headers: headers("reused") });
-            const before = await dumpTable(dynamo.db, deps.tableName);
+            const before = await dumpTable(dynamo.db, tableName);
 
             const result = await call("createPost", { body: validPost({ title: "different" }), headers: headers("reused") });
 
             expect(result.statusCode).to.equal(422);
             expect((result.body as { message: string }).message).to.include("Idempotency-Key");
-            expect(await dumpTable(dynamo.db, deps.tableName)).to.deep.equal(before);
+            expect(await dumpTable(dynamo.db, tableName)).to.deep.equal(before);
         });
 
         it("the same body means the same validated body: extra whitespace in title does not make it different", async () => {
@@ -216,24 +244,76 @@ describe("concurrency and retries (dynalite)", () => {
         });
 
         it("concurrent POSTs with one key create one post and answer identical 201s", async () => {
-            for (let round = 0; round < 5; round++) {
-                const key = `race-${round}`;
+            // Four separate instances (in closure mode: four cold starts of createPost).
+            const others = await Promise.all([1, 2, 3].map(() => openApi(mode, { endpoint: dynamo.endpoint, tableName })));
+            try {
+                const callers = [call, ...others.map((other) => other.call)];
+                for (let round = 0; round < 5; round++) {
+                    const key = `race-${round}`;
 
-                const results = await Promise.all(
-                    Array.from({ length: 4 }, () => call("createPost", { body: validPost(), headers: headers(key) })),
-                );
+                    const results = await Promise.all(
+                        callers.map((caller) => caller("createPost", { body: validPost(), headers: headers(key) })),
+                    );
 
-                for (const result of results) {
-                    expect(result.statusCode, result.rawBody).to.equal(201);
-                    expect(result.rawBody).to.equal(results[0]?.rawBody);
-                    expect(result.headers.Location).to.equal(results[0]?.headers.Location);
+                    for (const result of results) {
+                        expect(result.statusCode, result.rawBody).to.equal(201);
+                        expect(result.rawBody).to.equal(results[0]?.rawBody);
+                        expect(result.headers.Location).to.equal(results[0]?.headers.Location);
+                    }
                 }
+            } finally {
+                others.forEach((other) => other.close());
             }
-            const posts = (await dumpTable(dynamo.db, deps.tableName)).filter((item) => String(item.pk).startsWith("POST#"));
+            const posts = (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
             expect(posts).to.have.length(5);
         });
 
-        it("after 24 hours the key is free again, even before TTL deletes the record", async () => {
+        /** Moves a stored idempotency record's expiry to `secondsFromNow` (negative: in the past). */
+        async function age(key: string, secondsFromNow: number): Promise<void> {
+            await dynamo.db.update({
+                TableName: tableName,
+                Key: idempotencyKey(TEST_API_KEY_ID, key),
+                UpdateExpression: "SET #expiresAt = :expiresAt",
+                ConditionExpression: "attribute_exists(pk)",
+                ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+                ExpressionAttributeValues: { ":expiresAt": epochSeconds(api.now()) + secondsFromNow },
+            });
+        }
+
+        it("stores the record with a DynamoDB TTL 24 hours ahead", async () => {
+            const before = epochSeconds(api.now());
+            await call("createPost", { body: validPost(), headers: headers("ttl") });
+            const after = epochSeconds(api.now());
+
+            const { Item } = await dynamo.db.get({ TableName: tableName, Key: idempotencyKey(TEST_API_KEY_ID, "ttl") });
+
+            expect(Item?.expiresAt).to.be.within(before + IDEMPOTENCY_TTL_SECONDS, after + IDEMPOTENCY_TTL_SECONDS);
+        });
+
+        it("once the record's expiry has passed the key is free again, even before TTL deletes the record", async () => {
+            const first = await call("createPost", { body: validPost(), headers: headers("aged") });
+            await age("aged", -1);
+
+            const different = await call("createPost", { body: validPost({ title: "new day" }), headers: headers("aged") });
+            const replay = await call("createPost", { body: validPost({ title: "new day" }), headers: headers("aged") });
+
+            expect(different.statusCode).to.equal(201);
+            expect((different.body as PostBody).id).not.to.equal((first.body as PostBody).id);
+            expect(replay.rawBody).to.equal(different.rawBody);
+        });
+
+        it("until the record's expiry the key is held", async () => {
+            await call("createPost", { body: validPost(), headers: headers("aging") });
+            await age("aging", 5);
+
+            const result = await call("createPost", { body: validPost({ title: "other" }), headers: headers("aging") });
+
+            expect(result.statusCode).to.equal(422);
+        });
+
+        // Handler mode only: these jump the injected clock; the two tests above are their
+        // closure-mode counterparts.
+        if (mode === "handler") it("after 24 hours the key is free again, even before TTL deletes the record", async () => {
             const first = await call("createPost", { body: validPost(), headers: headers("expiring") });
             clock.advance((IDEMPOTENCY_TTL_SECONDS + 2) * 1000);
 
@@ -245,7 +325,7 @@ describe("concurrency and retries (dynalite)", () => {
             expect(replay.rawBody).to.equal(different.rawBody);
         });
 
-        it("within 24 hours the key is still held", async () => {
+        if (mode === "handler") it("within 24 hours the key is still held", async () => {
             await call("createPost", { body: validPost(), headers: headers("held") });
             clock.advance((IDEMPOTENCY_TTL_SECONDS - 5) * 1000);
 
@@ -257,19 +337,17 @@ describe("concurrency and retries (dynalite)", () => {
         describe("crash recovery", () => {
             async function pendingRecord(key: string, postId: string, createdAt: string): Promise<void> {
                 const input = postSchemas().create.parse(validPost());
-                await dynamo.db.send(
-                    new PutCommand({
-                        TableName: deps.tableName,
-                        Item: {
-                            ...idempotencyKey(TEST_API_KEY_ID, key),
-                            status: "pending",
-                            postId,
-                            createdAt,
-                            requestHash: requestHash(input),
-                            expiresAt: Math.floor(deps.now().getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS,
-                        },
-                    }),
-                );
+                await dynamo.db.put({
+                    TableName: tableName,
+                    Item: {
+                        ...idempotencyKey(TEST_API_KEY_ID, key),
+                        status: "pending",
+                        postId,
+                        createdAt,
+                        requestHash: requestHash(input),
+                        expiresAt: epochSeconds(api.now()) + IDEMPOTENCY_TTL_SECONDS,
+                    },
+                });
             }
 
             it("a crash after reserving: the retry creates the post with the reserved id", async () => {
@@ -282,7 +360,7 @@ describe("concurrency and retries (dynalite)", () => {
                 expect(retry.statusCode).to.equal(201);
                 expect(retry.body).to.include({ id: postId, createdAt: "2026-11-21T09:00:00.000Z", version: 1 });
                 expect(again.rawBody).to.equal(retry.rawBody);
-                const record = (await dumpTable(dynamo.db, deps.tableName)).find((item) => String(item.pk).startsWith("IDEMPOTENCY#"));
+                const record = (await dumpTable(dynamo.db, tableName)).find((item) => String(item.pk).startsWith("IDEMPOTENCY#"));
                 expect(record?.status).to.equal("completed");
             });
 
@@ -295,7 +373,7 @@ describe("concurrency and retries (dynalite)", () => {
                 expect(retry.statusCode).to.equal(201);
                 expect(retry.body).to.deep.equal(original);
                 expect(retry.headers.Location).to.equal(`posts/${original.id}`);
-                const posts = (await dumpTable(dynamo.db, deps.tableName)).filter((item) => String(item.pk).startsWith("POST#"));
+                const posts = (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
                 expect(posts).to.have.length(1);
             });
         });
@@ -304,7 +382,7 @@ describe("concurrency and retries (dynalite)", () => {
             await create();
             await create();
 
-            const posts = (await dumpTable(dynamo.db, deps.tableName)).filter((item) => String(item.pk).startsWith("POST#"));
+            const posts = (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
             expect(posts).to.have.length(2);
             expect(posts[0]?.id).not.to.equal(posts[1]?.id);
         });
@@ -314,7 +392,7 @@ describe("concurrency and retries (dynalite)", () => {
                 const result = await call("createPost", { body: validPost(), headers: headers(key) });
 
                 expect(result.statusCode).to.equal(400);
-                expect(await dumpTable(dynamo.db, deps.tableName)).to.deep.equal([]);
+                expect(await dumpTable(dynamo.db, tableName)).to.deep.equal([]);
             });
         }
 

@@ -1,65 +1,54 @@
 // GET /posts: newest first, pagination without gaps or duplicates, tamper-evident cursors, and a
-// page cost that follows `limit`, not the table size. Against dynalite.
+// page cost that follows `limit`, not the table size. Against dynalite, in both modes (the
+// handlers directly, and the serialized closures: see openApi in tests/support/lambdas.ts). What
+// each page costs is measured at the wire by a proxy in front of the engine (DynamoDB's own
+// ScannedCount), so the same test holds for code that cannot be handed a wrapped client.
 import { expect } from "chai";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { startLocalDynamo, localDocumentClient, type LocalDynamo } from "./support/dynamo";
-import { CURSOR_KEY, apiClient, testDeps, validPost, type ApiCall, type ApiResult } from "./support/client";
+import { startLocalDynamo, startDynamoProxy, type DynamoProxy, type LocalDynamo } from "./support/dynamo";
+import { CURSOR_KEY, MODES, nextMillisecond, validPost, type ApiCall, type ApiResult } from "./support/client";
+import { openApi, type ContractApi } from "./support/lambdas";
 import { encodeCursor } from "../api/cursor";
-import type { Deps } from "../api/http/contract";
 
 interface Page {
     items: { id: string; createdAt: string; title: string }[];
     nextCursor: string | null;
 }
 
-interface SentCommand {
-    name: string;
-    input: Record<string, unknown>;
-    output: Record<string, unknown>;
-}
-
-/** A document client that records every command it sends and what came back. */
-function recordingClient(endpoint: string): { db: DynamoDBDocumentClient; sent: SentCommand[] } {
-    const db = localDocumentClient(endpoint);
-    const sent: SentCommand[] = [];
-    const send = db.send.bind(db) as (command: unknown) => Promise<Record<string, unknown>>;
-    (db as unknown as { send: (command: { input: Record<string, unknown> }) => Promise<unknown> }).send = async (command) => {
-        const output = await send(command);
-        sent.push({ name: command.constructor.name, input: command.input, output });
-        return output;
-    };
-    return { db, sent };
-}
-
-describe("GET /posts (dynalite)", () => {
+for (const mode of MODES) describe(`GET /posts (dynalite, ${mode})`, () => {
     const TOTAL = 45;
     let dynamo: LocalDynamo;
-    let recorder: { db: DynamoDBDocumentClient; sent: SentCommand[] };
-    let deps: Deps;
+    let proxy: DynamoProxy;
+    let api: ContractApi;
     let call: ApiCall;
     let createdIds: string[];
 
     before(async () => {
         dynamo = await startLocalDynamo();
-        recorder = recordingClient(dynamo.endpoint);
-        deps = testDeps(recorder.db, dynamo.tableName);
-        call = apiClient(deps);
+        proxy = await startDynamoProxy(dynamo.endpoint);
+        // One table and one cold start for the whole block: these tests only read.
+        api = await openApi(mode, { endpoint: proxy.endpoint, tableName: dynamo.tableName });
+        call = api.call;
         createdIds = [];
         for (let i = 0; i < TOTAL; i++) {
+            // Closures read the real clock: one post per millisecond keeps createdAt distinct, so
+            // the expected newest-first order is the creation order reversed.
+            await nextMillisecond();
             const result = await call("createPost", { body: validPost({ title: `post ${i}` }) });
             createdIds.push((result.body as { id: string }).id);
         }
+        await nextMillisecond();
         // An idempotency record lives in the same table; it must never show up in a listing.
         await call("createPost", { body: validPost({ title: "post 45" }), headers: { "Idempotency-Key": "list-test" } });
     });
 
     after(async () => {
-        recorder.db.destroy();
+        api.close();
+        await proxy.close();
         await dynamo.close();
     });
 
     beforeEach(() => {
-        recorder.sent.length = 0;
+        proxy.reset();
     });
 
     async function page(query: Record<string, string | string[]>): Promise<ApiResult & { body: Page }> {
@@ -109,12 +98,13 @@ describe("GET /posts (dynalite)", () => {
     it("reads about `limit` items per page with one Query on the index, never a Scan", async () => {
         await page({ limit: "10" });
 
-        expect(recorder.sent.map((command) => command.name)).to.deep.equal(["QueryCommand"]);
-        const query = recorder.sent[0] as SentCommand;
-        expect(query.input).to.include({ IndexName: "byCreatedAt", ScanIndexForward: false });
-        expect(query.input.Limit).to.be.at.most(11);
-        expect(query.output.ScannedCount).to.be.at.most(11);
-        expect(query.output.Count).to.be.at.most(11);
+        expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["Query"]);
+        const query = proxy.calls[0]!;
+        expect(query.request).to.include({ IndexName: "byCreatedAt", ScanIndexForward: false });
+        expect(query.request.Limit).to.be.at.most(11);
+        expect(query.response.ScannedCount).to.be.at.most(11);
+        expect(query.response.Count).to.be.at.most(11);
+        expect(proxy.itemsRead()).to.be.at.most(11);
     });
 
     for (const limit of ["0", "101", "-1", "+5", "1e1", "10.0", " 5", "5 ", "05", "", "abc", "0x10", "1_0", "١٠", "Infinity", "NaN"]) {
@@ -141,7 +131,6 @@ describe("GET /posts (dynalite)", () => {
         let cursor: string;
 
         before(async () => {
-            recorder.sent.length = 0;
             cursor = (await page({ limit: "5" })).body.nextCursor as string;
         });
 
@@ -201,7 +190,7 @@ describe("GET /posts (dynalite)", () => {
             for (const variant of signedButWrong) {
                 expectInvalid(await call("listPosts", { query: { cursor: variant } }));
             }
-            expect(recorder.sent.filter((command) => command.name === "QueryCommand")).to.have.length(0);
+            expect(proxy.calls.filter((c) => c.operation === "Query")).to.have.length(0);
         });
 
         it("is accepted unchanged and continues where the previous page ended", async () => {
@@ -213,29 +202,40 @@ describe("GET /posts (dynalite)", () => {
         });
     });
 
-    it("follows DynamoDB's 1 MB page limit with a cursor instead of silently dropping items", async () => {
-        const bigDeps = testDeps(dynamo.db, await dynamo.createTable());
-        const bigCall = apiClient(bigDeps);
-        const BIG = 120;
-        for (let i = 0; i < BIG; i++) {
-            // dynalite sizes strings in characters: 120 × 10 000 characters is over 1 MB.
-            const result = await bigCall("createPost", { body: validPost({ title: `big ${i}`, description: "€".repeat(10_000) }) });
-            expect(result.statusCode).to.equal(201);
+    it("follows DynamoDB's 1 MB page limit with a cursor instead of silently dropping items; a page still reads about `limit` items", async () => {
+        const big = await openApi(mode, { endpoint: proxy.endpoint, tableName: await dynamo.createTable() });
+        const bigCall = big.call;
+        try {
+            const BIG = 120;
+            for (let i = 0; i < BIG; i += 20) {
+                // dynalite sizes strings in characters: 120 × 10 000 characters is over 1 MB.
+                const results = await Promise.all(
+                    Array.from({ length: 20 }, (_, j) => bigCall("createPost", { body: validPost({ title: `big ${i + j}`, description: "€".repeat(10_000) }) })),
+                );
+                expect(results.map((result) => result.statusCode)).to.deep.equal(Array(20).fill(201));
+            }
+
+            // The cost of a page follows `limit`, not the table: the same as on the 46-post table.
+            proxy.reset();
+            expect((await bigCall("listPosts", { query: { limit: "10" } })).statusCode).to.equal(200);
+            expect(proxy.itemsRead()).to.be.at.most(11);
+
+            const sizes: number[] = [];
+            const ids = new Set<string>();
+            let cursor: string | null = null;
+            do {
+                const result: ApiResult = await bigCall("listPosts", { query: cursor === null ? { limit: "100" } : { limit: "100", cursor } });
+                const body = result.body as Page;
+                sizes.push(body.items.length);
+                body.items.forEach((post) => ids.add(post.id));
+                cursor = body.nextCursor;
+            } while (cursor !== null);
+
+            expect(sizes.length).to.be.greaterThan(1);
+            expect(sizes[0]).to.be.below(BIG);
+            expect(ids.size).to.equal(BIG);
+        } finally {
+            big.close();
         }
-
-        const sizes: number[] = [];
-        const ids = new Set<string>();
-        let cursor: string | null = null;
-        do {
-            const result: ApiResult = await bigCall("listPosts", { query: cursor === null ? { limit: "100" } : { limit: "100", cursor } });
-            const body = result.body as Page;
-            sizes.push(body.items.length);
-            body.items.forEach((post) => ids.add(post.id));
-            cursor = body.nextCursor;
-        } while (cursor !== null);
-
-        expect(sizes.length).to.be.greaterThan(1);
-        expect(sizes[0]).to.be.below(BIG);
-        expect(ids.size).to.equal(BIG);
     });
 });

@@ -1,9 +1,14 @@
-// The HTTP contract (shared/docs/posts-api.md), route by route, through handleEvent with
-// realistic API Gateway events, against a real DynamoDB engine (dynalite; no mocks).
+// The HTTP contract (shared/docs/posts-api.md), route by route, with realistic API Gateway
+// events, against a real DynamoDB engine (dynalite; no mocks). Every test runs twice: against the
+// TypeScript handlers through handleEvent ("handler") and against each function's serialized
+// `__index.js` from the program recorded under mocks, loaded as Lambda would ("closure"); see
+// openApi in tests/support/lambdas.ts. A few tests swap an injected dependency (a broken or
+// counting document client) and so run in handler mode only; each says so, and has a
+// closure-mode counterpart that gets the same effect from outside (a proxy, a missing table).
 import { expect } from "chai";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { startLocalDynamo, dumpTable, type LocalDynamo } from "./support/dynamo";
-import { ALLOW_ORIGIN, apiClient, testDeps, validPost, type ApiCall, type ApiResult } from "./support/client";
+import { startLocalDynamo, startDynamoProxy, dumpTable, type LocalDynamo } from "./support/dynamo";
+import { ALLOW_ORIGIN, MODES, apiClient, nextMillisecond, validPost, type ApiCall, type ApiResult } from "./support/client";
+import { openApi, type ContractApi } from "./support/lambdas";
 import { apiEvent, lambdaContext } from "./support/events";
 import { handleEvent } from "../api/http/adapter";
 import { postKey } from "../data/tableDesign";
@@ -44,10 +49,23 @@ function noStorageKeys(value: unknown): void {
 
 type PostBody = Record<string, unknown> & { id: string; version: number };
 
-describe("posts API handlers (dynalite)", () => {
+/** Captures console.error lines (where the adapter logs, in both modes) while `run` runs. */
+async function capturingErrors<T>(run: () => Promise<T>): Promise<{ result: T; lines: string[] }> {
+    const lines: string[] = [];
+    const originalError = console.error;
+    console.error = (line: string) => lines.push(line);
+    try {
+        return { result: await run(), lines };
+    } finally {
+        console.error = originalError;
+    }
+}
+
+for (const mode of MODES) describe(`posts API contract (dynalite, ${mode})`, () => {
     let dynamo: LocalDynamo;
-    let deps: Deps;
+    let api: ContractApi;
     let call: ApiCall;
+    let tableName: string;
 
     before(async () => {
         dynamo = await startLocalDynamo();
@@ -57,9 +75,16 @@ describe("posts API handlers (dynalite)", () => {
         await dynamo.close();
     });
 
+    // A fresh table per test; in closure mode also a fresh cold start of every function, since
+    // the serialized factory reads TABLE_NAME when the module loads.
     beforeEach(async () => {
-        deps = testDeps(dynamo.db, await dynamo.createTable());
-        call = apiClient(deps);
+        api = await openApi(mode, { endpoint: dynamo.endpoint, tableName: await dynamo.createTable() });
+        call = api.call;
+        tableName = api.tableName;
+    });
+
+    afterEach(() => {
+        api.close();
     });
 
     async function create(overrides: Record<string, unknown> = {}): Promise<PostBody> {
@@ -95,7 +120,7 @@ describe("posts API handlers (dynalite)", () => {
         it("stores what it returned, with keys that put it in the listing index", async () => {
             const post = await create();
 
-            const stored = await dynamo.db.send(new GetCommand({ TableName: deps.tableName, Key: postKey(post.id) }));
+            const stored = await dynamo.db.get({ TableName: tableName, Key: postKey(post.id) });
 
             expect(stored.Item).to.include({ pk: `POST#${post.id}`, listPk: "POSTS", title: "Hello, world", version: 1 });
             expect(stored.Item?.listSk).to.equal(`${post.createdAt as string}#${post.id}`);
@@ -159,7 +184,7 @@ describe("posts API handlers (dynalite)", () => {
             expectJsonError(result, 400);
             const fields = (result.body as { errors: { field: string }[] }).errors.map((e) => e.field);
             expect(fields).to.have.members(["title", "id", "pk", "version", "createdAt", "__proto__", "constructor"]);
-            expect(await dumpTable(dynamo.db, deps.tableName)).to.deep.equal([]);
+            expect(await dumpTable(dynamo.db, tableName)).to.deep.equal([]);
         });
 
         for (const [date, ok] of [
@@ -213,7 +238,7 @@ describe("posts API handlers (dynalite)", () => {
 
             expect(atLimit.statusCode, atLimit.rawBody).to.equal(201);
             expectJsonError(overLimit, 413);
-            expect(await dumpTable(dynamo.db, deps.tableName)).to.have.length(1);
+            expect(await dumpTable(dynamo.db, tableName)).to.have.length(1);
         });
 
         it("creates a new post for every POST without Idempotency-Key", async () => {
@@ -221,7 +246,7 @@ describe("posts API handlers (dynalite)", () => {
             const second = await create();
 
             expect(first.id).not.to.equal(second.id);
-            expect(await dumpTable(dynamo.db, deps.tableName)).to.have.length(2);
+            expect(await dumpTable(dynamo.db, tableName)).to.have.length(2);
         });
     });
 
@@ -237,22 +262,30 @@ describe("posts API handlers (dynalite)", () => {
             expectCors(result);
         });
 
-        it("404s an unknown id and a non-UUID id without touching the table", async () => {
-            let sends = 0;
-            const counting = { ...deps, db: { send: async () => { sends++; throw new Error("no call expected"); } } } as unknown as Deps;
-            const countingCall = apiClient(counting);
+        it("404s an unknown id and a non-UUID id; a non-UUID id never reaches DynamoDB", async () => {
+            // Every DynamoDB call is counted at the wire, by a proxy in front of the engine.
+            const proxy = await startDynamoProxy(dynamo.endpoint);
+            const watched = await openApi(mode, { endpoint: proxy.endpoint, tableName });
+            try {
+                for (const id of ["nope", "../etc", "1234", "A0000000-0000-4000-8000-000000000000", "%2e%2e"]) {
+                    expectJsonError(await watched.call("getPost", { id }), 404, "Post not found");
+                }
+                expect(proxy.calls).to.deep.equal([]);
 
-            for (const id of ["nope", "../etc", "1234", "A0000000-0000-4000-8000-000000000000", "%2e%2e"]) {
-                expectJsonError(await countingCall("getPost", { id }), 404, "Post not found");
+                expectJsonError(await watched.call("getPost", { id: "00000000-0000-4000-8000-000000000000" }), 404, "Post not found");
+                expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["GetItem"]);
+            } finally {
+                watched.close();
+                await proxy.close();
             }
-            expect(sends).to.equal(0);
-            expectJsonError(await call("getPost", { id: "00000000-0000-4000-8000-000000000000" }), 404, "Post not found");
         });
     });
 
     describe("PUT /posts/{id}", () => {
         it("replaces every client field, bumps version and updatedAt, keeps id and createdAt", async () => {
             const created = await create();
+            // Closures read the real clock: make sure it has moved on by at least a millisecond.
+            await nextMillisecond();
 
             const result = await call("replacePost", {
                 id: created.id,
@@ -282,7 +315,7 @@ describe("posts API handlers (dynalite)", () => {
             const result = await call("replacePost", { id: "00000000-0000-4000-8000-000000000000", body: validPost() });
 
             expectJsonError(result, 404, "Post not found");
-            expect(await dumpTable(dynamo.db, deps.tableName)).to.deep.equal([]);
+            expect(await dumpTable(dynamo.db, tableName)).to.deep.equal([]);
         });
     });
 
@@ -314,7 +347,7 @@ describe("posts API handlers (dynalite)", () => {
             const result = await call("updatePost", { id: "00000000-0000-4000-8000-000000000000", body: { title: "x" } });
 
             expectJsonError(result, 404, "Post not found");
-            expect(await dumpTable(dynamo.db, deps.tableName)).to.deep.equal([]);
+            expect(await dumpTable(dynamo.db, tableName)).to.deep.equal([]);
         });
     });
 
@@ -355,17 +388,32 @@ describe("posts API handlers (dynalite)", () => {
     });
 
     describe("unexpected failures", () => {
-        it("500 with only the request id; the detail goes to one JSON log line", async () => {
-            const lines: string[] = [];
-            const originalError = console.error;
-            console.error = (line: string) => lines.push(line);
-            const broken = { ...deps, db: { send: async () => { throw new Error("db exploded: secret-table-arn"); } } } as unknown as Deps;
+        it("500 with only the request id when DynamoDB fails (a table that does not exist); the detail goes to one JSON log line", async () => {
+            const missingTable = `missing-table-${Date.now()}`;
+            const broken = await openApi(mode, { endpoint: dynamo.endpoint, tableName: missingTable });
             let result: ApiResult;
+            let lines: string[];
             try {
-                result = await apiClient(broken)("createPost", { body: validPost() });
+                ({ result, lines } = await capturingErrors(() => broken.call("createPost", { body: validPost() })));
             } finally {
-                console.error = originalError;
+                broken.close();
             }
+
+            expectJsonError(result, 500, "Internal server error");
+            expect(result.body).to.deep.equal({ message: "Internal server error", requestId: result.requestId });
+            expect(result.rawBody).not.to.include(missingTable);
+            expect(result.rawBody).not.to.include("ResourceNotFound");
+            expect(lines).to.have.length(1);
+            const log = JSON.parse(lines[0] as string);
+            expect(log).to.include({ level: "error", requestId: result.requestId, route: "POST /posts" });
+            expect(log.error.name).to.equal("ResourceNotFoundException");
+            expect(log.error.stack).to.be.a("string");
+        });
+
+        // Handler mode only: needs a document client that throws a chosen error.
+        if (mode === "handler") it("500 for any failure: the error's message reaches the log, never the client", async () => {
+            const broken = { ...api.deps, db: new Proxy({}, { get: () => async () => { throw new Error("db exploded: secret-table-arn"); } }) } as unknown as Deps;
+            const { result, lines } = await capturingErrors(() => apiClient(broken)("createPost", { body: validPost() }));
 
             expectJsonError(result, 500, "Internal server error");
             expect(result.body).to.deep.equal({ message: "Internal server error", requestId: result.requestId });
@@ -377,7 +425,8 @@ describe("posts API handlers (dynalite)", () => {
             expect(log.error.stack).to.be.a("string");
         });
 
-        it("logs through options.log when given, and a thrown non-Error still becomes a 500", async () => {
+        // Handler mode only (as is "the adapter" below): handleEvent with a made-up route handler.
+        if (mode === "handler") it("logs through options.log when given, and a thrown non-Error still becomes a 500", async () => {
             const lines: string[] = [];
             const event = apiEvent({ method: "GET", resource: "/posts", path: "/posts" });
             const context = lambdaContext();
@@ -388,7 +437,7 @@ describe("posts API handlers (dynalite)", () => {
                 },
                 event,
                 context,
-                deps,
+                api.deps as Deps,
                 { allowOrigin: ALLOW_ORIGIN, log: (line) => lines.push(line) },
             );
 
@@ -398,7 +447,7 @@ describe("posts API handlers (dynalite)", () => {
         });
     });
 
-    describe("the adapter", () => {
+    if (mode === "handler") describe("the adapter", () => {
         it("lower-cases header names and maps null maps to empty objects", async () => {
             let seen: unknown;
             const event = apiEvent({ method: "GET", resource: "/posts", path: "/posts", headers: { "IF-MATCH": '"1"' } });
@@ -410,7 +459,7 @@ describe("posts API handlers (dynalite)", () => {
                 },
                 event,
                 lambdaContext({ awsRequestId: "req-1" }),
-                deps,
+                api.deps as Deps,
                 { allowOrigin: ALLOW_ORIGIN },
             );
 

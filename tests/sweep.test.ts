@@ -1,9 +1,11 @@
 // A bad-input sweep: hundreds of generated malformed or hostile requests across the write and
 // list routes. Every one must be a 4xx with a JSON {message} and CORS headers, none a 5xx, and
 // the table must be byte-for-byte what it was before (compared with a full Scan, in the test).
+// Runs in both modes: the handlers directly, and the serialized closures (tests/support/lambdas.ts).
 import { expect } from "chai";
 import { startLocalDynamo, dumpTable, type LocalDynamo } from "./support/dynamo";
-import { ALLOW_ORIGIN, CURSOR_KEY, apiClient, testDeps, validPost, type ApiCall, type CallOptions } from "./support/client";
+import { ALLOW_ORIGIN, CURSOR_KEY, MODES, validPost, type ApiCall, type CallOptions } from "./support/client";
+import { openApi, type ContractApi } from "./support/lambdas";
 import type { RouteName } from "../api/handlers";
 import { encodeCursor } from "../api/cursor";
 
@@ -210,15 +212,17 @@ function cases(existingId: string, cursor: string): Case[] {
     return all;
 }
 
-describe("bad-input sweep (dynalite)", () => {
+for (const mode of MODES) describe(`bad-input sweep (dynalite, ${mode})`, () => {
     let dynamo: LocalDynamo;
+    let api: ContractApi;
     let call: ApiCall;
     let existingId: string;
     let cursor: string;
 
     before(async () => {
         dynamo = await startLocalDynamo();
-        call = apiClient(testDeps(dynamo.db, dynamo.tableName));
+        api = await openApi(mode, { endpoint: dynamo.endpoint, tableName: dynamo.tableName });
+        call = api.call;
         for (let i = 0; i < 3; i++) {
             const created = await call("createPost", { body: validPost({ title: `seed ${i}` }) });
             existingId = (created.body as { id: string }).id;
@@ -229,6 +233,7 @@ describe("bad-input sweep (dynalite)", () => {
     });
 
     after(async () => {
+        api.close();
         await dynamo.close();
     });
 

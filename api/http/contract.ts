@@ -1,6 +1,6 @@
 // The shapes every route handler speaks. Plain data, no AWS or Pulumi types, so a handler is a
 // function of (request, deps) that tests can call directly.
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 /** An HTTP request after the Lambda adapter decoded it (base64 body decoded, header names lower-cased). */
 export interface HttpRequest {
@@ -29,7 +29,9 @@ export interface HttpResponse {
 
 /** What a handler needs from the outside world, injected so tests control time, ids and storage. */
 export interface Deps {
-    db: DynamoDBDocumentClient;
+    /** The full document client (its get/put/update/delete/query methods), so data/postsStore.ts
+     *  needs no runtime import of the SDK (see the note there). */
+    db: DynamoDBDocument;
     tableName: string;
     now: () => Date;
     newId: () => string;

@@ -2,21 +2,23 @@
 // in-process on a free port. Tests get the same table design the stack deploys
 // (data/tableDesign.ts) and talk to it with the same SDK calls the Lambda makes.
 import type { AddressInfo } from "node:net";
-import type { Server } from "node:http";
+import * as http from "node:http";
 import { randomUUID } from "node:crypto";
 import {
     CreateTableCommand,
     DescribeTableCommand,
     DynamoDBClient,
+    GetItemCommand,
+    type AttributeValue,
     type CreateTableCommandInput,
 } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocument, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { POSTS_INDEX, keyAttributes } from "../../data/tableDesign";
 
 export interface LocalDynamo {
     /** http://127.0.0.1:{port} */
     endpoint: string;
-    db: DynamoDBDocumentClient;
+    db: DynamoDBDocument;
     /** A posts table created for this instance. */
     tableName: string;
     /** Creates one more empty posts table (unique name) on the same engine. */
@@ -48,19 +50,22 @@ export function postsTableInput(tableName: string): CreateTableCommandInput {
     };
 }
 
-/** A document client for a local endpoint: dummy credentials, fixed region, no retries to hide errors. */
-export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
+/**
+ * A document client for a local endpoint: dummy credentials, fixed region, no retries to hide
+ * errors. The full DynamoDBDocument (get/put/update/delete/query methods), as Deps.db requires.
+ */
+export function localDocumentClient(endpoint: string): DynamoDBDocument {
     const client = new DynamoDBClient({
         endpoint,
         region: "us-east-1",
         credentials: { accessKeyId: "local", secretAccessKey: "local" },
         maxAttempts: 1,
     });
-    return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    return DynamoDBDocument.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 /** Creates a uniquely named posts table and waits until it is ACTIVE. */
-export async function createPostsTable(db: DynamoDBDocumentClient, tableName = `posts-${randomUUID()}`): Promise<string> {
+export async function createPostsTable(db: DynamoDBDocument, tableName = `posts-${randomUUID()}`): Promise<string> {
     await db.send(new CreateTableCommand(postsTableInput(tableName)));
     for (let attempt = 0; attempt < 200; attempt++) {
         const { Table } = await db.send(new DescribeTableCommand({ TableName: tableName }));
@@ -75,7 +80,7 @@ export async function createPostsTable(db: DynamoDBDocumentClient, tableName = `
 
 /** Starts dynalite on a free port with one posts table. Call close() in an `after` hook. */
 export async function startLocalDynamo(): Promise<LocalDynamo> {
-    const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
+    const dynalite = require("dynalite") as (options: Record<string, unknown>) => http.Server;
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
@@ -98,7 +103,7 @@ export async function startLocalDynamo(): Promise<LocalDynamo> {
 }
 
 /** Every item of a table, sorted by pk: for before/after comparisons in tests only (a Scan). */
-export async function dumpTable(db: DynamoDBDocumentClient, tableName: string): Promise<Record<string, unknown>[]> {
+export async function dumpTable(db: DynamoDBDocument, tableName: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -107,4 +112,122 @@ export async function dumpTable(db: DynamoDBDocumentClient, tableName: string): 
         startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
     return items.sort((a, b) => String(a.pk).localeCompare(String(b.pk)));
+}
+
+/** One DynamoDB API call seen by a DynamoProxy. */
+export interface ProxiedCall {
+    /** The operation, e.g. "Query", "GetItem" (from X-Amz-Target). */
+    operation: string;
+    request: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    status: number;
+    response: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export interface DynamoProxy {
+    /** Point an SDK (a test client, or a serialized Lambda via AWS_ENDPOINT_URL_DYNAMODB) here. */
+    endpoint: string;
+    /** Every call answered since the last reset, in the order the answers went out. */
+    calls: ProxiedCall[];
+    /** Items DynamoDB itself reports having read by Query and Scan (sum of ScannedCount) since the last reset. */
+    itemsRead(): number;
+    reset(): void;
+    close(): Promise<void>;
+}
+
+export interface DynamoProxyOptions {
+    /**
+     * Behave like real DynamoDB where dynalite does not: when a conditional write asked for
+     * ReturnValuesOnConditionCheckFailure=ALL_OLD and failed, attach the existing item (read
+     * from the engine) to the ConditionalCheckFailedException, as AWS does.
+     */
+    returnOldItemOnConditionFailure?: boolean;
+}
+
+/**
+ * An HTTP proxy in front of the engine that records every DynamoDB call and its answer. It
+ * measures what the code under test did at the wire, so it works the same for the handlers
+ * called directly and for the serialized Lambda code, which cannot be handed a wrapped client.
+ */
+export async function startDynamoProxy(target: string, options: DynamoProxyOptions = {}): Promise<DynamoProxy> {
+    const calls: ProxiedCall[] = [];
+    const reader = new DynamoDBClient({
+        endpoint: target,
+        region: "us-east-1",
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        maxAttempts: 1,
+    });
+
+    async function oldItem(request: Record<string, unknown>): Promise<Record<string, AttributeValue> | undefined> {
+        const { Item } = await reader.send(
+            new GetItemCommand({ TableName: String(request.TableName), Key: request.Key as Record<string, AttributeValue>, ConsistentRead: true }),
+        );
+        return Item;
+    }
+
+    async function forward(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+        return new Promise((resolve, reject) => {
+            const upstream = http.request(`${target}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (answer) => {
+                const chunks: Buffer[] = [];
+                answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+                answer.on("end", () => resolve({ status: answer.statusCode ?? 500, headers: answer.headers, body: Buffer.concat(chunks) }));
+                answer.on("error", reject);
+            });
+            upstream.on("error", reject);
+            upstream.end(body);
+        });
+    }
+
+    const parse = (buffer: Buffer): Record<string, unknown> => {
+        try {
+            return JSON.parse(buffer.toString("utf8") || "{}") as Record<string, unknown>;
+        } catch {
+            return {};
+        }
+    };
+
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+            const body = Buffer.concat(chunks);
+            void (async () => {
+                const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
+                const request = parse(body);
+                const answer = await forward(req, body);
+                let response = parse(answer.body);
+                let text = answer.body;
+                const headers = { ...answer.headers };
+                const conditionFailed = String(response.__type ?? "").endsWith("#ConditionalCheckFailedException");
+                if (options.returnOldItemOnConditionFailure && conditionFailed && request.ReturnValuesOnConditionCheckFailure === "ALL_OLD") {
+                    const item = await oldItem(request);
+                    if (item !== undefined) {
+                        response = { ...response, Item: item };
+                        text = Buffer.from(JSON.stringify(response));
+                        headers["content-length"] = String(text.length);
+                        delete headers["x-amz-crc32"];
+                    }
+                }
+                calls.push({ operation, request, status: answer.status, response });
+                res.writeHead(answer.status, headers);
+                res.end(text);
+            })().catch((error: unknown) => {
+                res.writeHead(502, { "content-type": "text/plain" });
+                res.end(String(error));
+            });
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    return {
+        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        calls,
+        itemsRead: () => calls.reduce((sum, call) => sum + Number(call.response.ScannedCount ?? 0), 0),
+        reset: () => {
+            calls.length = 0;
+        },
+        close: async () => {
+            reader.destroy();
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+    };
 }
