@@ -246,7 +246,15 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
             delete require.cache[file];
         }
     }
-    const program = require(path.join(projectDir, "index.ts")) as Record<string, unknown>;
+    let program: Record<string, unknown>;
+    try {
+        program = require(path.join(projectDir, "index.ts")) as Record<string, unknown>;
+    } catch (err) {
+        // Resources declared before the throw still have RPCs in flight (their outputs, say).
+        // Let them finish against this run's monitor, or they land on the next run's and fail it.
+        await Promise.race([settings.waitForRPCs(), new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => undefined);
+        throw err;
+    }
 
     const outputs: Record<string, unknown> = {};
     const secretOutputs: string[] = [];
