@@ -157,8 +157,13 @@ export async function run(): Promise<void> {
             `Local cloud (stack dev, ${REQUESTS} requests per row, ${CONCURRENCY} in flight, ${process.version}, ${require("node:os").cpus().length} CPUs)`,
             `${"".padEnd(42)}   req/s    p50 ms    p99 ms  errors`,
             ...rows.map((r) => `${r.label.padEnd(42)}${r.requestsPerSecond.toFixed(0).padStart(8)}  ${ms(r.p50)}  ${ms(r.p99)}  ${String(r.errors).padStart(6)}`),
+            // The figures that carry across machines: local cloud over the direct baseline.
+            ...([[rows[0]!, rows[1]!], [rows[2]!, rows[3]!]] as const).map(([local, direct]) =>
+                `ratio ${local.label.split("  ")[0]!.padEnd(16)} local/direct: throughput ${(local.requestsPerSecond / direct.requestsPerSecond).toFixed(2)}, ` +
+                `p50 ${(local.p50 / direct.p50).toFixed(2)}, p99 ${(local.p99 / direct.p99).toFixed(2)}`),
             `Cold start of ${routeFn("GET", "/posts/{id}")} (fresh worker, module load, first answer): ` +
-                `median ${cold[Math.floor(cold.length / 2)]!.toFixed(0)} ms, min ${cold[0]!.toFixed(0)} ms, max ${cold[cold.length - 1]!.toFixed(0)} ms over ${COLD_STARTS}`,
+                `median ${cold[Math.floor(cold.length / 2)]!.toFixed(0)} ms, min ${cold[0]!.toFixed(0)} ms, max ${cold[cold.length - 1]!.toFixed(0)} ms over ${COLD_STARTS}; ` +
+                `${(cold[Math.floor(cold.length / 2)]! / rows[1]!.p50).toFixed(1)}x a warm direct call's p50`,
         ];
         console.log(lines.join("\n"));
     } finally {
