@@ -2,53 +2,17 @@
 // baseline a naive listing pays (a Scan of the whole table, sorted in memory), same run.
 // Reads are counted from DynamoDB's own answers (`ScannedCount`) by a proxy between the SDK and
 // the embedded engine, so the figure does not depend on how the store is written.
-import * as http from "node:http";
-import type { AddressInfo } from "node:net";
 import { BatchWriteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
-import { startLocalDynamo } from "../tests/support/dynamo";
 import { apiClient, testDeps } from "../tests/support/client";
-import { localDocumentClient } from "../tests/support/dynamo";
+import { localDocumentClient, startDynamoProxy, startLocalDynamo } from "../tests/support/dynamo";
 import { LIST_PARTITION, listSortKey, postKey } from "../data/tableDesign";
 
 const SIZES = [100, 10_000];
 const PAGE = 20;
 
-/** Forwards to DynamoDB and adds up `ScannedCount` (items read) from every answer. */
-async function countingProxy(target: string): Promise<{ endpoint: string; read: () => number; reset: () => void; close: () => void }> {
-    let scanned = 0;
-    const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-                const body: Buffer[] = [];
-                answer.on("data", (c: Buffer) => body.push(c));
-                answer.on("end", () => {
-                    const text = Buffer.concat(body).toString();
-                    try {
-                        scanned += Number(JSON.parse(text).ScannedCount ?? 0);
-                    } catch {
-                        // not JSON: nothing read
-                    }
-                    res.writeHead(answer.statusCode ?? 500, answer.headers);
-                    res.end(text);
-                });
-            });
-            upstream.end(Buffer.concat(chunks));
-        });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    return {
-        endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        read: () => scanned,
-        reset: () => { scanned = 0; },
-        close: () => server.close(),
-    };
-}
-
 export async function run(): Promise<void> {
     const dynamo = await startLocalDynamo();
-    const proxy = await countingProxy(dynamo.endpoint);
+    const proxy = await startDynamoProxy(dynamo.endpoint);
     const db = localDocumentClient(proxy.endpoint);
     console.log(`\n## GET /posts?limit=${PAGE}: items read per page (baseline = Scan of the whole table)`);
     console.log("posts     page reads   scan reads   ratio");
@@ -76,7 +40,7 @@ export async function run(): Promise<void> {
             if (page.statusCode !== 200) {
                 throw new Error(`list answered ${page.statusCode}: ${page.rawBody}`);
             }
-            const pageReads = proxy.read();
+            const pageReads = proxy.itemsRead();
 
             proxy.reset();
             let startKey: Record<string, unknown> | undefined;
@@ -84,12 +48,12 @@ export async function run(): Promise<void> {
                 const result = await db.send(new ScanCommand({ TableName: table, ExclusiveStartKey: startKey }));
                 startKey = result.LastEvaluatedKey;
             } while (startKey);
-            const scanReads = proxy.read();
+            const scanReads = proxy.itemsRead();
             console.log(`${String(size).padStart(6)} ${String(pageReads).padStart(12)} ${String(scanReads).padStart(12)}   ${(pageReads / scanReads).toFixed(4)}`);
         }
     } finally {
         db.destroy();
-        proxy.close();
+        await proxy.close();
         await dynamo.close();
     }
 }
