@@ -63,7 +63,9 @@ export class ApiKeys extends pulumi.ComponentResource {
                 keyId: key.id,
                 keyType: "API_KEY",
                 usagePlanId: plan.id,
-            }, { parent: this });
+                // The provider reports the key's value on this resource too, unmarked: keep it
+                // encrypted in the state like ApiKey.value.
+            }, { parent: this, additionalSecretOutputs: ["value"] });
             this.keys[consumer.name] = key;
         }
 

@@ -59,10 +59,13 @@ function preflightRoute(path: string, methods: string[], allowOrigin: string): a
             },
             "x-amazon-apigateway-integration": {
                 type: "mock",
+                // awsx declares every media type binary (`*/*`), which makes API Gateway skip the
+                // request template of a MOCK integration and answer 500; convert to text instead.
+                contentHandling: "CONVERT_TO_TEXT",
                 requestTemplates: { "application/json": "{\"statusCode\": 204}" },
                 passthroughBehavior: "when_no_match",
                 responses: {
-                    default: { statusCode: "204", responseParameters: headerMappings("method.response", headers) },
+                    default: { statusCode: "204", contentHandling: "CONVERT_TO_TEXT", responseParameters: headerMappings("method.response", headers) },
                 },
             },
         },

@@ -79,6 +79,7 @@ export class RouteFunction extends pulumi.ComponentResource {
         const { role, policy } = createLambdaRole(name, {
             tableActions: args.route.tableActions,
             indexActions: args.route.indexActions,
+            leadingKeys: args.route.leadingKeys,
             tableArn: args.tableArn,
             indexArn: args.indexArn,
             logGroupArn: this.logGroup.arn,
@@ -100,7 +101,8 @@ export class RouteFunction extends pulumi.ComponentResource {
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
-            codePathOptions: { extraExcludePackages: RUNTIME_PROVIDED_PACKAGES },
+            // A copy: CallbackFunction appends "aws-sdk" to the array it is given.
+            codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES] },
         }, { ...childOpts, dependsOn: [policy] });
 
         this.registerOutputs({ functionArn: this.function.arn });

@@ -4,6 +4,7 @@
 // Adding or changing a route touches only its row and its handler file.
 import type { RouteHandler } from "./http/contract";
 import type { DynamoDbAction } from "../policies/lambdaRole";
+import { IDEMPOTENCY_KEYS_PATTERN, POST_KEYS_PATTERN } from "../data/tableDesign";
 import { listPosts } from "./handlers/listPosts";
 import { createPost } from "./handlers/createPost";
 import { getPost } from "./handlers/getPost";
@@ -22,17 +23,19 @@ export interface RouteDefinition {
     handler: RouteHandler;
     tableActions: DynamoDbAction[];
     indexActions: DynamoDbAction[];
+    /** The partition keys the table actions may touch (IAM `dynamodb:LeadingKeys`). */
+    leadingKeys: string[];
 }
 
 export const routes: RouteDefinition[] = [
-    { name: "listPosts", method: "GET", path: "/posts", handler: listPosts, tableActions: [], indexActions: ["dynamodb:Query"] },
+    { name: "listPosts", method: "GET", path: "/posts", handler: listPosts, tableActions: [], indexActions: ["dynamodb:Query"], leadingKeys: [] },
     // Idempotent create: reserve the key (PutItem), write the post (PutItem), record the answer
     // (UpdateItem); a retry reads the record and the post (GetItem).
-    { name: "createPost", method: "POST", path: "/posts", handler: createPost, tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], indexActions: [] },
-    { name: "getPost", method: "GET", path: "/posts/{id}", handler: getPost, tableActions: ["dynamodb:GetItem"], indexActions: [] },
+    { name: "createPost", method: "POST", path: "/posts", handler: createPost, tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN, IDEMPOTENCY_KEYS_PATTERN] },
+    { name: "getPost", method: "GET", path: "/posts/{id}", handler: getPost, tableActions: ["dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN] },
     // Conditional writes; when the condition fails and DynamoDB returns no old item, a consistent
     // GetItem tells 404 (gone) from 412 (stale If-Match).
-    { name: "replacePost", method: "PUT", path: "/posts/{id}", handler: replacePost, tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [] },
-    { name: "updatePost", method: "PATCH", path: "/posts/{id}", handler: updatePost, tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [] },
-    { name: "deletePost", method: "DELETE", path: "/posts/{id}", handler: deletePost, tableActions: ["dynamodb:DeleteItem", "dynamodb:GetItem"], indexActions: [] },
+    { name: "replacePost", method: "PUT", path: "/posts/{id}", handler: replacePost, tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN] },
+    { name: "updatePost", method: "PATCH", path: "/posts/{id}", handler: updatePost, tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN] },
+    { name: "deletePost", method: "DELETE", path: "/posts/{id}", handler: deletePost, tableActions: ["dynamodb:DeleteItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN] },
 ];

@@ -88,6 +88,10 @@ const keyName = (path: PropertyKey[]) =>
  * YAML/JSON). Throws a ConfigError listing every problem, each prefixed with its full key.
  */
 export function parseStackConfig(stack: string, raw: Record<string, unknown>): StackConfig {
+    // The stage is named after the stack, and API Gateway stage names allow only these characters.
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(stack)) {
+        throw new ConfigError(`Stack name "${stack}" cannot be an API Gateway stage name: use letters, digits, "-" or "_"`);
+    }
     const parsed = rawConfigSchema.safeParse(raw);
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => {
@@ -157,6 +161,11 @@ export function loadStackConfig(): StackConfig & { secrets: StackSecrets } {
         raw[key] = parseConfigValue(config.require(key));
     }
     const stackConfig = parseStackConfig(pulumi.getStack(), raw);
+    const cursorSecret = config.getSecret("cursorSecret");
+    if (stackConfig.production && cursorSecret === undefined) {
+        pulumi.log.warn(`${PROJECT}:cursorSecret is not set: list cursors are tamper-evident but forgeable on this production stack. ` +
+            `Set one with: pulumi config set --secret ${PROJECT}:cursorSecret "$(openssl rand -hex 32)"`);
+    }
     const consumerNames = new Set(stackConfig.consumers.map((c) => c.name));
 
     const apiKeyValues = (config.getSecretObject<Record<string, unknown>>("apiKeyValues") ?? pulumi.secret({}))
@@ -167,7 +176,7 @@ export function loadStackConfig(): StackConfig & { secrets: StackSecrets } {
             apiKeyValues,
             // Without a secret, cursors are still tamper-evident (an edited cursor fails its
             // HMAC) but forgeable by someone who reads this code; set the secret to close that.
-            cursorKey: config.getSecret("cursorSecret") ?? pulumi.output(`${PROJECT}/${pulumi.getStack()}/list-cursor`),
+            cursorKey: cursorSecret ?? pulumi.output(`${PROJECT}/${pulumi.getStack()}/list-cursor`),
         },
     };
 }

@@ -21,6 +21,10 @@ export const keyAttributes = {
     listSortKey: "listSk",
 } as const;
 
+/** IAM `dynamodb:LeadingKeys` patterns: which partition keys a function may touch. */
+export const POST_KEYS_PATTERN = "POST#*";
+export const IDEMPOTENCY_KEYS_PATTERN = "IDEMPOTENCY#*";
+
 export const postKey = (id: string) => ({ pk: `POST#${id}` });
 export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${scope}#${key}` });
 /** Sort key in the listing index: createdAt first so the index orders newest-first, id to break ties. */

@@ -6,7 +6,7 @@ import { MOCK_ACCOUNT } from "./recordProgram";
 import { defaultBody, gatewayResponse, mappedHeaders, renderTemplate, type GatewayResponseType, type TemplateContext } from "./gatewayResponses";
 import type { FunctionPool } from "./lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "./model";
-import { buildProxyEvent, mapProxyResult, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
+import { buildProxyEvent, isBinary, mapProxyResult, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
 import { methodKey, type UsageLimiter } from "./usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -225,6 +225,14 @@ export class Gateway {
         const integration = operation.integration ?? {};
         const type = String(integration.type ?? "").toLowerCase();
         if (type === "mock") {
+            // As on AWS: a request whose type is binary for this API (awsx declares `*/*`) reaches
+            // a MOCK as raw bytes, its request template is skipped and the gateway answers 500,
+            // unless the integration converts the request to text.
+            const contentType = Object.entries(ctx.request.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1];
+            if (isBinary(contentType, api.binaryMediaTypes) && integration.contentHandling !== "CONVERT_TO_TEXT") {
+                this.options.log(`${request.method} ${match.resource.path}: MOCK integration cannot transform a binary request (set contentHandling: CONVERT_TO_TEXT)`);
+                return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
+            }
             return answer({ ...this.mock(integration, ctx, request), consumer });
         }
         if (type !== "aws_proxy") {

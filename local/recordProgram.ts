@@ -25,6 +25,8 @@ export interface RecordedResource {
     parent: string;
     custom: boolean;
     protect: boolean;
+    /** Output properties the program asked the engine to treat as secret. */
+    additionalSecretOutputs: string[];
     id: string;
     inputs: Record<string, any>;
     state: Record<string, any>;
@@ -231,6 +233,7 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
                     parent: req.getParent(),
                     custom: req.getCustom(),
                     protect: req.getProtect?.() ?? false,
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
                     id: res.getId(),
                     inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())),
                     state: unwrapSecrets(rpc.deserializeProperties(res.getObject())),

@@ -17,6 +17,11 @@ export interface LambdaRoleArgs {
     tableActions: DynamoDbAction[];
     /** Actions allowed on the listing index only. */
     indexActions: DynamoDbAction[];
+    /**
+     * Partition keys (IAM `dynamodb:LeadingKeys` patterns) the table actions may touch, so a route
+     * that edits posts cannot reach idempotency records, and the reverse.
+     */
+    leadingKeys: string[];
     tableArn: pulumi.Input<string>;
     indexArn: pulumi.Input<string>;
     /** The function's own log group; it may write there and nowhere else. */
@@ -33,9 +38,11 @@ export function lambdaPolicyDocument(args: LambdaRoleArgs): pulumi.Output<aws.ia
     return pulumi.all([args.tableArn, args.indexArn, args.logGroupArn]).apply(([tableArn, indexArn, logGroupArn]): aws.iam.PolicyDocument => {
         const statements: aws.iam.PolicyStatement[] = [];
         if (args.tableActions.length > 0) {
-            statements.push({ Sid: "TableItems", Effect: "Allow", Action: [...args.tableActions], Resource: tableArn });
+            const Condition = { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...args.leadingKeys] } };
+            statements.push({ Sid: "TableItems", Effect: "Allow", Action: [...args.tableActions], Resource: tableArn, Condition });
         }
         if (args.indexActions.length > 0) {
+            // The index is sparse (posts only) and read-only here, so no key condition is needed.
             statements.push({ Sid: "ListingIndex", Effect: "Allow", Action: [...args.indexActions], Resource: indexArn });
         }
         statements.push({

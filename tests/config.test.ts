@@ -58,6 +58,10 @@ describe("stack config validation", () => {
         });
     }
 
+    it("refuses a stack name API Gateway cannot use as a stage name", () => {
+        expect(() => parseStackConfig("feat.x", valid())).to.throw("Stack name \"feat.x\" cannot be an API Gateway stage name");
+    });
+
     it("lists every problem at once", () => {
         const raw = valid();
         raw.plans.standard.throttle.rateLimit = 0;

@@ -91,6 +91,11 @@ const api = new awsx.classic.apigateway.API("fixture", {
         { path: "/throw", method: "GET", eventHandler: thrower },
         { path: "/missing", method: "GET", eventHandler: missing },
         { path: "/notes/{id}", method: "PUT", eventHandler: writer },
+        // MOCK integrations with and without text conversion (awsx makes every type binary).
+        { path: "/mock/text", method: "GET", data: { "x-amazon-apigateway-integration": { type: "mock", contentHandling: "CONVERT_TO_TEXT",
+            requestTemplates: { "application/json": '{"statusCode": 200}' }, responses: { default: { statusCode: "200" } } } } },
+        { path: "/mock/binary", method: "GET", data: { "x-amazon-apigateway-integration": { type: "mock",
+            requestTemplates: { "application/json": '{"statusCode": 200}' }, responses: { default: { statusCode: "200" } } } } },
     ],
 });
 
@@ -231,6 +236,13 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
             expect(r.headers.get("x-amzn-errortype")).to.equal("ForbiddenException");
         }
         expect(cloud.apiKeys["planless"]).to.equal("planless-key-0123456789");
+    });
+
+    it("answers a MOCK only when it converts the (binary) request to text, as AWS does", async () => {
+        expect((await call(url("mock/text"))).status).to.equal(200);
+        const binary = await call(url("mock/binary"));
+        expect(binary.status).to.equal(500);
+        expect(binary.text).to.equal("{\"message\": \"Internal server error\"}");
     });
 
     it("maps the function's answer like API Gateway: headers merged, defaults, base64 bodies", async () => {

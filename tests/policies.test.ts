@@ -32,7 +32,7 @@ function copy(program: RecordedProgram): RecordedProgram {
 function addResource(program: RecordedProgram, type: string, name: string, inputs: Record<string, any>): RecordedResource {
     const resource: RecordedResource = {
         urn: `urn:pulumi:${program.stack}::posts-api::${type}::${name}`,
-        type, name, parent: "", custom: true, protect: false, id: name, inputs, state: { ...inputs },
+        type, name, parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: name, inputs, state: { ...inputs },
     };
     program.resources.push(resource);
     return resource;
