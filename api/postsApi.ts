@@ -3,21 +3,14 @@
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { corsHeaders, preflightHeaders } from "./http/cors";
-import { RouteFunction } from "./routeFunction";
+import { RouteFunction, type FunctionSettings } from "./routeFunction";
 import { routes } from "./routes";
 
 type SwaggerGatewayResponse = awsx.classic.apigateway.SwaggerGatewayResponse;
 
-export interface PostsApiArgs {
+export interface PostsApiArgs extends FunctionSettings {
+    /** Stage name; the stack's name. */
     stage: string;
-    tableName: pulumi.Input<string>;
-    tableArn: pulumi.Input<string>;
-    indexArn: pulumi.Input<string>;
-    memorySize: number;
-    timeout: number;
-    logRetentionDays: number;
-    corsAllowOrigin: string;
-    cursorKey: pulumi.Input<string>;
 }
 
 /** API Gateway's own body template; overrides below only add headers. */

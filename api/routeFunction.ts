@@ -24,9 +24,8 @@ export const ENV = {
     cursorKey: "CURSOR_KEY",
 } as const;
 
-export interface RouteFunctionArgs {
-    route: RouteDefinition;
-    stack: string;
+/** What every route's function gets alike: the table, sizing, logs, CORS and the cursor key. */
+export interface FunctionSettings {
     tableName: pulumi.Input<string>;
     tableArn: pulumi.Input<string>;
     indexArn: pulumi.Input<string>;
@@ -35,6 +34,11 @@ export interface RouteFunctionArgs {
     logRetentionDays: number;
     corsAllowOrigin: string;
     cursorKey: pulumi.Input<string>;
+}
+
+export interface RouteFunctionArgs extends FunctionSettings {
+    route: RouteDefinition;
+    stack: string;
 }
 
 /**
