@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries, PROJECT_DIR, recordProgram } from "../local/recordProgram";
+import { TYPES } from "../local/resourceTypes";
 
 interface Size { files: number; bytes: number; deflated: number }
 
@@ -47,7 +48,7 @@ export async function run(): Promise<void> {
 
     console.log("\n## Lambda archives (deflated is what a zip holds; baseline = CallbackFunction defaults)");
     console.log("function      files   deflated   | baseline files  deflated   | ratio");
-    for (const fn of program.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+    for (const fn of program.resources.filter((r) => r.type === TYPES.function)) {
         const entries = await archiveEntries(fn.inputs["code"]);
         const ours: Size = { files: 0, bytes: 0, deflated: 0 };
         const index = entries["__index.js"]!.text!;

@@ -12,6 +12,7 @@ import { FunctionPool, writeRuntimeFile, type PoolStats } from "./lambdaPool";
 import { cloudModel, type CloudModel, type FunctionModel } from "./model";
 import type { IncomingRequest } from "./proxyEvent";
 import { archiveEntries, PROJECT_DIR, recordProgram, type RecordedProgram } from "./recordProgram";
+import { TYPES } from "./resourceTypes";
 import { readStackFiles } from "./stackFiles";
 import { defaultStateDir, KeyStore, LocalCloudError, lockStateDir, readJsonFile, writeJsonFile } from "./stateDir";
 import { UsageLimiter, type SavedUsage } from "./usage";
@@ -207,10 +208,10 @@ export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack
         stackConfig: options.stackConfig,
         config: options.config,
         stateOverride: ({ type, name, inputs }) => {
-            if (type === "aws:apigateway/apiKey:ApiKey" && !(typeof inputs["value"] === "string" && inputs["value"] !== "")) {
+            if (type === TYPES.apiKey && !(typeof inputs["value"] === "string" && inputs["value"] !== "")) {
                 return { value: keyStore.valueFor(name) };
             }
-            if (type === "aws:apigateway/stage:Stage") {
+            if (type === TYPES.stage) {
                 return { invokeUrl: `${options.baseUrl}/${inputs["stageName"]}` };
             }
             return undefined;

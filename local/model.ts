@@ -6,15 +6,7 @@ import type { RecordedProgram, RecordedResource } from "./recordProgram";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-export const RESOURCE_TYPES = {
-    table: "aws:dynamodb/table:Table",
-    function: "aws:lambda/function:Function",
-    restApi: "aws:apigateway/restApi:RestApi",
-    stage: "aws:apigateway/stage:Stage",
-    usagePlan: "aws:apigateway/usagePlan:UsagePlan",
-    usagePlanKey: "aws:apigateway/usagePlanKey:UsagePlanKey",
-    apiKey: "aws:apigateway/apiKey:ApiKey",
-} as const;
+import { TYPES } from "./resourceTypes";
 
 export interface TableModel {
     logicalName: string;
@@ -161,7 +153,7 @@ function restApiModel(program: RecordedProgram, r: RecordedResource): RestApiMod
             throw new LocalCloudError(`REST API ${r.name}: its OpenAPI body is not JSON (${(err as Error).message})`);
         }
     }
-    const stages = ofType(program, RESOURCE_TYPES.stage)
+    const stages = ofType(program, TYPES.stage)
         .filter((s) => idOf(s.inputs["restApi"]) === r.id)
         .map((s) => ({ name: String(s.inputs["stageName"]), deploymentId: idOf(s.inputs["deployment"]), variables: s.inputs["variables"] ?? null }));
     return {
@@ -189,7 +181,7 @@ function usagePlanModel(program: RecordedProgram, r: RecordedResource): UsagePla
         })),
         throttle: i["throttleSettings"] ? { rateLimit: i["throttleSettings"].rateLimit, burstLimit: i["throttleSettings"].burstLimit } : undefined,
         quota: quota ? { limit: quota.limit, period: quota.period, offset: quota.offset ?? 0 } : undefined,
-        keyIds: ofType(program, RESOURCE_TYPES.usagePlanKey)
+        keyIds: ofType(program, TYPES.usagePlanKey)
             .filter((k) => idOf(k.inputs["usagePlanId"]) === r.id && (k.inputs["keyType"] ?? "API_KEY") === "API_KEY")
             .map((k) => idOf(k.inputs["keyId"])),
     };
@@ -198,17 +190,17 @@ function usagePlanModel(program: RecordedProgram, r: RecordedResource): UsagePla
 export function cloudModel(program: RecordedProgram): CloudModel {
     const model: CloudModel = {
         region: program.region,
-        tables: ofType(program, RESOURCE_TYPES.table).map(tableModel),
-        functions: ofType(program, RESOURCE_TYPES.function).map(functionModel),
-        restApis: ofType(program, RESOURCE_TYPES.restApi).map((r) => restApiModel(program, r)),
-        apiKeys: ofType(program, RESOURCE_TYPES.apiKey).map((r) => ({
+        tables: ofType(program, TYPES.table).map(tableModel),
+        functions: ofType(program, TYPES.function).map(functionModel),
+        restApis: ofType(program, TYPES.restApi).map((r) => restApiModel(program, r)),
+        apiKeys: ofType(program, TYPES.apiKey).map((r) => ({
             logicalName: r.name,
             id: r.id,
             value: String(r.state["value"]),
             // AWS creates a key disabled unless `enabled` is set; the Pulumi provider defaults it to true.
             enabled: r.inputs["enabled"] ?? true,
         })),
-        usagePlans: ofType(program, RESOURCE_TYPES.usagePlan).map((r) => usagePlanModel(program, r)),
+        usagePlans: ofType(program, TYPES.usagePlan).map((r) => usagePlanModel(program, r)),
     };
     const stageOwners = new Map<string, string>();
     for (const api of model.restApis) {

@@ -5,6 +5,7 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { TYPES } from "./resourceTypes";
 import { readStackFiles } from "./stackFiles";
 
 // Internal SDK modules: the mock monitor hides resource options (parent, protect) from `Mocks`,
@@ -88,23 +89,23 @@ function mockState(stack: string, region: string, type: string, name: string, in
     const state: Record<string, any> = { ...inputs, id, name: physicalName };
     const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
     switch (type) {
-        case "aws:dynamodb/table:Table":
+        case TYPES.table:
             return { id: physicalName, state: { ...state, arn: arn("dynamodb", `table/${physicalName}`) } };
-        case "aws:lambda/function:Function": {
+        case TYPES.function: {
             const fnArn = arn("lambda", `function:${physicalName}`);
             return { id: physicalName, state: { ...state, arn: fnArn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn}/invocations` } };
         }
-        case "aws:iam/role:Role":
+        case TYPES.role:
             return { id: physicalName, state: { ...state, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
-        case "aws:cloudwatch/logGroup:LogGroup":
+        case TYPES.logGroup:
             return { id: physicalName, state: { ...state, arn: arn("logs", `log-group:${physicalName}`) } };
-        case "aws:apigateway/restApi:RestApi":
+        case TYPES.restApi:
             return { id, state: { ...state, rootResourceId: hash(seed + "/root", 10), executionArn: arn("execute-api", id), arn: `arn:aws:apigateway:${region}::/restapis/${id}` } };
-        case "aws:apigateway/stage:Stage": {
+        case TYPES.stage: {
             const restApiId = typeof inputs["restApi"] === "string" ? inputs["restApi"] : String(inputs["restApi"]?.id ?? "");
             return { id, state: { ...state, invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${inputs["stageName"]}`, executionArn: arn("execute-api", `${restApiId}/${inputs["stageName"]}`) } };
         }
-        case "aws:apigateway/apiKey:ApiKey":
+        case TYPES.apiKey:
             // AWS generates 40 alphanumeric characters when no value is given.
             return { id, state: { ...state, value: inputs["value"] ?? hash(seed + "/value", 40, ALNUM), arn: `arn:aws:apigateway:${region}::/apikeys/${id}` } };
         default:

@@ -22,7 +22,7 @@ export const lambdaTimeout: ResourceRule = {
     name: "lambda-timeout-within-gateway-limit",
     description: `Lambda functions time out within API Gateway's integration limit (${DEFAULT_MAX_TIMEOUT_SECONDS} s by default).`,
     enforcementLevel: "mandatory",
-    resourceTypes: [TYPES.lambdaFunction],
+    resourceTypes: [TYPES.function],
     configSchema: {
         properties: {
             maxTimeoutSeconds: { type: "integer", minimum: 1, maximum: 900, default: DEFAULT_MAX_TIMEOUT_SECONDS },
@@ -44,7 +44,7 @@ export const lambdaRuntime: ResourceRule = {
     name: "lambda-runtime-supported-node",
     description: `Lambda functions set their runtime explicitly to a supported Node.js version (${DEFAULT_NODE_RUNTIMES.join(", ")}).`,
     enforcementLevel: "mandatory",
-    resourceTypes: [TYPES.lambdaFunction],
+    resourceTypes: [TYPES.function],
     configSchema: {
         properties: {
             runtimes: { type: "array", items: { type: "string" }, default: DEFAULT_NODE_RUNTIMES },

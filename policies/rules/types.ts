@@ -90,19 +90,4 @@ export function describe(resource: RuleResource): string {
     return `${resource.type.split(":").pop()} "${resource.name}"`;
 }
 
-export const TYPES = {
-    restApi: "aws:apigateway/restApi:RestApi",
-    method: "aws:apigateway/method:Method",
-    usagePlan: "aws:apigateway/usagePlan:UsagePlan",
-    apiKey: "aws:apigateway/apiKey:ApiKey",
-    role: "aws:iam/role:Role",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    policy: "aws:iam/policy:Policy",
-    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
-    policyAttachment: "aws:iam/policyAttachment:PolicyAttachment",
-    lambdaFunction: "aws:lambda/function:Function",
-    logGroup: "aws:cloudwatch/logGroup:LogGroup",
-    table: "aws:dynamodb/table:Table",
-    stack: "pulumi:pulumi:Stack",
-} as const;
+export { TYPES } from "../../local/resourceTypes";

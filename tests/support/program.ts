@@ -1,5 +1,6 @@
 // The one mocks module for tests: records the real program (index.ts) under Pulumi mocks for a
 // stack, once per stack per test run, and offers small lookups over the recorded resources.
+import { TYPES } from "../../local/resourceTypes";
 import { recordProgram, type RecordOptions, type RecordedProgram, type RecordedResource } from "../../local/recordProgram";
 
 const cache = new Map<string, Promise<RecordedProgram>>();
@@ -36,20 +37,7 @@ export const byUrn = (program: RecordedProgram, urn: string): RecordedResource |
 
 /** The OpenAPI (swagger 2.0) body awsx generated for the REST API. */
 export function swaggerOf(program: RecordedProgram): any { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return JSON.parse(one(program, "aws:apigateway/restApi:RestApi").inputs["body"]);
+    return JSON.parse(one(program, TYPES.restApi).inputs["body"]);
 }
 
-export const TYPES = {
-    table: "aws:dynamodb/table:Table",
-    function: "aws:lambda/function:Function",
-    role: "aws:iam/role:Role",
-    rolePolicy: "aws:iam/rolePolicy:RolePolicy",
-    rolePolicyAttachment: "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    logGroup: "aws:cloudwatch/logGroup:LogGroup",
-    restApi: "aws:apigateway/restApi:RestApi",
-    stage: "aws:apigateway/stage:Stage",
-    usagePlan: "aws:apigateway/usagePlan:UsagePlan",
-    usagePlanKey: "aws:apigateway/usagePlanKey:UsagePlanKey",
-    apiKey: "aws:apigateway/apiKey:ApiKey",
-    permission: "aws:lambda/permission:Permission",
-} as const;
+export { TYPES } from "../../local/resourceTypes";
