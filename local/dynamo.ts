@@ -1,61 +1,57 @@
-// The embedded DynamoDB: dynalite (DynamoDB's API over LevelDB) persisted in the stack folder, with
-// every recorded table created on first start and left alone afterwards (its items are the state
-// that must survive restarts).
-import * as fs from "node:fs";
-import type { Server } from "node:http";
+// The embedded DynamoDB: dynalite (DynamoDB's API) with its tables journaled in the stack folder
+// (local/dynamoJournal.ts), every recorded table created on first start and left alone afterwards
+// (its items are the state that must survive restarts).
 import type { AddressInfo } from "node:net";
 import {
     CreateTableCommand,
     DescribeTableCommand,
     DynamoDBClient,
-    ListTablesCommand,
     ResourceNotFoundException,
     type CreateTableCommandInput,
     type KeySchemaElement,
     type Projection,
 } from "@aws-sdk/client-dynamodb";
-import { LocalCloudError } from "./stateDir";
+import type { StorageFaults } from "./appendLog";
+import { createDynalite, openJournal, type OpenedJournal } from "./dynamoJournal";
 import type { TableModel } from "./model";
 
 export interface LocalDynamo {
     endpoint: string;
     client: DynamoDBClient;
+    /** What the start repaired or migrated in the stack's tables, one line each (usually none). */
+    report: string[];
     close(): Promise<void>;
 }
 
 /** Dummy credentials: dynalite checks that requests are signed, not by whom. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
-export async function startDynamo(dataDir: string | undefined, region: string): Promise<LocalDynamo> {
+/**
+ * Starts dynalite on a loopback port. With a state folder, its tables live in memory and every
+ * write is journaled there first (local/dynamoJournal.ts); without one, they live in memory only.
+ */
+export async function startDynamo(stateDir: string | undefined, region: string, faults: StorageFaults = {}): Promise<LocalDynamo> {
     // This client is the local cloud's own (the functions' SDKs have their own setting): Lambda
     // runs a newer Node than this machine may, so the SDK's "upgrade Node" notice is noise here.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
-    const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
-    if (dataDir) {
-        fs.mkdirSync(dataDir, { recursive: true });
+    const { server, store } = createDynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    let journal: OpenedJournal | undefined;
+    if (stateDir) {
+        journal = await openJournal(store, stateDir, faults);
     }
-    const server = dynalite({ path: dataDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve, reject) => {
         server.once("error", reject);
         server.listen(0, "127.0.0.1", () => resolve());
     });
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
-    const close = async () => {
+    let closing: Promise<void> | undefined;
+    const close = () => (closing ??= (async () => {
         client.destroy();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-    };
-    try {
-        // LevelDB opens lazily; the first request finds out whether another process holds the folder.
-        await client.send(new ListTablesCommand({}));
-    } catch (err) {
-        await close().catch(() => undefined);
-        const message = String((err as Error).message ?? err);
-        throw new LocalCloudError(/lock/i.test(message) || /LEVEL_/.test(String((err as { code?: string }).code))
-            ? `The data folder ${dataDir} is in use by another local cloud (stop it first, or pass another --state-dir)`
-            : `The local DynamoDB could not open ${dataDir ?? "its in-memory store"}: ${message}`);
-    }
-    return { endpoint, client, close };
+        journal?.close();
+    })());
+    return { endpoint, client, report: journal?.report ?? [], close };
 }
 
 function projection(index: { projectionType?: string; nonKeyAttributes?: string[] }): Projection {
