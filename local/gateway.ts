@@ -6,7 +6,7 @@ import { MOCK_ACCOUNT } from "./recordProgram";
 import { defaultBody, gatewayResponse, mappedHeaders, renderTemplate, type GatewayResponseType, type TemplateContext } from "./gatewayResponses";
 import type { FunctionPool } from "./lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "./model";
-import { buildProxyEvent, isBinary, mapProxyResult, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
+import { buildProxyEvent, has, isBinary, mapProxyResult, nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
 import { methodKey, type UsageLimiter } from "./usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -93,7 +93,7 @@ function compareRanks(a: number[], b: number[]): number {
 function matchResource(resources: Resource[], segments: string[]): Match | undefined {
     let best: { match: Match; rank: number[] } | undefined;
     for (const resource of resources) {
-        const params: Record<string, string> = {};
+        const params = nameMap<string>();
         const rank: number[] = [];
         let ok = true;
         let i = 0;
@@ -130,6 +130,45 @@ function matchResource(resources: Resource[], segments: string[]): Match | undef
     return best?.match;
 }
 
+interface RequestIds {
+    requestId: string;
+    extendedRequestId: string;
+    traceId: string;
+    now: Date;
+}
+
+function newIds(nowMs: number): RequestIds {
+    const now = new Date(nowMs);
+    return { requestId: crypto.randomUUID(), extendedRequestId: newExtendedRequestId(), traceId: newTraceId(now), now };
+}
+
+/** Adds the ids every answer carries; header maps stay prototype-free. */
+function withIds(partial: Omit<GatewayAnswer, "requestId">, ids: RequestIds): GatewayAnswer {
+    const headers = Object.assign(nameMap<string[]>(), partial.headers);
+    headers["x-amzn-RequestId"] = [ids.requestId];
+    headers["x-amz-apigw-id"] = [ids.extendedRequestId];
+    headers["X-Amzn-Trace-Id"] = [ids.traceId];
+    return { ...partial, headers, requestId: ids.requestId };
+}
+
+/** Header name (client casing) -> value, keyed by names the client chose: no prototype, so a header named `constructor` is a header. */
+function headerMapOf(rawHeaders: string[]): Record<string, string> {
+    const map = nameMap<string>();
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        map[rawHeaders[i]!] = rawHeaders[i + 1]!;
+    }
+    return map;
+}
+
+/** One line: the error and where it was thrown (its first stack frame), never the whole stack. */
+export function describeError(err: unknown): string {
+    if (!(err instanceof Error)) {
+        return String(err).split("\n")[0]!;
+    }
+    const frame = err.stack?.split("\n").find((line) => /^\s+at /.test(line))?.trim();
+    return `${err.name}: ${err.message.split("\n")[0]}${frame ? ` (${frame})` : ""}`;
+}
+
 const FORBIDDEN_NO_STAGE: Pick<GatewayAnswer, "status" | "headers" | "body"> = {
     status: 403,
     headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["ForbiddenException"] },
@@ -152,14 +191,78 @@ export class Gateway {
         }
     }
 
+    /**
+     * One request, start to answer. Never rejects: a fault of the local cloud itself becomes the
+     * generic 500 of `internalError`, with the API's gateway-response headers (CORS) and a request id.
+     * A fault after the throttle and quota checks leaves the request counted, as AWS counts every
+     * request it admitted whatever its outcome.
+     */
     async handle(request: IncomingRequest & { tooLarge?: boolean }): Promise<GatewayAnswer> {
-        const requestId = crypto.randomUUID();
-        const extendedRequestId = newExtendedRequestId();
-        const now = new Date(this.options.now());
-        const traceId = newTraceId(now);
-        const common = { "x-amzn-RequestId": [requestId], "x-amz-apigw-id": [extendedRequestId], "X-Amzn-Trace-Id": [traceId] };
-        const answer = (partial: Omit<GatewayAnswer, "requestId">): GatewayAnswer =>
-            ({ ...partial, headers: { ...partial.headers, ...common }, requestId });
+        const ids = newIds(this.options.now());
+        const progress: { consumer?: string } = {};
+        try {
+            return await this.route(request, ids, progress);
+        } catch (err) {
+            return { ...this.internalError(request, err, ids), consumer: progress.consumer };
+        }
+    }
+
+    /**
+     * API Gateway's answer to an unexpected internal error: 500 `{"message": "Internal server error"}`
+     * through the API's DEFAULT_5XX gateway response (so with its CORS headers), with a request id;
+     * the detail goes to the log once, on one line, and never to the client. `request` may be partial:
+     * the server uses this too when it fails outside the gateway (e.g. writing the answer).
+     */
+    internalError(request: Pick<IncomingRequest, "method" | "path"> & Partial<IncomingRequest>, err: unknown, ids: RequestIds | string = newIds(this.options.now())): GatewayAnswer {
+        const known = typeof ids === "string" ? { ...newIds(this.options.now()), requestId: ids } : ids;
+        const log = (line: string) => {
+            try {
+                this.options.log(line);
+            } catch {
+                // A failing log sink must not turn an answer into no answer.
+            }
+        };
+        log(`${request.method} ${request.path}: internal error, answered 500 (request ${known.requestId}): ${describeError(err)}`);
+        const fallback: Omit<GatewayAnswer, "requestId"> = {
+            status: 500,
+            headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["InternalServerErrorException"] },
+            body: Buffer.from(defaultBody(500, "Internal server error")),
+            refusal: "internal error",
+        };
+        let partial = fallback;
+        try {
+            const segments = request.path.split("/").filter((s) => s !== "");
+            const deployed = segments[0] === undefined ? undefined : this.stages.get(segments[0]);
+            if (deployed) {
+                const headers = headerMapOf(request.rawHeaders ?? []);
+                const header = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+                const ctx: TemplateContext = {
+                    context: {
+                        requestId: known.requestId, extendedRequestId: known.extendedRequestId, stage: deployed.stage.name, apiId: deployed.api.id,
+                        httpMethod: request.method, path: request.path, accountId: MOCK_ACCOUNT, domainName: header("host"),
+                        identity: { sourceIp: request.sourceIp, userAgent: header("user-agent") },
+                    },
+                    request: { headers, query: nameMap(), path: nameMap() },
+                };
+                const rendered = gatewayResponse("DEFAULT_5XX", deployed.api.gatewayResponses, ctx, { status: 500, message: "Internal server error" });
+                const renderedHeaders = nameMap<string[]>();
+                renderedHeaders["x-amzn-ErrorType"] = [rendered.errorType];
+                for (const [name, value] of Object.entries(rendered.headers)) {
+                    renderedHeaders[name] = [value];
+                }
+                partial = { ...fallback, status: rendered.status, headers: renderedHeaders, body: Buffer.from(rendered.body) };
+            }
+        } catch (renderError) {
+            // The API's own gateway response could not be rendered: AWS's default, without its headers.
+            log(`${request.method} ${request.path}: DEFAULT_5XX gateway response failed, sent AWS's default: ${describeError(renderError)}`);
+        }
+        return withIds(partial, known);
+    }
+
+    private async route(request: IncomingRequest & { tooLarge?: boolean }, ids: RequestIds, progress: { consumer?: string }): Promise<GatewayAnswer> {
+        const { requestId, extendedRequestId, traceId } = ids;
+        const now = ids.now;
+        const answer = (partial: Omit<GatewayAnswer, "requestId">): GatewayAnswer => withIds(partial, ids);
 
         // 1. Stage: the first path segment.
         const segments = request.path.split("/").filter((s) => s !== "");
@@ -170,10 +273,7 @@ export class Gateway {
         }
         const { api, stage, resources } = deployed;
         const pathInStage = request.path.slice(request.path.indexOf(stageName!) + stageName!.length) || "/";
-        const headerMap: Record<string, string> = {};
-        for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-            headerMap[request.rawHeaders[i]!] = request.rawHeaders[i + 1]!;
-        }
+        const headerMap = headerMapOf(request.rawHeaders);
         const header = (name: string) => Object.entries(headerMap).find(([k]) => k.toLowerCase() === name)?.[1];
         const templateContext = (resourcePath?: string, pathParameters?: Record<string, string> | null): TemplateContext => ({
             context: {
@@ -181,11 +281,12 @@ export class Gateway {
                 path: `/${stage.name}${pathInStage}`, accountId: MOCK_ACCOUNT, domainName: header("host"),
                 identity: { sourceIp: request.sourceIp, userAgent: header("user-agent") },
             },
-            request: { headers: headerMap, query: Object.fromEntries(new URLSearchParams(request.rawQuery)), path: pathParameters ?? {} },
+            request: { headers: headerMap, query: Object.assign(nameMap<string>(), Object.fromEntries(new URLSearchParams(request.rawQuery))), path: pathParameters ?? nameMap() },
         });
         const refuse = (type: GatewayResponseType, ctx: TemplateContext, extra: Partial<GatewayAnswer> = {}): GatewayAnswer => {
             const rendered = gatewayResponse(type, api.gatewayResponses, ctx);
-            const headers: Record<string, string[]> = { "x-amzn-ErrorType": [rendered.errorType] };
+            const headers = nameMap<string[]>();
+            headers["x-amzn-ErrorType"] = [rendered.errorType];
             for (const [name, value] of Object.entries(rendered.headers)) {
                 headers[name] = [value];
             }
@@ -213,6 +314,7 @@ export class Gateway {
             if (!key || !plan) {
                 return refuse("INVALID_API_KEY", ctx);
             }
+            progress.consumer = key.logicalName;
             // 4. Throttle, then quota, for the key's plan.
             const verdict = this.options.limiter.admit(plan, key.logicalName, stage.name, methodKey(match.resource.path, request.method));
             if (verdict !== "OK") {
@@ -271,8 +373,13 @@ export class Gateway {
         const timeout = new Promise<"gateway-timeout">((resolve) => {
             timer = setTimeout(() => resolve("gateway-timeout"), this.options.integrationTimeoutMs);
         });
-        const outcome = await Promise.race([pool.invoke(event, crypto.randomUUID()), timeout]);
-        clearTimeout(timer);
+        let outcome: Awaited<ReturnType<FunctionPool["invoke"]>> | "gateway-timeout";
+        try {
+            outcome = await Promise.race([pool.invoke(event, crypto.randomUUID()), timeout]);
+        } finally {
+            // Also when the invocation throws: a pending 29 s timer would hold the process open.
+            clearTimeout(timer);
+        }
         if (outcome === "gateway-timeout") {
             return refuse("INTEGRATION_TIMEOUT", ctx, { consumer });
         }
@@ -300,7 +407,8 @@ export class Gateway {
     private mock(integration: any, ctx: TemplateContext, request: IncomingRequest): Omit<GatewayAnswer, "requestId"> {
         const contentType = (Object.entries(ctx.request.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json").split(";")[0]!.trim();
         const templates: Record<string, string> = integration.requestTemplates ?? {};
-        const template = templates[contentType] ?? templates["application/json"];
+        // The Content-Type is the client's: only the integration's own templates count.
+        const template = has(templates, contentType) ? templates[contentType] : has(templates, "application/json") ? templates["application/json"] : undefined;
         let statusCode = "200";
         try {
             const rendered = template === undefined ? request.body.toString("utf8") : renderTemplate(template, ctx);
@@ -313,14 +421,15 @@ export class Gateway {
         }
         const responses: Record<string, any> = integration.responses ?? {};
         const selected = Object.entries(responses).find(([pattern]) => pattern !== "default" && new RegExp(`^(?:${pattern})$`).test(statusCode))?.[1]
-            ?? responses["default"];
+            ?? (has(responses, "default") ? responses["default"] : undefined);
         const status = Number(selected?.statusCode ?? statusCode);
-        const headers: Record<string, string[]> = { "Content-Type": ["application/json"] };
+        const headers = nameMap<string[]>();
+        headers["Content-Type"] = ["application/json"];
         for (const [name, value] of Object.entries(mappedHeaders(selected?.responseParameters, "method.response", ctx))) {
             headers[name] = [value];
         }
         const responseTemplates: Record<string, string> = selected?.responseTemplates ?? {};
-        const bodyTemplate = responseTemplates["application/json"] ?? Object.values(responseTemplates)[0];
+        const bodyTemplate = has(responseTemplates, "application/json") ? responseTemplates["application/json"] : Object.values(responseTemplates)[0];
         return { status, headers, body: Buffer.from(bodyTemplate === undefined ? "" : renderTemplate(bodyTemplate, ctx)) };
     }
 }

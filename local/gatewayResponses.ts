@@ -51,8 +51,9 @@ export interface TemplateContext {
     request: { headers: Record<string, string>; query: Record<string, string>; path: Record<string, string> };
 }
 
+/** Own properties only: `$context.requestId.constructor` renders empty, not a function's source. */
 function lookup(root: any, dotted: string): any {
-    return dotted.split(".").reduce((value, part) => (value === undefined || value === null ? undefined : value[part]), root);
+    return dotted.split(".").reduce((value, part) => (typeof value === "object" && value !== null && Object.hasOwn(value, part) ? value[part] : undefined), root);
 }
 
 /**
@@ -84,7 +85,8 @@ export function mapParameter(expression: string, ctx: TemplateContext): string |
             const wanted = name!.toLowerCase();
             return Object.entries(ctx.request.headers).find(([k]) => k.toLowerCase() === wanted)?.[1];
         }
-        return (where === "querystring" ? ctx.request.query : ctx.request.path)[name!];
+        const values = where === "querystring" ? ctx.request.query : ctx.request.path;
+        return Object.hasOwn(values, name!) ? values[name!] : undefined;
     }
     const context = /^context\.(.+)$/.exec(expression);
     if (context) {
@@ -102,7 +104,7 @@ export interface RenderedResponse {
 
 /** Headers from `<prefix>.header.Name` parameter mappings. */
 export function mappedHeaders(parameters: Record<string, string> | undefined, prefix: string, ctx: TemplateContext): Record<string, string> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = Object.create(null);
     for (const [target, expression] of Object.entries(parameters ?? {})) {
         if (target.startsWith(`${prefix}.header.`)) {
             const value = mapParameter(expression, ctx);
@@ -123,12 +125,13 @@ export function gatewayResponse(
     type: GatewayResponseType,
     overrides: Record<string, any>,
     ctx: TemplateContext,
-    message?: string,
+    defaults: Partial<Default> = {},
 ): RenderedResponse & { errorType: string } {
-    const fallback = GATEWAY_DEFAULTS[type];
-    const text = message ?? fallback.message;
-    const own = overrides[type];
-    const classDefault = overrides[fallback.status >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX"];
+    const fallback = { ...GATEWAY_DEFAULTS[type], ...defaults };
+    const text = fallback.message;
+    const own = Object.hasOwn(overrides, type) ? overrides[type] : undefined;
+    const classType = fallback.status >= 500 ? "DEFAULT_5XX" : "DEFAULT_4XX";
+    const classDefault = Object.hasOwn(overrides, classType) ? overrides[classType] : undefined;
     const override = own ?? classDefault;
     const status = Number(own?.statusCode ?? classDefault?.statusCode ?? fallback.status);
     const headers = { "Content-Type": "application/json" };
@@ -140,7 +143,8 @@ export function gatewayResponse(
         context: { ...ctx.context, error: { message: text, messageString: JSON.stringify(text), responseType: type } },
     };
     const templates: Record<string, string> = override.responseTemplates ?? {};
-    const template = templates["application/json"] ?? Object.values(templates)[0] ?? "{\"message\":$context.error.messageString}";
+    const template = (Object.hasOwn(templates, "application/json") ? templates["application/json"] : Object.values(templates)[0])
+        ?? "{\"message\":$context.error.messageString}";
     return {
         status,
         headers: { ...headers, ...mappedHeaders(override.responseParameters, "gatewayresponse", context) },

@@ -62,13 +62,22 @@ export function isBinary(contentType: string | undefined, binaryMediaTypes: stri
     });
 }
 
+/**
+ * A map keyed by names the client chose (query keys, header names): no prototype, so `constructor`,
+ * `__proto__` or `toString` are names like any other, both when looked up and in the event's JSON.
+ */
+export const nameMap = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
+
+/** Does a name map (or an object from configuration) hold `name` itself, not through its prototype? */
+export const has = (map: object | null | undefined, name: string): boolean => map !== null && map !== undefined && Object.hasOwn(map, name);
+
 /** Query values are URL-decoded; a repeated key keeps its last value in the single map. */
 export function parseQuery(rawQuery: string): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
     if (rawQuery === "") {
         return { single: null, multi: null };
     }
-    const single: Record<string, string> = {};
-    const multi: Record<string, string[]> = {};
+    const single = nameMap<string>();
+    const multi = nameMap<string[]>();
     for (const part of rawQuery.split("&")) {
         if (part === "") {
             continue;
@@ -91,8 +100,8 @@ export function parseQuery(rawQuery: string): { single: Record<string, string> |
 
 /** Header maps as the event carries them: client casing, no Content-Length, gateway headers added. */
 export function eventHeaders(request: IncomingRequest, target: EventTarget): { single: Record<string, string>; multi: Record<string, string[]> } {
-    const single: Record<string, string> = {};
-    const multi: Record<string, string[]> = {};
+    const single = nameMap<string>();
+    const multi = nameMap<string[]>();
     const casing = new Map<string, string>();
     const add = (name: string, value: string) => {
         const lower = name.toLowerCase();
@@ -185,6 +194,26 @@ const ALLOWED_KEYS = new Set(["statusCode", "headers", "multiValueHeaders", "bod
 const REMAPPED = new Set(["authorization", "connection", "content-md5", "date", "expect", "host", "max-forwards", "proxy-authenticate",
     "server", "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "via", "warn", "www-authenticate"]);
 
+/** RFC 9110 token characters: what a header name may be made of. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** What Node (and HTTP/1.1) lets through in a header value: no control characters, nothing past U+00FF. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * Why a header from the function's answer cannot go on the wire, if it cannot. Unsure what AWS
+ * does with such a header (drops it or refuses the answer); the local cloud counts it as a
+ * malformed answer (502), so the function's author sees it in the log instead of a lost header.
+ */
+function unsendableHeader(name: string, value: string): string | undefined {
+    if (!HEADER_NAME.test(name)) {
+        return `${JSON.stringify(name)} is not a valid header name`;
+    }
+    if (!HEADER_VALUE.test(value)) {
+        return `the value of ${name} holds characters HTTP headers cannot carry (control characters or non-Latin-1 text)`;
+    }
+    return undefined;
+}
+
 const headerValue = (value: unknown): string | undefined =>
     typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
 
@@ -217,18 +246,24 @@ export function mapProxyResult(payload: string): ProxyAnswer | { malformed: stri
     if (result.body !== undefined && result.body !== null && typeof result.body !== "string") {
         return { malformed: "body is not a string" };
     }
-    const headers: Record<string, string[]> = {};
+    const headers = nameMap<string[]>();
     const casing = new Map<string, string>();
-    const add = (given: string, value: string) => {
+    /** Adds one header, or says why HTTP cannot carry it. */
+    const add = (given: string, value: string): string | undefined => {
+        const unsendable = unsendableHeader(given, value);
+        if (unsendable !== undefined) {
+            return unsendable;
+        }
         const lower = given.toLowerCase();
         if (lower === "content-length") {
             // The gateway sends the length of the body it actually sends.
-            return;
+            return undefined;
         }
         const name = REMAPPED.has(lower) ? `X-Amzn-Remapped-${given}` : given;
         const key = casing.get(name.toLowerCase()) ?? name;
         casing.set(name.toLowerCase(), key);
         (headers[key] ??= []).push(value);
+        return undefined;
     };
     if (result.multiValueHeaders !== undefined && result.multiValueHeaders !== null) {
         if (typeof result.multiValueHeaders !== "object" || Array.isArray(result.multiValueHeaders)) {
@@ -243,7 +278,10 @@ export function mapProxyResult(payload: string): ProxyAnswer | { malformed: stri
                 if (text === undefined) {
                     return { malformed: `multiValueHeaders.${name} holds a value that is not text` };
                 }
-                add(name, text);
+                const unsendable = add(name, text);
+                if (unsendable !== undefined) {
+                    return { malformed: `multiValueHeaders: ${unsendable}` };
+                }
             }
         }
     }
@@ -256,7 +294,10 @@ export function mapProxyResult(payload: string): ProxyAnswer | { malformed: stri
             if (text === undefined) {
                 return { malformed: `headers.${name} is not text` };
             }
-            add(name, text);
+            const unsendable = add(name, text);
+            if (unsendable !== undefined) {
+                return { malformed: `headers: ${unsendable}` };
+            }
         }
     }
     if (!Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
