@@ -1,13 +1,20 @@
 // posts-api: a serverless posts REST API that only API-key holders can call.
 // Read top to bottom: config -> data -> api -> keys -> outputs. Each concern lives in its folder.
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./config/stackConfig";
+import * as random from "@pulumi/random";
+import { CURSOR_SECRET_NAME, loadStackConfig } from "./config/stackConfig";
 import { PostsTable } from "./data/postsTable";
 import { PostsApi } from "./api/postsApi";
 import { ApiKeys } from "./api/keys";
 
 // 1. Config: every setting validated once; a bad value stops `pulumi up` with its key named.
 const config = loadStackConfig();
+
+// The key that signs list cursors: `cursorSecret` when set, otherwise 32 random bytes generated
+// once for this stack and kept, encrypted, in its state (never a value from this source).
+// Rotate with `pulumi up --replace <its URN>` (README); outstanding cursors then answer 400.
+const cursorKey = config.secrets.cursorSecret
+    ?? pulumi.secret(new random.RandomBytes(CURSOR_SECRET_NAME, { length: 32 }).hex);
 
 // 2. Data: the posts table (backups and deletion protection on production stacks).
 const table = new PostsTable("posts", { production: config.production, stack: config.stack });
@@ -22,7 +29,7 @@ const api = new PostsApi("posts-api", {
     timeout: config.lambdaTimeout,
     logRetentionDays: config.logRetentionDays,
     corsAllowOrigin: config.corsAllowOrigin,
-    cursorKey: config.secrets.cursorKey,
+    cursorKey,
 });
 
 // 4. Keys: one API key per consumer, in its usage plan, bound to this stage.

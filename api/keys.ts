@@ -4,6 +4,15 @@
 // Logical names are the consumer and plan names, never list positions: adding, removing or
 // reordering consumers leaves every other consumer's key (and its value) untouched. This is why
 // awsx's createAssociatedAPIKeys (named `name-0`, `name-1`, ...) is not used.
+//
+// Changes that replace resources, and why they deploy cleanly (docs/decisions.md):
+// - a consumer moved to another plan (or a plan renamed): the UsagePlanKey's keyId/usagePlanId
+//   force a replacement (ForceNew in the provider), and AWS keeps a key in at most one plan per
+//   stage, so the old attachment is deleted before the new one is created (`deleteBeforeReplace`);
+//   the key answers 403 for the second or so in between;
+// - a consumer renamed: `renamedFrom` aliases the key and its attachment to the old name, so the
+//   same AWS key (and value) is kept; otherwise a new key would be created before the old one is
+//   deleted, which AWS refuses for a value pinned in apiKeyValues (values are unique).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type Consumer, type Plan } from "../config/stackConfig";
@@ -53,19 +62,28 @@ export class ApiKeys extends pulumi.ComponentResource {
                 // parseStackConfig already refuses this; kept so the types need no `!`.
                 throw new Error(`consumer ${consumer.name}: unknown plan ${consumer.plan}`);
             }
+            // Same parent, same type, the old name: the resources the old name created.
+            const aliases = consumer.renamedFrom === undefined ? undefined : [{ name: consumer.renamedFrom }];
             const key = new aws.apigateway.ApiKey(consumer.name, {
                 description: `posts-api key of ${consumer.name}`,
                 // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
                 enabled: consumer.enabled,
                 value: args.keyValues.apply((values) => values[consumer.name]),
-            }, { parent: this });
+            }, { parent: this, aliases });
             new aws.apigateway.UsagePlanKey(consumer.name, {
                 keyId: key.id,
                 keyType: "API_KEY",
                 usagePlanId: plan.id,
+            }, {
+                parent: this,
+                aliases,
                 // The provider reports the key's value on this resource too, unmarked: keep it
                 // encrypted in the state like ApiKey.value.
-            }, { parent: this, additionalSecretOutputs: ["value"] });
+                additionalSecretOutputs: ["value"],
+                // Every input forces a replacement, and the new attachment (same key, same stage)
+                // cannot exist next to the old one: delete first.
+                deleteBeforeReplace: true,
+            });
             this.keys[consumer.name] = key;
         }
 

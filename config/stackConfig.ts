@@ -29,8 +29,11 @@ const throttleSchema = z.strictObject({
 const quotaSchema = z.strictObject({
     limit: positiveInt("limit"),
     period: z.enum(["DAY", "WEEK", "MONTH"], { error: "period must be one of DAY, WEEK, MONTH" }),
-    offset: z.number().int({ error: "offset must be a whole number" }).nonnegative({ error: "offset must be 0 or more" }).default(0),
-}).refine((q) => q.offset < q.limit, { error: "offset must be smaller than limit", path: ["offset"] });
+    // AWS's own documents disagree on what a non-zero offset means (requests subtracted in the
+    // first period, or the day a WEEK/MONTH period starts): only 0 is accepted until that is
+    // settled against AWS (../shared/docs/apigateway.md, docs/decisions.md).
+    offset: z.literal(0, { error: "offset must be 0 (AWS documents two different meanings for other values; see docs/decisions.md)" }).default(0),
+});
 
 // "{resourcePath}/{METHOD}", the key API Gateway uses for per-method throttles ("/posts/POST").
 const methodThrottleKey = z.string().regex(/^\/.*\/(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|\*)$/, {
@@ -44,11 +47,17 @@ const planSchema = z.strictObject({
         .refine((m) => Object.keys(m).length <= MAX_METHOD_THROTTLES, { error: `at most ${MAX_METHOD_THROTTLES} method throttles per plan` }),
 });
 
+const CONSUMER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 const consumerSchema = z.strictObject({
     // Becomes the API key's logical name, so it must be stable and URN-safe.
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "consumer names are 1-63 lowercase letters, digits or dashes" }),
+    name: z.string().regex(CONSUMER_NAME, { error: "consumer names are 1-63 lowercase letters, digits or dashes" }),
     plan: z.string().min(1),
     enabled: z.boolean().default(true),
+    // The consumer's previous name, after a rename: the key and its plan attachment are carried
+    // over (Pulumi aliases) instead of a new key being created next to the old one, which AWS
+    // refuses when the value is pinned in apiKeyValues (values are unique). See docs/decisions.md.
+    renamedFrom: z.string().regex(CONSUMER_NAME, { error: "renamedFrom is a consumer name: 1-63 lowercase letters, digits or dashes" }).optional(),
 });
 
 const rawConfigSchema = z.strictObject({
@@ -110,6 +119,8 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
 
     const problems: string[] = [];
     const seen = new Set<string>();
+    const names = new Set(config.consumers.map((c) => c.name));
+    const oldNames = new Set<string>();
     config.consumers.forEach((consumer, i) => {
         if (seen.has(consumer.name)) {
             problems.push(`${keyName(["consumers", i, "name"])}: duplicate consumer name "${consumer.name}"`);
@@ -118,6 +129,16 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
         if (!Object.hasOwn(config.plans, consumer.plan)) {
             problems.push(`${keyName(["consumers", i, "plan"])}: unknown plan "${consumer.plan}" (plans: ${Object.keys(config.plans).join(", ") || "none"})`);
         }
+        const old = consumer.renamedFrom;
+        if (old !== undefined) {
+            // Two resources cannot both be the old key: the old name must be gone and claimed once.
+            if (names.has(old)) {
+                problems.push(`${keyName(["consumers", i, "renamedFrom"])}: "${old}" is still a consumer; a renamed consumer's old name must no longer be in the list`);
+            } else if (oldNames.has(old)) {
+                problems.push(`${keyName(["consumers", i, "renamedFrom"])}: two consumers are renamed from "${old}"`);
+            }
+            oldNames.add(old);
+        }
     });
     if (problems.length > 0) {
         throw new ConfigError(`Invalid configuration for stack "${stack}":\n${problems.join("\n")}`);
@@ -125,18 +146,23 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     return { ...config, stack };
 }
 
+/** Logical name of the generated cursor key (a RandomBytes) when `cursorSecret` is not set. */
+export const CURSOR_SECRET_NAME = "cursor-secret";
+
 /** Secret settings, read as Outputs so their values never appear in plain text. */
 const SECRET_KEYS = ["apiKeyValues", "cursorSecret"];
 
 /**
  * Optional secret settings:
- * - `apiKeyValues`: consumer name -> API key value (20-128 chars); otherwise AWS generates one.
- * - `cursorSecret`: HMAC key that makes list cursors unforgeable (see docs/decisions.md).
+ * - `apiKeyValues`: consumer name -> API key value (20-128 letters and digits, unique); otherwise
+ *   AWS generates one.
+ * - `cursorSecret`: HMAC key for list cursors; without it the program generates a random one per
+ *   stack (index.ts, docs/decisions.md).
  */
 export interface StackSecrets {
     apiKeyValues: pulumi.Output<Record<string, string>>;
-    /** `cursorSecret`, or a per-stack default when none is set (see docs/decisions.md). */
-    cursorKey: pulumi.Output<string>;
+    /** `cursorSecret` when set; undefined means "generate one for this stack". */
+    cursorSecret: pulumi.Output<string> | undefined;
 }
 
 /** Pulumi hands every value over as a string; structured and numeric ones are JSON. */
@@ -162,35 +188,45 @@ export function loadStackConfig(): StackConfig & { secrets: StackSecrets } {
     }
     const stackConfig = parseStackConfig(pulumi.getStack(), raw);
     const cursorSecret = config.getSecret("cursorSecret");
-    if (stackConfig.production && cursorSecret === undefined) {
-        pulumi.log.warn(`${PROJECT}:cursorSecret is not set: list cursors are tamper-evident but forgeable on this production stack. ` +
-            `Set one with: pulumi config set --secret ${PROJECT}:cursorSecret "$(openssl rand -hex 32)"`);
-    }
     const consumerNames = new Set(stackConfig.consumers.map((c) => c.name));
 
-    const apiKeyValues = (config.getSecretObject<Record<string, unknown>>("apiKeyValues") ?? pulumi.secret({}))
-        .apply((values) => validateApiKeyValues(values, consumerNames));
+    // Checked here, before any resource is declared (inside an `apply` a bad value would surface
+    // late, as an unhandled rejection); the values are wrapped as a secret at once, and no error
+    // message ever quotes one.
+    const rawKeyValues = pulumi.runtime.allConfig()[`${PROJECT}:apiKeyValues`];
+    const keyValues = rawKeyValues === undefined ? {} : parseConfigValue(rawKeyValues);
+    if (typeof keyValues !== "object" || keyValues === null || Array.isArray(keyValues)) {
+        throw new ConfigError(`${PROJECT}:apiKeyValues: must be a map of consumer name to key value (set one with: pulumi config set --secret --path 'apiKeyValues.<consumer>' <value>)`);
+    }
+    const apiKeyValues = pulumi.secret(validateApiKeyValues(keyValues as Record<string, unknown>, consumerNames));
     return {
         ...stackConfig,
-        secrets: {
-            apiKeyValues,
-            // Without a secret, cursors are still tamper-evident (an edited cursor fails its
-            // HMAC) but forgeable by someone who reads this code; set the secret to close that.
-            cursorKey: cursorSecret ?? pulumi.output(`${PROJECT}/${pulumi.getStack()}/list-cursor`),
-        },
+        secrets: { apiKeyValues, cursorSecret },
     };
 }
 
-/** API Gateway accepts key values of 20-128 characters; anything else fails late and obscurely in AWS. */
+/** What API Gateway accepts as a key value: 20-128 letters and digits (AWS-generated ones are 40). */
+export const API_KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
+
+/**
+ * API Gateway refuses other key values, and a value already used by another key (ConflictException),
+ * late and obscurely in the middle of a deployment. Errors name the key, never the secret value.
+ */
 export function validateApiKeyValues(values: Record<string, unknown>, consumerNames: Set<string>): Record<string, string> {
     const result: Record<string, string> = {};
+    const owners = new Map<string, string>();
     for (const [name, value] of Object.entries(values)) {
         if (!consumerNames.has(name)) {
             throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: no consumer named "${name}"`);
         }
-        if (typeof value !== "string" || value.length < 20 || value.length > 128) {
-            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: an API key value must be a string of 20-128 characters`);
+        if (typeof value !== "string" || !API_KEY_VALUE.test(value)) {
+            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: an API key value must be 20-128 letters (A-Z, a-z) and digits`);
         }
+        const other = owners.get(value);
+        if (other !== undefined) {
+            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: the same value as ${PROJECT}:apiKeyValues.${other}; API Gateway needs every key value to be unique`);
+        }
+        owners.set(value, name);
         result[name] = value;
     }
     return result;

@@ -28,10 +28,17 @@ export class PostsTable extends pulumi.ComponentResource {
                 { name: keyAttributes.listPartitionKey, type: "S" },
                 { name: keyAttributes.listSortKey, type: "S" },
             ],
+            // `keySchemas`, not the `hashKey`/`rangeKey` that @pulumi/aws 7 deprecates. The provider
+            // treats the two spellings of the same keys as no change (upstream acceptance test
+            // TestAccDynamoDBTable_GSI_transitionHashKeyToKeySchema_noChange), but some releases
+            // planned a rebuild of the index instead: check `pulumi preview --diff` on the
+            // protected prod table before `pulumi up` (docs/decisions.md).
             globalSecondaryIndexes: [{
                 name: POSTS_INDEX,
-                hashKey: keyAttributes.listPartitionKey,
-                rangeKey: keyAttributes.listSortKey,
+                keySchemas: [
+                    { attributeName: keyAttributes.listPartitionKey, keyType: "HASH" },
+                    { attributeName: keyAttributes.listSortKey, keyType: "RANGE" },
+                ],
                 projectionType: "ALL",
             }],
             // Idempotency records expire after 24 h; TTL deletes them at no cost.

@@ -88,6 +88,25 @@ const ofType = (program: RecordedProgram, type: string) => program.resources.fil
 /** A resource-typed input arrives as an id (or, from some providers, an object with one). */
 const idOf = (value: unknown): string => (typeof value === "object" && value !== null ? String((value as any).id ?? "") : String(value ?? ""));
 
+/**
+ * A GSI declared either way @pulumi/aws accepts: `hashKey`/`rangeKey` (deprecated in 7.x) or
+ * `keySchemas` (`[{ attributeName, keyType: "HASH" | "RANGE" }]`). Multi-attribute keys (several
+ * HASH or RANGE entries) have no equivalent in the local engine.
+ */
+function gsiModel(table: string, g: any): TableModel["globalSecondaryIndexes"][number] {
+    if (!Array.isArray(g?.keySchemas) || g.keySchemas.length === 0) {
+        return g;
+    }
+    const { keySchemas, name, projectionType, nonKeyAttributes } = g;
+    const ofType = (keyType: string) => keySchemas.filter((k: any) => k?.keyType === keyType).map((k: any) => String(k.attributeName));
+    const hashKeys = ofType("HASH");
+    const rangeKeys = ofType("RANGE");
+    if (hashKeys.length !== 1 || rangeKeys.length > 1 || hashKeys.length + rangeKeys.length !== keySchemas.length) {
+        throw new LocalCloudError(`Table ${table}, index ${String(name)}: the local cloud supports one HASH and at most one RANGE key per index (keySchemas: ${JSON.stringify(keySchemas)})`);
+    }
+    return { name, projectionType, nonKeyAttributes, hashKey: hashKeys[0]!, ...(rangeKeys[0] === undefined ? {} : { rangeKey: rangeKeys[0] }) };
+}
+
 function tableModel(r: RecordedResource): TableModel {
     const i = r.inputs;
     return {
@@ -96,7 +115,7 @@ function tableModel(r: RecordedResource): TableModel {
         hashKey: i["hashKey"],
         rangeKey: i["rangeKey"] ?? undefined,
         attributes: i["attributes"] ?? [],
-        globalSecondaryIndexes: i["globalSecondaryIndexes"] ?? [],
+        globalSecondaryIndexes: (i["globalSecondaryIndexes"] ?? []).map((g: any) => gsiModel(r.name, g)),
         localSecondaryIndexes: i["localSecondaryIndexes"] ?? [],
     };
 }

@@ -1,5 +1,6 @@
 // Runs the Pulumi program in-process under `pulumi.runtime.setMocks` and records every resource it
-// registers: type, logical name, parent, `protect`, inputs and the (mocked) state. The unit tests,
+// registers: type, logical name, parent, the options that change how it deploys (`protect`,
+// `deleteBeforeReplace`, `aliases`), inputs (and which were secret) and the (mocked) state. The unit tests,
 // the policy rules, the OpenAPI generator and the local cloud all read the program through this
 // one record, so none of them keeps a copy of what the program builds.
 import * as crypto from "node:crypto";
@@ -28,6 +29,13 @@ export interface RecordedResource {
     protect: boolean;
     /** Output properties the program asked the engine to treat as secret. */
     additionalSecretOutputs: string[];
+    /** The `deleteBeforeReplace` resource option. (These three are always recorded; optional so
+     *  hand-made resources in tests need not spell them.) */
+    deleteBeforeReplace?: boolean;
+    /** URNs of the `aliases` resource option: the URNs this resource may have had before. */
+    aliases?: string[];
+    /** Dotted paths of the inputs that were Pulumi secrets ("environment.variables.CURSOR_KEY"). */
+    secretInputs?: string[];
     id: string;
     inputs: Record<string, any>;
     state: Record<string, any>;
@@ -80,6 +88,47 @@ function unwrapSecrets(value: any): any {
     return value;
 }
 
+/** Where secret markers sit in a deserialized value: dotted paths ("a.b", "list.0"). */
+function secretPaths(value: any, at = ""): string[] {
+    if (Array.isArray(value)) {
+        return value.flatMap((v, i) => secretPaths(v, at ? `${at}.${i}` : String(i)));
+    }
+    if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+        if (value[SECRET_SIG_KEY] === SECRET_SIG) {
+            return [at];
+        }
+        return Object.entries(value).flatMap(([k, v]) => secretPaths(v, at ? `${at}.${k}` : k));
+    }
+    return [];
+}
+
+/**
+ * The URNs a registration's `aliases` stand for, computed as the engine does: an alias spec
+ * defaults to the resource's own name, type, stack, project and parent.
+ */
+function aliasUrns(req: any, stack: string, project: string): string[] {
+    const urns: string[] = [...(req.getAliasurnsList?.() ?? [])];
+    for (const alias of req.getAliasesList?.() ?? []) {
+        const urn = alias.getUrn?.();
+        if (urn) {
+            urns.push(urn);
+            continue;
+        }
+        const spec = alias.getSpec?.();
+        if (!spec) {
+            continue;
+        }
+        const type = spec.getType() || req.getType();
+        const name = spec.getName() || req.getName();
+        const parent = spec.getNoparent() ? "" : (spec.getParenturn() || req.getParent());
+        const prefix = parent && !parent.includes(`::${TYPES.stack}::`)
+            ? `${parent.slice(0, parent.lastIndexOf("::"))}$`
+            : `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::`;
+        urns.push(`${prefix}${type}::${name}`);
+    }
+    return urns;
+}
+
 /** Stand-ins for what AWS computes on create: ids, ARNs, auto-names, URLs, key values. */
 function mockState(stack: string, region: string, type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
     const seed = `${stack}/${type}/${name}`;
@@ -108,6 +157,11 @@ function mockState(stack: string, region: string, type: string, name: string, in
         case TYPES.apiKey:
             // AWS generates 40 alphanumeric characters when no value is given.
             return { id, state: { ...state, value: inputs["value"] ?? hash(seed + "/value", 40, ALNUM), arn: `arn:aws:apigateway:${region}::/apikeys/${id}` } };
+        case TYPES.randomBytes: {
+            // Deterministic per stack and name under mocks (the local cloud overrides it with a real one).
+            const bytes = crypto.createHash("sha512").update(seed + "/bytes").digest().subarray(0, Number(inputs["length"] ?? 32));
+            return { id, state: { ...inputs, id, hex: bytes.toString("hex"), base64: bytes.toString("base64") } };
+        }
         default:
             return { id, state: { ...state, arn: arn(type.split(":")[1]?.split("/")[0] ?? "aws", `${name}/${id}`) } };
     }
@@ -235,6 +289,9 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
                     custom: req.getCustom(),
                     protect: req.getProtect?.() ?? false,
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+                    deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+                    aliases: aliasUrns(req, stack, files.project),
+                    secretInputs: secretPaths(rpc.deserializeProperties(req.getObject())),
                     id: res.getId(),
                     inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())),
                     state: unwrapSecrets(rpc.deserializeProperties(res.getObject())),

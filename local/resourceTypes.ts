@@ -17,5 +17,7 @@ export const TYPES = {
     usagePlan: "aws:apigateway/usagePlan:UsagePlan",
     usagePlanKey: "aws:apigateway/usagePlanKey:UsagePlanKey",
     apiKey: "aws:apigateway/apiKey:ApiKey",
+    /** @pulumi/random: the generated cursor key when a stack sets no cursorSecret. */
+    randomBytes: "random:index/randomBytes:RandomBytes",
     stack: "pulumi:pulumi:Stack",
 } as const;

@@ -1,7 +1,10 @@
 // The one folder per stack that survives restarts (`.local/<stack>/`, gitignored):
-//   dynamodb/    dynalite's LevelDB files (every table and item)
-//   keys.json    API key values generated locally (AWS would generate them on create)
-//   usage.json   quota counters, so a restart does not hand out a fresh quota
+//   dynamodb.log every table and item: a checksummed journal of dynalite's writes (dynamoJournal.ts)
+//   keys.json    API key values and secrets (the cursor key) generated locally, as AWS and the
+//                random provider would on create
+//   usage.log    admitted requests per key and day, so a restart does not hand out a fresh quota
+//                (local/usage.ts; an older usage.json is moved into it once)
+//   lock.json    the running local cloud (local/stateLock.ts)
 //   functions/   each Lambda's serialized `__index.js`, rewritten on every start
 // Files are written whole to a temporary name and renamed, so a crash never leaves half a file,
 // and a file that cannot be parsed stops the start instead of being replaced.
@@ -62,18 +65,40 @@ export function writeJsonFile(file: string, value: unknown): void {
 export interface SavedKeys {
     /** API key logical name -> the value generated for it. */
     apiKeys: Record<string, string>;
+    /** Generated secret (a RandomBytes resource's logical name) -> its bytes as hex, e.g. the cursor key. */
+    secrets?: Record<string, string>;
 }
 
-/** Key values generated once per stack folder, so clients keep working across restarts. */
+const isStringMap = (value: unknown): value is Record<string, string> =>
+    typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+
+/**
+ * Key values and secrets generated once per stack folder, so clients (and their list cursors) keep
+ * working across restarts. A missing file is a first start; a file of any other shape than
+ * `{ "apiKeys": { name: value }, "secrets"?: { name: hex } }` stops the start: regenerating would
+ * silently lock every client out.
+ */
 export class KeyStore {
     private readonly file: string;
-    private readonly saved: SavedKeys;
+    private readonly saved: Required<SavedKeys>;
     private changed = false;
 
     constructor(stateDir: string) {
         this.file = path.join(stateDir, "keys.json");
-        const raw = readJsonFile<Partial<SavedKeys>>(this.file, {});
-        this.saved = { apiKeys: { ...(raw.apiKeys ?? {}) } };
+        const raw = readJsonFile<unknown>(this.file, undefined);
+        if (raw === undefined) {
+            this.saved = { apiKeys: {}, secrets: {} };
+            return;
+        }
+        const wayOut = "restore it from a backup, or delete it to generate new values (clients holding the old keys then get 403)";
+        const record = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : undefined;
+        if (!record || !isStringMap(record["apiKeys"])) {
+            throw new LocalCloudError(`${this.file} has no "apiKeys" object of key values (found ${JSON.stringify(raw).slice(0, 60)}); the local cloud will not regenerate keys over it: ${wayOut}`);
+        }
+        if (record["secrets"] !== undefined && !isStringMap(record["secrets"])) {
+            throw new LocalCloudError(`${this.file}: "secrets" must be an object of generated secrets (name -> hex); ${wayOut}`);
+        }
+        this.saved = { apiKeys: { ...record["apiKeys"] }, secrets: { ...(record["secrets"] as Record<string, string> | undefined ?? {}) } };
     }
 
     /** The saved value for a key, generating (and remembering) one the first time. */
@@ -87,6 +112,17 @@ export class KeyStore {
         return value;
     }
 
+    /** The saved random secret for a generated resource (hex of `bytes` random bytes), made once. */
+    secretFor(name: string, bytes: number): string {
+        let value = this.saved.secrets[name];
+        if (value === undefined) {
+            value = crypto.randomBytes(bytes).toString("hex");
+            this.saved.secrets[name] = value;
+            this.changed = true;
+        }
+        return value;
+    }
+
     /** Writes the file only when a value was generated: an unchanged start touches nothing. */
     save(): void {
         if (this.changed) {
@@ -94,50 +130,4 @@ export class KeyStore {
             this.changed = false;
         }
     }
-}
-
-const isRunning = (pid: number) => {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === "EPERM";
-    }
-};
-
-/**
- * One local cloud per stack folder: a second one would corrupt nothing (LevelDB has its own lock)
- * but would fail deep inside the database with an obscure error. A lock left by a process that
- * no longer runs (killed with -9) is taken over. Returns the release function.
- */
-export function lockStateDir(stateDir: string, owner: string): () => void {
-    fs.mkdirSync(stateDir, { recursive: true });
-    const file = path.join(stateDir, "lock.json");
-    const token = crypto.randomBytes(8).toString("hex");
-    for (let attempt = 0; attempt < 2; attempt++) {
-        try {
-            fs.writeFileSync(file, JSON.stringify({ pid: process.pid, owner, token }) + "\n", { flag: "wx" });
-            return () => {
-                const current = readJsonFile<{ token?: string }>(file, {});
-                if (current.token === token) {
-                    fs.rmSync(file, { force: true });
-                }
-            };
-        } catch (err) {
-            if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
-                throw err;
-            }
-        }
-        let holder: { pid?: number; owner?: string } = {};
-        try {
-            holder = JSON.parse(fs.readFileSync(file, "utf8"));
-        } catch {
-            // Unreadable: written by a process that died mid-write; treat it as stale.
-        }
-        if (typeof holder.pid === "number" && isRunning(holder.pid)) {
-            throw new LocalCloudError(`The state folder ${stateDir} is in use by another local cloud (process ${holder.pid}${holder.owner ? `, ${holder.owner}` : ""}); stop it first, or pass another --state-dir`);
-        }
-        fs.rmSync(file, { force: true });
-    }
-    throw new LocalCloudError(`Could not lock the state folder ${stateDir}`);
 }

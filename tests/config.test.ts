@@ -41,7 +41,10 @@ describe("stack config validation", () => {
         ["burstLimit is zero", (r) => { r.plans.standard.throttle.burstLimit = 0; }, ["posts-api:plans.standard.throttle.burstLimit", "greater than 0"]],
         ["burstLimit is fractional", (r) => { r.plans.standard.throttle.burstLimit = 1.5; }, ["posts-api:plans.standard.throttle.burstLimit", "whole number"]],
         ["the quota period is not DAY/WEEK/MONTH", (r) => { r.plans.standard.quota.period = "YEAR"; }, ["posts-api:plans.standard.quota.period", "DAY, WEEK, MONTH"]],
-        ["the quota offset reaches the limit", (r) => { r.plans.standard.quota.offset = 1000; }, ["posts-api:plans.standard.quota.offset", "smaller than limit"]],
+        ["the quota offset is not 0", (r) => { r.plans.standard.quota.offset = 1; }, ["posts-api:plans.standard.quota.offset", "offset must be 0"]],
+        ["a consumer is renamed from a name still in the list", (r) => { r.consumers[0].renamedFrom = "partner"; }, ["posts-api:consumers[0].renamedFrom", "\"partner\" is still a consumer"]],
+        ["two consumers are renamed from one name", (r) => { r.consumers[0].renamedFrom = "old"; r.consumers[1].renamedFrom = "old"; }, ["posts-api:consumers[1].renamedFrom", "two consumers are renamed from \"old\""]],
+        ["renamedFrom is not a consumer name", (r) => { r.consumers[0].renamedFrom = "Old App"; }, ["posts-api:consumers[0].renamedFrom", "lowercase letters"]],
         ["lambdaTimeout is over 29", (r) => { r.lambdaTimeout = 30; }, ["posts-api:lambdaTimeout", "at most 29"]],
         ["a plan has an unknown key", (r) => { r.plans.standard.burst = 5; }, ["posts-api:plans.standard.burst", "unknown key"]],
         ["a throttle has an unknown key", (r) => { r.plans.standard.throttle.rate = 5; }, ["posts-api:plans.standard.throttle.rate", "unknown key"]],
@@ -76,6 +79,47 @@ describe("stack config validation", () => {
         expect(() => validateApiKeyValues({ other: "x".repeat(40) }, names)).to.throw("no consumer named \"other\"");
     });
 
+    it("accepts only what API Gateway does as a key value: 20-128 letters and digits", () => {
+        const names = new Set(["app"]);
+        for (const good of ["A".repeat(20), "aZ09".repeat(32), "0123456789abcdefABCDEFghij"]) {
+            expect(validateApiKeyValues({ app: good }, names), good).to.deep.equal({ app: good });
+        }
+        const bad = ["A".repeat(19), "A".repeat(129), `${"a".repeat(30)}-${"b".repeat(9)}`, `${"a".repeat(30)}_x`, `${"a".repeat(30)} x`, `${"a".repeat(30)}é`, "a".repeat(30) + "\n", 1234567890123456];
+        for (const value of bad) {
+            expect(() => validateApiKeyValues({ app: value }, names), String(value))
+                .to.throw(/^posts-api:apiKeyValues\.app: an API key value must be 20-128 letters \(A-Z, a-z\) and digits$/);
+        }
+    });
+
+    it("refuses one value for two consumers, naming both keys and never the value", () => {
+        const value = "SharedValue0123456789abcdef";
+        let failure: Error | undefined;
+        try {
+            validateApiKeyValues({ a: "UniqueValue0123456789xyz", b: value, c: value }, new Set(["a", "b", "c"]));
+        } catch (err) {
+            failure = err as Error;
+        }
+        expect(failure?.message).to.equal("posts-api:apiKeyValues.c: the same value as posts-api:apiKeyValues.b; API Gateway needs every key value to be unique");
+        expect(failure?.message).not.to.include(value);
+    });
+
+    it("fails the whole program on a duplicated key value, naming the key", async () => {
+        const value = "DuplicatedValue0123456789";
+        let failure: Error | undefined;
+        try {
+            await programWith({ stack: "dev", config: { "posts-api:apiKeyValues": { developer: value, ci: value } } });
+        } catch (err) {
+            failure = err as Error;
+        }
+        expect(failure?.message).to.include("posts-api:apiKeyValues.ci: the same value as posts-api:apiKeyValues.developer");
+    });
+
+    it("accepts a quota offset of 0, given or not", () => {
+        const raw = valid();
+        raw.plans.standard.quota.offset = 0;
+        expect(parseStackConfig("dev", raw).plans["standard"]!.quota.offset).to.equal(0);
+    });
+
     it("fails the whole program, naming the key, when a stack's config is bad", async () => {
         let failure: Error | undefined;
         try {
@@ -102,6 +146,34 @@ describe("method throttles", () => {
 });
 
 describe("API key identity", () => {
+    it("carries a renamed consumer's key and plan attachment over to the new name (renamedFrom -> aliases)", async () => {
+        const plans = validPlans();
+        const pinned = "PinnedKeyValue0123456789abcdef";
+        const before = await programWith({ stack: "rename", stackConfig: {
+            "posts-api:plans": plans,
+            "posts-api:consumers": [{ name: "mobile", plan: "standard" }, { name: "web", plan: "standard" }],
+            "posts-api:apiKeyValues": { mobile: pinned },
+        } });
+        const after = await programWith({ stack: "rename", stackConfig: {
+            "posts-api:plans": plans,
+            "posts-api:consumers": [{ name: "mobile-app", plan: "standard", renamedFrom: "mobile" }, { name: "web", plan: "standard" }],
+            "posts-api:apiKeyValues": { "mobile-app": pinned },
+        } });
+        for (const type of [TYPES.apiKey, TYPES.usagePlanKey]) {
+            const old = ofType(before, type).find((r) => r.name === "mobile")!;
+            const renamed = ofType(after, type).find((r) => r.name === "mobile-app")!;
+            // The engine matches the new URN to the old resource: an update, not a create and a delete.
+            expect(renamed.urn).to.not.equal(old.urn);
+            expect(renamed.aliases, type).to.deep.equal([old.urn]);
+            // The untouched consumer keeps its URN and needs no alias.
+            const web = ofType(after, type).find((r) => r.name === "web")!;
+            expect(web.urn).to.equal(ofType(before, type).find((r) => r.name === "web")!.urn);
+            expect(web.aliases).to.deep.equal([]);
+        }
+        // Same value, same key: nothing for AWS to refuse as a duplicate.
+        expect(ofType(after, TYPES.apiKey).find((k) => k.name === "mobile-app")!.inputs["value"]).to.equal(pinned);
+    });
+
     it("keeps every consumer's key when consumers are added, removed or reordered", async () => {
         const plans = validPlans();
         const before = await programWith({ stack: "keys", stackConfig: { "posts-api:plans": plans, "posts-api:consumers": [

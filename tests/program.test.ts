@@ -3,8 +3,9 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { cloudModel } from "../local/model";
 import { archiveEntries, PROJECT_DIR, type RecordedProgram } from "../local/recordProgram";
-import { byUrn, one, ofType, stackProgram, swaggerOf, TYPES } from "./support/program";
+import { byUrn, one, ofType, programWith, stackProgram, swaggerOf, TYPES } from "./support/program";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -12,12 +13,15 @@ import { byUrn, one, ofType, stackProgram, swaggerOf, TYPES } from "./support/pr
 // has to be made twice: once on purpose in the code, once on purpose here.
 const EXPECTED_ROUTES: Record<string, { method: string; path: string; table: string[]; index: string[]; keys: string[] }> = {
     listPosts: { method: "get", path: "/posts", table: [], index: ["dynamodb:Query"], keys: [] },
-    createPost: { method: "post", path: "/posts", table: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], index: [], keys: ["POST#*", "IDEMPOTENCY#*"] },
+    createPost: { method: "post", path: "/posts", table: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], index: [], keys: ["POST#*", "IDEMPOTENCY#*"] },
     getPost: { method: "get", path: "/posts/{id}", table: ["dynamodb:GetItem"], index: [], keys: ["POST#*"] },
     replacePost: { method: "put", path: "/posts/{id}", table: ["dynamodb:UpdateItem", "dynamodb:GetItem"], index: [], keys: ["POST#*"] },
     updatePost: { method: "patch", path: "/posts/{id}", table: ["dynamodb:UpdateItem", "dynamodb:GetItem"], index: [], keys: ["POST#*"] },
     deletePost: { method: "delete", path: "/posts/{id}", table: ["dynamodb:DeleteItem", "dynamodb:GetItem"], index: [], keys: ["POST#*"] },
 };
+
+/** True when `path` is a secret input or lies inside one (Pulumi marks the enclosing property). */
+const coveredBySecret = (secretInputs: string[] | undefined, inputPath: string) => (secretInputs ?? []).some((p) => inputPath === p || inputPath.startsWith(`${p}.`));
 
 function stackYaml(stack: string): any {
     return parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")).config;
@@ -142,6 +146,20 @@ for (const stack of ["dev", "prod"]) {
                 }
             });
 
+            it("detaches a key from its old plan before attaching it to the new one (deleteBeforeReplace on every UsagePlanKey)", () => {
+                // keyId and usagePlanId force a replacement, and AWS keeps a key in at most one plan
+                // per stage: creating the replacement first (Pulumi's default) would fail.
+                const attachments = ofType(program, TYPES.usagePlanKey);
+                expect(attachments).to.have.length(config["posts-api:consumers"].length);
+                for (const attachment of attachments) {
+                    expect(attachment.deleteBeforeReplace, attachment.name).to.equal(true);
+                }
+                // Nothing else needs it: an API key is never replaced by a plan change.
+                for (const key of ofType(program, TYPES.apiKey)) {
+                    expect(key.deleteBeforeReplace, key.name).to.equal(false);
+                }
+            });
+
             it("ships different limits for dev and prod", async () => {
                 const other = await stackProgram(stack === "dev" ? "prod" : "dev");
                 const limits = (p: RecordedProgram) => JSON.stringify(ofType(p, TYPES.usagePlan).map((u) => [u.inputs["throttleSettings"], u.inputs["quotaSettings"]]));
@@ -177,6 +195,32 @@ for (const stack of ["dev", "prod"]) {
                     expect(fn.inputs["memorySize"]).to.equal(config["posts-api:lambdaMemorySize"] ?? 256);
                     expect(fn.inputs["timeout"]).to.be.at.most(29);
                     expect(fn.inputs["environment"].variables.TABLE_NAME).to.equal(one(program, TYPES.table).state["name"]);
+                }
+            });
+
+            it("tells every function its own timeout (FUNCTION_TIMEOUT_SECONDS), locally too", () => {
+                const timeout = config["posts-api:lambdaTimeout"] ?? 10;
+                for (const fn of ofType(program, TYPES.function)) {
+                    expect(fn.inputs["environment"].variables.FUNCTION_TIMEOUT_SECONDS, fn.name).to.equal(String(timeout));
+                }
+                for (const fn of cloudModel(program).functions) {
+                    expect(fn.environment["FUNCTION_TIMEOUT_SECONDS"], fn.logicalName).to.equal(String(fn.timeoutSeconds));
+                }
+            });
+
+            it("signs cursors with a key generated for this stack, passed to every function as a secret", () => {
+                // No cursorSecret in the shipped stack files: the program generates 32 random bytes.
+                expect(config["posts-api:cursorSecret"]).to.equal(undefined);
+                const generated = one(program, TYPES.randomBytes, "cursor-secret");
+                expect(generated.inputs["length"]).to.equal(32);
+                expect(generated.parent).to.equal("");
+                const key = String(generated.state["hex"]);
+                expect(key).to.match(/^[0-9a-f]{64}$/);
+                for (const fn of ofType(program, TYPES.function)) {
+                    expect(fn.inputs["environment"].variables.CURSOR_KEY, fn.name).to.equal(key);
+                    expect(coveredBySecret(fn.secretInputs, "environment.variables.CURSOR_KEY"), `${fn.name}: ${fn.secretInputs}`).to.equal(true);
+                    // Never the per-stack constant that used to be derived from this source.
+                    expect(fn.inputs["environment"].variables.CURSOR_KEY).not.to.include("list-cursor");
                 }
             });
 
@@ -248,10 +292,19 @@ for (const stack of ["dev", "prod"]) {
                 expect(table.inputs["billingMode"]).to.equal("PAY_PER_REQUEST");
                 expect(table.inputs["serverSideEncryption"]).to.deep.equal({ enabled: true });
                 expect(table.inputs["hashKey"]).to.equal("pk");
-                expect(table.inputs["globalSecondaryIndexes"]).to.deep.equal([
-                    { name: "byCreatedAt", hashKey: "listPk", rangeKey: "listSk", projectionType: "ALL" },
-                ]);
                 expect(table.inputs["ttl"]).to.deep.equal({ attributeName: "expiresAt", enabled: true });
+            });
+
+            it("declares the listing index with keySchemas, not the hashKey/rangeKey @pulumi/aws 7 deprecates", () => {
+                const table = one(program, TYPES.table);
+                expect(table.inputs["globalSecondaryIndexes"]).to.deep.equal([{
+                    name: "byCreatedAt",
+                    keySchemas: [{ attributeName: "listPk", keyType: "HASH" }, { attributeName: "listSk", keyType: "RANGE" }],
+                    projectionType: "ALL",
+                }]);
+                // The local cloud reads the same declaration and builds the same index.
+                const model = cloudModel(program).tables.find((t) => t.logicalName === table.name)!;
+                expect(model.globalSecondaryIndexes).to.deep.equal([{ name: "byCreatedAt", hashKey: "listPk", rangeKey: "listSk", projectionType: "ALL", nonKeyAttributes: undefined }]);
             });
 
             it(production ? "keeps backups, refuses deletion and is protected from pulumi destroy" : "can be destroyed", () => {
@@ -264,3 +317,15 @@ for (const stack of ["dev", "prod"]) {
         });
     });
 }
+
+describe("program: cursor key", () => {
+    it("is the stack's cursorSecret when one is set, and then nothing is generated", async () => {
+        const secret = "program-test-cursor-secret-8d1f0c";
+        const program = await programWith({ stack: "dev", config: { "posts-api:cursorSecret": secret } });
+        expect(ofType(program, TYPES.randomBytes)).to.deep.equal([]);
+        for (const fn of ofType(program, TYPES.function)) {
+            expect(fn.inputs["environment"].variables.CURSOR_KEY, fn.name).to.equal(secret);
+            expect(coveredBySecret(fn.secretInputs, "environment.variables.CURSOR_KEY"), `${fn.name}: ${fn.secretInputs}`).to.equal(true);
+        }
+    });
+});

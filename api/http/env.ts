@@ -10,3 +10,13 @@ export function requireEnv(name: string, env: Record<string, string | undefined>
     }
     return value;
 }
+
+/** A positive number of seconds from the environment (FUNCTION_TIMEOUT_SECONDS), or a cold-start error naming it. */
+export function requireSecondsEnv(name: string, env: Record<string, string | undefined> = process.env): number {
+    const text = requireEnv(name, env);
+    const seconds = Number(text);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+        throw new Error(`Environment variable ${name} must be a positive number of seconds, got "${text}"`);
+    }
+    return seconds;
+}
