@@ -6,16 +6,18 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
+import type { StorageFaults } from "./appendLog";
 import { startDynamo, ensureTables, LOCAL_CREDENTIALS, type LocalDynamo } from "./dynamo";
-import { Gateway, LIMITS } from "./gateway";
+import { describeError, Gateway, LIMITS, type GatewayAnswer } from "./gateway";
 import { FunctionPool, writeRuntimeFile, type PoolStats } from "./lambdaPool";
 import { cloudModel, type CloudModel, type FunctionModel } from "./model";
 import type { IncomingRequest } from "./proxyEvent";
 import { archiveEntries, PROJECT_DIR, recordProgram, type RecordedProgram } from "./recordProgram";
 import { TYPES } from "./resourceTypes";
 import { readStackFiles } from "./stackFiles";
-import { defaultStateDir, KeyStore, LocalCloudError, lockStateDir, readJsonFile, writeJsonFile } from "./stateDir";
-import { UsageLimiter, type SavedUsage } from "./usage";
+import { defaultStateDir, KeyStore, LocalCloudError, writeJsonFile } from "./stateDir";
+import { lockStateDir } from "./stateLock";
+import { quotaOffsetWarnings, UsageLimiter } from "./usage";
 
 export { LocalCloudError } from "./stateDir";
 
@@ -52,7 +54,9 @@ export interface LocalCloudOptions {
     onRequest?: (entry: RequestLog) => void;
     /** Every line a function logs, prefixed with the function's logical name. */
     onFunctionLog?: (line: string) => void;
-    /** Notices worth showing a user (undecryptable config, kept tables, ...). */
+    /** Storage faults to inject (tests of full disks and I/O errors); none by default. */
+    faults?: StorageFaults;
+    /** Notices worth showing a user (undecryptable config, kept tables, repairs after a crash, ...). */
     onWarning?: (message: string) => void;
 }
 
@@ -125,9 +129,17 @@ async function listen(server: http.Server, port: number, host: string): Promise<
     return (server.address() as AddressInfo).port;
 }
 
-/** Reads a request body up to the gateway's limit; past it, the rest is drained and dropped. */
-function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
-    return new Promise((resolve, reject) => {
+/**
+ * Reads a request body up to the gateway's limit; past it, the rest is drained and dropped. Never
+ * rejects: a client that goes away before the end of its request gives `{ closed: true }`.
+ */
+function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean } | { closed: true }> {
+    return new Promise((resolve) => {
+        if (req.destroyed) {
+            // Gone while the server was still starting: its body was dropped with the socket.
+            resolve({ closed: true });
+            return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
         let tooLarge = Number(req.headers["content-length"] ?? 0) > LIMITS.gatewayRequestBytes;
@@ -140,8 +152,10 @@ function readBody(req: http.IncomingMessage): Promise<{ body: Buffer; tooLarge: 
                 chunks.push(chunk);
             }
         });
+        // The first of these settles the promise; "close" after "end" changes nothing.
         req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
-        req.on("error", reject);
+        req.on("error", () => resolve({ closed: true }));
+        req.on("close", () => resolve({ closed: true }));
     });
 }
 
@@ -196,9 +210,10 @@ export const undecryptableNotice = (stack: string, key: string) =>
     (/apiKeyValues/.test(key) ? " and uses locally generated key values instead." : ".");
 
 /**
- * Runs the program for a stack as the local cloud sees it: API key values from the stack folder
- * (generated once; a configured value always wins) and stage URLs on the local server. Saving the
- * generated keys is left to the caller, once the rest of the start has worked.
+ * Runs the program for a stack as the local cloud sees it: API key values and generated secrets
+ * (the cursor key) from the stack folder (generated once; a configured value always wins) and
+ * stage URLs on the local server. Saving the generated values is left to the caller, once the rest
+ * of the start has worked.
  */
 export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack" | "stackConfig" | "config" | "projectDir"> & { stateDir: string; baseUrl: string }): Promise<{ program: RecordedProgram; keyStore: KeyStore }> {
     const keyStore = new KeyStore(options.stateDir);
@@ -210,6 +225,12 @@ export async function recordLocalProgram(options: Pick<LocalCloudOptions, "stack
         stateOverride: ({ type, name, inputs }) => {
             if (type === TYPES.apiKey && !(typeof inputs["value"] === "string" && inputs["value"] !== "")) {
                 return { value: keyStore.valueFor(name) };
+            }
+            if (type === TYPES.randomBytes) {
+                // A generated secret (the cursor key): made once per state folder and kept, as
+                // the random provider keeps it in a stack's state.
+                const hex = keyStore.secretFor(name, Number(inputs["length"] ?? 32));
+                return { hex, base64: Buffer.from(hex, "hex").toString("base64") };
             }
             if (type === TYPES.stage) {
                 return { invokeUrl: `${options.baseUrl}/${inputs["stageName"]}` };
@@ -241,47 +262,121 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     const server = http.createServer((req, res) => {
         const started = process.hrtime.bigint();
+        const method = (req.method ?? "GET").toUpperCase();
+        const url = req.url ?? "/";
+        const q = url.indexOf("?");
+        const requestPath = q < 0 ? url : url.slice(0, q);
+        const log = (line: string) => {
+            try {
+                functionLog(`[gateway] ${line}`);
+            } catch {
+                // A failing log sink must not take the server down.
+            }
+        };
+        // The client may go away at any moment: while its body arrives, or while the function runs.
+        let clientGone = false;
+        res.on("close", () => {
+            clientGone ||= !res.writableFinished;
+        });
+        let logged = false;
+        const logRequest = (answer: GatewayAnswer) => {
+            if (!logged) {
+                logged = true;
+                options.onRequest?.({
+                    method, path: requestPath, status: answer.status, latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
+                    consumer: answer.consumer, requestId: answer.requestId, refusal: answer.refusal,
+                });
+            }
+        };
+        const send = (answer: GatewayAnswer) => {
+            for (const name of res.getHeaderNames()) {
+                res.removeHeader(name);
+            }
+            for (const [name, values] of Object.entries(answer.headers)) {
+                // One comma-joined line per header (Set-Cookie keeps one line per value).
+                res.setHeader(name, name.toLowerCase() === "set-cookie" ? values : values.join(","));
+            }
+            res.statusCode = answer.status;
+            res.end(method === "HEAD" ? undefined : answer.body);
+        };
+        /**
+         * Sends the gateway's generic 500 for a fault (the API's DEFAULT_5XX headers, CORS among them)
+         * and returns it; when Node refuses even those headers, the same 500 without them.
+         */
+        const sendFault = (err: unknown, requestId?: string): GatewayAnswer => {
+            const answer = gateway!.internalError({ method, path: requestPath, rawHeaders: req.rawHeaders }, err, requestId);
+            try {
+                send(answer);
+                return answer;
+            } catch (again) {
+                log(`${method} ${requestPath}: the API's DEFAULT_5XX headers cannot be sent (${describeError(again)}); sent the 500 without them`);
+                const bare: GatewayAnswer = {
+                    ...answer,
+                    headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["InternalServerErrorException"], "x-amzn-RequestId": [answer.requestId] },
+                    body: Buffer.from("{\"message\": \"Internal server error\"}"),
+                };
+                send(bare);
+                return bare;
+            }
+        };
         void (async () => {
             await ready;
             if (!gateway) {
                 res.writeHead(503, { "Content-Type": "application/json" }).end(JSON.stringify({ message: `local cloud failed to start: ${String(failed)}` }));
                 return;
             }
-            const { body, tooLarge } = await readBody(req);
-            const url = req.url ?? "/";
-            const q = url.indexOf("?");
+            const read = await readBody(req);
+            if ("closed" in read) {
+                // The gateway never saw this request: no answer, no request-log line, and nothing
+                // charged to a key's throttle or quota (the API key is read only once the whole
+                // request is in, as API Gateway does not bill requests it never received).
+                log(`client closed the connection: ${method} ${requestPath} (before the end of the request; not counted)`);
+                return;
+            }
             const request: IncomingRequest & { tooLarge: boolean } = {
-                method: (req.method ?? "GET").toUpperCase(),
-                path: q < 0 ? url : url.slice(0, q),
+                method,
+                path: requestPath,
                 rawQuery: q < 0 ? "" : url.slice(q + 1),
                 rawHeaders: req.rawHeaders,
-                body,
+                body: read.body,
                 sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
                 localPort: req.socket.localPort ?? 0,
-                tooLarge,
+                tooLarge: read.tooLarge,
             };
-            const answer = await gateway.handle(request);
-            for (const [name, values] of Object.entries(answer.headers)) {
-                // One comma-joined line per header (Set-Cookie keeps one line per value).
-                res.setHeader(name, name.toLowerCase() === "set-cookie" ? values : values.join(","));
+            // Never rejects: the gateway answers its own faults with the API's generic 500.
+            let answer = await gateway.handle(request);
+            if (clientGone) {
+                // Read in full and handled (and counted, as on AWS, where the function runs on too),
+                // but there is nobody left to answer: one line, and the request log keeps the status.
+                log(`client closed the connection: ${method} ${requestPath} (before the answer; ${answer.status} not sent, request ${answer.requestId})`);
+                logRequest(answer);
+                return;
             }
-            res.statusCode = answer.status;
-            res.end(request.method === "HEAD" ? undefined : answer.body);
-            options.onRequest?.({
-                method: request.method,
-                path: request.path,
-                status: answer.status,
-                latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
-                consumer: answer.consumer,
-                requestId: answer.requestId,
-                refusal: answer.refusal,
-            });
+            try {
+                send(answer);
+            } catch (err) {
+                // Node refused the answer (a header it cannot send): the generic 500 instead, same request id.
+                answer = sendFault(err, answer.requestId);
+            }
+            logRequest(answer);
         })().catch((err) => {
-            functionLog(`local cloud: request failed: ${(err as Error).stack ?? String(err)}`);
-            if (!res.headersSent) {
-                res.writeHead(500, { "Content-Type": "application/json" });
+            // Last resort (an answer Node refused twice, a throwing request-log callback): one line,
+            // the generic 500 with the API's headers when nothing was sent yet, never a crash.
+            if (!gateway || res.headersSent || clientGone) {
+                log(`${method} ${requestPath}: request failed: ${describeError(err)}`);
+                if (!res.writableEnded) {
+                    res.destroy();
+                }
+                return;
             }
-            res.end(JSON.stringify({ message: "Internal server error" }));
+            try {
+                logRequest(sendFault(err));
+            } catch (again) {
+                log(`${method} ${requestPath}: request failed: ${describeError(again)}`);
+                if (!res.writableEnded) {
+                    res.destroy();
+                }
+            }
         });
     });
     const port = await listen(server, options.port ?? DEFAULT_PORT, host);
@@ -301,7 +396,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     try {
         // Before reading keys.json: two starts on one folder must not both generate keys.
         const createdStateDir = !fs.existsSync(stateDir);
-        const unlock = lockStateDir(stateDir, `${baseUrl}/`);
+        const unlock = lockStateDir(stateDir, `${baseUrl}/`, warn);
         cleanup.push(async () => {
             unlock();
             if (createdStateDir && gateway === undefined && fs.readdirSync(stateDir).length === 0) {
@@ -313,27 +408,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         program.undecryptable.forEach((key) => warn(undecryptableNotice(stack, key)));
         const model = cloudModel(program);
 
-        const dynamo: LocalDynamo = await startDynamo(path.join(stateDir, "dynamodb"), model.region);
+        const dynamo: LocalDynamo = await startDynamo(stateDir, model.region, options.faults);
         cleanup.push(() => dynamo.close());
+        dynamo.report.forEach(warn);
         const tables = await ensureTables(dynamo.client, model.tables);
         tables.warnings.forEach(warn);
         keyStore.save();
 
-        const usageFile = path.join(stateDir, "usage.json");
-        const limiter = new UsageLimiter(now, readJsonFile<Partial<SavedUsage>>(usageFile, {}));
-        limiter.registerPlans(model.usagePlans);
-        const saveUsage = () => {
-            const snapshot = limiter.takeSnapshot();
-            if (snapshot) {
-                writeJsonFile(usageFile, snapshot);
-            }
-        };
-        saveUsage();
-        const usageTimer = setInterval(saveUsage, 1000).unref();
-        cleanup.push(async () => {
-            clearInterval(usageTimer);
-            saveUsage();
-        });
+        // Admitted requests are written ahead to usage.log (local/usage.ts), so kill -9 forgets none.
+        const limiter = UsageLimiter.open(stateDir, { now, warn, faults: options.faults });
+        cleanup.push(async () => limiter.close());
+        quotaOffsetWarnings(model.usagePlans).forEach(warn);
 
         // Derived from the program on every start: code of functions the program no longer has goes.
         const functionsDir = path.join(stateDir, "functions");
@@ -407,10 +492,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
             routes,
             functionStats: () => Object.fromEntries([...poolsByName].map(([name, pool]) => [name, pool.stats()])),
             functionPool: (name) => poolsByName.get(name),
-            resetUsage: () => {
-                limiter.reset();
-                saveUsage();
-            },
+            resetUsage: () => limiter.reset(),
             close: () => (closing ??= runCleanup()),
         };
     } catch (err) {

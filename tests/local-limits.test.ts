@@ -43,7 +43,7 @@ describe("local cloud: usage plans (stack defined by the test)", function () {
                 "posts-api:plans": {
                     bursty: { throttle: { rateLimit: 0.5, burstLimit: 3 }, quota: ROOMY_QUOTA },
                     daily: { throttle: ROOMY_THROTTLE, quota: { limit: 3, period: "DAY" } },
-                    weekly: { throttle: ROOMY_THROTTLE, quota: { limit: 5, period: "WEEK", offset: 3 } },
+                    weekly: { throttle: ROOMY_THROTTLE, quota: { limit: 5, period: "WEEK" } },
                     both: { throttle: { rateLimit: 0.5, burstLimit: 1 }, quota: { limit: 2, period: "DAY" } },
                     writes: { throttle: ROOMY_THROTTLE, quota: ROOMY_QUOTA, methodThrottles: { "/posts/POST": { rateLimit: 1, burstLimit: 2 } } },
                 },
@@ -108,9 +108,11 @@ describe("local cloud: usage plans (stack defined by the test)", function () {
         expect((await get("daily")).status).to.equal(404);
     });
 
-    it("subtracts the quota offset in the first period only (WEEK periods start on Monday 00:00Z)", async () => {
-        clock = Date.UTC(2026, 10, 20, 12); // Friday of the plan's first week
+    it("counts a WEEK quota from Monday 00:00Z, summing the key's days in the week", async () => {
+        clock = Date.UTC(2026, 10, 18, 12); // Wednesday
         expect(await statuses(2, () => get("weekly"))).to.deep.equal([404, 404]);
+        clock = Date.UTC(2026, 10, 20, 12); // Friday of the same week
+        expect(await statuses(3, () => get("weekly"))).to.deep.equal([404, 404, 404]);
         expectOverQuota(await get("weekly"));
         clock = Date.UTC(2026, 10, 22, 23, 59); // Sunday: still the same week
         expectOverQuota(await get("weekly"));
@@ -128,6 +130,40 @@ describe("local cloud: usage plans (stack defined by the test)", function () {
         expect((await get("both")).status).to.equal(404);
         clock += 2000;
         expectOverQuota(await get("both"));
+    });
+
+    it("does not lock a key out when the clock steps back an hour (the bucket re-anchors, never negative)", async () => {
+        await statuses(3, () => get("bursty-a"));
+        expectThrottled(await get("bursty-a"));
+        clock -= HOUR;
+        expectThrottled(await get("bursty-a"));
+        clock += 2000; // 0.5/s: one token two seconds after the step, as without it
+        expect((await get("bursty-a")).status).to.equal(404);
+        expectThrottled(await get("bursty-a"));
+        clock += 60_000;
+        expect(await statuses(4, () => get("bursty-a"))).to.deep.equal([404, 404, 404, 429]);
+    });
+
+    it("keeps a used-up daily quota when the clock steps back over midnight, and rolls over at the next 00:00Z", async () => {
+        clock = Date.UTC(2026, 10, 19, 0, 30);
+        expect(await statuses(3, () => get("daily"))).to.deep.equal([404, 404, 404]);
+        expectOverQuota(await get("daily"));
+        clock = Date.UTC(2026, 10, 18, 23, 30); // back an hour, into yesterday
+        expectOverQuota(await get("daily"));
+        clock = Date.UTC(2026, 10, 19, 0, 40); // the clock catches up: still the same day
+        expectOverQuota(await get("daily"));
+        clock = Date.UTC(2026, 10, 20, 0, 0); // forward over midnight: a new day, as if time passed
+        expect((await get("daily")).status).to.equal(404);
+    });
+
+    it("never starts a period early after a backwards step: what was counted still counts", async () => {
+        clock = Date.UTC(2026, 10, 23, 0, 10); // Monday
+        expect(await statuses(4, () => get("weekly"))).to.deep.equal([404, 404, 404, 404]);
+        clock = Date.UTC(2026, 10, 22, 23, 50); // back into Sunday, the previous week
+        expect((await get("weekly")).status).to.equal(404);
+        expectOverQuota(await get("weekly"));
+        clock = Date.UTC(2026, 10, 23, 1, 0);
+        expectOverQuota(await get("weekly"));
     });
 
     it("forgets every counter on resetUsage()", async () => {

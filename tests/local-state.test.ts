@@ -1,7 +1,7 @@
 // The local cloud's state and startup: data and keys survive a restart, 200 concurrent writes are
 // all stored, and every startup problem ends with one clear message, leaving saved state untouched.
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
@@ -129,7 +129,7 @@ describe("local cloud: state and startup", function () {
         await expectStartFailure(
             startTestCloud({ stack: "state", stateDir, stackConfig: { ...STACK, "posts-api:apiKeyValues": { app: "too-short" } } }),
             "ConfigError",
-            /^posts-api:apiKeyValues\.app: an API key value must be a string of 20-128 characters$/,
+            /^posts-api:apiKeyValues\.app: an API key value must be 20-128 letters \(A-Z, a-z\) and digits$/,
         );
         expect(snapshot(stateDir)).to.deep.equal(before);
     });
@@ -165,5 +165,104 @@ describe("local cloud: state and startup", function () {
         expect(result.status).to.equal(1);
         expect(result.stderr.trim()).to.match(/^error: No stack "no-such-stack": Pulumi\.no-such-stack\.yaml does not exist/);
         expect(result.stderr.trim().split("\n")).to.have.length(1);
+    });
+});
+
+/** State letter and start time (field 22) of a process, from /proc/<pid>/stat. */
+function procStat(pid: number): { state: string; startTime: string } {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: fields[0]!, startTime: fields[19]! };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+    for (const deadline = Date.now() + 5000; !condition(); await new Promise((resolve) => setTimeout(resolve, 20))) {
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+    }
+}
+
+describe("local cloud: a lock.json left behind", function () {
+    const dirs: string[] = [];
+    const children: ChildProcess[] = [];
+    const bootId = () => fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    /** A folder whose lock.json holds `lock`, as a local cloud that is gone (or not) left it. */
+    const lockedDir = (lock: Record<string, unknown>) => {
+        const dir = tempStateDir("lock");
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, "lock.json"), JSON.stringify({ owner: "http://127.0.0.1:8080/", token: "0123456789abcdef", ...lock }) + "\n");
+        dirs.push(dir);
+        return dir;
+    };
+    /** Starts with a config the program refuses: a ConfigError means the lock was taken (it comes first). */
+    const startPastLock = (dir: string, warnings: string[] = []) =>
+        startTestCloud({ stack: "state", stateDir: dir, stackConfig: { ...STACK, "posts-api:lambdaTimeout": 90 }, onWarning: (m) => warnings.push(m) });
+    const sleeper = () => {
+        const child = spawn("sleep", ["30"], { stdio: "ignore" });
+        children.push(child);
+        return child.pid!;
+    };
+
+    after(() => {
+        children.forEach((child) => child.kill());
+        dirs.forEach(removeStateDir);
+    });
+
+    it("takes over a lock holding this process's own pid (pid reuse in a container), and still refuses a second local cloud in this process", async () => {
+        const dir = lockedDir({ pid: process.pid });
+        const warnings: string[] = [];
+        const cloud = await startTestCloud({ stack: "state", stateDir: dir, stackConfig: STACK, onWarning: (m) => warnings.push(m) });
+        try {
+            expect(warnings.join("\n")).to.match(/took over the lock of .*: its pid is this process's own/);
+            await expectStartFailure(startTestCloud({ stack: "state", stateDir: dir, stackConfig: STACK }), "LocalCloudError", /in use by another local cloud \(this process, http:\/\/127\.0\.0\.1:\d+\/\)/);
+            const r = await call(`${cloud.stageUrl}posts`, { headers: { "x-api-key": cloud.apiKeys["app"]! } });
+            expect(r.status, r.text).to.equal(200);
+        } finally {
+            await cloud.close();
+        }
+        expect(fs.existsSync(path.join(dir, "lock.json"))).to.equal(false);
+    });
+
+    if (process.platform !== "linux") {
+        return; // the cases below read /proc
+    }
+
+    it("takes over the lock of a killed local cloud that is not reaped yet (a zombie still answers kill(pid, 0))", async () => {
+        // `sleep 0.2` becomes a zombie: its parent (exec'd into `sleep 30`) never waits for it.
+        const parent = spawn("sh", ["-c", "sleep 0.2 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+        children.push(parent);
+        const zombie = await new Promise<number>((resolve) => parent.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+        await until(() => procStat(zombie).state === "Z", `process ${zombie} to become a zombie`);
+        process.kill(zombie, 0); // still "running" for kill(pid, 0)
+        const dir = lockedDir({ pid: zombie, startTime: procStat(zombie).startTime, bootId: bootId() });
+        const warnings: string[] = [];
+        await expectStartFailure(startPastLock(dir, warnings), "ConfigError", /lambdaTimeout/);
+        expect(warnings).to.deep.include(`took over the lock of ${dir}: process ${zombie} has exited (a zombie not yet reaped)`);
+        expect(fs.existsSync(path.join(dir, "lock.json"))).to.equal(false);
+    });
+
+    it("takes over a lock whose pid now belongs to another process (another start time)", async () => {
+        const pid = sleeper();
+        const dir = lockedDir({ pid, startTime: String(Number(procStat(pid).startTime) - 1), bootId: bootId() });
+        const warnings: string[] = [];
+        await expectStartFailure(startPastLock(dir, warnings), "ConfigError", /lambdaTimeout/);
+        expect(warnings).to.deep.include(`took over the lock of ${dir}: pid ${pid} now belongs to another process`);
+    });
+
+    it("takes over a lock written before a reboot", async () => {
+        const pid = sleeper();
+        const dir = lockedDir({ pid, startTime: procStat(pid).startTime, bootId: "00000000-0000-0000-0000-000000000000" });
+        await expectStartFailure(startPastLock(dir), "ConfigError", /lambdaTimeout/);
+    });
+
+    it("refuses a lock held by a live process with the same start time, or by a live pid in the old format", async () => {
+        const pid = sleeper();
+        for (const lock of [{ pid, startTime: procStat(pid).startTime, bootId: bootId() }, { pid }]) {
+            const dir = lockedDir(lock);
+            const before = fs.readFileSync(path.join(dir, "lock.json"), "utf8");
+            await expectStartFailure(startPastLock(dir), "LocalCloudError", new RegExp(`in use by another local cloud \\(process ${pid}, http://127\\.0\\.0\\.1:8080/\\); stop it first`));
+            expect(fs.readFileSync(path.join(dir, "lock.json"), "utf8")).to.equal(before);
+        }
     });
 });
