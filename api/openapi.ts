@@ -66,12 +66,12 @@ const OPERATIONS: Record<string, OperationSpec> = {
     },
     createPost: {
         summary: "Create a post",
-        description: "With an `Idempotency-Key`, a retry with the same body within 24 hours returns the original 201 and creates nothing; the same key with a different body is 422.",
+        description: "With an `Idempotency-Key`, a retry with the same body within 24 hours returns the original 201 and creates nothing (a post deleted since stays deleted); the same key with a different body is 422. A retry that arrives while the first request with its key is still running waits briefly for its 201, else gets 409 with `Retry-After`.",
         tags: ["posts"],
         parameters: ["IdempotencyKey"],
         body: "PostInput",
         success: { status: "201", description: "The new post", schema: "Post", headers: ["ETag", "Location"] },
-        errors: ["BadRequest", "PayloadTooLarge", "IdempotencyKeyReused"],
+        errors: ["BadRequest", "IdempotencyInProgress", "PayloadTooLarge", "IdempotencyKeyReused"],
     },
     getPost: {
         summary: "Get a post",
@@ -111,6 +111,7 @@ const STATUS_OF: Record<string, string> = {
     BadRequest: "400",
     Forbidden: "403",
     NotFound: "404",
+    IdempotencyInProgress: "409",
     PreconditionFailed: "412",
     PayloadTooLarge: "413",
     IdempotencyKeyReused: "422",
@@ -144,6 +145,7 @@ function components(schemas: JsonSchemas) {
         headers: {
             ETag: { description: "The post's version as a strong entity tag; send it back in `If-Match`.", schema: { type: "string", example: "\"1\"" } },
             Location: { description: "The new post, relative to the stage URL: `posts/{id}`.", schema: { type: "string" } },
+            RetryAfter: { description: "Seconds to wait before retrying: by then the first request has finished or its hold on the key has lapsed.", schema: { type: "integer", minimum: 1, example: 15 } },
             AccessControlAllowOrigin: { description: "The origin browsers may call from (stack config `corsAllowOrigin`).", schema: { type: "string" } },
             AccessControlExposeHeaders: { description: "Response headers a browser script may read.", schema: { type: "string", example: CORS_EXPOSE_HEADERS.join(",") } },
         },
@@ -155,6 +157,10 @@ function components(schemas: JsonSchemas) {
             NotFound: errorResponse("No post with this id.", { message: "Post not found" }),
             PreconditionFailed: errorResponse("`If-Match` does not match the post's current version; nothing changed.", { message: "Precondition failed" }),
             PayloadTooLarge: errorResponse(`The request body is larger than ${MAX_BODY_BYTES} bytes.`, { message: `Request body is larger than ${MAX_BODY_BYTES} bytes` }),
+            IdempotencyInProgress: {
+                ...errorResponse("Another request with this `Idempotency-Key` is still in progress and did not finish within about a second; retry after `Retry-After` seconds. Nothing was created.", { message: "A request with this Idempotency-Key is in progress" }),
+                headers: { "Retry-After": ref("headers", "RetryAfter"), ...CORS_HEADERS },
+            },
             IdempotencyKeyReused: errorResponse("This `Idempotency-Key` was already used with a different body.", { message: "Idempotency-Key was already used with a different request body" }),
             TooManyRequests: {
                 description: "Answered by API Gateway: over the usage plan's rate or burst (`Too Many Requests`) or its quota for the period (`Limit Exceeded`).",

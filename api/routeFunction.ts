@@ -5,7 +5,8 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-l
 import { createLambdaRole } from "../policies/lambdaRole";
 import type { Deps, RouteHandler } from "./http/contract";
 import { handleEvent } from "./http/adapter";
-import { requireEnv } from "./http/env";
+import { dynamoClientConfig } from "./http/dynamoClientConfig";
+import { requireEnv, requireSecondsEnv } from "./http/env";
 import type { RouteDefinition } from "./routes";
 
 /** Explicit, so a provider upgrade never changes the runtime under a deployed function. */
@@ -22,6 +23,8 @@ export const ENV = {
     tableName: "TABLE_NAME",
     corsAllowOrigin: "CORS_ALLOW_ORIGIN",
     cursorKey: "CURSOR_KEY",
+    /** The function's own timeout (s); Lambda exposes it to no code, so the stack passes it. */
+    functionTimeout: "FUNCTION_TIMEOUT_SECONDS",
 } as const;
 
 /** What every route's function gets alike: the table, sizing, logs, CORS and the cursor key. */
@@ -52,12 +55,17 @@ export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory
         const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
         const { DynamoDBDocument } = require("@aws-sdk/lib-dynamodb");
         const { randomUUID } = require("node:crypto");
+        const functionTimeoutSeconds = requireSecondsEnv(ENV.functionTimeout);
+        // Connection and request timeouts and bounded retries from the function's timeout: a hung
+        // database is a logged 500 with requestId, not a Lambda timeout (api/http/dynamoClientConfig.ts).
+        const client = new DynamoDBClient(dynamoClientConfig(functionTimeoutSeconds));
         const deps: Deps = {
-            db: DynamoDBDocument.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+            db: DynamoDBDocument.from(client, { marshallOptions: { removeUndefinedValues: true } }),
             tableName: requireEnv(ENV.tableName),
             cursorKey: requireEnv(ENV.cursorKey),
             now: () => new Date(),
             newId: () => randomUUID(),
+            functionTimeoutSeconds,
         };
         const allowOrigin = requireEnv(ENV.corsAllowOrigin);
         return (event: APIGatewayProxyEvent, context: Context) => handleEvent(handler, event, context, deps, { allowOrigin });
@@ -102,6 +110,7 @@ export class RouteFunction extends pulumi.ComponentResource {
                     [ENV.tableName]: args.tableName,
                     [ENV.corsAllowOrigin]: args.corsAllowOrigin,
                     [ENV.cursorKey]: args.cursorKey,
+                    [ENV.functionTimeout]: String(args.timeout),
                 },
             },
             loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },

@@ -30,8 +30,10 @@ export interface RouteDefinition {
 export const routes: RouteDefinition[] = [
     { name: "listPosts", method: "GET", path: "/posts", handler: listPosts, tableActions: [], indexActions: ["dynamodb:Query"], leadingKeys: [] },
     // Idempotent create: reserve the key (PutItem), write the post (PutItem), record the answer
-    // (UpdateItem); a retry reads the record and the post (GetItem).
-    { name: "createPost", method: "POST", path: "/posts", handler: createPost, tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN, IDEMPOTENCY_KEYS_PATTERN] },
+    // (UpdateItem); a retry reads the record and the post (GetItem); an attempt that outlived its
+    // lease removes the post it wrote after another took over (DeleteItem: no more power over
+    // posts than PutItem already gives).
+    { name: "createPost", method: "POST", path: "/posts", handler: createPost, tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN, IDEMPOTENCY_KEYS_PATTERN] },
     { name: "getPost", method: "GET", path: "/posts/{id}", handler: getPost, tableActions: ["dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN] },
     // Conditional writes; when the condition fails and DynamoDB returns no old item, a consistent
     // GetItem tells 404 (gone) from 412 (stale If-Match).

@@ -11,7 +11,7 @@
 // which ties the archive to the SDK's internal file layout; tests/closures.test.ts guards this.
 import { createHash } from "node:crypto";
 import type { Deps } from "../api/http/contract";
-import { idempotencyKeyReused, postNotFound, preconditionFailed } from "../api/http/errors";
+import { idempotencyInProgress, idempotencyKeyReused, postNotFound, preconditionFailed } from "../api/http/errors";
 import type { ListKey } from "../api/cursor";
 import type { PostInput, PostPatch } from "../api/schema";
 import { LIST_PARTITION, POSTS_INDEX, idempotencyKey, listSortKey, postKey } from "./tableDesign";
@@ -253,42 +253,94 @@ export async function listPosts(deps: Deps, limit: number, startKey: ListKey | n
 }
 
 // ---------------------------------------------------------------------------------------------
-// Idempotent create.
+// Idempotent create: the design of Powertools for AWS Lambda's idempotency utility (not its
+// package: the archives stay small), built from single-item conditional writes only, because
+// dynalite (the local engine) has no TransactWriteItems.
 //
-// dynalite (the local engine) has no TransactWriteItems, so the protocol uses only single-item
-// conditional writes and is safe under crashes and races at every step:
+// The record {pk: IDEMPOTENCY#<API key id>#<key>} is in one of three states:
+// - IN_PROGRESS: one attempt holds it. `owner` is that attempt's random token and
+//   `inProgressExpiresAt` (epoch ms) ends its lease: reservation time + the function's timeout +
+//   a margin, so once it has passed that attempt has stopped for good (Lambda ends an invocation
+//   at its timeout; the margin covers clock skew between instances and a write still on the
+//   wire). The record also fixes the post's id and createdAt and, through the request hash, its
+//   fields: the 201 body is a function of the record and the (same) body.
+// - COMPLETED: `response` holds the original 201 body. Replays answer it and write nothing.
+// - EXPIRED: `expiresAt` (epoch s, 24 h, the table's TTL attribute) has passed. TTL deletion
+//   lags, so an expired record counts as absent and a new reservation overwrites it.
 //
-// 1. Reserve: conditional put of the record {pk: IDEMPOTENCY#<scope>#<key>, status: pending,
-//    postId, createdAt, requestHash, expiresAt} if no live record exists
-//    (`attribute_not_exists(pk) OR expiresAt < :now`; TTL deletion lags, so an expired record
-//    counts as absent). The record alone fixes the post's id and createdAt, and the hash fixes
-//    its fields, so whoever finishes the creation writes the very same post.
-// 2. Create: conditional put of the post with the reserved id (never overwrites).
-// 3. Complete: update the record to completed with the 201 body, only if still pending.
+// The owner's steps: (1) reserve: put an IN_PROGRESS record unless a live one exists; (2) put
+// the post with `attribute_not_exists(pk)`; (3) complete, on `owner = :me AND status =
+// IN_PROGRESS`. Only an owner writes a post, once, under an id no earlier attempt used. That is
+// the invariant that keeps a deleted post deleted: a put never overwrites, so a post can only
+// come back from a second put of its id after a DELETE.
 //
-// When step 1 finds a live record (a retry, or a concurrent request with the same key):
-// - a different requestHash → 422;
-// - completed → the stored 201 body;
-// - pending → the caller before us crashed or is still running: finish step 2 ourselves with the
-//   reserved id. If that put finds the post already there, the other caller created it: read it
-//   and return it. Either way both callers answer with the same post.
-// A crash between 2 and 3 leaves a pending record whose post exists; the next retry returns it.
+// A request that finds a live record instead: another body → 422; COMPLETED → the stored 201;
+// IN_PROGRESS with a live lease → wait (consistent reads, about 1 s in all) for it to complete,
+// else 409 with Retry-After = what is left of the lease. It never writes the post. (The previous
+// version "finished" a pending record itself: after a DELETE that put recreated the post, and
+// the read-back that followed a failed put could find nothing, a 500.)
+//
+// IN_PROGRESS with an expired lease: the owner died somewhere between (1) and (3). Without a
+// transaction, "(2) never ran" and "(2) ran, then a client deleted the post" (its id shows in the
+// list) look the same: no post. So the taker reads the post, consistently (its writer is gone):
+// - it exists → (2) ran: adopt it. Complete the record with the body the owner would have sent,
+//   conditioned on the owner token the taker read, so of several takers exactly one wins. The
+//   post is not written.
+// - it does not → restart: a conditional update (again on the old token) makes the taker the
+//   owner with a new lease and a NEW post id and createdAt, then (2) and (3). The old id is never
+//   written again, so a post deleted in the gap stays deleted, and if (2) never ran nothing is
+//   lost. The key then answers with the new post, and only with it.
+// The token also makes a stale owner harmless (it cannot outlive its lease on Lambda, but clocks
+// lie): its (3) fails, and it reads the record. The same post id means a taker adopted its post
+// (the same 201 body: answer it). Another id means a taker restarted, so the post it wrote is an
+// orphan no response ever named: it deletes it and answers like any duplicate.
+// An error inside the owner's steps leaves the record IN_PROGRESS. Releasing the lease early
+// would let a retry restart while a write that failed on the client side may still land; retries
+// get 409 until the lease ends and then take over as above.
+// Records written by the previous version (status "pending" or "completed", no owner, no lease)
+// read as IN_PROGRESS with an expired lease, and as COMPLETED.
 // ---------------------------------------------------------------------------------------------
 
+const IN_PROGRESS = "IN_PROGRESS";
+const COMPLETED = "COMPLETED";
+const LEGACY_COMPLETED = "completed";
+
+/** Added to the function's timeout for the lease: clock skew between instances, a write in flight. */
+export const LEASE_MARGIN_SECONDS = 5;
+/** The longest Lambda timeout a stack may set (config/stackConfig.ts, which Lambda code cannot import). */
+const MAX_FUNCTION_TIMEOUT_SECONDS = 29;
+/** Pauses between reads while another request holds the key: about 1 s in all, then 409. */
+export const IN_PROGRESS_WAITS_MS = [100, 200, 300, 400];
+
 interface IdempotencyRecord {
-    status: "pending" | "completed";
+    /** IN_PROGRESS or COMPLETED; "pending"/"completed" in records of the previous version. */
+    status: string;
+    /** The token of the attempt holding the lease (absent in records of the previous version). */
+    owner?: string;
+    /** Epoch milliseconds: the lease's end. */
+    inProgressExpiresAt?: number;
     postId: string;
     createdAt: string;
     requestHash: string;
+    /** Epoch seconds: the TTL. */
     expiresAt: number;
-    response?: Post;
+    /** COMPLETED: the original 201 body. */
+    response?: Record<string, unknown>;
 }
 
-export interface IdempotentCreateResult {
-    post: Post;
-    /** True when this call created nothing and answered from an earlier request. */
-    replayed: boolean;
+/**
+ * Test seam (tests/idempotency.test.ts): called between the owner's steps (after a reservation or
+ * a restart, and after the post write), so a test can run a duplicate, a DELETE or a crash (a
+ * throw) in each gap, and replace the pause between reads of an in-progress record. Nothing sets
+ * it outside tests.
+ */
+export interface IdempotencySteps {
+    afterReserve?: (record: { owner: string; postId: string }) => Promise<void>;
+    afterPostWrite?: (record: { owner: string; postId: string }) => Promise<void>;
+    sleep?: (ms: number) => Promise<void>;
 }
+
+export type IdempotencyDeps = Deps & { idempotencySteps?: IdempotencySteps };
 
 /** sha256 of the validated body in a fixed field order: same meaning, same hash. */
 export function requestHash(input: PostInput): string {
@@ -300,20 +352,27 @@ function epochSeconds(date: Date): number {
     return Math.floor(date.getTime() / 1000);
 }
 
+function leaseMs(deps: Deps): number {
+    const timeout = deps.functionTimeoutSeconds;
+    const seconds = timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? timeout : MAX_FUNCTION_TIMEOUT_SECONDS;
+    return (seconds + LEASE_MARGIN_SECONDS) * 1000;
+}
+
+const isCompleted = (record: IdempotencyRecord) =>
+    (record.status === COMPLETED || record.status === LEGACY_COMPLETED) && record.response !== undefined;
+
+/** A record of the previous version has no lease: it reads as expired. */
+const leaseEnd = (record: IdempotencyRecord) => record.inProgressExpiresAt ?? 0;
+
 async function readRecord(deps: Deps, key: { pk: string }): Promise<IdempotencyRecord | null> {
     const result = await deps.db.get({ TableName: deps.tableName, Key: key, ConsistentRead: true });
     return result.Item === undefined ? null : (result.Item as unknown as IdempotencyRecord);
 }
 
-async function reserve(deps: Deps, key: { pk: string }, record: IdempotencyRecord, now: number): Promise<boolean> {
+/** Runs a conditional write; false when its condition failed. */
+async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
     try {
-        await deps.db.put({
-            TableName: deps.tableName,
-            Item: { ...key, ...record },
-            ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
-            ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
-            ExpressionAttributeValues: { ":now": now },
-        });
+        await write();
         return true;
     } catch (error) {
         if (isConditionFailure(error)) {
@@ -323,43 +382,87 @@ async function reserve(deps: Deps, key: { pk: string }, record: IdempotencyRecor
     }
 }
 
-async function complete(deps: Deps, key: { pk: string }, post: Post): Promise<void> {
-    try {
-        await deps.db.update({
-            TableName: deps.tableName,
-            Key: key,
-            UpdateExpression: "SET #status = :completed, #response = :response",
-            ConditionExpression: "#status = :pending AND #postId = :postId",
-            ExpressionAttributeNames: { "#status": "status", "#response": "response", "#postId": "postId" },
-            ExpressionAttributeValues: {
-                ":completed": "completed",
-                ":pending": "pending",
-                ":response": post,
-                ":postId": post.id,
-            },
-        });
-    } catch (error) {
-        // Someone else completed it (same post) or the record expired and was re-reserved:
-        // either way there is nothing left for this call to record.
-        if (!isConditionFailure(error)) {
-            throw error;
-        }
-    }
+/** Step 1: a new IN_PROGRESS record, unless a live (unexpired) one exists. */
+function reserve(deps: Deps, key: { pk: string }, record: IdempotencyRecord, now: Date): Promise<boolean> {
+    return conditionally(() => deps.db.put({
+        TableName: deps.tableName,
+        Item: { ...key, ...record },
+        ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
+        ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+        ExpressionAttributeValues: { ":now": epochSeconds(now) },
+    }));
 }
 
-/** Steps 2 and 3 for a reserved record: create the post (or find the one a racer created). */
-async function finish(deps: Deps, key: { pk: string }, record: IdempotencyRecord, input: PostInput): Promise<Post> {
-    const wanted = newPost(record.postId, record.createdAt, input);
-    let post: Post | null = wanted;
-    if (!(await putNewPost(deps, wanted))) {
-        post = await getPost(deps, record.postId, true);
-        if (post === null) {
-            // The put found the item but the read did not: it was deleted in between.
-            throw new Error(`Idempotent create lost post ${record.postId} between write and read`);
-        }
+/** The condition "the record is still exactly as `seen` left it": its status, post and owner. */
+function unchangedSince(seen: IdempotencyRecord) {
+    return {
+        expression: `#status = :seenStatus AND #postId = :seenPostId AND ${seen.owner === undefined ? "attribute_not_exists(#owner)" : "#owner = :seenOwner"}`,
+        names: { "#status": "status", "#postId": "postId", "#owner": "owner" },
+        values: {
+            ":seenStatus": seen.status,
+            ":seenPostId": seen.postId,
+            ...(seen.owner === undefined ? {} : { ":seenOwner": seen.owner }),
+        },
+    };
+}
+
+/** Step 3, or a taker's adoption: COMPLETED with the 201 body, if the record is still as `seen`. */
+function complete(deps: Deps, key: { pk: string }, seen: IdempotencyRecord, post: Post): Promise<boolean> {
+    const condition = unchangedSince(seen);
+    return conditionally(() => deps.db.update({
+        TableName: deps.tableName,
+        Key: key,
+        UpdateExpression: "SET #status = :completed, #response = :response",
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { ...condition.names, "#response": "response" },
+        ExpressionAttributeValues: { ...condition.values, ":completed": COMPLETED, ":response": post },
+    }));
+}
+
+/** A taker's restart: it becomes the owner of `seen`'s record, with a new lease and post id. */
+function restart(deps: Deps, key: { pk: string }, seen: IdempotencyRecord, next: IdempotencyRecord): Promise<boolean> {
+    const condition = unchangedSince(seen);
+    return conditionally(() => deps.db.update({
+        TableName: deps.tableName,
+        Key: key,
+        UpdateExpression: "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
+        ConditionExpression: condition.expression,
+        ExpressionAttributeNames: { ...condition.names, "#inProgressExpiresAt": "inProgressExpiresAt", "#createdAt": "createdAt" },
+        ExpressionAttributeValues: {
+            ...condition.values,
+            ":inProgress": IN_PROGRESS,
+            ":owner": next.owner,
+            ":lease": next.inProgressExpiresAt,
+            ":postId": next.postId,
+            ":createdAt": next.createdAt,
+        },
+    }));
+}
+
+/**
+ * Steps 2 and 3 for the record this call owns. Returns the post, or null when the record was
+ * taken over meanwhile and the caller must answer from the record instead.
+ */
+async function runAsOwner(deps: IdempotencyDeps, key: { pk: string }, record: IdempotencyRecord, input: PostInput): Promise<Post | null> {
+    const steps = deps.idempotencySteps;
+    const holder = { owner: String(record.owner), postId: record.postId };
+    await steps?.afterReserve?.(holder);
+    const post = newPost(record.postId, record.createdAt, input);
+    // A failed condition here can only be our own earlier attempt at this put (the SDK retries a
+    // put whose answer was lost): nobody else ever writes this id. No read-back.
+    await putNewPost(deps, post);
+    await steps?.afterPostWrite?.(holder);
+    if (await complete(deps, key, record, post)) {
+        return post;
     }
-    await complete(deps, key, post);
-    return post;
+    // Our lease ended and another request took the record over (or it expired and was reserved anew).
+    const current = await readRecord(deps, key);
+    if (current !== null && current.postId === record.postId) {
+        return post; // adopted: the record answers with this very post
+    }
+    // The record moved on to another post: ours is an orphan no response named. Remove it.
+    await deps.db.delete({ TableName: deps.tableName, Key: postKey(post.id) });
+    return null;
 }
 
 /**
@@ -367,41 +470,78 @@ async function finish(deps: Deps, key: { pk: string }, record: IdempotencyRecord
  * id (so two clients cannot collide on a key) or "anonymous".
  */
 export async function createPostIdempotent(
-    deps: Deps,
+    deps: IdempotencyDeps,
     scope: string,
     idempotencyKeyValue: string,
     input: PostInput,
-): Promise<IdempotentCreateResult> {
+): Promise<Post> {
     const key = idempotencyKey(scope, idempotencyKeyValue);
     const hash = requestHash(input);
-    // Bounded: each round either reserves or finds a live record (the condition and the
-    // expiry both use this round's `now`); only a TTL deletion between our failed put and our
-    // read sends us round again.
-    for (let attempt = 0; attempt < 3; attempt++) {
-        const now = deps.now();
-        const nowEpoch = epochSeconds(now);
-        const record: IdempotencyRecord = {
-            status: "pending",
-            postId: deps.newId(),
-            createdAt: now.toISOString(),
-            requestHash: hash,
-            expiresAt: nowEpoch + IDEMPOTENCY_TTL_SECONDS,
-        };
-        if (await reserve(deps, key, record, nowEpoch)) {
-            return { post: await finish(deps, key, record, input), replayed: false };
+    const sleep = deps.idempotencySteps?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const fresh = (now: Date): IdempotencyRecord => ({
+        status: IN_PROGRESS,
+        owner: deps.newId(),
+        inProgressExpiresAt: now.getTime() + leaseMs(deps),
+        postId: deps.newId(),
+        createdAt: now.toISOString(),
+        requestHash: hash,
+        expiresAt: epochSeconds(now) + IDEMPOTENCY_TTL_SECONDS,
+    });
+    let waits = 0;
+    let seen: IdempotencyRecord | null = null;
+    // Bounded: each round either answers, waits (at most IN_PROGRESS_WAITS_MS.length times), or
+    // lost a race for the record to a request that now holds it.
+    for (let round = 0; round < IN_PROGRESS_WAITS_MS.length + 6; round++) {
+        if (seen === null) {
+            const now = deps.now();
+            const record = fresh(now);
+            if (await reserve(deps, key, record, now)) {
+                const post = await runAsOwner(deps, key, record, input);
+                if (post !== null) {
+                    return post;
+                }
+            }
+            seen = await readRecord(deps, key);
+            if (seen === null) {
+                continue; // TTL deleted it between our condition check and this read
+            }
         }
-        const existing = await readRecord(deps, key);
-        if (existing === null) {
-            // TTL deleted it between our condition check and this read: reserve again.
+        const now = deps.now();
+        if (seen.expiresAt < epochSeconds(now)) {
+            seen = null; // EXPIRED: reserve anew
             continue;
         }
-        if (existing.requestHash !== hash) {
+        if (seen.requestHash !== hash) {
             throw idempotencyKeyReused();
         }
-        if (existing.status === "completed" && existing.response !== undefined) {
-            return { post: toPost(existing.response as unknown as Record<string, unknown>), replayed: true };
+        if (isCompleted(seen)) {
+            return toPost(seen.response as Record<string, unknown>);
         }
-        return { post: await finish(deps, key, existing, input), replayed: true };
+        if (leaseEnd(seen) > now.getTime()) {
+            const wait = IN_PROGRESS_WAITS_MS[waits++];
+            if (wait === undefined) {
+                throw idempotencyInProgress(Math.max(1, Math.ceil((leaseEnd(seen) - now.getTime()) / 1000)));
+            }
+            await sleep(wait);
+            seen = await readRecord(deps, key);
+            continue;
+        }
+        // The lease is over: its owner is gone. Adopt its post, or restart under a new id.
+        if ((await getPost(deps, seen.postId, true)) !== null) {
+            const post = newPost(seen.postId, seen.createdAt, input);
+            if (await complete(deps, key, seen, post)) {
+                return post;
+            }
+        } else {
+            const next = { ...fresh(now), expiresAt: seen.expiresAt };
+            if (await restart(deps, key, seen, next)) {
+                const post = await runAsOwner(deps, key, next, input);
+                if (post !== null) {
+                    return post;
+                }
+            }
+        }
+        seen = await readRecord(deps, key); // another request won the record: see what it did
     }
     throw new Error("Idempotency record kept changing; giving up");
 }

@@ -350,7 +350,9 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
                 });
             }
 
-            it("a crash after reserving: the retry creates the post with the reserved id", async () => {
+            // These records have the previous version's shape (no owner, no lease: read as an
+            // expired lease). tests/idempotency.test.ts covers every gap with the current one.
+            it("a crash after reserving: the retry creates the post, under a new id (the reserved one may have been deleted)", async () => {
                 const postId = "11111111-1111-4111-8111-111111111111";
                 await pendingRecord("crash-1", postId, "2026-11-21T09:00:00.000Z");
 
@@ -358,10 +360,11 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
                 const again = await call("createPost", { body: validPost(), headers: headers("crash-1") });
 
                 expect(retry.statusCode).to.equal(201);
-                expect(retry.body).to.include({ id: postId, createdAt: "2026-11-21T09:00:00.000Z", version: 1 });
+                expect(retry.body).to.include({ version: 1 });
+                expect((retry.body as PostBody).id).not.to.equal(postId);
                 expect(again.rawBody).to.equal(retry.rawBody);
                 const record = (await dumpTable(dynamo.db, tableName)).find((item) => String(item.pk).startsWith("IDEMPOTENCY#"));
-                expect(record?.status).to.equal("completed");
+                expect(record?.status).to.equal("COMPLETED");
             });
 
             it("a crash after writing the post: the retry returns that post and creates nothing", async () => {

@@ -5,10 +5,9 @@
 // post and its version, and every listed post can be deleted (no undeletable ghosts).
 // Rounds are bounded (FAULT_ROUNDS, default 6 + 4) so the suite stays inside CI's budget.
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
-import * as path from "node:path";
-import { PROJECT_DIR } from "../local/recordProgram";
+import type { ChildProcess } from "node:child_process";
 import { call, removeStateDir, tempStateDir } from "../local/testing";
+import { kill9, spawnCloud, type ChildCloud } from "./support/cloudProcess";
 
 const ROUNDS = Number(process.env["FAULT_ROUNDS"] ?? 6);
 const FIRST_START_KILLS = 4;
@@ -19,50 +18,11 @@ const STACK = {
     "posts-api:consumers": [{ name: "app", plan: "roomy" }],
 };
 
-interface Running {
-    child: ChildProcess;
-    stageUrl: string;
-    key: string;
-    warnings: string[];
-}
+type Running = ChildCloud & { key: string };
 
-function spawnCloud(stateDir: string): { child: ChildProcess; ready: Promise<Running> } {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join("tests", "support", "cloudProcess.ts")], {
-        cwd: PROJECT_DIR,
-        env: { ...process.env, CLOUD_OPTIONS: JSON.stringify({ stack: "faults", stateDir, stackConfig: STACK }) },
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    const ready = new Promise<Running>((resolve, reject) => {
-        let out = "";
-        let err = "";
-        const warnings: string[] = [];
-        child.stdout!.on("data", (chunk: Buffer) => {
-            out += chunk.toString();
-            for (let nl = out.indexOf("\n"); nl >= 0; nl = out.indexOf("\n")) {
-                const line = out.slice(0, nl);
-                out = out.slice(nl + 1);
-                if (line.startsWith("WARNING ")) {
-                    warnings.push(line.slice(8));
-                } else if (line.startsWith("READY ")) {
-                    const info = JSON.parse(line.slice(6)) as { stageUrl: string; apiKeys: Record<string, string> };
-                    resolve({ child, stageUrl: info.stageUrl, key: info.apiKeys["app"]!, warnings });
-                }
-            }
-        });
-        child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-        child.on("exit", (code, signal) => reject(new Error(`local cloud exited (${code ?? signal}) before it was ready: ${err.trim()}`)));
-    });
-    ready.catch(() => undefined);
-    return { child, ready };
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null || child.signalCode !== null) {
-        return;
-    }
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+function spawnFaultCloud(stateDir: string): { child: ChildProcess; ready: Promise<Running> } {
+    const { child, ready } = spawnCloud({ stack: "faults", stateDir, stackConfig: STACK });
+    return { child, ready: ready.then((cloud) => ({ ...cloud, key: cloud.apiKeys["app"]! })) };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -197,7 +157,7 @@ describe("local cloud: kill -9 at any moment (fault suite)", function () {
         dirs.push(dir);
         const delays: number[] = [];
         for (let round = 0; round < FIRST_START_KILLS; round++) {
-            const { child, ready } = spawnCloud(dir);
+            const { child, ready } = spawnFaultCloud(dir);
             children.push(child);
             // Spread across the start: compiling, recording the program, creating the table.
             const delay = 1500 + round * 900;
@@ -205,7 +165,7 @@ describe("local cloud: kill -9 at any moment (fault suite)", function () {
             await Promise.race([sleep(delay), ready.catch(() => undefined)]);
             await kill9(child);
         }
-        const { child, ready } = spawnCloud(dir);
+        const { child, ready } = spawnFaultCloud(dir);
         children.push(child);
         const cloud = await ready;
         const created = await call(`${cloud.stageUrl}posts`, {
@@ -223,7 +183,7 @@ describe("local cloud: kill -9 at any moment (fault suite)", function () {
         const ledger = new Ledger();
         const repairs: string[] = [];
         for (let round = 0; round < ROUNDS; round++) {
-            const { child, ready } = spawnCloud(dir);
+            const { child, ready } = spawnFaultCloud(dir);
             children.push(child);
             const cloud = await ready;
             repairs.push(...cloud.warnings);
@@ -241,7 +201,7 @@ describe("local cloud: kill -9 at any moment (fault suite)", function () {
             stop.now = true;
             await running;
         }
-        const { child, ready } = spawnCloud(dir);
+        const { child, ready } = spawnFaultCloud(dir);
         children.push(child);
         const cloud = await ready;
         repairs.push(...cloud.warnings);

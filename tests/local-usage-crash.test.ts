@@ -3,11 +3,11 @@
 // are admitted (the counts used to be saved once a second, so each kill forgot the latest ones: a
 // quota of 5 admitted 15 in these 3 rounds). Bounded: 3 starts, 3 kills, 21 requests.
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_DIR } from "../local/recordProgram";
 import { call, removeStateDir, tempStateDir } from "../local/testing";
+import { kill9, spawnCloud } from "./support/cloudProcess";
 
 const QUOTA = 5;
 const KILLS = 3;
@@ -20,30 +20,8 @@ const STACK = {
 const CLOCK_START = Date.UTC(2026, 10, 18, 12);
 
 async function startChild(stateDir: string): Promise<{ child: ChildProcess; stageUrl: string; key: string }> {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", path.join("tests", "support", "usageCloudProcess.ts")], {
-        cwd: PROJECT_DIR,
-        env: { ...process.env, CLOUD_OPTIONS: JSON.stringify({ stack: "usagecrash", stateDir, stackConfig: STACK, clockStart: CLOCK_START }) },
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    return new Promise((resolve, reject) => {
-        let out = "";
-        let err = "";
-        child.stdout!.on("data", (chunk: Buffer) => {
-            out += chunk.toString();
-            const line = out.split("\n").find((l) => l.startsWith("READY "));
-            if (line) {
-                resolve({ child, ...(JSON.parse(line.slice(6)) as { stageUrl: string; key: string }) });
-            }
-        });
-        child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-        child.on("exit", (code, signal) => reject(new Error(`local cloud exited (${code ?? signal}) before it was ready: ${err.trim()}`)));
-    });
-}
-
-async function kill9(child: ChildProcess): Promise<void> {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGKILL");
-    await exited;
+    const cloud = await spawnCloud({ stack: "usagecrash", stateDir, stackConfig: STACK, clockStart: CLOCK_START }).ready;
+    return { child: cloud.child, stageUrl: cloud.stageUrl, key: cloud.apiKeys["app"]! };
 }
 
 describe("local cloud: quota counts under kill -9 (a child process)", function () {

@@ -115,7 +115,7 @@ describe("OpenAPI document contents", () => {
     it("gives every operation 403 and 429 (API Gateway) and 500, and each route its own errors", () => {
         const statuses = (method: string, p: string) => Object.keys(op(method, p).responses).sort();
         expect(statuses("get", "/posts")).to.deep.equal(["200", "400", "403", "429", "500"]);
-        expect(statuses("post", "/posts")).to.deep.equal(["201", "400", "403", "413", "422", "429", "500"]);
+        expect(statuses("post", "/posts")).to.deep.equal(["201", "400", "403", "409", "413", "422", "429", "500"]);
         expect(statuses("get", "/posts/{id}")).to.deep.equal(["200", "403", "404", "429", "500"]);
         expect(statuses("put", "/posts/{id}")).to.deep.equal(["200", "400", "403", "404", "412", "413", "429", "500"]);
         expect(statuses("patch", "/posts/{id}")).to.deep.equal(["200", "400", "403", "404", "412", "413", "429", "500"]);

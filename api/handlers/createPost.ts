@@ -1,5 +1,7 @@
 // POST /posts — 201 with the new post and `Location: posts/{id}` (relative to the stage URL, so
-// it resolves correctly against the request URL `.../{stage}/posts`).
+// it resolves correctly against the request URL `.../{stage}/posts`). With an Idempotency-Key a
+// retry gets the stored original 201, or 409 with Retry-After while the first is still running
+// (data/postsStore.ts, "Idempotent create").
 import type { RouteHandler } from "../http/contract";
 import { cachedPostSchemas, validateBody } from "../schema";
 import { createPost as insertPost, createPostIdempotent } from "../../data/postsStore";
@@ -14,6 +16,6 @@ export const createPost: RouteHandler = async (request, deps) => {
     const post =
         idempotencyKey === null
             ? await insertPost(deps, input)
-            : (await createPostIdempotent(deps, request.apiKeyId ?? ANONYMOUS_SCOPE, idempotencyKey, input)).post;
+            : await createPostIdempotent(deps, request.apiKeyId ?? ANONYMOUS_SCOPE, idempotencyKey, input);
     return postResponse(201, post, { Location: `posts/${post.id}` });
 };

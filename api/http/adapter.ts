@@ -127,7 +127,7 @@ export async function handleEvent(
         return toLambdaResult(await handler(request, deps), options.allowOrigin);
     } catch (error) {
         if (isHttpError(error) && error.statusCode < 500) {
-            return toLambdaResult({ statusCode: error.statusCode, body: errorBody(error) }, options.allowOrigin);
+            return toLambdaResult({ statusCode: error.statusCode, headers: error.headers, body: errorBody(error) }, options.allowOrigin);
         }
         const log = options.log ?? ((line: string) => console.error(line));
         log(

@@ -37,6 +37,9 @@ export interface Deps {
     newId: () => string;
     /** HMAC key that makes list cursors tamper-evident. */
     cursorKey: string;
+    /** The function's configured timeout in seconds (FUNCTION_TIMEOUT_SECONDS): bounds how long an
+     *  idempotency record stays in progress. Absent (tests): the longest timeout a stack allows. */
+    functionTimeoutSeconds?: number;
 }
 
 export type RouteHandler = (request: HttpRequest, deps: Deps) => Promise<HttpResponse>;

@@ -3,7 +3,8 @@
 // No Pulumi import: the Lambda code uses it too.
 
 export const CORS_ALLOW_HEADERS = ["Content-Type", "X-Api-Key", "If-Match", "Idempotency-Key"];
-export const CORS_EXPOSE_HEADERS = ["ETag", "Location", "x-amzn-RequestId"];
+// Retry-After: a browser client of POST /posts must be able to read it on a 409.
+export const CORS_EXPOSE_HEADERS = ["ETag", "Location", "x-amzn-RequestId", "Retry-After"];
 /** Browsers may cache a preflight this long (seconds), sparing an OPTIONS round trip per call. */
 export const CORS_MAX_AGE_SECONDS = 600;
 

@@ -16,6 +16,8 @@ export interface HttpError extends Error {
     readonly isHttpError: true;
     readonly statusCode: number;
     readonly errors?: FieldError[];
+    /** Response headers the answer needs besides the usual ones (e.g. Retry-After on a 409). */
+    readonly headers?: Record<string, string>;
 }
 
 /** The JSON body of every error response. */
@@ -65,4 +67,14 @@ export function payloadTooLarge(maxBytes: number): HttpError {
 
 export function idempotencyKeyReused(): HttpError {
     return httpError(422, "Idempotency-Key was already used with a different request body");
+}
+
+/**
+ * Another request with this Idempotency-Key holds it and did not finish while we waited.
+ * `retryAfterSeconds`: when its lease ends, by which time it has completed or can be taken over.
+ */
+export function idempotencyInProgress(retryAfterSeconds: number): HttpError {
+    const error = httpError(409, "A request with this Idempotency-Key is in progress") as HttpError & { headers: Record<string, string> };
+    error.headers = { "Retry-After": String(retryAfterSeconds) };
+    return error;
 }

@@ -141,6 +141,12 @@ export interface DynamoProxyOptions {
      * from the engine) to the ConditionalCheckFailedException, as AWS does.
      */
     returnOldItemOnConditionFailure?: boolean;
+    /** Holds each request, and then its answer, back a random 0..`jitterMs` ms, as a network
+     *  would, so racing requests interleave at the database in orders an in-process engine alone
+     *  would rarely produce (tests/idempotency-load.test.ts). */
+    jitterMs?: number;
+    /** False: keep no list of calls (long load tests). Default true. */
+    recordCalls?: boolean;
 }
 
 /**
@@ -177,6 +183,12 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
         });
     }
 
+    const jitter = async () => {
+        if (options.jitterMs !== undefined) {
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * options.jitterMs!));
+        }
+    };
+
     const parse = (buffer: Buffer): Record<string, unknown> => {
         try {
             return JSON.parse(buffer.toString("utf8") || "{}") as Record<string, unknown>;
@@ -193,6 +205,7 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
             void (async () => {
                 const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
                 const request = parse(body);
+                await jitter();
                 const answer = await forward(req, body);
                 let response = parse(answer.body);
                 let text = answer.body;
@@ -207,7 +220,10 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
                         delete headers["x-amz-crc32"];
                     }
                 }
-                calls.push({ operation, request, status: answer.status, response });
+                if (options.recordCalls !== false) {
+                    calls.push({ operation, request, status: answer.status, response });
+                }
+                await jitter();
                 res.writeHead(answer.status, headers);
                 res.end(text);
             })().catch((error: unknown) => {
