@@ -13,8 +13,10 @@ import {
     GetItemCommand,
     PutItemCommand,
     QueryCommand,
-    type DynamoDBClient,
+    DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import type { StorageFaults } from "../local/appendLog";
 import { startDynamo, type LocalDynamo } from "../local/dynamo";
 import { JOURNAL_FILE } from "../local/dynamoJournal";
@@ -58,6 +60,22 @@ function dropLastLines(dir: string, n: number) {
     const file = path.join(dir, JOURNAL_FILE);
     const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
     fs.writeFileSync(file, lines.slice(0, lines.length - n).map((l) => `${l}\n`).join(""));
+}
+
+/** A `dynamodb/` LevelDB folder as earlier versions wrote it (dynalite's own persistence). */
+async function writeLegacyFolder(dir: string, items: ReturnType<typeof note>[]): Promise<string> {
+    const legacy = path.join(dir, "dynamodb");
+    const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
+    const old = dynalite({ path: legacy, createTableMs: 0 });
+    await new Promise<void>((resolve) => old.listen(0, "127.0.0.1", () => resolve()));
+    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(old.address() as AddressInfo).port}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    await createNotesTable(client);
+    for (const item of items) {
+        await client.send(new PutItemCommand({ TableName: TABLE, Item: item }));
+    }
+    client.destroy();
+    await new Promise<void>((resolve) => old.close(() => resolve()));
+    return legacy;
 }
 
 const sha = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
@@ -218,17 +236,7 @@ describe("local cloud: the table journal under crashes, damage and full disks", 
     });
 
     it("moves the LevelDB folder of an earlier version into the journal and keeps the folder aside", async () => {
-        const legacy = path.join(dir, "dynamodb");
-        const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:http").Server;
-        const old = dynalite({ path: legacy, createTableMs: 0 });
-        await new Promise<void>((resolve) => old.listen(0, "127.0.0.1", () => resolve()));
-        const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-        const address = old.address() as import("node:net").AddressInfo;
-        const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${address.port}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-        await createNotesTable(client);
-        await client.send(new PutItemCommand({ TableName: TABLE, Item: note("old", 7) }));
-        client.destroy();
-        await new Promise<void>((resolve) => old.close(() => resolve()));
+        const legacy = await writeLegacyFolder(dir, [note("old", 7)]);
 
         const dynamo = await start();
         expect(dynamo.report.join("\n")).to.match(/migrated \d+ entries from the LevelDB folder/);
@@ -238,16 +246,7 @@ describe("local cloud: the table journal under crashes, damage and full disks", 
     });
 
     it("refuses a LevelDB folder of an earlier version that lost CURRENT, and deletes none of its files", async () => {
-        const legacy = path.join(dir, "dynamodb");
-        const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:http").Server;
-        const old = dynalite({ path: legacy, createTableMs: 0 });
-        await new Promise<void>((resolve) => old.listen(0, "127.0.0.1", () => resolve()));
-        const { DynamoDBClient } = await import("@aws-sdk/client-dynamodb");
-        const address = old.address() as import("node:net").AddressInfo;
-        const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${address.port}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-        await createNotesTable(client);
-        client.destroy();
-        await new Promise<void>((resolve) => old.close(() => resolve()));
+        const legacy = await writeLegacyFolder(dir, []);
         fs.rmSync(path.join(legacy, "CURRENT"));
         // LevelDB's own info log (LOG, LOG.old) rotates on every open attempt; data files must not change.
         const dataFiles = () => fs.readdirSync(legacy).filter((f) => !/^LOG/.test(f)).sort();
