@@ -2,7 +2,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { createLambdaRole } from "../policies/lambdaRole";
+import { createLambdaRole } from "./lambdaRole";
 import type { Deps, RouteHandler } from "./http/contract";
 import { handleEvent } from "./http/adapter";
 import { dynamoClientConfig } from "./http/dynamoClientConfig";

@@ -1,9 +1,9 @@
 // The route table: one row per operation of the HTTP contract (shared/docs/posts-api.md).
 // A row names its handler and exactly the DynamoDB actions that handler performs; the role of
-// the route's Lambda function is built from that list and nothing else (policies/lambdaRole.ts).
+// the route's Lambda function is built from that list and nothing else (api/lambdaRole.ts).
 // Adding or changing a route touches only its row and its handler file.
 import type { RouteHandler } from "./http/contract";
-import type { DynamoDbAction } from "../policies/lambdaRole";
+import type { DynamoDbAction } from "./lambdaRole";
 import { IDEMPOTENCY_KEYS_PATTERN, POST_KEYS_PATTERN } from "../data/tableDesign";
 import { listPosts } from "./handlers/listPosts";
 import { createPost } from "./handlers/createPost";

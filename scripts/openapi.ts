@@ -5,10 +5,11 @@
 // real one. Pass `--url <stage URL>` to write the document for a deployed stack.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { PROJECT_DIR, recordProgram } from "../local/recordProgram";
+import { recordProgram } from "local-cloud";
 import { openApiDocument } from "../api/openapi";
 import { routes } from "../api/routes";
 import { postJsonSchemas } from "../api/schema";
+import { PROJECT_DIR } from "./project";
 
 function option(args: string[], name: string): string | undefined {
     const i = args.indexOf(`--${name}`);

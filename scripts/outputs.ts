@@ -2,11 +2,12 @@
 // `pulumi stack output` prints them, for the local cloud (key values from the stack folder, the
 // URL of the last `npm start`). Runs the program; does not need the local cloud to be running.
 import * as path from "node:path";
-import { CliError, fail, formatOutputs, parseCli } from "../local/cli";
-import { recordLocalProgram, undecryptableNotice } from "../local/localCloud";
-import { PROJECT_DIR } from "../local/recordProgram";
-import { readStackFiles } from "../local/stackFiles";
-import { defaultStateDir, readJsonFile } from "../local/stateDir";
+import { CliError, fail, formatOutputs, parseCli } from "local-cloud/cli";
+import { recordLocalProgram, undecryptableNotice } from "local-cloud";
+
+import { readStackFiles } from "local-cloud";
+import { defaultStateDir, readJsonFile } from "local-cloud";
+import { PROJECT_DIR } from "./project";
 
 const USAGE = `usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]`;
 

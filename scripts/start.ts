@@ -1,10 +1,11 @@
 // `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet]`
 // Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C.
 import * as path from "node:path";
-import { CliError, fail, formatOutputs, maskKey, parseCli, parsePort } from "../local/cli";
-import { startLocalCloud, type LocalCloud, type RequestLog } from "../local/localCloud";
-import { PROJECT_DIR } from "../local/recordProgram";
-import { defaultStateDir } from "../local/stateDir";
+import { CliError, fail, formatOutputs, maskKey, parseCli, parsePort } from "local-cloud/cli";
+import { startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
+
+import { defaultStateDir } from "local-cloud";
+import { PROJECT_DIR } from "./project";
 
 const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet]
   --stack         the Pulumi stack to run (Pulumi.<stack>.yaml); default dev

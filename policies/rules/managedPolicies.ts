@@ -19,7 +19,7 @@ export function isBroadManagedPolicy(arn: unknown): boolean {
 function message(where: string, arn: string): string {
     const name = awsManagedPolicyName(arn) ?? arn;
     const hint = CALLBACK_FUNCTION_DEFAULTS.has(name)
-        ? " If this came from an aws.lambda.CallbackFunction without `role`, pass a least-privilege role (policies/lambdaRole.ts)."
+        ? " If this came from an aws.lambda.CallbackFunction without `role`, pass a least-privilege role (api/lambdaRole.ts)."
         : "";
     return `${where} attaches the AWS managed policy ${name} (${arn}), which grants far more than any route needs: ` +
         `remove it and grant the exact actions on the exact resources in an inline policy instead.${hint}`;

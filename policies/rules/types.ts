@@ -90,4 +90,4 @@ export function describe(resource: RuleResource): string {
     return `${resource.type.split(":").pop()} "${resource.name}"`;
 }
 
-export { TYPES } from "../../local/resourceTypes";
+export { TYPES } from "local-cloud";

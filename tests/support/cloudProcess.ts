@@ -4,8 +4,9 @@
 // starts there and moves with real time. Once serving, the child prints one line
 // `READY {"stageUrl":…,"apiKeys":{…}}`, and every notice as `WARNING <text>`.
 import { spawn, type ChildProcess } from "node:child_process";
-import { startLocalCloud } from "../../local/localCloud";
-import { PROJECT_DIR } from "../../local/recordProgram";
+import { startLocalCloud } from "local-cloud";
+import { PROJECT_DIR } from "../../scripts/project";
+
 
 interface ChildOptions {
     stack: string;

@@ -11,12 +11,13 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
-import { archiveEntries, PROJECT_DIR, type RecordedProgram } from "../../local/recordProgram";
+import { archiveEntries, type RecordedProgram } from "local-cloud";
 import { ofType, stackProgram, TYPES } from "./program";
 import { ALLOW_ORIGIN, CURSOR_KEY, apiClient, closureClient, testClock, testDeps, type ApiCall, type Mode } from "./client";
 import { localDocumentClient } from "./dynamo";
 import type { Deps } from "../../api/http/contract";
 import type { RouteName } from "../../api/handlers";
+import { PROJECT_DIR } from "../../scripts/project";
 
 export type LambdaHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -1,7 +1,7 @@
 // The one mocks module for tests: records the real program (index.ts) under Pulumi mocks for a
 // stack, once per stack per test run, and offers small lookups over the recorded resources.
-import { TYPES } from "../../local/resourceTypes";
-import { recordProgram, type RecordOptions, type RecordedProgram, type RecordedResource } from "../../local/recordProgram";
+import { TYPES } from "local-cloud";
+import { recordProgram, type RecordOptions, type RecordedProgram, type RecordedResource } from "local-cloud";
 
 const cache = new Map<string, Promise<RecordedProgram>>();
 
@@ -40,4 +40,4 @@ export function swaggerOf(program: RecordedProgram): any { // eslint-disable-lin
     return JSON.parse(one(program, TYPES.restApi).inputs["body"]);
 }
 
-export { TYPES } from "../../local/resourceTypes";
+export { TYPES } from "local-cloud";

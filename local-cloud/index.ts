@@ -1,0 +1,24 @@
+// local-cloud: runs a Pulumi TypeScript program that uses AWS API Gateway (REST, awsx classic
+// closure routes or raw OpenAPI bodies), Lambda, DynamoDB, API keys and usage plans, with no AWS
+// account. The package's public surface, for a program's scripts and tests; README.md says what it
+// reproduces and what it does not.
+
+// Start a local cloud for a stack, and the shape of what it gives back.
+export { startLocalCloud, recordLocalProgram, undecryptableNotice } from "./localCloud";
+export type { LocalCloud, LocalCloudOptions, RequestLog } from "./localCloud";
+export { LocalCloudError, defaultStateDir, readJsonFile, KeyStore } from "./stateDir";
+
+// Record a program under Pulumi mocks (tests, document generators, packaging checks).
+export { recordProgram, archiveEntries, MOCK_ACCOUNT } from "./recordProgram";
+export type { RecordedProgram, RecordedResource, RecordOptions } from "./recordProgram";
+export { readStackFiles, listStacks, StackFileError } from "./stackFiles";
+export { TYPES } from "./resourceTypes";
+export { cloudModel } from "./model";
+export type { CloudModel, UsagePlanModel, FunctionModel, TableModel } from "./model";
+
+// Parts with a life of their own: the durable log, usage counting, the proxy event builder.
+export { AppendLog } from "./appendLog";
+export type { StorageFaults } from "./appendLog";
+export { UsageLimiter, USAGE_LOG_HEADER, quotaOffsetWarnings, periodStart } from "./usage";
+export type { UsageRecord } from "./usage";
+export { buildProxyEvent } from "./proxyEvent";

@@ -1,0 +1,236 @@
+// What the local cloud provisions, read from a recording of the program (local/recordProgram.ts).
+// Everything comes from the recorded resources and the REST API's OpenAPI body; nothing here knows
+// what the program is about, so a new route, function or table needs no change in local/.
+import { LocalCloudError } from "./stateDir";
+import type { RecordedProgram, RecordedResource } from "./recordProgram";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+import { TYPES } from "./resourceTypes";
+
+export interface TableModel {
+    logicalName: string;
+    name: string;
+    hashKey: string;
+    rangeKey?: string;
+    attributes: { name: string; type: string }[];
+    globalSecondaryIndexes: { name: string; hashKey: string; rangeKey?: string; projectionType?: string; nonKeyAttributes?: string[] }[];
+    localSecondaryIndexes: { name: string; rangeKey: string; projectionType?: string; nonKeyAttributes?: string[] }[];
+}
+
+export interface FunctionModel {
+    logicalName: string;
+    /** Physical name (what AWS_LAMBDA_FUNCTION_NAME holds). */
+    name: string;
+    arn: string;
+    handler: string;
+    runtime: string;
+    timeoutSeconds: number;
+    memorySize: number;
+    environment: Record<string, string>;
+    logGroup: string;
+    /** The recorded archive (an AssetArchive); read with archiveEntries. */
+    code: unknown;
+}
+
+export interface Operation {
+    /** Upper-case method, or "ANY" for x-amazon-apigateway-any-method. */
+    method: string;
+    /** Resource path template, e.g. `/items/{id}`. */
+    resourcePath: string;
+    apiKeyRequired: boolean;
+    integration: any;
+}
+
+export interface RestApiModel {
+    logicalName: string;
+    id: string;
+    name: string;
+    stages: { name: string; deploymentId: string; variables: Record<string, string> | null }[];
+    operations: Operation[];
+    binaryMediaTypes: string[];
+    gatewayResponses: Record<string, any>;
+    apiKeySource: string;
+}
+
+export interface ApiKeyModel {
+    logicalName: string;
+    id: string;
+    value: string;
+    enabled: boolean;
+}
+
+export interface ThrottleLimits {
+    rateLimit: number;
+    burstLimit: number;
+}
+
+export interface UsagePlanModel {
+    logicalName: string;
+    id: string;
+    apiStages: { apiId: string; stage: string; throttles: Record<string, ThrottleLimits> }[];
+    throttle?: ThrottleLimits;
+    quota?: { limit: number; period: "DAY" | "WEEK" | "MONTH"; offset: number };
+    keyIds: string[];
+}
+
+export interface CloudModel {
+    region: string;
+    tables: TableModel[];
+    functions: FunctionModel[];
+    restApis: RestApiModel[];
+    apiKeys: ApiKeyModel[];
+    usagePlans: UsagePlanModel[];
+}
+
+const ofType = (program: RecordedProgram, type: string) => program.resources.filter((r) => r.type === type);
+
+/** A resource-typed input arrives as an id (or, from some providers, an object with one). */
+const idOf = (value: unknown): string => (typeof value === "object" && value !== null ? String((value as any).id ?? "") : String(value ?? ""));
+
+/**
+ * A GSI declared either way @pulumi/aws accepts: `hashKey`/`rangeKey` (deprecated in 7.x) or
+ * `keySchemas` (`[{ attributeName, keyType: "HASH" | "RANGE" }]`). Multi-attribute keys (several
+ * HASH or RANGE entries) have no equivalent in the local engine.
+ */
+function gsiModel(table: string, g: any): TableModel["globalSecondaryIndexes"][number] {
+    if (!Array.isArray(g?.keySchemas) || g.keySchemas.length === 0) {
+        return g;
+    }
+    const { keySchemas, name, projectionType, nonKeyAttributes } = g;
+    const ofType = (keyType: string) => keySchemas.filter((k: any) => k?.keyType === keyType).map((k: any) => String(k.attributeName));
+    const hashKeys = ofType("HASH");
+    const rangeKeys = ofType("RANGE");
+    if (hashKeys.length !== 1 || rangeKeys.length > 1 || hashKeys.length + rangeKeys.length !== keySchemas.length) {
+        throw new LocalCloudError(`Table ${table}, index ${String(name)}: the local cloud supports one HASH and at most one RANGE key per index (keySchemas: ${JSON.stringify(keySchemas)})`);
+    }
+    return { name, projectionType, nonKeyAttributes, hashKey: hashKeys[0]!, ...(rangeKeys[0] === undefined ? {} : { rangeKey: rangeKeys[0] }) };
+}
+
+function tableModel(r: RecordedResource): TableModel {
+    const i = r.inputs;
+    return {
+        logicalName: r.name,
+        name: String(r.state["name"] ?? i["name"] ?? r.id),
+        hashKey: i["hashKey"],
+        rangeKey: i["rangeKey"] ?? undefined,
+        attributes: i["attributes"] ?? [],
+        globalSecondaryIndexes: (i["globalSecondaryIndexes"] ?? []).map((g: any) => gsiModel(r.name, g)),
+        localSecondaryIndexes: i["localSecondaryIndexes"] ?? [],
+    };
+}
+
+function functionModel(r: RecordedResource): FunctionModel {
+    const i = r.inputs;
+    return {
+        logicalName: r.name,
+        name: String(r.state["name"] ?? i["name"] ?? r.id),
+        arn: String(r.state["arn"]),
+        handler: i["handler"] ?? "index.handler",
+        runtime: i["runtime"] ?? "nodejs22.x",
+        // AWS defaults: 3 s and 128 MB.
+        timeoutSeconds: i["timeout"] ?? 3,
+        memorySize: i["memorySize"] ?? 128,
+        environment: Object.fromEntries(Object.entries<unknown>(i["environment"]?.variables ?? {}).map(([k, v]) => [k, String(v)])),
+        logGroup: i["loggingConfig"]?.logGroup ?? `/aws/lambda/${String(r.state["name"] ?? r.id)}`,
+        code: i["code"],
+    };
+}
+
+const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
+
+function operationsOf(swagger: any): Operation[] {
+    const keyDefinitions = new Set(Object.entries<any>(swagger.securityDefinitions ?? {})
+        .filter(([, d]) => d?.type === "apiKey" && String(d.name).toLowerCase() === "x-api-key" && d.in === "header")
+        .map(([name]) => name));
+    const operations: Operation[] = [];
+    for (const [resourcePath, item] of Object.entries<any>(swagger.paths ?? {})) {
+        for (const [key, op] of Object.entries<any>(item ?? {})) {
+            const method = key === "x-amazon-apigateway-any-method" ? "ANY" : HTTP_METHODS.includes(key) ? key.toUpperCase() : undefined;
+            if (!method) {
+                continue;
+            }
+            const security: any[] = op.security ?? swagger.security ?? [];
+            operations.push({
+                method,
+                resourcePath,
+                apiKeyRequired: security.some((requirement) => Object.keys(requirement ?? {}).some((name) => keyDefinitions.has(name))),
+                integration: op["x-amazon-apigateway-integration"],
+            });
+        }
+    }
+    return operations;
+}
+
+function restApiModel(program: RecordedProgram, r: RecordedResource): RestApiModel {
+    const rawBody = r.inputs["body"];
+    let swagger: any = {};
+    if (rawBody !== undefined && rawBody !== null) {
+        try {
+            swagger = typeof rawBody === "string" ? JSON.parse(rawBody) : rawBody;
+        } catch (err) {
+            throw new LocalCloudError(`REST API ${r.name}: its OpenAPI body is not JSON (${(err as Error).message})`);
+        }
+    }
+    const stages = ofType(program, TYPES.stage)
+        .filter((s) => idOf(s.inputs["restApi"]) === r.id)
+        .map((s) => ({ name: String(s.inputs["stageName"]), deploymentId: idOf(s.inputs["deployment"]), variables: s.inputs["variables"] ?? null }));
+    return {
+        logicalName: r.name,
+        id: r.id,
+        name: String(r.inputs["name"] ?? r.name),
+        stages,
+        operations: operationsOf(swagger),
+        binaryMediaTypes: r.inputs["binaryMediaTypes"] ?? swagger["x-amazon-apigateway-binary-media-types"] ?? [],
+        gatewayResponses: swagger["x-amazon-apigateway-gateway-responses"] ?? {},
+        apiKeySource: r.inputs["apiKeySource"] ?? swagger["x-amazon-apigateway-api-key-source"] ?? "HEADER",
+    };
+}
+
+function usagePlanModel(program: RecordedProgram, r: RecordedResource): UsagePlanModel {
+    const i = r.inputs;
+    const quota = i["quotaSettings"];
+    return {
+        logicalName: r.name,
+        id: r.id,
+        apiStages: (i["apiStages"] ?? []).map((s: any) => ({
+            apiId: idOf(s.apiId),
+            stage: String(s.stage),
+            throttles: Object.fromEntries((s.throttles ?? []).map((t: any) => [t.path, { rateLimit: t.rateLimit, burstLimit: t.burstLimit }])),
+        })),
+        throttle: i["throttleSettings"] ? { rateLimit: i["throttleSettings"].rateLimit, burstLimit: i["throttleSettings"].burstLimit } : undefined,
+        quota: quota ? { limit: quota.limit, period: quota.period, offset: quota.offset ?? 0 } : undefined,
+        keyIds: ofType(program, TYPES.usagePlanKey)
+            .filter((k) => idOf(k.inputs["usagePlanId"]) === r.id && (k.inputs["keyType"] ?? "API_KEY") === "API_KEY")
+            .map((k) => idOf(k.inputs["keyId"])),
+    };
+}
+
+export function cloudModel(program: RecordedProgram): CloudModel {
+    const model: CloudModel = {
+        region: program.region,
+        tables: ofType(program, TYPES.table).map(tableModel),
+        functions: ofType(program, TYPES.function).map(functionModel),
+        restApis: ofType(program, TYPES.restApi).map((r) => restApiModel(program, r)),
+        apiKeys: ofType(program, TYPES.apiKey).map((r) => ({
+            logicalName: r.name,
+            id: r.id,
+            value: String(r.state["value"]),
+            // AWS creates a key disabled unless `enabled` is set; the Pulumi provider defaults it to true.
+            enabled: r.inputs["enabled"] ?? true,
+        })),
+        usagePlans: ofType(program, TYPES.usagePlan).map((r) => usagePlanModel(program, r)),
+    };
+    const stageOwners = new Map<string, string>();
+    for (const api of model.restApis) {
+        for (const stage of api.stages) {
+            const other = stageOwners.get(stage.name);
+            if (other) {
+                // On AWS each API has its own host name; locally they share one, split by stage.
+                throw new LocalCloudError(`REST APIs ${other} and ${api.logicalName} both have a stage "${stage.name}"; the local cloud serves every API on one port and tells them apart by stage name`);
+            }
+            stageOwners.set(stage.name, api.logicalName);
+        }
+    }
+    return model;
+}

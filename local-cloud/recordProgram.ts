@@ -1,0 +1,344 @@
+// Runs the Pulumi program in-process under `pulumi.runtime.setMocks` and records every resource it
+// registers: type, logical name, parent, the options that change how it deploys (`protect`,
+// `deleteBeforeReplace`, `aliases`), inputs (and which were secret) and the (mocked) state. The unit tests,
+// the policy rules, the OpenAPI generator and the local cloud all read the program through this
+// one record, so none of them keeps a copy of what the program builds.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { TYPES } from "./resourceTypes";
+import { readProjectName, readStackFiles } from "./stackFiles";
+
+// Internal SDK modules: the mock monitor hides resource options (parent, protect) from `Mocks`,
+// so the recorder wraps the monitor itself, and waits for the RPC queue to drain.
+const rpc = require("@pulumi/pulumi/runtime/rpc");
+const settings = require("@pulumi/pulumi/runtime/settings");
+const runtimeState = require("@pulumi/pulumi/runtime/state");
+
+export const MOCK_ACCOUNT = "123456789012";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface RecordedResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** URN of the parent resource, or "" at the top. */
+    parent: string;
+    custom: boolean;
+    protect: boolean;
+    /** Output properties the program asked the engine to treat as secret. */
+    additionalSecretOutputs: string[];
+    /** The `deleteBeforeReplace` resource option. (These three are always recorded; optional so
+     *  hand-made resources in tests need not spell them.) */
+    deleteBeforeReplace?: boolean;
+    /** URNs of the `aliases` resource option: the URNs this resource may have had before. */
+    aliases?: string[];
+    /** Dotted paths of the inputs that were Pulumi secrets ("environment.variables.CURSOR_KEY"). */
+    secretInputs?: string[];
+    id: string;
+    inputs: Record<string, any>;
+    state: Record<string, any>;
+}
+
+export interface RecordedProgram {
+    stack: string;
+    region: string;
+    resources: RecordedResource[];
+    /** Stack outputs with their values resolved. */
+    outputs: Record<string, unknown>;
+    /** Names of outputs that are Pulumi secrets. */
+    secretOutputs: string[];
+    /** Config keys with encrypted values that could not be read (see local/stackFiles.ts). */
+    undecryptable: string[];
+}
+
+export interface RecordOptions {
+    stack: string;
+    /** Full config keys ("my-project:lambdaTimeout") overriding the stack file; `undefined` removes a key. */
+    config?: Record<string, unknown>;
+    /** Replace the stack file entirely (tests define their own stacks). */
+    stackConfig?: Record<string, unknown>;
+    /** Extra state for a resource, e.g. the local cloud's saved API key values. */
+    stateOverride?: (args: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any> | undefined;
+    projectDir?: string;
+}
+
+const hash = (text: string, length: number, alphabet = "abcdefghijklmnopqrstuvwxyz0123456789") => {
+    const bytes = crypto.createHash("sha512").update(text).digest();
+    return Array.from(bytes.subarray(0, length), (b) => alphabet[b % alphabet.length]).join("");
+};
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+// How the Pulumi wire format marks a secret value: { [SECRET_SIG_KEY]: SECRET_SIG, value }.
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Inputs as the provider would see them once decrypted: secret wrappers removed. */
+function unwrapSecrets(value: any): any {
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+        if (value[SECRET_SIG_KEY] === SECRET_SIG) {
+            return unwrapSecrets(value.value);
+        }
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
+}
+
+/** Where secret markers sit in a deserialized value: dotted paths ("a.b", "list.0"). */
+function secretPaths(value: any, at = ""): string[] {
+    if (Array.isArray(value)) {
+        return value.flatMap((v, i) => secretPaths(v, at ? `${at}.${i}` : String(i)));
+    }
+    if (value && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+        if (value[SECRET_SIG_KEY] === SECRET_SIG) {
+            return [at];
+        }
+        return Object.entries(value).flatMap(([k, v]) => secretPaths(v, at ? `${at}.${k}` : k));
+    }
+    return [];
+}
+
+/**
+ * The URNs a registration's `aliases` stand for, computed as the engine does: an alias spec
+ * defaults to the resource's own name, type, stack, project and parent.
+ */
+function aliasUrns(req: any, stack: string, project: string): string[] {
+    const urns: string[] = [...(req.getAliasurnsList?.() ?? [])];
+    for (const alias of req.getAliasesList?.() ?? []) {
+        const urn = alias.getUrn?.();
+        if (urn) {
+            urns.push(urn);
+            continue;
+        }
+        const spec = alias.getSpec?.();
+        if (!spec) {
+            continue;
+        }
+        const type = spec.getType() || req.getType();
+        const name = spec.getName() || req.getName();
+        const parent = spec.getNoparent() ? "" : (spec.getParenturn() || req.getParent());
+        const prefix = parent && !parent.includes(`::${TYPES.stack}::`)
+            ? `${parent.slice(0, parent.lastIndexOf("::"))}$`
+            : `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::`;
+        urns.push(`${prefix}${type}::${name}`);
+    }
+    return urns;
+}
+
+/** Stand-ins for what AWS computes on create: ids, ARNs, auto-names, URLs, key values. */
+function mockState(stack: string, region: string, type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+    const seed = `${stack}/${type}/${name}`;
+    const id = hash(seed, 10);
+    // Pulumi auto-naming: logical name plus a random suffix, unless the program set a name.
+    const physicalName = inputs["name"] ?? `${name}-${hash(seed, 7)}`;
+    const state: Record<string, any> = { ...inputs, id, name: physicalName };
+    const arn = (service: string, resource: string) => `arn:aws:${service}:${region}:${MOCK_ACCOUNT}:${resource}`;
+    switch (type) {
+        case TYPES.table:
+            return { id: physicalName, state: { ...state, arn: arn("dynamodb", `table/${physicalName}`) } };
+        case TYPES.function: {
+            const fnArn = arn("lambda", `function:${physicalName}`);
+            return { id: physicalName, state: { ...state, arn: fnArn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn}/invocations` } };
+        }
+        case TYPES.role:
+            return { id: physicalName, state: { ...state, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
+        case TYPES.logGroup:
+            return { id: physicalName, state: { ...state, arn: arn("logs", `log-group:${physicalName}`) } };
+        case TYPES.restApi:
+            return { id, state: { ...state, rootResourceId: hash(seed + "/root", 10), executionArn: arn("execute-api", id), arn: `arn:aws:apigateway:${region}::/restapis/${id}` } };
+        case TYPES.stage: {
+            const restApiId = typeof inputs["restApi"] === "string" ? inputs["restApi"] : String(inputs["restApi"]?.id ?? "");
+            return { id, state: { ...state, invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${inputs["stageName"]}`, executionArn: arn("execute-api", `${restApiId}/${inputs["stageName"]}`) } };
+        }
+        case TYPES.apiKey:
+            // AWS generates 40 alphanumeric characters when no value is given.
+            return { id, state: { ...state, value: inputs["value"] ?? hash(seed + "/value", 40, ALNUM), arn: `arn:aws:apigateway:${region}::/apikeys/${id}` } };
+        case TYPES.randomBytes: {
+            // Deterministic per stack and name under mocks (the local cloud overrides it with a real one).
+            const bytes = crypto.createHash("sha512").update(seed + "/bytes").digest().subarray(0, Number(inputs["length"] ?? 32));
+            return { id, state: { ...inputs, id, hex: bytes.toString("hex"), base64: bytes.toString("base64") } };
+        }
+        default:
+            return { id, state: { ...state, arn: arn(type.split(":")[1]?.split("/")[0] ?? "aws", `${name}/${id}`) } };
+    }
+}
+
+/** Resolves an Output (or a plain value) and tells whether it is secret. */
+async function resolve(value: unknown): Promise<{ value: unknown; secret: boolean }> {
+    if (!pulumi.Output.isInstance(value)) {
+        return { value, secret: false };
+    }
+    const output = value as pulumi.Output<unknown> & { isSecret: Promise<boolean> };
+    const resolved = await new Promise<unknown>((r) => output.apply((v) => { r(v); return v; }));
+    return { value: resolved, secret: await output.isSecret };
+}
+
+let running = false;
+
+export async function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
+    // The Pulumi runtime is process-global state: two programs at once would mix their resources.
+    if (running) {
+        throw new Error("recordProgram is already running; await the previous call first");
+    }
+    running = true;
+    try {
+        return await failOnProgramRejection(record(options));
+    } finally {
+        running = false;
+    }
+}
+
+/**
+ * An error thrown inside an `apply` (a config check on a secret value, say) never reaches the
+ * recording's promise: Pulumi's runtime leaves it as an unhandled rejection, and the recording
+ * waits forever for the output. While the program runs, such a rejection is the program's error:
+ * it fails this start with the error's own message (Pulumi prefixes "error serializing property").
+ * Other listeners (mocha's) are set aside meanwhile so they do not report it a second time.
+ */
+async function failOnProgramRejection<T>(recording: Promise<T>): Promise<T> {
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<never>((_resolve, reject) => {
+        onRejection = (reason) => {
+            if (reason instanceof Error) {
+                reason.message = reason.message.replace(/^(error serializing property "[^"]*": )+/, "");
+            }
+            reject(reason);
+        };
+    });
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([recording, rejected]);
+    } catch (err) {
+        // The failed program leaves promises that never settle; Pulumi's exit hook would report
+        // them as leaks and turn a later clean exit (a test run's, say) into exit code 1.
+        runtimeState.getStore().leakCandidates = new Set();
+        throw err;
+    } finally {
+        process.off("unhandledRejection", onRejection);
+        // Later rejections from the abandoned recording would otherwise crash the process.
+        process.on("unhandledRejection", ignoreLateProgramRejection);
+        setTimeout(() => process.off("unhandledRejection", ignoreLateProgramRejection), 1000).unref();
+        for (const listener of others) {
+            process.on("unhandledRejection", listener);
+        }
+    }
+}
+
+function ignoreLateProgramRejection(): void {
+    // See failOnProgramRejection.
+}
+
+async function record(options: RecordOptions): Promise<RecordedProgram> {
+    const projectDir = options.projectDir ?? process.cwd();
+    const files = options.stackConfig
+        ? { project: readProjectName(projectDir), config: {}, undecryptable: [] as string[] }
+        : readStackFiles(projectDir, options.stack);
+    const config: Record<string, string> = { ...files.config };
+    const overrides = { ...(options.stackConfig ?? {}), ...(options.config ?? {}) };
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) {
+            delete config[key];
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    const region = config["aws:region"] ?? "us-east-1";
+    config["aws:region"] = region;
+
+    const resources: RecordedResource[] = [];
+    const stack = options.stack;
+    const mocks: pulumi.runtime.Mocks = {
+        newResource: (args) => {
+            const inputs = unwrapSecrets(args.inputs);
+            const { id, state } = mockState(stack, region, args.type, args.name, inputs);
+            return { id, state: { ...state, ...(options.stateOverride?.({ ...args, inputs }) ?? {}) } };
+        },
+        call: (args) => {
+            if (args.token === "aws:index/getRegion:getRegion") {
+                return { name: region, id: region, region };
+            }
+            if (args.token === "aws:index/getCallerIdentity:getCallerIdentity") {
+                return { accountId: MOCK_ACCOUNT, arn: `arn:aws:iam::${MOCK_ACCOUNT}:user/mock`, userId: "mock" };
+            }
+            // An unmocked call would return nonsense silently; fail loudly so the mock grows with the program.
+            throw new Error(`recordProgram: no mock for call ${args.token}`);
+        },
+    };
+
+    pulumi.runtime.setAllConfig(config, []);
+    await pulumi.runtime.setMocks(mocks, files.project, stack, false);
+    // Resource-typed inputs (a Stage's `restApi`) then arrive as ids, as a provider sees them.
+    runtimeState.getStore().supportsResourceReferences = false;
+
+    const monitor = runtimeState.getStore().settings.monitor;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) => {
+        register(req, (err: unknown, res: any) => {
+            if (!err && res) {
+                resources.push({
+                    urn: res.getUrn(),
+                    type: req.getType(),
+                    name: req.getName(),
+                    parent: req.getParent(),
+                    custom: req.getCustom(),
+                    protect: req.getProtect?.() ?? false,
+                    additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
+                    deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
+                    aliases: aliasUrns(req, stack, files.project),
+                    secretInputs: secretPaths(rpc.deserializeProperties(req.getObject())),
+                    id: res.getId(),
+                    inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())),
+                    state: unwrapSecrets(rpc.deserializeProperties(res.getObject())),
+                });
+            }
+            callback(err, res);
+        });
+    };
+
+    // Fresh module instances for every run: the program reads its config at load time.
+    for (const file of Object.keys(require.cache)) {
+        if (file.startsWith(projectDir + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`)) {
+            delete require.cache[file];
+        }
+    }
+    let program: Record<string, unknown>;
+    try {
+        program = require(path.join(projectDir, "index.ts")) as Record<string, unknown>;
+    } catch (err) {
+        // Resources declared before the throw still have RPCs in flight (their outputs, say).
+        // Let them finish against this run's monitor, or they land on the next run's and fail it.
+        await Promise.race([settings.waitForRPCs(), new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => undefined);
+        throw err;
+    }
+
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [name, value] of Object.entries(program)) {
+        const resolved = await resolve(value);
+        outputs[name] = resolved.value;
+        if (resolved.secret) {
+            secretOutputs.push(name);
+        }
+    }
+    await settings.waitForRPCs();
+    return { stack, region, resources, outputs, secretOutputs, undecryptable: files.undecryptable };
+}
+
+/** The files of a Lambda archive recorded under mocks: name -> text (for assets) or a path (for folders). */
+export async function archiveEntries(code: any): Promise<Record<string, { text?: string; path?: string }>> {
+    const assets = await code.assets;
+    const entries: Record<string, { text?: string; path?: string }> = {};
+    for (const [name, asset] of Object.entries<any>(assets)) {
+        if (asset.text !== undefined) {
+            entries[name] = { text: await asset.text };
+        } else {
+            entries[name] = { path: await asset.path };
+        }
+    }
+    return entries;
+}

@@ -1,0 +1,132 @@
+// The one folder per stack that survives restarts (`.local/<stack>/`, gitignored):
+//   dynamodb.log every table and item: a checksummed journal of dynalite's writes (dynamoJournal.ts)
+//   keys.json    API key values and secrets (the cursor key) generated locally, as AWS and the
+//                random provider would on create
+//   usage.log    admitted requests per key and day, so a restart does not hand out a fresh quota
+//                (local/usage.ts; an older usage.json is moved into it once)
+//   lock.json    the running local cloud (local/stateLock.ts)
+//   functions/   each Lambda's serialized `__index.js`, rewritten on every start
+// Files are written whole to a temporary name and renamed, so a crash never leaves half a file,
+// and a file that cannot be parsed stops the start instead of being replaced.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+export class LocalCloudError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "LocalCloudError";
+    }
+}
+
+export const defaultStateDir = (stack: string, projectDir = process.cwd()) => path.join(projectDir, ".local", stack);
+
+const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** What AWS generates for an API key created without a value: 40 characters of [A-Za-z0-9]. */
+export function generateKeyValue(): string {
+    let value = "";
+    while (value.length < 40) {
+        // Rejection sampling keeps every character equally likely (256 is not a multiple of 62).
+        for (const byte of crypto.randomBytes(64)) {
+            if (byte < 248 && value.length < 40) {
+                value += ALNUM[byte % 62];
+            }
+        }
+    }
+    return value;
+}
+
+export function readJsonFile<T>(file: string, fallback: T): T {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+            return fallback;
+        }
+        throw err;
+    }
+    try {
+        return JSON.parse(text) as T;
+    } catch (err) {
+        throw new LocalCloudError(`${file} is not valid JSON (${(err as Error).message}); fix or delete it by hand, the local cloud will not overwrite it`);
+    }
+}
+
+export function writeJsonFile(file: string, value: unknown): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(temporary, JSON.stringify(value, null, 2) + "\n");
+    fs.renameSync(temporary, file);
+}
+
+export interface SavedKeys {
+    /** API key logical name -> the value generated for it. */
+    apiKeys: Record<string, string>;
+    /** Generated secret (a RandomBytes resource's logical name) -> its bytes as hex, e.g. the cursor key. */
+    secrets?: Record<string, string>;
+}
+
+const isStringMap = (value: unknown): value is Record<string, string> =>
+    typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+
+/**
+ * Key values and secrets generated once per stack folder, so clients (and their list cursors) keep
+ * working across restarts. A missing file is a first start; a file of any other shape than
+ * `{ "apiKeys": { name: value }, "secrets"?: { name: hex } }` stops the start: regenerating would
+ * silently lock every client out.
+ */
+export class KeyStore {
+    private readonly file: string;
+    private readonly saved: Required<SavedKeys>;
+    private changed = false;
+
+    constructor(stateDir: string) {
+        this.file = path.join(stateDir, "keys.json");
+        const raw = readJsonFile<unknown>(this.file, undefined);
+        if (raw === undefined) {
+            this.saved = { apiKeys: {}, secrets: {} };
+            return;
+        }
+        const wayOut = "restore it from a backup, or delete it to generate new values (clients holding the old keys then get 403)";
+        const record = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : undefined;
+        if (!record || !isStringMap(record["apiKeys"])) {
+            throw new LocalCloudError(`${this.file} has no "apiKeys" object of key values (found ${JSON.stringify(raw).slice(0, 60)}); the local cloud will not regenerate keys over it: ${wayOut}`);
+        }
+        if (record["secrets"] !== undefined && !isStringMap(record["secrets"])) {
+            throw new LocalCloudError(`${this.file}: "secrets" must be an object of generated secrets (name -> hex); ${wayOut}`);
+        }
+        this.saved = { apiKeys: { ...record["apiKeys"] }, secrets: { ...(record["secrets"] as Record<string, string> | undefined ?? {}) } };
+    }
+
+    /** The saved value for a key, generating (and remembering) one the first time. */
+    valueFor(name: string): string {
+        let value = this.saved.apiKeys[name];
+        if (value === undefined) {
+            value = generateKeyValue();
+            this.saved.apiKeys[name] = value;
+            this.changed = true;
+        }
+        return value;
+    }
+
+    /** The saved random secret for a generated resource (hex of `bytes` random bytes), made once. */
+    secretFor(name: string, bytes: number): string {
+        let value = this.saved.secrets[name];
+        if (value === undefined) {
+            value = crypto.randomBytes(bytes).toString("hex");
+            this.saved.secrets[name] = value;
+            this.changed = true;
+        }
+        return value;
+    }
+
+    /** Writes the file only when a value was generated: an unchanged start touches nothing. */
+    save(): void {
+        if (this.changed) {
+            writeJsonFile(this.file, this.saved);
+            this.changed = false;
+        }
+    }
+}

@@ -1,0 +1,536 @@
+// The guardrails (policies/rules) over the program recorded under mocks: the shipped stacks pass,
+// and every rule fires, with a message that says what to fix, on a deliberately broken variant.
+// Then the CrossGuard pack (policies/guardrails): its adapter, and the pack itself started the way
+// `pulumi preview --policy-pack` starts it, answering the analyzer gRPC calls the engine makes.
+import { expect } from "chai";
+import * as childProcess from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type RecordedProgram, type RecordedResource } from "local-cloud";
+import { checkRecordedStack, rules, type Finding, type RuleConfig } from "../../policies/rules";
+import { CROSSGUARD_CANNOT_SEE_SECRETS } from "../../policies/rules/apiKeyOutputs";
+import { logGroupRetention } from "../../policies/rules/logRetention";
+import { guardrailPolicies } from "../../policies/guardrails/policies";
+import { one, ofType, programWith, stackProgram, TYPES } from "../support/program";
+import { PROJECT_DIR } from "../../scripts/project";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const PACK_DIR = path.join(PROJECT_DIR, "policies", "guardrails");
+const MORE_TYPES = {
+    method: "aws:apigateway/method:Method",
+    policy: "aws:iam/policy:Policy",
+    rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+} as const;
+const managed = (name: string) => `arn:aws:iam::aws:policy/${name}`;
+
+/** A deep copy a test may break freely (Lambda archives dropped: no rule reads them). */
+function copy(program: RecordedProgram): RecordedProgram {
+    return JSON.parse(JSON.stringify(program, (key, value) => (key === "code" ? undefined : value)));
+}
+
+/** Adds a resource to a copy, URN built the way Pulumi builds it. */
+function addResource(program: RecordedProgram, type: string, name: string, inputs: Record<string, any>): RecordedResource {
+    const resource: RecordedResource = {
+        urn: `urn:pulumi:${program.stack}::posts-api::${type}::${name}`,
+        type, name, parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: name, inputs, state: { ...inputs },
+    };
+    program.resources.push(resource);
+    return resource;
+}
+
+function swaggerOfCopy(program: RecordedProgram): { doc: any; save: () => void } {
+    const api = one(program, TYPES.restApi);
+    const doc = JSON.parse(api.inputs["body"]);
+    return { doc, save: () => { api.inputs["body"] = JSON.stringify(doc); } };
+}
+
+const routeRolePolicy = (program: RecordedProgram, route: string) =>
+    ofType(program, TYPES.rolePolicy).find((r) => r.parent.endsWith(`posts:api:RouteFunction::${route}`))!;
+
+const rulesFired = (findings: Finding[]) => [...new Set(findings.map((f) => f.rule))];
+
+/** The findings of one rule, after checking that no other rule fired. */
+function only(rule: string, findings: Finding[]): string[] {
+    expect(rulesFired(findings), JSON.stringify(findings, null, 2)).to.deep.equal([rule]);
+    return findings.map((f) => f.message);
+}
+
+/** A throwaway program inside the project (so it resolves the project's node_modules). */
+function writeNaiveProgram(): string {
+    fs.mkdirSync(path.join(PROJECT_DIR, ".tmp"), { recursive: true });
+    const dir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", "policy-fixture-"));
+    fs.writeFileSync(path.join(dir, "index.ts"), [
+        "import * as aws from \"@pulumi/aws\";",
+        "export const fn = new aws.lambda.CallbackFunction(\"naive\", { callback: async () => ({ statusCode: 200, body: \"\" }) });",
+        "",
+    ].join("\n"));
+    return dir;
+}
+
+let dev: RecordedProgram;
+let prod: RecordedProgram;
+/** The shipped prod stack with posts-api:production turned off. */
+let prodDowngraded: RecordedProgram;
+/** A program that hands CallbackFunction nothing but a closure. */
+let naive: RecordedProgram;
+
+// A root-level hook, so it runs before every suite of the run: recordProgram runs one program per
+// process at a time, and a program abandoned by an earlier suite (the local cloud gives up on a
+// program that fails inside an `apply`) would block every later recording.
+before("record the programs the guardrail tests need", async function () {
+    this.timeout(180_000);
+    dev = await stackProgram("dev");
+    prod = await stackProgram("prod");
+    prodDowngraded = await programWith({ stack: "prod", config: { "posts-api:production": false } });
+    const fixtureDir = writeNaiveProgram();
+    try {
+        naive = await programWith({ stack: "fixture", projectDir: fixtureDir, stackConfig: { "aws:region": "us-east-1" } });
+    } finally {
+        fs.rmSync(fixtureDir, { recursive: true, force: true });
+    }
+});
+
+describe("guardrail rules (policies/rules)", () => {
+    it("have unique names and say what they check", () => {
+        expect(new Set(rules.map((r) => r.name)).size).to.equal(rules.length);
+        for (const rule of rules) {
+            expect(rule.description, rule.name).to.have.length.greaterThan(20);
+            expect(["mandatory", "advisory"]).to.include(rule.enforcementLevel);
+        }
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`find nothing in the ${stack} stack as shipped`, async () => {
+            expect(checkRecordedStack(await stackProgram(stack))).to.deep.equal([]);
+        });
+    }
+
+    describe("api-methods-require-api-key", () => {
+        it("fires when an operation in the API's body has no security", () => {
+            const broken = copy(dev);
+            const swagger = swaggerOfCopy(broken);
+            delete swagger.doc.paths["/posts/{id}"].get.security;
+            swagger.save();
+            const [message] = only("api-methods-require-api-key", checkRecordedStack(broken));
+            expect(message).to.match(/^GET \/posts\/\{id\} can be called without an API key: add `security: \[\{"api_key": \[\]\}\]`.*apiKeyRequired: true/);
+        });
+
+        it("fires when one security alternative names no API key, and for a new path without a key", () => {
+            const broken = copy(dev);
+            const swagger = swaggerOfCopy(broken);
+            swagger.doc.paths["/posts"].post.security = [{ api_key: [] }, {}];
+            swagger.doc.paths["/admin"] = { delete: { responses: {} }, options: { responses: {} } };
+            swagger.save();
+            const messages = only("api-methods-require-api-key", checkRecordedStack(broken));
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.match(/^POST \/posts can be called without an API key \(security alternative \{\} names no apiKey scheme/);
+            expect(messages[1]).to.match(/^DELETE \/admin can be called without an API key/);
+        });
+
+        it("fires for every operation when the key is not the x-api-key header", () => {
+            const broken = copy(prod);
+            const swagger = swaggerOfCopy(broken);
+            swagger.doc.securityDefinitions.api_key.in = "query";
+            swagger.save();
+            expect(only("api-methods-require-api-key", checkRecordedStack(broken))).to.have.length(6);
+        });
+
+        it("fires for an aws.apigateway.Method without apiKeyRequired, but not for OPTIONS", () => {
+            const broken = copy(dev);
+            addResource(broken, MORE_TYPES.method, "report", { httpMethod: "GET", apiKeyRequired: false, authorization: "NONE" });
+            addResource(broken, MORE_TYPES.method, "report-preflight", { httpMethod: "OPTIONS", authorization: "NONE" });
+            const [message] = only("api-methods-require-api-key", checkRecordedStack(broken));
+            expect(message).to.equal("Method \"report\" (GET) can be called without an API key: set `apiKeyRequired: true`.");
+        });
+    });
+
+    describe("no-broad-managed-policies", () => {
+        it("fires for a RolePolicyAttachment of AmazonDynamoDBFullAccess, naming the fix", () => {
+            const broken = copy(dev);
+            const role = one(broken, TYPES.role, "getPost");
+            addResource(broken, TYPES.rolePolicyAttachment, "getPost-dynamodb", { role: role.state["name"], policyArn: managed("AmazonDynamoDBFullAccess") });
+            const [message] = only("no-broad-managed-policies", checkRecordedStack(broken));
+            expect(message).to.match(/RolePolicyAttachment "getPost-dynamodb" attaches the AWS managed policy AmazonDynamoDBFullAccess .*: remove it and grant the exact actions/);
+            expect(message).to.include("pass a least-privilege role (api/lambdaRole.ts)");
+        });
+
+        it("fires for AdministratorAccess in managedPolicyArns and PowerUserAccess in an exclusive attachment", () => {
+            const broken = copy(prod);
+            one(broken, TYPES.role, "listPosts").inputs["managedPolicyArns"] = [managed("AdministratorAccess")];
+            addResource(broken, MORE_TYPES.rolePolicyAttachmentsExclusive, "ops", { roleName: "ops", policyArns: [managed("PowerUserAccess")] });
+            const messages = only("no-broad-managed-policies", checkRecordedStack(broken));
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.match(/^Role "listPosts" attaches the AWS managed policy AdministratorAccess/);
+            expect(messages[1]).to.match(/^RolePolicyAttachmentsExclusive "ops" attaches the AWS managed policy PowerUserAccess/);
+        });
+
+        it("leaves read-only AWS policies and customer managed policies alone", () => {
+            const fine = copy(dev);
+            addResource(fine, TYPES.rolePolicyAttachment, "read", { role: "r", policyArn: managed("AmazonDynamoDBReadOnlyAccess") });
+            addResource(fine, TYPES.rolePolicyAttachment, "own", { role: "r", policyArn: "arn:aws:iam::123456789012:policy/TeamFullAccess" });
+            expect(checkRecordedStack(fine)).to.deep.equal([]);
+        });
+    });
+
+    describe("a CallbackFunction given only a closure (recorded under mocks)", () => {
+        it("is caught: the broad managed policies of its default role and its 180 s timeout", () => {
+            const findings = checkRecordedStack(naive);
+            expect(rulesFired(findings)).to.have.members(["no-broad-managed-policies", "lambda-timeout-within-gateway-limit"]);
+            const policies = findings.filter((f) => f.rule === "no-broad-managed-policies").map((f) => f.message);
+            for (const name of ["AWSLambda_FullAccess", "AmazonDynamoDBFullAccess", "AmazonS3FullAccess", "AmazonCognitoPowerUser"]) {
+                expect(policies.some((m) => m.includes(`AWS managed policy ${name} `)), name).to.equal(true);
+            }
+            expect(policies).to.have.length(8); // all but AWSXrayWriteOnlyAccess
+            expect(findings.find((f) => f.rule === "lambda-timeout-within-gateway-limit")!.message).to.match(/timeout 180 s; API Gateway stops waiting after 29 s/);
+        });
+    });
+
+    describe("no-wildcard-iam-actions", () => {
+        const withStatements = (program: RecordedProgram, route: string, statements: unknown[]) => {
+            routeRolePolicy(program, route).inputs["policy"] = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+        };
+
+        it("fires for dynamodb:* and for *", () => {
+            const broken = copy(dev);
+            const table = one(broken, TYPES.table).state["arn"];
+            withStatements(broken, "getPost", [{ Sid: "TableItems", Effect: "Allow", Action: "dynamodb:*", Resource: table }]);
+            withStatements(broken, "deletePost", [{ Effect: "Allow", Action: ["*"], Resource: table }]);
+            const messages = only("no-wildcard-iam-actions", checkRecordedStack(broken));
+            expect(messages).to.deep.equal([
+                "RolePolicy \"getPost\" statement \"TableItems\" allows \"dynamodb:*\": list the exact actions the code performs (e.g. \"dynamodb:GetItem\").",
+                "RolePolicy \"deletePost\" statement 1 allows \"*\": list the exact actions the code performs (e.g. \"dynamodb:GetItem\").",
+            ]);
+        });
+
+        it("fires for DynamoDB actions on Resource \"*\", and for NotAction", () => {
+            const broken = copy(prod);
+            withStatements(broken, "listPosts", [{ Effect: "Allow", Action: ["dynamodb:Query"], Resource: "*" }]);
+            withStatements(broken, "createPost", [{ Effect: "Allow", NotAction: "iam:*", Resource: "*" }]);
+            const messages = only("no-wildcard-iam-actions", checkRecordedStack(broken));
+            expect(messages[0]).to.match(/allows dynamodb:Query on every resource: set Resource to the table's ARN/);
+            expect(messages[1]).to.match(/allows everything except "iam:\*" \(NotAction\): replace it with an Action list/);
+        });
+
+        it("reads documents given as objects, in Role.inlinePolicies and in aws.iam.Policy", () => {
+            const broken = copy(dev);
+            one(broken, TYPES.role, "getPost").inputs["inlinePolicies"] = [{ name: "extra", policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: "*" } }) }];
+            addResource(broken, MORE_TYPES.policy, "shared", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } });
+            const messages = only("no-wildcard-iam-actions", checkRecordedStack(broken));
+            expect(messages).to.have.length(3);
+            expect(messages[0]).to.match(/^Role "getPost" inline policy "extra" statement 1 allows "dynamodb:\*"/);
+            expect(messages[1]).to.match(/^Role "getPost" inline policy "extra" statement 1 allows dynamodb:\* on every resource/);
+            expect(messages[2]).to.match(/^Policy "shared" statement 1 allows "\*"/);
+        });
+
+        it("ignores Deny statements", () => {
+            const fine = copy(dev);
+            const policy = routeRolePolicy(fine, "getPost");
+            const doc = JSON.parse(policy.inputs["policy"]);
+            doc.Statement.push({ Effect: "Deny", Action: "*", Resource: "*" });
+            policy.inputs["policy"] = JSON.stringify(doc);
+            expect(checkRecordedStack(fine)).to.deep.equal([]);
+        });
+    });
+
+    describe("lambda-timeout-within-gateway-limit", () => {
+        it("fires for CallbackFunction's default of 180 s", () => {
+            const broken = copy(dev);
+            one(broken, TYPES.function, "createPost").inputs["timeout"] = 180;
+            expect(only("lambda-timeout-within-gateway-limit", checkRecordedStack(broken))).to.deep.equal([
+                "Function \"createPost\" has timeout 180 s; API Gateway stops waiting after 29 s: set `timeout` to at most 29 (posts-api:lambdaTimeout).",
+            ]);
+        });
+
+        it("takes the limit from the rule's config", () => {
+            expect(only("lambda-timeout-within-gateway-limit", checkRecordedStack(dev, { "lambda-timeout-within-gateway-limit": { maxTimeoutSeconds: 5 } }))).to.have.length(6);
+        });
+    });
+
+    describe("lambda-runtime-supported-node", () => {
+        it("fires for a missing runtime and for an unsupported one", () => {
+            const broken = copy(prod);
+            delete one(broken, TYPES.function, "getPost").inputs["runtime"];
+            one(broken, TYPES.function, "listPosts").inputs["runtime"] = "nodejs18.x";
+            const messages = only("lambda-runtime-supported-node", checkRecordedStack(broken));
+            expect(messages).to.have.length(2);
+            expect(messages.find((m) => m.includes("getPost"))).to.match(/has no explicit runtime: set `runtime` to one of nodejs20.x, nodejs22.x, nodejs24.x/);
+            expect(messages.find((m) => m.includes("listPosts"))).to.match(/runs nodejs18.x, which is not a supported Node.js runtime here/);
+        });
+
+        it("takes the allowed runtimes from the rule's config", () => {
+            expect(only("lambda-runtime-supported-node", checkRecordedStack(dev, { "lambda-runtime-supported-node": { runtimes: ["nodejs24.x"] } }))).to.have.length(6);
+        });
+    });
+
+    describe("log-group-retention", () => {
+        it("fires, as advisory, for a log group without retention or with 0", () => {
+            const broken = copy(dev);
+            delete one(broken, TYPES.logGroup, "getPost").inputs["retentionInDays"];
+            one(broken, TYPES.logGroup, "listPosts").inputs["retentionInDays"] = 0;
+            const findings = checkRecordedStack(broken);
+            const messages = only("log-group-retention", findings);
+            expect(findings.every((f) => f.enforcementLevel === "advisory")).to.equal(true);
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.match(/keeps logs forever \(retentionInDays (null|0)\): set `retentionInDays`/);
+        });
+    });
+
+    describe("production-table-backups-and-deletion-protection", () => {
+        it("fires for a production table without point-in-time recovery or deletion protection", () => {
+            const broken = copy(prod);
+            const table = one(broken, TYPES.table);
+            table.inputs["pointInTimeRecovery"] = { enabled: false };
+            table.inputs["deletionProtectionEnabled"] = false;
+            expect(only("production-table-backups-and-deletion-protection", checkRecordedStack(broken))).to.deep.equal([
+                "Table \"posts\" is tagged environment=production but has no point-in-time recovery: set `pointInTimeRecovery: { enabled: true }` (posts-api:production: true).",
+                "Table \"posts\" is tagged environment=production but can be deleted: set `deletionProtectionEnabled: true` (posts-api:production: true).",
+            ]);
+        });
+
+        it("holds the prod stack to it even when posts-api:production is turned off", () => {
+            const downgraded = prodDowngraded;
+            expect(one(downgraded, TYPES.table).inputs["tags"].environment).to.equal("development");
+            const messages = only("production-table-backups-and-deletion-protection", checkRecordedStack(downgraded));
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.match(/is on production stack "prod" but has no point-in-time recovery/);
+        });
+
+        it("leaves development tables alone unless tagged production", () => {
+            expect(one(dev, TYPES.table).inputs["pointInTimeRecovery"]).to.deep.equal({ enabled: false });
+            const tagged = copy(dev);
+            one(tagged, TYPES.table).inputs["tags"].environment = "production";
+            expect(only("production-table-backups-and-deletion-protection", checkRecordedStack(tagged))).to.have.length(2);
+            expect(checkRecordedStack(dev, { "production-table-backups-and-deletion-protection": { productionStacks: ["dev"] } })).to.have.length(2);
+        });
+    });
+
+    describe("usage-plan-throttle-and-quota", () => {
+        it("fires for a plan without quota and a plan without throttle", () => {
+            const broken = copy(prod);
+            delete one(broken, TYPES.usagePlan, "standard").inputs["quotaSettings"];
+            delete one(broken, TYPES.usagePlan, "partner").inputs["throttleSettings"];
+            expect(only("usage-plan-throttle-and-quota", checkRecordedStack(broken))).to.have.members([
+                "UsagePlan \"standard\" has no quota (got null): set `quotaSettings: { limit, period }` (posts-api:plans.<plan>.quota).",
+                "UsagePlan \"partner\" has no throttle (got null): set `throttleSettings: { rateLimit, burstLimit }` (posts-api:plans.<plan>.throttle).",
+            ]);
+        });
+    });
+
+    describe("api-key-values-not-plain-outputs", () => {
+        it("fires when the apiKey output is not secret", () => {
+            const broken = copy(dev);
+            broken.secretOutputs = broken.secretOutputs.filter((name) => name !== "apiKey");
+            expect(only("api-key-values-not-plain-outputs", checkRecordedStack(broken))).to.deep.equal([
+                "Stack output \"apiKey\" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+            ]);
+        });
+
+        it("fires for a plain output holding a key value under another name, or named like a key", () => {
+            const broken = copy(prod);
+            const value = one(broken, TYPES.apiKey, "partner").state["value"];
+            broken.outputs["partnerAccess"] = { url: broken.outputs["url"], token: value };
+            broken.outputs["legacyApiKey"] = "";
+            const messages = only("api-key-values-not-plain-outputs", checkRecordedStack(broken));
+            expect(messages).to.deep.equal([
+                "Stack output \"partnerAccess\" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+                "Stack output \"legacyApiKey\" is named like an API key but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+            ]);
+        });
+    });
+
+    it("every rule has a broken variant above that makes it fire", function () {
+        const titles = (this.test?.parent?.suites ?? []).map((s) => s.title);
+        for (const rule of rules) {
+            expect(titles, rule.name).to.include(rule.name);
+        }
+    });
+});
+
+describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
+    /** What CrossGuard hands validateResource, with notApplicable throwing as it does there. */
+    function resourceArgs(resource: RecordedResource, config: RuleConfig = {}) {
+        return {
+            type: resource.type, urn: resource.urn, name: resource.name, props: resource.inputs,
+            getConfig: () => config,
+            notApplicable: (reason?: string) => { throw Object.assign(new Error(reason), { notApplicable: true }); },
+        } as any;
+    }
+
+    function runResourcePolicies(program: RecordedProgram): { policy: string; message: string }[] {
+        const reported: { policy: string; message: string }[] = [];
+        for (const policy of guardrailPolicies) {
+            if (!("validateResource" in policy)) {
+                continue;
+            }
+            for (const resource of program.resources) {
+                try {
+                    (policy.validateResource as any)(resourceArgs(resource), (message: string) => reported.push({ policy: policy.name, message }));
+                } catch (err: any) {
+                    if (!err.notApplicable) {
+                        throw err;
+                    }
+                }
+            }
+        }
+        return reported;
+    }
+
+    it("wires every rule, with its name, description, level and config schema", () => {
+        expect(guardrailPolicies.map((p) => p.name)).to.deep.equal(rules.map((r) => r.name));
+        for (const [i, rule] of rules.entries()) {
+            const policy = guardrailPolicies[i]!;
+            expect(policy.description).to.equal(rule.description);
+            expect(policy.enforcementLevel).to.equal(rule.enforcementLevel);
+            expect(policy.configSchema).to.deep.equal(rule.configSchema);
+            expect(rule.kind === "resource" ? "validateResource" in policy : "validateStack" in policy, rule.name).to.equal(true);
+        }
+    });
+
+    it("reports nothing for the shipped stacks and exactly the rules' messages for a broken one", () => {
+        expect(runResourcePolicies(dev)).to.deep.equal([]);
+        expect(runResourcePolicies(prod)).to.deep.equal([]);
+        const broken = copy(prod);
+        one(broken, TYPES.function, "getPost").inputs["timeout"] = 60;
+        delete one(broken, TYPES.usagePlan, "partner").inputs["quotaSettings"];
+        const expected = checkRecordedStack(broken).map((f) => ({ policy: f.rule, message: f.message }));
+        expect(expected).to.have.length(2);
+        expect(runResourcePolicies(broken)).to.have.deep.members(expected);
+    });
+
+    it("passes --policy-pack-config settings to the rule", () => {
+        const policy = guardrailPolicies.find((p) => p.name === "lambda-timeout-within-gateway-limit") as any;
+        const reported: string[] = [];
+        policy.validateResource(resourceArgs(one(dev, TYPES.function, "getPost"), { maxTimeoutSeconds: 5 }), (m: string) => reported.push(m));
+        expect(reported).to.have.length(1);
+    });
+
+    it("marks the secret-output rule not applicable, saying why and where it is enforced instead", () => {
+        const policy = guardrailPolicies.find((p) => p.name === "api-key-values-not-plain-outputs") as any;
+        const args = {
+            resources: dev.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })),
+            getConfig: () => ({}),
+            notApplicable: (reason: string) => { throw new Error(`not applicable: ${reason}`); },
+        };
+        expect(() => policy.validateStack(args, () => undefined)).to.throw(`not applicable: ${CROSSGUARD_CANNOT_SEE_SECRETS}`);
+    });
+
+    it("has an example config that names only real policies and valid levels", () => {
+        const config = JSON.parse(fs.readFileSync(path.join(PACK_DIR, "config.example.json"), "utf8"));
+        const levels = ["advisory", "mandatory", "disabled", "remediate"];
+        for (const [name, value] of Object.entries<any>(config)) {
+            if (name !== "all") {
+                expect(guardrailPolicies.map((p) => p.name), name).to.include(name);
+            }
+            const level = typeof value === "string" ? value : value.enforcementLevel;
+            expect(levels, name).to.include(level);
+            const settings = typeof value === "string" ? [] : Object.keys(value).filter((k) => k !== "enforcementLevel");
+            const schema = guardrailPolicies.find((p) => p.name === name)?.configSchema?.properties ?? {};
+            expect(Object.keys(schema), name).to.include.members(settings);
+        }
+    });
+});
+
+describe("CrossGuard pack, started the way `pulumi preview --policy-pack policies/guardrails` starts it", function () {
+    // Pulumi's Node.js language host resolves @pulumi/pulumi/cmd/run-policy-pack from the pack's
+    // directory and runs it there (ts-node, type-checked); the pack then serves the analyzer gRPC
+    // API on the port it prints. The calls below are the ones the engine makes.
+    this.timeout(180_000);
+    const grpc = require("@grpc/grpc-js");
+    const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb");
+    const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb");
+    const { Struct } = require("google-protobuf/google/protobuf/struct_pb");
+    const { Empty } = require("google-protobuf/google/protobuf/empty_pb");
+    let pack: childProcess.ChildProcess;
+    let client: any;
+    let stderr = "";
+
+    const call = (method: string, request: unknown): Promise<any> =>
+        new Promise((resolve, reject) => client[method](request, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))));
+
+    function analyzeRequest(resource: RecordedResource) {
+        const props = JSON.parse(JSON.stringify(resource.inputs, (key, value) => (key === "code" ? undefined : value)));
+        return new analyzerPb.AnalyzeRequest()
+            .setType(resource.type).setUrn(resource.urn).setName(resource.name)
+            .setProperties(Struct.fromJavaScript(props))
+            .setOptions(new analyzerPb.AnalyzerResourceOptions());
+    }
+
+    const diagnostics = (response: any) => response.getDiagnosticsList().map((d: any) => ({
+        policy: d.getPolicyname(), message: d.getMessage(),
+        level: Object.keys(analyzerPb.EnforcementLevel).find((k) => analyzerPb.EnforcementLevel[k] === d.getEnforcementlevel()),
+    }));
+
+    before(async () => {
+        const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [PACK_DIR] });
+        pack = childProcess.spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
+        pack.stderr!.on("data", (chunk) => { stderr += String(chunk); });
+        const port = await new Promise<string>((resolve, reject) => {
+            pack.stdout!.on("data", (chunk) => {
+                const match = /^(\d+)\s*$/m.exec(String(chunk));
+                if (match) {
+                    resolve(match[1]!);
+                }
+            });
+            pack.on("exit", (code) => reject(new Error(`policy pack exited with ${code}: ${stderr}`)));
+        });
+        client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    });
+
+    after(() => {
+        client?.close();
+        pack?.kill();
+    });
+
+    it("announces the pack and every rule as a policy with its enforcement level", async () => {
+        const info = await call("getAnalyzerInfo", new Empty());
+        expect(info.getName()).to.equal("posts-api-guardrails");
+        const policies = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]);
+        expect(policies).to.deep.equal(rules.map((r) => [r.name, analyzerPb.EnforcementLevel[r.enforcementLevel.toUpperCase()]]));
+    });
+
+    it("passes the shipped resources and blocks a broken one with the rule's message", async () => {
+        for (const resource of [...dev.resources, ...prod.resources].filter((r) => r.custom)) {
+            expect(diagnostics(await call("analyze", analyzeRequest(resource))), resource.urn).to.deep.equal([]);
+        }
+        const broken = copy(dev);
+        const swagger = swaggerOfCopy(broken);
+        delete swagger.doc.paths["/posts"].post.security;
+        swagger.save();
+        const found = diagnostics(await call("analyze", analyzeRequest(one(broken, TYPES.restApi))));
+        expect(found).to.have.length(1);
+        expect(found[0]).to.deep.include({ policy: "api-methods-require-api-key", level: "MANDATORY" });
+        expect(found[0].message).to.match(/POST \/posts can be called without an API key: add `security/);
+    });
+
+    it("applies enforcement levels and settings from --policy-pack-config", async () => {
+        const config = new analyzerPb.ConfigureAnalyzerRequest();
+        const set = (name: string, level: string, properties: Record<string, unknown> = {}) => config.getPolicyconfigMap().set(name,
+            new analyzerPb.PolicyConfig().setEnforcementlevel(analyzerPb.EnforcementLevel[level]).setProperties(Struct.fromJavaScript(properties)));
+        set("log-group-retention", "MANDATORY");
+        set("lambda-timeout-within-gateway-limit", "ADVISORY", { maxTimeoutSeconds: 5 });
+        await call("configure", config);
+
+        const broken = copy(dev);
+        delete one(broken, TYPES.logGroup, "getPost").inputs["retentionInDays"];
+        expect(diagnostics(await call("analyze", analyzeRequest(one(broken, TYPES.logGroup, "getPost")))))
+            // The engine shows the policy's description above the rule's message.
+            .to.deep.equal([{ policy: "log-group-retention", level: "MANDATORY", message: `${logGroupRetention.description}\n${checkRecordedStack(broken)[0]!.message}` }]);
+        const timeout = diagnostics(await call("analyze", analyzeRequest(one(dev, TYPES.function, "getPost"))));
+        expect(timeout).to.have.length(1);
+        expect(timeout[0]).to.deep.include({ policy: "lambda-timeout-within-gateway-limit", level: "ADVISORY" });
+        expect(timeout[0].message).to.match(/API Gateway stops waiting after 5 s/);
+    });
+
+    it("reports the secret-output rule as not applicable in a stack analysis", async () => {
+        const request = new analyzerPb.AnalyzeStackRequest().setResourcesList([
+            new analyzerPb.AnalyzerResource().setType("pulumi:pulumi:Stack").setUrn("urn:pulumi:dev::posts-api::pulumi:pulumi:Stack::posts-api-dev")
+                .setName("posts-api-dev").setProperties(Struct.fromJavaScript({ url: dev.outputs["url"], apiKey: dev.outputs["apiKey"] }))
+                .setOptions(new analyzerPb.AnalyzerResourceOptions()),
+        ]);
+        const response = await call("analyzeStack", request);
+        expect(diagnostics(response)).to.deep.equal([]);
+        const notApplicable = response.getNotApplicableList().map((n: any) => [n.getPolicyName(), n.getReason()]);
+        expect(notApplicable).to.deep.include(["api-key-values-not-plain-outputs", CROSSGUARD_CANNOT_SEE_SECRETS]);
+    });
+});
