@@ -12,9 +12,9 @@
 // 11/50 rounds (handler), 11/50 (closure) and 5/50 (local cloud), with 164, 149 and 39 500s.
 import { expect } from "chai";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import { dumpTable, localDocumentClient, startDynamoProxy, startLocalDynamo, type DynamoProxy, type LocalDynamo } from "../support/dynamo";
+import { dumpTable, localDocumentClient, startDynamoProxy, startTestDynamo, type DynamoProxy, type TestDynamo } from "../support/dynamo";
 import { validPost, type ApiResult } from "../support/client";
-import { openApi, type ContractApi } from "../support/lambdas";
+import { loadApiUnderTest, type ContractApi } from "../support/lambdas";
 import { LEASE_MARGIN_SECONDS } from "../../data/postsStore";
 import type { LocalCloud } from "local-cloud";
 import { call as httpCall, removeStateDir, startTestCloud } from "local-cloud/testing";
@@ -145,12 +145,12 @@ const fromApi = (result: ApiResult): Answer => ({
 
 for (const mode of ["handler", "closure"] as const) {
     describe(`idempotent POST under a race: ${CONCURRENT} same-key POSTs and a DELETE, ${ROUNDS} rounds (dynalite, ${mode})`, function () {
-        let dynamo: LocalDynamo;
+        let dynamo: TestDynamo;
         let proxy: DynamoProxy;
         let apis: ContractApi[] = [];
 
         before(async () => {
-            dynamo = await startLocalDynamo();
+            dynamo = await startTestDynamo();
             // The code under test reaches the engine through a jittering proxy: in one process
             // the engine answers so fast that the orderings a network allows would seldom occur.
             proxy = await startDynamoProxy(dynamo.endpoint, { jitterMs: JITTER_MS, recordCalls: false });
@@ -168,7 +168,7 @@ for (const mode of ["handler", "closure"] as const) {
             const clock = { now: () => new Date(), advance: () => {} };
             // Three instances (in closure mode, three cold starts, each with its own SDK client),
             // the requests spread over them as Lambda would.
-            apis = await Promise.all([0, 1, 2].map(() => openApi(mode, { endpoint: proxy.endpoint, tableName, clock })));
+            apis = await Promise.all([0, 1, 2].map(() => loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName, clock })));
             const main = apis[0]!;
             const client: Client = {
                 create: async (key, caller) =>
@@ -189,6 +189,8 @@ for (const mode of ["handler", "closure"] as const) {
 }
 
 describe(`idempotent POST under a race: ${CONCURRENT} same-key POSTs and a DELETE, ${ROUNDS} rounds (local cloud, HTTP)`, function () {
+    // Child processes and local-cloud starts: minutes on a loaded 2-core machine, seconds on an idle one.
+    this.timeout(300_000);
     let cloud: LocalCloud | undefined;
 
     after(async () => {

@@ -25,6 +25,8 @@ async function startChild(stateDir: string): Promise<{ child: ChildProcess; stag
 }
 
 describe("local cloud: quota counts under kill -9 (a child process)", function () {
+    // Child processes and local-cloud starts: minutes on a loaded 2-core machine, seconds on an idle one.
+    this.timeout(300_000);
     const stateDir = tempStateDir("usage-crash");
     let running: ChildProcess | undefined;
 

@@ -265,6 +265,8 @@ describe("local cloud: usage counts (usage.log)", () => {
 });
 
 describe("local cloud: usage counts across restarts (stack defined by the test)", function () {
+    // Child processes and local-cloud starts: minutes on a loaded 2-core machine, seconds on an idle one.
+    this.timeout(300_000);
     const STACK = {
         "posts-api:plans": { daily: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 3, period: "DAY" } } },
         "posts-api:consumers": [{ name: "app", plan: "daily" }],
