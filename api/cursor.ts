@@ -8,14 +8,7 @@
 // Query start from an idempotency record or another partition.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { badRequest, type HttpError } from "./http/errors";
-import { LIST_PARTITION } from "../data/tableDesign";
-
-/** The last evaluated key of a Query on the listing index: table key plus index keys. */
-export interface ListKey {
-    pk: string;
-    listPk: string;
-    listSk: string;
-}
+import { LIST_PARTITION, type ListKey } from "../data/tableDesign";
 
 const MAX_CURSOR_LENGTH = 1024;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]{1,1000}\.[A-Za-z0-9_-]{43}$/;

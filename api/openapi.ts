@@ -2,8 +2,8 @@
 // client generators read). A pure function of the stage URL, the route table and the JSON Schemas
 // generated from the zod schemas the handlers validate with (api/schema.ts `postJsonSchemas`):
 // bodies are never described twice. What zod cannot know (status codes, headers, parameters) is
-// described per route below, keyed by the route's name; a route without a description is an error,
-// so a new route cannot ship undocumented.
+// the `docs` of each row of the route table (api/routes.ts), written with the vocabulary below
+// (parameter, header, schema and response names), so a route is documented where it is declared.
 import { CORS_EXPOSE_HEADERS } from "./http/cors";
 import { MAX_BODY_BYTES } from "./http/adapter";
 import type { postJsonSchemas } from "./schema";
@@ -12,11 +12,71 @@ import type { postJsonSchemas } from "./schema";
 
 export type JsonSchemas = ReturnType<typeof postJsonSchemas>;
 
+const ref = (kind: "schemas" | "parameters" | "responses" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
+const json = (schema: unknown, example?: unknown) => ({ "application/json": { schema, ...(example === undefined ? {} : { example }) } });
+
+/** Request parameters a route's docs may name. */
+const PARAMETERS = {
+    PostId: { name: "id", in: "path", required: true, description: "The post's id (a UUID v4); anything else is 404.", schema: { type: "string", format: "uuid" } },
+    Limit: { name: "limit", in: "query", required: false, description: "Page size.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
+    Cursor: { name: "cursor", in: "query", required: false, description: "`nextCursor` of the previous page, unchanged (an altered cursor is 400).", schema: { type: "string" } },
+    IfMatch: { name: "If-Match", in: "header", required: false, description: "The post's `ETag` (e.g. `\"3\"`) or `*`: the change happens only if the post is still at that version, else 412.", schema: { type: "string" }, example: "\"1\"" },
+    IdempotencyKey: { name: "Idempotency-Key", in: "header", required: false, description: "1-128 visible ASCII characters; makes a retried create safe for 24 hours.", schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" } },
+} as const;
+
+/** Response headers a route's docs may name. */
+const HEADERS = {
+    ETag: { description: "The post's version as a strong entity tag; send it back in `If-Match`.", schema: { type: "string", example: "\"1\"" } },
+    Location: { description: "The new post, relative to the stage URL: `posts/{id}`.", schema: { type: "string" } },
+    RetryAfter: { description: "Seconds to wait before retrying: by then the first request has finished or its hold on the key has lapsed.", schema: { type: "integer", minimum: 1, example: 15 } },
+    AccessControlAllowOrigin: { description: "The origin browsers may call from (stack config `corsAllowOrigin`).", schema: { type: "string" } },
+    AccessControlExposeHeaders: { description: "Response headers a browser script may read.", schema: { type: "string", example: CORS_EXPOSE_HEADERS.join(",") } },
+} as const;
+
+/** Error responses (components below) and their status codes. */
+const STATUS_OF = {
+    BadRequest: "400",
+    Forbidden: "403",
+    NotFound: "404",
+    IdempotencyInProgress: "409",
+    PreconditionFailed: "412",
+    PayloadTooLarge: "413",
+    IdempotencyKeyReused: "422",
+    TooManyRequests: "429",
+    InternalError: "500",
+} as const;
+
+/** Answers every operation can give: API Gateway's key check and limits, and an unexpected failure. */
+const COMMON_ERRORS = ["Forbidden", "TooManyRequests", "InternalError"] as const;
+
+type ParameterName = keyof typeof PARAMETERS;
+type HeaderName = keyof typeof HEADERS;
+/** Error responses a route names itself (the common ones are added to every operation). */
+type ErrorResponseName = Exclude<keyof typeof STATUS_OF, (typeof COMMON_ERRORS)[number]>;
+type SchemaName = Exclude<keyof JsonSchemas, "Error">;
+
+/**
+ * What the document says about one route beyond what zod knows: the `docs` of its row in
+ * api/routes.ts. Names refer to the components of this file.
+ */
+export interface OperationDocs {
+    readonly summary: string;
+    readonly description?: string;
+    readonly tags: readonly string[];
+    readonly parameters: readonly ParameterName[];
+    /** Component schema of the JSON request body (required when present). */
+    readonly body?: SchemaName;
+    readonly success: { readonly status: string; readonly description: string; readonly schema?: SchemaName; readonly headers?: readonly HeaderName[] };
+    /** Error responses besides the ones every operation has (COMMON_ERRORS). */
+    readonly errors: readonly ErrorResponseName[];
+}
+
 /** The parts of a route (api/routes.ts RouteDefinition) the document needs. */
 export interface OpenApiRoute {
     name: string;
     method: string;
     path: string;
+    docs: OperationDocs;
 }
 
 export interface OpenApiOptions {
@@ -33,91 +93,8 @@ export interface OpenApiOptions {
 
 export type OpenApiDocument = Record<string, any> & { openapi: string; paths: Record<string, Record<string, any>> };
 
-const ref = (kind: "schemas" | "parameters" | "responses" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
-const json = (schema: unknown, example?: unknown) => ({ "application/json": { schema, ...(example === undefined ? {} : { example }) } });
-
 /** CORS headers the Lambda adapter and the gateway responses put on every answer. */
 const CORS_HEADERS = { "Access-Control-Allow-Origin": ref("headers", "AccessControlAllowOrigin"), "Access-Control-Expose-Headers": ref("headers", "AccessControlExposeHeaders") };
-
-interface OperationSpec {
-    summary: string;
-    description?: string;
-    tags: string[];
-    parameters: string[];
-    /** Component schema of the JSON request body (required when present). */
-    body?: "PostInput" | "PostPatch";
-    success: { status: string; description: string; schema?: string; headers?: string[] };
-    /** Error responses (component names) besides the ones every operation has. */
-    errors: string[];
-}
-
-/** Answers every operation can give: API Gateway's key check and limits, and an unexpected failure. */
-const COMMON_ERRORS = ["Forbidden", "TooManyRequests", "InternalError"];
-
-/** What zod cannot say about each route, keyed by route name (api/routes.ts). */
-const OPERATIONS: Record<string, OperationSpec> = {
-    listPosts: {
-        summary: "List posts, newest first",
-        description: "One page of at most `limit` posts, newest `createdAt` first. Pass `nextCursor` back as `cursor` for the next page; it is `null` on the last page. The list is eventually consistent.",
-        tags: ["posts"],
-        parameters: ["Limit", "Cursor"],
-        success: { status: "200", description: "A page of posts", schema: "PostList" },
-        errors: ["BadRequest"],
-    },
-    createPost: {
-        summary: "Create a post",
-        description: "With an `Idempotency-Key`, a retry with the same body within 24 hours returns the original 201 and creates nothing (a post deleted since stays deleted); the same key with a different body is 422. A retry that arrives while the first request with its key is still running waits briefly for its 201, else gets 409 with `Retry-After`.",
-        tags: ["posts"],
-        parameters: ["IdempotencyKey"],
-        body: "PostInput",
-        success: { status: "201", description: "The new post", schema: "Post", headers: ["ETag", "Location"] },
-        errors: ["BadRequest", "IdempotencyInProgress", "PayloadTooLarge", "IdempotencyKeyReused"],
-    },
-    getPost: {
-        summary: "Get a post",
-        tags: ["posts"],
-        parameters: ["PostId"],
-        success: { status: "200", description: "The post", schema: "Post", headers: ["ETag"] },
-        errors: ["NotFound"],
-    },
-    replacePost: {
-        summary: "Replace a post",
-        description: "Replaces every client field (an omitted `description` becomes \"\"). Never creates a post.",
-        tags: ["posts"],
-        parameters: ["PostId", "IfMatch"],
-        body: "PostInput",
-        success: { status: "200", description: "The updated post", schema: "Post", headers: ["ETag"] },
-        errors: ["BadRequest", "NotFound", "PreconditionFailed", "PayloadTooLarge"],
-    },
-    updatePost: {
-        summary: "Update some fields of a post",
-        description: "Changes only the fields sent (at least one). Never creates a post.",
-        tags: ["posts"],
-        parameters: ["PostId", "IfMatch"],
-        body: "PostPatch",
-        success: { status: "200", description: "The updated post", schema: "Post", headers: ["ETag"] },
-        errors: ["BadRequest", "NotFound", "PreconditionFailed", "PayloadTooLarge"],
-    },
-    deletePost: {
-        summary: "Delete a post",
-        tags: ["posts"],
-        parameters: ["PostId", "IfMatch"],
-        success: { status: "204", description: "Deleted; no body" },
-        errors: ["BadRequest", "NotFound", "PreconditionFailed"],
-    },
-};
-
-const STATUS_OF: Record<string, string> = {
-    BadRequest: "400",
-    Forbidden: "403",
-    NotFound: "404",
-    IdempotencyInProgress: "409",
-    PreconditionFailed: "412",
-    PayloadTooLarge: "413",
-    IdempotencyKeyReused: "422",
-    TooManyRequests: "429",
-    InternalError: "500",
-};
 
 function components(schemas: JsonSchemas) {
     const error = schemas.Error as any;
@@ -135,20 +112,8 @@ function components(schemas: JsonSchemas) {
             api_key: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key issued for this stage (`pulumi stack output --show-secrets apiKey`)." },
         },
         schemas: { ...schemas, InternalError: internalError },
-        parameters: {
-            PostId: { name: "id", in: "path", required: true, description: "The post's id (a UUID v4); anything else is 404.", schema: { type: "string", format: "uuid" } },
-            Limit: { name: "limit", in: "query", required: false, description: "Page size.", schema: { type: "integer", minimum: 1, maximum: 100, default: 20 } },
-            Cursor: { name: "cursor", in: "query", required: false, description: "`nextCursor` of the previous page, unchanged (an altered cursor is 400).", schema: { type: "string" } },
-            IfMatch: { name: "If-Match", in: "header", required: false, description: "The post's `ETag` (e.g. `\"3\"`) or `*`: the change happens only if the post is still at that version, else 412.", schema: { type: "string" }, example: "\"1\"" },
-            IdempotencyKey: { name: "Idempotency-Key", in: "header", required: false, description: "1-128 visible ASCII characters; makes a retried create safe for 24 hours.", schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" } },
-        },
-        headers: {
-            ETag: { description: "The post's version as a strong entity tag; send it back in `If-Match`.", schema: { type: "string", example: "\"1\"" } },
-            Location: { description: "The new post, relative to the stage URL: `posts/{id}`.", schema: { type: "string" } },
-            RetryAfter: { description: "Seconds to wait before retrying: by then the first request has finished or its hold on the key has lapsed.", schema: { type: "integer", minimum: 1, example: 15 } },
-            AccessControlAllowOrigin: { description: "The origin browsers may call from (stack config `corsAllowOrigin`).", schema: { type: "string" } },
-            AccessControlExposeHeaders: { description: "Response headers a browser script may read.", schema: { type: "string", example: CORS_EXPOSE_HEADERS.join(",") } },
-        },
+        parameters: PARAMETERS,
+        headers: HEADERS,
         responses: {
             BadRequest: errorResponse("Invalid request: bad body, unknown or invalid fields (each listed in `errors`), bad `limit`/`cursor` or a malformed header.", {
                 message: "Request body is invalid", errors: [{ field: "title", message: "title is required" }],
@@ -177,39 +142,47 @@ function components(schemas: JsonSchemas) {
     };
 }
 
-function operation(route: OpenApiRoute, spec: OperationSpec) {
+function operation(route: OpenApiRoute) {
+    const docs = route.docs;
     const success: Record<string, unknown> = {
-        description: spec.success.description,
-        headers: { ...Object.fromEntries((spec.success.headers ?? []).map((h) => [h, ref("headers", h)])), ...CORS_HEADERS },
+        description: docs.success.description,
+        headers: { ...Object.fromEntries((docs.success.headers ?? []).map((h) => [h, ref("headers", h)])), ...CORS_HEADERS },
     };
-    if (spec.success.schema !== undefined) {
-        success["content"] = json(ref("schemas", spec.success.schema));
+    if (docs.success.schema !== undefined) {
+        success["content"] = json(ref("schemas", docs.success.schema));
     }
-    const errors = [...spec.errors, ...COMMON_ERRORS];
+    const errors = [...docs.errors, ...COMMON_ERRORS];
     return {
         operationId: route.name,
-        summary: spec.summary,
-        ...(spec.description === undefined ? {} : { description: spec.description }),
-        tags: spec.tags,
+        summary: docs.summary,
+        ...(docs.description === undefined ? {} : { description: docs.description }),
+        tags: docs.tags,
         security: [{ api_key: [] }],
-        parameters: spec.parameters.map((p) => ref("parameters", p)),
-        ...(spec.body === undefined ? {} : { requestBody: { required: true, content: json(ref("schemas", spec.body)) } }),
+        parameters: docs.parameters.map((p) => ref("parameters", p)),
+        ...(docs.body === undefined ? {} : { requestBody: { required: true, content: json(ref("schemas", docs.body)) } }),
         responses: {
-            [spec.success.status]: success,
-            ...Object.fromEntries(errors.map((e) => [STATUS_OF[e] ?? "default", ref("responses", e)])),
+            [docs.success.status]: success,
+            ...Object.fromEntries(errors.map((e) => [STATUS_OF[e], ref("responses", e)])),
         },
     };
+}
+
+/** A row whose path and documented path parameters disagree would give clients a broken operation. */
+function checkPathParameters(route: OpenApiRoute): void {
+    const inPath = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
+    const documented = route.docs.parameters.map((p) => PARAMETERS[p]).filter((p) => p.in === "path").map((p) => p.name as string).sort();
+    if (inPath.join() !== documented.join()) {
+        throw new Error(`Route "${route.name}" (${route.method} ${route.path}) has path parameters [${inPath.join(", ")}] but its docs in api/routes.ts declare [${documented.join(", ")}]`);
+    }
 }
 
 export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const route of options.routes) {
-        const spec = OPERATIONS[route.name];
-        if (spec === undefined) {
-            throw new Error(`No OpenAPI description for route "${route.name}" (${route.method} ${route.path}): add it to OPERATIONS in api/openapi.ts`);
-        }
-        paths[route.path] = { ...(paths[route.path] ?? {}), [route.method.toLowerCase()]: operation(route, spec) };
+        checkPathParameters(route);
+        paths[route.path] = { ...(paths[route.path] ?? {}), [route.method.toLowerCase()]: operation(route) };
     }
+    const tags = [...new Set(options.routes.flatMap((route) => route.docs.tags))];
     return {
         openapi: "3.0.3",
         info: {
@@ -221,7 +194,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         // Paths are appended to the server URL, so it must not end with a slash.
         servers: [{ url: options.serverUrl.replace(/\/+$/, ""), ...(options.serverDescription ? { description: options.serverDescription } : {}) }],
         security: [{ api_key: [] }],
-        tags: [{ name: "posts" }],
+        tags: tags.map((name) => ({ name })),
         paths,
         components: components(options.schemas),
     };

@@ -4,15 +4,16 @@ import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { createLambdaRole } from "./lambdaRole";
 import type { Deps, RouteHandler } from "./http/contract";
+import { dynamoPostsStore } from "../data/postsStore";
 import { handleEvent } from "./http/adapter";
 import { dynamoClientConfig } from "./http/dynamoClientConfig";
 import { requireEnv, requireSecondsEnv } from "./http/env";
 import type { RouteDefinition } from "./routes";
 
 /** Explicit, so a provider upgrade never changes the runtime under a deployed function. */
-export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
 /** Graviton: cheaper per GB-second and the handlers are plain JavaScript. */
-export const LAMBDA_ARCHITECTURE = "arm64";
+const LAMBDA_ARCHITECTURE = "arm64";
 
 // The Node.js Lambda runtimes ship AWS SDK v3, so these stay out of every archive. CallbackFunction
 // packages all of package.json's `dependencies`; exact names are required (no globs).
@@ -60,12 +61,14 @@ export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory
         // database is a logged 500 with requestId, not a Lambda timeout (api/http/dynamoClientConfig.ts).
         const client = new DynamoDBClient(dynamoClientConfig(functionTimeoutSeconds));
         const deps: Deps = {
-            db: DynamoDBDocument.from(client, { marshallOptions: { removeUndefinedValues: true } }),
-            tableName: requireEnv(ENV.tableName),
+            store: dynamoPostsStore({
+                db: DynamoDBDocument.from(client, { marshallOptions: { removeUndefinedValues: true } }),
+                tableName: requireEnv(ENV.tableName),
+                now: () => new Date(),
+                newId: () => randomUUID(),
+                functionTimeoutSeconds,
+            }),
             cursorKey: requireEnv(ENV.cursorKey),
-            now: () => new Date(),
-            newId: () => randomUUID(),
-            functionTimeoutSeconds,
         };
         const allowOrigin = requireEnv(ENV.corsAllowOrigin);
         return (event: APIGatewayProxyEvent, context: Context) => handleEvent(handler, event, context, deps, { allowOrigin });
@@ -89,9 +92,9 @@ export class RouteFunction extends pulumi.ComponentResource {
         }, childOpts);
 
         const { role, policy } = createLambdaRole(name, {
-            tableActions: args.route.tableActions,
-            indexActions: args.route.indexActions,
-            leadingKeys: args.route.leadingKeys,
+            tableActions: [...args.route.tableActions],
+            indexActions: [...args.route.indexActions],
+            leadingKeys: [...args.route.leadingKeys],
             tableArn: args.tableArn,
             indexArn: args.indexArn,
             logGroupArn: this.logGroup.arn,

@@ -11,10 +11,11 @@ import { badRequest, type FieldError } from "./http/errors";
 /** The only fields a client may send. Everything else in a body is a 400 naming the field. */
 export const CLIENT_FIELDS = ["title", "description", "author", "publicationDate"] as const;
 
-export const LIMITS = {
-    titleMax: 200,
-    descriptionMax: 10_000,
-    authorMax: 100,
+/** The longest title, description and author a post may have, in characters (code points). */
+const POST_FIELD_MAX_LENGTHS = {
+    title: 200,
+    description: 10_000,
+    author: 100,
 } as const;
 
 /**
@@ -78,9 +79,9 @@ function publicationDate() {
 /** Builds every schema of the API. Call it at run time; do not keep the result at module scope. */
 export function postSchemas() {
     const fields = {
-        title: text("title", 1, LIMITS.titleMax, true),
-        description: text("description", 0, LIMITS.descriptionMax, false),
-        author: text("author", 1, LIMITS.authorMax, true),
+        title: text("title", 1, POST_FIELD_MAX_LENGTHS.title, true),
+        description: text("description", 0, POST_FIELD_MAX_LENGTHS.description, false),
+        author: text("author", 1, POST_FIELD_MAX_LENGTHS.author, true),
         publicationDate: publicationDate(),
     };
 
@@ -127,12 +128,10 @@ export function postSchemas() {
     return { create, replace: create, patch, post, postList, error };
 }
 
+// What `create` and `patch` validate to is the store's PostInput and PostPatch
+// (data/postsStore.ts, which may not import from api/): the handlers pass validateBody's result
+// straight to the store, so the compiler checks there that the two agree.
 export type PostSchemas = ReturnType<typeof postSchemas>;
-/** A validated POST/PUT body: every client field, trimmed, description defaulted. */
-export type PostInput = z.output<PostSchemas["create"]>;
-/** A validated PATCH body: at least one client field. */
-export type PostPatch = z.output<PostSchemas["patch"]>;
-export type PostRepresentation = z.output<PostSchemas["post"]>;
 
 const SCHEMA_CACHE = "posts-api.postSchemas";
 

@@ -1,20 +1,29 @@
-// Every DynamoDB access of the posts API. Handlers speak in posts and versions; this module
-// speaks in keys and conditions. Rules it keeps:
+// Every DynamoDB access of the posts API, behind one interface: `PostsStore` says what the API
+// may do with posts, `dynamoPostsStore(deps)` does it on the table. Handlers speak in posts and
+// versions; this module speaks in keys and conditions, and refuses in its own words
+// (data/storeErrors.ts: PostNotFound, VersionConflict, IdempotencyKeyReused,
+// IdempotencyInProgress), which only the HTTP adapter turns into status codes. Nothing here
+// imports from api/ (tests/unit/layers.test.ts checks it). Rules it keeps:
 // - creating is a conditional put (never overwrites), updating a conditional update (never
 //   creates), and If-Match is a DynamoDB condition on `version`, never read-then-write;
 // - listing is a Query on the sparse index, newest first, reading about `limit` items (no Scan);
-// - storage keys (pk, listPk, listSk) never leave this module: items are mapped field by field.
+// - storage keys (pk, listPk, listSk) never leave this module: items are mapped field by field
+//   (a ListKey leaves only as the next page's start, which api/cursor.ts signs).
 // No Pulumi import: this runs inside the Lambda. No runtime import of the AWS SDK either: it
 // calls the DynamoDBDocument methods on `deps.db` (get/put/update/delete/query), so Pulumi's
 // serializer never captures the SDK module. A captured `@aws-sdk/lib-dynamodb` module is emitted
 // as `require("@aws-sdk/lib-dynamodb/dist-cjs/index.js")` (the package has no `exports` map),
-// which ties the archive to the SDK's internal file layout; tests/closures.test.ts guards this.
+// which ties the archive to the SDK's internal file layout; tests/unit/closures.test.ts guards this.
+// The store is a plain object of closures over `deps`, built at cold start by the Lambda factory
+// (api/routeFunction.ts): no class and no `this`, which Pulumi's serializer would mangle. Its
+// helpers are declared inside `dynamoPostsStore`, not at module scope: every route's function
+// captures the whole store, and Pulumi serializes each module-level function a closure reaches
+// on its own (an inspector look-up per name it captures). Nested, the store is one function to
+// serialize, about 2.5 times faster than the same code at module scope (docs/decisions.md).
 import { createHash } from "node:crypto";
-import type { Deps } from "../api/http/contract";
-import { idempotencyInProgress, idempotencyKeyReused, postNotFound, preconditionFailed } from "../api/http/errors";
-import type { ListKey } from "../api/cursor";
-import type { PostInput, PostPatch } from "../api/schema";
-import { LIST_PARTITION, POSTS_INDEX, idempotencyKey, listSortKey, postKey } from "./tableDesign";
+import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+import { storeError, type PostNotFound, type VersionConflict } from "./storeErrors";
+import { LIST_PARTITION, POSTS_INDEX, idempotencyKey, listSortKey, postKey, type ListKey } from "./tableDesign";
 
 /** A post as the API returns it. */
 export interface Post {
@@ -28,190 +37,22 @@ export interface Post {
     version: number;
 }
 
+/** The client fields of a post: a validated POST or PUT body (api/schema.ts builds it). */
+export interface PostInput {
+    title: string;
+    description: string;
+    author: string;
+    publicationDate: string;
+}
+
+/** A validated PATCH body: the client fields to change (at least one, which the schema checks). */
+export type PostPatch = { [K in keyof PostInput]?: PostInput[K] | undefined };
+
 /** Which version an update or delete requires (from If-Match). */
 export type VersionCondition =
     | { kind: "none" } // no If-Match, or `If-Match: *` (the post must exist, which every update requires anyway)
     | { kind: "version"; version: number } // `If-Match: "N"`
-    | { kind: "never" }; // a well-formed entity tag that can never match ours, e.g. W/"3": 412 unless 404
-
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-
-const CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException";
-
-function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
-    return error instanceof Error && error.name === CONDITIONAL_CHECK_FAILED;
-}
-
-/** The public shape of a post item, built field by field so storage attributes cannot leak. */
-export function toPost(item: Record<string, unknown>): Post {
-    return {
-        id: String(item.id),
-        title: String(item.title),
-        description: String(item.description),
-        author: String(item.author),
-        publicationDate: String(item.publicationDate),
-        createdAt: String(item.createdAt),
-        updatedAt: String(item.updatedAt),
-        version: Number(item.version),
-    };
-}
-
-function toItem(post: Post): Record<string, unknown> {
-    return {
-        ...postKey(post.id),
-        listPk: LIST_PARTITION,
-        listSk: listSortKey(post.createdAt, post.id),
-        id: post.id,
-        title: post.title,
-        description: post.description,
-        author: post.author,
-        publicationDate: post.publicationDate,
-        createdAt: post.createdAt,
-        updatedAt: post.updatedAt,
-        version: post.version,
-    };
-}
-
-function newPost(id: string, createdAt: string, input: PostInput): Post {
-    return {
-        id,
-        title: input.title,
-        description: input.description,
-        author: input.author,
-        publicationDate: input.publicationDate,
-        createdAt,
-        updatedAt: createdAt,
-        version: 1,
-    };
-}
-
-export async function getPost(deps: Deps, id: string, consistent = false): Promise<Post | null> {
-    const result = await deps.db.get({ TableName: deps.tableName, Key: postKey(id), ConsistentRead: consistent });
-    return result.Item === undefined ? null : toPost(result.Item);
-}
-
-/** Writes a new post; false when an item with that id already exists (nothing is overwritten). */
-async function putNewPost(deps: Deps, post: Post): Promise<boolean> {
-    try {
-        await deps.db.put({
-            TableName: deps.tableName,
-            Item: toItem(post),
-            ConditionExpression: "attribute_not_exists(pk)",
-        });
-        return true;
-    } catch (error) {
-        if (isConditionFailure(error)) {
-            return false;
-        }
-        throw error;
-    }
-}
-
-/** Creates a post with a fresh id. Without an Idempotency-Key every call creates one. */
-export async function createPost(deps: Deps, input: PostInput): Promise<Post> {
-    const post = newPost(deps.newId(), deps.now().toISOString(), input);
-    if (!(await putNewPost(deps, post))) {
-        // Only a duplicate UUID gets here; never overwrite, fail loudly instead.
-        throw new Error(`Post id collision on create: ${post.id}`);
-    }
-    return post;
-}
-
-/**
- * After a conditional write failed: 404 if the post does not exist, else 412. Without a version
- * condition only a missing post fails. With one, real DynamoDB returns the old item
- * (ReturnValuesOnConditionCheckFailure), which proves existence; dynalite (the local engine)
- * returns nothing, so a consistent read decides. That read happens only on AWS's 404 path, and
- * it needs dynamodb:GetItem in the route's role.
- */
-async function conditionFailure(
-    deps: Deps,
-    id: string,
-    condition: VersionCondition,
-    error: Error & { Item?: unknown },
-): Promise<Error> {
-    if (condition.kind === "none") {
-        return postNotFound();
-    }
-    if (error.Item !== undefined && error.Item !== null) {
-        return preconditionFailed();
-    }
-    return (await getPost(deps, id, true)) === null ? postNotFound() : preconditionFailed();
-}
-
-function versionCondition(condition: VersionCondition): { expression: string; values: Record<string, unknown> } {
-    switch (condition.kind) {
-        case "none":
-            return { expression: "attribute_exists(pk)", values: {} };
-        case "version":
-            return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
-        case "never":
-            // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells 404 from 412.
-            return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": 0 } };
-    }
-}
-
-/**
- * PUT and PATCH: sets the given client fields, bumps the version and updatedAt, all in one
- * conditional UpdateItem. Never creates: a missing post is 404, a version mismatch 412.
- */
-export async function updatePost(
-    deps: Deps,
-    id: string,
-    fields: PostInput | PostPatch,
-    condition: VersionCondition,
-): Promise<Post> {
-    const names: Record<string, string> = { "#version": "version", "#updatedAt": "updatedAt" };
-    const values: Record<string, unknown> = { ":one": 1, ":updatedAt": deps.now().toISOString() };
-    const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
-    for (const [field, value] of Object.entries(fields)) {
-        if (value === undefined) {
-            continue;
-        }
-        names[`#${field}`] = field;
-        values[`:${field}`] = value;
-        sets.push(`#${field} = :${field}`);
-    }
-    const check = versionCondition(condition);
-    try {
-        const result = await deps.db.update({
-            TableName: deps.tableName,
-            Key: postKey(id),
-            UpdateExpression: `SET ${sets.join(", ")}`,
-            ConditionExpression: check.expression,
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: { ...values, ...check.values },
-            ReturnValues: "ALL_NEW",
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        });
-        return toPost(result.Attributes ?? {});
-    } catch (error) {
-        if (isConditionFailure(error)) {
-            throw await conditionFailure(deps, id, condition, error);
-        }
-        throw error;
-    }
-}
-
-export async function deletePost(deps: Deps, id: string, condition: VersionCondition): Promise<void> {
-    const check = versionCondition(condition);
-    const usesVersion = condition.kind !== "none";
-    try {
-        await deps.db.delete({
-            TableName: deps.tableName,
-            Key: postKey(id),
-            ConditionExpression: check.expression,
-            ...(usesVersion ? { ExpressionAttributeNames: { "#version": "version" } } : {}),
-            ...(usesVersion ? { ExpressionAttributeValues: check.values } : {}),
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        });
-    } catch (error) {
-        if (isConditionFailure(error)) {
-            throw await conditionFailure(deps, id, condition, error);
-        }
-        throw error;
-    }
-}
+    | { kind: "never" }; // a well-formed entity tag that can never match ours, e.g. W/"3": VersionConflict unless PostNotFound
 
 export interface PostPage {
     items: Post[];
@@ -220,37 +61,46 @@ export interface PostPage {
 }
 
 /**
- * One page, newest first, from the listing index. It asks for `limit + 1` items: the extra one
- * only tells whether another page exists, so the last page never comes with a cursor to an
- * empty page. If DynamoDB stops early at its 1 MB page size, LastEvaluatedKey still gives the
- * next page, so nothing is silently dropped.
+ * What the API may do with posts. Each method either answers or throws a StoreError
+ * (data/storeErrors.ts) for a refusal the client caused; anything else thrown is a fault.
  */
-export async function listPosts(deps: Deps, limit: number, startKey: ListKey | null): Promise<PostPage> {
-    const result = await deps.db.query({
-        TableName: deps.tableName,
-        IndexName: POSTS_INDEX,
-        KeyConditionExpression: "#listPk = :listPk",
-        ExpressionAttributeNames: { "#listPk": "listPk" },
-        ExpressionAttributeValues: { ":listPk": LIST_PARTITION },
-        ScanIndexForward: false,
-        Limit: limit + 1,
-        ...(startKey === null ? {} : { ExclusiveStartKey: { ...startKey } }),
-    });
-    const found = result.Items ?? [];
-    const items = found.slice(0, limit).map(toPost);
-    const last = items[items.length - 1];
-    let nextKey: ListKey | null = null;
-    if (found.length > limit && last !== undefined) {
-        nextKey = { ...postKey(last.id), listPk: LIST_PARTITION, listSk: listSortKey(last.createdAt, last.id) };
-    } else if (result.LastEvaluatedKey !== undefined && found.length < limit + 1 && last !== undefined) {
-        nextKey = {
-            pk: String(result.LastEvaluatedKey.pk),
-            listPk: String(result.LastEvaluatedKey.listPk),
-            listSk: String(result.LastEvaluatedKey.listSk),
-        };
-    }
-    return { items, nextKey };
+export interface PostsStore {
+    /** A consistent read, so a client sees its own writes. Throws PostNotFound. */
+    getPost(id: string): Promise<Post>;
+    /** A new post under a fresh id: every call creates one. */
+    createPost(input: PostInput): Promise<Post>;
+    /**
+     * One post per (scope, key) for 24 hours: a retry gets the same post back. `scope` keeps two
+     * callers' keys apart (the API key id). Throws IdempotencyKeyReused (the key came with another
+     * body) and IdempotencyInProgress (another request holds the key and did not finish meanwhile).
+     */
+    createPostIdempotent(scope: string, key: string, input: PostInput): Promise<Post>;
+    /** Sets the given fields, bumps the version; never creates. Throws PostNotFound, VersionConflict. */
+    updatePost(id: string, fields: PostInput | PostPatch, condition: VersionCondition): Promise<Post>;
+    /** Throws PostNotFound, VersionConflict. */
+    deletePost(id: string, condition: VersionCondition): Promise<void>;
+    /** One page, newest first, starting after `startKey` (null: the first page). */
+    listPosts(limit: number, startKey: ListKey | null): Promise<PostPage>;
 }
+
+/** What the DynamoDB store needs, injected so tests control time, ids and the client. */
+export interface PostsStoreDeps {
+    /** The full document client (its get/put/update/delete/query methods): a type, never a
+     *  runtime import of the SDK (see the note at the top). */
+    db: DynamoDBDocument;
+    tableName: string;
+    now: () => Date;
+    newId: () => string;
+    /** The function's configured timeout in seconds (FUNCTION_TIMEOUT_SECONDS): bounds how long an
+     *  idempotency record stays in progress. Absent (tests): the longest timeout a stack allows. */
+    functionTimeoutSeconds?: number;
+    /** Tests only: the seam between the steps of an idempotent create (IdempotencySteps below). */
+    idempotencySteps?: IdempotencySteps;
+}
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+const CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException";
 
 // ---------------------------------------------------------------------------------------------
 // Idempotent create: the design of Powertools for AWS Lambda's idempotency utility (not its
@@ -263,8 +113,8 @@ export async function listPosts(deps: Deps, limit: number, startKey: ListKey | n
 //   a margin, so once it has passed that attempt has stopped for good (Lambda ends an invocation
 //   at its timeout; the margin covers clock skew between instances and a write still on the
 //   wire). The record also fixes the post's id and createdAt and, through the request hash, its
-//   fields: the 201 body is a function of the record and the (same) body.
-// - COMPLETED: `response` holds the original 201 body. Replays answer it and write nothing.
+//   fields: the post answered is a function of the record and the (same) body.
+// - COMPLETED: `response` holds the post as first answered. Replays answer it and write nothing.
 // - EXPIRED: `expiresAt` (epoch s, 24 h, the table's TTL attribute) has passed. TTL deletion
 //   lags, so an expired record counts as absent and a new reservation overwrites it.
 //
@@ -274,11 +124,12 @@ export async function listPosts(deps: Deps, limit: number, startKey: ListKey | n
 // the invariant that keeps a deleted post deleted: a put never overwrites, so a post can only
 // come back from a second put of its id after a DELETE.
 //
-// A request that finds a live record instead: another body → 422; COMPLETED → the stored 201;
-// IN_PROGRESS with a live lease → wait (consistent reads, about 1 s in all) for it to complete,
-// else 409 with Retry-After = what is left of the lease. It never writes the post. (The previous
-// version "finished" a pending record itself: after a DELETE that put recreated the post, and
-// the read-back that followed a failed put could find nothing, a 500.)
+// A request that finds a live record instead: another body → IdempotencyKeyReused; COMPLETED →
+// the stored post; IN_PROGRESS with a live lease → wait (consistent reads, about 1 s in all) for
+// it to complete, else IdempotencyInProgress with retryAfterSeconds = what is left of the lease
+// (the adapter makes these 422, 201 and 409 with Retry-After). It never writes the post. (The
+// previous version "finished" a pending record itself: after a DELETE that put recreated the
+// post, and the read-back that followed a failed put could find nothing, a 500.)
 //
 // IN_PROGRESS with an expired lease: the owner died somewhere between (1) and (3). Without a
 // transaction, "(2) never ran" and "(2) ran, then a client deleted the post" (its id shows in the
@@ -292,11 +143,11 @@ export async function listPosts(deps: Deps, limit: number, startKey: ListKey | n
 //   lost. The key then answers with the new post, and only with it.
 // The token also makes a stale owner harmless (it cannot outlive its lease on Lambda, but clocks
 // lie): its (3) fails, and it reads the record. The same post id means a taker adopted its post
-// (the same 201 body: answer it). Another id means a taker restarted, so the post it wrote is an
+// (the same post: answer it). Another id means a taker restarted, so the post it wrote is an
 // orphan no response ever named: it deletes it and answers like any duplicate.
 // An error inside the owner's steps leaves the record IN_PROGRESS. Releasing the lease early
 // would let a retry restart while a write that failed on the client side may still land; retries
-// get 409 until the lease ends and then take over as above.
+// get IdempotencyInProgress until the lease ends and then take over as above.
 // Records written by the previous version (status "pending" or "completed", no owner, no lease)
 // read as IN_PROGRESS with an expired lease, and as COMPLETED.
 // ---------------------------------------------------------------------------------------------
@@ -309,7 +160,7 @@ const LEGACY_COMPLETED = "completed";
 export const LEASE_MARGIN_SECONDS = 5;
 /** The longest Lambda timeout a stack may set (config/stackConfig.ts, which Lambda code cannot import). */
 const MAX_FUNCTION_TIMEOUT_SECONDS = 29;
-/** Pauses between reads while another request holds the key: about 1 s in all, then 409. */
+/** Pauses between reads while another request holds the key: about 1 s in all, then IdempotencyInProgress. */
 export const IN_PROGRESS_WAITS_MS = [100, 200, 300, 400];
 
 interface IdempotencyRecord {
@@ -324,15 +175,15 @@ interface IdempotencyRecord {
     requestHash: string;
     /** Epoch seconds: the TTL. */
     expiresAt: number;
-    /** COMPLETED: the original 201 body. */
+    /** COMPLETED: the post as first answered. */
     response?: Record<string, unknown>;
 }
 
 /**
- * Test seam (tests/idempotency.test.ts): called between the owner's steps (after a reservation or
- * a restart, and after the post write), so a test can run a duplicate, a DELETE or a crash (a
- * throw) in each gap, and replace the pause between reads of an in-progress record. Nothing sets
- * it outside tests.
+ * Test seam (tests/contract/idempotency.test.ts, through PostsStoreDeps.idempotencySteps): called
+ * between the owner's steps (after a reservation or a restart, and after the post write), so a
+ * test can run a duplicate, a DELETE or a crash (a throw) in each gap, and replace the pause
+ * between reads of an in-progress record. Nothing sets it outside tests.
  */
 export interface IdempotencySteps {
     afterReserve?: (record: { owner: string; postId: string }) => Promise<void>;
@@ -340,208 +191,436 @@ export interface IdempotencySteps {
     sleep?: (ms: number) => Promise<void>;
 }
 
-export type IdempotencyDeps = Deps & { idempotencySteps?: IdempotencySteps };
-
 /** sha256 of the validated body in a fixed field order: same meaning, same hash. */
 export function requestHash(input: PostInput): string {
     const canonical = JSON.stringify([input.title, input.description, input.author, input.publicationDate]);
     return createHash("sha256").update(canonical).digest("hex");
 }
 
-function epochSeconds(date: Date): number {
-    return Math.floor(date.getTime() / 1000);
-}
-
-function leaseMs(deps: Deps): number {
-    const timeout = deps.functionTimeoutSeconds;
-    const seconds = timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? timeout : MAX_FUNCTION_TIMEOUT_SECONDS;
-    return (seconds + LEASE_MARGIN_SECONDS) * 1000;
-}
-
-const isCompleted = (record: IdempotencyRecord) =>
-    (record.status === COMPLETED || record.status === LEGACY_COMPLETED) && record.response !== undefined;
-
-/** A record of the previous version has no lease: it reads as expired. */
-const leaseEnd = (record: IdempotencyRecord) => record.inProgressExpiresAt ?? 0;
-
-async function readRecord(deps: Deps, key: { pk: string }): Promise<IdempotencyRecord | null> {
-    const result = await deps.db.get({ TableName: deps.tableName, Key: key, ConsistentRead: true });
-    return result.Item === undefined ? null : (result.Item as unknown as IdempotencyRecord);
-}
-
-/** Runs a conditional write; false when its condition failed. */
-async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
-    try {
-        await write();
-        return true;
-    } catch (error) {
-        if (isConditionFailure(error)) {
-            return false;
-        }
-        throw error;
+/** The posts store on the DynamoDB table `deps.tableName` (key design: data/tableDesign.ts). */
+export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
+    function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
+        return error instanceof Error && error.name === CONDITIONAL_CHECK_FAILED;
     }
-}
 
-/** Step 1: a new IN_PROGRESS record, unless a live (unexpired) one exists. */
-function reserve(deps: Deps, key: { pk: string }, record: IdempotencyRecord, now: Date): Promise<boolean> {
-    return conditionally(() => deps.db.put({
-        TableName: deps.tableName,
-        Item: { ...key, ...record },
-        ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
-        ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
-        ExpressionAttributeValues: { ":now": epochSeconds(now) },
-    }));
-}
+    /** The public shape of a post item, built field by field so storage attributes cannot leak. */
+    function toPost(item: Record<string, unknown>): Post {
+        return {
+            id: String(item.id),
+            title: String(item.title),
+            description: String(item.description),
+            author: String(item.author),
+            publicationDate: String(item.publicationDate),
+            createdAt: String(item.createdAt),
+            updatedAt: String(item.updatedAt),
+            version: Number(item.version),
+        };
+    }
 
-/** The condition "the record is still exactly as `seen` left it": its status, post and owner. */
-function unchangedSince(seen: IdempotencyRecord) {
-    return {
-        expression: `#status = :seenStatus AND #postId = :seenPostId AND ${seen.owner === undefined ? "attribute_not_exists(#owner)" : "#owner = :seenOwner"}`,
-        names: { "#status": "status", "#postId": "postId", "#owner": "owner" },
-        values: {
-            ":seenStatus": seen.status,
-            ":seenPostId": seen.postId,
-            ...(seen.owner === undefined ? {} : { ":seenOwner": seen.owner }),
-        },
-    };
-}
+    function toItem(post: Post): Record<string, unknown> {
+        return {
+            ...postKey(post.id),
+            listPk: LIST_PARTITION,
+            listSk: listSortKey(post.createdAt, post.id),
+            id: post.id,
+            title: post.title,
+            description: post.description,
+            author: post.author,
+            publicationDate: post.publicationDate,
+            createdAt: post.createdAt,
+            updatedAt: post.updatedAt,
+            version: post.version,
+        };
+    }
 
-/** Step 3, or a taker's adoption: COMPLETED with the 201 body, if the record is still as `seen`. */
-function complete(deps: Deps, key: { pk: string }, seen: IdempotencyRecord, post: Post): Promise<boolean> {
-    const condition = unchangedSince(seen);
-    return conditionally(() => deps.db.update({
-        TableName: deps.tableName,
-        Key: key,
-        UpdateExpression: "SET #status = :completed, #response = :response",
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { ...condition.names, "#response": "response" },
-        ExpressionAttributeValues: { ...condition.values, ":completed": COMPLETED, ":response": post },
-    }));
-}
+    function newPost(id: string, createdAt: string, input: PostInput): Post {
+        return {
+            id,
+            title: input.title,
+            description: input.description,
+            author: input.author,
+            publicationDate: input.publicationDate,
+            createdAt,
+            updatedAt: createdAt,
+            version: 1,
+        };
+    }
 
-/** A taker's restart: it becomes the owner of `seen`'s record, with a new lease and post id. */
-function restart(deps: Deps, key: { pk: string }, seen: IdempotencyRecord, next: IdempotencyRecord): Promise<boolean> {
-    const condition = unchangedSince(seen);
-    return conditionally(() => deps.db.update({
-        TableName: deps.tableName,
-        Key: key,
-        UpdateExpression: "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
-        ConditionExpression: condition.expression,
-        ExpressionAttributeNames: { ...condition.names, "#inProgressExpiresAt": "inProgressExpiresAt", "#createdAt": "createdAt" },
-        ExpressionAttributeValues: {
-            ...condition.values,
-            ":inProgress": IN_PROGRESS,
-            ":owner": next.owner,
-            ":lease": next.inProgressExpiresAt,
-            ":postId": next.postId,
-            ":createdAt": next.createdAt,
-        },
-    }));
-}
+    /** A consistent read: the post, or null when there is none. */
+    async function readPost(id: string): Promise<Post | null> {
+        const result = await deps.db.get({ TableName: deps.tableName, Key: postKey(id), ConsistentRead: true });
+        return result.Item === undefined ? null : toPost(result.Item);
+    }
 
-/**
- * Steps 2 and 3 for the record this call owns. Returns the post, or null when the record was
- * taken over meanwhile and the caller must answer from the record instead.
- */
-async function runAsOwner(deps: IdempotencyDeps, key: { pk: string }, record: IdempotencyRecord, input: PostInput): Promise<Post | null> {
-    const steps = deps.idempotencySteps;
-    const holder = { owner: String(record.owner), postId: record.postId };
-    await steps?.afterReserve?.(holder);
-    const post = newPost(record.postId, record.createdAt, input);
-    // A failed condition here can only be our own earlier attempt at this put (the SDK retries a
-    // put whose answer was lost): nobody else ever writes this id. No read-back.
-    await putNewPost(deps, post);
-    await steps?.afterPostWrite?.(holder);
-    if (await complete(deps, key, record, post)) {
+    /** Writes a new post; false when an item with that id already exists (nothing is overwritten). */
+    async function putNewPost(post: Post): Promise<boolean> {
+        try {
+            await deps.db.put({
+                TableName: deps.tableName,
+                Item: toItem(post),
+                ConditionExpression: "attribute_not_exists(pk)",
+            });
+            return true;
+        } catch (error) {
+            if (isConditionFailure(error)) {
+                return false;
+            }
+            throw error;
+        }
+    }
+
+    /** Creates a post with a fresh id. Without an Idempotency-Key every call creates one. */
+    async function createPost(input: PostInput): Promise<Post> {
+        const post = newPost(deps.newId(), deps.now().toISOString(), input);
+        if (!(await putNewPost(post))) {
+            // Only a duplicate UUID gets here; never overwrite, fail loudly instead.
+            throw new Error(`Post id collision on create: ${post.id}`);
+        }
         return post;
     }
-    // Our lease ended and another request took the record over (or it expired and was reserved anew).
-    const current = await readRecord(deps, key);
-    if (current !== null && current.postId === record.postId) {
-        return post; // adopted: the record answers with this very post
-    }
-    // The record moved on to another post: ours is an orphan no response named. Remove it.
-    await deps.db.delete({ TableName: deps.tableName, Key: postKey(post.id) });
-    return null;
-}
 
-/**
- * POST with an Idempotency-Key: one post per (caller, key) for 24 hours. `scope` is the API key
- * id (so two clients cannot collide on a key) or "anonymous".
- */
-export async function createPostIdempotent(
-    deps: IdempotencyDeps,
-    scope: string,
-    idempotencyKeyValue: string,
-    input: PostInput,
-): Promise<Post> {
-    const key = idempotencyKey(scope, idempotencyKeyValue);
-    const hash = requestHash(input);
-    const sleep = deps.idempotencySteps?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    const fresh = (now: Date): IdempotencyRecord => ({
-        status: IN_PROGRESS,
-        owner: deps.newId(),
-        inProgressExpiresAt: now.getTime() + leaseMs(deps),
-        postId: deps.newId(),
-        createdAt: now.toISOString(),
-        requestHash: hash,
-        expiresAt: epochSeconds(now) + IDEMPOTENCY_TTL_SECONDS,
-    });
-    let waits = 0;
-    let seen: IdempotencyRecord | null = null;
-    // Bounded: each round either answers, waits (at most IN_PROGRESS_WAITS_MS.length times), or
-    // lost a race for the record to a request that now holds it.
-    for (let round = 0; round < IN_PROGRESS_WAITS_MS.length + 6; round++) {
-        if (seen === null) {
-            const now = deps.now();
-            const record = fresh(now);
-            if (await reserve(deps, key, record, now)) {
-                const post = await runAsOwner(deps, key, record, input);
-                if (post !== null) {
-                    return post;
-                }
-            }
-            seen = await readRecord(deps, key);
-            if (seen === null) {
-                continue; // TTL deleted it between our condition check and this read
-            }
+    /**
+     * After a conditional write failed: PostNotFound if the post does not exist, else
+     * VersionConflict. Without a version condition only a missing post fails. With one, real
+     * DynamoDB returns the old item (ReturnValuesOnConditionCheckFailure), which proves existence;
+     * dynalite (the local engine) returns nothing, so a consistent read decides. That read happens
+     * only on AWS's PostNotFound path, and it needs dynamodb:GetItem in the route's role.
+     */
+    async function conditionFailure(
+        id: string,
+        condition: VersionCondition,
+        error: Error & { Item?: unknown },
+    ): Promise<PostNotFound | VersionConflict> {
+        if (condition.kind === "none") {
+            return storeError("PostNotFound", { postId: id });
         }
-        const now = deps.now();
-        if (seen.expiresAt < epochSeconds(now)) {
-            seen = null; // EXPIRED: reserve anew
-            continue;
+        if (error.Item !== undefined && error.Item !== null) {
+            return storeError("VersionConflict", { postId: id });
         }
-        if (seen.requestHash !== hash) {
-            throw idempotencyKeyReused();
-        }
-        if (isCompleted(seen)) {
-            return toPost(seen.response as Record<string, unknown>);
-        }
-        if (leaseEnd(seen) > now.getTime()) {
-            const wait = IN_PROGRESS_WAITS_MS[waits++];
-            if (wait === undefined) {
-                throw idempotencyInProgress(Math.max(1, Math.ceil((leaseEnd(seen) - now.getTime()) / 1000)));
-            }
-            await sleep(wait);
-            seen = await readRecord(deps, key);
-            continue;
-        }
-        // The lease is over: its owner is gone. Adopt its post, or restart under a new id.
-        if ((await getPost(deps, seen.postId, true)) !== null) {
-            const post = newPost(seen.postId, seen.createdAt, input);
-            if (await complete(deps, key, seen, post)) {
-                return post;
-            }
-        } else {
-            const next = { ...fresh(now), expiresAt: seen.expiresAt };
-            if (await restart(deps, key, seen, next)) {
-                const post = await runAsOwner(deps, key, next, input);
-                if (post !== null) {
-                    return post;
-                }
-            }
-        }
-        seen = await readRecord(deps, key); // another request won the record: see what it did
+        return (await readPost(id)) === null ? storeError("PostNotFound", { postId: id }) : storeError("VersionConflict", { postId: id });
     }
-    throw new Error("Idempotency record kept changing; giving up");
+
+    function versionCondition(condition: VersionCondition): { expression: string; values: Record<string, unknown> } {
+        switch (condition.kind) {
+            case "none":
+                return { expression: "attribute_exists(pk)", values: {} };
+            case "version":
+                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
+            case "never":
+                // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells
+                // PostNotFound from VersionConflict.
+                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": 0 } };
+        }
+    }
+
+    /**
+     * PUT and PATCH: sets the given client fields, bumps the version and updatedAt, all in one
+     * conditional UpdateItem. Never creates: a missing post is PostNotFound, a version mismatch
+     * VersionConflict.
+     */
+    async function updatePost(
+        id: string,
+        fields: PostInput | PostPatch,
+        condition: VersionCondition,
+    ): Promise<Post> {
+        const names: Record<string, string> = { "#version": "version", "#updatedAt": "updatedAt" };
+        const values: Record<string, unknown> = { ":one": 1, ":updatedAt": deps.now().toISOString() };
+        const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
+        for (const [field, value] of Object.entries(fields)) {
+            if (value === undefined) {
+                continue;
+            }
+            names[`#${field}`] = field;
+            values[`:${field}`] = value;
+            sets.push(`#${field} = :${field}`);
+        }
+        const check = versionCondition(condition);
+        try {
+            const result = await deps.db.update({
+                TableName: deps.tableName,
+                Key: postKey(id),
+                UpdateExpression: `SET ${sets.join(", ")}`,
+                ConditionExpression: check.expression,
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: { ...values, ...check.values },
+                ReturnValues: "ALL_NEW",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            });
+            return toPost(result.Attributes ?? {});
+        } catch (error) {
+            if (isConditionFailure(error)) {
+                throw await conditionFailure(id, condition, error);
+            }
+            throw error;
+        }
+    }
+
+    async function deletePost(id: string, condition: VersionCondition): Promise<void> {
+        const check = versionCondition(condition);
+        const usesVersion = condition.kind !== "none";
+        try {
+            await deps.db.delete({
+                TableName: deps.tableName,
+                Key: postKey(id),
+                ConditionExpression: check.expression,
+                ...(usesVersion ? { ExpressionAttributeNames: { "#version": "version" } } : {}),
+                ...(usesVersion ? { ExpressionAttributeValues: check.values } : {}),
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            });
+        } catch (error) {
+            if (isConditionFailure(error)) {
+                throw await conditionFailure(id, condition, error);
+            }
+            throw error;
+        }
+    }
+
+    /**
+     * One page, newest first, from the listing index. It asks for `limit + 1` items: the extra one
+     * only tells whether another page exists, so the last page never comes with a cursor to an
+     * empty page. If DynamoDB stops early at its 1 MB page size, LastEvaluatedKey still gives the
+     * next page, so nothing is silently dropped.
+     */
+    async function listPosts(limit: number, startKey: ListKey | null): Promise<PostPage> {
+        const result = await deps.db.query({
+            TableName: deps.tableName,
+            IndexName: POSTS_INDEX,
+            KeyConditionExpression: "#listPk = :listPk",
+            ExpressionAttributeNames: { "#listPk": "listPk" },
+            ExpressionAttributeValues: { ":listPk": LIST_PARTITION },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+            ...(startKey === null ? {} : { ExclusiveStartKey: { ...startKey } }),
+        });
+        const found = result.Items ?? [];
+        const items = found.slice(0, limit).map(toPost);
+        const last = items[items.length - 1];
+        let nextKey: ListKey | null = null;
+        if (found.length > limit && last !== undefined) {
+            nextKey = { ...postKey(last.id), listPk: LIST_PARTITION, listSk: listSortKey(last.createdAt, last.id) };
+        } else if (result.LastEvaluatedKey !== undefined && found.length < limit + 1 && last !== undefined) {
+            nextKey = {
+                pk: String(result.LastEvaluatedKey.pk),
+                listPk: String(result.LastEvaluatedKey.listPk),
+                listSk: String(result.LastEvaluatedKey.listSk),
+            };
+        }
+        return { items, nextKey };
+    }
+
+    // Idempotent create: the design in the note above this function.
+
+    function epochSeconds(date: Date): number {
+        return Math.floor(date.getTime() / 1000);
+    }
+
+    function leaseMs(): number {
+        const timeout = deps.functionTimeoutSeconds;
+        const seconds = timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? timeout : MAX_FUNCTION_TIMEOUT_SECONDS;
+        return (seconds + LEASE_MARGIN_SECONDS) * 1000;
+    }
+
+    const isCompleted = (record: IdempotencyRecord) =>
+        (record.status === COMPLETED || record.status === LEGACY_COMPLETED) && record.response !== undefined;
+
+    /** A record of the previous version has no lease: it reads as expired. */
+    const leaseEnd = (record: IdempotencyRecord) => record.inProgressExpiresAt ?? 0;
+
+    async function readRecord(key: { pk: string }): Promise<IdempotencyRecord | null> {
+        const result = await deps.db.get({ TableName: deps.tableName, Key: key, ConsistentRead: true });
+        return result.Item === undefined ? null : (result.Item as unknown as IdempotencyRecord);
+    }
+
+    /** Runs a conditional write; false when its condition failed. */
+    async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+        try {
+            await write();
+            return true;
+        } catch (error) {
+            if (isConditionFailure(error)) {
+                return false;
+            }
+            throw error;
+        }
+    }
+
+    /** Step 1: a new IN_PROGRESS record, unless a live (unexpired) one exists. */
+    function reserve(key: { pk: string }, record: IdempotencyRecord, now: Date): Promise<boolean> {
+        return conditionally(() => deps.db.put({
+            TableName: deps.tableName,
+            Item: { ...key, ...record },
+            ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
+            ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+            ExpressionAttributeValues: { ":now": epochSeconds(now) },
+        }));
+    }
+
+    /** The condition "the record is still exactly as `seen` left it": its status, post and owner. */
+    function unchangedSince(seen: IdempotencyRecord) {
+        return {
+            expression: `#status = :seenStatus AND #postId = :seenPostId AND ${seen.owner === undefined ? "attribute_not_exists(#owner)" : "#owner = :seenOwner"}`,
+            names: { "#status": "status", "#postId": "postId", "#owner": "owner" },
+            values: {
+                ":seenStatus": seen.status,
+                ":seenPostId": seen.postId,
+                ...(seen.owner === undefined ? {} : { ":seenOwner": seen.owner }),
+            },
+        };
+    }
+
+    /** Step 3, or a taker's adoption: COMPLETED with the post, if the record is still as `seen`. */
+    function complete(key: { pk: string }, seen: IdempotencyRecord, post: Post): Promise<boolean> {
+        const condition = unchangedSince(seen);
+        return conditionally(() => deps.db.update({
+            TableName: deps.tableName,
+            Key: key,
+            UpdateExpression: "SET #status = :completed, #response = :response",
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: { ...condition.names, "#response": "response" },
+            ExpressionAttributeValues: { ...condition.values, ":completed": COMPLETED, ":response": post },
+        }));
+    }
+
+    /** A taker's restart: it becomes the owner of `seen`'s record, with a new lease and post id. */
+    function restart(key: { pk: string }, seen: IdempotencyRecord, next: IdempotencyRecord): Promise<boolean> {
+        const condition = unchangedSince(seen);
+        return conditionally(() => deps.db.update({
+            TableName: deps.tableName,
+            Key: key,
+            UpdateExpression: "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
+            ConditionExpression: condition.expression,
+            ExpressionAttributeNames: { ...condition.names, "#inProgressExpiresAt": "inProgressExpiresAt", "#createdAt": "createdAt" },
+            ExpressionAttributeValues: {
+                ...condition.values,
+                ":inProgress": IN_PROGRESS,
+                ":owner": next.owner,
+                ":lease": next.inProgressExpiresAt,
+                ":postId": next.postId,
+                ":createdAt": next.createdAt,
+            },
+        }));
+    }
+
+    /**
+     * Steps 2 and 3 for the record this call owns. Returns the post, or null when the record was
+     * taken over meanwhile and the caller must answer from the record instead.
+     */
+    async function runAsOwner(key: { pk: string }, record: IdempotencyRecord, input: PostInput): Promise<Post | null> {
+        const steps = deps.idempotencySteps;
+        const holder = { owner: String(record.owner), postId: record.postId };
+        await steps?.afterReserve?.(holder);
+        const post = newPost(record.postId, record.createdAt, input);
+        // A failed condition here can only be our own earlier attempt at this put (the SDK retries a
+        // put whose answer was lost): nobody else ever writes this id. No read-back.
+        await putNewPost(post);
+        await steps?.afterPostWrite?.(holder);
+        if (await complete(key, record, post)) {
+            return post;
+        }
+        // Our lease ended and another request took the record over (or it expired and was reserved anew).
+        const current = await readRecord(key);
+        if (current !== null && current.postId === record.postId) {
+            return post; // adopted: the record answers with this very post
+        }
+        // The record moved on to another post: ours is an orphan no response named. Remove it.
+        await deps.db.delete({ TableName: deps.tableName, Key: postKey(post.id) });
+        return null;
+    }
+
+    /**
+     * POST with an Idempotency-Key: one post per (caller, key) for 24 hours. `scope` is the API key
+     * id (so two clients cannot collide on a key) or "anonymous".
+     */
+    async function createPostIdempotent(
+        scope: string,
+        idempotencyKeyValue: string,
+        input: PostInput,
+    ): Promise<Post> {
+        const key = idempotencyKey(scope, idempotencyKeyValue);
+        const hash = requestHash(input);
+        const sleep = deps.idempotencySteps?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+        const fresh = (now: Date): IdempotencyRecord => ({
+            status: IN_PROGRESS,
+            owner: deps.newId(),
+            inProgressExpiresAt: now.getTime() + leaseMs(),
+            postId: deps.newId(),
+            createdAt: now.toISOString(),
+            requestHash: hash,
+            expiresAt: epochSeconds(now) + IDEMPOTENCY_TTL_SECONDS,
+        });
+        let waits = 0;
+        let seen: IdempotencyRecord | null = null;
+        // Bounded: each round either answers, waits (at most IN_PROGRESS_WAITS_MS.length times), or
+        // lost a race for the record to a request that now holds it.
+        for (let round = 0; round < IN_PROGRESS_WAITS_MS.length + 6; round++) {
+            if (seen === null) {
+                const now = deps.now();
+                const record = fresh(now);
+                if (await reserve(key, record, now)) {
+                    const post = await runAsOwner(key, record, input);
+                    if (post !== null) {
+                        return post;
+                    }
+                }
+                seen = await readRecord(key);
+                if (seen === null) {
+                    continue; // TTL deleted it between our condition check and this read
+                }
+            }
+            const now = deps.now();
+            if (seen.expiresAt < epochSeconds(now)) {
+                seen = null; // EXPIRED: reserve anew
+                continue;
+            }
+            if (seen.requestHash !== hash) {
+                throw storeError("IdempotencyKeyReused", {});
+            }
+            if (isCompleted(seen)) {
+                return toPost(seen.response as Record<string, unknown>);
+            }
+            if (leaseEnd(seen) > now.getTime()) {
+                const wait = IN_PROGRESS_WAITS_MS[waits++];
+                if (wait === undefined) {
+                    throw storeError("IdempotencyInProgress", {
+                        retryAfterSeconds: Math.max(1, Math.ceil((leaseEnd(seen) - now.getTime()) / 1000)),
+                    });
+                }
+                await sleep(wait);
+                seen = await readRecord(key);
+                continue;
+            }
+            // The lease is over: its owner is gone. Adopt its post, or restart under a new id.
+            if ((await readPost(seen.postId)) !== null) {
+                const post = newPost(seen.postId, seen.createdAt, input);
+                if (await complete(key, seen, post)) {
+                    return post;
+                }
+            } else {
+                const next = { ...fresh(now), expiresAt: seen.expiresAt };
+                if (await restart(key, seen, next)) {
+                    const post = await runAsOwner(key, next, input);
+                    if (post !== null) {
+                        return post;
+                    }
+                }
+            }
+            seen = await readRecord(key); // another request won the record: see what it did
+        }
+        throw new Error("Idempotency record kept changing; giving up");
+    }
+
+    return {
+        getPost: async (id) => {
+            const post = await readPost(id);
+            if (post === null) {
+                throw storeError("PostNotFound", { postId: id });
+            }
+            return post;
+        },
+        createPost,
+        createPostIdempotent,
+        updatePost,
+        deletePost,
+        listPosts,
+    };
 }

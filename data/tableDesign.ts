@@ -29,3 +29,11 @@ export const postKey = (id: string) => ({ pk: `POST#${id}` });
 export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${scope}#${key}` });
 /** Sort key in the listing index: createdAt first so the index orders newest-first, id to break ties. */
 export const listSortKey = (createdAt: string, id: string) => `${createdAt}#${id}`;
+
+/** Where a page of the listing index starts or ends: a post's table key plus its index keys (a
+ *  Query's LastEvaluatedKey on that index). List cursors (api/cursor.ts) carry one, signed. */
+export interface ListKey {
+    pk: string;
+    listPk: string;
+    listSk: string;
+}

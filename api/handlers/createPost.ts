@@ -1,10 +1,9 @@
 // POST /posts — 201 with the new post and `Location: posts/{id}` (relative to the stage URL, so
 // it resolves correctly against the request URL `.../{stage}/posts`). With an Idempotency-Key a
 // retry gets the stored original 201, or 409 with Retry-After while the first is still running
-// (data/postsStore.ts, "Idempotent create").
+// (data/postsStore.ts, "Idempotent create"; the adapter maps the store's refusals).
 import type { RouteHandler } from "../http/contract";
 import { cachedPostSchemas, validateBody } from "../schema";
-import { createPost as insertPost, createPostIdempotent } from "../../data/postsStore";
 import { parseIdempotencyKey, parseJsonObject, postResponse } from "./shared";
 
 /** Idempotency keys are scoped per API key, so two clients cannot collide on one. */
@@ -15,7 +14,7 @@ export const createPost: RouteHandler = async (request, deps) => {
     const input = validateBody(cachedPostSchemas().create, parseJsonObject(request.body));
     const post =
         idempotencyKey === null
-            ? await insertPost(deps, input)
-            : await createPostIdempotent(deps, request.apiKeyId ?? ANONYMOUS_SCOPE, idempotencyKey, input);
+            ? await deps.store.createPost(input)
+            : await deps.store.createPostIdempotent(request.apiKeyId ?? ANONYMOUS_SCOPE, idempotencyKey, input);
     return postResponse(201, post, { Location: `posts/${post.id}` });
 };

@@ -1,14 +1,13 @@
 // GET /posts?limit=&cursor= — one page, newest first.
 import type { RouteHandler } from "../http/contract";
 import { decodeCursor, encodeCursor } from "../cursor";
-import { listPosts as readPage } from "../../data/postsStore";
 import { parseLimit, singleQueryValue } from "./shared";
 
 export const listPosts: RouteHandler = async (request, deps) => {
     const limit = parseLimit(request);
     const cursor = singleQueryValue(request, "cursor");
     const startKey = cursor === undefined ? null : decodeCursor(cursor, deps.cursorKey);
-    const page = await readPage(deps, limit, startKey);
+    const page = await deps.store.listPosts(limit, startKey);
     return {
         statusCode: 200,
         body: {

@@ -2,12 +2,11 @@
 // description becomes ""). Never creates. If-Match is checked by DynamoDB in the same write.
 import type { RouteHandler } from "../http/contract";
 import { cachedPostSchemas, validateBody } from "../schema";
-import { updatePost as writePost } from "../../data/postsStore";
 import { parseIfMatch, parseJsonObject, postIdFrom, postResponse } from "./shared";
 
 export const replacePost: RouteHandler = async (request, deps) => {
     const id = postIdFrom(request);
     const condition = parseIfMatch(request);
     const input = validateBody(cachedPostSchemas().replace, parseJsonObject(request.body));
-    return postResponse(200, await writePost(deps, id, input, condition));
+    return postResponse(200, await deps.store.updatePost(id, input, condition));
 };

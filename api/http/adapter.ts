@@ -1,11 +1,22 @@
 // The thin layer between API Gateway (REST, Lambda proxy payload 1.0) and a RouteHandler:
 // event → HttpRequest, HttpResponse or thrown error → Lambda result. It is the one place that
-// maps errors to responses and the one place that adds CORS and Content-Type headers, so every
-// response, errors included, carries them.
+// maps errors to responses (the store's refusals included: `httpErrorOf`) and the one place that
+// adds CORS and Content-Type headers, so every response, errors included, carries them.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import { isStoreError, type StoreError } from "../../data/storeErrors";
 import type { Deps, HttpRequest, HttpResponse, RouteHandler } from "./contract";
 import { CORS_ALLOW_HEADERS, corsHeaders } from "./cors";
-import { badRequest, errorBody, isHttpError, payloadTooLarge } from "./errors";
+import {
+    badRequest,
+    errorBody,
+    idempotencyInProgress,
+    idempotencyKeyReused,
+    isHttpError,
+    payloadTooLarge,
+    postNotFound,
+    preconditionFailed,
+    type HttpError,
+} from "./errors";
 
 /** Bodies larger than this (after base64 decoding) are refused with 413. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -102,6 +113,20 @@ export function toLambdaResult(response: HttpResponse, allowOrigin: string): API
     return { statusCode: response.statusCode, headers, body: JSON.stringify(response.body ?? {}) };
 }
 
+/** The store's refusals in HTTP terms (docs/api.md): the only place that knows their statuses. */
+export function httpErrorOf(error: StoreError): HttpError {
+    switch (error.kind) {
+        case "PostNotFound":
+            return postNotFound(); // 404
+        case "VersionConflict":
+            return preconditionFailed(); // 412: If-Match named another version
+        case "IdempotencyKeyReused":
+            return idempotencyKeyReused(); // 422
+        case "IdempotencyInProgress":
+            return idempotencyInProgress(error.retryAfterSeconds); // 409 with Retry-After
+    }
+}
+
 function errorDetail(error: unknown): { name: string; message: string; stack?: string } {
     if (error instanceof Error) {
         return { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
@@ -110,9 +135,9 @@ function errorDetail(error: unknown): { name: string; message: string; stack?: s
 }
 
 /**
- * Runs one route for one event. 4xx HttpErrors become their JSON; anything else becomes a
- * generic 500 carrying only the request id, with the detail logged as one JSON line under
- * the same id.
+ * Runs one route for one event. 4xx HttpErrors and the store's refusals become their JSON;
+ * anything else becomes a generic 500 carrying only the request id, with the detail logged as
+ * one JSON line under the same id.
  */
 export async function handleEvent(
     handler: RouteHandler,
@@ -125,7 +150,8 @@ export async function handleEvent(
     try {
         const request = toHttpRequest(event, context, options.maxBodyBytes ?? MAX_BODY_BYTES);
         return toLambdaResult(await handler(request, deps), options.allowOrigin);
-    } catch (error) {
+    } catch (thrown) {
+        const error = isStoreError(thrown) ? httpErrorOf(thrown) : thrown;
         if (isHttpError(error) && error.statusCode < 500) {
             return toLambdaResult({ statusCode: error.statusCode, headers: error.headers, body: errorBody(error) }, options.allowOrigin);
         }

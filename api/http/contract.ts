@@ -1,6 +1,6 @@
 // The shapes every route handler speaks. Plain data, no AWS or Pulumi types, so a handler is a
 // function of (request, deps) that tests can call directly.
-import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
+import type { PostsStore } from "../../data/postsStore";
 
 /** An HTTP request after the Lambda adapter decoded it (base64 body decoded, header names lower-cased). */
 export interface HttpRequest {
@@ -27,19 +27,13 @@ export interface HttpResponse {
     body?: unknown;
 }
 
-/** What a handler needs from the outside world, injected so tests control time, ids and storage. */
+/** What a handler needs from the outside world, injected so tests control storage (and, through
+ *  the store's own deps, time and ids). */
 export interface Deps {
-    /** The full document client (its get/put/update/delete/query methods), so data/postsStore.ts
-     *  needs no runtime import of the SDK (see the note there). */
-    db: DynamoDBDocument;
-    tableName: string;
-    now: () => Date;
-    newId: () => string;
+    /** Posts, behind their interface; it throws the store's errors, which the adapter maps. */
+    store: PostsStore;
     /** HMAC key that makes list cursors tamper-evident. */
     cursorKey: string;
-    /** The function's configured timeout in seconds (FUNCTION_TIMEOUT_SECONDS): bounds how long an
-     *  idempotency record stays in progress. Absent (tests): the longest timeout a stack allows. */
-    functionTimeoutSeconds?: number;
 }
 
 export type RouteHandler = (request: HttpRequest, deps: Deps) => Promise<HttpResponse>;

@@ -1,5 +1,6 @@
-// The one error vocabulary of the API. Handlers and the store throw these; the adapter
-// (api/http/adapter.ts) is the only place that turns them into responses.
+// The one error vocabulary of the API. Handlers throw these; the store throws its own
+// (data/storeErrors.ts), which the adapter (api/http/adapter.ts) translates into these. The
+// adapter is the only place that turns either into responses.
 //
 // Plain functions and plain Error objects tagged with a marker, not a class hierarchy: the
 // Lambda code is serialized by Pulumi, which does not capture methods reached through `this`,

@@ -1,14 +1,14 @@
 // Concurrency and retries: If-Match (412, races) and Idempotency-Key (replay, 422, races, crash
 // recovery, expiry). Against dynalite, so the conditions are DynamoDB's own. Every test runs in
-// both modes (the handlers directly, and the serialized closures: see openApi in
+// both modes (the handlers directly, and the serialized closures: see loadApiUnderTest in
 // tests/support/lambdas.ts), the races included: in closure mode the racing requests go through
 // the Lambda code and its own SDK client to the engine. Two tests jump a fake clock 24 hours
 // ahead and so run in handler mode only; their closure-mode counterparts age the stored record
 // instead.
 import { expect } from "chai";
-import { startLocalDynamo, startDynamoProxy, dumpTable, type LocalDynamo } from "../support/dynamo";
+import { startTestDynamo, startDynamoProxy, dumpTable, type TestDynamo } from "../support/dynamo";
 import { MODES, testClock, validPost, type ApiCall, type ApiResult } from "../support/client";
-import { openApi, type ContractApi } from "../support/lambdas";
+import { loadApiUnderTest, type ContractApi } from "../support/lambdas";
 import { TEST_API_KEY_ID } from "../support/events";
 import { idempotencyKey } from "../../data/tableDesign";
 import { IDEMPOTENCY_TTL_SECONDS, requestHash } from "../../data/postsStore";
@@ -19,7 +19,7 @@ type PostBody = Record<string, unknown> & { id: string; version: number; created
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`, () => {
-    let dynamo: LocalDynamo;
+    let dynamo: TestDynamo;
     /** Handler mode's injected clock (closures read the real one). */
     let clock: ReturnType<typeof testClock>;
     let api: ContractApi;
@@ -27,7 +27,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
     let tableName: string;
 
     before(async () => {
-        dynamo = await startLocalDynamo();
+        dynamo = await startTestDynamo();
     });
 
     after(async () => {
@@ -36,7 +36,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
 
     beforeEach(async () => {
         clock = testClock();
-        api = await openApi(mode, { endpoint: dynamo.endpoint, tableName: await dynamo.createTable(), clock });
+        api = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName: await dynamo.createTable(), clock });
         call = api.call;
         tableName = api.tableName;
     });
@@ -105,7 +105,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
             // dynalite's answer on (plain), record the calls each way.
             const awsLikeProxy = await startDynamoProxy(dynamo.endpoint, { returnOldItemOnConditionFailure: true });
             const plainProxy = await startDynamoProxy(dynamo.endpoint);
-            const awsLike = await openApi(mode, { endpoint: awsLikeProxy.endpoint, tableName });
+            const awsLike = await loadApiUnderTest(mode, { endpoint: awsLikeProxy.endpoint, tableName });
             try {
                 const stale = await awsLike.call("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
 
@@ -117,7 +117,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
                 awsLike.close();
                 await awsLikeProxy.close();
             }
-            const plain = await openApi(mode, { endpoint: plainProxy.endpoint, tableName });
+            const plain = await loadApiUnderTest(mode, { endpoint: plainProxy.endpoint, tableName });
             try {
                 const stale = await plain.call("deletePost", { id: post.id, headers: { "If-Match": '"1"' } });
 
@@ -133,7 +133,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
         it("two concurrent updates with the same If-Match: exactly one 200 and one 412, nothing lost", async () => {
             // The second writer is a separate instance: in closure mode its own cold start, module
             // and SDK client, as two Lambda instances would be.
-            const other = await openApi(mode, { endpoint: dynamo.endpoint, tableName });
+            const other = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName });
             try {
                 for (let round = 0; round < 6; round++) {
                     const post = await create();
@@ -245,7 +245,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
 
         it("concurrent POSTs with one key create one post and answer identical 201s", async () => {
             // Four separate instances (in closure mode: four cold starts of createPost).
-            const others = await Promise.all([1, 2, 3].map(() => openApi(mode, { endpoint: dynamo.endpoint, tableName })));
+            const others = await Promise.all([1, 2, 3].map(() => loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName })));
             try {
                 const callers = [call, ...others.map((other) => other.call)];
                 for (let round = 0; round < 5; round++) {

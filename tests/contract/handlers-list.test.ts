@@ -1,12 +1,12 @@
 // GET /posts: newest first, pagination without gaps or duplicates, tamper-evident cursors, and a
 // page cost that follows `limit`, not the table size. Against dynalite, in both modes (the
-// handlers directly, and the serialized closures: see openApi in tests/support/lambdas.ts). What
+// handlers directly, and the serialized closures: see loadApiUnderTest in tests/support/lambdas.ts). What
 // each page costs is measured at the wire by a proxy in front of the engine (DynamoDB's own
 // ScannedCount), so the same test holds for code that cannot be handed a wrapped client.
 import { expect } from "chai";
-import { startLocalDynamo, startDynamoProxy, type DynamoProxy, type LocalDynamo } from "../support/dynamo";
+import { startTestDynamo, startDynamoProxy, type DynamoProxy, type TestDynamo } from "../support/dynamo";
 import { CURSOR_KEY, MODES, nextMillisecond, validPost, type ApiCall, type ApiResult } from "../support/client";
-import { openApi, type ContractApi } from "../support/lambdas";
+import { loadApiUnderTest, type ContractApi } from "../support/lambdas";
 import { encodeCursor } from "../../api/cursor";
 
 interface Page {
@@ -16,17 +16,17 @@ interface Page {
 
 for (const mode of MODES) describe(`GET /posts (dynalite, ${mode})`, () => {
     const TOTAL = 45;
-    let dynamo: LocalDynamo;
+    let dynamo: TestDynamo;
     let proxy: DynamoProxy;
     let api: ContractApi;
     let call: ApiCall;
     let createdIds: string[];
 
     before(async () => {
-        dynamo = await startLocalDynamo();
+        dynamo = await startTestDynamo();
         proxy = await startDynamoProxy(dynamo.endpoint);
         // One table and one cold start for the whole block: these tests only read.
-        api = await openApi(mode, { endpoint: proxy.endpoint, tableName: dynamo.tableName });
+        api = await loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName: dynamo.tableName });
         call = api.call;
         createdIds = [];
         for (let i = 0; i < TOTAL; i++) {
@@ -203,7 +203,7 @@ for (const mode of MODES) describe(`GET /posts (dynalite, ${mode})`, () => {
     });
 
     it("follows DynamoDB's 1 MB page limit with a cursor instead of silently dropping items; a page still reads about `limit` items", async () => {
-        const big = await openApi(mode, { endpoint: proxy.endpoint, tableName: await dynamo.createTable() });
+        const big = await loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName: await dynamo.createTable() });
         const bigCall = big.call;
         try {
             const BIG = 120;

@@ -2,16 +2,17 @@
 // events, against a real DynamoDB engine (dynalite; no mocks). Every test runs twice: against the
 // TypeScript handlers through handleEvent ("handler") and against each function's serialized
 // `__index.js` from the program recorded under mocks, loaded as Lambda would ("closure"); see
-// openApi in tests/support/lambdas.ts. A few tests swap an injected dependency (a broken or
+// loadApiUnderTest in tests/support/lambdas.ts. A few tests swap an injected dependency (a broken or
 // counting document client) and so run in handler mode only; each says so, and has a
 // closure-mode counterpart that gets the same effect from outside (a proxy, a missing table).
 import { expect } from "chai";
-import { startLocalDynamo, startDynamoProxy, dumpTable, type LocalDynamo } from "../support/dynamo";
-import { ALLOW_ORIGIN, MODES, apiClient, nextMillisecond, validPost, type ApiCall, type ApiResult } from "../support/client";
-import { openApi, type ContractApi } from "../support/lambdas";
+import { startTestDynamo, startDynamoProxy, dumpTable, type TestDynamo } from "../support/dynamo";
+import { ALLOW_ORIGIN, MODES, apiClient, nextMillisecond, testDeps, validPost, type ApiCall, type ApiResult } from "../support/client";
+import { loadApiUnderTest, type ContractApi } from "../support/lambdas";
 import { apiEvent, lambdaContext } from "../support/events";
 import { handleEvent } from "../../api/http/adapter";
 import { postKey } from "../../data/tableDesign";
+import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../../api/http/contract";
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -62,13 +63,13 @@ async function capturingErrors<T>(run: () => Promise<T>): Promise<{ result: T; l
 }
 
 for (const mode of MODES) describe(`posts API contract (dynalite, ${mode})`, () => {
-    let dynamo: LocalDynamo;
+    let dynamo: TestDynamo;
     let api: ContractApi;
     let call: ApiCall;
     let tableName: string;
 
     before(async () => {
-        dynamo = await startLocalDynamo();
+        dynamo = await startTestDynamo();
     });
 
     after(async () => {
@@ -78,7 +79,7 @@ for (const mode of MODES) describe(`posts API contract (dynalite, ${mode})`, () 
     // A fresh table per test; in closure mode also a fresh cold start of every function, since
     // the serialized factory reads TABLE_NAME when the module loads.
     beforeEach(async () => {
-        api = await openApi(mode, { endpoint: dynamo.endpoint, tableName: await dynamo.createTable() });
+        api = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName: await dynamo.createTable() });
         call = api.call;
         tableName = api.tableName;
     });
@@ -265,7 +266,7 @@ for (const mode of MODES) describe(`posts API contract (dynalite, ${mode})`, () 
         it("404s an unknown id and a non-UUID id; a non-UUID id never reaches DynamoDB", async () => {
             // Every DynamoDB call is counted at the wire, by a proxy in front of the engine.
             const proxy = await startDynamoProxy(dynamo.endpoint);
-            const watched = await openApi(mode, { endpoint: proxy.endpoint, tableName });
+            const watched = await loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName });
             try {
                 for (const id of ["nope", "../etc", "1234", "A0000000-0000-4000-8000-000000000000", "%2e%2e"]) {
                     expectJsonError(await watched.call("getPost", { id }), 404, "Post not found");
@@ -390,7 +391,7 @@ for (const mode of MODES) describe(`posts API contract (dynalite, ${mode})`, () 
     describe("unexpected failures", () => {
         it("500 with only the request id when DynamoDB fails (a table that does not exist); the detail goes to one JSON log line", async () => {
             const missingTable = `missing-table-${Date.now()}`;
-            const broken = await openApi(mode, { endpoint: dynamo.endpoint, tableName: missingTable });
+            const broken = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName: missingTable });
             let result: ApiResult;
             let lines: string[];
             try {
@@ -412,7 +413,8 @@ for (const mode of MODES) describe(`posts API contract (dynalite, ${mode})`, () 
 
         // Handler mode only: needs a document client that throws a chosen error.
         if (mode === "handler") it("500 for any failure: the error's message reaches the log, never the client", async () => {
-            const broken = { ...api.deps, db: new Proxy({}, { get: () => async () => { throw new Error("db exploded: secret-table-arn"); } }) } as unknown as Deps;
+            const brokenDb = new Proxy({}, { get: () => async () => { throw new Error("db exploded: secret-table-arn"); } }) as unknown as DynamoDBDocument;
+            const broken = testDeps(brokenDb, api.tableName);
             const { result, lines } = await capturingErrors(() => apiClient(broken)("createPost", { body: validPost() }));
 
             expectJsonError(result, 500, "Internal server error");

@@ -1,15 +1,15 @@
 // Idempotent POST, one bad ordering at a time (data/postsStore.ts, "Idempotent create"). The
-// store's step seam (`idempotencySteps`) runs a duplicate, a DELETE or a crash (a throw) in each
+// store's step seam (`idempotencySteps` in the store's deps) runs a duplicate, a DELETE or a crash (a throw) in each
 // gap of the first request's steps (reserve → write the post → complete), and a fake clock ends
 // leases without waiting. Handler mode against dynalite: the orderings need the seam, which only
 // injected deps can carry; tests/idempotency-load.test.ts races the serialized code and the local
 // cloud without it.
 import { expect } from "chai";
-import { dumpTable, localDocumentClient, startLocalDynamo, type LocalDynamo } from "../support/dynamo";
+import { dumpTable, localDocumentClient, startTestDynamo, type TestDynamo } from "../support/dynamo";
 import { apiClient, testClock, testDeps, validPost, type ApiCall, type ApiResult } from "../support/client";
 import { TEST_API_KEY_ID } from "../support/events";
 import { idempotencyKey } from "../../data/tableDesign";
-import { LEASE_MARGIN_SECONDS, type IdempotencyDeps, type IdempotencySteps } from "../../data/postsStore";
+import { LEASE_MARGIN_SECONDS, type IdempotencySteps } from "../../data/postsStore";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 
 type PostBody = { id: string; version: number; createdAt: string; title: string };
@@ -27,7 +27,7 @@ interface Holder {
 }
 
 describe("idempotent POST: each ordering of retries, DELETEs and crashes (store step seam, dynalite)", () => {
-    let dynamo: LocalDynamo;
+    let dynamo: TestDynamo;
     let db: DynamoDBDocument;
     let tableName: string;
     let clock: ReturnType<typeof testClock>;
@@ -39,7 +39,7 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
     let logged: string[];
 
     before(async () => {
-        dynamo = await startLocalDynamo();
+        dynamo = await startTestDynamo();
         db = localDocumentClient(dynamo.endpoint);
     });
 
@@ -51,11 +51,8 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
     beforeEach(async () => {
         tableName = await dynamo.createTable();
         clock = testClock();
-        const deps = (steps: IdempotencySteps): IdempotencyDeps => ({
-            ...testDeps(db, tableName, clock),
-            functionTimeoutSeconds: TIMEOUT_SECONDS,
-            idempotencySteps: steps,
-        });
+        const deps = (steps: IdempotencySteps) =>
+            testDeps(db, tableName, clock, { functionTimeoutSeconds: TIMEOUT_SECONDS, idempotencySteps: steps });
         logged = [];
         first = (steps) => apiClient(deps(steps), { log: (line) => logged.push(line) });
         other = apiClient(deps({ sleep: async () => {} }));
@@ -115,11 +112,10 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
             let waiting!: () => void;
             const duplicateWaits = new Promise<void>((resolve) => { waiting = resolve; });
             // The duplicate's first pause lets the first request finish, then reads again.
-            const patient = apiClient({
-                ...testDeps(db, tableName, clock),
+            const patient = apiClient(testDeps(db, tableName, clock, {
                 functionTimeoutSeconds: TIMEOUT_SECONDS,
                 idempotencySteps: { sleep: async () => { waiting(); await firstDone; } },
-            } as IdempotencyDeps);
+            }));
             firstDone = create(first({
                 afterPostWrite: async () => {
                     duplicate = create(patient, "k");

@@ -3,9 +3,9 @@
 // the table must be byte-for-byte what it was before (compared with a full Scan, in the test).
 // Runs in both modes: the handlers directly, and the serialized closures (tests/support/lambdas.ts).
 import { expect } from "chai";
-import { startLocalDynamo, dumpTable, type LocalDynamo } from "../support/dynamo";
+import { startTestDynamo, dumpTable, type TestDynamo } from "../support/dynamo";
 import { ALLOW_ORIGIN, CURSOR_KEY, MODES, validPost, type ApiCall, type CallOptions } from "../support/client";
-import { openApi, type ContractApi } from "../support/lambdas";
+import { loadApiUnderTest, type ContractApi } from "../support/lambdas";
 import type { RouteName } from "../../api/handlers";
 import { encodeCursor } from "../../api/cursor";
 
@@ -213,15 +213,15 @@ function cases(existingId: string, cursor: string): Case[] {
 }
 
 for (const mode of MODES) describe(`bad-input sweep (dynalite, ${mode})`, () => {
-    let dynamo: LocalDynamo;
+    let dynamo: TestDynamo;
     let api: ContractApi;
     let call: ApiCall;
     let existingId: string;
     let cursor: string;
 
     before(async () => {
-        dynamo = await startLocalDynamo();
-        api = await openApi(mode, { endpoint: dynamo.endpoint, tableName: dynamo.tableName });
+        dynamo = await startTestDynamo();
+        api = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName: dynamo.tableName });
         call = api.call;
         for (let i = 0; i < 3; i++) {
             const created = await call("createPost", { body: validPost({ title: `seed ${i}` }) });

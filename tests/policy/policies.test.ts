@@ -60,6 +60,8 @@ function only(rule: string, findings: Finding[]): string[] {
 function writeNaiveProgram(): string {
     fs.mkdirSync(path.join(PROJECT_DIR, ".tmp"), { recursive: true });
     const dir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", "policy-fixture-"));
+    // A Pulumi project like any other: the recorder takes the project name from Pulumi.yaml.
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: naive\nruntime: nodejs\n");
     fs.writeFileSync(path.join(dir, "index.ts"), [
         "import * as aws from \"@pulumi/aws\";",
         "export const fn = new aws.lambda.CallbackFunction(\"naive\", { callback: async () => ({ statusCode: 200, body: \"\" }) });",

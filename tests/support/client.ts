@@ -1,23 +1,17 @@
 // Calls the posts API the way API Gateway and the Lambda runtime would: an event from the
 // factory, a Lambda context, and the response with its JSON parsed. Two clients with one
 // signature: `apiClient` runs the TypeScript handlers through handleEvent with injected deps,
-// `closureClient` runs the serialized Lambda handlers (tests/support/lambdas.ts).
+// `closureClient` runs the serialized Lambda handlers (tests/support/lambdas.ts). A call names a
+// route; its method, resource and handler come from that route's row in api/routes.ts.
 import { randomUUID } from "node:crypto";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import type { Deps } from "../../api/http/contract";
+import { dynamoPostsStore, type PostsStoreDeps } from "../../data/postsStore";
 import { handleEvent, type AdapterOptions } from "../../api/http/adapter";
-import { handlers, type RouteName } from "../../api/handlers";
+import { routeNamed, type RouteName } from "../../api/routes";
+import { handlers } from "../../api/handlers";
 import { apiEvent, lambdaContext, type ApiEventOptions } from "./events";
-
-export const ROUTES: Record<RouteName, { method: string; resource: string }> = {
-    listPosts: { method: "GET", resource: "/posts" },
-    createPost: { method: "POST", resource: "/posts" },
-    getPost: { method: "GET", resource: "/posts/{id}" },
-    replacePost: { method: "PUT", resource: "/posts/{id}" },
-    updatePost: { method: "PATCH", resource: "/posts/{id}" },
-    deletePost: { method: "DELETE", resource: "/posts/{id}" },
-};
 
 /** How a contract test reaches the code: the handlers directly, or the serialized closures. */
 export type Mode = "handler" | "closure";
@@ -46,8 +40,13 @@ export function testClock(start = "2026-11-21T09:30:00.000Z") {
     };
 }
 
-export function testDeps(db: DynamoDBDocument, tableName: string, clock = testClock()): Deps {
-    return { db, tableName, now: clock.now, newId: () => randomUUID(), cursorKey: CURSOR_KEY };
+/** Handler deps: the DynamoDB store on `tableName` with the test clock; `store` adds to (or
+ *  replaces) what the store is built from, e.g. the idempotency step seam or a broken client. */
+export function testDeps(db: DynamoDBDocument, tableName: string, clock = testClock(), store: Partial<PostsStoreDeps> = {}): Deps {
+    return {
+        store: dynamoPostsStore({ db, tableName, now: clock.now, newId: () => randomUUID(), ...store }),
+        cursorKey: CURSOR_KEY,
+    };
 }
 
 /** Resolves once Date.now() has moved past the current millisecond (for code on the real clock). */
@@ -58,23 +57,32 @@ export async function nextMillisecond(): Promise<void> {
     }
 }
 
-export type CallOptions = Omit<ApiEventOptions, "method"> & { id?: string };
+/** The event's options, less what the route's row decides (method, resource); `id` fills `{id}`. */
+export type CallOptions = Omit<ApiEventOptions, "method" | "resource"> & { id?: string };
 
 export type ApiCall = (route: RouteName, options?: CallOptions) => Promise<ApiResult>;
 
 type Invoke = (route: RouteName, event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/** The event API Gateway would send to a route: the row's method and resource, the path filled in. */
+export function routeEvent(route: RouteName, callOptions: CallOptions = {}): APIGatewayProxyEvent {
+    const { id, ...eventOptions } = callOptions;
+    const row = routeNamed(route);
+    if (id !== undefined && !row.path.includes("{id}")) {
+        throw new Error(`${route} (${row.method} ${row.path}) takes no id`);
+    }
+    return apiEvent({
+        method: row.method,
+        resource: row.path,
+        ...(id === undefined ? {} : { pathParameters: { id } }),
+        ...eventOptions,
+    });
+}
+
 /** Builds the event for a route, invokes, and parses the result: shared by both clients. */
 function caller(invoke: Invoke): ApiCall {
     return async function call(route, callOptions = {}) {
-        const { id, ...eventOptions } = callOptions;
-        const { method, resource } = ROUTES[route];
-        const event = apiEvent({
-            method,
-            resource,
-            ...(id === undefined ? {} : { pathParameters: { id }, path: `/posts/${id}` }),
-            ...eventOptions,
-        });
+        const event = routeEvent(route, callOptions);
         const context = lambdaContext({ functionName: `posts-api-test-${route}` });
         const result = await invoke(route, event, context);
         const headers: Record<string, string> = {};

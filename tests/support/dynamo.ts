@@ -15,7 +15,7 @@ import {
 import { DynamoDBDocument, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { POSTS_INDEX, keyAttributes } from "../../data/tableDesign";
 
-export interface LocalDynamo {
+export interface TestDynamo {
     /** http://127.0.0.1:{port} */
     endpoint: string;
     db: DynamoDBDocument;
@@ -79,7 +79,7 @@ export async function createPostsTable(db: DynamoDBDocument, tableName = `posts-
 }
 
 /** Starts dynalite on a free port with one posts table. Call close() in an `after` hook. */
-export async function startLocalDynamo(): Promise<LocalDynamo> {
+export async function startTestDynamo(): Promise<TestDynamo> {
     const dynalite = require("dynalite") as (options: Record<string, unknown>) => http.Server;
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve, reject) => {

@@ -6,9 +6,9 @@ import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 
 export interface ApiEventOptions {
     method: string;
-    /** Route template, e.g. `/posts/{id}`; derived from `path` for the two posts routes if omitted. */
-    resource?: string;
-    /** Path without the stage, e.g. `/posts/123`. */
+    /** Route template, e.g. `/posts/{id}` (the `path` of a row in api/routes.ts). */
+    resource: string;
+    /** Path without the stage, e.g. `/posts/123`; defaults to `resource` with `pathParameters` filled in. */
     path?: string;
     pathParameters?: Record<string, string> | null;
     /** Single values, or arrays for a repeated parameter (the single map then holds the last). */
@@ -34,14 +34,15 @@ function requestTime(date: Date): string {
     )}:${pad(date.getUTCSeconds())} +0000`;
 }
 
-function resourceFor(path: string): string {
-    return path === "/posts" ? "/posts" : path.startsWith("/posts/") ? "/posts/{id}" : path;
+/** `/posts/{id}` + `{ id: "123" }` → `/posts/123`; a parameter without a value stays as it is. */
+function fillTemplate(resource: string, pathParameters: Record<string, string> | null): string {
+    return resource.replace(/\{([^}]+)\}/g, (placeholder, name: string) => pathParameters?.[name] ?? placeholder);
 }
 
 export function apiEvent(options: ApiEventOptions): APIGatewayProxyEvent {
     const pathParameters = options.pathParameters ?? null;
-    const path = options.path ?? (pathParameters?.id !== undefined ? `/posts/${pathParameters.id}` : "/posts");
-    const resource = options.resource ?? resourceFor(path);
+    const resource = options.resource;
+    const path = options.path ?? fillTemplate(resource, pathParameters);
     const stage = options.stage ?? STAGE;
     const apiKeyId = options.apiKeyId === undefined ? TEST_API_KEY_ID : options.apiKeyId;
     const base64 = options.base64 ?? true;

@@ -4,9 +4,9 @@
 // inside reaches the test's dynalite through the standard endpoint environment variables; the
 // serialized code is not edited.
 //
-// Also the one switch between the two ways the contract tests run (`openApi`): "handler" calls
-// the TypeScript handlers through handleEvent with injected deps, "closure" calls the serialized
-// Lambda handlers with the same events.
+// Also the one switch between the two ways the contract tests run (`loadApiUnderTest`): "handler"
+// calls the TypeScript handlers through handleEvent with injected deps, "closure" calls the
+// serialized Lambda handlers with the same events.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -163,7 +163,7 @@ export function localSdkEnv(endpoint: string): Record<string, string> {
 // ---------------------------------------------------------------------------------------------
 
 /** The stack whose recorded program supplies the serialized closures. */
-export const CLOSURE_STACK = "dev";
+const CLOSURE_STACK = "dev";
 
 export interface ContractApi {
     mode: Mode;
@@ -176,7 +176,7 @@ export interface ContractApi {
     close(): void;
 }
 
-export interface OpenApiOptions {
+export interface ApiUnderTestOptions {
     /** The DynamoDB endpoint the code under test talks to: dynalite's, or a DynamoProxy's. */
     endpoint: string;
     tableName: string;
@@ -193,7 +193,7 @@ export interface OpenApiOptions {
  *   test, and called with the same API Gateway events.
  * Both answer with the same ApiResult, so one set of test code covers both.
  */
-export async function openApi(mode: Mode, options: OpenApiOptions): Promise<ContractApi> {
+export async function loadApiUnderTest(mode: Mode, options: ApiUnderTestOptions): Promise<ContractApi> {
     if (mode === "handler") {
         const db = localDocumentClient(options.endpoint);
         const clock = options.clock ?? testClock();

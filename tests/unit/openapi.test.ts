@@ -144,9 +144,11 @@ describe("OpenAPI document contents", () => {
         expect(op("delete", "/posts/{id}").responses["204"].content).to.equal(undefined);
     });
 
-    it("refuses a route it has no description for, naming where to add one", () => {
-        expect(() => openApiDocument({ serverUrl: "https://x/dev/", routes: [...routes, { name: "searchPosts", method: "GET", path: "/search" }], schemas, version: "0" }))
-            .to.throw(/No OpenAPI description for route "searchPosts" \(GET \/search\): add it to OPERATIONS in api\/openapi.ts/);
+    it("refuses a row whose docs do not declare the path's parameters, naming the row", () => {
+        const getPost = routes.find((r) => r.name === "getPost")!;
+        const searchPosts = { ...getPost, name: "searchPosts", path: "/search/{term}" };
+        expect(() => openApiDocument({ serverUrl: "https://x/dev/", routes: [...routes, searchPosts], schemas, version: "0" }))
+            .to.throw(/Route "searchPosts" \(GET \/search\/\{term\}\) has path parameters \[term\] but its docs in api\/routes.ts declare \[id\]/);
     });
 });
 
