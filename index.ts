@@ -5,10 +5,11 @@ import * as random from "@pulumi/random";
 import { CURSOR_SECRET_NAME, loadStackConfig } from "./config/stackConfig";
 import { PostsTable } from "./data/postsTable";
 import { PostsApi } from "./api/postsApi";
-import { ApiKeys } from "./api/keys";
+import { ApiKeys, checkMethodThrottles } from "./api/keys";
 
 // 1. Config: every setting validated once; a bad value stops `pulumi up` with its key named.
 const config = loadStackConfig();
+checkMethodThrottles(config.plans); // needs the route table, so it lives with the keys
 
 // The key that signs list cursors: `cursorSecret` when set, otherwise 32 random bytes generated
 // once for this stack and kept, encrypted, in its state (never a value from this source).

@@ -27,6 +27,22 @@ export interface ApiKeysArgs {
     keyValues: pulumi.Output<Record<string, string>>;
 }
 
+/**
+ * A throttle on an operation the API does not have would be accepted by AWS and do nothing, so it
+ * is refused. index.ts calls this with the rest of the config checks, before any resource exists:
+ * a program that throws after declaring resources leaves their RPCs in flight.
+ */
+export function checkMethodThrottles(plans: Record<string, Plan>): void {
+    const operations = routes.map((r) => `${r.path}/${r.method}`);
+    for (const [planName, plan] of Object.entries(plans)) {
+        for (const key of Object.keys(plan.methodThrottles)) {
+            if (!operations.includes(key)) {
+                throw new ConfigError(`posts-api:plans.${planName}.methodThrottles."${key}": no such operation (operations: ${operations.join(", ")})`);
+            }
+        }
+    }
+}
+
 export class ApiKeys extends pulumi.ComponentResource {
     readonly usagePlans: Record<string, aws.apigateway.UsagePlan> = {};
     readonly keys: Record<string, aws.apigateway.ApiKey> = {};
@@ -36,14 +52,8 @@ export class ApiKeys extends pulumi.ComponentResource {
     constructor(name: string, args: ApiKeysArgs, opts?: pulumi.ComponentResourceOptions) {
         super("posts:api:ApiKeys", name, {}, opts);
 
-        // A throttle on an operation the API does not have would be accepted by AWS and do nothing.
-        const operations = routes.map((r) => `${r.path}/${r.method}`);
+        checkMethodThrottles(args.plans);
         for (const [planName, plan] of Object.entries(args.plans)) {
-            for (const key of Object.keys(plan.methodThrottles)) {
-                if (!operations.includes(key)) {
-                    throw new ConfigError(`posts-api:plans.${planName}.methodThrottles."${key}": no such operation (operations: ${operations.join(", ")})`);
-                }
-            }
             this.usagePlans[planName] = new aws.apigateway.UsagePlan(planName, {
                 description: `posts-api "${planName}" plan`,
                 apiStages: [{
