@@ -7,6 +7,7 @@ import { defaultBody, gatewayResponse, mappedHeaders, renderTemplate, type Gatew
 import type { FunctionPool } from "./lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "./model";
 import { buildProxyEvent, has, isBinary, mapProxyResult, nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
+import { parseHeaders } from "./requestHeaders";
 import { methodKey, type UsageLimiter } from "./usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -151,15 +152,6 @@ function withIds(partial: Omit<GatewayAnswer, "requestId">, ids: RequestIds): Ga
     return { ...partial, headers, requestId: ids.requestId };
 }
 
-/** Header name (client casing) -> value, keyed by names the client chose: no prototype, so a header named `constructor` is a header. */
-function headerMapOf(rawHeaders: string[]): Record<string, string> {
-    const map = nameMap<string>();
-    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-        map[rawHeaders[i]!] = rawHeaders[i + 1]!;
-    }
-    return map;
-}
-
 /** One line: the error and where it was thrown (its first stack frame), never the whole stack. */
 export function describeError(err: unknown): string {
     if (!(err instanceof Error)) {
@@ -234,8 +226,9 @@ export class Gateway {
             const segments = request.path.split("/").filter((s) => s !== "");
             const deployed = segments[0] === undefined ? undefined : this.stages.get(segments[0]);
             if (deployed) {
-                const headers = headerMapOf(request.rawHeaders ?? []);
-                const header = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+                const parsed = request.headers ?? parseHeaders(request.rawHeaders ?? []);
+                const headers = parsed.single;
+                const header = parsed.get;
                 const ctx: TemplateContext = {
                     context: {
                         requestId: known.requestId, extendedRequestId: known.extendedRequestId, stage: deployed.stage.name, apiId: deployed.api.id,
@@ -273,15 +266,23 @@ export class Gateway {
         }
         const { api, stage, resources } = deployed;
         const pathInStage = request.path.slice(request.path.indexOf(stageName!) + stageName!.length) || "/";
-        const headerMap = headerMapOf(request.rawHeaders);
-        const header = (name: string) => Object.entries(headerMap).find(([k]) => k.toLowerCase() === name)?.[1];
+        const parsed = request.headers ?? parseHeaders(request.rawHeaders);
+        const headerMap = parsed.single;
+        const header = parsed.get;
         const templateContext = (resourcePath?: string, pathParameters?: Record<string, string> | null): TemplateContext => ({
             context: {
                 requestId, extendedRequestId, stage: stage.name, apiId: api.id, httpMethod: request.method, resourcePath,
                 path: `/${stage.name}${pathInStage}`, accountId: MOCK_ACCOUNT, domainName: header("host"),
                 identity: { sourceIp: request.sourceIp, userAgent: header("user-agent") },
             },
-            request: { headers: headerMap, query: Object.assign(nameMap<string>(), Object.fromEntries(new URLSearchParams(request.rawQuery))), path: pathParameters ?? nameMap() },
+            request: {
+                headers: headerMap,
+                // Parsed when a template reads it: the answers of most requests never do.
+                get query() {
+                    return Object.assign(nameMap<string>(), Object.fromEntries(new URLSearchParams(request.rawQuery)));
+                },
+                path: pathParameters ?? nameMap(),
+            },
         });
         const refuse = (type: GatewayResponseType, ctx: TemplateContext, extra: Partial<GatewayAnswer> = {}): GatewayAnswer => {
             const rendered = gatewayResponse(type, api.gatewayResponses, ctx);
@@ -330,12 +331,12 @@ export class Gateway {
             // As on AWS: a request whose type is binary for this API (awsx declares `*/*`) reaches
             // a MOCK as raw bytes, its request template is skipped and the gateway answers 500,
             // unless the integration converts the request to text.
-            const contentType = Object.entries(ctx.request.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1];
+            const contentType = header("content-type");
             if (isBinary(contentType, api.binaryMediaTypes) && integration.contentHandling !== "CONVERT_TO_TEXT") {
                 this.options.log(`${request.method} ${match.resource.path}: MOCK integration cannot transform a binary request (set contentHandling: CONVERT_TO_TEXT)`);
                 return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
             }
-            return answer({ ...this.mock(integration, ctx, request), consumer });
+            return answer({ ...this.mock(integration, ctx, request, contentType), consumer });
         }
         if (type !== "aws_proxy") {
             this.options.log(`${request.method} ${match.resource.path}: integration type "${integration.type}" is not supported by the local cloud`);
@@ -348,7 +349,7 @@ export class Gateway {
             return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
         }
 
-        const event = JSON.stringify(buildProxyEvent({ ...request, path: pathInStage }, {
+        const event = JSON.stringify(buildProxyEvent({ ...request, path: pathInStage, headers: parsed }, {
             apiId: api.id,
             stage: stage.name,
             deploymentId: stage.deploymentId,
@@ -404,8 +405,8 @@ export class Gateway {
     }
 
     /** A MOCK integration: the request template picks the status, the integration response maps headers and body. */
-    private mock(integration: any, ctx: TemplateContext, request: IncomingRequest): Omit<GatewayAnswer, "requestId"> {
-        const contentType = (Object.entries(ctx.request.headers).find(([k]) => k.toLowerCase() === "content-type")?.[1] ?? "application/json").split(";")[0]!.trim();
+    private mock(integration: any, ctx: TemplateContext, request: IncomingRequest, requestContentType: string | undefined): Omit<GatewayAnswer, "requestId"> {
+        const contentType = (requestContentType ?? "application/json").split(";")[0]!.trim();
         const templates: Record<string, string> = integration.requestTemplates ?? {};
         // The Content-Type is the client's: only the integration's own templates count.
         const template = has(templates, contentType) ? templates[contentType] : has(templates, "application/json") ? templates["application/json"] : undefined;

@@ -5,13 +5,15 @@
 
 // Start a local cloud for a stack, and the shape of what it gives back.
 export { startLocalCloud, recordLocalProgram, undecryptableNotice } from "./localCloud";
-export type { LocalCloud, LocalCloudOptions, RequestLog } from "./localCloud";
+export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport } from "./localCloud";
+export { describeReload } from "./startup/reload";
 export { LocalCloudError, defaultStateDir, readJsonFile, KeyStore } from "./stateDir";
 
 // Record a program under Pulumi mocks (tests, document generators, packaging checks).
 export { recordProgram, archiveEntries, MOCK_ACCOUNT } from "./recordProgram";
 export type { RecordedProgram, RecordedResource, RecordOptions } from "./recordProgram";
-export { readStackFiles, listStacks, StackFileError } from "./stackFiles";
+export { readStackFiles, readProgramConfig, listStacks, StackFileError } from "./stackFiles";
+export type { ProgramConfig } from "./stackFiles";
 export { TYPES } from "./resourceTypes";
 export { cloudModel } from "./model";
 export type { CloudModel, UsagePlanModel, FunctionModel, TableModel } from "./model";
@@ -22,3 +24,5 @@ export type { StorageFaults } from "./appendLog";
 export { UsageLimiter, USAGE_LOG_HEADER, quotaOffsetWarnings, periodStart } from "./usage";
 export type { UsageRecord } from "./usage";
 export { buildProxyEvent } from "./proxyEvent";
+export { startDynamo, ensureTables } from "./dynamo";
+export { runtimeWarnings, runtimeNodeMajor } from "./runtimeCheck";

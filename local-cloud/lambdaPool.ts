@@ -33,6 +33,8 @@ export interface PoolOptions {
 interface Instance {
     worker: Worker;
     id: string;
+    /** Fixed for the instance's life, as Lambda's log stream is (its date is the instance's start). */
+    logStreamName: string;
     ready: Promise<{ ok: true } | { ok: false; errorType: string; errorMessage: string }>;
     busy: boolean;
     dead: boolean;
@@ -133,16 +135,17 @@ export class FunctionPool {
     private spawn(busy: boolean): Instance {
         const { fn } = this.options;
         const id = crypto.randomBytes(16).toString("hex");
+        const streamName = logStreamName(id);
         const workerData: RuntimeData = { kind: "lambda-runtime", taskRoot: this.options.taskRoot, handler: fn.handler, archivePackages: this.options.archivePackages };
         const worker = new Worker(this.options.runtimeFile, {
             workerData,
-            env: { ...this.options.env, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(id) },
+            env: { ...this.options.env, AWS_LAMBDA_LOG_STREAM_NAME: streamName },
             stdout: true,
             stderr: true,
             // Roughly the function's memory setting: a function that needs more fails here too.
             resourceLimits: { maxOldGenerationSizeMb: Math.max(fn.memorySize, 128) },
         });
-        const instance: Instance = { worker, id, busy, dead: false, invocations: 0, ready: Promise.resolve({ ok: true }) };
+        const instance: Instance = { worker, id, logStreamName: streamName, busy, dead: false, invocations: 0, ready: Promise.resolve({ ok: true }) };
         this.counters.coldStarts++;
         this.instances.push(instance);
         this.notePeak();
@@ -209,7 +212,7 @@ export class FunctionPool {
                 invokedFunctionArn: fn.arn,
                 memoryLimitInMB: String(fn.memorySize),
                 logGroupName: fn.logGroup,
-                logStreamName: logStreamName(instance.id),
+                logStreamName: instance.logStreamName,
             },
         };
         this.counters.invocations++;

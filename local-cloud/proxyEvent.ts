@@ -1,6 +1,7 @@
 // The Lambda proxy integration (payload 1.0): the event API Gateway builds from a request, and
 // the checks it applies to the function's answer (shared/docs/apigateway.md).
 import * as crypto from "node:crypto";
+import { parseHeaders, type RequestHeaders } from "./requestHeaders";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -11,6 +12,8 @@ export interface IncomingRequest {
     rawQuery: string;
     /** Node's rawHeaders: name, value, name, value... in the client's casing. */
     rawHeaders: string[];
+    /** `rawHeaders` parsed, once, by whoever received the request; parsed here when absent. */
+    headers?: RequestHeaders;
     body: Buffer;
     sourceIp: string;
     localPort: number;
@@ -41,17 +44,47 @@ export function requestTime(date: Date): string {
     return `${pad(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
+/** Random bytes for request ids, drawn 4 KiB at a time (one call into the CSPRNG per 340 ids, not per id). */
+const entropy = { pool: Buffer.alloc(0), used: 0 };
+function randomBytes(n: number): Buffer {
+    if (entropy.used + n > entropy.pool.length) {
+        entropy.pool = crypto.randomBytes(4096);
+        entropy.used = 0;
+    }
+    entropy.used += n;
+    return entropy.pool.subarray(entropy.used - n, entropy.used);
+}
+
 /** API Gateway's extended request id: 16 characters ending in `=`. */
-export const newExtendedRequestId = () => crypto.randomBytes(12).toString("base64").slice(0, 15) + "=";
+export const newExtendedRequestId = () => randomBytes(12).toString("base64").slice(0, 15) + "=";
 
 export const newTraceId = (now: Date) =>
-    `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${crypto.randomBytes(12).toString("hex")}`;
+    `Root=1-${Math.floor(now.getTime() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+
+/** Answers of `isBinary` per list of binary media types and Content-Type (a client sends few distinct types). */
+const binaryAnswers = new WeakMap<string[], Map<string | undefined, boolean>>();
 
 /** Does a Content-Type match one of the API's binary media types (`*\/*`, `image/*`, `image/png`)? */
 export function isBinary(contentType: string | undefined, binaryMediaTypes: string[]): boolean {
     if (binaryMediaTypes.length === 0) {
         return false;
     }
+    let answers = binaryAnswers.get(binaryMediaTypes);
+    if (!answers) {
+        answers = new Map();
+        binaryAnswers.set(binaryMediaTypes, answers);
+    }
+    let answer = answers.get(contentType);
+    if (answer === undefined) {
+        answer = matchesBinaryType(contentType, binaryMediaTypes);
+        if (answers.size < 256) {
+            answers.set(contentType, answer);
+        }
+    }
+    return answer;
+}
+
+function matchesBinaryType(contentType: string | undefined, binaryMediaTypes: string[]): boolean {
     // Without a Content-Type API Gateway treats the body as application/json.
     const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
     const [major] = type.split("/");
@@ -99,7 +132,11 @@ export function parseQuery(rawQuery: string): { single: Record<string, string> |
 }
 
 /** Header maps as the event carries them: client casing, no Content-Length, gateway headers added. */
-export function eventHeaders(request: IncomingRequest, target: EventTarget): { single: Record<string, string>; multi: Record<string, string[]> } {
+export function eventHeaders(
+    request: IncomingRequest,
+    target: EventTarget,
+    parsed: RequestHeaders = request.headers ?? parseHeaders(request.rawHeaders),
+): { single: Record<string, string>; multi: Record<string, string[]> } {
     const single = nameMap<string>();
     const multi = nameMap<string[]>();
     const casing = new Map<string, string>();
@@ -110,15 +147,16 @@ export function eventHeaders(request: IncomingRequest, target: EventTarget): { s
         single[key] = value;
         (multi[key] ??= []).push(value);
     };
-    for (let i = 0; i + 1 < request.rawHeaders.length; i += 2) {
-        const name = request.rawHeaders[i]!;
+    for (const [name, values] of Object.entries(parsed.multi)) {
         if (["content-length", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "connection"].includes(name.toLowerCase())) {
             continue;
         }
-        add(name, request.rawHeaders[i + 1]!);
+        casing.set(name.toLowerCase(), name);
+        single[name] = parsed.single[name]!;
+        multi[name] = [...values];
     }
-    const xffIndex = request.rawHeaders.findIndex((v, i) => i % 2 === 0 && v.toLowerCase() === "x-forwarded-for");
-    const forwarded = xffIndex < 0 ? request.sourceIp : `${request.rawHeaders[xffIndex + 1]}, ${request.sourceIp}`;
+    const clientForwarded = parsed.values("x-forwarded-for")?.[0];
+    const forwarded = clientForwarded === undefined ? request.sourceIp : `${clientForwarded}, ${request.sourceIp}`;
     add("X-Amzn-Trace-Id", target.traceId);
     add("X-Forwarded-For", forwarded);
     add("X-Forwarded-Port", String(request.localPort));
@@ -127,9 +165,10 @@ export function eventHeaders(request: IncomingRequest, target: EventTarget): { s
 }
 
 export function buildProxyEvent(request: IncomingRequest, target: EventTarget): Record<string, unknown> {
-    const headers = eventHeaders(request, target);
+    const parsed = request.headers ?? parseHeaders(request.rawHeaders);
+    const headers = eventHeaders(request, target, parsed);
     const query = parseQuery(request.rawQuery);
-    const header = (name: string) => Object.entries(headers.single).find(([k]) => k.toLowerCase() === name)?.[1];
+    const header = parsed.get;
     const host = header("host") ?? `127.0.0.1:${request.localPort}`;
     const binary = isBinary(header("content-type"), target.binaryMediaTypes);
     const body = request.body.length === 0 ? null : binary ? request.body.toString("base64") : request.body.toString("utf8");

@@ -5,17 +5,28 @@
 // one record, so none of them keeps a copy of what the program builds.
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import * as pulumi from "@pulumi/pulumi";
+import type * as Pulumi from "@pulumi/pulumi";
 import { TYPES } from "./resourceTypes";
-import { readProjectName, readStackFiles } from "./stackFiles";
+import { readProgramConfig, type ProgramConfig } from "./stackFiles";
 
+// @pulumi/pulumi loads on the first recording, not with this module: loading it costs more than a
+// whole start served from the program cache (programCache.ts), which never records.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const lazy = (id: string): any => {
+    let loaded: object | undefined;
+    return new Proxy({}, { get: (_target, name) => Reflect.get(loaded ??= require(id) as object, name) });
+};
+const pulumi: typeof Pulumi = lazy("@pulumi/pulumi");
 // Internal SDK modules: the mock monitor hides resource options (parent, protect) from `Mocks`,
 // so the recorder wraps the monitor itself, and waits for the RPC queue to drain.
-const rpc = require("@pulumi/pulumi/runtime/rpc");
-const settings = require("@pulumi/pulumi/runtime/settings");
-const runtimeState = require("@pulumi/pulumi/runtime/state");
+const rpc = lazy("@pulumi/pulumi/runtime/rpc");
+const settings = lazy("@pulumi/pulumi/runtime/settings");
+const runtimeState = lazy("@pulumi/pulumi/runtime/state");
 
 export const MOCK_ACCOUNT = "123456789012";
+
+/** This package's own folder (with a trailing separator). */
+const PACKAGE_DIR = __dirname + path.sep;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface RecordedResource {
@@ -52,6 +63,7 @@ export interface RecordedProgram {
     undecryptable: string[];
 }
 
+/** What to record: a stack of a project, with the config of stackFiles.ts's `readProgramConfig`. */
 export interface RecordOptions {
     stack: string;
     /** Full config keys ("my-project:lambdaTimeout") overriding the stack file; `undefined` removes a key. */
@@ -171,21 +183,28 @@ async function resolve(value: unknown): Promise<{ value: unknown; secret: boolea
     if (!pulumi.Output.isInstance(value)) {
         return { value, secret: false };
     }
-    const output = value as pulumi.Output<unknown> & { isSecret: Promise<boolean> };
+    const output = value as Pulumi.Output<unknown> & { isSecret: Promise<boolean> };
     const resolved = await new Promise<unknown>((r) => output.apply((v) => { r(v); return v; }));
     return { value: resolved, secret: await output.isSecret };
 }
 
 let running = false;
 
-export async function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
+/** Reads the stack's config (stackFiles.ts) and records the program with it. */
+export function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
+    const config = readProgramConfig({ ...options, projectDir: options.projectDir ?? process.cwd() });
+    return recordConfiguredProgram(config, options.stateOverride);
+}
+
+/** Records the program with a config already read (the local cloud reads it once, before anything else). */
+export async function recordConfiguredProgram(config: ProgramConfig, stateOverride?: RecordOptions["stateOverride"]): Promise<RecordedProgram> {
     // The Pulumi runtime is process-global state: two programs at once would mix their resources.
     if (running) {
         throw new Error("recordProgram is already running; await the previous call first");
     }
     running = true;
     try {
-        return await failOnProgramRejection(record(options));
+        return await failOnProgramRejection(record(config, stateOverride));
     } finally {
         running = false;
     }
@@ -233,30 +252,14 @@ function ignoreLateProgramRejection(): void {
     // See failOnProgramRejection.
 }
 
-async function record(options: RecordOptions): Promise<RecordedProgram> {
-    const projectDir = options.projectDir ?? process.cwd();
-    const files = options.stackConfig
-        ? { project: readProjectName(projectDir), config: {}, undecryptable: [] as string[] }
-        : readStackFiles(projectDir, options.stack);
-    const config: Record<string, string> = { ...files.config };
-    const overrides = { ...(options.stackConfig ?? {}), ...(options.config ?? {}) };
-    for (const [key, value] of Object.entries(overrides)) {
-        if (value === undefined) {
-            delete config[key];
-        } else {
-            config[key] = typeof value === "string" ? value : JSON.stringify(value);
-        }
-    }
-    const region = config["aws:region"] ?? "us-east-1";
-    config["aws:region"] = region;
-
+async function record(programConfig: ProgramConfig, stateOverride: RecordOptions["stateOverride"]): Promise<RecordedProgram> {
+    const { projectDir, stack, region, config, project } = programConfig;
     const resources: RecordedResource[] = [];
-    const stack = options.stack;
-    const mocks: pulumi.runtime.Mocks = {
+    const mocks: Pulumi.runtime.Mocks = {
         newResource: (args) => {
             const inputs = unwrapSecrets(args.inputs);
             const { id, state } = mockState(stack, region, args.type, args.name, inputs);
-            return { id, state: { ...state, ...(options.stateOverride?.({ ...args, inputs }) ?? {}) } };
+            return { id, state: { ...state, ...(stateOverride?.({ ...args, inputs }) ?? {}) } };
         },
         call: (args) => {
             if (args.token === "aws:index/getRegion:getRegion") {
@@ -271,7 +274,7 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
     };
 
     pulumi.runtime.setAllConfig(config, []);
-    await pulumi.runtime.setMocks(mocks, files.project, stack, false);
+    await pulumi.runtime.setMocks(mocks, project, stack, false);
     // Resource-typed inputs (a Stage's `restApi`) then arrive as ids, as a provider sees them.
     runtimeState.getStore().supportsResourceReferences = false;
 
@@ -289,7 +292,7 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
                     protect: req.getProtect?.() ?? false,
                     additionalSecretOutputs: req.getAdditionalsecretoutputsList?.() ?? [],
                     deleteBeforeReplace: req.getDeletebeforereplace?.() ?? false,
-                    aliases: aliasUrns(req, stack, files.project),
+                    aliases: aliasUrns(req, stack, project),
                     secretInputs: secretPaths(rpc.deserializeProperties(req.getObject())),
                     id: res.getId(),
                     inputs: unwrapSecrets(rpc.deserializeProperties(req.getObject())),
@@ -300,12 +303,19 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
         });
     };
 
-    // Fresh module instances for every run: the program reads its config at load time.
+    // Fresh module instances for every run: the program reads its config at load time, and a
+    // reload must see edited files. Packages stay loaded, and so does this package when it sits
+    // inside the project (as here): it is the recorder, not the program.
+    const isProgramFile = (file: string) =>
+        file.startsWith(projectDir + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(PACKAGE_DIR);
     for (const file of Object.keys(require.cache)) {
-        if (file.startsWith(projectDir + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`)) {
+        if (isProgramFile(file)) {
             delete require.cache[file];
         }
     }
+    // Node lists every module this one required in `module.children`: the last run's program would
+    // stay reachable from here (a leak per reload) unless it is taken off the list.
+    module.children = module.children.filter((child) => !isProgramFile(child.filename));
     let program: Record<string, unknown>;
     try {
         program = require(path.join(projectDir, "index.ts")) as Record<string, unknown>;
@@ -326,19 +336,19 @@ async function record(options: RecordOptions): Promise<RecordedProgram> {
         }
     }
     await settings.waitForRPCs();
-    return { stack, region, resources, outputs, secretOutputs, undecryptable: files.undecryptable };
+    return { stack, region, resources, outputs, secretOutputs, undecryptable: programConfig.undecryptable };
 }
 
-/** The files of a Lambda archive recorded under mocks: name -> text (for assets) or a path (for folders). */
-export async function archiveEntries(code: any): Promise<Record<string, { text?: string; path?: string }>> {
-    const assets = await code.assets;
-    const entries: Record<string, { text?: string; path?: string }> = {};
-    for (const [name, asset] of Object.entries<any>(assets)) {
-        if (asset.text !== undefined) {
-            entries[name] = { text: await asset.text };
-        } else {
-            entries[name] = { path: await asset.path };
-        }
-    }
-    return entries;
+/**
+ * The files of a Lambda archive recorded under mocks: name -> text (for assets) or a path (for folders).
+ * Written with `then`, not `await`: while Pulumi's inspector session is on, an `await` on one of the
+ * archive's (long-lived) promises links it to the awaiting function's frame, and through that frame
+ * to whatever its caller holds (a live reload's previous version, and so on back).
+ */
+export function archiveEntries(code: any): Promise<Record<string, { text?: string; path?: string }>> {
+    return Promise.resolve(code.assets).then((assets: Record<string, any>) => Promise.all(Object.entries(assets).map(([name, asset]) =>
+        asset.text !== undefined
+            ? Promise.resolve(asset.text).then((text: string) => [name, { text }] as const)
+            : Promise.resolve(asset.path).then((file: string) => [name, { path: file }] as const),
+    ))).then((entries) => Object.fromEntries(entries));
 }

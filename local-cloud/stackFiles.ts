@@ -1,6 +1,7 @@
 // Reads a stack's configuration the way the Pulumi CLI does: defaults from Pulumi.yaml's `config`
 // schema, overridden by Pulumi.<stack>.yaml. Used wherever the program runs without the CLI
-// (tests, the local cloud, the OpenAPI generator).
+// (tests, the local cloud, the OpenAPI generator). `readProgramConfig` is the one place that turns
+// a project folder, a stack and a caller's overrides into the config a recording runs with.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
@@ -87,4 +88,60 @@ export function readStackFiles(projectDir: string, stack: string): StackFiles {
         config[fullKey] = asConfigString(value);
     }
     return { project, stack, config, undecryptable };
+}
+
+/** Everything a recording of the program needs to know about its configuration, read once. */
+export interface ProgramConfig {
+    projectDir: string;
+    project: string;
+    stack: string;
+    /** `aws:region`, us-east-1 when the stack sets none. */
+    region: string;
+    /** Full key -> value as the program reads it (stack file, then the caller's overrides). */
+    config: Record<string, string>;
+    /** Keys whose value is encrypted in the stack file and left out of `config`. */
+    undecryptable: string[];
+    /** The files this config was read from (Pulumi.yaml, and Pulumi.<stack>.yaml unless `stackConfig` replaced it). */
+    files: string[];
+}
+
+export interface ProgramConfigOptions {
+    projectDir: string;
+    stack: string;
+    /** Replace the stack file entirely (tests define their own stacks). */
+    stackConfig?: Record<string, unknown>;
+    /** Full config keys ("my-project:lambdaTimeout") overriding the stack file; `undefined` removes a key. */
+    config?: Record<string, unknown>;
+}
+
+/**
+ * The program's config for a stack: Pulumi.yaml defaults and Pulumi.<stack>.yaml (or a test's own
+ * `stackConfig`), then single-key overrides. Throws StackFileError for a missing stack file or
+ * unreadable YAML, before anything runs.
+ */
+export function readProgramConfig(options: ProgramConfigOptions): ProgramConfig {
+    const projectDir = path.resolve(options.projectDir);
+    const files = options.stackConfig
+        ? { project: readProjectName(projectDir), config: {}, undecryptable: [] as string[] }
+        : readStackFiles(projectDir, options.stack);
+    const config: Record<string, string> = { ...files.config };
+    const overrides = { ...(options.stackConfig ?? {}), ...(options.config ?? {}) };
+    for (const [key, value] of Object.entries(overrides)) {
+        if (value === undefined) {
+            delete config[key];
+        } else {
+            config[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    const region = config["aws:region"] ?? "us-east-1";
+    config["aws:region"] = region;
+    return {
+        projectDir,
+        project: files.project,
+        stack: options.stack,
+        region,
+        config,
+        undecryptable: files.undecryptable,
+        files: [path.join(projectDir, "Pulumi.yaml"), ...(options.stackConfig ? [] : [path.join(projectDir, `Pulumi.${options.stack}.yaml`)])],
+    };
 }

@@ -5,7 +5,9 @@
 //   usage.log    admitted requests per key and day, so a restart does not hand out a fresh quota
 //                (local/usage.ts; an older usage.json is moved into it once)
 //   lock.json    the running local cloud (local/stateLock.ts)
-//   functions/   each Lambda's serialized `__index.js`, rewritten on every start
+//   functions/   each Lambda's serialized `__index.js` in `<name>/<version>/` (startup/functions.ts),
+//                rewritten on every start; a reload adds the versions that changed
+//   server.json  the URL of the last start (for `npm run outputs`)
 // Files are written whole to a temporary name and renamed, so a crash never leaves half a file,
 // and a file that cannot be parsed stops the start instead of being replaced.
 import * as crypto from "node:crypto";

@@ -5,8 +5,8 @@ import * as path from "node:path";
 import { CliError, fail, formatOutputs, parseCli } from "local-cloud/cli";
 import { recordLocalProgram, undecryptableNotice } from "local-cloud";
 
-import { readStackFiles } from "local-cloud";
-import { defaultStateDir, readJsonFile } from "local-cloud";
+import { readProgramConfig } from "local-cloud";
+import { defaultStateDir, KeyStore, readJsonFile } from "local-cloud";
 import { PROJECT_DIR } from "./project";
 
 const USAGE = `usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]`;
@@ -27,12 +27,13 @@ async function main() {
         throw new CliError(`at most one output name, got ${positionals.length}\n\n${USAGE}`);
     }
     const stack = values.stack!;
-    readStackFiles(PROJECT_DIR, stack);
+    const config = readProgramConfig({ projectDir: PROJECT_DIR, stack });
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir(stack));
     const baseUrl = readJsonFile<{ url?: string }>(path.join(stateDir, "server.json"), {}).url ?? "http://127.0.0.1:8080";
-    const { program, keyStore } = await recordLocalProgram({ stack, stateDir, baseUrl });
+    const keys = new KeyStore(stateDir);
+    const program = await recordLocalProgram({ config, keys, baseUrl });
     // The values printed are the ones the next `npm start` serves.
-    keyStore.save();
+    keys.save();
     program.undecryptable.forEach((key) => process.stderr.write(`warning: ${undecryptableNotice(stack, key)}\n`));
     process.stdout.write(`${formatOutputs(program.outputs, program.secretOutputs, {
         stack,

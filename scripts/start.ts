@@ -1,21 +1,23 @@
-// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet]`
-// Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C.
+// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch]`
+// Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C, reloading it when
+// its sources or config change.
 import * as path from "node:path";
 import { CliError, fail, formatOutputs, maskKey, parseCli, parsePort } from "local-cloud/cli";
-import { startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
+import { describeReload, startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
 
-import { defaultStateDir } from "local-cloud";
+import { defaultStateDir, runtimeWarnings } from "local-cloud";
 import { PROJECT_DIR } from "./project";
 
-const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet]
+const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet] [--no-watch]
   --stack         the Pulumi stack to run (Pulumi.<stack>.yaml); default dev
   --port          port to serve on; default 8080 (0 picks a free one)
   --host          address to listen on; default 127.0.0.1
   --state-dir     where tables and keys are kept; default .local/<stack>
   --show-secrets  print API key values in full
-  --quiet         do not print the functions' own log lines`;
+  --quiet         do not print the functions' own log lines
+  --no-watch      do not reload when the program's sources or config change`;
 
-function banner(cloud: LocalCloud, showSecrets: boolean): string {
+function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string {
     const lines: string[] = [];
     const relativeState = path.relative(process.cwd(), cloud.stateDir) || ".";
     lines.push(`Local cloud for stack "${cloud.stack}" is ready: ${cloud.stageUrl}`);
@@ -51,6 +53,9 @@ function banner(cloud: LocalCloud, showSecrets: boolean): string {
         lines.push(`    curl -i -H "x-api-key: ${keyArg}" ${cloud.url}${firstGet.path}`);
     }
     lines.push("");
+    if (watch) {
+        lines.push("Watching the program's sources and Pulumi.yaml files: a change reloads it (tables, keys and usage stay). --no-watch turns this off.");
+    }
     lines.push("Requests are logged as: METHOD path status latency consumer. Ctrl-C stops.");
     return lines.join("\n");
 }
@@ -69,6 +74,7 @@ async function main() {
         "state-dir": { type: "string" },
         "show-secrets": { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
+        "no-watch": { type: "boolean", default: false },
         help: { type: "boolean", default: false },
     }, USAGE);
     if (values.help) {
@@ -79,6 +85,7 @@ async function main() {
         throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
     }
     const stack = values.stack!;
+    const watch = !values["no-watch"];
     process.stdout.write(`Running ${path.relative(process.cwd(), path.join(PROJECT_DIR, "index.ts")) || "index.ts"} for stack "${stack}" under Pulumi mocks...\n`);
     const cloud = await startLocalCloud({
         stack,
@@ -88,8 +95,12 @@ async function main() {
         onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
         onRequest: (entry) => process.stdout.write(`${requestLine(entry)}\n`),
         onFunctionLog: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
+        projectDir: PROJECT_DIR,
+        watch,
+        onReload: (report) => (report.ok ? process.stdout : process.stderr).write(`${describeReload(report)}\n`),
     });
-    process.stdout.write(`${banner(cloud, values["show-secrets"]!)}\n`);
+    process.stdout.write(`${banner(cloud, values["show-secrets"]!, watch)}\n`);
+    runtimeWarnings(cloud.model.functions).forEach((line) => process.stderr.write(`warning: ${line}\n`));
 
     let stopping = false;
     const stop = (signal: string) => {

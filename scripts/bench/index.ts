@@ -16,7 +16,8 @@ async function main() {
     }
 }
 
-main().catch((err) => {
+// A recording leaves the Pulumi runtime's handles open: stop once the figures are printed.
+main().then(() => process.exit(0), (err) => {
     console.error(err);
     process.exit(1);
 });

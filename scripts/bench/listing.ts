@@ -4,14 +4,14 @@
 // the embedded engine, so the figure does not depend on how the store is written.
 import { BatchWriteCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { apiClient, testDeps } from "../../tests/support/client";
-import { localDocumentClient, startDynamoProxy, startLocalDynamo } from "../../tests/support/dynamo";
+import { localDocumentClient, startDynamoProxy, startTestDynamo } from "../../tests/support/dynamo";
 import { LIST_PARTITION, listSortKey, postKey } from "../../data/tableDesign";
 
 const SIZES = [100, 10_000];
 const PAGE = 20;
 
 export async function run(): Promise<void> {
-    const dynamo = await startLocalDynamo();
+    const dynamo = await startTestDynamo();
     const proxy = await startDynamoProxy(dynamo.endpoint);
     const db = localDocumentClient(proxy.endpoint);
     console.log(`\n## GET /posts?limit=${PAGE}: items read per page (baseline = Scan of the whole table)`);

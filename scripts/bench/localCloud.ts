@@ -1,63 +1,204 @@
-// Figures for the local cloud (issue 4, item 7): requests per second and p50/p99 latency of
-// `GET /posts/{id}` and `POST /posts` through the local cloud, the same serialized handler called
-// directly (no HTTP, no gateway, no worker) as the baseline in the same run, and the cold start of
-// a fresh instance (worker start, module load, first answer).
+// Figures for the local cloud (issue 9, item 6), each printed beside its target:
+// - GET /posts/{id} through `npm start` in its own process, loaded by autocannon (20 connections,
+//   10 s, after a warm-up, 3 rounds, medians), against the baseline: the same serialized handler
+//   called in this process by 20 concurrent loops against the same engine (dynalite with its
+//   journal, as the local cloud opens it), measured in the same run, rounds interleaved;
+// - start to first answer, cold (a fresh state folder, empty program and compile caches: nothing
+//   cached) and warm (a restart on the same folder, port and caches);
+// - peak resident memory of the server's process tree under that load;
+// - reload (when `npm start` watches): the stack file edited to the first answer from the new
+//   functions.
+// The server runs a stack of its own, written for the run (the dev stack with a plan that never
+// throttles and a configured key) and removed after it.
 import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
-import type { LocalCloud } from "local-cloud";
-import { buildProxyEvent } from "local-cloud";
-import { removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
+import autocannon from "autocannon";
+import { parse, stringify } from "yaml";
+import { archiveEntries, buildProxyEvent, cloudModel, ensureTables, recordProgram, startDynamo, type CloudModel, type FunctionModel } from "local-cloud";
+import { removeStateDir, tempStateDir } from "local-cloud/testing";
+import { PROJECT_DIR } from "../project";
+import { firstAnswer, freePort, sampleRss, startServer, treeCpuMs, type ServerProcess } from "./serverProcess";
 
-const CONCURRENCY = 8;
-const REQUESTS = Number(process.env["BENCH_REQUESTS"] ?? 1500);
-const WARMUP = 100;
-const COLD_STARTS = 5;
+const CONNECTIONS = 20;
+const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
+const WARMUP_SECONDS = 3;
+const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
+const STARTS = Number(process.env["BENCH_STARTS"] ?? 3);
+const STACK = "bench";
+const KEY = `bench${crypto.randomBytes(20).toString("hex")}`.slice(0, 40);
 
-interface Figures {
-    label: string;
+const TARGETS = {
+    throughputRatio: 0.6,
+    p50Ratio: 2,
+    coldStartMs: 3000,
+    warmStartMs: 1500,
+    peakRssBytes: 350 * 1024 * 1024,
+    reloadMs: 2500,
+};
+
+interface Round {
     requestsPerSecond: number;
     p50: number;
     p99: number;
     errors: number;
+    /** CPU time spent per answered request: the server's process tree, or this process for the baseline. */
+    cpuMsPerRequest: number;
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const percentile = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+const median = (values: number[]) => percentile(values, 50);
 
-/** Runs `total` calls with `concurrency` in flight; `one` returns whether the answer was the expected one. */
-async function measure(label: string, total: number, concurrency: number, one: (i: number) => Promise<boolean>): Promise<Figures> {
+/** The dev stack with a plan roomy enough that throttling never shows, and a key the bench knows. */
+function writeBenchStack(projectDir: string, corsAllowOrigin = "*"): string {
+    const dev = parse(fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
+    const config = {
+        ...dev.config,
+        [`${project}:plans`]: { standard: { throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 }, quota: { limit: 1_000_000_000, period: "DAY" } } },
+        [`${project}:consumers`]: [{ name: "bench", plan: "standard" }],
+        [`${project}:apiKeyValues`]: { bench: KEY },
+        [`${project}:corsAllowOrigin`]: corsAllowOrigin,
+    };
+    const file = path.join(projectDir, `Pulumi.${STACK}.yaml`);
+    fs.writeFileSync(file, `# Written by npm run bench for the length of its run; safe to delete.\n${stringify({ config })}`);
+    return file;
+}
+
+const headers = { "x-api-key": KEY, "Content-Type": "application/json" };
+const newPost = (i: number) => ({ title: `bench ${i}`, author: "bench", publicationDate: "2026-11-21", description: "x".repeat(200) });
+
+async function createPost(stageUrl: string): Promise<string> {
+    const response = await fetch(`${stageUrl}posts`, { method: "POST", headers, body: JSON.stringify(newPost(0)) });
+    const body = await response.json() as { id?: string };
+    if (response.status !== 201 || !body.id) {
+        throw new Error(`POST /posts answered ${response.status}: ${JSON.stringify(body)}`);
+    }
+    return body.id;
+}
+
+/** autocannon against one URL; latencies from its per-response times (its histogram keeps whole ms only). */
+async function loadServer(url: string, seconds: number, pid: number): Promise<Round> {
     const latencies: number[] = [];
-    let next = 0;
+    const cpuBefore = treeCpuMs(pid);
+    const result = await new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, done) => (err ? reject(err) : resolve(done)));
+        instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+            if (statusCode === 200) {
+                latencies.push(responseTime);
+            }
+        });
+    });
+    return {
+        requestsPerSecond: result["2xx"] / (result.duration || seconds),
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        errors: result.errors + result.timeouts + result.non2xx,
+        cpuMsPerRequest: (treeCpuMs(pid) - cpuBefore) / Math.max(1, result["2xx"]),
+    };
+}
+
+/** `CONNECTIONS` loops calling `one` back to back for `seconds`. */
+async function loadInProcess(one: () => Promise<boolean>, seconds: number): Promise<Round> {
+    const latencies: number[] = [];
     let errors = 0;
-    const started = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next < total) {
-            const i = next++;
-            const t0 = process.hrtime.bigint();
-            if (!(await one(i))) {
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    const end = started + seconds * 1000;
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < end) {
+            const t0 = performance.now();
+            const ok = await one().catch(() => false);
+            if (ok) {
+                latencies.push(performance.now() - t0);
+            } else {
                 errors++;
             }
-            latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
         }
     }));
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    latencies.sort((a, b) => a - b);
-    return { label, requestsPerSecond: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+    const elapsed = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    return {
+        requestsPerSecond: latencies.length / elapsed,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        errors,
+        cpuMsPerRequest: (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length),
+    };
 }
 
-/** The proxy event the gateway would build for a request (same builder as the local cloud's). */
-function eventFor(cloud: LocalCloud, method: string, resourcePath: string, pathValue: string, pathParameters: Record<string, string> | null, body: unknown, key: string): Record<string, unknown> {
-    const api = cloud.model.restApis[0]!;
-    const stage = api.stages[0]!;
-    const apiKey = cloud.model.apiKeys.find((k) => k.value === key)!;
-    const bytes = body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body));
-    return buildProxyEvent({
+interface Baseline {
+    getPost: () => Promise<boolean>;
+    close(): Promise<void>;
+}
+
+/** The function that serves `METHOD resourcePath` in a model. */
+function functionFor(model: CloudModel, method: string, resourcePath: string): FunctionModel {
+    const op = model.restApis.flatMap((api) => api.operations).find((o) => o.method === method && o.resourcePath === resourcePath);
+    const fn = model.functions.find((f) => String(op?.integration?.uri).includes(`/functions/${f.arn}/`));
+    if (!fn) {
+        throw new Error(`no function serves ${method} ${resourcePath}`);
+    }
+    return fn;
+}
+
+/**
+ * The baseline: the bench stack's serialized handlers loaded in this process, with their
+ * environment, against dynalite journaled in a folder of its own (as the local cloud opens it).
+ */
+async function startBaseline(): Promise<Baseline> {
+    const program = await recordProgram({ stack: STACK, projectDir: PROJECT_DIR });
+    const model = cloudModel(program);
+    const dir = tempStateDir("bench-baseline");
+    fs.mkdirSync(dir, { recursive: true });
+    const dynamo = await startDynamo(dir, model.region);
+    await ensureTables(dynamo.client, model.tables);
+    const stage = model.restApis[0]!.stages[0]!;
+    const api = model.restApis[0]!;
+
+    const load = async (fn: FunctionModel) => {
+        const taskRoot = path.join(dir, "functions", fn.name);
+        for (const [name, entry] of Object.entries(await archiveEntries(fn.code))) {
+            if (entry.text !== undefined) {
+                fs.mkdirSync(path.dirname(path.join(taskRoot, name)), { recursive: true });
+                fs.writeFileSync(path.join(taskRoot, name), entry.text);
+            }
+        }
+        Object.assign(process.env, fn.environment, {
+            AWS_REGION: model.region,
+            AWS_ACCESS_KEY_ID: "local",
+            AWS_SECRET_ACCESS_KEY: "local",
+            AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        });
+        const dot = fn.handler.lastIndexOf(".");
+        const handler = require(path.join(taskRoot, fn.handler.slice(0, dot)))[fn.handler.slice(dot + 1)] as (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+        const context = () => ({
+            awsRequestId: crypto.randomUUID(),
+            functionName: fn.name,
+            functionVersion: "$LATEST",
+            invokedFunctionArn: fn.arn,
+            memoryLimitInMB: String(fn.memorySize),
+            logGroupName: fn.logGroup,
+            logStreamName: "bench",
+            callbackWaitsForEmptyEventLoop: true,
+            getRemainingTimeInMillis: () => fn.timeoutSeconds * 1000,
+        });
+        // Lambda hands the handler a fresh object parsed from the event's JSON.
+        return (eventJson: string) => handler(JSON.parse(eventJson), context());
+    };
+    const event = (method: string, resourcePath: string, requestPath: string, pathParameters: Record<string, string> | null, body?: unknown) => JSON.stringify(buildProxyEvent({
         method,
-        path: pathValue,
+        path: requestPath,
         rawQuery: "",
-        rawHeaders: ["Host", new URL(cloud.url).host, "x-api-key", key, "Content-Type", "application/json", "User-Agent", "bench"],
-        body: bytes,
+        rawHeaders: ["Host", "127.0.0.1", "x-api-key", KEY, "Content-Type", "application/json", "User-Agent", "bench"],
+        body: body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body)),
         sourceIp: "127.0.0.1",
-        localPort: cloud.port,
+        localPort: 0,
     }, {
         apiId: api.id,
         stage: stage.name,
@@ -67,109 +208,174 @@ function eventFor(cloud: LocalCloud, method: string, resourcePath: string, pathV
         resourceId: "bench",
         pathParameters,
         binaryMediaTypes: api.binaryMediaTypes,
-        apiKey: { value: key, id: apiKey.id },
+        apiKey: { value: KEY, id: model.apiKeys[0]!.id },
         accountId: "123456789012",
         requestId: crypto.randomUUID(),
         extendedRequestId: "bench",
         traceId: "Root=1-bench",
         now: new Date(),
-    });
-}
+    }));
 
-/** Loads a function's serialized handler in this process, with its environment, as the baseline. */
-function loadHandler(cloud: LocalCloud, logicalName: string): (event: unknown) => Promise<{ statusCode: number }> {
-    const { fn, taskRoot, env } = cloud.functionPool(logicalName)!.deployment;
-    for (const [name, value] of Object.entries(env)) {
-        if (name !== "PATH") {
-            process.env[name] = value;
-        }
+    const create = await load(functionFor(model, "POST", "/posts"));
+    const created = await create(event("POST", "/posts", "/posts", null, newPost(0)));
+    if (created.statusCode !== 201) {
+        throw new Error(`baseline createPost answered ${created.statusCode}: ${created.body}`);
     }
-    const dot = fn.handler.lastIndexOf(".");
-    const handler = require(path.join(taskRoot, fn.handler.slice(0, dot)))[fn.handler.slice(dot + 1)];
-    const context = () => ({
-        awsRequestId: crypto.randomUUID(),
-        functionName: fn.name,
-        functionVersion: "$LATEST",
-        invokedFunctionArn: fn.arn,
-        memoryLimitInMB: String(fn.memorySize),
-        logGroupName: fn.logGroup,
-        logStreamName: "bench",
-        callbackWaitsForEmptyEventLoop: true,
-        getRemainingTimeInMillis: () => fn.timeoutSeconds * 1000,
-    });
-    return (event) => handler(JSON.parse(JSON.stringify(event)), context());
+    const id = (JSON.parse(created.body) as { id: string }).id;
+    const get = await load(functionFor(model, "GET", "/posts/{id}"));
+    const getEvent = event("GET", "/posts/{id}", `/posts/${id}`, { id });
+    return {
+        getPost: () => get(getEvent).then((r) => r.statusCode === 200),
+        close: async () => {
+            await dynamo.close();
+            removeStateDir(dir);
+        },
+    };
 }
 
-const ms = (n: number) => n.toFixed(n < 10 ? 2 : 1).padStart(8);
+interface StartFigures {
+    coldMs: number[];
+    warmMs: number[];
+    readyColdMs: number[];
+    readyWarmMs: number[];
+}
 
-export async function run(): Promise<void> {
-    const stateDir = tempStateDir("bench");
-    // The dev stack with a plan roomy enough that throttling never shows in the figures.
-    const cloud = await startTestCloud({
-        stack: "dev",
-        stateDir,
-        config: { "posts-api:plans": { standard: { throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 }, quota: { limit: 100_000_000, period: "DAY" } } } },
-    });
-    try {
-        const key = cloud.apiKeys[Object.keys(cloud.apiKeys)[0]!]!;
-        const headers = { "x-api-key": key, "Content-Type": "application/json" };
-        const newPost = (i: number) => ({ title: `bench ${i}`, author: "bench", publicationDate: "2026-11-21", description: "x".repeat(200) });
-        const created = await fetch(`${cloud.stageUrl}posts`, { method: "POST", headers, body: JSON.stringify(newPost(-1)) });
-        const id = ((await created.json()) as { id: string }).id;
-        const routeFn = (method: string, p: string) => cloud.routes.find((r) => r.method === method && r.path.endsWith(p))!.integration;
-
-        const viaHttpGet = () => fetch(`${cloud.stageUrl}posts/${id}`, { headers }).then(async (r) => (await r.arrayBuffer(), r.status === 200));
-        const viaHttpPost = (i: number) => fetch(`${cloud.stageUrl}posts`, { method: "POST", headers, body: JSON.stringify(newPost(i)) }).then(async (r) => (await r.arrayBuffer(), r.status === 201));
-
-        const getHandler = loadHandler(cloud, routeFn("GET", "/posts/{id}"));
-        const postHandler = loadHandler(cloud, routeFn("POST", "/posts"));
-        const getEvent = eventFor(cloud, "GET", "/posts/{id}", `/posts/${id}`, { id }, undefined, key);
-        const directGet = () => getHandler(getEvent).then((r) => r.statusCode === 200);
-        const directPost = (i: number) => postHandler(eventFor(cloud, "POST", "/posts", "/posts", null, newPost(i), key)).then((r) => r.statusCode === 201);
-
-        // Warm every path (instances up to the concurrency, SDK connections) before measuring.
-        await measure("warmup", WARMUP, CONCURRENCY, viaHttpGet);
-        await measure("warmup", WARMUP, CONCURRENCY, viaHttpPost);
-        await measure("warmup", WARMUP, CONCURRENCY, directGet);
-        await measure("warmup", WARMUP, CONCURRENCY, directPost);
-
-        const rows = [
-            await measure("GET /posts/{id}  local cloud (HTTP)", REQUESTS, CONCURRENCY, viaHttpGet),
-            await measure("GET /posts/{id}  handler called directly", REQUESTS, CONCURRENCY, directGet),
-            await measure("POST /posts      local cloud (HTTP)", REQUESTS, CONCURRENCY, viaHttpPost),
-            await measure("POST /posts      handler called directly", REQUESTS, CONCURRENCY, directPost),
-        ];
-
-        const pool = cloud.functionPool(routeFn("GET", "/posts/{id}"))!;
-        const coldEvent = JSON.stringify(getEvent);
-        const cold: number[] = [];
-        for (let i = 0; i < COLD_STARTS; i++) {
-            const t0 = process.hrtime.bigint();
-            const outcome = await pool.invoke(coldEvent, crypto.randomUUID(), true);
-            cold.push(Number(process.hrtime.bigint() - t0) / 1e6);
-            if (outcome.kind !== "result") {
-                throw new Error(`cold start invocation failed: ${JSON.stringify(outcome)}`);
+/**
+ * Cold and warm starts, `STARTS` of each: a fresh state folder (cold), then a restart on it
+ * (warm). The last warm server keeps running for the load rounds.
+ */
+async function measureStarts(port: number, dirs: string[]): Promise<{ figures: StartFigures; server: ServerProcess }> {
+    const figures: StartFigures = { coldMs: [], warmMs: [], readyColdMs: [], readyWarmMs: [] };
+    const stageUrl = `http://127.0.0.1:${port}/${STACK}/`;
+    let server: ServerProcess | undefined;
+    for (let i = 0; i < STARTS; i++) {
+        const stateDir = tempStateDir("bench-server");
+        // Caches of their own, empty for the cold start: nothing compiled or recorded before.
+        const caches = tempStateDir("bench-caches");
+        dirs.push(stateDir, caches);
+        const env = { LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"), LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled") };
+        for (const kind of ["cold", "warm"] as const) {
+            server = startServer(PROJECT_DIR, ["--stack", STACK, "--port", String(port), "--state-dir", stateDir], env);
+            const ms = await firstAnswer(server, `${stageUrl}posts?limit=1`, headers);
+            await server.waitForLine(/ is ready: /);
+            (kind === "cold" ? figures.coldMs : figures.warmMs).push(ms);
+            (kind === "cold" ? figures.readyColdMs : figures.readyWarmMs).push(server.readyMs ?? NaN);
+            if (kind === "cold" || i < STARTS - 1) {
+                await server.stop();
             }
         }
-        cold.sort((a, b) => a - b);
-
-        const lines = [
-            `Local cloud (stack dev, ${REQUESTS} requests per row, ${CONCURRENCY} in flight, ${process.version}, ${require("node:os").cpus().length} CPUs)`,
-            `${"".padEnd(42)}   req/s    p50 ms    p99 ms  errors`,
-            ...rows.map((r) => `${r.label.padEnd(42)}${r.requestsPerSecond.toFixed(0).padStart(8)}  ${ms(r.p50)}  ${ms(r.p99)}  ${String(r.errors).padStart(6)}`),
-            // The figures that carry across machines: local cloud over the direct baseline.
-            ...([[rows[0]!, rows[1]!], [rows[2]!, rows[3]!]] as const).map(([local, direct]) =>
-                `ratio ${local.label.split("  ")[0]!.padEnd(16)} local/direct: throughput ${(local.requestsPerSecond / direct.requestsPerSecond).toFixed(2)}, ` +
-                `p50 ${(local.p50 / direct.p50).toFixed(2)}, p99 ${(local.p99 / direct.p99).toFixed(2)}`),
-            `Cold start of ${routeFn("GET", "/posts/{id}")} (fresh worker, module load, first answer): ` +
-                `median ${cold[Math.floor(cold.length / 2)]!.toFixed(0)} ms, min ${cold[0]!.toFixed(0)} ms, max ${cold[cold.length - 1]!.toFixed(0)} ms over ${COLD_STARTS}; ` +
-                `${(cold[Math.floor(cold.length / 2)]! / rows[1]!.p50).toFixed(1)}x a warm direct call's p50`,
-        ];
-        console.log(lines.join("\n"));
-    } finally {
-        await cloud.close();
-        removeStateDir(stateDir);
     }
+    return { figures, server: server! };
+}
+
+/** Whether `npm start` reloads on a change (scripts/start.ts offers --no-watch then). */
+const reloadAvailable = () => /no-watch/.test(fs.readFileSync(path.join(PROJECT_DIR, "scripts", "start.ts"), "utf8"));
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const fixed = (n: number) => n.toFixed(n < 10 ? 2 : 1);
+
+export async function run(): Promise<void> {
+    const load = os.loadavg();
+    console.log(`\n## Local cloud: \`npm start\` in its own process against the handler called in-process (${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(1)).join(" ")})`);
+    const stackFile = writeBenchStack(PROJECT_DIR);
+    const dirs: string[] = [];
+    let server: ServerProcess | undefined;
+    let baseline: Baseline | undefined;
+    try {
+        const port = await freePort();
+        const starts = await measureStarts(port, dirs);
+        server = starts.server;
+        const stageUrl = `http://127.0.0.1:${port}/${STACK}/`;
+        const idleRss = sampleRss(server.child.pid!).stop();
+
+        baseline = await startBaseline();
+        const id = await createPost(stageUrl);
+        const url = `${stageUrl}posts/${id}`;
+
+        // Warm every path (instances up to the concurrency, connections) before measuring.
+        await loadServer(url, WARMUP_SECONDS, server.child.pid!);
+        await loadInProcess(baseline.getPost, WARMUP_SECONDS);
+        const served: Round[] = [];
+        const direct: Round[] = [];
+        const rss = sampleRss(server.child.pid!);
+        for (let round = 0; round < ROUNDS; round++) {
+            direct.push(await loadInProcess(baseline.getPost, SECONDS));
+            served.push(await loadServer(url, SECONDS, server.child.pid!));
+        }
+        const peakRss = rss.stop();
+
+        const reloads = reloadAvailable() ? await measureReloads(server, url) : undefined;
+        const reloadMs = reloads === undefined ? undefined : median(reloads);
+
+        const rps = median(served.map((r) => r.requestsPerSecond));
+        const baseRps = median(direct.map((r) => r.requestsPerSecond));
+        const p50 = median(served.map((r) => r.p50));
+        const baseP50 = median(direct.map((r) => r.p50));
+        const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+        const rows: [string, string, string, string, string][] = [
+            ["GET /posts/{id} throughput", `${rps.toFixed(0)} req/s`, `${baseRps.toFixed(0)} req/s`, `${(rps / baseRps).toFixed(2)}`, `>= ${TARGETS.throughputRatio} x baseline: ${verdict(rps / baseRps >= TARGETS.throughputRatio)}`],
+            ["GET /posts/{id} p50 latency", `${fixed(p50)} ms`, `${fixed(baseP50)} ms`, `${(p50 / baseP50).toFixed(2)}`, `<= ${TARGETS.p50Ratio} x baseline: ${verdict(p50 / baseP50 <= TARGETS.p50Ratio)}`],
+            ["start to first answer, cold", sec(median(starts.figures.coldMs)), "", "", `<= ${sec(TARGETS.coldStartMs)}: ${verdict(median(starts.figures.coldMs) <= TARGETS.coldStartMs)}`],
+            ["start to first answer, warm", sec(median(starts.figures.warmMs)), "", "", `<= ${sec(TARGETS.warmStartMs)}: ${verdict(median(starts.figures.warmMs) <= TARGETS.warmStartMs)}`],
+            ["peak RSS under load (process tree)", mb(peakRss), "", "", `<= ${mb(TARGETS.peakRssBytes)}: ${verdict(peakRss <= TARGETS.peakRssBytes)}`],
+            reloadMs === undefined
+                ? ["reload: edit to first new answer", "n/a (reload not available)", "", "", `<= ${sec(TARGETS.reloadMs)}`]
+                : ["reload: edit to first new answer", sec(reloadMs), "", "", `<= ${sec(TARGETS.reloadMs)}: ${verdict(reloadMs <= TARGETS.reloadMs)}`],
+        ];
+        console.log(`${"figure".padEnd(36)}${"measured".padStart(14)}${"baseline".padStart(14)}${"ratio".padStart(8)}   target`);
+        for (const [name, measured, base, ratio, target] of rows) {
+            console.log(`${name.padEnd(36)}${measured.padStart(14)}${base.padStart(14)}${ratio.padStart(8)}   ${target}`);
+        }
+        console.log(`rounds (${CONNECTIONS} connections, ${SECONDS} s each after a ${WARMUP_SECONDS} s warm-up):`);
+        served.forEach((r, i) => console.log(
+            `  ${i + 1}: local cloud ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${fixed(r.p50)} ms, p99 ${fixed(r.p99)} ms, ${r.errors} errors | ` +
+            `in-process ${direct[i]!.requestsPerSecond.toFixed(0)} req/s, p50 ${fixed(direct[i]!.p50)} ms, p99 ${fixed(direct[i]!.p99)} ms, ${direct[i]!.errors} errors`));
+        // CPU per request does not depend on what else the machine runs as much as req/s does.
+        const cpu = median(served.map((r) => r.cpuMsPerRequest));
+        const baseCpu = median(direct.map((r) => r.cpuMsPerRequest));
+        console.log(`CPU per request (medians): local cloud ${fixed(cpu)} ms (server process tree), in-process ${fixed(baseCpu)} ms (handler and engine): ratio ${(baseCpu / cpu).toFixed(2)}`);
+        console.log(`starts (spawn to first 200 of GET /posts; ready line in brackets): cold ${starts.figures.coldMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyColdMs[i]!)}]`).join(", ")}; ` +
+            `warm ${starts.figures.warmMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyWarmMs[i]!)}]`).join(", ")}`);
+        console.log(`RSS: ${mb(idleRss)} idle after the first answer, ${mb(peakRss)} peak under load; ${server.requestLines} request lines logged`);
+        if (reloads !== undefined) {
+            console.log(`reloads (the stack file's corsAllowOrigin edited, which changes every function, to the first answer carrying the new value): ${reloads.map(sec).join(", ")}`);
+        }
+    } finally {
+        await server?.stop();
+        await baseline?.close();
+        dirs.forEach(removeStateDir);
+        fs.rmSync(stackFile, { force: true });
+    }
+}
+
+/**
+ * Edits the running server's stack file (the functions' CORS origin, which every answer carries)
+ * and times the edit to the first answer with the new value: the watcher's delay, the recording,
+ * the functions' swap and the first call to a fresh instance. `STARTS` edits, one at a time.
+ */
+async function measureReloads(server: ServerProcess, url: string): Promise<number[]> {
+    const times: number[] = [];
+    for (let i = 1; i <= STARTS; i++) {
+        const origin = `https://reload-${i}.example`;
+        const reloaded = server.waitForLine(/^reload(ed| failed)/, 120_000).catch(() => undefined);
+        const t0 = performance.now();
+        writeBenchStack(PROJECT_DIR, origin);
+        for (;;) {
+            const response = await fetch(url, { headers });
+            await response.arrayBuffer();
+            if (response.headers.get("access-control-allow-origin") === origin) {
+                break;
+            }
+            if (performance.now() - t0 > 120_000) {
+                throw new Error(`no answer from the edited program within 120 s:\n${server.output.slice(-10).join("\n")}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        times.push(performance.now() - t0);
+        await reloaded;
+    }
+    return times;
 }
 
 if (require.main === module) {

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { recordLocalProgram } from "local-cloud";
-import { recordProgram } from "local-cloud";
+import { readProgramConfig, recordProgram } from "local-cloud";
 import { TYPES } from "local-cloud";
 import { KeyStore, LocalCloudError } from "local-cloud";
 import { call, removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
@@ -77,8 +77,10 @@ describe("local cloud: keys.json", () => {
 
     it("gives the generated cursor key a value of its own, saved in keys.json", async () => {
         await withStateDir("keys-cursor", {}, async (dir) => {
-            const first = await recordLocalProgram({ stack: "keys-cursor", stackConfig: STACK, stateDir: dir, baseUrl: "http://127.0.0.1:1" });
-            first.keyStore.save();
+            const keys = new KeyStore(dir);
+            const config = readProgramConfig({ projectDir: process.cwd(), stack: "keys-cursor", stackConfig: STACK });
+            const first = { program: await recordLocalProgram({ config, keys, baseUrl: "http://127.0.0.1:1" }) };
+            keys.save();
             const saved = JSON.parse(fs.readFileSync(path.join(dir, "keys.json"), "utf8"));
             const secret = saved.secrets["cursor-secret"] as string;
             expect(secret).to.match(/^[0-9a-f]{64}$/);

@@ -1,0 +1,336 @@
+// The recorded program, kept between starts. Recording runs the program under Pulumi mocks: it
+// loads @pulumi/pulumi, compiles the program's TypeScript and serializes every function's closure,
+// most of a cold start. A restart where nothing the recording depends on has changed loads the
+// last recording instead, in milliseconds. What it depends on, and how each is checked:
+//
+// - the program's sources: every module loaded outside node_modules when the recording ended (the
+//   program, and this package's own files), by content hash; the folders holding the program's
+//   modules, by the names of the code files in them (a new `foo.js` beside `foo.ts` changes what
+//   `require("./foo")` loads);
+// - its config: the resolved config (stackFiles.ts) and the Pulumi.yaml / Pulumi.<stack>.yaml text;
+// - its packages: package.json, the lockfiles (package-lock.json, node_modules/.package-lock.json,
+//   which npm rewrites on every install, yarn.lock, pnpm-lock.yaml) and tsconfig.json;
+// - what the local cloud feeds the recording: the server's URL (stage `invokeUrl`s), and the key
+//   values and secrets read from keys.json, replayed against the state folder's KeyStore (a folder
+//   whose keys.json differs, or lacks one, records again);
+// - the Node version, and PULUMI_* / TS_NODE_* environment variables (other variables are taken
+//   not to change what the program declares).
+//
+// Any difference records again and replaces the entry. An entry is one file,
+// `<cache>/<hash of the first four>.json`: a header line with the format and a SHA-256 of the rest,
+// then the entry as JSON. A file that is cut short, fails its checksum or does not parse is
+// ignored and rewritten: the cache never stops a start. The cache folder is `.local/cache/programs`
+// in the project (entries hold key values, as keys.json does), or LOCAL_CLOUD_PROGRAM_CACHE
+// (`off` disables it); the 8 most recently used entries are kept.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { RecordedProgram } from "./recordProgram";
+import { recordLocalProgram as recordProgramFresh, type LocalProgramInput } from "./startup/program";
+import type { KeyStore } from "./stateDir";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const FORMAT = "local-cloud-program-cache";
+const VERSION = 1;
+const KEEP = 8;
+
+// Pulumi's wire-format markers for assets and archives (runtime/rpc.js), reused for the entry's.
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17";
+const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
+const UNDEFINED_SIG = "local-cloud:undefined";
+
+/** Files whose text decides which packages (and which compiled code) the program gets. */
+const PACKAGE_FILES = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "tsconfig.json", path.join("node_modules", ".package-lock.json")];
+const CODE_FILE = /\.(ts|tsx|mts|cts|js|cjs|mjs|json|node)$/;
+
+type KeyCall = { kind: "value"; name: string; value: string } | { kind: "secret"; name: string; bytes: number; value: string };
+
+interface Entry {
+    /** File -> SHA-1 of its bytes. */
+    files: Record<string, string>;
+    /** Folder -> SHA-1 of the sorted names of its code files. */
+    folders: Record<string, string>;
+    keyCalls: KeyCall[];
+    /** The recording, with assets, archives and `undefined` as marker objects. */
+    program: unknown;
+}
+
+/** Where entries go: LOCAL_CLOUD_PROGRAM_CACHE, else `.local/cache/programs` in the project; undefined when off. */
+export function programCacheDir(projectDir: string): string | undefined {
+    const configured = process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
+    if (configured === "off") {
+        return undefined;
+    }
+    return configured ? path.resolve(configured) : path.join(projectDir, ".local", "cache", "programs");
+}
+
+/**
+ * The program as startup/program.ts records it for the local cloud, from the cache when nothing it
+ * depends on has changed. Same input, same result, same errors: the cache only skips work.
+ */
+export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
+    return cachedRecording(input, recordProgramFresh);
+}
+
+/** `record(input)`, or its result of an earlier run when nothing it depends on has changed. */
+export async function cachedRecording(input: LocalProgramInput, record: (input: LocalProgramInput) => Promise<RecordedProgram>): Promise<RecordedProgram> {
+    const dir = programCacheDir(input.config.projectDir);
+    if (dir === undefined) {
+        return record(input);
+    }
+    const key = entryKey(input);
+    const file = path.join(dir, `${key}.json`);
+    const cached = readEntry(file, key, input.keys);
+    if (cached) {
+        return cached;
+    }
+    const keyCalls: KeyCall[] = [];
+    const program = await cheapPulumiStacks(() => record({ ...input, keys: keyLog(input.keys, keyCalls) }));
+    try {
+        await writeEntry(dir, file, key, program, keyCalls);
+    } catch {
+        // A read-only or full disk, a value that cannot be kept: the next start records again.
+    }
+    return program;
+}
+
+const sha1 = (data: string | Buffer) => crypto.createHash("sha1").update(data).digest("hex");
+
+function readOrDash(file: string): string | Buffer {
+    try {
+        return fs.readFileSync(file);
+    } catch {
+        return "-";
+    }
+}
+
+/** The hash of what is known before recording: config, packages, URL, Node, environment. */
+function entryKey(input: LocalProgramInput): string {
+    const { config, baseUrl } = input;
+    const hash = crypto.createHash("sha256");
+    const add = (label: string, data: string | Buffer) => hash.update(`\0${label}\0`).update(data);
+    add("format", `${FORMAT}/${VERSION}`);
+    add("node", `${process.version} ${process.arch}`);
+    add("config", JSON.stringify({ ...config, config: Object.entries(config.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) }));
+    add("url", baseUrl);
+    for (const file of [...config.files, ...PACKAGE_FILES.map((name) => path.join(config.projectDir, name))]) {
+        add(file, readOrDash(file));
+    }
+    const env = Object.entries(process.env).filter(([name]) => /^(PULUMI_|TS_NODE_)/.test(name)).sort();
+    add("env", JSON.stringify(env));
+    return hash.digest("hex").slice(0, 32);
+}
+
+/** A KeyStore that remembers what the recording asked it, for the next start to ask again. */
+function keyLog(keys: KeyStore, calls: KeyCall[]): KeyStore {
+    const logged = Object.create(keys) as KeyStore;
+    logged.valueFor = (name) => {
+        const value = keys.valueFor(name);
+        calls.push({ kind: "value", name, value });
+        return value;
+    };
+    logged.secretFor = (name, bytes) => {
+        const value = keys.secretFor(name, bytes);
+        calls.push({ kind: "secret", name, bytes, value });
+        return value;
+    };
+    return logged;
+}
+
+/**
+ * Pulumi records `new Error().stack` for every promise it makes and every resource it registers
+ * (bookkeeping for its leak reports and source positions); under ts-node each of those stacks is
+ * source-mapped, a few percent of a recording. While recording, those two are formatted as V8
+ * formats a stack; every other stack still goes through the installed formatter.
+ */
+async function cheapPulumiStacks<T>(run: () => Promise<T>): Promise<T> {
+    const installed = Error.prepareStackTrace;
+    if (!installed) {
+        return run();
+    }
+    const bookkeeping = /[\\/]@pulumi[\\/]pulumi[\\/](runtime[\\/]debuggable|resource)\.js$/;
+    const plain = (error: Error, frames: NodeJS.CallSite[]) =>
+        `${error.name}${error.message ? `: ${error.message}` : ""}${frames.map((frame) => `\n    at ${frame}`).join("")}`;
+    const formatter = (error: Error, frames: NodeJS.CallSite[]) =>
+        error.message === "" && bookkeeping.test(frames[0]?.getFileName() ?? "") ? plain(error, frames) : installed(error, frames);
+    Error.prepareStackTrace = formatter;
+    try {
+        return await run();
+    } finally {
+        if (Error.prepareStackTrace === formatter) {
+            Error.prepareStackTrace = installed;
+        }
+    }
+}
+
+/** Every module loaded outside node_modules (the program's, this package's), and their folders. */
+function sourcesNow(): { files: Record<string, string>; folders: Record<string, string> } {
+    const files: Record<string, string> = {};
+    const folders: Record<string, string> = {};
+    for (const file of Object.keys(require.cache)) {
+        if (file.includes(`${path.sep}node_modules${path.sep}`) || !path.isAbsolute(file)) {
+            continue;
+        }
+        files[file] = sha1(readOrDash(file));
+        const folder = path.dirname(file);
+        folders[folder] ??= folderHash(folder);
+    }
+    return { files, folders };
+}
+
+function folderHash(folder: string): string {
+    try {
+        return sha1(fs.readdirSync(folder).filter((name) => CODE_FILE.test(name)).sort().join("\n"));
+    } catch {
+        return "-";
+    }
+}
+
+async function writeEntry(dir: string, file: string, key: string, program: RecordedProgram, keyCalls: KeyCall[]): Promise<void> {
+    const entry: Entry = { ...sourcesNow(), keyCalls, program: await encode(program) };
+    const body = JSON.stringify(entry);
+    const header = JSON.stringify({ format: FORMAT, version: VERSION, key, sha256: crypto.createHash("sha256").update(body).digest("hex") });
+    fs.mkdirSync(dir, { recursive: true });
+    const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+    try {
+        fs.writeFileSync(temporary, `${header}\n${body}`);
+        fs.renameSync(temporary, file);
+    } finally {
+        fs.rmSync(temporary, { force: true });
+    }
+    prune(dir);
+}
+
+/** Keeps the most recently used entries (a hit touches its file). */
+function prune(dir: string): void {
+    const entries = fs.readdirSync(dir)
+        .filter((name) => name.endsWith(".json"))
+        .map((name) => {
+            try {
+                return { file: path.join(dir, name), used: fs.statSync(path.join(dir, name)).mtimeMs };
+            } catch {
+                return undefined;
+            }
+        })
+        .filter((e): e is { file: string; used: number } => e !== undefined)
+        .sort((a, b) => b.used - a.used);
+    for (const { file } of entries.slice(KEEP)) {
+        fs.rmSync(file, { force: true });
+    }
+}
+
+/** The cached recording when every check holds; undefined for a miss or any damage. */
+function readEntry(file: string, key: string, keys: KeyStore): RecordedProgram | undefined {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch {
+        return undefined;
+    }
+    try {
+        const newline = text.indexOf("\n");
+        const header = JSON.parse(text.slice(0, newline)) as { format?: string; version?: number; key?: string; sha256?: string };
+        const body = text.slice(newline + 1);
+        if (newline < 0 || header.format !== FORMAT || header.version !== VERSION || header.key !== key
+            || header.sha256 !== crypto.createHash("sha256").update(body).digest("hex")) {
+            return undefined;
+        }
+        const entry = JSON.parse(body) as Entry;
+        for (const [source, hash] of Object.entries(entry.files)) {
+            if (sha1(readOrDash(source)) !== hash) {
+                return undefined;
+            }
+        }
+        for (const [folder, hash] of Object.entries(entry.folders)) {
+            if (folderHash(folder) !== hash) {
+                return undefined;
+            }
+        }
+        for (const call of entry.keyCalls) {
+            const value = call.kind === "value" ? keys.valueFor(call.name) : keys.secretFor(call.name, call.bytes);
+            if (value !== call.value) {
+                return undefined;
+            }
+        }
+        const program = decode(entry.program) as RecordedProgram;
+        const now = new Date();
+        fs.utimesSync(file, now, now);
+        return program;
+    } catch {
+        return undefined;
+    }
+}
+
+class NotCacheable extends Error {}
+
+/** The recording as JSON-safe values: Pulumi assets and archives resolved, `undefined` marked. */
+async function encode(value: unknown): Promise<unknown> {
+    if (value === undefined) {
+        return { [SIG_KEY]: UNDEFINED_SIG };
+    }
+    if (value === null || typeof value === "string" || typeof value === "boolean") {
+        return value;
+    }
+    if (typeof value === "number") {
+        if (!Number.isFinite(value) || Object.is(value, -0)) {
+            throw new NotCacheable("a number JSON cannot carry");
+        }
+        return value;
+    }
+    if (Array.isArray(value)) {
+        const items: unknown[] = [];
+        for (let i = 0; i < value.length; i++) {
+            items.push(await encode(value[i]));
+        }
+        return items;
+    }
+    if (typeof value !== "object") {
+        throw new NotCacheable(`a ${typeof value}`);
+    }
+    const v = value as Record<string, any>;
+    if (v["__pulumiArchive"] === true || v["__pulumiAsset"] === true) {
+        const encoded: Record<string, unknown> = { [SIG_KEY]: v["__pulumiArchive"] === true ? ARCHIVE_SIG : ASSET_SIG };
+        for (const field of ["assets", "text", "path", "uri"]) {
+            if (v[field] !== undefined) {
+                encoded[field] = await encode(await v[field]);
+            }
+        }
+        return encoded;
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype || Object.hasOwn(v, SIG_KEY)) {
+        throw new NotCacheable("an object JSON cannot carry");
+    }
+    const entries: [string, unknown][] = [];
+    for (const [name, item] of Object.entries(v)) {
+        entries.push([name, await encode(item)]);
+    }
+    // fromEntries makes own properties of every name, `__proto__` included.
+    return Object.fromEntries(entries);
+}
+
+/** Back from `encode`: assets and archives as Pulumi's own shapes (fields are promises, as in Pulumi's). */
+function decode(value: unknown): unknown {
+    if (Array.isArray(value)) {
+        return value.map(decode);
+    }
+    if (value === null || typeof value !== "object") {
+        return value;
+    }
+    const v = value as Record<string, unknown>;
+    const sig = v[SIG_KEY];
+    if (sig === UNDEFINED_SIG) {
+        return undefined;
+    }
+    if (sig === ASSET_SIG || sig === ARCHIVE_SIG) {
+        const decoded: Record<string, unknown> = { [sig === ARCHIVE_SIG ? "__pulumiArchive" : "__pulumiAsset"]: true };
+        for (const field of ["assets", "text", "path", "uri"]) {
+            if (v[field] !== undefined) {
+                decoded[field] = Promise.resolve(decode(v[field]));
+            }
+        }
+        return decoded;
+    }
+    return Object.fromEntries(Object.entries(v).map(([name, item]) => [name, decode(item)]));
+}

@@ -1,0 +1,40 @@
+// The "record" step: the program run under Pulumi mocks (recordProgram.ts) as the local cloud sees
+// it: API key values and generated secrets (the cursor key) from the state folder's keys.json
+// (generated once; a value the program sets always wins) and stage URLs on the local server.
+// One call in, the recording out: saving generated values is the caller's, once the rest has worked.
+import { recordConfiguredProgram, type RecordedProgram } from "../recordProgram";
+import { TYPES } from "../resourceTypes";
+import type { ProgramConfig } from "../stackFiles";
+import type { KeyStore } from "../stateDir";
+
+export interface LocalProgramInput {
+    /** The stack's config, read once (stackFiles.ts `readProgramConfig`). */
+    config: ProgramConfig;
+    /** Where key values and secrets come from (and new ones are remembered until `save()`). */
+    keys: KeyStore;
+    /** `http://host:port` of the local server: stages' `invokeUrl` point there. */
+    baseUrl: string;
+}
+
+export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
+    const { keys, baseUrl } = input;
+    return recordConfiguredProgram(input.config, ({ type, name, inputs }) => {
+        if (type === TYPES.apiKey && !(typeof inputs["value"] === "string" && inputs["value"] !== "")) {
+            return { value: keys.valueFor(name) };
+        }
+        if (type === TYPES.randomBytes) {
+            // A generated secret (the cursor key): made once per state folder and kept, as the
+            // random provider keeps it in a stack's state.
+            const hex = keys.secretFor(name, Number(inputs["length"] ?? 32));
+            return { hex, base64: Buffer.from(hex, "hex").toString("base64") };
+        }
+        if (type === TYPES.stage) {
+            return { invokeUrl: `${baseUrl}/${inputs["stageName"]}` };
+        }
+        return undefined;
+    });
+}
+
+export const undecryptableNotice = (stack: string, key: string) =>
+    `${key} is encrypted (secure:) in Pulumi.${stack}.yaml and only the Pulumi CLI can decrypt it; the local cloud runs without it` +
+    (/apiKeyValues/.test(key) ? " and uses locally generated key values instead." : ".");

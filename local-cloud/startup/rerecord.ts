@@ -1,0 +1,173 @@
+// What recording a program again and again in one process (live reload) needs beyond recording it
+// once. Each piece works around something that is harmless in a one-shot `pulumi up` and costly in
+// a server that records on every save. `prepareRerecording` installs them before a reload's
+// recording (once per process; by then the start's recording, or this one, loads @pulumi/pulumi and
+// arborist anyway: a start served from the program cache must not pay for them),
+// `reuseTranspiledModules` alone at a watched start (it costs nothing and lets the first reload reuse
+// the start's compiles), `releaseClosureMirrors` after each reload's recording.
+//
+// - The package tree (time). For every `CallbackFunction`, Pulumi's closure packager
+//   (@pulumi/pulumi runtime/closure/codePaths.js) has @npmcli/arborist read the whole node_modules
+//   tree (`loadActual`: every package.json, a stat of every folder) to find the packages the
+//   archive needs. The tree does not change between two functions or two reloads unless packages
+//   are installed: `loadActual` hands back the tree read before for the same folder while its
+//   package files (package.json, package-lock.json, node_modules/.package-lock.json, node_modules
+//   itself) keep their modification times; an `npm install` changes them and the tree is read
+//   again. Pulumi only reads the tree, so two callers can share one.
+// - The program's TypeScript (time). A recording must evaluate the program's modules afresh (they
+//   read config and register resources as they load), so ts-node compiles every one again, most of
+//   them unchanged. In transpile-only mode (`npm start`'s) a file's output depends on its text
+//   alone: when a file's text is what it was at its last compile, that output is reused (ts-node's
+//   source-map cache already holds it).
+// - The inspector's handles (memory). The closure serializer (runtime/closure/v8.js) looks at each
+//   function through an inspector session and never releases the remote objects it gets: every
+//   serialized function, and through its scopes that recording's whole module graph, would stay
+//   reachable. Its `Runtime.evaluate` calls are put in an object group of ours (other calls inherit
+//   the group of the object they are about), released after each recording.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const MIRROR_GROUP = "local-cloud-recording";
+
+let prepared: Promise<void> | undefined;
+
+/** Installs the three workarounds (once per process); a piece whose target is missing is skipped. */
+export function prepareRerecording(): Promise<void> {
+    return (prepared ??= (async () => {
+        reusePackageTrees();
+        reuseTranspiledModules();
+        await groupClosureMirrors();
+    })());
+}
+
+/**
+ * After a start that recorded (so @pulumi/pulumi and arborist are loaded already), gets the first
+ * reload ready in the background: the workarounds installed and the package tree read, as the
+ * packager will ask for it. After a start served from the program cache it does nothing: loading
+ * Pulumi is left to the first reload rather than taken from an idle server's memory and CPU.
+ */
+export async function primeRerecording(projectDir: string): Promise<void> {
+    let arborist: string;
+    try {
+        arborist = require.resolve("@npmcli/arborist", { paths: [path.dirname(require.resolve("@pulumi/pulumi/runtime/closure/codePaths"))] });
+    } catch {
+        return;
+    }
+    if (require.cache[arborist] === undefined) {
+        return;
+    }
+    await prepareRerecording();
+    // The packager reads the tree of the folder with the package.json nearest the working
+    // directory (codePaths.js, without workspaces); the program's own folder as a fallback.
+    let folder = process.cwd();
+    while (!fs.existsSync(path.join(folder, "package.json")) && path.dirname(folder) !== folder) {
+        folder = path.dirname(folder);
+    }
+    const { Arborist } = require(arborist);
+    await new Arborist({ path: fs.existsSync(path.join(folder, "package.json")) ? folder : projectDir }).loadActual().catch(() => undefined);
+}
+
+/** Lets go of the inspector's handles on the last recording's functions. */
+export async function releaseClosureMirrors(): Promise<void> {
+    const session = await closureSession();
+    if (session) {
+        await new Promise<void>((resolve) => session.post("Runtime.releaseObjectGroup", { objectGroup: MIRROR_GROUP }, () => resolve()));
+    }
+}
+
+function reusePackageTrees(): void {
+    let Arborist: any;
+    try {
+        const codePaths = require.resolve("@pulumi/pulumi/runtime/closure/codePaths");
+        Arborist = require(require.resolve("@npmcli/arborist", { paths: [path.dirname(codePaths)] })).Arborist;
+    } catch {
+        return;
+    }
+    const load = Arborist?.prototype?.loadActual;
+    if (typeof load !== "function") {
+        return;
+    }
+    const trees = new Map<string, { stamp: string; tree: Promise<unknown> }>();
+    Arborist.prototype.loadActual = function (this: { path: string }, options: Record<string, unknown> = {}) {
+        if (Object.keys(options).length > 0) {
+            // Not the packager's call (it passes none): nothing to reuse.
+            return load.call(this, options);
+        }
+        const stamp = packageStamp(this.path);
+        const known = trees.get(this.path);
+        if (known && known.stamp === stamp) {
+            return known.tree;
+        }
+        const tree = load.call(this, options) as Promise<unknown>;
+        trees.set(this.path, { stamp, tree });
+        tree.catch(() => trees.delete(this.path));
+        return tree;
+    };
+}
+
+function packageStamp(folder: string): string {
+    return ["package.json", "package-lock.json", path.join("node_modules", ".package-lock.json"), "node_modules"]
+        .map((name) => {
+            try {
+                const stat = fs.statSync(path.join(folder, name));
+                return `${stat.mtimeMs}:${stat.size}`;
+            } catch {
+                return "-";
+            }
+        })
+        .join("|");
+}
+
+let reusingTranspiles = false;
+
+/** Reuses ts-node's output for files whose text has not changed since their last compile. */
+export function reuseTranspiledModules(): void {
+    if (reusingTranspiles) {
+        return;
+    }
+    reusingTranspiles = true;
+    const service = (process as any)[Symbol.for("ts-node.register.instance")];
+    if (!service || typeof service.compile !== "function" || service.options?.transpileOnly !== true) {
+        // Not ts-node, or ts-node type-checking (an unchanged file can gain type errors).
+        return;
+    }
+    const compile = service.compile.bind(service) as (code: string, fileName: string, lineOffset?: number) => string;
+    /** File -> the text and output of its last compile. */
+    const last = new Map<string, { hash: string; lineOffset: number; output: string }>();
+    service.compile = (code: string, fileName: string, lineOffset = 0) => {
+        const hash = crypto.createHash("sha1").update(code).digest("hex");
+        const known = last.get(fileName);
+        if (known && known.hash === hash && known.lineOffset === lineOffset) {
+            return known.output;
+        }
+        const output = compile(code, fileName, lineOffset);
+        last.set(fileName, { hash, lineOffset, output });
+        return output;
+    };
+}
+
+async function closureSession(): Promise<any> {
+    try {
+        const session = await require("@pulumi/pulumi/runtime/closure/v8Hooks").getSessionAsync?.();
+        return session && typeof session.post === "function" ? session : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+async function groupClosureMirrors(): Promise<void> {
+    const session = await closureSession();
+    if (!session) {
+        return;
+    }
+    const post = session.post;
+    session.post = function (method: string, params?: unknown, callback?: unknown) {
+        if (method === "Runtime.evaluate" && params && typeof params === "object" && !("objectGroup" in params)) {
+            return post.call(this, method, { ...params, objectGroup: MIRROR_GROUP }, callback);
+        }
+        return post.call(this, method, params, callback);
+    };
+}
