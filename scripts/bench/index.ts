@@ -7,6 +7,8 @@ const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
 ];
 
 async function main() {
+    // The SDK's notice about this machine's Node is noise in a benchmark's output.
+    process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
     const only = process.argv.slice(2);
     for (const [name, load] of sections) {
         if (only.length > 0 && !only.includes(name)) {
