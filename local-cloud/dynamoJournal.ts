@@ -109,10 +109,7 @@ export async function openJournal(store: DynaliteStore, stateDir: string, faults
     }
     const repairs = await repair(db);
     report.push(...repairs.lines);
-    const live: [string, unknown][] = [];
-    for await (const entry of db.iterator()) {
-        live.push(entry);
-    }
+    const live = [...repairs.entries];
     // Compact when the journal holds more than the live entries (overwrites, deletes, repairs).
     if (legacy || repairs.lines.length > 0 || ops.length > live.length) {
         const chunks: JournalRecord[] = [];
@@ -190,8 +187,11 @@ function canonical(value: unknown): string {
     return JSON.stringify(value);
 }
 
-/** Finishes interrupted table changes and makes every index agree with its table's items. */
-async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[] }> {
+/**
+ * Finishes interrupted table changes and makes every index agree with its table's items. Returns
+ * what it repaired and every entry as the store now holds it (for compaction, without a second read).
+ */
+async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[]; entries: Map<string, unknown> }> {
     const dynaliteDbModule = dynaliteDb();
     const all = new Map<string, any>();
     for await (const [key, value] of db.iterator()) {
@@ -255,5 +255,12 @@ async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[] }> {
     if (writes.length > 0) {
         await db.batch(writes);
     }
-    return { lines };
+    for (const write of writes) {
+        if (write.type === "put") {
+            all.set(write.key, write.value);
+        } else {
+            all.delete(write.key);
+        }
+    }
+    return { lines, entries: all };
 }

@@ -10,6 +10,7 @@ import * as readline from "node:readline";
 import { Worker } from "node:worker_threads";
 import type { InvokeMessage, RuntimeData, RuntimeMessage } from "./lambdaRuntime";
 import type { FunctionModel } from "./model";
+import { writeFileWhole } from "./stateDir";
 
 export type InvokeOutcome =
     | { kind: "result"; payload: string }
@@ -262,9 +263,6 @@ export function writeRuntimeFile(dir: string): string {
         }).outputText;
     }
     const file = path.join(dir, "lambdaRuntime.js");
-    fs.mkdirSync(dir, { recursive: true });
-    const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-    fs.writeFileSync(temporary, code);
-    fs.renameSync(temporary, file);
+    writeFileWhole(file, code);
     return file;
 }

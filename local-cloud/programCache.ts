@@ -28,7 +28,7 @@ import * as path from "node:path";
 import type { RecordedProgram } from "./recordProgram";
 import { recordLocalProgram as recordProgramFresh, type LocalProgramInput } from "./startup/program";
 import { prepareRerecording, releaseClosureMirrors } from "./startup/rerecord";
-import type { KeyStore } from "./stateDir";
+import { writeFileWhole, type KeyStore } from "./stateDir";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -197,14 +197,7 @@ async function writeEntry(dir: string, file: string, key: string, program: Recor
     const entry: Entry = { ...sourcesNow(), keyCalls, program: await encode(program) };
     const body = JSON.stringify(entry);
     const header = JSON.stringify({ format: FORMAT, version: VERSION, key, sha256: crypto.createHash("sha256").update(body).digest("hex") });
-    fs.mkdirSync(dir, { recursive: true });
-    const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
-    try {
-        fs.writeFileSync(temporary, `${header}\n${body}`);
-        fs.renameSync(temporary, file);
-    } finally {
-        fs.rmSync(temporary, { force: true });
-    }
+    writeFileWhole(file, `${header}\n${body}`);
     prune(dir);
 }
 

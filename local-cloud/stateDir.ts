@@ -56,11 +56,23 @@ export function readJsonFile<T>(file: string, fallback: T): T {
     }
 }
 
-export function writeJsonFile(file: string, value: unknown): void {
+/**
+ * Writes a file whole: to a temporary name of its own (unique per call, so two writers never share
+ * one), then renamed over the old file, so a reader or a crash never sees half of it.
+ */
+export function writeFileWhole(file: string, text: string): void {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, JSON.stringify(value, null, 2) + "\n");
-    fs.renameSync(temporary, file);
+    const temporary = `${file}.${process.pid}.${crypto.randomBytes(4).toString("hex")}.tmp`;
+    try {
+        fs.writeFileSync(temporary, text);
+        fs.renameSync(temporary, file);
+    } finally {
+        fs.rmSync(temporary, { force: true });
+    }
+}
+
+export function writeJsonFile(file: string, value: unknown): void {
+    writeFileWhole(file, JSON.stringify(value, null, 2) + "\n");
 }
 
 export interface SavedKeys {

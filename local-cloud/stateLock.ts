@@ -12,7 +12,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalCloudError } from "./stateDir";
+import { LocalCloudError, readJsonFile } from "./stateDir";
 
 interface LockContent {
     pid?: unknown;
@@ -98,22 +98,21 @@ function linkOrCreate(temporary: string, file: string, content: LockContent): vo
     }
 }
 
+/** The lock's content; undefined when there is none, `{}` (stale) when it is not a lock object. */
 function readLock(file: string): LockContent | undefined {
-    let text: string;
+    let parsed: unknown;
     try {
-        text = fs.readFileSync(file, "utf8");
+        parsed = readJsonFile<unknown>(file, undefined);
     } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "ENOENT") {
-            return undefined;
+        if (err instanceof LocalCloudError) {
+            return {}; // not JSON: left half-written by a process that died; stale
         }
         throw err;
     }
-    try {
-        const parsed = JSON.parse(text) as unknown;
-        return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed as LockContent : {};
-    } catch {
-        return {};
+    if (parsed === undefined) {
+        return undefined;
     }
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed as LockContent : {};
 }
 
 /**
