@@ -69,7 +69,7 @@ const TABLE = [
             parameters: ["IdempotencyKey"],
             body: "PostInput",
             success: { status: "201", description: "The new post", schema: "Post", headers: ["ETag", "Location"] },
-            errors: ["BadRequest", "IdempotencyInProgress", "PayloadTooLarge", "IdempotencyKeyReused"],
+            errors: ["BadRequest", "IdempotencyInProgress", "IdempotencyKeyReused"],
         },
     },
     {
@@ -95,7 +95,7 @@ const TABLE = [
             parameters: ["PostId", "IfMatch"],
             body: "PostInput",
             success: { status: "200", description: "The updated post", schema: "Post", headers: ["ETag"] },
-            errors: ["BadRequest", "NotFound", "PreconditionFailed", "PayloadTooLarge"],
+            errors: ["BadRequest", "NotFound", "PreconditionFailed"],
         },
     },
     {
@@ -108,7 +108,7 @@ const TABLE = [
             parameters: ["PostId", "IfMatch"],
             body: "PostPatch",
             success: { status: "200", description: "The updated post", schema: "Post", headers: ["ETag"] },
-            errors: ["BadRequest", "NotFound", "PreconditionFailed", "PayloadTooLarge"],
+            errors: ["BadRequest", "NotFound", "PreconditionFailed"],
         },
     },
     {

@@ -1,15 +1,42 @@
-// `npm run openapi -- --stack dev [--out openapi.json]`: records the program for the stack under
-// Pulumi mocks (no cloud, no CLI), takes its `url` output and writes the OpenAPI 3 document.
+// `npm run openapi -- --stack dev [--url <stage URL>] [--port <n>] [--out openapi.json]`: the
+// OpenAPI 3 document of a stack's API. The program is recorded under Pulumi mocks (no cloud, no
+// CLI) for its stage name and region.
 //
-// Under mocks the URL has a stand-in API id; after `pulumi up`, `pulumi stack output url` is the
-// real one. Pass `--url <stage URL>` to write the document for a deployed stack.
+// Under mocks the stage URL's API id is a stand-in, so it is never written as if it were real:
+// without `--url` the document's first server is the local cloud (`npm start`, port 8080 or
+// `--port`) and the AWS server is a template whose API id is a placeholder. After `pulumi up`,
+// pass `--url "$(pulumi stack output url)"` for a document whose first server is the deployed stage.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { recordProgram } from "local-cloud";
-import { openApiDocument } from "../api/openapi";
+import { openApiDocument, type OpenApiDocument } from "../api/openapi";
 import { routes } from "../api/routes";
 import { postJsonSchemas } from "../api/schema";
 import { PROJECT_DIR } from "./project";
+
+export interface StackDocumentOptions {
+    /** The deployed stage URL (`pulumi stack output url`), if there is one. */
+    deployedUrl?: string;
+    /** The port `npm start` serves on (default 8080). */
+    localPort?: number;
+}
+
+/** The document for a stack: its stage and region from the program recorded under mocks. */
+export async function stackDocument(stack: string, options: StackDocumentOptions = {}): Promise<OpenApiDocument> {
+    const recorded = await recordProgram({ stack });
+    const url = recorded.outputs["url"];
+    const stage = typeof url === "string" ? new URL(url).pathname.split("/").filter(Boolean)[0] : undefined;
+    if (stage === undefined) {
+        throw new Error(`stack ${stack} has no API Gateway stage (no url output)`);
+    }
+    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { version: string };
+    return openApiDocument({
+        servers: { stage, region: recorded.region, deployedUrl: options.deployedUrl, localPort: options.localPort },
+        routes,
+        schemas: postJsonSchemas({ target: "openapi-3.0" }),
+        version: pkg.version,
+    });
+}
 
 function option(args: string[], name: string): string | undefined {
     const i = args.indexOf(`--${name}`);
@@ -20,31 +47,33 @@ function option(args: string[], name: string): string | undefined {
 async function main(args: string[]): Promise<void> {
     const stack = option(args, "stack");
     if (!stack) {
-        throw new Error("usage: npm run openapi -- --stack <stack> [--url <stage URL>] [--out <file>]");
+        throw new Error("usage: npm run openapi -- --stack <stack> [--url <deployed stage URL>] [--port <local port>] [--out <file>]");
     }
-    const out = path.resolve(PROJECT_DIR, option(args, "out") ?? "openapi.json");
-    const recorded = await recordProgram({ stack });
-    const url = option(args, "url") ?? recorded.outputs["url"];
-    if (typeof url !== "string") {
-        throw new Error(`stack ${stack} has no url output`);
+    const deployedUrl = option(args, "url");
+    if (deployedUrl !== undefined && !/^https?:\/\/[^/]+\/[^/]+\/?$/.test(deployedUrl)) {
+        throw new Error(`--url must be a stage URL such as https://abc123.execute-api.us-east-1.amazonaws.com/${stack}/ (got "${deployedUrl}")`);
     }
-    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { version: string };
-    const doc = openApiDocument({
-        serverUrl: url,
-        serverDescription: `${stack} stage`,
-        routes,
-        schemas: postJsonSchemas({ target: "openapi-3.0" }),
-        version: pkg.version,
-    });
+    const port = option(args, "port");
+    if (port !== undefined && !/^[1-9][0-9]{0,4}$/.test(port)) {
+        throw new Error(`--port must be a port number (got "${port}")`);
+    }
+    const out = path.resolve(process.cwd(), option(args, "out") ?? path.join(PROJECT_DIR, "openapi.json"));
+    const doc = await stackDocument(stack, { deployedUrl, localPort: port === undefined ? undefined : Number(port) });
     fs.writeFileSync(out, JSON.stringify(doc, null, 2) + "\n");
-    console.log(`wrote ${path.relative(process.cwd(), out) || out} (${Object.keys(doc.paths).length} paths, server ${doc.servers[0].url})`);
+    const first = doc["servers"][0] as { url: string; description: string };
+    console.log(`wrote ${path.relative(process.cwd(), out) || out} (${Object.keys(doc.paths).length} paths; first server ${first.url}: ${first.description})`);
+    if (deployedUrl === undefined) {
+        console.log("No --url: the servers are the local cloud and an AWS template with a placeholder API id (pass --url \"$(pulumi stack output url)\" once deployed).");
+    }
 }
 
-main(process.argv.slice(2)).then(
-    // The Pulumi runtime keeps handles open after a mocked run; nothing is left to wait for.
-    () => process.exit(0),
-    (err: unknown) => {
-        console.error(err instanceof Error ? err.message : err);
-        process.exit(1);
-    },
-);
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        // The Pulumi runtime keeps handles open after a mocked run; nothing is left to wait for.
+        () => process.exit(0),
+        (err: unknown) => {
+            console.error(err instanceof Error ? err.message : err);
+            process.exit(1);
+        },
+    );
+}

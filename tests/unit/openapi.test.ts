@@ -6,9 +6,13 @@ import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { openApiDocument, type OpenApiDocument } from "../../api/openapi";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import { EXAMPLE_POST_ID, EXAMPLES, openApiDocument, type OpenApiDocument } from "../../api/openapi";
+import { parseIdempotencyKey, parseIfMatch, parseLimit, postIdFrom } from "../../api/handlers/shared";
+import type { HttpRequest } from "../../api/http/contract";
 import { routes } from "../../api/routes";
-import { postJsonSchemas } from "../../api/schema";
+import { postJsonSchemas, postSchemas } from "../../api/schema";
 import { type RecordedProgram } from "local-cloud";
 import { stackProgram, swaggerOf } from "../support/program";
 import { PROJECT_DIR } from "../../scripts/project";
@@ -17,9 +21,9 @@ import { PROJECT_DIR } from "../../scripts/project";
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
-function documentFor(program: RecordedProgram): OpenApiDocument {
+function documentFor(program: RecordedProgram, deployedUrl?: string): OpenApiDocument {
     return openApiDocument({
-        serverUrl: program.outputs["url"] as string,
+        servers: { stage: program.stack, region: program.region, deployedUrl },
         routes,
         schemas: postJsonSchemas({ target: "openapi-3.0" }),
         version: "0.1.0",
@@ -62,21 +66,33 @@ for (const stack of ["dev", "prod"]) {
             expect(String(error)).to.match(/responses/);
         });
 
-        it("describes exactly the deployed routes: the API Gateway body's paths and methods minus OPTIONS", () => {
-            const deployed = operationsOf(swaggerOf(program), ["options"]);
-            expect(deployed).to.have.length(6);
+        it("describes exactly the deployed routes: the API Gateway body's paths and methods, OPTIONS preflights included", () => {
+            const deployed = operationsOf(swaggerOf(program));
+            expect(deployed).to.have.length(8);
             expect(operationsOf(doc)).to.deep.equal(deployed);
         });
 
-        it("points at the stack's stage URL", () => {
-            expect(doc.servers).to.deep.equal([{ url: (program.outputs["url"] as string).replace(/\/$/, "") }]);
-            expect(doc.servers[0].url).to.match(new RegExp(`\\.execute-api\\.us-east-1\\.amazonaws\\.com/${stack}$`));
+        it("written before a deploy, names the local cloud first and AWS as a template with a placeholder API id, never a made-up host", () => {
+            expect(doc.servers.map((s: any) => s.url)).to.deep.equal(["http://127.0.0.1:{port}/{stage}", "https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}"]);
+            expect(doc.servers[0].variables).to.deep.include({ port: { default: "8080", description: "The port `npm start` serves on (`--port`)." } });
+            expect(doc.servers[0].variables.stage.default).to.equal(stack);
+            expect(doc.servers[1].variables.restApiId.default).to.equal("your-rest-api-id");
+            expect(doc.servers[1].variables.region.default).to.equal(program.region);
+            // The mocked program's stand-in API id appears nowhere in the document.
+            const standIn = new URL(program.outputs["url"] as string).hostname.split(".")[0]!;
+            expect(JSON.stringify(doc)).not.to.include(standIn);
         });
 
-        it("requires the x-api-key header on every operation", () => {
+        it("with the deployed stage URL, names that stage first and the local cloud second", () => {
+            const deployed = documentFor(program, `https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/${stack}/`);
+            expect(deployed.servers[0]).to.deep.equal({ url: `https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/${stack}`, description: `The ${stack} stage on AWS.` });
+            expect(deployed.servers[1].url).to.equal("http://127.0.0.1:{port}/{stage}");
+        });
+
+        it("requires the x-api-key header on every operation but the OPTIONS preflights", () => {
             expect(doc.components.securitySchemes.api_key).to.deep.include({ type: "apiKey", in: "header", name: "x-api-key" });
-            for (const { name, op } of eachOperation(doc)) {
-                expect(op.security, name).to.deep.equal([{ api_key: [] }]);
+            for (const { name, method, op } of eachOperation(doc)) {
+                expect(op.security, name).to.deep.equal(method === "options" ? [] : [{ api_key: [] }]);
             }
         });
     });
@@ -90,6 +106,52 @@ describe("OpenAPI document contents", () => {
 
     before(async () => {
         doc = documentFor(await stackProgram("dev"));
+    });
+
+    it("has an example for every parameter but `cursor`, each accepted by the handlers' own parsing", () => {
+        const parameters = doc.components.parameters as Record<string, any>;
+        expect(Object.keys(parameters).filter((name) => parameters[name].example === undefined)).to.deep.equal(["Cursor"]);
+        const request = (over: Partial<HttpRequest>): HttpRequest =>
+            ({ method: "GET", resource: "/posts/{id}", pathParameters: {}, query: {}, headers: {}, body: null, requestId: "r", apiKeyId: null, ...over }) as HttpRequest;
+        expect(postIdFrom(request({ pathParameters: { id: parameters["PostId"].example } }))).to.equal(EXAMPLE_POST_ID);
+        expect(parseLimit(request({ query: { limit: String(parameters["Limit"].example) } }))).to.equal(20);
+        expect(parseIfMatch(request({ headers: { "if-match": parameters["IfMatch"].example } }))).to.deep.equal({ kind: "version", version: 1 });
+        expect(parseIdempotencyKey(request({ headers: { "idempotency-key": parameters["IdempotencyKey"].example } }))).to.equal(parameters["IdempotencyKey"].example);
+    });
+
+    it("has request body examples the handlers' zod schemas accept, JSON listed first and any type read as JSON", () => {
+        const zodSchemas = postSchemas();
+        for (const [method, p, schema] of [["post", "/posts", zodSchemas.create], ["put", "/posts/{id}", zodSchemas.replace], ["patch", "/posts/{id}", zodSchemas.patch]] as const) {
+            const content = op(method, p).requestBody.content;
+            expect(Object.keys(content), `${method} ${p}`).to.deep.equal(["application/json", "*/*"]);
+            const parsed = schema.safeParse(content["application/json"].example);
+            expect(parsed.success, `${method} ${p}: ${JSON.stringify(parsed.error?.issues)}`).to.equal(true);
+        }
+    });
+
+    it("has response examples that validate against their own schemas (ajv) and the handlers' response shapes", () => {
+        const ajv = new Ajv({ strict: false, allErrors: true });
+        addFormats(ajv);
+        ajv.addSchema({ components: doc.components }, "doc");
+        let checked = 0;
+        for (const { name, op: operation } of eachOperation(doc)) {
+            for (const [status, response] of Object.entries<any>(operation.responses)) {
+                for (const media of Object.values<any>(resolve(doc, response).content ?? {})) {
+                    const examples = media.example !== undefined ? [media.example] : Object.values<any>(media.examples ?? {}).map((e) => e.value);
+                    expect(examples.length, `${name} ${status} has an example`).to.be.greaterThan(0);
+                    const validate = ajv.compile({ $ref: `doc${media.schema.$ref}` });
+                    for (const example of examples) {
+                        expect(validate(example), `${name} ${status}: ${ajv.errorsText(validate.errors)}`).to.equal(true);
+                        checked++;
+                    }
+                }
+            }
+        }
+        expect(checked).to.be.greaterThan(40);
+        expect(postSchemas().post.safeParse(EXAMPLES.Post).success).to.equal(true);
+        // The validator is not a rubber stamp: a post example without its id fails.
+        const validatePost = ajv.compile({ $ref: "doc#/components/schemas/Post" });
+        expect(validatePost({ ...EXAMPLES.Post, id: undefined })).to.equal(false);
     });
 
     it("takes every body schema from the zod schemas the handlers validate with", () => {
@@ -113,14 +175,23 @@ describe("OpenAPI document contents", () => {
         expect(resolve(doc, { $ref: "#/components/parameters/Limit" }).schema).to.deep.equal({ type: "integer", minimum: 1, maximum: 100, default: 20 });
     });
 
-    it("gives every operation 403 and 429 (API Gateway) and 500, and each route its own errors", () => {
+    it("gives every keyed operation the gateway's answers (403, 413, 429, 502, 504) and 500, each route its own errors, OPTIONS only 204", () => {
         const statuses = (method: string, p: string) => Object.keys(op(method, p).responses).sort();
-        expect(statuses("get", "/posts")).to.deep.equal(["200", "400", "403", "429", "500"]);
-        expect(statuses("post", "/posts")).to.deep.equal(["201", "400", "403", "409", "413", "422", "429", "500"]);
-        expect(statuses("get", "/posts/{id}")).to.deep.equal(["200", "403", "404", "429", "500"]);
-        expect(statuses("put", "/posts/{id}")).to.deep.equal(["200", "400", "403", "404", "412", "413", "429", "500"]);
-        expect(statuses("patch", "/posts/{id}")).to.deep.equal(["200", "400", "403", "404", "412", "413", "429", "500"]);
-        expect(statuses("delete", "/posts/{id}")).to.deep.equal(["204", "400", "403", "404", "412", "429", "500"]);
+        const common = ["403", "413", "429", "500", "502", "504"];
+        const withCommon = (...own: string[]) => [...own, ...common].sort();
+        expect(statuses("get", "/posts")).to.deep.equal(withCommon("200", "400"));
+        expect(statuses("post", "/posts")).to.deep.equal(withCommon("201", "400", "409", "422"));
+        expect(statuses("get", "/posts/{id}")).to.deep.equal(withCommon("200", "404"));
+        expect(statuses("put", "/posts/{id}")).to.deep.equal(withCommon("200", "400", "404", "412"));
+        expect(statuses("patch", "/posts/{id}")).to.deep.equal(withCommon("200", "400", "404", "412"));
+        expect(statuses("delete", "/posts/{id}")).to.deep.equal(withCommon("204", "400", "404", "412"));
+        expect(statuses("options", "/posts")).to.deep.equal(["204"]);
+        expect(statuses("options", "/posts/{id}")).to.deep.equal(["204"]);
+        const tooLarge = resolve(doc, op("get", "/posts").responses["413"]).content["application/json"].examples;
+        expect(Object.values<any>(tooLarge).map((e) => e.value.message)).to.have.members(["Request body is larger than 65536 bytes", "Request Too Long"]);
+        expect(resolve(doc, op("get", "/posts").responses["502"]).content["application/json"].example).to.deep.equal({ message: "Internal server error" });
+        expect(resolve(doc, op("get", "/posts").responses["504"]).content["application/json"].example).to.deep.equal({ message: "Endpoint request timed out" });
+        expect(doc.info.description).to.include("404 `{\"message\":\"Not found\"}`");
         const badRequest = resolve(doc, op("post", "/posts").responses["400"]);
         expect(resolve(doc, badRequest.content["application/json"].schema).properties.errors.type).to.equal("array");
         const tooMany = resolve(doc, op("get", "/posts").responses["429"]).content["application/json"].examples;
@@ -147,7 +218,7 @@ describe("OpenAPI document contents", () => {
     it("refuses a row whose docs do not declare the path's parameters, naming the row", () => {
         const getPost = routes.find((r) => r.name === "getPost")!;
         const searchPosts = { ...getPost, name: "searchPosts", path: "/search/{term}" };
-        expect(() => openApiDocument({ serverUrl: "https://x/dev/", routes: [...routes, searchPosts], schemas, version: "0" }))
+        expect(() => openApiDocument({ servers: { stage: "dev", region: "us-east-1" }, routes: [...routes, searchPosts], schemas, version: "0" }))
             .to.throw(/Route "searchPosts" \(GET \/search\/\{term\}\) has path parameters \[term\] but its docs in api\/routes.ts declare \[id\]/);
     });
 });
@@ -164,7 +235,9 @@ describe("npm run openapi", function () {
             expect(run.status, run.stderr).to.equal(0);
             const written = JSON.parse(fs.readFileSync(out, "utf8"));
             await SwaggerParser.validate(written);
-            expect(written.servers[0].url).to.equal(((await stackProgram("prod")).outputs["url"] as string).replace(/\/$/, ""));
+            expect(written.servers[0].url).to.equal("http://127.0.0.1:{port}/{stage}");
+            expect(written.servers[1].variables.restApiId.default).to.equal("your-rest-api-id");
+            expect(run.stdout).to.match(/No --url: the servers are the local cloud and an AWS template with a placeholder API id/);
         } finally {
             fs.rmSync(path.dirname(out), { recursive: true, force: true });
         }

@@ -138,12 +138,12 @@ describe(`a route added to a copy of the program (${ADDED_ROUTE.method} ${ADDED_
         const { openApiDocument } = require(path.join(fixture.dir, "api", "openapi.ts")) as typeof OpenApiModule;
         const { routes: copiedRoutes } = require(path.join(fixture.dir, "api", "routes.ts")) as typeof RoutesModule;
         const { postJsonSchemas } = require(path.join(fixture.dir, "api", "schema.ts")) as typeof SchemaModule;
-        const doc = openApiDocument({ serverUrl: program.outputs["url"] as string, routes: copiedRoutes, schemas: postJsonSchemas({ target: "openapi-3.0" }), version: "0.1.0" });
+        const doc = openApiDocument({ servers: { stage: "dev", region: "us-east-1" }, routes: copiedRoutes, schemas: postJsonSchemas({ target: "openapi-3.0" }), version: "0.1.0" });
 
         const operation = doc.paths[ADDED_ROUTE.path]![ADDED_ROUTE.method.toLowerCase()];
         expect(operation.operationId).to.equal(ADDED_ROUTE.name);
         expect(operation.summary).to.equal("Get a post's title");
-        expect(Object.keys(operation.responses).sort()).to.deep.equal(["200", "403", "404", "429", "500"]);
+        expect(Object.keys(operation.responses).sort()).to.deep.equal(["200", "403", "404", "413", "429", "500", "502", "504"]);
         expect(operation.parameters).to.deep.equal([{ $ref: "#/components/parameters/PostId" }]);
         // The document describes exactly what the copy deploys.
         expect(operationsOf(doc)).to.deep.equal(operationsOf(swagger));
