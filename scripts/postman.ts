@@ -42,7 +42,6 @@ export const CONVERSION_OPTIONS = {
 
 /** The document converted as Postman's import converts it. */
 export function convertDocument(doc: OpenApiDocument): Promise<any> {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const converter = require("openapi-to-postmanv2") as { convert: (input: unknown, options: unknown, cb: (err: unknown, result: any) => void) => void };
     return new Promise((resolve, reject) => {
         converter.convert({ type: "json", data: structuredClone(doc) }, CONVERSION_OPTIONS, (err, result) => {

@@ -1,6 +1,9 @@
-// `npm run smoke -- --url <stage url> --key <api key>`: the contract's happy path and the 403 check
-// against any deployment of the posts API, local (`npm start`) or on AWS (`pulumi up`). It creates
-// one post and deletes it again.
+// `npm run smoke -- --url <stage url>`, with the API key in POSTS_API_KEY or on standard input:
+// the contract's happy path and the 403 check against any deployment of the posts API, local
+// (`npm start`) or on AWS (`pulumi up`). It creates one post and deletes it again.
+//
+// The key is never an argument: arguments end up in shell history, process listings and CI logs.
+// Nothing it prints contains the key.
 import { parseArgs } from "node:util";
 
 export interface SmokeOptions {
@@ -101,22 +104,52 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
     return steps;
 }
 
+export const KEY_VARIABLE = "POSTS_API_KEY";
+
+const USAGE = `usage: npm run smoke -- --url <stage url>   (the API key in ${KEY_VARIABLE} or on standard input)
+  e.g. npm run -s outputs -- --stack dev --show-secrets apiKey | npm run smoke -- --url http://127.0.0.1:8080/dev/
+       pulumi stack output --show-secrets apiKey | npm run smoke -- --url "$(pulumi stack output url)"
+`;
+
+/** The key from the environment, else the first line of standard input (never from a TTY prompt). */
+async function readKey(): Promise<string | undefined> {
+    const fromEnv = process.env[KEY_VARIABLE]?.trim();
+    if (fromEnv) {
+        return fromEnv;
+    }
+    if (process.stdin.isTTY) {
+        return undefined;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) {
+        chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0]?.trim() || undefined;
+}
+
 async function main() {
-    const { values } = parseArgs({ options: { url: { type: "string" }, key: { type: "string" } }, strict: true });
-    if (!values.url || !values.key) {
-        process.stderr.write("usage: npm run smoke -- --url <stage url> --key <api key>\n" +
-            "  e.g. npm run smoke -- --url http://127.0.0.1:8080/dev/ --key \"$(npm run -s outputs -- --show-secrets apiKey)\"\n");
+    let url: string | undefined;
+    try {
+        url = parseArgs({ options: { url: { type: "string" } }, strict: true }).values.url;
+    } catch (err) {
+        // e.g. `--key`: refused without echoing the arguments (one of them may be the key).
+        process.stderr.write(`${(err as Error).message.split("'")[0]?.trim() ?? "bad arguments"}\n${USAGE}`);
         process.exit(2);
     }
-    const steps = await runSmoke({ url: values.url, key: values.key, log: (line) => process.stdout.write(`${line}\n`) });
+    const key = await readKey();
+    if (!url || !key) {
+        process.stderr.write(`${!url ? "--url is missing" : `no API key: set ${KEY_VARIABLE} or pipe the key in`}\n${USAGE}`);
+        process.exit(2);
+    }
+    const steps = await runSmoke({ url, key, log: (line) => process.stdout.write(`${line}\n`) });
     const failed = steps.filter((s) => !s.ok).length;
-    process.stdout.write(failed === 0 ? `\nAll ${steps.length} checks passed against ${values.url}\n` : `\n${failed} of ${steps.length} checks failed\n`);
+    process.stdout.write(failed === 0 ? `\nAll ${steps.length} checks passed against ${url}\n` : `\n${failed} of ${steps.length} checks failed\n`);
     process.exit(failed === 0 ? 0 : 1);
 }
 
 if (require.main === module) {
     main().catch((err) => {
-        process.stderr.write(`error: ${(err as Error).message} (is ${process.argv.join(" ")} pointing at a running API?)\n`);
+        process.stderr.write(`error: ${(err as Error).message} (is --url pointing at a running API?)\n`);
         process.exit(1);
     });
 }
