@@ -163,6 +163,27 @@ const MAX_FUNCTION_TIMEOUT_SECONDS = 29;
 /** Pauses between reads while another request holds the key: about 1 s in all, then IdempotencyInProgress. */
 export const IN_PROGRESS_WAITS_MS = [100, 200, 300, 400];
 
+/**
+ * The pauses a request may spend waiting for another: IN_PROGRESS_WAITS_MS, cut to at most a
+ * quarter of the function's timeout so that the 409 always arrives before Lambda stops the
+ * function (at a 1 s timeout a full second of waiting would turn the 409 into API Gateway's 502).
+ */
+export function inProgressWaits(functionTimeoutSeconds: number | undefined): number[] {
+    const budgetMs = functionTimeoutSeconds !== undefined && Number.isFinite(functionTimeoutSeconds) && functionTimeoutSeconds > 0
+        ? functionTimeoutSeconds * 1000 / 4
+        : Infinity;
+    const waits: number[] = [];
+    let total = 0;
+    for (const wait of IN_PROGRESS_WAITS_MS) {
+        if (total + wait > budgetMs) {
+            break;
+        }
+        waits.push(wait);
+        total += wait;
+    }
+    return waits;
+}
+
 interface IdempotencyRecord {
     /** IN_PROGRESS or COMPLETED; "pending"/"completed" in records of the previous version. */
     status: string;
@@ -548,6 +569,7 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             requestHash: hash,
             expiresAt: epochSeconds(now) + IDEMPOTENCY_TTL_SECONDS,
         });
+        const pauses = inProgressWaits(deps.functionTimeoutSeconds);
         let waits = 0;
         let seen: IdempotencyRecord | null = null;
         // Bounded: each round either answers, waits (at most IN_PROGRESS_WAITS_MS.length times), or
@@ -579,7 +601,7 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
                 return toPost(seen.response as Record<string, unknown>);
             }
             if (leaseEnd(seen) > now.getTime()) {
-                const wait = IN_PROGRESS_WAITS_MS[waits++];
+                const wait = pauses[waits++];
                 if (wait === undefined) {
                     throw storeError("IdempotencyInProgress", {
                         retryAfterSeconds: Math.max(1, Math.ceil((leaseEnd(seen) - now.getTime()) / 1000)),

@@ -1,9 +1,11 @@
 // The posts contract over real HTTP, through the local cloud running the real program: gateway
-// answers (403, 404, OPTIONS) and the Lambda routes, for a stack defined here.
+// answers (403, 404, OPTIONS) and the Lambda routes, for a stack defined here. Every answer is
+// also held to the OpenAPI document (tests/support/openApiCheck.ts): status, documented headers, body.
 import { expect } from "chai";
 import type { LocalCloud } from "local-cloud";
-import { call, removeStateDir, startTestCloud, type HttpResult } from "local-cloud/testing";
+import { removeStateDir, startTestCloud, type HttpResult } from "local-cloud/testing";
 import { runSmoke } from "../../scripts/smoke";
+import { checkedCall } from "../support/openApiCheck";
 
 const ROOMY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
 const OTHER_KEY = "o".repeat(40);
@@ -13,6 +15,8 @@ describe("local cloud: the posts contract over HTTP", function () {
     let key: string;
     const url = (path: string) => `${cloud.stageUrl}${path}`;
     const withKey = (headers: Record<string, string> = {}) => ({ "x-api-key": key, ...headers });
+    // `call` of local-cloud/testing, checking every answer against the OpenAPI document.
+    const call = checkedCall(() => cloud.stageUrl);
 
     before(async () => {
         cloud = await startTestCloud({
@@ -158,5 +162,11 @@ describe("local cloud: the posts contract over HTTP", function () {
         const steps = await runSmoke({ url: cloud.stageUrl, key });
         expect(steps.filter((s) => !s.ok), JSON.stringify(steps, null, 1)).to.deep.equal([]);
         expect(steps.length).to.be.greaterThan(8);
+    });
+
+    it("checked every answer above against the OpenAPI document", () => {
+        // No silent pass: the answers of the tests above went through the check.
+        expect(call.checked).to.be.greaterThan(0);
+        console.log(`      ${call.checked} answers validated against the OpenAPI document`);
     });
 });

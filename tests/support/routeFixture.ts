@@ -73,14 +73,29 @@ function insertBefore(file: string, anchor: string, text: string): void {
     fs.writeFileSync(file, source.slice(0, at) + text + source.slice(at));
 }
 
-/** Copies the program to `<project>/.tmp/` and adds ADDED_ROUTE: one row, one import, one file. */
-export function createRouteFixture(): RouteFixture {
+/**
+ * Copies the program to `<project>/.tmp/<label>-*` (inside the project, so packages resolve) and
+ * writes `files` (project-relative path → new text) over the copy.
+ */
+export function copyProgram(label: string, files: Record<string, string> = {}): { dir: string; remove(): void } {
     fs.mkdirSync(path.join(PROJECT_DIR, ".tmp"), { recursive: true });
-    const dir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", "route-fixture-"));
+    const dir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", `${label}-`));
     for (const file of programFiles()) {
         fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
         fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
     }
+    for (const [file, text] of Object.entries(files)) {
+        if (!fs.existsSync(path.join(dir, file))) {
+            throw new Error(`copyProgram: ${file} is not a file of the program`);
+        }
+        fs.writeFileSync(path.join(dir, file), text);
+    }
+    return { dir, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Copies the program and adds ADDED_ROUTE: one row, one import, one file. */
+export function createRouteFixture(): RouteFixture {
+    const { dir } = copyProgram("route-fixture");
     const routesFile = path.join(dir, "api", "routes.ts");
     insertBefore(routesFile, "\nexport type HttpMethod", `import { ${ADDED_ROUTE.name} } from "./handlers/${ADDED_ROUTE.name}";\n`);
     insertBefore(routesFile, "] as const satisfies readonly RouteDefinition[];", ROW);
