@@ -2,10 +2,11 @@
 // their order (stage, route, API key, throttle, quota, size), then the integration (Lambda proxy or
 // MOCK), with the API's own gateway responses for every refusal.
 import * as crypto from "node:crypto";
+import type { AccessFacts, PendingAccessLog } from "./accessLog";
 import { MOCK_ACCOUNT } from "./recordProgram";
-import { defaultBody, gatewayResponse, mappedHeaders, renderTemplate, type GatewayResponseType, type TemplateContext } from "./gatewayResponses";
+import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse, mappedHeaders, renderTemplate, type GatewayResponseType, type TemplateContext } from "./gatewayResponses";
 import type { FunctionPool } from "./lambdaPool";
-import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "./model";
+import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "./model";
 import { buildProxyEvent, has, isBinary, mapProxyResult, nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
 import { parseHeaders } from "./requestHeaders";
 import { methodKey, type UsageLimiter } from "./usage";
@@ -31,6 +32,8 @@ export interface GatewayAnswer {
     consumer?: string;
     /** Why the gateway answered by itself (a gateway response type), for logs. */
     refusal?: string;
+    /** Set when the stage has access logging: the server renders the line once the answer is sent. */
+    accessLog?: PendingAccessLog;
 }
 
 export interface GatewayOptions {
@@ -131,6 +134,12 @@ function matchResource(resources: Resource[], segments: string[]): Match | undef
     return best?.match;
 }
 
+/** How far a request got, for the answer to a fault of the local cloud itself (`handle`). */
+interface Progress {
+    consumer?: string;
+    access?: AccessFacts;
+}
+
 interface RequestIds {
     requestId: string;
     extendedRequestId: string;
@@ -141,6 +150,16 @@ interface RequestIds {
 function newIds(nowMs: number): RequestIds {
     const now = new Date(nowMs);
     return { requestId: crypto.randomUUID(), extendedRequestId: newExtendedRequestId(), traceId: newTraceId(now), now };
+}
+
+/** What a request's access-log line needs before the route is known (accessLog.ts). */
+function accessFacts(ids: RequestIds, api: RestApiModel, stage: StageModel, request: Pick<IncomingRequest, "method" | "path" | "sourceIp">, header: (name: string) => string | undefined): AccessFacts {
+    return {
+        requestId: ids.requestId, extendedRequestId: ids.extendedRequestId, traceId: ids.traceId, time: ids.now.getTime(),
+        accountId: MOCK_ACCOUNT, apiId: api.id, stage: stage.name, deploymentId: stage.deploymentId,
+        httpMethod: request.method, path: request.path, sourceIp: request.sourceIp,
+        userAgent: header("user-agent"), domainName: header("host"),
+    };
 }
 
 /** Adds the ids every answer carries; header maps stay prototype-free. */
@@ -171,6 +190,11 @@ export class Gateway {
     private readonly stages = new Map<string, { api: RestApiModel; stage: RestApiModel["stages"][number]; resources: Resource[] }>();
     private readonly keysByValue = new Map<string, ApiKeyModel>();
 
+    /** The model this gateway serves (the control plane answers from the same one). */
+    get model(): CloudModel {
+        return this.options.model;
+    }
+
     constructor(private readonly options: GatewayOptions) {
         for (const api of options.model.restApis) {
             const resources = compileResources(api);
@@ -191,11 +215,11 @@ export class Gateway {
      */
     async handle(request: IncomingRequest & { tooLarge?: boolean }): Promise<GatewayAnswer> {
         const ids = newIds(this.options.now());
-        const progress: { consumer?: string } = {};
+        const progress: Progress = {};
         try {
             return await this.route(request, ids, progress);
         } catch (err) {
-            return { ...this.internalError(request, err, ids), consumer: progress.consumer };
+            return { ...this.internalError(request, err, ids, progress.access), consumer: progress.consumer };
         }
     }
 
@@ -205,7 +229,7 @@ export class Gateway {
      * the detail goes to the log once, on one line, and never to the client. `request` may be partial:
      * the server uses this too when it fails outside the gateway (e.g. writing the answer).
      */
-    internalError(request: Pick<IncomingRequest, "method" | "path"> & Partial<IncomingRequest>, err: unknown, ids: RequestIds | string = newIds(this.options.now())): GatewayAnswer {
+    internalError(request: Pick<IncomingRequest, "method" | "path"> & Partial<IncomingRequest>, err: unknown, ids: RequestIds | string = newIds(this.options.now()), access?: AccessFacts): GatewayAnswer {
         const known = typeof ids === "string" ? { ...newIds(this.options.now()), requestId: ids } : ids;
         const log = (line: string) => {
             try {
@@ -237,6 +261,11 @@ export class Gateway {
                     },
                     request: { headers, query: nameMap(), path: nameMap() },
                 };
+                if (deployed.stage.accessLog) {
+                    // What the request had reached (route, key, integration) when known, else what the server knows.
+                    const facts = access ?? accessFacts(known, deployed.api, deployed.stage, { method: request.method, path: request.path, sourceIp: request.sourceIp ?? "127.0.0.1" }, header);
+                    fallback.accessLog = { format: deployed.stage.accessLog.format, facts: { ...facts, error: { message: "Internal server error", responseType: "DEFAULT_5XX" } } };
+                }
                 const rendered = gatewayResponse("DEFAULT_5XX", deployed.api.gatewayResponses, ctx, { status: 500, message: "Internal server error" });
                 const renderedHeaders = nameMap<string[]>();
                 renderedHeaders["x-amzn-ErrorType"] = [rendered.errorType];
@@ -252,10 +281,12 @@ export class Gateway {
         return withIds(partial, known);
     }
 
-    private async route(request: IncomingRequest & { tooLarge?: boolean }, ids: RequestIds, progress: { consumer?: string }): Promise<GatewayAnswer> {
+    private async route(request: IncomingRequest & { tooLarge?: boolean }, ids: RequestIds, progress: Progress): Promise<GatewayAnswer> {
         const { requestId, extendedRequestId, traceId } = ids;
         const now = ids.now;
-        const answer = (partial: Omit<GatewayAnswer, "requestId">): GatewayAnswer => withIds(partial, ids);
+        /** The stage's access-log line, its facts filled in as the request goes (only for a stage that logs). */
+        let accessLog: PendingAccessLog | undefined;
+        const answer = (partial: Omit<GatewayAnswer, "requestId">): GatewayAnswer => withIds(accessLog ? { ...partial, accessLog } : partial, ids);
 
         // 1. Stage: the first path segment.
         const segments = request.path.split("/").filter((s) => s !== "");
@@ -269,6 +300,11 @@ export class Gateway {
         const parsed = request.headers ?? parseHeaders(request.rawHeaders);
         const headerMap = parsed.single;
         const header = parsed.get;
+        if (stage.accessLog) {
+            accessLog = { format: stage.accessLog.format, facts: accessFacts(ids, api, stage, { ...request, path: `/${stage.name}${pathInStage}` }, header) };
+            progress.access = accessLog.facts;
+        }
+        const access = accessLog?.facts;
         const templateContext = (resourcePath?: string, pathParameters?: Record<string, string> | null): TemplateContext => ({
             context: {
                 requestId, extendedRequestId, stage: stage.name, apiId: api.id, httpMethod: request.method, resourcePath,
@@ -285,6 +321,9 @@ export class Gateway {
             },
         });
         const refuse = (type: GatewayResponseType, ctx: TemplateContext, extra: Partial<GatewayAnswer> = {}): GatewayAnswer => {
+            if (access) {
+                access.error = { message: GATEWAY_DEFAULTS[type].message, responseType: type };
+            }
             const rendered = gatewayResponse(type, api.gatewayResponses, ctx);
             const headers = nameMap<string[]>();
             headers["x-amzn-ErrorType"] = [rendered.errorType];
@@ -305,6 +344,10 @@ export class Gateway {
             return refuse("MISSING_AUTHENTICATION_TOKEN", templateContext());
         }
         const ctx = templateContext(match.resource.path, match.pathParameters);
+        if (access) {
+            access.resourcePath = match.resource.path;
+            access.resourceId = match.resource.id;
+        }
 
         // 3. API key: exists, enabled, in a usage plan bound to this API and stage.
         let key: ApiKeyModel | undefined;
@@ -316,6 +359,11 @@ export class Gateway {
                 return refuse("INVALID_API_KEY", ctx);
             }
             progress.consumer = key.logicalName;
+            if (access) {
+                // The key is known from here on, refused by its plan's limits or not (as on AWS).
+                access.apiKey = key.value;
+                access.apiKeyId = key.id;
+            }
             // 4. Throttle, then quota, for the key's plan.
             const verdict = this.options.limiter.admit(plan, key.logicalName, stage.name, methodKey(match.resource.path, request.method));
             if (verdict !== "OK") {
@@ -375,28 +423,41 @@ export class Gateway {
             timer = setTimeout(() => resolve("gateway-timeout"), this.options.integrationTimeoutMs);
         });
         let outcome: Awaited<ReturnType<FunctionPool["invoke"]>> | "gateway-timeout";
+        const awsRequestId = crypto.randomUUID();
+        const invoked = process.hrtime.bigint();
+        const noteIntegration = (facts: Omit<NonNullable<AccessFacts["integration"]>, "latencyMs" | "requestId">) => {
+            if (access) {
+                access.integration = { latencyMs: Number(process.hrtime.bigint() - invoked) / 1e6, requestId: awsRequestId, ...facts };
+            }
+        };
         try {
-            outcome = await Promise.race([pool.invoke(event, crypto.randomUUID()), timeout]);
+            outcome = await Promise.race([pool.invoke(event, awsRequestId), timeout]);
         } finally {
             // Also when the invocation throws: a pending 29 s timer would hold the process open.
             clearTimeout(timer);
         }
         if (outcome === "gateway-timeout") {
+            noteIntegration({ error: "Execution failed due to a timeout error" });
             return refuse("INTEGRATION_TIMEOUT", ctx, { consumer });
         }
         if (outcome.kind !== "result") {
             // A thrown error, a crash or the function's own timeout: Lambda reports a function error.
+            const detail = outcome.kind === "timeout" ? "function timed out" : `${outcome.errorType}: ${outcome.errorMessage}`;
+            noteIntegration({ integrationStatus: 200, error: `Lambda execution failed with status 200 due to customer function error: ${detail}` });
             return refuse("DEFAULT_5XX", ctx, { consumer });
         }
         if (Buffer.byteLength(outcome.payload) > LIMITS.lambdaResponseBytes) {
             this.options.log(`${pool.name}: response payload over Lambda's 6 MB limit`);
+            noteIntegration({ integrationStatus: 200, error: "Response payload size exceeded maximum allowed payload size" });
             return refuse("DEFAULT_5XX", ctx, { consumer });
         }
         const mapped = mapProxyResult(outcome.payload);
         if ("malformed" in mapped) {
             this.options.log(`${pool.name}: Malformed Lambda proxy response: ${mapped.malformed}`);
+            noteIntegration({ integrationStatus: 200, error: "Malformed Lambda proxy response" });
             return refuse("DEFAULT_5XX", ctx, { consumer });
         }
+        noteIntegration({ integrationStatus: 200, status: mapped.status });
         return answer({ status: mapped.status, headers: mapped.headers, body: mapped.body, consumer });
     }
 

@@ -4,7 +4,7 @@
 // reproduces and what it does not.
 
 // Start a local cloud for a stack, and the shape of what it gives back.
-export { startLocalCloud, recordLocalProgram, undecryptableNotice } from "./localCloud";
+export { startLocalCloud, recordLocalProgram, undecryptableNotice, CONTROL_PLANE_PATH } from "./localCloud";
 export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport } from "./localCloud";
 export { describeReload } from "./startup/reload";
 export { LocalCloudError, defaultStateDir, readJsonFile, KeyStore } from "./stateDir";
@@ -24,5 +24,7 @@ export type { StorageFaults } from "./appendLog";
 export { UsageLimiter, USAGE_LOG_HEADER, quotaOffsetWarnings, periodStart } from "./usage";
 export type { UsageRecord } from "./usage";
 export { buildProxyEvent } from "./proxyEvent";
+export { renderAccessLog, accessLogValues } from "./accessLog";
+export type { AccessFacts, AccessOutcome } from "./accessLog";
 export { startDynamo, ensureTables } from "./dynamo";
 export { runtimeWarnings, runtimeNodeMajor } from "./runtimeCheck";

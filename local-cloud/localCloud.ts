@@ -4,6 +4,7 @@
 // start it through `startLocalCloud`, which is the list of steps below; each step is a module of
 // startup/ that takes what the steps before it produced and hands its result on.
 import type { StorageFaults } from "./appendLog";
+import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
 import { Gateway } from "./gateway";
 import type { FunctionPool, PoolStats } from "./lambdaPool";
 import { cloudModel, type CloudModel } from "./model";
@@ -21,6 +22,7 @@ import { watchSources, type SourceWatcher } from "./startup/watch";
 import { quotaOffsetWarnings } from "./usage";
 
 export { LocalCloudError } from "./stateDir";
+export { CONTROL_PLANE_PATH } from "./controlPlane";
 export { recordLocalProgram, undecryptableNotice } from "./startup/program";
 export type { ReloadReport } from "./startup/reload";
 
@@ -32,8 +34,15 @@ export interface RequestLog {
     /** The API key's logical name (the consumer), when the method required a key. */
     consumer?: string;
     requestId: string;
-    /** The gateway response type when the gateway answered by itself. */
+    /**
+     * The gateway response type when the gateway answered by itself; for a control-plane call that
+     * failed, the exception's name (`NotFoundException`, ...).
+     */
     refusal?: string;
+    /** The stage's access-log line for this request (also appended to access.log), when the stage has access logging. */
+    accessLog?: string;
+    /** Set for a call to the control plane (`controlPlaneUrl`): the operation, e.g. `GetUsage`. */
+    operation?: string;
 }
 
 export interface LocalCloudOptions {
@@ -75,6 +84,11 @@ export interface LocalCloud {
     /** http://127.0.0.1:{port} */
     url: string;
     port: number;
+    /**
+     * The API Gateway control plane (GetUsage, GetUsagePlans, GetApiKeys, ...; controlPlane.ts):
+     * `http://127.0.0.1:{port}/.aws/apigateway`, the `endpoint` of an `APIGatewayClient`.
+     */
+    controlPlaneUrl: string;
     /** Stage name -> `http://127.0.0.1:{port}/{stage}/`. */
     stageUrls: Record<string, string>;
     /** The first stage's URL (the program's usual single stage). */
@@ -121,6 +135,8 @@ interface Foundation {
     settings: Settings;
     state: StateFolder;
     store: Store;
+    /** Answers from whichever version serves; notes each version's API keys (their dates). */
+    controlPlane: ControlPlane;
     /** The start's warnings, and a reload's that are new. */
     warn: (message: string) => void;
 }
@@ -140,10 +156,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const state = parts.add(openState(settings, `${server.baseUrl}/`));
         const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl });
         const store = parts.add(await openStore(settings, program.region));
-        const foundation: Foundation = { settings, state, store, warn: once(settings.warn) };
+        const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now });
+        const foundation: Foundation = { settings, state, store, controlPlane, warn: once(settings.warn) };
         version = (await deploy(program, foundation)).version;
-        state.saveServerUrl(server.baseUrl);
-        server.serve(version.gateway);
+        saveServer(state, server, program);
+        server.serve(version.gateway, { controlPlane, accessLog: state.accessLog });
         return running(foundation, server, parts, version, config.files);
     } catch (err) {
         server.fail(err);
@@ -177,6 +194,7 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
         now: settings.now,
         log: (line) => settings.functionLog(`[gateway] ${line}`),
     });
+    foundation.controlPlane.observe(model);
     return {
         version: { program, model, functions: update.next, gateway },
         changes: previous && update.changes ? describeChanges(previous.model, model, update.changes, createdTables) : [],
@@ -198,6 +216,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
             .finally(releaseClosureMirrors);
         const next = await deploy(program, foundation, current);
         current = next.version;
+        saveServer(state, server, program);
         retiring.add(next.retire);
         void server.swap(next.version.gateway).then(() => {
             retiring.delete(next.retire);
@@ -234,6 +253,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         stack: settings.stack,
         url: server.baseUrl,
         port: server.port,
+        controlPlaneUrl: `${server.baseUrl}${CONTROL_PLANE_PATH}`,
         stateDir: settings.stateDir,
         dynamoEndpoint: store.dynamo.endpoint,
         get stageUrls() {
@@ -266,6 +286,16 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         reload: () => reloader.request(),
         close: () => (closing ??= close()),
     };
+}
+
+/**
+ * `server.json`: where this cloud serves and the program's outputs without the secret ones (what
+ * `pulumi stack output` shows), so a script finds the running cloud of a stack and the ids to ask
+ * its control plane about. Rewritten by every reload (the outputs may change).
+ */
+function saveServer(state: StateFolder, server: LocalServer, program: RecordedProgram): void {
+    const outputs = Object.fromEntries(Object.entries(program.outputs).filter(([name]) => !program.secretOutputs.includes(name)));
+    state.saveServer({ url: server.baseUrl, controlPlane: `${server.baseUrl}${CONTROL_PLANE_PATH}`, outputs });
 }
 
 function routesOf(model: CloudModel): LocalCloud["routes"] {

@@ -42,11 +42,19 @@ export interface Operation {
     integration: any;
 }
 
+export interface StageModel {
+    name: string;
+    deploymentId: string;
+    variables: Record<string, string> | null;
+    /** The stage's `accessLogSettings` when it has a format: each request's line (accessLog.ts). */
+    accessLog?: { format: string; destinationArn: string };
+}
+
 export interface RestApiModel {
     logicalName: string;
     id: string;
     name: string;
-    stages: { name: string; deploymentId: string; variables: Record<string, string> | null }[];
+    stages: StageModel[];
     operations: Operation[];
     binaryMediaTypes: string[];
     gatewayResponses: Record<string, any>;
@@ -58,6 +66,13 @@ export interface ApiKeyModel {
     id: string;
     value: string;
     enabled: boolean;
+    /** What the control plane reports (controlPlane.ts); optional so hand-made models need not spell them. */
+    name?: string;
+    description?: string;
+    customerId?: string;
+    /** `"{restApiId}/{stageName}"` per recorded `stageKeys` entry. */
+    stageKeys?: string[];
+    tags?: Record<string, string>;
 }
 
 export interface ThrottleLimits {
@@ -68,6 +83,10 @@ export interface ThrottleLimits {
 export interface UsagePlanModel {
     logicalName: string;
     id: string;
+    /** What the control plane reports (controlPlane.ts); optional so hand-made models need not spell them. */
+    name?: string;
+    description?: string;
+    tags?: Record<string, string>;
     apiStages: { apiId: string; stage: string; throttles: Record<string, ThrottleLimits> }[];
     throttle?: ThrottleLimits;
     quota?: { limit: number; period: "DAY" | "WEEK" | "MONTH"; offset: number };
@@ -106,6 +125,18 @@ function gsiModel(table: string, g: any): TableModel["globalSecondaryIndexes"][n
     }
     return { name, projectionType, nonKeyAttributes, hashKey: hashKeys[0]!, ...(rangeKeys[0] === undefined ? {} : { rangeKey: rangeKeys[0] }) };
 }
+
+/** The name AWS shows: the program's `name`, else Pulumi's auto-name (recorded in the state). */
+const physicalName = (r: RecordedResource) => String(r.state["name"] ?? r.inputs["name"] ?? r.name);
+
+const optionalText = <K extends string>(key: K, value: unknown): Partial<Record<K, string>> =>
+    typeof value === "string" && value !== "" ? ({ [key]: value } as Record<K, string>) : {};
+
+const stringMap = (value: unknown): Record<string, string> =>
+    typeof value === "object" && value !== null ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : {};
+
+/** AWS's rule for stage names (CreateStage). */
+const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 function tableModel(r: RecordedResource): TableModel {
     const i = r.inputs;
@@ -174,7 +205,16 @@ function restApiModel(program: RecordedProgram, r: RecordedResource): RestApiMod
     }
     const stages = ofType(program, TYPES.stage)
         .filter((s) => idOf(s.inputs["restApi"]) === r.id)
-        .map((s) => ({ name: String(s.inputs["stageName"]), deploymentId: idOf(s.inputs["deployment"]), variables: s.inputs["variables"] ?? null }));
+        .map((s): StageModel => {
+            const logs = s.inputs["accessLogSettings"];
+            return {
+                name: String(s.inputs["stageName"]),
+                deploymentId: idOf(s.inputs["deployment"]),
+                variables: s.inputs["variables"] ?? null,
+                // AWS requires both; a stage without a format logs nothing.
+                ...(typeof logs?.format === "string" && logs.format !== "" ? { accessLog: { format: logs.format, destinationArn: String(logs.destinationArn ?? "") } } : {}),
+            };
+        });
     return {
         logicalName: r.name,
         id: r.id,
@@ -193,6 +233,9 @@ function usagePlanModel(program: RecordedProgram, r: RecordedResource): UsagePla
     return {
         logicalName: r.name,
         id: r.id,
+        name: physicalName(r),
+        ...optionalText("description", i["description"]),
+        tags: stringMap(i["tags"]),
         apiStages: (i["apiStages"] ?? []).map((s: any) => ({
             apiId: idOf(s.apiId),
             stage: String(s.stage),
@@ -218,12 +261,22 @@ export function cloudModel(program: RecordedProgram): CloudModel {
             value: String(r.state["value"]),
             // AWS creates a key disabled unless `enabled` is set; the Pulumi provider defaults it to true.
             enabled: r.inputs["enabled"] ?? true,
+            name: physicalName(r),
+            ...optionalText("description", r.inputs["description"]),
+            ...optionalText("customerId", r.inputs["customerId"]),
+            stageKeys: (r.inputs["stageKeys"] ?? []).map((k: any) => `${idOf(k?.restApiId)}/${String(k?.stageName ?? "")}`),
+            tags: stringMap(r.inputs["tags"]),
         })),
         usagePlans: ofType(program, TYPES.usagePlan).map((r) => usagePlanModel(program, r)),
     };
     const stageOwners = new Map<string, string>();
     for (const api of model.restApis) {
         for (const stage of api.stages) {
+            if (!STAGE_NAME.test(stage.name)) {
+                // AWS refuses such a name; locally it would also reach paths the stages must never
+                // have (the control plane's, controlPlane.ts).
+                throw new LocalCloudError(`REST API ${api.logicalName}: stage name ${JSON.stringify(stage.name)} is not one AWS accepts (1 to 128 letters, digits, "-" and "_")`);
+            }
             const other = stageOwners.get(stage.name);
             if (other) {
                 // On AWS each API has its own host name; locally they share one, split by stage.

@@ -7,7 +7,9 @@
 //   lock.json    the running local cloud (local/stateLock.ts)
 //   functions/   each Lambda's serialized `__index.js` in `<name>/<version>/` (startup/functions.ts),
 //                rewritten on every start; a reload adds the versions that changed
-//   server.json  the URL of the last start (for `npm run outputs`)
+//   server.json  `{ url, controlPlane, outputs }` of the last start: where it serves and its
+//                non-secret outputs (for `npm run outputs` and scripts calling the control plane)
+//   access.log   the stages' access-log lines, appended, created by the first one (accessLog.ts)
 // Files are written whole to a temporary name and renamed, so a crash never leaves half a file,
 // and a file that cannot be parsed stops the start instead of being replaced.
 import * as crypto from "node:crypto";

@@ -23,7 +23,7 @@ export function startTestCloud(options: Partial<LocalCloudOptions> & { stack: st
         port: 0,
         stateDir: options.stateDir ?? tempStateDir(options.stack),
         onFunctionLog: verbose ? (line) => console.log(line) : undefined,
-        onRequest: verbose ? (e) => console.log(`${e.method} ${e.path} ${e.status} ${e.latencyMs.toFixed(1)}ms ${e.consumer ?? "-"}`) : undefined,
+        onRequest: verbose ? (e) => console.log(`${e.method} ${e.path} ${e.status} ${e.latencyMs.toFixed(1)}ms ${e.consumer ?? e.operation ?? "-"}${e.accessLog ? `\n  access: ${e.accessLog}` : ""}`) : undefined,
         ...options,
     });
 }

@@ -22,6 +22,10 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     const relativeState = path.relative(process.cwd(), cloud.stateDir) || ".";
     lines.push(`Local cloud for stack "${cloud.stack}" is ready: ${cloud.stageUrl}`);
     lines.push(`State: ${relativeState} (tables and keys survive restarts; delete the folder to start over)`);
+    lines.push(`Control plane (API Gateway SDK endpoint, for \`npm run usage\`): ${cloud.controlPlaneUrl}`);
+    if (cloud.model.restApis.some((api) => api.stages.some((stage) => stage.accessLog))) {
+        lines.push(`Access log: ${path.join(relativeState, "access.log")} (the stage's own format; each line is also shown under its request below)`);
+    }
     lines.push("");
     lines.push(formatOutputs(cloud.outputs, cloud.secretOutputs, { stack: cloud.stack, showSecrets }));
     lines.push("");
@@ -63,7 +67,10 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
 function requestLine(entry: RequestLog): string {
     const latency = entry.latencyMs < 10 ? entry.latencyMs.toFixed(1) : Math.round(entry.latencyMs).toString();
     const note = entry.refusal ? ` (${entry.refusal})` : "";
-    return `${entry.method} ${entry.path} ${entry.status} ${latency}ms ${entry.consumer ?? "-"}${note}`;
+    // Control-plane calls (npm run usage) are named by their operation, e.g. GetUsage.
+    const who = entry.consumer ?? entry.operation ?? "-";
+    const line = `${entry.method} ${entry.path} ${entry.status} ${latency}ms ${who}${note}`;
+    return entry.accessLog ? `${line}\n    ${entry.accessLog}` : line;
 }
 
 async function main() {

@@ -2,14 +2,24 @@
 // check, before anything is written); requests that arrive while the rest of the start runs wait
 // for `serve`. Each request's headers are parsed once, here, and travel with it (requestHeaders.ts).
 // A reload hands the server a new gateway with `swap`: requests already inside the old one finish
-// there, every later request goes to the new one.
+// there, every later request goes to the new one. Paths under CONTROL_PLANE_PATH go to the control
+// plane (controlPlane.ts), which answers from the model of the gateway serving at that moment; a
+// stage request's access-log line (accessLog.ts) is written once its answer is sent.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { accessLogValues, renderAccessLog, type AccessLogFile } from "../accessLog";
+import { isControlPlanePath, type ControlPlane } from "../controlPlane";
 import { describeError, LIMITS, type Gateway, type GatewayAnswer } from "../gateway";
 import type { IncomingRequest } from "../proxyEvent";
 import { parseHeaders, type RequestHeaders } from "../requestHeaders";
 import { LocalCloudError } from "../stateDir";
 import type { Settings } from "./settings";
+
+/** What serves beside the gateways, for the server's whole life. */
+export interface ServerServices {
+    controlPlane: ControlPlane;
+    accessLog: AccessLogFile;
+}
 
 /** One gateway and the requests inside it; a replaced one is drained before its functions stop. */
 interface Generation {
@@ -21,6 +31,7 @@ interface Generation {
 
 export class LocalServer {
     private current?: Generation;
+    private services?: ServerServices;
     private failure?: unknown;
     private markReady: () => void = () => undefined;
     private readonly ready = new Promise<void>((resolve) => {
@@ -40,8 +51,9 @@ export class LocalServer {
         return holder.self;
     }
 
-    /** Starts answering with this gateway. */
-    serve(gateway: Gateway): void {
+    /** Starts answering with this gateway (and the control plane, and the access log). */
+    serve(gateway: Gateway, services: ServerServices): void {
+        this.services = services;
         this.current = { gateway, inFlight: 0 };
         this.markReady();
     }
@@ -102,9 +114,12 @@ export class LocalServer {
         const logRequest = (answer: GatewayAnswer) => {
             if (!logged) {
                 logged = true;
+                const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+                const accessLog = answer.accessLog ? this.writeAccessLog(answer, method, latencyMs, log) : undefined;
                 settings.onRequest?.({
-                    method, path: requestPath, status: answer.status, latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
+                    method, path: requestPath, status: answer.status, latencyMs,
                     consumer: answer.consumer, requestId: answer.requestId, refusal: answer.refusal,
+                    ...(accessLog === undefined ? {} : { accessLog }),
                 });
             }
         };
@@ -124,8 +139,10 @@ export class LocalServer {
          * Sends the gateway's generic 500 for a fault (the API's DEFAULT_5XX headers, CORS among them)
          * and returns it; when Node refuses even those headers, the same 500 without them.
          */
-        const sendFault = (err: unknown, requestId?: string): GatewayAnswer => {
-            const answer = gateway!.internalError({ method, path: requestPath, rawHeaders: req.rawHeaders, headers }, err, requestId);
+        const sendFault = (err: unknown, failed?: GatewayAnswer): GatewayAnswer => {
+            // The failed answer's request id and access-log facts (route, key, integration) carry over.
+            const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
+            const answer = gateway!.internalError({ method, path: requestPath, rawHeaders: req.rawHeaders, headers, sourceIp }, err, failed?.requestId, failed?.accessLog?.facts);
             try {
                 send(answer);
                 return answer;
@@ -152,6 +169,16 @@ export class LocalServer {
                 // charged to a key's throttle or quota (the API key is read only once the whole
                 // request is in, as API Gateway does not bill requests it never received).
                 log(`client closed the connection: ${method} ${requestPath} (before the end of the request; not counted)`);
+                return;
+            }
+            if (isControlPlanePath(requestPath)) {
+                // Not a stage: no gateway checks, no usage counted, no access log.
+                const control = this.services!.controlPlane.handle(method, requestPath, q < 0 ? "" : url.slice(q + 1), this.current.gateway.model);
+                send(control);
+                settings.onRequest?.({
+                    method, path: requestPath, status: control.status, latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
+                    requestId: control.requestId, operation: control.operation ?? "(unknown operation)", refusal: control.errorType,
+                });
                 return;
             }
             const request: IncomingRequest & { tooLarge: boolean } = {
@@ -189,7 +216,7 @@ export class LocalServer {
                 send(answer);
             } catch (err) {
                 // Node refused the answer (a header it cannot send): the generic 500 instead, same request id.
-                answer = sendFault(err, answer.requestId);
+                answer = sendFault(err, answer);
             }
             logRequest(answer);
         })().catch((err) => {
@@ -211,6 +238,26 @@ export class LocalServer {
                 }
             }
         });
+    }
+
+    /**
+     * Renders a stage request's access-log line now that its answer is out, appends it to access.log
+     * and returns it for the request log. A line that cannot be rendered is reported, never thrown.
+     */
+    private writeAccessLog(answer: GatewayAnswer, method: string, latencyMs: number, log: (line: string) => void): string | undefined {
+        try {
+            const { format, facts } = answer.accessLog!;
+            const line = renderAccessLog(format, accessLogValues(facts, {
+                status: answer.status,
+                responseLength: method === "HEAD" ? 0 : answer.body.length,
+                responseLatencyMs: latencyMs,
+            }));
+            this.services?.accessLog.append(line);
+            return line;
+        } catch (err) {
+            log(`access log line of request ${answer.requestId} failed: ${describeError(err)}`);
+            return undefined;
+        }
     }
 }
 

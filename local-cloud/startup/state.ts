@@ -1,10 +1,11 @@
 // The state folder's steps. `openState` locks the folder and reads keys.json (nothing is written but
-// the lock, which goes again if the start fails); `openStore` opens what the program's data lives in
+// the lock, which goes again if the start fails; access.log is opened on its first line); `openStore` opens what the program's data lives in
 // (dynamodb.log, usage.log) once the program has run; `provisionTables` creates the tables the
 // program defines and does not have yet. See stateDir.ts for the folder's files.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { AccessLogFile } from "../accessLog";
 import { ensureTables, LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamo";
 import type { TableModel } from "../model";
 import { KeyStore, writeJsonFile } from "../stateDir";
@@ -16,8 +17,14 @@ export interface StateFolder {
     dir: string;
     /** Generated API key values and secrets; `save()` once the start (or a reload) has worked. */
     keys: KeyStore;
-    /** Lets `npm run outputs` show the URL of the last start. */
-    saveServerUrl(url: string): void;
+    /** `access.log`: the stages' access-log lines (accessLog.ts), created with its first line. */
+    accessLog: AccessLogFile;
+    /**
+     * `server.json`: where the last start served, so scripts find a running local cloud for a stack
+     * (`npm run outputs` reads `url`; an SDK client takes `controlPlane` as its endpoint), and the
+     * program's non-secret outputs (the ids to ask the control plane about).
+     */
+    saveServer(info: { url: string; controlPlane: string; outputs: Record<string, unknown> }): void;
     /** Unlocks; a folder this start created and left empty goes too. */
     close(): void;
 }
@@ -34,11 +41,14 @@ export function openState(settings: Pick<Settings, "stateDir" | "warn">, owner: 
         unlock();
         throw err;
     }
+    const accessLog = new AccessLogFile(path.join(dir, "access.log"), settings.warn);
     return {
         dir,
         keys,
-        saveServerUrl: (url) => writeJsonFile(path.join(dir, "server.json"), { url }),
+        accessLog,
+        saveServer: (info) => writeJsonFile(path.join(dir, "server.json"), info),
         close: () => {
+            accessLog.close();
             unlock();
             if (created && fs.existsSync(dir) && fs.readdirSync(dir).length === 0) {
                 // A first start that failed leaves no empty folder behind.
