@@ -1,11 +1,14 @@
 // posts-api: a serverless posts REST API that only API-key holders can call.
-// Read top to bottom: config -> data -> api -> keys -> outputs. Each concern lives in its folder.
+// Read top to bottom: config -> data -> api -> keys -> operations -> outputs. Each concern lives in
+// its folder.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CURSOR_SECRET_NAME, loadStackConfig } from "./config/stackConfig";
 import { PostsTable } from "./data/postsTable";
 import { PostsApi } from "./api/postsApi";
 import { ApiKeys, checkMethodThrottles } from "./api/keys";
+import { ApiGatewayAccount } from "./api/gatewayAccount";
+import { Monitoring } from "./monitoring/monitoring";
 
 // 1. Config: every setting validated once; a bad value stops `pulumi up` with its key named.
 const config = loadStackConfig();
@@ -20,7 +23,11 @@ const cursorKey = config.secrets.cursorSecret
 // 2. Data: the posts table (backups and deletion protection on production stacks).
 const table = new PostsTable("posts", { production: config.production, stack: config.stack });
 
-// 3. API: one least-privilege Lambda per route, stage named after the stack.
+// 3. API: one least-privilege Lambda per route, stage named after the stack, with JSON access
+// logs, per-method metrics, an execution log and (where configured) X-Ray tracing. API Gateway
+// writes logs with one IAM role per account and region: the stack with manageApiGatewayAccount
+// sets it (api/gatewayAccount.ts), and its stage waits for it.
+const gatewayAccount = config.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
 const api = new PostsApi("posts-api", {
     stage: config.stack,
     tableName: table.name,
@@ -31,6 +38,10 @@ const api = new PostsApi("posts-api", {
     logRetentionDays: config.logRetentionDays,
     corsAllowOrigin: config.corsAllowOrigin,
     cursorKey,
+    tracing: config.tracing,
+    functionLogLevel: config.functionLogLevel,
+    executionLogLevel: config.executionLogLevel,
+    gatewayAccount: gatewayAccount?.account,
 });
 
 // 4. Keys: one API key per consumer, in its usage plan, bound to this stage.
@@ -42,8 +53,23 @@ const keys = new ApiKeys("keys", {
     keyValues: config.secrets.apiKeyValues,
 });
 
-// 5. Outputs. Key values are secrets: read them with `pulumi stack output --show-secrets apiKey`.
+// 5. Operations: alarms to an SNS topic (e-mails from config) and a dashboard of the same metrics,
+// over the API and each route's function (monitoring/).
+const monitoring = new Monitoring("monitoring", {
+    stack: config.stack,
+    apiName: api.apiName,
+    stage: config.stack,
+    functions: Object.entries(api.functions).map(([route, fn]) => ({ route, functionName: fn.function.name })),
+    alarms: config.alarms,
+});
+
+// 6. Outputs. Key values are secrets: read them with `pulumi stack output --show-secrets apiKey`.
+// `apiKeys` holds each consumer's newest key (the one to hand out during a rotation). The ids are
+// not secret; `npm run usage -- --aws` reads them to ask API Gateway who used how much.
 export const url = api.url;
 export const tableName = table.name;
 export const apiKeys = keys.values;
 export const apiKey = pulumi.secret(keys.values.apply((values) => values[config.consumers[0]!.name]!));
+export const apiKeyIds = keys.keyIds;
+export const usagePlanIds = keys.usagePlanIds;
+export const dashboardUrl = monitoring.dashboardUrl;

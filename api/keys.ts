@@ -13,9 +13,15 @@
 // - a consumer renamed: `renamedFrom` aliases the key and its attachment to the old name, so the
 //   same AWS key (and value) is kept; otherwise a new key would be created before the old one is
 //   deleted, which AWS refuses for a value pinned in apiKeyValues (values are unique).
+//
+// Key rotation: a consumer's `keys` lists its live key generations. Each generation is its own
+// ApiKey and UsagePlanKey (logical name `<consumer>` for generation 1, `<consumer>.key<N>` after),
+// so adding generation 2 creates a key beside the old one (both accepted: same plan, same stage)
+// and removing generation 1 deletes only that key and its attachment. Nothing of any other
+// consumer, and nothing of the generations that stay, changes.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, type Consumer, type Plan } from "../config/stackConfig";
+import { apiKeyLogicalName, ConfigError, type Consumer, type Plan } from "../config/stackConfig";
 import { routes } from "./routes";
 
 export interface ApiKeysArgs {
@@ -23,7 +29,7 @@ export interface ApiKeysArgs {
     stageName: pulumi.Input<string>;
     plans: Record<string, Plan>;
     consumers: Consumer[];
-    /** Consumer name -> configured key value; consumers without one get an AWS-generated value. */
+    /** Key logical name -> configured key value; keys without one get an AWS-generated value. */
     keyValues: pulumi.Output<Record<string, string>>;
 }
 
@@ -45,9 +51,14 @@ export function checkMethodThrottles(plans: Record<string, Plan>): void {
 
 export class ApiKeys extends pulumi.ComponentResource {
     readonly usagePlans: Record<string, aws.apigateway.UsagePlan> = {};
-    readonly keys: Record<string, aws.apigateway.ApiKey> = {};
-    /** Consumer name -> key value, secret. */
+    /** Consumer name -> its live keys, oldest generation first. */
+    readonly keys: Record<string, aws.apigateway.ApiKey[]> = {};
+    /** Consumer name -> the value of its newest key, secret. */
     readonly values: pulumi.Output<Record<string, string>>;
+    /** Consumer name -> the ids of its live keys, oldest first (not secret: for usage reports). */
+    readonly keyIds: pulumi.Output<Record<string, string[]>>;
+    /** Plan name -> usage plan id (not secret). */
+    readonly usagePlanIds: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: ApiKeysArgs, opts?: pulumi.ComponentResourceOptions) {
         super("posts:api:ApiKeys", name, {}, opts);
@@ -72,36 +83,41 @@ export class ApiKeys extends pulumi.ComponentResource {
                 // parseStackConfig already refuses this; kept so the types need no `!`.
                 throw new Error(`consumer ${consumer.name}: unknown plan ${consumer.plan}`);
             }
-            // Same parent, same type, the old name: the resources the old name created.
-            const aliases = consumer.renamedFrom === undefined ? undefined : [{ name: consumer.renamedFrom }];
-            const key = new aws.apigateway.ApiKey(consumer.name, {
-                description: `posts-api key of ${consumer.name}`,
-                // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
-                enabled: consumer.enabled,
-                value: args.keyValues.apply((values) => values[consumer.name]),
-            }, { parent: this, aliases });
-            new aws.apigateway.UsagePlanKey(consumer.name, {
-                keyId: key.id,
-                keyType: "API_KEY",
-                usagePlanId: plan.id,
-            }, {
-                parent: this,
-                aliases,
-                // The provider reports the key's value on this resource too, unmarked: keep it
-                // encrypted in the state like ApiKey.value.
-                additionalSecretOutputs: ["value"],
-                // Every input forces a replacement, and the new attachment (same key, same stage)
-                // cannot exist next to the old one: delete first.
-                deleteBeforeReplace: true,
+            this.keys[consumer.name] = consumer.keys.map((generation) => {
+                const keyName = apiKeyLogicalName(consumer.name, generation);
+                // Same parent, same type, the old name: the resources the old name created.
+                const aliases = consumer.renamedFrom === undefined ? undefined : [{ name: apiKeyLogicalName(consumer.renamedFrom, generation) }];
+                const key = new aws.apigateway.ApiKey(keyName, {
+                    description: generation === 1 ? `posts-api key of ${consumer.name}` : `posts-api key of ${consumer.name} (generation ${generation})`,
+                    // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
+                    enabled: consumer.enabled,
+                    value: args.keyValues.apply((values) => values[keyName]),
+                }, { parent: this, aliases });
+                new aws.apigateway.UsagePlanKey(keyName, {
+                    keyId: key.id,
+                    keyType: "API_KEY",
+                    usagePlanId: plan.id,
+                }, {
+                    parent: this,
+                    aliases,
+                    // The provider reports the key's value on this resource too, unmarked: keep it
+                    // encrypted in the state like ApiKey.value.
+                    additionalSecretOutputs: ["value"],
+                    // Every input forces a replacement, and the new attachment (same key, same stage)
+                    // cannot exist next to the old one: delete first.
+                    deleteBeforeReplace: true,
+                });
+                return key;
             });
-            this.keys[consumer.name] = key;
         }
 
         // ApiKey.value is already a secret output; wrapping again keeps the map secret under every
         // engine (and under mocks, where a mock's value would otherwise be plain).
         this.values = pulumi.secret(pulumi.all(
-            Object.fromEntries(Object.entries(this.keys).map(([consumer, key]) => [consumer, key.value])),
+            Object.fromEntries(Object.entries(this.keys).map(([consumer, keys]) => [consumer, keys[keys.length - 1]!.value])),
         ));
-        this.registerOutputs({ values: this.values });
+        this.keyIds = pulumi.all(Object.fromEntries(Object.entries(this.keys).map(([consumer, keys]) => [consumer, pulumi.all(keys.map((k) => k.id))])));
+        this.usagePlanIds = pulumi.all(Object.fromEntries(Object.entries(this.usagePlans).map(([plan, usagePlan]) => [plan, usagePlan.id])));
+        this.registerOutputs({ values: this.values, keyIds: this.keyIds, usagePlanIds: this.usagePlanIds });
     }
 }

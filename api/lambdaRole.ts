@@ -26,7 +26,13 @@ export interface LambdaRoleArgs {
     indexArn: pulumi.Input<string>;
     /** The function's own log group; it may write there and nowhere else. */
     logGroupArn: pulumi.Input<string>;
+    /** X-Ray active tracing is on: Lambda then sends the function's trace segments with this role. */
+    tracing: boolean;
 }
+
+/** What Lambda needs to send an actively traced function's segments (the X-Ray SDK's sampling
+ *  actions are not needed: the handlers use no X-Ray SDK). */
+export const XRAY_ACTIONS = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 
 const lambdaAssumeRolePolicy: aws.iam.PolicyDocument = {
     Version: "2012-10-17",
@@ -52,6 +58,10 @@ export function lambdaPolicyDocument(args: LambdaRoleArgs): pulumi.Output<aws.ia
             Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
             Resource: `${logGroupArn}:*`,
         });
+        if (args.tracing) {
+            // X-Ray has no resource-level permissions for these actions: "*" is the only Resource.
+            statements.push({ Sid: "XRayTracing", Effect: "Allow", Action: [...XRAY_ACTIONS], Resource: "*" });
+        }
         return { Version: "2012-10-17", Statement: statements };
     });
 }

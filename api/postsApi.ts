@@ -1,7 +1,12 @@
 // The REST API: one Lambda per route, a MOCK preflight per path, and gateway responses that
-// carry CORS headers so a browser can read API Gateway's own 403 and 429 answers.
+// carry CORS headers so a browser can read API Gateway's own 403 and 429 answers. Its stage writes
+// a JSON access log line per request, per-method metrics and (per stack) an execution log and
+// X-Ray traces.
+import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { ACCESS_LOG_FORMAT } from "./accessLog";
+import type { ExecutionLogLevel } from "../config/stackConfig";
 import { corsHeaders, preflightHeaders } from "./http/cors";
 import { RouteFunction, type FunctionSettings } from "./routeFunction";
 import { routes } from "./routes";
@@ -11,6 +16,14 @@ type SwaggerGatewayResponse = awsx.classic.apigateway.SwaggerGatewayResponse;
 export interface PostsApiArgs extends FunctionSettings {
     /** Stage name; the stack's name. */
     stage: string;
+    /** API Gateway's execution log level for every method (posts-api:executionLogLevel). */
+    executionLogLevel: ExecutionLogLevel;
+    /**
+     * The account's CloudWatch role setting when this stack sets it (api/gatewayAccount.ts):
+     * API Gateway refuses to turn logging on before the account has a role, so the stage and the
+     * method settings wait for it. Undefined when another stack of the account owns the setting.
+     */
+    gatewayAccount?: aws.apigateway.Account;
 }
 
 /** API Gateway's own body template; overrides below only add headers. */
@@ -71,6 +84,11 @@ export class PostsApi extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly restApiId: pulumi.Output<string>;
     readonly stageName: pulumi.Output<string>;
+    /** The REST API's name: the `ApiName` dimension of its CloudWatch metrics. */
+    readonly apiName: pulumi.Output<string>;
+    readonly accessLogGroup: aws.cloudwatch.LogGroup;
+    readonly executionLogGroup: aws.cloudwatch.LogGroup;
+    readonly methodSettings: aws.apigateway.MethodSettings;
 
     constructor(name: string, args: PostsApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("posts:api:PostsApi", name, {}, opts);
@@ -88,6 +106,17 @@ export class PostsApi extends pulumi.ComponentResource {
         }
         const preflightRoutes = [...methodsByPath].map(([path, methods]) => preflightRoute(path, methods, args.corsAllowOrigin));
 
+        // Created by the program, like the functions' log groups, so it has this stack's retention.
+        this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access`, {
+            name: `/aws/apigateway/${name}-${args.stage}/access`,
+            retentionInDays: args.logRetentionDays,
+        }, { parent: this });
+
+        // awsx creates the stage and takes no resource options for it, so the wait for the account
+        // setting rides on an input: an Output built from the Account makes Pulumi create it first.
+        const accessLogSettings = pulumi.all([this.accessLogGroup.arn, args.gatewayAccount?.id ?? ""])
+            .apply(([destinationArn]) => ({ destinationArn, format: ACCESS_LOG_FORMAT }));
+
         this.api = new awsx.classic.apigateway.API(name, {
             routes: [...eventRoutes, ...preflightRoutes],
             stageName: args.stage,
@@ -95,11 +124,33 @@ export class PostsApi extends pulumi.ComponentResource {
             gatewayResponses: gatewayResponses(args.corsAllowOrigin),
             // awsx names the API after the component; add the stage so dev and prod are told apart.
             restApiArgs: { name: `${name}-${args.stage}`, description: "Posts REST API (API-key holders only)" },
+            stageArgs: { accessLogSettings, xrayTracingEnabled: args.tracing },
         }, { parent: this });
+
+        // The execution log group API Gateway would otherwise create itself, never expiring.
+        this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution`, {
+            name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.restAPI.id}/${args.stage}`,
+            retentionInDays: args.logRetentionDays,
+        }, { parent: this });
+
+        // Every method of the stage (`*/*`): CloudWatch metrics per method, the execution log at
+        // this stack's level, and never the full requests and responses (`dataTraceEnabled`: post
+        // bodies with their authors' names) in the execution log.
+        this.methodSettings = new aws.apigateway.MethodSettings(name, {
+            restApi: this.api.restAPI.id,
+            stageName: this.api.stage.stageName,
+            methodPath: "*/*",
+            settings: {
+                metricsEnabled: true,
+                loggingLevel: args.executionLogLevel,
+                dataTraceEnabled: false,
+            },
+        }, { parent: this, dependsOn: [this.executionLogGroup, ...(args.gatewayAccount ? [args.gatewayAccount] : [])] });
 
         this.url = this.api.url;
         this.restApiId = this.api.restAPI.id;
         this.stageName = this.api.stage.stageName;
+        this.apiName = this.api.restAPI.name;
         this.registerOutputs({ url: this.url });
     }
 }

@@ -9,6 +9,7 @@ import { handleEvent } from "./http/adapter";
 import { dynamoClientConfig } from "./http/dynamoClientConfig";
 import { requireEnv, requireSecondsEnv } from "./http/env";
 import type { RouteDefinition } from "./routes";
+import type { FunctionLogLevel } from "../config/stackConfig";
 
 /** Explicit, so a provider upgrade never changes the runtime under a deployed function. */
 const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
@@ -38,6 +39,10 @@ export interface FunctionSettings {
     logRetentionDays: number;
     corsAllowOrigin: string;
     cursorKey: pulumi.Input<string>;
+    /** X-Ray active tracing (posts-api:tracing). */
+    tracing: boolean;
+    /** The lowest level of the handler's own log lines that reaches the log group (posts-api:functionLogLevel). */
+    functionLogLevel: FunctionLogLevel;
 }
 
 export interface RouteFunctionArgs extends FunctionSettings {
@@ -98,6 +103,7 @@ export class RouteFunction extends pulumi.ComponentResource {
             tableArn: args.tableArn,
             indexArn: args.indexArn,
             logGroupArn: this.logGroup.arn,
+            tracing: args.tracing,
         }, childOpts);
         this.role = role;
 
@@ -116,7 +122,17 @@ export class RouteFunction extends pulumi.ComponentResource {
                     [ENV.functionTimeout]: String(args.timeout),
                 },
             },
-            loggingConfig: { logFormat: "Text", logGroup: this.logGroup.name },
+            // JSON: each line is one JSON object (the runtime adds timestamp, level and requestId;
+            // the adapter's records arrive under "message"), so Logs Insights can query fields.
+            // Lines below applicationLogLevel are dropped by the runtime, not written.
+            loggingConfig: {
+                logFormat: "JSON",
+                applicationLogLevel: args.functionLogLevel,
+                systemLogLevel: "INFO",
+                logGroup: this.logGroup.name,
+            },
+            // Explicit both ways, so turning tracing off sets the default mode back.
+            tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
             // A copy: CallbackFunction appends "aws-sdk" to the array it is given.
             codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES] },
         }, { ...childOpts, dependsOn: [policy] });

@@ -48,6 +48,17 @@ const planSchema = z.strictObject({
 });
 
 const CONSUMER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** A rotation overlaps two keys; a third would mean the old one was never retired. */
+const MAX_KEYS_PER_CONSUMER = 2;
+
+/**
+ * The logical name of a consumer's key (and of its plan attachment) of one generation: the
+ * consumer's name for generation 1, so keys created before rotation existed keep their URNs, and
+ * `<consumer>.key<N>` after (a dot cannot appear in a consumer name, so no two names collide).
+ */
+export function apiKeyLogicalName(consumer: string, generation: number): string {
+    return generation === 1 ? consumer : `${consumer}.key${generation}`;
+}
 
 const consumerSchema = z.strictObject({
     // Becomes the API key's logical name, so it must be stable and URN-safe.
@@ -58,6 +69,40 @@ const consumerSchema = z.strictObject({
     // over (Pulumi aliases) instead of a new key being created next to the old one, which AWS
     // refuses when the value is pinned in apiKeyValues (values are unique). See docs/decisions.md.
     renamedFrom: z.string().regex(CONSUMER_NAME, { error: "renamedFrom is a consumer name: 1-63 lowercase letters, digits or dashes" }).optional(),
+    // The consumer's live key generations, oldest first: [1] until a rotation, [1, 2] while the
+    // consumer moves to its new key (both accepted), [2] once the old one is retired (it answers
+    // 403 after that `pulumi up`). Generation 1 is the key the consumer always had (same logical
+    // name, same URN); generation N is the key `<consumer>.keyN` (docs/decisions.md).
+    keys: z.array(
+        z.number({ error: "key generations are numbers" }).int({ error: "key generations are whole numbers" }).min(1, { error: "key generations start at 1" }),
+        { error: "keys is a list of key generations, e.g. [1, 2]" },
+    ).min(1, { error: "a consumer needs at least one key (disable it with enabled: false instead)" })
+        .max(MAX_KEYS_PER_CONSUMER, { error: `at most ${MAX_KEYS_PER_CONSUMER} keys per consumer: retire the old key before the next rotation` })
+        .refine((gens) => gens.every((g, i) => i === 0 || g > gens[i - 1]!), { error: "keys must be increasing generations, oldest first, e.g. [1, 2]" })
+        .default([1]),
+});
+
+/** A fraction of requests, as API Gateway's `Average` of 4XXError/5XXError reports it (0.01 = 1 %). */
+const rate = (what: string) => z.number({ error: `${what} must be a number` })
+    .min(0, { error: `${what} must be between 0 and 1 (a fraction of requests: 0.01 = 1 %)` })
+    .max(1, { error: `${what} must be between 0 and 1 (a fraction of requests: 0.01 = 1 %)` });
+
+// Alarms of one stack (monitoring/): thresholds with defaults, and who hears about them.
+const alarmsSchema = z.strictObject({
+    enabled: z.boolean({ error: "enabled must be true or false" }).default(true),
+    // Each address gets an SNS subscription, which AWS asks it to confirm once by email.
+    emails: z.array(z.email({ error: "emails are e-mail addresses like ops@example.com" }), { error: "emails is a list of e-mail addresses" })
+        .refine((list) => new Set(list).size === list.length, { error: "emails lists an address twice" })
+        .default([]),
+    serverErrorRate: rate("serverErrorRate").default(0.01),
+    latencyP99Ms: positiveInt("latencyP99Ms").default(2500),
+    // Advisory: many 4XX answers usually mean a misbehaving client or a revoked key, not an outage.
+    clientErrorRate: rate("clientErrorRate").default(0.25),
+    functionErrors: positiveInt("functionErrors").default(1),
+    functionThrottles: positiveInt("functionThrottles").default(1),
+    // API Gateway and Lambda publish one data point a minute, so a period is whole minutes.
+    periodSeconds: positiveInt("periodSeconds").refine((s) => s % 60 === 0, { error: "periodSeconds must be a multiple of 60 (API Gateway and Lambda metrics are per minute)" }).default(300),
+    evaluationPeriods: positiveInt("evaluationPeriods").default(1),
 });
 
 const rawConfigSchema = z.strictObject({
@@ -72,9 +117,21 @@ const rawConfigSchema = z.strictObject({
     }).default(14),
     corsAllowOrigin: z.string().regex(/^(\*|https?:\/\/[^\s/]+)$/, { error: "corsAllowOrigin must be \"*\" or one origin like https://example.com" }).default("*"),
     production: z.boolean().default(false),
+    // API Gateway's execution log (per method, in its own log group); access logs are always on.
+    executionLogLevel: z.enum(["OFF", "ERROR", "INFO"], { error: "executionLogLevel must be one of OFF, ERROR, INFO" }).default("ERROR"),
+    // API Gateway writes logs with one IAM role per account and region: exactly one stack there sets it.
+    manageApiGatewayAccount: z.boolean({ error: "manageApiGatewayAccount must be true or false" }).default(false),
+    // X-Ray active tracing on the stage and every function.
+    tracing: z.boolean({ error: "tracing must be true or false" }).default(false),
+    // The lowest level of the functions' own log lines that reaches CloudWatch (JSON log format).
+    functionLogLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "functionLogLevel must be one of DEBUG, INFO, WARN, ERROR" }).default("INFO"),
+    alarms: alarmsSchema.prefault({}),
 });
 
 export type Plan = z.infer<typeof planSchema>;
+export type AlarmSettings = z.infer<typeof alarmsSchema>;
+export type ExecutionLogLevel = z.infer<typeof rawConfigSchema>["executionLogLevel"];
+export type FunctionLogLevel = z.infer<typeof rawConfigSchema>["functionLogLevel"];
 export type Consumer = z.infer<typeof consumerSchema>;
 
 export interface StackConfig extends z.infer<typeof rawConfigSchema> {
@@ -89,7 +146,7 @@ export class ConfigError extends Error {
     }
 }
 
-const keyName = (path: PropertyKey[]) =>
+const configKey = (path: PropertyKey[]) =>
     `${PROJECT}:` + path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("");
 
 /**
@@ -105,13 +162,13 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     if (!parsed.success) {
         const problems = parsed.error.issues.map((issue) => {
             if (issue.code === "unrecognized_keys") {
-                return issue.keys.map((k) => `${keyName([...issue.path, k])}: unknown key`).join("\n");
+                return issue.keys.map((k) => `${configKey([...issue.path, k])}: unknown key`).join("\n");
             }
             if (issue.code === "invalid_key") {
                 // A bad record key (a method throttle such as "POST /posts"): say why it is bad.
-                return `${keyName(issue.path)}: ${issue.issues.map((i) => i.message).join("; ")}`;
+                return `${configKey(issue.path)}: ${issue.issues.map((i) => i.message).join("; ")}`;
             }
-            return `${keyName(issue.path)}: ${issue.message}`;
+            return `${configKey(issue.path)}: ${issue.message}`;
         });
         throw new ConfigError(`Invalid configuration for stack "${stack}":\n${problems.join("\n")}`);
     }
@@ -123,19 +180,19 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     const oldNames = new Set<string>();
     config.consumers.forEach((consumer, i) => {
         if (seen.has(consumer.name)) {
-            problems.push(`${keyName(["consumers", i, "name"])}: duplicate consumer name "${consumer.name}"`);
+            problems.push(`${configKey(["consumers", i, "name"])}: duplicate consumer name "${consumer.name}"`);
         }
         seen.add(consumer.name);
         if (!Object.hasOwn(config.plans, consumer.plan)) {
-            problems.push(`${keyName(["consumers", i, "plan"])}: unknown plan "${consumer.plan}" (plans: ${Object.keys(config.plans).join(", ") || "none"})`);
+            problems.push(`${configKey(["consumers", i, "plan"])}: unknown plan "${consumer.plan}" (plans: ${Object.keys(config.plans).join(", ") || "none"})`);
         }
         const old = consumer.renamedFrom;
         if (old !== undefined) {
             // Two resources cannot both be the old key: the old name must be gone and claimed once.
             if (names.has(old)) {
-                problems.push(`${keyName(["consumers", i, "renamedFrom"])}: "${old}" is still a consumer; a renamed consumer's old name must no longer be in the list`);
+                problems.push(`${configKey(["consumers", i, "renamedFrom"])}: "${old}" is still a consumer; a renamed consumer's old name must no longer be in the list`);
             } else if (oldNames.has(old)) {
-                problems.push(`${keyName(["consumers", i, "renamedFrom"])}: two consumers are renamed from "${old}"`);
+                problems.push(`${configKey(["consumers", i, "renamedFrom"])}: two consumers are renamed from "${old}"`);
             }
             oldNames.add(old);
         }
@@ -154,8 +211,8 @@ const SECRET_KEYS = ["apiKeyValues", "cursorSecret"];
 
 /**
  * Optional secret settings:
- * - `apiKeyValues`: consumer name -> API key value (20-128 letters and digits, unique); otherwise
- *   AWS generates one.
+ * - `apiKeyValues`: key name (the consumer's name for its first key, `<consumer>.key<N>` for a
+ *   rotated one) -> API key value (20-128 letters and digits, unique); otherwise AWS generates one.
  * - `cursorSecret`: HMAC key for list cursors; without it the program generates a random one per
  *   stack (index.ts, docs/decisions.md).
  */
@@ -188,7 +245,8 @@ export function loadStackConfig(): StackConfig & { secrets: StackSecrets } {
     }
     const stackConfig = parseStackConfig(pulumi.getStack(), raw);
     const cursorSecret = config.getSecret("cursorSecret");
-    const consumerNames = new Set(stackConfig.consumers.map((c) => c.name));
+    // Values are pinned per key: `<consumer>` for generation 1, `<consumer>.key<N>` after.
+    const keyNames = new Set(stackConfig.consumers.flatMap((c) => c.keys.map((generation) => apiKeyLogicalName(c.name, generation))));
 
     // Checked here, before any resource is declared (inside an `apply` a bad value would surface
     // late, as an unhandled rejection); the values are wrapped as a secret at once, and no error
@@ -198,7 +256,7 @@ export function loadStackConfig(): StackConfig & { secrets: StackSecrets } {
     if (typeof keyValues !== "object" || keyValues === null || Array.isArray(keyValues)) {
         throw new ConfigError(`${PROJECT}:apiKeyValues: must be a map of consumer name to key value (set one with: pulumi config set --secret --path 'apiKeyValues.<consumer>' <value>)`);
     }
-    const apiKeyValues = pulumi.secret(validateApiKeyValues(keyValues as Record<string, unknown>, consumerNames));
+    const apiKeyValues = pulumi.secret(validateApiKeyValues(keyValues as Record<string, unknown>, keyNames));
     return {
         ...stackConfig,
         secrets: { apiKeyValues, cursorSecret },
@@ -212,12 +270,12 @@ export const API_KEY_VALUE = /^[A-Za-z0-9]{20,128}$/;
  * API Gateway refuses other key values, and a value already used by another key (ConflictException),
  * late and obscurely in the middle of a deployment. Errors name the key, never the secret value.
  */
-export function validateApiKeyValues(values: Record<string, unknown>, consumerNames: Set<string>): Record<string, string> {
+export function validateApiKeyValues(values: Record<string, unknown>, keyNames: Set<string>): Record<string, string> {
     const result: Record<string, string> = {};
     const owners = new Map<string, string>();
     for (const [name, value] of Object.entries(values)) {
-        if (!consumerNames.has(name)) {
-            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: no consumer named "${name}"`);
+        if (!keyNames.has(name)) {
+            throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: no live key named "${name}" (keys: ${[...keyNames].join(", ")}; a consumer's first key is its name, a rotated one <consumer>.key<N>)`);
         }
         if (typeof value !== "string" || !API_KEY_VALUE.test(value)) {
             throw new ConfigError(`${PROJECT}:apiKeyValues.${name}: an API key value must be 20-128 letters (A-Z, a-z) and digits`);

@@ -1,7 +1,8 @@
 // The thin layer between API Gateway (REST, Lambda proxy payload 1.0) and a RouteHandler:
 // event → HttpRequest, HttpResponse or thrown error → Lambda result. It is the one place that
-// maps errors to responses (the store's refusals included: `httpErrorOf`) and the one place that
-// adds CORS and Content-Type headers, so every response, errors included, carries them.
+// maps errors to responses (the store's refusals included: `httpErrorOf`), the one place that
+// adds CORS and Content-Type headers, so every response, errors included, carries them, and the
+// one place that logs: one line per request, and an unexpected failure's detail.
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { isStoreError, type StoreError } from "../../data/storeErrors";
 import type { Deps, HttpRequest, HttpResponse, RouteHandler } from "./contract";
@@ -29,8 +30,42 @@ export interface AdapterOptions {
     allowOrigin: string;
     /** Defaults to MAX_BODY_BYTES. */
     maxBodyBytes?: number;
-    /** Where structured error lines go; defaults to console.error (CloudWatch Logs on AWS). */
+    /**
+     * Where the log records go, each as one JSON text (tests capture them here): the line every
+     * request gets, and an unexpected failure's detail. Without it they go to the console
+     * (`writeLog`), which Lambda sends to the function's log group.
+     */
     log?: (line: string) => void;
+}
+
+/** One log record: the per-request line ("info") or an unexpected failure's detail ("error"). */
+export interface LogRecord {
+    level: "info" | "error";
+    message: string;
+    /** The Lambda request id (context.awsRequestId): what a 500's body shows the caller. */
+    requestId: string;
+    [field: string]: unknown;
+}
+
+/**
+ * Writes a record through `options.log` when given, else to the console at its level. Under the
+ * function's JSON log format (Lambda then sets AWS_LAMBDA_LOG_FORMAT=JSON) the runtime writes each
+ * console call with one argument as {"timestamp", "level", "requestId", "message": <argument>}: an
+ * object stays an object there, so its fields can be queried (message.status, message.route), where
+ * a JSON text would arrive as one escaped string. Under the Text format (and in the local cloud)
+ * the record goes out as one JSON text after the runtime's prefix, as it always did.
+ */
+export function writeLog(record: LogRecord, options: Pick<AdapterOptions, "log">): void {
+    if (options.log) {
+        options.log(JSON.stringify(record));
+        return;
+    }
+    const entry = process.env["AWS_LAMBDA_LOG_FORMAT"]?.toUpperCase() === "JSON" ? record : JSON.stringify(record);
+    if (record.level === "error") {
+        console.error(entry);
+    } else {
+        console.info(entry);
+    }
 }
 
 /** The CORS headers on every Lambda response, errors included (api/http/cors.ts is the source). */
@@ -135,11 +170,38 @@ function errorDetail(error: unknown): { name: string; message: string; stack?: s
 }
 
 /**
- * Runs one route for one event. 4xx HttpErrors and the store's refusals become their JSON;
- * anything else becomes a generic 500 carrying only the request id, with the detail logged as
- * one JSON line under the same id.
+ * Runs one route for one event and logs one line for it: requestId, API Gateway's request id (the
+ * access log's `requestId`), route, status, latencyMs and the caller's apiKeyId (never the key, a
+ * header or a body).
  */
 export async function handleEvent(
+    handler: RouteHandler,
+    event: APIGatewayProxyEvent,
+    context: Pick<Context, "awsRequestId">,
+    deps: Deps,
+    options: AdapterOptions,
+): Promise<APIGatewayProxyResult> {
+    const started = Date.now();
+    const result = await respond(handler, event, context, deps, options);
+    writeLog({
+        level: "info",
+        message: "Request",
+        requestId: context.awsRequestId,
+        apiGatewayRequestId: event.requestContext?.requestId ?? null,
+        route: `${event.httpMethod} ${event.resource}`,
+        status: result.statusCode,
+        latencyMs: Date.now() - started,
+        apiKeyId: event.requestContext?.identity?.apiKeyId ?? null,
+    }, options);
+    return result;
+}
+
+/**
+ * The response to one event. 4xx HttpErrors and the store's refusals become their JSON; anything
+ * else becomes a generic 500 carrying only the request id, with the detail logged as one record
+ * under the same id.
+ */
+async function respond(
     handler: RouteHandler,
     event: APIGatewayProxyEvent,
     context: Pick<Context, "awsRequestId">,
@@ -155,17 +217,14 @@ export async function handleEvent(
         if (isHttpError(error) && error.statusCode < 500) {
             return toLambdaResult({ statusCode: error.statusCode, headers: error.headers, body: errorBody(error) }, options.allowOrigin);
         }
-        const log = options.log ?? ((line: string) => console.error(line));
-        log(
-            JSON.stringify({
-                level: "error",
-                message: "Unhandled error",
-                requestId,
-                apiGatewayRequestId: event.requestContext?.requestId ?? null,
-                route: `${event.httpMethod} ${event.resource}`,
-                error: errorDetail(error),
-            }),
-        );
+        writeLog({
+            level: "error",
+            message: "Unhandled error",
+            requestId,
+            apiGatewayRequestId: event.requestContext?.requestId ?? null,
+            route: `${event.httpMethod} ${event.resource}`,
+            error: errorDetail(error),
+        }, options);
         return toLambdaResult(
             { statusCode: 500, body: { message: "Internal server error", requestId } },
             options.allowOrigin,

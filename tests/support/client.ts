@@ -103,13 +103,41 @@ function caller(invoke: Invoke): ApiCall {
 }
 
 /** The TypeScript handlers, called through handleEvent with the given deps. */
+/**
+ * The adapter writes one "info" record per request (api/http/adapter.ts `writeLog`): thousands in
+ * a contract run. Tests that look at records pass their own `log`; otherwise the per-request
+ * records are dropped and anything else (an unexpected failure's "error" record) still prints.
+ */
+const isRequestRecord = (line: unknown) => typeof line === "string" && line.startsWith("{\"level\":\"info\",\"message\":\"Request\"");
+const quietLog = (line: string) => {
+    if (!isRequestRecord(line)) {
+        console.error(line);
+    }
+};
+
+/** The serialized code logs through the console (as on Lambda): drop only its per-request records. */
+let consoleQuieted = false;
+function quietRequestRecordsOnConsole(): void {
+    if (consoleQuieted || process.env["TEST_REQUEST_LOGS"]) {
+        return;
+    }
+    consoleQuieted = true;
+    const info = console.info.bind(console);
+    console.info = (...args: unknown[]) => {
+        if (!isRequestRecord(args[0])) {
+            info(...args);
+        }
+    };
+}
+
 export function apiClient(deps: Deps, options: Partial<AdapterOptions> = {}): ApiCall {
-    const adapterOptions: AdapterOptions = { allowOrigin: ALLOW_ORIGIN, ...options };
+    const adapterOptions: AdapterOptions = { allowOrigin: ALLOW_ORIGIN, log: process.env["TEST_REQUEST_LOGS"] ? undefined : quietLog, ...options };
     return caller((route, event, context) => handleEvent(handlers[route], event, context, deps, adapterOptions));
 }
 
 /** The serialized Lambda handlers (`handler(event, context)` of each route's `__index.js`). */
 export function closureClient(lambdas: Record<RouteName, (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>>): ApiCall {
+    quietRequestRecordsOnConsole();
     return caller((route, event, context) => {
         const handler = lambdas[route];
         if (typeof handler !== "function") {

@@ -31,6 +31,17 @@ describe("stack config validation", () => {
         expect(config.consumers.map((c) => c.enabled)).to.deep.equal([true, false]);
     });
 
+    it("fills the operations settings' defaults: ERROR execution log, INFO function logs, no tracing, alarms on", () => {
+        const config = parseStackConfig("dev", valid());
+        expect(config).to.deep.include({ executionLogLevel: "ERROR", functionLogLevel: "INFO", tracing: false, manageApiGatewayAccount: false });
+        expect(config.alarms).to.deep.equal({
+            enabled: true, emails: [], serverErrorRate: 0.01, latencyP99Ms: 2500, clientErrorRate: 0.25,
+            functionErrors: 1, functionThrottles: 1, periodSeconds: 300, evaluationPeriods: 1,
+        });
+        // A partial alarms object keeps the other defaults.
+        expect(parseStackConfig("dev", { ...valid(), alarms: { enabled: false } }).alarms).to.deep.include({ enabled: false, serverErrorRate: 0.01 });
+    });
+
     const cases: Array<[string, (raw: Record<string, any>) => void, string[]]> = [
         ["a consumer references an unknown plan", (r) => { r.consumers[0].plan = "gold"; }, ["posts-api:consumers[0].plan", "unknown plan \"gold\""]],
         ["two consumers share a name", (r) => { r.consumers[1].name = "mobile-app"; }, ["posts-api:consumers[1].name", "duplicate consumer name"]],
@@ -52,6 +63,16 @@ describe("stack config validation", () => {
         ["a method throttle key is malformed", (r) => { r.plans.standard.methodThrottles = { "POST /posts": { rateLimit: 1, burstLimit: 1 } }; }, ["posts-api:plans.standard.methodThrottles", "/posts/POST"]],
         ["logRetentionDays is not a CloudWatch value", (r) => { r.logRetentionDays = 10; }, ["posts-api:logRetentionDays", "must be one of"]],
         ["corsAllowOrigin is a list", (r) => { r.corsAllowOrigin = "https://a.com,https://b.com"; }, ["posts-api:corsAllowOrigin"]],
+        ["executionLogLevel is not OFF/ERROR/INFO", (r) => { r.executionLogLevel = "DEBUG"; }, ["posts-api:executionLogLevel", "OFF, ERROR, INFO"]],
+        ["functionLogLevel is not DEBUG/INFO/WARN/ERROR", (r) => { r.functionLogLevel = "TRACE"; }, ["posts-api:functionLogLevel", "DEBUG, INFO, WARN, ERROR"]],
+        ["tracing is not a boolean", (r) => { r.tracing = "yes"; }, ["posts-api:tracing", "true or false"]],
+        ["manageApiGatewayAccount is not a boolean", (r) => { r.manageApiGatewayAccount = 1; }, ["posts-api:manageApiGatewayAccount", "true or false"]],
+        ["an alarm e-mail is not an address", (r) => { r.alarms = { emails: ["ops"] }; }, ["posts-api:alarms.emails[0]", "e-mail addresses"]],
+        ["an alarm e-mail is listed twice", (r) => { r.alarms = { emails: ["ops@example.com", "ops@example.com"] }; }, ["posts-api:alarms.emails", "twice"]],
+        ["an alarm rate is over 1", (r) => { r.alarms = { serverErrorRate: 5 }; }, ["posts-api:alarms.serverErrorRate", "between 0 and 1"]],
+        ["the p99 latency threshold is fractional", (r) => { r.alarms = { latencyP99Ms: 2.5 }; }, ["posts-api:alarms.latencyP99Ms", "whole number"]],
+        ["the alarm period is not whole minutes", (r) => { r.alarms = { periodSeconds: 90 }; }, ["posts-api:alarms.periodSeconds", "multiple of 60"]],
+        ["alarms has an unknown key", (r) => { r.alarms = { emial: [] }; }, ["posts-api:alarms.emial", "unknown key"]],
     ];
     for (const [what, breakIt, fragments] of cases) {
         it(`refuses config where ${what}`, () => {
@@ -76,7 +97,7 @@ describe("stack config validation", () => {
         const names = new Set(["mobile-app"]);
         expect(validateApiKeyValues({ "mobile-app": "x".repeat(40) }, names)).to.deep.equal({ "mobile-app": "x".repeat(40) });
         expect(() => validateApiKeyValues({ "mobile-app": "short" }, names)).to.throw("posts-api:apiKeyValues.mobile-app");
-        expect(() => validateApiKeyValues({ other: "x".repeat(40) }, names)).to.throw("no consumer named \"other\"");
+        expect(() => validateApiKeyValues({ other: "x".repeat(40) }, names)).to.throw("no live key named \"other\"");
     });
 
     it("accepts only what API Gateway does as a key value: 20-128 letters and digits", () => {

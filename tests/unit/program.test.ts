@@ -39,6 +39,7 @@ for (const stack of ["dev", "prod"]) {
         let swagger: any;
         const config = stackYaml(stack);
         const production = config["posts-api:production"] === true;
+        const tracing = config["posts-api:tracing"] === true;
 
         before(async () => {
             program = await stackProgram(stack);
@@ -265,8 +266,12 @@ for (const stack of ["dev", "prod"]) {
                     }
                     expect(actionsOn(`${table.state["arn"]}/index/byCreatedAt`), `${route} index`).to.have.members(expected.index);
                     expect(actionsOn(`${logGroup.state["arn"]}:*`), `${route} logs`).to.have.members(["logs:CreateLogStream", "logs:PutLogEvents"]);
-                    expect(statements.every((s) => s.Effect === "Allow" && s.Resource !== "*")).to.equal(true);
-                    expect(statements, route).to.have.length(expected.index.length > 0 || expected.table.length > 0 ? 2 : 1);
+                    // With posts-api:tracing, one more statement: the two X-Ray actions Lambda sends
+                    // traces with, on "*" (X-Ray has no resource-level permissions); nothing else is "*".
+                    const xray = statements.filter((s) => s.Sid === "XRayTracing");
+                    expect(xray, route).to.deep.equal(tracing ? [{ Sid: "XRayTracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" }] : []);
+                    expect(statements.every((s) => s.Effect === "Allow" && (s.Resource !== "*" || s.Sid === "XRayTracing"))).to.equal(true);
+                    expect(statements, route).to.have.length((expected.index.length > 0 || expected.table.length > 0 ? 2 : 1) + xray.length);
                 }
                 expect(roleArns.size).to.equal(6);
             });
