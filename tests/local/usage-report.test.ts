@@ -3,6 +3,8 @@
 // consumer in the middle of a key rotation has both keys summed.
 import { expect } from "chai";
 import * as childProcess from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import type { LocalCloud } from "local-cloud";
 import { call, removeStateDir, startTestCloud } from "local-cloud/testing";
@@ -118,6 +120,20 @@ describe("npm run usage: the local control plane through the real SDK client", f
         for (const value of Object.values(cloud.apiKeys)) {
             expect(json.stdout + table.stdout).not.to.include(value);
         }
+    });
+
+    it("the program's access log format, rendered by the local cloud: one JSON line per request, the caller's key id on each", () => {
+        const lines = fs.readFileSync(path.join(cloud.stateDir, "access.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, string>);
+        const webKeyId = ids().apiKeyIds["web"]![0]!;
+        const web = lines.filter((l) => l["apiKeyId"] === webKeyId);
+        expect(web).to.have.length(7);
+        expect(web.every((l) => l["status"] === "200" && l["httpMethod"] === "GET" && l["resourcePath"] === "/posts")).to.equal(true);
+        for (const field of ["requestId", "extendedRequestId", "sourceIp", "responseLength", "integrationLatency", "responseLatency", "requestTime"]) {
+            expect(web[0]![field], field).to.be.a("string").and.not.equal("");
+        }
+        const throttled = lines.filter((l) => l["status"] === "429");
+        expect(throttled).to.have.length(2);
+        expect(throttled[0]!["errorMessage"]).to.equal("Too Many Requests");
     });
 
     it("as a command: refuses bad dates, and says how to start a local cloud when none ran for the stack", async () => {
