@@ -114,8 +114,12 @@ export class PostsApi extends pulumi.ComponentResource {
 
         // awsx creates the stage and takes no resource options for it, so the wait for the account
         // setting rides on an input: an Output built from the Account makes Pulumi create it first.
-        const accessLogSettings = pulumi.all([this.accessLogGroup.arn, args.gatewayAccount?.id ?? ""])
-            .apply(([destinationArn]) => ({ destinationArn, format: ACCESS_LOG_FORMAT }));
+        // The format stays a plain value so the guardrails can check it in a preview, before the
+        // log group's ARN is known.
+        const accessLogSettings = {
+            destinationArn: pulumi.all([this.accessLogGroup.arn, args.gatewayAccount?.id ?? ""]).apply(([destinationArn]) => destinationArn),
+            format: ACCESS_LOG_FORMAT,
+        };
 
         this.api = new awsx.classic.apigateway.API(name, {
             routes: [...eventRoutes, ...preflightRoutes],

@@ -9,6 +9,9 @@
 import { TYPES, type NotApplicable, type StackRule, type StackView, type StackViolation } from "./types";
 
 const KEY_LIKE_NAME = /api[-_]?keys?/i;
+// Ids of keys (`apiKeyIds`, for usage reports) are not secrets; the value check below still
+// catches a key value put under such a name.
+const KEY_ID_NAME = /api[-_]?keys?[-_]?ids?$/i;
 
 export const CROSSGUARD_CANNOT_SEE_SECRETS =
     "CrossGuard decrypts secrets before policies run, so it cannot tell a secret output from a plain one " +
@@ -46,7 +49,8 @@ export const apiKeyOutputsSecret: StackRule = {
             if (secret.has(name)) {
                 continue;
             }
-            const why = contains(value, keyValues) ? "holds an API key value" : KEY_LIKE_NAME.test(name) ? "is named like an API key" : undefined;
+            const why = contains(value, keyValues) ? "holds an API key value"
+                : KEY_LIKE_NAME.test(name) && !KEY_ID_NAME.test(name) ? "is named like an API key" : undefined;
             if (why !== undefined) {
                 violations.push({
                     message: `Stack output "${name}" ${why} but is not a secret: export it as \`pulumi.secret(...)\` (and never \`pulumi.unsecret\` a key value).`,

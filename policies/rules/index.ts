@@ -6,7 +6,10 @@ import { noWildcardIamActions } from "./iamWildcards";
 import { lambdaRuntime, lambdaTimeout } from "./lambda";
 import { logGroupRetention } from "./logRetention";
 import { noBroadManagedPolicies } from "./managedPolicies";
+import { productionAlarms } from "./productionAlarms";
 import { productionTableProtection } from "./productionTables";
+import { productionTracing } from "./productionTracing";
+import { stageAccessLog } from "./stageAccessLog";
 import { usagePlanLimits } from "./usagePlanLimits";
 import type { Finding, Rule, RuleConfig, RuleResource } from "./types";
 
@@ -19,7 +22,10 @@ export const rules: readonly Rule[] = [
     lambdaTimeout,
     lambdaRuntime,
     logGroupRetention,
+    stageAccessLog,
     productionTableProtection,
+    productionAlarms,
+    productionTracing,
     usagePlanLimits,
     apiKeyOutputsSecret,
 ];

@@ -1,5 +1,6 @@
 // The shapes every guardrail rule speaks. Plain data, no @pulumi/policy import: the same rules run
 // in the CrossGuard pack (policies/guardrails) and in mocha over the program recorded under mocks.
+import { TYPES as CLOUD_TYPES } from "local-cloud";
 
 /** What a violation does: `mandatory` blocks `pulumi preview`/`up`, `advisory` only warns. */
 export type EnforcementLevel = "mandatory" | "advisory";
@@ -90,4 +91,11 @@ export function describe(resource: RuleResource): string {
     return `${resource.type.split(":").pop()} "${resource.name}"`;
 }
 
-export { TYPES } from "local-cloud";
+/**
+ * Pulumi type tokens: the local cloud's table (what the program records), plus the ones only the
+ * guardrails read.
+ */
+export const TYPES = {
+    ...CLOUD_TYPES,
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+} as const;

@@ -10,6 +10,9 @@ import { type RecordedProgram, type RecordedResource } from "local-cloud";
 import { checkRecordedStack, rules, type Finding, type RuleConfig } from "../../policies/rules";
 import { CROSSGUARD_CANNOT_SEE_SECRETS } from "../../policies/rules/apiKeyOutputs";
 import { logGroupRetention } from "../../policies/rules/logRetention";
+import { productionAlarms } from "../../policies/rules/productionAlarms";
+import { productionTracing } from "../../policies/rules/productionTracing";
+import { stageAccessLog } from "../../policies/rules/stageAccessLog";
 import { guardrailPolicies } from "../../policies/guardrails/policies";
 import { one, ofType, programWith, stackProgram, TYPES } from "../support/program";
 import { PROJECT_DIR } from "../../scripts/project";
@@ -21,6 +24,7 @@ const MORE_TYPES = {
     method: "aws:apigateway/method:Method",
     policy: "aws:iam/policy:Policy",
     rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+    metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
 } as const;
 const managed = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 
@@ -47,6 +51,26 @@ function swaggerOfCopy(program: RecordedProgram): { doc: any; save: () => void }
 
 const routeRolePolicy = (program: RecordedProgram, route: string) =>
     ofType(program, TYPES.rolePolicy).find((r) => r.parent.endsWith(`posts:api:RouteFunction::${route}`))!;
+
+/** Stack rules read outputs (state), resource rules inputs: breaks both alike. */
+function setProp(resource: RecordedResource, key: string, value: unknown): void {
+    for (const props of [resource.inputs, resource.state]) {
+        if (value === undefined) {
+            delete props[key];
+        } else {
+            props[key] = value;
+        }
+    }
+}
+
+/** A copy without any CloudWatch alarm: what posts-api:alarms `{ enabled: false }` declares. */
+function withoutAlarms(program: RecordedProgram): RecordedProgram {
+    const broken = copy(program);
+    broken.resources = broken.resources.filter((r) => r.type !== MORE_TYPES.metricAlarm);
+    return broken;
+}
+
+const ROUTES = ["getPost", "listPosts", "createPost", "replacePost", "updatePost", "deletePost"];
 
 const rulesFired = (findings: Finding[]) => [...new Set(findings.map((f) => f.rule))];
 
@@ -339,6 +363,189 @@ describe("guardrail rules (policies/rules)", () => {
                 "Stack output \"legacyApiKey\" is named like an API key but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
             ]);
         });
+
+        it("lets key ids be plain (apiKeyIds), but not a key value under an id-like name", () => {
+            expect(rulesFired(checkRecordedStack(prod))).not.to.include("api-key-values-not-plain-outputs");
+            expect(prod.outputs["apiKeyIds"]).to.be.an("object");
+            const broken = copy(prod);
+            broken.outputs["apiKeyIds"] = { partner: [one(broken, TYPES.apiKey, "partner").state["value"]] };
+            expect(only("api-key-values-not-plain-outputs", checkRecordedStack(broken))).to.deep.equal([
+                "Stack output \"apiKeyIds\" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+            ]);
+        });
+    });
+
+    describe("api-stage-json-access-log", () => {
+        const stageOf = (program: RecordedProgram) => one(program, TYPES.stage);
+
+        it("fires when a stage writes no access log", () => {
+            const broken = copy(dev);
+            setProp(stageOf(broken), "accessLogSettings", undefined);
+            const findings = checkRecordedStack(broken);
+            expect(only("api-stage-json-access-log", findings)).to.deep.equal([
+                "Stage \"posts-api\" writes no access log, so who called and what they got cannot be answered: set `accessLogSettings: { destinationArn: <log group ARN>, format: <JSON> }` (api/postsApi.ts, api/accessLog.ts).",
+            ]);
+            expect(findings[0]!.enforcementLevel).to.equal("mandatory");
+            expect(findings[0]!.urn).to.equal(stageOf(broken).urn);
+        });
+
+        it("fires for a format that is not JSON (API Gateway's CLF example) and for a missing destination", () => {
+            const broken = copy(prod);
+            setProp(stageOf(broken), "accessLogSettings", {
+                format: "$context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime] \"$context.httpMethod $context.resourcePath $context.protocol\" $context.status $context.responseLength $context.requestId",
+            });
+            const messages = only("api-stage-json-access-log", checkRecordedStack(broken));
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.equal("Stage \"posts-api\" has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.");
+            expect(messages[1]).to.match(/^Stage "posts-api" access log format is not JSON \("\$context\.identity\.sourceIp .*\.\.\."\), so Logs Insights cannot query its fields: use a JSON object with one field per `\$context` variable, each value quoted \(api\/accessLog\.ts ACCESS_LOG_FORMAT\)\.$/);
+        });
+
+        it("fires for a JSON format without the API key id and the status (an integration's status is not the caller's)", () => {
+            const broken = copy(dev);
+            const settings = stageOf(broken).inputs["accessLogSettings"];
+            setProp(stageOf(broken), "accessLogSettings", {
+                destinationArn: settings.destinationArn,
+                format: JSON.stringify({ requestId: "$context.requestId", ip: "$context.identity.sourceIp", integrationStatus: "$context.integration.status" }),
+            });
+            expect(only("api-stage-json-access-log", checkRecordedStack(broken))).to.deep.equal([
+                "Stage \"posts-api\" access log format lacks $context.identity.apiKeyId (which API key called), $context.status (what status it got): add \"apiKeyId\": \"$context.identity.apiKeyId\", \"status\": \"$context.status\".",
+            ]);
+        });
+
+        it("fires for a variable left unquoted (the line would not be JSON) and for a JSON array", () => {
+            const broken = copy(dev);
+            const stage = stageOf(broken);
+            const destinationArn = stage.inputs["accessLogSettings"].destinationArn;
+            setProp(stage, "accessLogSettings", { destinationArn, format: "{\"requestId\":\"$context.requestId\",\"apiKeyId\":\"$context.identity.apiKeyId\",\"status\":$context.status}" });
+            expect(only("api-stage-json-access-log", checkRecordedStack(broken))[0]).to.match(/access log format is not JSON/);
+            setProp(stage, "accessLogSettings", { destinationArn, format: JSON.stringify(["$context.requestId", "$context.identity.apiKeyId", "$context.status"]) });
+            expect(only("api-stage-json-access-log", checkRecordedStack(broken))[0]).to.match(/access log format is JSON but not an object/);
+        });
+
+        it("accepts any JSON object carrying the three, at any depth", () => {
+            const fine = copy(dev);
+            const stage = stageOf(fine);
+            setProp(stage, "accessLogSettings", {
+                destinationArn: stage.inputs["accessLogSettings"].destinationArn,
+                format: JSON.stringify({ request: { id: "$context.requestId" }, caller: "key $context.identity.apiKeyId", answer: { status: "$context.status" } }),
+            });
+            expect(checkRecordedStack(fine)).to.deep.equal([]);
+        });
+    });
+
+    describe("production-error-alarms", () => {
+        it("fires on prod without alarms (posts-api:alarms enabled: false), for the API and naming every function", () => {
+            const broken = withoutAlarms(prod);
+            const findings = checkRecordedStack(broken);
+            const messages = only("production-error-alarms", findings);
+            expect(findings.every((f) => f.enforcementLevel === "mandatory")).to.equal(true);
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.equal("Stack \"prod\" is production, but RestApi \"posts-api\" has no CloudWatch alarm that notifies anyone on its 5XX errors " +
+                "(metric 5XXError, namespace AWS/ApiGateway, ApiName \"posts-api-prod\"; no alarm): nobody hears when the API fails its callers. " +
+                "Set posts-api:alarms.enabled: true on this stack (monitoring/monitoring.ts), or an aws.cloudwatch.MetricAlarm with `alarmActions`.");
+            expect(findings[0]!.urn).to.equal(one(broken, TYPES.restApi).urn);
+            expect(messages[1]).to.match(/^Stack "prod" is production, but 6 of 6 Lambda functions have no CloudWatch alarm that notifies anyone on their Errors \(namespace AWS\/Lambda, dimension FunctionName naming the function\): /);
+            for (const route of ROUTES) {
+                const physical = one(broken, TYPES.function, route).state["name"];
+                expect(messages[1], route).to.include(`${route} ("${physical}": no alarm)`);
+            }
+            // Several functions: the message lists them, no single resource is at fault.
+            expect(findings[1]!.urn).to.equal(undefined);
+        });
+
+        it("fires for an alarm without an action, with actions switched off, or on a stale function name", () => {
+            const broken = copy(prod);
+            const alarm = (key: string) => one(broken, MORE_TYPES.metricAlarm, `monitoring-${key}`);
+            setProp(alarm("getPost-errors"), "alarmActions", []);
+            setProp(alarm("api-5xx-rate"), "actionsEnabled", false);
+            setProp(alarm("listPosts-errors"), "dimensions", { FunctionName: "listPosts-old" });
+            const messages = only("production-error-alarms", checkRecordedStack(broken));
+            expect(messages).to.have.length(2);
+            expect(messages[0]).to.include("(metric 5XXError, namespace AWS/ApiGateway, ApiName \"posts-api-prod\"; MetricAlarm \"monitoring-api-5xx-rate\" has no alarm action (empty `alarmActions` or `actionsEnabled: false`))");
+            expect(messages[1]).to.include("2 of 6 Lambda functions");
+            expect(messages[1]).to.include(`getPost ("${one(broken, TYPES.function, "getPost").state["name"]}": MetricAlarm "monitoring-getPost-errors" has no alarm action`);
+            expect(messages[1]).to.include(`listPosts ("${one(broken, TYPES.function, "listPosts").state["name"]}": no alarm)`);
+        });
+
+        it("points at the function when it is the only one, and ignores other metrics of it", () => {
+            const broken = copy(prod);
+            broken.resources = broken.resources.filter((r) => r.name !== "monitoring-deletePost-errors");
+            const findings = checkRecordedStack(broken);
+            expect(only("production-error-alarms", findings)[0]).to.match(/but 1 of 6 Lambda functions have no CloudWatch alarm .*: deletePost \("deletePost-\w+": no alarm\)/);
+            // monitoring-deletePost-throttles still watches the function, but not its Errors.
+            expect(findings[0]!.urn).to.equal(one(broken, TYPES.function, "deletePost").urn);
+        });
+
+        it("counts an alarm on metric math (metricQueries) and one on the API without a Stage dimension", () => {
+            const fine = copy(prod);
+            const apiAlarm = one(fine, MORE_TYPES.metricAlarm, "monitoring-api-5xx-rate");
+            for (const key of ["namespace", "metricName", "dimensions", "statistic", "period"]) {
+                setProp(apiAlarm, key, undefined);
+            }
+            setProp(apiAlarm, "metricQueries", [
+                { id: "errors", returnData: false, metric: { namespace: "AWS/ApiGateway", metricName: "5XXError", dimensions: { ApiName: "posts-api-prod" }, stat: "Sum", period: 300 } },
+                { id: "requests", returnData: false, metric: { namespace: "AWS/ApiGateway", metricName: "Count", dimensions: { ApiName: "posts-api-prod" }, stat: "Sum", period: 300 } },
+                { id: "rate", expression: "errors / requests", returnData: true },
+            ]);
+            expect(checkRecordedStack(fine)).to.deep.equal([]);
+            // ...but an alarm on another API's 5XX errors does not count.
+            setProp(apiAlarm, "metricQueries", undefined);
+            setProp(apiAlarm, "namespace", "AWS/ApiGateway");
+            setProp(apiAlarm, "metricName", "5XXError");
+            setProp(apiAlarm, "dimensions", { ApiName: "posts-api-dev" });
+            expect(only("production-error-alarms", checkRecordedStack(fine))).to.have.length(1);
+        });
+
+        it("holds the prod stack to it even with posts-api:production off, and any stack listed or tagged production", () => {
+            // (The downgraded prod also fails the table rule, as it should: this looks at alarms only.)
+            const downgraded = checkRecordedStack(withoutAlarms(prodDowngraded), {}, [productionAlarms]);
+            expect(only("production-error-alarms", downgraded)[0]).to.match(/^Stack "prod" is production, but RestApi/);
+            expect(checkRecordedStack(prodDowngraded, {}, [productionAlarms, productionTracing])).to.deep.equal([]);
+            // Dev as shipped has no alarms (posts-api:alarms enabled: false), and is not production.
+            expect(ofType(dev, MORE_TYPES.metricAlarm)).to.have.length(0);
+            expect(only("production-error-alarms", checkRecordedStack(dev, { "production-error-alarms": { productionStacks: ["dev"] } }))).to.have.length(2);
+            // The table's tag is the same notion as for the table rule: all three production rules follow it.
+            const tagged = copy(dev);
+            one(tagged, TYPES.table).inputs["tags"].environment = "production";
+            one(tagged, TYPES.table).state["tags"].environment = "production";
+            const findings = checkRecordedStack(tagged);
+            expect(rulesFired(findings)).to.have.members(["production-table-backups-and-deletion-protection", "production-error-alarms", "production-xray-tracing"]);
+            expect(findings.find((f) => f.rule === "production-error-alarms")!.message)
+                .to.match(/^Stack "dev" is production \(table "posts" is tagged environment=production\), but RestApi "posts-api"/);
+        });
+
+        it("is not applicable to a stack that is not production, and says why", () => {
+            const view = { resources: dev.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })), outputs: {}, secretOutputs: [] };
+            expect(productionAlarms.check(view, {})).to.deep.equal({
+                notApplicable: "Stack \"dev\" is not production: not in productionStacks [\"prod\"] and no table tagged environment=production",
+            });
+        });
+    });
+
+    describe("production-xray-tracing", () => {
+        it("fires, as advisory, for a prod stage without X-Ray and a function that only passes traces through", () => {
+            const broken = copy(prod);
+            setProp(one(broken, TYPES.stage), "xrayTracingEnabled", false);
+            setProp(one(broken, TYPES.function, "createPost"), "tracingConfig", { mode: "PassThrough" });
+            const findings = checkRecordedStack(broken);
+            expect(only("production-xray-tracing", findings)).to.deep.equal([
+                "Stack \"prod\" is production, but Stage \"posts-api\" does not trace requests with X-Ray (xrayTracingEnabled false): set posts-api:tracing: true on this stack (the stage's `xrayTracingEnabled: true`).",
+                "Stack \"prod\" is production, but Function \"createPost\" does not trace actively (tracingConfig.mode \"PassThrough\"): set posts-api:tracing: true on this stack (the function's `tracingConfig: { mode: \"Active\" }`).",
+            ]);
+            expect(findings.map((f) => [f.enforcementLevel, f.urn])).to.deep.equal([
+                ["advisory", one(broken, TYPES.stage).urn],
+                ["advisory", one(broken, TYPES.function, "createPost").urn],
+            ]);
+        });
+
+        it("holds a stack listed in productionStacks to it (dev traces nothing), and not dev as shipped", () => {
+            expect(one(dev, TYPES.stage).state["xrayTracingEnabled"]).to.equal(false);
+            const messages = only("production-xray-tracing", checkRecordedStack(dev, { "production-xray-tracing": { productionStacks: ["dev"] } }));
+            expect(messages).to.have.length(1 + ROUTES.length);
+            expect(messages.filter((m) => m.includes("(tracingConfig.mode \"PassThrough\")"))).to.have.length(ROUTES.length);
+            const view = { resources: dev.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })), outputs: {}, secretOutputs: [] };
+            expect(productionTracing.check(view, {})).to.have.property("notApplicable");
+        });
     });
 
     it("every rule has a broken variant above that makes it fire", function () {
@@ -400,6 +607,52 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
         expect(runResourcePolicies(broken)).to.have.deep.members(expected);
     });
 
+    /** What CrossGuard hands validateStack: every resource with its outputs; notApplicable throws. */
+    function runStackPolicies(program: RecordedProgram, config: Record<string, RuleConfig> = {}) {
+        const reported: { policy: string; message: string; urn: string | undefined }[] = [];
+        const notApplicable: string[] = [];
+        for (const policy of guardrailPolicies) {
+            if (!("validateStack" in policy)) {
+                continue;
+            }
+            const args = {
+                resources: program.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })),
+                getConfig: () => config[policy.name] ?? {},
+                notApplicable: (reason?: string) => { throw Object.assign(new Error(reason), { notApplicable: true }); },
+            };
+            try {
+                (policy.validateStack as any)(args, (message: string, urn?: string) => reported.push({ policy: policy.name, message, urn }));
+            } catch (err: any) {
+                if (!err.notApplicable) {
+                    throw err;
+                }
+                notApplicable.push(policy.name);
+            }
+        }
+        return { reported, notApplicable };
+    }
+
+    it("runs the stack rules over the resources' outputs: nothing for the shipped stacks, the rules' findings for a broken one", () => {
+        const production = ["production-error-alarms", "production-xray-tracing"];
+        const devRun = runStackPolicies(dev);
+        expect(devRun.reported).to.deep.equal([]);
+        expect(devRun.notApplicable).to.have.members(["api-key-values-not-plain-outputs", ...production]);
+        const prodRun = runStackPolicies(prod);
+        expect(prodRun.reported).to.deep.equal([]);
+        expect(prodRun.notApplicable).to.deep.equal(["api-key-values-not-plain-outputs"]);
+
+        const broken = withoutAlarms(prod);
+        setProp(one(broken, TYPES.function, "getPost"), "tracingConfig", { mode: "PassThrough" });
+        const expected = checkRecordedStack(broken).map((f) => ({ policy: f.rule, message: f.message, urn: f.urn }));
+        expect(expected.map((f) => f.policy)).to.deep.equal(["production-error-alarms", "production-error-alarms", "production-xray-tracing"]);
+        expect(runStackPolicies(broken).reported).to.have.deep.members(expected);
+        // Settings reach stack rules too: dev held to production.
+        const devAsProduction = Object.fromEntries(production.map((name) => [name, { productionStacks: ["dev"] }]));
+        expect(runStackPolicies(dev, devAsProduction).reported.map((r) => r.policy)).to.have.members([
+            "production-error-alarms", "production-error-alarms", ...Array(1 + ROUTES.length).fill("production-xray-tracing"),
+        ]);
+    });
+
     it("passes --policy-pack-config settings to the rule", () => {
         const policy = guardrailPolicies.find((p) => p.name === "lambda-timeout-within-gateway-limit") as any;
         const reported: string[] = [];
@@ -430,6 +683,13 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
             const schema = guardrailPolicies.find((p) => p.name === name)?.configSchema?.properties ?? {};
             expect(Object.keys(schema), name).to.include.members(settings);
         }
+        // One notion of production: CrossGuard hands each policy only its own settings, so every
+        // rule that takes productionStacks is given the same list.
+        const productionRules = rules.filter((r) => r.configSchema?.properties["productionStacks"] !== undefined).map((r) => r.name);
+        expect(productionRules).to.have.members(["production-table-backups-and-deletion-protection", "production-error-alarms", "production-xray-tracing"]);
+        for (const name of productionRules) {
+            expect(config[name]?.productionStacks, name).to.deep.equal(config["production-table-backups-and-deletion-protection"].productionStacks);
+        }
     });
 });
 
@@ -457,6 +717,24 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
             .setProperties(Struct.fromJavaScript(props))
             .setOptions(new analyzerPb.AnalyzerResourceOptions());
     }
+
+    /** The whole stack as the engine hands it to analyzeStack: every resource with its outputs, and the Stack's. */
+    function analyzeStackRequest(program: RecordedProgram) {
+        const plain = (value: unknown) => JSON.parse(JSON.stringify(value, (key, v) => (key === "code" ? undefined : v)));
+        const resource = (type: string, urn: string, name: string, props: unknown) => new analyzerPb.AnalyzerResource()
+            .setType(type).setUrn(urn).setName(name).setProperties(Struct.fromJavaScript(plain(props)))
+            .setOptions(new analyzerPb.AnalyzerResourceOptions());
+        return new analyzerPb.AnalyzeStackRequest().setResourcesList([
+            resource("pulumi:pulumi:Stack", `urn:pulumi:${program.stack}::posts-api::pulumi:pulumi:Stack::posts-api-${program.stack}`, `posts-api-${program.stack}`, program.outputs),
+            ...program.resources.map((r) => resource(r.type, r.urn, r.name, r.state)),
+        ]);
+    }
+
+    /** Diagnostics with the resource each names (stack rules may name none: ""). */
+    const stackDiagnostics = (response: any) => response.getDiagnosticsList().map((d: any) => ({
+        policy: d.getPolicyname(), message: d.getMessage(), urn: d.getUrn(),
+        level: Object.keys(analyzerPb.EnforcementLevel).find((k) => analyzerPb.EnforcementLevel[k] === d.getEnforcementlevel()),
+    }));
 
     const diagnostics = (response: any) => response.getDiagnosticsList().map((d: any) => ({
         policy: d.getPolicyname(), message: d.getMessage(),
@@ -505,6 +783,18 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         expect(found[0].message).to.match(/POST \/posts can be called without an API key: add `security/);
     });
 
+    it("blocks a stage whose JSON access log lacks the caller and status, before the stage is created (a resource rule)", async () => {
+        const broken = copy(prod);
+        const stage = one(broken, TYPES.stage);
+        stage.inputs["accessLogSettings"].format = JSON.stringify({ requestId: "$context.requestId" });
+        const found = diagnostics(await call("analyze", analyzeRequest(stage)));
+        expect(found).to.deep.equal([{
+            policy: "api-stage-json-access-log", level: "MANDATORY",
+            message: `${stageAccessLog.description}\n${checkRecordedStack(broken)[0]!.message}`,
+        }]);
+        expect(found[0].message).to.include("lacks $context.identity.apiKeyId (which API key called), $context.status (what status it got)");
+    });
+
     it("applies enforcement levels and settings from --policy-pack-config", async () => {
         const config = new analyzerPb.ConfigureAnalyzerRequest();
         const set = (name: string, level: string, properties: Record<string, unknown> = {}) => config.getPolicyconfigMap().set(name,
@@ -534,5 +824,58 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         expect(diagnostics(response)).to.deep.equal([]);
         const notApplicable = response.getNotApplicableList().map((n: any) => [n.getPolicyName(), n.getReason()]);
         expect(notApplicable).to.deep.include(["api-key-values-not-plain-outputs", CROSSGUARD_CANNOT_SEE_SECRETS]);
+    });
+
+    it("runs the production stack rules over the whole stack: the shipped stacks pass, a broken prod is reported with levels and resources", async () => {
+        for (const program of [dev, prod]) {
+            expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(program))), program.stack).to.deep.equal([]);
+        }
+        const devResponse = await call("analyzeStack", analyzeStackRequest(dev));
+        const notApplicable = devResponse.getNotApplicableList().map((n: any) => n.getPolicyName());
+        expect(notApplicable).to.include.members(["production-error-alarms", "production-xray-tracing"]);
+
+        const broken = withoutAlarms(prod);
+        setProp(one(broken, TYPES.stage), "xrayTracingEnabled", false);
+        const descriptions: Record<string, string> = { [productionAlarms.name]: productionAlarms.description, [productionTracing.name]: productionTracing.description };
+        const expected = checkRecordedStack(broken).map((f) => ({
+            policy: f.rule, level: f.enforcementLevel.toUpperCase(), urn: f.urn ?? "", message: `${descriptions[f.rule]}\n${f.message}`,
+        }));
+        expect(expected.map((f) => [f.policy, f.level])).to.deep.equal([
+            ["production-error-alarms", "MANDATORY"], ["production-error-alarms", "MANDATORY"], ["production-xray-tracing", "ADVISORY"],
+        ]);
+        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(broken)))).to.have.deep.members(expected);
+    });
+
+    it("judges the alarms of a new stack's preview, whose topic ARN is not known yet", async () => {
+        // How the engine sends a value it does not know yet (@pulumi/pulumi runtime/rpc unknownValue).
+        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+        const preview = copy(prod);
+        for (const alarm of ofType(preview, MORE_TYPES.metricAlarm)) {
+            alarm.state["alarmActions"] = [UNKNOWN];
+            alarm.state["okActions"] = [UNKNOWN];
+            alarm.state["arn"] = UNKNOWN;
+        }
+        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview)))).to.deep.equal([]);
+        const withoutOne = copy(preview);
+        withoutOne.resources = withoutOne.resources.filter((r) => r.name !== "monitoring-getPost-errors");
+        const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(withoutOne)));
+        expect(found).to.have.length(1);
+        expect(found[0]).to.deep.include({ policy: "production-error-alarms", level: "MANDATORY", urn: one(withoutOne, TYPES.function, "getPost").urn });
+        expect(found[0].message).to.match(/1 of 6 Lambda functions have no CloudWatch alarm .*: getPost \("getPost-\w+": no alarm\)/);
+    });
+
+    it("applies productionStacks and levels of the stack rules from --policy-pack-config", async () => {
+        const config = new analyzerPb.ConfigureAnalyzerRequest();
+        for (const name of ["production-error-alarms", "production-xray-tracing"]) {
+            config.getPolicyconfigMap().set(name, new analyzerPb.PolicyConfig()
+                .setEnforcementlevel(analyzerPb.EnforcementLevel.MANDATORY).setProperties(Struct.fromJavaScript({ productionStacks: ["dev"] })));
+        }
+        await call("configure", config);
+        const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(dev)));
+        expect(found.filter((d: any) => d.policy === "production-error-alarms")).to.have.length(2);
+        const tracing = found.filter((d: any) => d.policy === "production-xray-tracing");
+        expect(tracing).to.have.length(1 + ROUTES.length);
+        expect(found.every((d: any) => d.level === "MANDATORY")).to.equal(true);
+        expect(tracing.map((d: any) => d.urn)).to.have.members([one(dev, TYPES.stage).urn, ...ROUTES.map((route) => one(dev, TYPES.function, route).urn)]);
     });
 });
