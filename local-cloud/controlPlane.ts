@@ -67,6 +67,8 @@ export interface ControlPlaneOptions {
     usage: UsageLimiter;
     /** The cloud's clock (the same as the gateway's): key dates. */
     now: () => number;
+    /** Where an unexpected failure's detail goes (the local cloud's own log). */
+    log?: (line: string) => void;
 }
 
 /** The API keys of a plan, as the model has them: the limiter counts them by `logicalName`. */
@@ -79,6 +81,19 @@ function keysOfPlan(model: CloudModel, plan: UsagePlanModel): ApiKeyModel[] {
  * which varies between runs, and pages (`position`) must mean the same thing across a restart.
  */
 const byId = <T extends { id: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+/**
+ * Whether a control-plane request comes from this machine, by its address and by the name it
+ * asked for. GetApiKeys hands out key values and nothing here checks AWS signatures, so only
+ * loopback callers that named a loopback host are answered: not another machine (a cloud started
+ * with --host 0.0.0.0), and not a web page that re-pointed its own host name at 127.0.0.1 (DNS
+ * rebinding: the browser then sends that name in Host).
+ */
+export function isLocalCaller(remoteAddress: string | undefined, host: string | undefined): boolean {
+    const loopbackAddress = remoteAddress !== undefined && /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/.test(remoteAddress);
+    const loopbackName = host !== undefined && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i.test(host);
+    return loopbackAddress && loopbackName;
+}
 
 export class ControlPlane {
     /** Key id -> when this local cloud first served it and when a reload last changed it (ms). */
@@ -105,6 +120,15 @@ export class ControlPlane {
         }
     }
 
+    /** AccessDeniedException for a caller that is not on this machine (isLocalCaller). */
+    refuse(): ControlAnswer {
+        const requestId = crypto.randomUUID();
+        const headers = jsonHeaders(requestId);
+        headers["x-amzn-ErrorType"] = ["AccessDeniedException"];
+        const message = "The local control plane answers only requests from this machine to 127.0.0.1 or localhost";
+        return { status: 403, headers, body: Buffer.from(JSON.stringify({ message })), requestId, errorType: "AccessDeniedException" };
+    }
+
     /** One request under CONTROL_PLANE_PATH, answered from `model` (the version serving now). Never throws. */
     handle(method: string, requestPath: string, rawQuery: string, model: CloudModel): ControlAnswer {
         const requestId = crypto.randomUUID();
@@ -115,7 +139,11 @@ export class ControlPlane {
             const body = route.answer(new URLSearchParams(rawQuery));
             return { status: 200, headers: jsonHeaders(requestId), body: Buffer.from(JSON.stringify(body)), requestId, operation };
         } catch (err) {
-            const error = err instanceof ControlError ? err : new ControlError(500, "InternalFailure", `the local control plane failed: ${(err as Error).message}`);
+            // An unexpected failure's detail goes to the local cloud's log, not to the caller.
+            if (!(err instanceof ControlError)) {
+                this.options.log?.(`control plane: ${method} ${requestPath} failed (request ${requestId}): ${(err as Error).stack ?? String(err)}`);
+            }
+            const error = err instanceof ControlError ? err : new ControlError(500, "InternalFailure", `The local control plane failed; see its log for request ${requestId}`);
             const headers = jsonHeaders(requestId);
             headers["x-amzn-ErrorType"] = [error.type];
             return { status: error.status, headers, body: Buffer.from(JSON.stringify({ message: error.message })), requestId, operation, errorType: error.type };

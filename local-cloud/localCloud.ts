@@ -4,6 +4,7 @@
 // start it through `startLocalCloud`, which is the list of steps below; each step is a module of
 // startup/ that takes what the steps before it produced and hands its result on.
 import type { StorageFaults } from "./appendLog";
+import { checkConsolePath, LocalConsole, type OpenApiDocumentSource } from "./console/console";
 import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
 import { Gateway } from "./gateway";
 import type { FunctionPool, PoolStats } from "./lambdaPool";
@@ -25,6 +26,7 @@ export { LocalCloudError } from "./stateDir";
 export { CONTROL_PLANE_PATH } from "./controlPlane";
 export { recordLocalProgram, undecryptableNotice } from "./startup/program";
 export type { ReloadReport } from "./startup/reload";
+export type { ConsoleStage, OpenApiDocumentSource } from "./console/console";
 
 export interface RequestLog {
     method: string;
@@ -43,6 +45,10 @@ export interface RequestLog {
     accessLog?: string;
     /** Set for a call to the control plane (`controlPlaneUrl`): the operation, e.g. `GetUsage`. */
     operation?: string;
+    /** The Lambda invocation's request id (its log lines' prefix), when a function was invoked. */
+    functionRequestId?: string;
+    /** A stage cache's verdict (`hit`, `miss`, ...), for a stage with a cache; the console shows a column when set. */
+    cache?: string;
 }
 
 export interface LocalCloudOptions {
@@ -77,6 +83,16 @@ export interface LocalCloudOptions {
     watch?: boolean;
     /** The outcome of every reload, from the watcher or `reload()`. */
     onReload?: (report: ReloadReport) => void;
+    /**
+     * The console in the browser (console/console.ts), at `http://127.0.0.1:<port>/_local/` unless
+     * `path` moves it; `false` turns it off. On by default.
+     */
+    console?: false | { path?: string };
+    /**
+     * The console's API reference document for a stage (the program's own OpenAPI document); without
+     * it, or when it gives `undefined`, the recorded RestApi's OpenAPI body.
+     */
+    openApiDocument?: OpenApiDocumentSource;
 }
 
 export interface LocalCloud {
@@ -89,6 +105,8 @@ export interface LocalCloud {
      * `http://127.0.0.1:{port}/.aws/apigateway`, the `endpoint` of an `APIGatewayClient`.
      */
     controlPlaneUrl: string;
+    /** The console in the browser, `http://127.0.0.1:{port}/_local/`; unset when turned off. */
+    consoleUrl?: string;
     /** Stage name -> `http://127.0.0.1:{port}/{stage}/`. */
     stageUrls: Record<string, string>;
     /** The first stage's URL (the program's usual single stage). */
@@ -142,7 +160,10 @@ interface Foundation {
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
-    const settings = resolveSettings(options);
+    const resolved = resolveSettings(options);
+    // The console sees what the caller's sinks see (requests, function logs, warnings, reloads).
+    const localConsole = resolved.console ? new LocalConsole(resolved.console, resolved.host, resolved.now) : undefined;
+    const settings = localConsole ? localConsole.tap(resolved) : resolved;
     if (settings.watch) {
         // Reloads compile the program again: the start's compiles are kept for the unchanged files.
         reuseTranspiledModules();
@@ -156,12 +177,18 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const state = parts.add(openState(settings, `${server.baseUrl}/`));
         const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl });
         const store = parts.add(await openStore(settings, program.region));
-        const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now });
+        const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`) });
         const foundation: Foundation = { settings, state, store, controlPlane, warn: once(settings.warn) };
         version = (await deploy(program, foundation)).version;
         saveServer(state, server, program);
-        server.serve(version.gateway, { controlPlane, accessLog: state.accessLog });
-        return running(foundation, server, parts, version, config.files);
+        if (localConsole) {
+            parts.add(localConsole);
+        }
+        server.serve(version.gateway, { controlPlane, accessLog: state.accessLog, console: localConsole });
+        const cloud = running(foundation, server, parts, version, config.files);
+        // Before any request can reach it: nothing is awaited between `serve` and here.
+        localConsole?.attach(cloud);
+        return cloud;
     } catch (err) {
         server.fail(err);
         await server.close();
@@ -179,6 +206,10 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
     const { settings, state, store, warn } = foundation;
     program.undecryptable.forEach((key) => warn(undecryptableNotice(program.stack, key)));
     const model = cloudModel(program);
+    if (settings.console) {
+        // Before anything is provisioned: a stage the console would hide stops the start (or the reload).
+        checkConsolePath(settings.console.path, model);
+    }
     quotaOffsetWarnings(model.usagePlans).forEach(warn);
     const created = await provisionTables(store, model.tables, warn);
     const createdTables = model.tables.filter((t) => created.includes(t.name)).map((t) => t.logicalName);
@@ -254,6 +285,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         url: server.baseUrl,
         port: server.port,
         controlPlaneUrl: `${server.baseUrl}${CONTROL_PLANE_PATH}`,
+        ...(settings.console ? { consoleUrl: `${server.baseUrl}${settings.console.path}` } : {}),
         stateDir: settings.stateDir,
         dynamoEndpoint: store.dynamo.endpoint,
         get stageUrls() {

@@ -21,6 +21,8 @@ export interface AlarmSpec<T = string> {
     comparison: "GreaterThanThreshold" | "GreaterThanOrEqualToThreshold";
     threshold: number;
     description: string;
+    /** Shown on the dashboard and in the alarm's state, but notifies no one (no actions). */
+    advisory?: boolean;
 }
 
 export interface WatchedNames<T = string> {
@@ -83,6 +85,8 @@ export function alarmSpecs<T>(names: WatchedNames<T>, settings: AlarmSettings): 
             // Refused requests are the callers' doing (a revoked key, a client bug, a quota), so this
             // one informs rather than pages: check the access log's apiKeyId and status first.
             description: `Advisory: more than ${settings.clientErrorRate * 100} % of requests answered 4XX over ${period}; usually a client or a key, not the API.`,
+            // Keyless scanners alone (403s) can cross the rate on a quiet API: no one is paged.
+            advisory: true,
         },
         ...names.functions.flatMap((fn): AlarmSpec<T | string>[] => {
             const metrics = functionMetrics(fn);

@@ -50,7 +50,11 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
-/** The first day of the quota period containing `today` (UTC calendar periods, as the local cloud uses). */
+/**
+ * The first day of the quota period containing `today`: UTC calendar periods, a WEEK from Monday
+ * as the local cloud counts it. AWS's documents disagree on the weekday (some say Sunday), so on
+ * AWS this is only the start of the per-day series shown; `used` comes from AWS's `remaining`.
+ */
 export function periodStart(period: string | undefined, today: string): string {
     const date = new Date(`${today}T00:00:00Z`);
     if (period === "WEEK") {
@@ -114,9 +118,15 @@ export async function usageReport(client: APIGatewayClient, ids: UsageIds, optio
         const perKey = keyIds.map((id) => {
             const rows = usage[id] ?? [];
             const inPeriod = calendar.map((day, i) => ({ day, row: rows[i] })).filter(({ day }) => day >= period.start && day <= period.end);
-            const used = inPeriod.reduce((sum, { row }) => sum + (row?.[0] ?? 0), 0);
-            const lastRow = [...inPeriod].reverse().find(({ row }) => row !== undefined)?.row;
-            const remaining = plan.quota?.limit === undefined ? undefined : lastRow?.[1] ?? plan.quota.limit;
+            const lastRow = [...inPeriod].reverse().find(({ row }) => row?.[1] !== undefined)?.row;
+            const limit = plan.quota?.limit;
+            const remaining = limit === undefined ? undefined : lastRow?.[1] ?? limit;
+            // With a quota, `used` is what API Gateway itself says is gone (limit - remaining): AWS's
+            // period boundary (which weekday a WEEK starts on) is not documented consistently, and
+            // its own `remaining` already applies it. Without a quota, the days are summed.
+            const used = limit !== undefined && remaining !== undefined
+                ? limit - remaining
+                : inPeriod.reduce((sum, { row }) => sum + (row?.[0] ?? 0), 0);
             return { id, used, remaining, rows };
         });
         report.push({

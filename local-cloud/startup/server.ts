@@ -4,11 +4,13 @@
 // A reload hands the server a new gateway with `swap`: requests already inside the old one finish
 // there, every later request goes to the new one. Paths under CONTROL_PLANE_PATH go to the control
 // plane (controlPlane.ts), which answers from the model of the gateway serving at that moment; a
-// stage request's access-log line (accessLog.ts) is written once its answer is sent.
+// stage request's access-log line (accessLog.ts) is written once its answer is sent. Paths under the
+// console's (console/console.ts, `/_local/` by default) go to the console, never to a gateway.
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { accessLogValues, renderAccessLog, type AccessLogFile } from "../accessLog";
-import { isControlPlanePath, type ControlPlane } from "../controlPlane";
+import { CONSOLE_HEADER, type LocalConsole } from "../console/console";
+import { isControlPlanePath, isLocalCaller, type ControlPlane } from "../controlPlane";
 import { describeError, LIMITS, type Gateway, type GatewayAnswer } from "../gateway";
 import type { IncomingRequest } from "../proxyEvent";
 import { parseHeaders, type RequestHeaders } from "../requestHeaders";
@@ -19,6 +21,8 @@ import type { Settings } from "./settings";
 export interface ServerServices {
     controlPlane: ControlPlane;
     accessLog: AccessLogFile;
+    /** The console in the browser, unless turned off. */
+    console?: LocalConsole;
 }
 
 /** One gateway and the requests inside it; a replaced one is drained before its functions stop. */
@@ -120,6 +124,8 @@ export class LocalServer {
                     method, path: requestPath, status: answer.status, latencyMs,
                     consumer: answer.consumer, requestId: answer.requestId, refusal: answer.refusal,
                     ...(accessLog === undefined ? {} : { accessLog }),
+                    ...(answer.functionRequestId === undefined ? {} : { functionRequestId: answer.functionRequestId }),
+                    ...(answer.cache === undefined ? {} : { cache: answer.cache }),
                 });
             }
         };
@@ -163,6 +169,12 @@ export class LocalServer {
                 res.writeHead(503, { "Content-Type": "application/json" }).end(JSON.stringify({ message: `local cloud failed to start: ${String(this.failure)}` }));
                 return;
             }
+            const localConsole = this.services?.console;
+            if (localConsole?.owns(requestPath)) {
+                // The console's pages and events: not a stage, no request-log line, no body to read.
+                localConsole.handle(req, res, method, requestPath, q < 0 ? "" : url.slice(q + 1));
+                return;
+            }
             const read = await readBody(req, headers);
             if ("closed" in read) {
                 // The gateway never saw this request: no answer, no request-log line, and nothing
@@ -173,8 +185,15 @@ export class LocalServer {
             }
             if (isControlPlanePath(requestPath)) {
                 // Not a stage: no gateway checks, no usage counted, no access log.
-                const control = this.services!.controlPlane.handle(method, requestPath, q < 0 ? "" : url.slice(q + 1), this.current.gateway.model);
+                const controlPlane = this.services!.controlPlane;
+                const control = isLocalCaller(req.socket.remoteAddress, req.headers.host)
+                    ? controlPlane.handle(method, requestPath, q < 0 ? "" : url.slice(q + 1), this.current.gateway.model)
+                    : controlPlane.refuse();
                 send(control);
+                if (headers.get(CONSOLE_HEADER) !== undefined) {
+                    // The console page's own refresh (every few seconds): not worth a line each time.
+                    return;
+                }
                 settings.onRequest?.({
                     method, path: requestPath, status: control.status, latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
                     requestId: control.requestId, operation: control.operation ?? "(unknown operation)", refusal: control.errorType,

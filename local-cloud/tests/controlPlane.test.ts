@@ -10,8 +10,9 @@ import {
 } from "@aws-sdk/client-api-gateway";
 import { expect } from "chai";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import * as path from "node:path";
-import { CONTROL_PLANE_PATH } from "../controlPlane";
+import { CONTROL_PLANE_PATH, ControlPlane, isLocalCaller } from "../controlPlane";
 import type { LocalCloud, RequestLog } from "../localCloud";
 import { cloudModel } from "../model";
 import type { RecordedProgram } from "../recordProgram";
@@ -319,4 +320,44 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
         };
         expect(() => cloudModel(program)).to.throw(/stage name "\.aws" is not one AWS accepts/);
     });
+
+    it("over HTTP, a request that names another host (DNS rebinding) gets 403 and no key values", async () => {
+        const endpoint = new URL(cloud.controlPlaneUrl);
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = http.request({ host: endpoint.hostname, port: endpoint.port, path: `${endpoint.pathname}/apikeys?includeValues=true`, headers: { Host: `evil.example.com:${endpoint.port}` } }, (res) => {
+                let body = "";
+                res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on("error", reject);
+            req.end();
+        });
+        expect(answer.status).to.equal(403);
+        expect(answer.body).to.include("only requests from this machine");
+        for (const value of Object.values(cloud.apiKeys)) {
+            expect(answer.body).not.to.include(value);
+        }
+    });
+});
+
+describe("control plane: only this machine, by address and by host name", () => {
+    it("answers loopback callers that named a loopback host, and no one else", () => {
+        expect(isLocalCaller("127.0.0.1", "127.0.0.1:8080")).to.equal(true);
+        expect(isLocalCaller("::ffff:127.0.0.1", "localhost:8080")).to.equal(true);
+        expect(isLocalCaller("::1", "[::1]:8080")).to.equal(true);
+        // Another machine (a cloud started with --host 0.0.0.0).
+        expect(isLocalCaller("192.168.1.20", "192.168.1.5:8080")).to.equal(false);
+        expect(isLocalCaller("192.168.1.20", "127.0.0.1:8080")).to.equal(false);
+        // A page whose host name was re-pointed at 127.0.0.1 (DNS rebinding) sends its own name.
+        expect(isLocalCaller("127.0.0.1", "evil.example.com:8080")).to.equal(false);
+        expect(isLocalCaller("127.0.0.1", undefined)).to.equal(false);
+    });
+
+    it("refuses with AWS's AccessDeniedException shape", () => {
+        const answer = new ControlPlane({ usage: undefined as never, now: () => 0 }).refuse();
+        expect(answer.status).to.equal(403);
+        expect(answer.headers["x-amzn-ErrorType"]).to.deep.equal(["AccessDeniedException"]);
+        expect(JSON.parse(answer.body.toString()).message).to.match(/only requests from this machine/);
+    });
+
 });

@@ -67,12 +67,21 @@ export const stageAccessLog: ResourceRule = {
             return [`${where} writes no access log, so who called and what they got cannot be answered: set \`accessLogSettings: { destinationArn: <log group ARN>, format: <JSON> }\` (api/postsApi.ts, api/accessLog.ts).`];
         }
         const violations: string[] = [];
-        const destination = settings["destinationArn"];
-        if (typeof destination !== "string" || destination === "") {
-            violations.push(`${where} has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.`);
-        }
+        // The format first: it is a plain value, known in a preview of a new stack, while the
+        // destination (a log group's ARN) is not. In CrossGuard, reading an unknown value throws and
+        // turns the whole rule into an advisory "cannot run during preview"; so the destination is
+        // read last, and a value still unknown counts as set (the update checks it again).
         for (const problem of accessLogFormatProblems(settings["format"])) {
             violations.push(`${where} access log format ${problem}.`);
+        }
+        let destination: unknown;
+        try {
+            destination = "destinationArn" in settings ? settings["destinationArn"] : undefined;
+        } catch {
+            destination = "(known after the update)";
+        }
+        if (typeof destination !== "string" || destination === "") {
+            violations.push(`${where} has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.`);
         }
         return violations;
     },

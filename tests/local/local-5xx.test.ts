@@ -15,12 +15,13 @@ import { expect } from "chai";
 import { randomUUID } from "node:crypto";
 import { DeleteTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import type { LocalCloud } from "local-cloud";
-import { removeStateDir, startTestCloud } from "local-cloud/testing";
+import { startTestCloud } from "local-cloud/testing";
 import { IDEMPOTENCY_TTL_SECONDS, requestHash } from "../../data/postsStore";
 import { idempotencyKey } from "../../data/tableDesign";
 import { localDocumentClient } from "../support/dynamo";
 import { checkedCall } from "../support/openApiCheck";
 import { copyProgram } from "../support/routeFixture";
+import { ROOMY_PLAN, stopCloud } from "../support/roomyCloud";
 
 /** A getPost handler that never answers: the function always outlives its timeout. */
 const HANGING_GET_POST = `// Test fixture (tests/local/local-5xx.test.ts): never answers.
@@ -30,7 +31,7 @@ export const getPost: RouteHandler = () => new Promise(() => undefined);
 `;
 
 const STACK = {
-    "posts-api:plans": { roomy: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } } },
+    "posts-api:plans": { roomy: ROOMY_PLAN },
     "posts-api:consumers": [{ name: "app", plan: "roomy" }],
 };
 /** A complete, already normalized body: the hash the store computes for it is `requestHash(POST)`. */
@@ -74,12 +75,6 @@ async function keyHeldByDeadAttempt(cloud: LocalCloud, key: string): Promise<voi
     }
 }
 
-async function stop(cloud: LocalCloud | undefined): Promise<void> {
-    await cloud?.close();
-    if (cloud) {
-        removeStateDir(cloud.stateDir);
-    }
-}
 
 describe("local cloud: 500 on purpose and the 409 that must not become a 502, checked against the OpenAPI document", function () {
     let cloud: LocalCloud;
@@ -92,7 +87,7 @@ describe("local cloud: 500 on purpose and the 409 that must not become a 502, ch
         headers = { "x-api-key": cloud.apiKeys["app"]! };
     });
 
-    after(() => stop(cloud));
+    after(() => stopCloud(cloud));
 
     it("409, not 502: at a 1 s timeout a create waits for a key held by a dead attempt only as long as the timeout allows", async () => {
         // The route answers within its 1 s timeout when nothing holds it up (Lambda's init is not
@@ -150,7 +145,7 @@ describe("local cloud: 502 on purpose (a fixture function that outlives its time
     });
 
     after(async () => {
-        await stop(cloud);
+        await stopCloud(cloud);
         fixture?.remove();
     });
 
@@ -175,7 +170,7 @@ describe("local cloud: 504 on purpose (a 500 ms integration timeout), checked ag
         cloud = await startTestCloud({ stack: "fivexx-gateway", stackConfig: STACK, integrationTimeoutMs: 500 });
     });
 
-    after(() => stop(cloud));
+    after(() => stopCloud(cloud));
 
     it("504: the gateway stops waiting for a create that waits for a key held by a dead attempt", async () => {
         await keyHeldByDeadAttempt(cloud, "held-504");

@@ -9,10 +9,11 @@ import { expect } from "chai";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { LocalCloud } from "local-cloud";
-import { removeStateDir, startTestCloud, type HttpResult } from "local-cloud/testing";
+import { startTestCloud, type HttpResult } from "local-cloud/testing";
 import { checkedCall, checkResponse, OpenApiMismatchError, type CheckOutcome } from "../support/openApiCheck";
+import { ROOMY_PLAN, stopCloud } from "../support/roomyCloud";
 
-const ROOMY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
+const ROOMY = ROOMY_PLAN;
 /** One request a day: the second is the gateway's 429. */
 const ONE_A_DAY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1, period: "DAY" } };
 const POST = { title: "Checked", description: "Against the document", author: "Ada", publicationDate: "2026-11-21" };
@@ -73,12 +74,7 @@ describe("OpenAPI response check: real answers pass, answers the document does n
         real["created"] = created;
     });
 
-    after(async () => {
-        await cloud?.close();
-        if (cloud) {
-            removeStateDir(cloud.stateDir);
-        }
-    });
+    after(() => stopCloud(cloud));
 
     describe("real answers pass", () => {
         it("the function's successes: 201 with ETag and Location, 200 with ETag, the list, 204", async () => {

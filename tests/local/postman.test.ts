@@ -5,13 +5,11 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import newman from "newman";
 import type { LocalCloud } from "local-cloud";
-import { removeStateDir, startTestCloud } from "local-cloud/testing";
 import { buildCollection, COLLECTION_FILE, COLLECTION_STACK, convertDocument, serializeCollection } from "../../scripts/postman";
 import { stackDocument } from "../../scripts/openapi";
+import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-const ROOMY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
 
 interface Execution {
     name: string;
@@ -50,19 +48,11 @@ describe("Postman: the document as imported and the checked-in collection, run w
     let env: Record<string, string>;
 
     before(async () => {
-        cloud = await startTestCloud({
-            stack: COLLECTION_STACK,
-            stackConfig: { "posts-api:plans": { roomy: ROOMY }, "posts-api:consumers": [{ name: "app", plan: "roomy" }] },
-        });
+        cloud = await startRoomyCloud(COLLECTION_STACK);
         env = { apiKey: cloud.apiKeys["app"]!, port: new URL(cloud.stageUrl).port, stage: COLLECTION_STACK };
     });
 
-    after(async () => {
-        await cloud?.close();
-        if (cloud) {
-            removeStateDir(cloud.stateDir);
-        }
-    });
+    after(() => stopCloud(cloud));
 
     it("the checked-in collection is what `npm run postman` writes (never hand-edited, never stale)", async () => {
         const fresh = serializeCollection(await buildCollection());

@@ -6,10 +6,8 @@ import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud } from "local-cloud";
-import { removeStateDir, startTestCloud } from "local-cloud/testing";
 import { PROJECT_DIR } from "../../scripts/project";
-
-const ROOMY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
+import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
 /** The two sh blocks of the README's curl section: the variables, then the walkthrough. */
 function walkthroughBlocks(): { variables: string; steps: string } {
@@ -44,19 +42,11 @@ describe("README: the curl walkthrough, pasted twice", function () {
             console.log("    README walkthrough SKIPPED: no curl on this machine");
             this.skip();
         }
-        cloud = await startTestCloud({
-            stack: "walkthrough",
-            stackConfig: { "posts-api:plans": { roomy: ROOMY }, "posts-api:consumers": [{ name: "app", plan: "roomy" }] },
-        });
+        cloud = await startRoomyCloud("walkthrough");
         key = cloud.apiKeys["app"]!;
     });
 
-    after(async () => {
-        await cloud?.close();
-        if (cloud) {
-            removeStateDir(cloud.stateDir);
-        }
-    });
+    after(() => stopCloud(cloud));
 
     it("sets URL and KEY the way the README says (local values, AWS in comments)", () => {
         const { variables } = walkthroughBlocks();

@@ -3,11 +3,9 @@
 import { expect } from "chai";
 import * as childProcess from "node:child_process";
 import type { LocalCloud } from "local-cloud";
-import { removeStateDir, startTestCloud } from "local-cloud/testing";
 import { PROJECT_DIR } from "../../scripts/project";
 import { KEY_VARIABLE } from "../../scripts/smoke";
-
-const ROOMY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
+import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
 /** The smoke script in a child process (as `npm run smoke` runs it), asynchronously so the cloud in this process keeps serving. */
 function smoke(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<{ status: number | null; output: string }> {
@@ -30,19 +28,11 @@ describe("npm run smoke: the key from standard input or the environment, never e
     let key: string;
 
     before(async () => {
-        cloud = await startTestCloud({
-            stack: "smoke",
-            stackConfig: { "posts-api:plans": { roomy: ROOMY }, "posts-api:consumers": [{ name: "app", plan: "roomy" }] },
-        });
+        cloud = await startRoomyCloud("smoke");
         key = cloud.apiKeys["app"]!;
     });
 
-    after(async () => {
-        await cloud?.close();
-        if (cloud) {
-            removeStateDir(cloud.stateDir);
-        }
-    });
+    after(() => stopCloud(cloud));
 
     it("passes every check with the key piped in, and prints no part of it", async () => {
         const run = await smoke(["--url", cloud.stageUrl], { input: `${key}\n` });

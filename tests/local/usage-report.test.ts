@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { APIGatewayClient } from "@aws-sdk/client-api-gateway";
 import type { LocalCloud } from "local-cloud";
-import { call, removeStateDir, startTestCloud } from "local-cloud/testing";
+import { call, startTestCloud } from "local-cloud/testing";
+import { stopCloud } from "../support/roomyCloud";
 import { PROJECT_DIR } from "../../scripts/project";
 import { periodStart, usageReport, type ConsumerUsage, type UsageIds } from "../../scripts/usage";
 
@@ -66,10 +67,7 @@ describe("npm run usage: the local control plane through the real SDK client", f
 
     after(async () => {
         client?.destroy();
-        await cloud?.close();
-        if (cloud) {
-            removeStateDir(cloud.stateDir);
-        }
+        await stopCloud(cloud);
     });
 
     const ids = (): UsageIds => ({

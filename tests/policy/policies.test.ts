@@ -13,6 +13,7 @@ import { logGroupRetention } from "../../policies/rules/logRetention";
 import { productionAlarms } from "../../policies/rules/productionAlarms";
 import { productionTracing } from "../../policies/rules/productionTracing";
 import { stageAccessLog } from "../../policies/rules/stageAccessLog";
+import { ACCESS_LOG_FORMAT } from "../../api/accessLog";
 import { guardrailPolicies } from "../../policies/guardrails/policies";
 import { one, ofType, programWith, stackProgram, TYPES } from "../support/program";
 import { PROJECT_DIR } from "../../scripts/project";
@@ -389,6 +390,21 @@ describe("guardrail rules (policies/rules)", () => {
             expect(findings[0]!.urn).to.equal(stageOf(broken).urn);
         });
 
+        it("checks the format in a preview where the destination is not known yet (reading it throws, as CrossGuard's unknowns do)", () => {
+            const check = (format: string) => stageAccessLog.check({
+                type: TYPES.stage, name: "posts-api", urn: "urn", props: {
+                    accessLogSettings: Object.defineProperty({ format }, "destinationArn", {
+                        enumerable: true,
+                        get: () => {
+                            throw new Error("unknown during preview");
+                        },
+                    }),
+                },
+            } as never, {});
+            expect(check(ACCESS_LOG_FORMAT)).to.deep.equal([]);
+            expect(check("$context.requestId")[0]).to.match(/access log format is not JSON/);
+        });
+
         it("fires for a format that is not JSON (API Gateway's CLF example) and for a missing destination", () => {
             const broken = copy(prod);
             setProp(stageOf(broken), "accessLogSettings", {
@@ -396,8 +412,8 @@ describe("guardrail rules (policies/rules)", () => {
             });
             const messages = only("api-stage-json-access-log", checkRecordedStack(broken));
             expect(messages).to.have.length(2);
-            expect(messages[0]).to.equal("Stage \"posts-api\" has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.");
-            expect(messages[1]).to.match(/^Stage "posts-api" access log format is not JSON \("\$context\.identity\.sourceIp .*\.\.\."\), so Logs Insights cannot query its fields: use a JSON object with one field per `\$context` variable, each value quoted \(api\/accessLog\.ts ACCESS_LOG_FORMAT\)\.$/);
+            expect(messages[1]).to.equal("Stage \"posts-api\" has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.");
+            expect(messages[0]).to.match(/^Stage "posts-api" access log format is not JSON \("\$context\.identity\.sourceIp .*\.\.\."\), so Logs Insights cannot query its fields: use a JSON object with one field per `\$context` variable, each value quoted \(api\/accessLog\.ts ACCESS_LOG_FORMAT\)\.$/);
         });
 
         it("fires for a JSON format without the API key id and the status (an integration's status is not the caller's)", () => {

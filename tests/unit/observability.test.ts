@@ -114,8 +114,9 @@ for (const stack of ["dev", "prod"]) {
                 const group = ofType(program, TYPES.logGroup).find((g) => g.name === "posts-api-access")!;
                 expect(group.inputs["name"]).to.equal(`/aws/apigateway/posts-api-${stack}/access`);
                 expect(group.inputs["retentionInDays"]).to.equal(retention);
+                // The group's `arn` attribute, as the provider reports it (without the `:*` suffix a
+                // stage refuses); the mock cannot show the provider's side of that.
                 expect(stage.inputs["accessLogSettings"].destinationArn).to.equal(group.state["arn"]);
-                expect(group.state["arn"]).not.to.match(/:\*$/);
             });
 
             it("writes one JSON object per request with every field, each value quoted", () => {
@@ -244,8 +245,10 @@ for (const stack of ["dev", "prod"]) {
                         }
                     }
                     for (const alarm of alarms) {
-                        expect(alarm.inputs["alarmActions"], alarm.name).to.deep.equal([topic.state["arn"]]);
-                        expect(alarm.inputs["okActions"], alarm.name).to.deep.equal([topic.state["arn"]]);
+                        // The advisory 4XX alarm changes state but notifies no one.
+                        const actions = alarm.name.endsWith("api-4xx-rate") ? [] : [topic.state["arn"]];
+                        expect(alarm.inputs["alarmActions"], alarm.name).to.deep.equal(actions);
+                        expect(alarm.inputs["okActions"], alarm.name).to.deep.equal(actions);
                         expect(alarm.inputs).to.deep.include({ treatMissingData: "notBreaching", period: ALARM_DEFAULTS.periodSeconds, evaluationPeriods: ALARM_DEFAULTS.evaluationPeriods });
                         expect(alarm.inputs["alarmDescription"], alarm.name).to.be.a("string").and.not.equal("");
                     }

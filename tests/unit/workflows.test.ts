@@ -372,6 +372,8 @@ function previewProblems(w: Loaded): string[] {
     if ("pull_request_target" in on) problems.push(`${w.file}: runs on pull_request_target (fork code with secrets)`);
     const runs = pulumiRuns(w.doc);
     if (!runs.some((run) => run.stacks.includes("dev"))) problems.push(`${w.file}: does not preview the dev stack`);
+    // A preview runs the PR's code with the stack's secrets decrypted: never prod's.
+    if (runs.some((run) => run.stacks.includes("prod"))) problems.push(`${w.file}: previews the prod stack on pull requests (the PR's code would see prod's secrets)`);
     for (const run of runs) {
         if (String(run.step.with?.["comment-on-pr"]) !== "true") problems.push(`${w.file}: job ${run.jobId} does not comment on the PR (comment-on-pr: true)`);
         if (run.step.with?.["github-token"] === undefined) problems.push(`${w.file}: job ${run.jobId} passes no github-token for the comment`);
@@ -482,12 +484,12 @@ describe("GitHub Actions workflows", () => {
         expect(ciProblems(wf("ci.yml"), readme)).to.deep.equal([]);
     });
 
-    it("preview.yml previews dev and prod on pull requests to main with the guardrails pack and comments on the PR", () => {
+    it("preview.yml previews dev (never prod: a PR's code must not see prod's secrets) on pull requests to main with the guardrails pack and comments on the PR", () => {
         const preview = wf("preview.yml");
         expect(previewProblems(preview)).to.deep.equal([]);
         expect(pulumiStepProblems(preview, "preview")).to.deep.equal([]);
         expect(packInstallProblems(preview, root, pack)).to.deep.equal([]);
-        expect(pulumiRuns(preview.doc).flatMap((run) => run.stacks)).to.have.members(["dev", "prod"]);
+        expect(pulumiRuns(preview.doc).flatMap((run) => run.stacks)).to.have.members(["dev"]);
     });
 
     it("deploy.yml updates dev on push to main, then prod in the approved production environment", () => {
@@ -544,6 +546,7 @@ describe("GitHub Actions workflow checks catch broken workflows", () => {
         ["the root install omits devDependencies (@pulumi/policy)", broken(deploy, (d) => { stepsOf(job(d, "dev")).find(runsNpmCi)!.run = "npm ci --omit=dev"; }), (w) => packInstallProblems(w, root, pack), "does not install @pulumi/policy"],
         ["preview does not comment on the PR", broken(preview, (d) => { pulumiStep(job(d, "preview")).with!["comment-on-pr"] = false; }), previewProblems, "does not comment on the PR"],
         ["preview skips dev", broken(preview, (d) => { job(d, "preview").strategy = { matrix: { stack: ["prod"] } }; }), previewProblems, "does not preview the dev stack"],
+        ["preview shows prod's secrets to a PR", broken(preview, (d) => { job(d, "preview").strategy = { matrix: { stack: ["dev", "prod"] } }; }), previewProblems, "previews the prod stack on pull requests"],
         ["preview runs on pull_request_target", broken(preview, (d) => { d.on = { pull_request_target: null, pull_request: { branches: ["main"] } }; }), previewProblems, "pull_request_target"],
         ["ci does not run npm test", broken(ci, (d) => { dropSteps(job(d, "test"), (s) => commandsOf(s.run).includes("npm test")); }), (w) => ciProblems(w, readme), "no step runs `npm test`"],
         ["ci does not run npm ci", broken(ci, (d) => { dropSteps(job(d, "test"), (s) => commandsOf(s.run).includes("npm ci")); }), (w) => ciProblems(w, readme), "never runs `npm ci`"],
