@@ -34,6 +34,14 @@ export interface GatewayAnswer {
     refusal?: string;
     /** Set when the stage has access logging: the server renders the line once the answer is sent. */
     accessLog?: PendingAccessLog;
+    /**
+     * The Lambda invocation's request id (the function's `context.awsRequestId`, which prefixes its
+     * log lines), once a function was invoked: the console links a 5xx to the function's log with it,
+     * access logging or not.
+     */
+    functionRequestId?: string;
+    /** A stage cache's verdict (`hit`, `miss`, ...), when the stage has a cache; none is emulated yet. */
+    cache?: string;
 }
 
 export interface GatewayOptions {
@@ -138,6 +146,7 @@ function matchResource(resources: Resource[], segments: string[]): Match | undef
 interface Progress {
     consumer?: string;
     access?: AccessFacts;
+    functionRequestId?: string;
 }
 
 interface RequestIds {
@@ -217,9 +226,10 @@ export class Gateway {
         const ids = newIds(this.options.now());
         const progress: Progress = {};
         try {
-            return await this.route(request, ids, progress);
+            const answer = await this.route(request, ids, progress);
+            return progress.functionRequestId === undefined ? answer : { ...answer, functionRequestId: progress.functionRequestId };
         } catch (err) {
-            return { ...this.internalError(request, err, ids, progress.access), consumer: progress.consumer };
+            return { ...this.internalError(request, err, ids, progress.access), consumer: progress.consumer, functionRequestId: progress.functionRequestId };
         }
     }
 
@@ -424,6 +434,7 @@ export class Gateway {
         });
         let outcome: Awaited<ReturnType<FunctionPool["invoke"]>> | "gateway-timeout";
         const awsRequestId = crypto.randomUUID();
+        progress.functionRequestId = awsRequestId;
         const invoked = process.hrtime.bigint();
         const noteIntegration = (facts: Omit<NonNullable<AccessFacts["integration"]>, "latencyMs" | "requestId">) => {
             if (access) {

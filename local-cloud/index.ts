@@ -5,7 +5,7 @@
 
 // Start a local cloud for a stack, and the shape of what it gives back.
 export { startLocalCloud, recordLocalProgram, undecryptableNotice, CONTROL_PLANE_PATH } from "./localCloud";
-export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport } from "./localCloud";
+export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport, ConsoleStage, OpenApiDocumentSource } from "./localCloud";
 export { describeReload } from "./startup/reload";
 export { LocalCloudError, defaultStateDir, readJsonFile, KeyStore } from "./stateDir";
 

@@ -1,4 +1,4 @@
-// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch]`
+// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path /_local/]`
 // Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C, reloading it when
 // its sources or config change.
 import * as path from "node:path";
@@ -6,16 +6,19 @@ import { CliError, fail, formatOutputs, maskKey, parseCli, parsePort } from "loc
 import { describeReload, startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
 
 import { defaultStateDir, runtimeWarnings } from "local-cloud";
+import { consoleOpenApiDocument } from "./consoleDocument";
 import { PROJECT_DIR } from "./project";
 
-const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet] [--no-watch]
+const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path <path>]
   --stack         the Pulumi stack to run (Pulumi.<stack>.yaml); default dev
   --port          port to serve on; default 8080 (0 picks a free one)
   --host          address to listen on; default 127.0.0.1
   --state-dir     where tables and keys are kept; default .local/<stack>
   --show-secrets  print API key values in full
   --quiet         do not print the functions' own log lines
-  --no-watch      do not reload when the program's sources or config change`;
+  --no-watch      do not reload when the program's sources or config change
+  --no-console    do not serve the console in the browser (API reference, consumers, live requests, stack)
+  --console-path  where the console is served on the same port; default /_local/ (a stage of that name needs another)`;
 
 function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string {
     const lines: string[] = [];
@@ -23,6 +26,10 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     lines.push(`Local cloud for stack "${cloud.stack}" is ready: ${cloud.stageUrl}`);
     lines.push(`State: ${relativeState} (tables and keys survive restarts; delete the folder to start over)`);
     lines.push(`Control plane (API Gateway SDK endpoint, for \`npm run usage\`): ${cloud.controlPlaneUrl}`);
+    if (cloud.consoleUrl) {
+        // The API reference with try-it, the consumers and their quotas, live requests, the stack.
+        lines.push(`Console: ${cloud.consoleUrl}`);
+    }
     if (cloud.model.restApis.some((api) => api.stages.some((stage) => stage.accessLog))) {
         lines.push(`Access log: ${path.join(relativeState, "access.log")} (the stage's own format; each line is also shown under its request below)`);
     }
@@ -82,6 +89,8 @@ async function main() {
         "show-secrets": { type: "boolean", default: false },
         quiet: { type: "boolean", default: false },
         "no-watch": { type: "boolean", default: false },
+        "no-console": { type: "boolean", default: false },
+        "console-path": { type: "string" },
         help: { type: "boolean", default: false },
     }, USAGE);
     if (values.help) {
@@ -104,6 +113,9 @@ async function main() {
         onFunctionLog: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
         projectDir: PROJECT_DIR,
         watch,
+        console: values["no-console"] ? false : { path: values["console-path"] },
+        // The console's API reference: this project's own OpenAPI document (descriptions, schemas, examples).
+        openApiDocument: consoleOpenApiDocument,
         onReload: (report) => (report.ok ? process.stdout : process.stderr).write(`${describeReload(report)}\n`),
     });
     process.stdout.write(`${banner(cloud, values["show-secrets"]!, watch)}\n`);

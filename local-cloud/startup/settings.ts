@@ -2,6 +2,7 @@
 // one settled value each (no `options.x ?? default` scattered through the start).
 import * as path from "node:path";
 import type { StorageFaults } from "../appendLog";
+import { normalizeConsolePath, type ConsoleSettings } from "../console/console";
 import { LIMITS } from "../gateway";
 import type { LocalCloudOptions, RequestLog } from "../localCloud";
 import type { ProgramConfigOptions } from "../stackFiles";
@@ -26,6 +27,8 @@ export interface Settings {
     faults?: StorageFaults;
     watch: boolean;
     onReload: (report: ReloadReport) => void;
+    /** The console in the browser (console/console.ts); unset when turned off. */
+    console?: ConsoleSettings;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -53,5 +56,6 @@ export function resolveSettings(options: LocalCloudOptions): Settings {
         faults: options.faults,
         watch: options.watch ?? false,
         onReload: options.onReload ?? (() => undefined),
+        console: options.console === false ? undefined : { path: normalizeConsolePath(options.console?.path), openApiDocument: options.openApiDocument },
     };
 }
