@@ -7,12 +7,17 @@ import { CURSOR_SECRET_NAME, loadStackConfig } from "./config/stackConfig";
 import { PostsTable } from "./data/postsTable";
 import { PostsApi } from "./api/postsApi";
 import { ApiKeys, checkMethodThrottles } from "./api/keys";
+import { checkRelease } from "./api/release";
+import { checkCache } from "./api/stageCache";
 import { ApiGatewayAccount } from "./api/gatewayAccount";
 import { Monitoring } from "./monitoring/monitoring";
 
 // 1. Config: every setting validated once; a bad value stops `pulumi up` with its key named.
 const config = loadStackConfig();
-checkMethodThrottles(config.plans); // needs the route table, so it lives with the keys
+// These need the route table, so each lives with what it configures, in api/.
+checkMethodThrottles(config.plans);
+checkRelease(config.release);
+checkCache(config.cache);
 
 // The key that signs list cursors: `cursorSecret` when set, otherwise 32 random bytes generated
 // once for this stack and kept, encrypted, in its state (never a value from this source).
@@ -23,10 +28,12 @@ const cursorKey = config.secrets.cursorSecret
 // 2. Data: the posts table (backups and deletion protection on production stacks).
 const table = new PostsTable("posts", { production: config.production, stack: config.stack });
 
-// 3. API: one least-privilege Lambda per route, stage named after the stack, with JSON access
-// logs, per-method metrics, an execution log and (where configured) X-Ray tracing. API Gateway
-// writes logs with one IAM role per account and region: the stack with manageApiGatewayAccount
-// sets it (api/gatewayAccount.ts), and its stage waits for it.
+// 3. API: one least-privilege Lambda per route, invoked through its `live` alias (a published
+// version, or the stack's pin and canary: api/release.ts), stage named after the stack, with JSON
+// access logs, per-method metrics, an execution log, and where configured X-Ray tracing,
+// provisioned concurrency and a stage cache (api/stageCache.ts). API Gateway writes logs with one
+// IAM role per account and region: the stack with manageApiGatewayAccount sets it
+// (api/gatewayAccount.ts), and its stage waits for it.
 const gatewayAccount = config.manageApiGatewayAccount ? new ApiGatewayAccount("apigateway-account") : undefined;
 const api = new PostsApi("posts-api", {
     stage: config.stack,
@@ -42,6 +49,8 @@ const api = new PostsApi("posts-api", {
     functionLogLevel: config.functionLogLevel,
     executionLogLevel: config.executionLogLevel,
     gatewayAccount: gatewayAccount?.account,
+    release: config.release,
+    cache: config.cache,
 });
 
 // 4. Keys: one API key per consumer, in its usage plan, bound to this stage.
@@ -54,7 +63,7 @@ const keys = new ApiKeys("keys", {
 });
 
 // 5. Operations: alarms to an SNS topic (e-mails from config) and a dashboard of the same metrics,
-// over the API and each route's function (monitoring/).
+// over the API and each route's function, every version of it (monitoring/).
 const monitoring = new Monitoring("monitoring", {
     stack: config.stack,
     apiName: api.apiName,
@@ -73,3 +82,5 @@ export const apiKey = pulumi.secret(keys.values.apply((values) => values[config.
 export const apiKeyIds = keys.keyIds;
 export const usagePlanIds = keys.usagePlanIds;
 export const dashboardUrl = monitoring.dashboardUrl;
+// Route -> { published, live, canary? }: the versions to pin or promote (docs/decisions.md runbook).
+export const releases = api.releases;

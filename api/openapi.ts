@@ -285,6 +285,16 @@ function preflight(path: string, methods: string[]) {
     };
 }
 
+/**
+ * A route's path and query parameters, as its docs name them: what the deployed method declares
+ * as its request parameters (api/postsApi.ts) and what a cached answer is keyed on (api/stageCache.ts).
+ */
+export function requestParameters(docs: OperationDocs): { name: string; in: "path" | "query" }[] {
+    return docs.parameters.map((p) => PARAMETERS[p])
+        .filter((p): p is Extract<(typeof PARAMETERS)[ParameterName], { in: "path" | "query" }> => p.in === "path" || p.in === "query")
+        .map((p) => ({ name: p.name, in: p.in }));
+}
+
 /** A row whose path and documented path parameters disagree would give clients a broken operation. */
 function checkPathParameters(route: OpenApiRoute): void {
     const inPath = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();

@@ -1,15 +1,19 @@
-// The REST API: one Lambda per route, a MOCK preflight per path, and gateway responses that
-// carry CORS headers so a browser can read API Gateway's own 403 and 429 answers. Its stage writes
-// a JSON access log line per request, per-method metrics and (per stack) an execution log and
-// X-Ray traces.
+// The REST API: one Lambda per route, invoked through its `live` alias (api/release.ts), a MOCK
+// preflight per path, and gateway responses that carry CORS headers so a browser can read API
+// Gateway's own 403 and 429 answers. Its stage writes a JSON access log line per request,
+// per-method metrics and (per stack) an execution log and X-Ray traces, and (per stack) caches the
+// routes a stack lists (api/stageCache.ts).
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ACCESS_LOG_FORMAT } from "./accessLog";
-import type { ExecutionLogLevel } from "../config/stackConfig";
+import type { CacheSettings, ExecutionLogLevel, ReleaseSettings } from "../config/stackConfig";
 import { corsHeaders, preflightHeaders } from "./http/cors";
+import { requestParameters } from "./openapi";
+import { routeRelease } from "./release";
 import { RouteFunction, type FunctionSettings } from "./routeFunction";
-import { routes } from "./routes";
+import { routes, type RouteDefinition } from "./routes";
+import { cachedMethods, cacheKeyParameters, type ObservabilitySettings } from "./stageCache";
 
 type SwaggerGatewayResponse = awsx.classic.apigateway.SwaggerGatewayResponse;
 
@@ -24,7 +28,21 @@ export interface PostsApiArgs extends FunctionSettings {
      * method settings wait for it. Undefined when another stack of the account owns the setting.
      */
     gatewayAccount?: aws.apigateway.Account;
+    /** Pins, canary weight and provisioned concurrency per route (posts-api:release). */
+    release: ReleaseSettings;
+    /** The stage cache and the routes it serves (posts-api:cache). */
+    cache: CacheSettings;
 }
+
+/** What a route's release looks like: the version published last, the alias's, and its canary. */
+export interface RouteReleaseState {
+    published: string;
+    live: string;
+    canary?: { version: string; weight: number };
+}
+
+/** The security scheme awsx names for `apiKeyRequired` routes: the `x-api-key` header. */
+const API_KEY_SCHEME = "api_key";
 
 /** API Gateway's own body template; overrides below only add headers. */
 const DEFAULT_ERROR_TEMPLATE = { "application/json": "{\"message\":$context.error.messageString}" };
@@ -48,6 +66,76 @@ function gatewayResponses(allowOrigin: string): Record<string, SwaggerGatewayRes
         MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, responseTemplates: { "application/json": "{\"message\":\"Not found\"}" }, responseParameters },
         ACCESS_DENIED: { statusCode: 403, responseTemplates: DEFAULT_ERROR_TEMPLATE, responseParameters },
     };
+}
+
+/**
+ * A route's operation: AWS_PROXY to its function's `live` alias, behind the API key. A raw route,
+ * because awsx's EventHandlerRoute builds its integration URI and Lambda permission from the
+ * unqualified function (@pulumi/awsx classic/apigateway/api.js, createSwaggerOperationForLambda and
+ * createLambdaPermissions); the permission is made in PostsApi below.
+ */
+function lambdaRoute(route: RouteDefinition, alias: aws.lambda.Alias): awsx.classic.apigateway.RawDataRoute {
+    // The method request's parameters, as the route's docs name them: API Gateway keys a cached
+    // answer only on declared parameters.
+    const parameters = requestParameters(route.docs).map((p) => ({ name: p.name, in: p.in, required: p.in === "path", type: "string" }));
+    const cacheKeys = route.method === "GET" ? cacheKeyParameters(route) : [];
+    return {
+        path: route.path,
+        method: route.method,
+        data: {
+            // What awsx's `apiKeyRequired: true` writes; the scheme it names is added to the body by
+            // `awsxAdjustments` below.
+            security: [{ [API_KEY_SCHEME]: [] }],
+            ...(parameters.length > 0 ? { parameters } : {}),
+            "x-amazon-apigateway-integration": {
+                type: "aws_proxy",
+                // Lambda is always invoked with POST, whatever the client's method.
+                httpMethod: "POST",
+                // The alias's invoke ARN (…/functions/<function ARN>:live/invocations), an Output that
+                // awsx resolves inside the body.
+                uri: alias.invokeArn,
+                passthroughBehavior: "when_no_match",
+                // Used only where the stage caches the method (api/stageCache.ts); declared on every
+                // GET so turning a route's cache on or off changes the stage, not the API.
+                ...(cacheKeys.length > 0 ? { cacheKeyParameters: cacheKeys } : {}),
+            },
+        },
+    };
+}
+
+/** `/posts/{id}` -> `/posts/*`: a Lambda permission's source ARN matches any value of a path parameter. */
+function sourceArnPath(path: string): string {
+    return path.replace(/\{[^}]+\}/g, "*");
+}
+
+/**
+ * awsx builds the RestApi and the Stage itself and takes no resource options for them; this
+ * transformation does for the raw Lambda routes the two things awsx does for its EventHandlerRoutes:
+ * - adds the `api_key` security definition the operations' `security` names: awsx adds it only
+ *   while building a route with `apiKeyRequired` (addAPIkeyToSecurityDefinitions in
+ *   classic/apigateway/api.js) and copies a raw route's data as it is. Without it `security`
+ *   names a scheme the document does not define: the guardrail (policies/rules/apiKeyRequired.ts)
+ *   and the local cloud read such an operation as keyless, and AWS documents no import of it;
+ * - makes the stage wait for the Lambda permissions (awsx: `dependsOn: permissions`), so no
+ *   deployment sends traffic to an alias API Gateway may not invoke yet.
+ */
+function awsxAdjustments(permissions: Promise<aws.lambda.Permission[]>): pulumi.ResourceTransformation {
+    return ({ type, props, opts }) => {
+        if (type === "aws:apigateway/restApi:RestApi") {
+            return { props: { ...props, body: pulumi.output(props["body"] as pulumi.Input<string>).apply(withApiKeyDefinition) }, opts };
+        }
+        if (type === "aws:apigateway/stage:Stage") {
+            // awsx's own list is empty: it makes permissions only for EventHandlerRoutes.
+            return { props, opts: { ...opts, dependsOn: permissions } };
+        }
+        return undefined;
+    };
+}
+
+function withApiKeyDefinition(body: string): string {
+    const spec = JSON.parse(body);
+    spec.securityDefinitions = { ...spec.securityDefinitions, [API_KEY_SCHEME]: awsx.classic.apigateway.apiKeySecurityDefinition };
+    return JSON.stringify(spec);
 }
 
 /** OPTIONS answered by API Gateway itself: no key, no Lambda, no cost beyond the request. */
@@ -88,16 +176,23 @@ export class PostsApi extends pulumi.ComponentResource {
     readonly apiName: pulumi.Output<string>;
     readonly accessLogGroup: aws.cloudwatch.LogGroup;
     readonly executionLogGroup: aws.cloudwatch.LogGroup;
+    /** The stage-wide (`*\/*`) method settings. */
     readonly methodSettings: aws.apigateway.MethodSettings;
+    /** The method settings of each cached route (none when the stack's cache is off). */
+    readonly cachedMethodSettings: aws.apigateway.MethodSettings[];
+    /** Route name -> API Gateway's permission to invoke its `live` alias from this API. */
+    readonly permissions: Record<string, aws.lambda.Permission>;
+    /** Route name -> its published and live versions, and its canary (for the release runbook). */
+    readonly releases: pulumi.Output<Record<string, RouteReleaseState>>;
 
     constructor(name: string, args: PostsApiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("posts:api:PostsApi", name, {}, opts);
 
         this.functions = {};
-        const eventRoutes: awsx.classic.apigateway.EventHandlerRoute[] = routes.map((route) => {
-            const fn = new RouteFunction(route.name, { ...args, route, stack: args.stage }, { parent: this });
+        const lambdaRoutes = routes.map((route) => {
+            const fn = new RouteFunction(route.name, { ...args, route, stack: args.stage, release: routeRelease(args.release, route.name) }, { parent: this });
             this.functions[route.name] = fn;
-            return { path: route.path, method: route.method, eventHandler: fn.function, apiKeyRequired: true };
+            return lambdaRoute(route, fn.alias);
         });
 
         const methodsByPath = new Map<string, string[]>();
@@ -121,15 +216,44 @@ export class PostsApi extends pulumi.ComponentResource {
             format: ACCESS_LOG_FORMAT,
         };
 
+        // The permissions need the API's ARN, and the stage must wait for them: it waits on this
+        // promise, settled once they are declared below.
+        let permissionsDeclared: (permissions: aws.lambda.Permission[]) => void = () => undefined;
+        const permissions = new Promise<aws.lambda.Permission[]>((resolve) => {
+            permissionsDeclared = resolve;
+        });
+
         this.api = new awsx.classic.apigateway.API(name, {
-            routes: [...eventRoutes, ...preflightRoutes],
+            routes: [...lambdaRoutes, ...preflightRoutes],
             stageName: args.stage,
             apiKeySource: "HEADER",
             gatewayResponses: gatewayResponses(args.corsAllowOrigin),
             // awsx names the API after the component; add the stage so dev and prod are told apart.
             restApiArgs: { name: `${name}-${args.stage}`, description: "Posts REST API (API-key holders only)" },
-            stageArgs: { accessLogSettings, xrayTracingEnabled: args.tracing },
-        }, { parent: this });
+            stageArgs: {
+                accessLogSettings,
+                xrayTracingEnabled: args.tracing,
+                // The cache cluster is billed by the hour while it exists; resizing it empties it.
+                cacheClusterEnabled: args.cache.enabled,
+                ...(args.cache.enabled ? { cacheClusterSize: String(args.cache.sizeGb) } : {}),
+            },
+        }, { parent: this, transformations: [awsxAdjustments(permissions)] });
+
+        // API Gateway may invoke each route's `live` alias (a permission on the function alone does
+        // not cover its aliases) from this API only: any stage (the console's test calls use a
+        // stage of their own), this route's method and resource.
+        this.permissions = {};
+        for (const route of routes) {
+            const fn = this.functions[route.name]!;
+            this.permissions[route.name] = new aws.lambda.Permission(route.name, {
+                action: "lambda:InvokeFunction",
+                function: fn.function.name,
+                qualifier: fn.alias.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${this.api.restAPI.executionArn}/*/${route.method}${sourceArnPath(route.path)}`,
+            }, { parent: fn });
+        }
+        permissionsDeclared(Object.values(this.permissions));
 
         // The execution log group API Gateway would otherwise create itself, never expiring.
         this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution`, {
@@ -140,21 +264,44 @@ export class PostsApi extends pulumi.ComponentResource {
         // Every method of the stage (`*/*`): CloudWatch metrics per method, the execution log at
         // this stack's level, and never the full requests and responses (`dataTraceEnabled`: post
         // bodies with their authors' names) in the execution log.
+        const observability: ObservabilitySettings = {
+            metricsEnabled: true,
+            loggingLevel: args.executionLogLevel,
+            dataTraceEnabled: false,
+        };
+        const methodSettingsOpts = { parent: this, dependsOn: [this.executionLogGroup, ...(args.gatewayAccount ? [args.gatewayAccount] : [])] };
         this.methodSettings = new aws.apigateway.MethodSettings(name, {
             restApi: this.api.restAPI.id,
             stageName: this.api.stage.stageName,
             methodPath: "*/*",
             settings: {
-                metricsEnabled: true,
-                loggingLevel: args.executionLogLevel,
-                dataTraceEnabled: false,
+                ...observability,
+                // Explicitly off: with a cache cluster, API Gateway may otherwise cache every GET
+                // (a single post included); only the routes in posts-api:cache.routes are cached.
+                cachingEnabled: false,
             },
-        }, { parent: this, dependsOn: [this.executionLogGroup, ...(args.gatewayAccount ? [args.gatewayAccount] : [])] });
+        }, methodSettingsOpts);
+        this.cachedMethodSettings = cachedMethods(name, {
+            restApi: this.api.restAPI.id,
+            stageName: this.api.stage.stageName,
+            cache: args.cache,
+            observability,
+        }, methodSettingsOpts);
+
+        this.releases = pulumi.all(Object.fromEntries(Object.entries(this.functions).map(([route, fn]) => [route, releaseState(fn)])));
 
         this.url = this.api.url;
         this.restApiId = this.api.restAPI.id;
         this.stageName = this.api.stage.stageName;
         this.apiName = this.api.restAPI.name;
-        this.registerOutputs({ url: this.url });
+        this.registerOutputs({ url: this.url, releases: this.releases });
     }
+}
+
+/** What the runbook reads to choose a pin: the versions as Lambda reports them. */
+function releaseState(fn: RouteFunction): pulumi.Output<RouteReleaseState> {
+    return pulumi.all([fn.function.version, fn.alias.functionVersion, fn.alias.routingConfig]).apply(([published, live, routing]) => {
+        const [canary] = Object.entries(routing?.additionalVersionWeights ?? {});
+        return { published, live, ...(canary === undefined ? {} : { canary: { version: canary[0], weight: canary[1] } }) };
+    });
 }

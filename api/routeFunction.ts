@@ -1,4 +1,6 @@
-// One route's Lambda function: its log group, its least-privilege role and the serialized closure.
+// One route's Lambda function: its log group, its least-privilege role, the serialized closure, a
+// published version per change and the `live` alias API Gateway invokes (api/release.ts), with
+// provisioned concurrency on the alias where the stack asks for it.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
@@ -10,6 +12,7 @@ import { dynamoClientConfig } from "./http/dynamoClientConfig";
 import { requireEnv, requireSecondsEnv } from "./http/env";
 import type { RouteDefinition } from "./routes";
 import type { FunctionLogLevel } from "../config/stackConfig";
+import { canaryRouting, LIVE_ALIAS, type RouteRelease } from "./release";
 
 /** Explicit, so a provider upgrade never changes the runtime under a deployed function. */
 const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
@@ -48,6 +51,8 @@ export interface FunctionSettings {
 export interface RouteFunctionArgs extends FunctionSettings {
     route: RouteDefinition;
     stack: string;
+    /** Where the `live` alias points and how warm it is kept (posts-api:release). */
+    release: RouteRelease;
 }
 
 /**
@@ -84,6 +89,10 @@ export class RouteFunction extends pulumi.ComponentResource {
     readonly function: aws.lambda.CallbackFunction<APIGatewayProxyEvent, APIGatewayProxyResult>;
     readonly role: aws.iam.Role;
     readonly logGroup: aws.cloudwatch.LogGroup;
+    /** What API Gateway invokes: the published version, or the route's pin (and canary). */
+    readonly alias: aws.lambda.Alias;
+    /** Warm environments on the alias, when the stack configures any for this route. */
+    readonly provisionedConcurrency?: aws.lambda.ProvisionedConcurrencyConfig;
 
     constructor(name: string, args: RouteFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
         super("posts:api:RouteFunction", name, {}, opts);
@@ -135,8 +144,32 @@ export class RouteFunction extends pulumi.ComponentResource {
             tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
             // A copy: CallbackFunction appends "aws-sdk" to the array it is given.
             codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES] },
+            // A new immutable version on every change of code or configuration (environment,
+            // memory, timeout...), so the alias below can stay on, or go back to, an earlier one.
+            publish: true,
         }, { ...childOpts, dependsOn: [policy] });
 
-        this.registerOutputs({ functionArn: this.function.arn });
+        const { release } = args;
+        this.alias = new aws.lambda.Alias(name, {
+            functionName: this.function.name,
+            name: LIVE_ALIAS,
+            // A pin is known before the deployment, so a preview shows it even when new code is
+            // about to publish a version.
+            functionVersion: release.pin === undefined ? this.function.version : String(release.pin),
+            routingConfig: release.pin === undefined || release.canaryWeight === 0
+                ? undefined
+                : this.function.version.apply((published) => canaryRouting(published, release)),
+        }, childOpts);
+
+        // On the alias, not a version: it follows the alias to each version it points at.
+        if (release.provisionedConcurrency > 0) {
+            this.provisionedConcurrency = new aws.lambda.ProvisionedConcurrencyConfig(name, {
+                functionName: this.function.name,
+                qualifier: this.alias.name,
+                provisionedConcurrentExecutions: release.provisionedConcurrency,
+            }, childOpts);
+        }
+
+        this.registerOutputs({ functionArn: this.function.arn, aliasArn: this.alias.arn });
     }
 }

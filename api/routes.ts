@@ -4,6 +4,7 @@
 //   path, and an OPTIONS preflight for each path;
 // - api/lambdaRole.ts: each function's role, allowed exactly the row's DynamoDB actions;
 // - api/keys.ts: the operations a usage plan's per-method throttles may name;
+// - api/release.ts, api/stageCache.ts: the routes a stack may pin, canary, keep warm or cache;
 // - api/openapi.ts: one documented operation per row, from the row's `docs`;
 // - api/handlers/index.ts and tests/support/client.ts: route name → handler, method and resource.
 // To add or change a route, edit its row here and its handler file (api/handlers/<name>.ts,
@@ -39,6 +40,12 @@ export interface RouteDefinition<Name extends string = string> {
     readonly leadingKeys: readonly string[];
     /** What the OpenAPI document says beyond the zod schemas: summary, parameters, statuses. */
     readonly docs: OperationDocs;
+    /**
+     * True only where the contract lets an answer be up to the stage cache's TTL old (GET routes
+     * the contract calls eventually consistent): only these may be listed in a stack's
+     * `posts-api:cache.routes` (api/stageCache.ts). Absent: never cached.
+     */
+    readonly cacheable?: boolean;
 }
 
 const TABLE = [
@@ -53,6 +60,8 @@ const TABLE = [
             success: { status: "200", description: "A page of posts", schema: "PostList" },
             errors: ["BadRequest"],
         },
+        // docs/api.md: the list is eventually consistent, so a page may be served from the cache.
+        cacheable: true,
     },
     {
         // Idempotent create: reserve the key (PutItem), write the post (PutItem), record the answer
@@ -73,6 +82,7 @@ const TABLE = [
         },
     },
     {
+        // Never cacheable: GET by id is read-your-writes and its ETag feeds If-Match (docs/api.md).
         name: "getPost", method: "GET", path: "/posts/{id}", handler: getPost,
         tableActions: ["dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN],
         docs: {

@@ -105,6 +105,52 @@ const alarmsSchema = z.strictObject({
     evaluationPeriods: positiveInt("evaluationPeriods").default(1),
 });
 
+const nonNegativeInt = (what: string) => z.number({ error: `${what} must be a number` }).int({ error: `${what} must be a whole number` }).min(0, { error: `${what} must be 0 or more` });
+
+// Releases (api/release.ts): every deploy publishes a version of each route's function and its
+// `live` alias points at it, unless the route is pinned to an earlier version (a rollback); with
+// pins, `canaryWeight` sends that share of the pinned routes' calls to the newly published version.
+// Route names are checked against the route table in api/release.ts (config/ does not import it).
+const routeReleaseSchema = z.strictObject({
+    // A version number Lambda published for this route (the `releases` output lists them).
+    pin: positiveInt("pin").optional(),
+    provisionedConcurrency: nonNegativeInt("provisionedConcurrency").optional(),
+});
+
+const releaseSchema = z.strictObject({
+    // Below 1: a weight of 1 sends every call to the new version, which is a promotion (remove the
+    // pin instead, so the alias itself moves and the release output says so).
+    canaryWeight: z.number({ error: "canaryWeight must be a number" })
+        .min(0, { error: "canaryWeight must be at least 0 and below 1 (the share of calls for the new version: 0.1 = 10 %)" })
+        .lt(1, { error: "canaryWeight must be at least 0 and below 1 (the share of calls for the new version: 0.1 = 10 %)" })
+        .default(0),
+    // Warm environments kept on each route's `live` alias, unless the route sets its own; billed
+    // by the hour whether used or not (docs/decisions.md).
+    provisionedConcurrency: nonNegativeInt("provisionedConcurrency").default(0),
+    routes: z.record(z.string(), routeReleaseSchema, { error: "routes is a map of route name to { pin, provisionedConcurrency }" }).default({}),
+});
+
+/** The cache cluster sizes API Gateway offers, in GB (cacheClusterSize). */
+export const CACHE_SIZES_GB = [0.5, 1.6, 6.1, 13.5, 28.4, 58.2, 118, 237] as const;
+/** API Gateway's TTL range for cached responses; 0 turns caching off for the method. */
+const MAX_CACHE_TTL_SECONDS = 3600;
+
+// The stage cache (api/stageCache.ts). Which routes may be cached is the route table's call
+// (`cacheable`), checked in api/stageCache.ts.
+const cacheSchema = z.strictObject({
+    enabled: z.boolean({ error: "enabled must be true or false" }).default(false),
+    sizeGb: z.number({ error: "sizeGb must be a number" })
+        .refine((gb) => (CACHE_SIZES_GB as readonly number[]).includes(gb), { error: `sizeGb must be one of ${CACHE_SIZES_GB.join(", ")}` })
+        .default(0.5),
+    ttlSeconds: z.number({ error: "ttlSeconds must be a number" }).int({ error: "ttlSeconds must be a whole number of seconds" })
+        .min(0, { error: `ttlSeconds must be between 0 and ${MAX_CACHE_TTL_SECONDS}` })
+        .max(MAX_CACHE_TTL_SECONDS, { error: `ttlSeconds must be between 0 and ${MAX_CACHE_TTL_SECONDS}` })
+        .default(300),
+    routes: z.array(z.string({ error: "routes lists route names, e.g. [listPosts]" }), { error: "routes is a list of route names, e.g. [listPosts]" })
+        .refine((list) => new Set(list).size === list.length, { error: "routes lists a route twice" })
+        .default([]),
+});
+
 const rawConfigSchema = z.strictObject({
     plans: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "plan names are 1-63 lowercase letters, digits or dashes" }), planSchema, { error: "plans is required: a map of plan name to { throttle, quota }" }),
     consumers: z.array(consumerSchema, { error: "consumers is required: a list of { name, plan }" }).min(1, { error: "at least one consumer is required" }),
@@ -126,6 +172,8 @@ const rawConfigSchema = z.strictObject({
     // The lowest level of the functions' own log lines that reaches CloudWatch (JSON log format).
     functionLogLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "functionLogLevel must be one of DEBUG, INFO, WARN, ERROR" }).default("INFO"),
     alarms: alarmsSchema.prefault({}),
+    release: releaseSchema.prefault({}),
+    cache: cacheSchema.prefault({}),
 });
 
 export type Plan = z.infer<typeof planSchema>;
@@ -133,6 +181,8 @@ export type AlarmSettings = z.infer<typeof alarmsSchema>;
 export type ExecutionLogLevel = z.infer<typeof rawConfigSchema>["executionLogLevel"];
 export type FunctionLogLevel = z.infer<typeof rawConfigSchema>["functionLogLevel"];
 export type Consumer = z.infer<typeof consumerSchema>;
+export type ReleaseSettings = z.infer<typeof releaseSchema>;
+export type CacheSettings = z.infer<typeof cacheSchema>;
 
 export interface StackConfig extends z.infer<typeof rawConfigSchema> {
     stack: string;
@@ -197,6 +247,18 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
             oldNames.add(old);
         }
     });
+    // A canary splits a pinned route's calls between its pin and the published version: without
+    // a pin there is nothing to split, and the weight would silently do nothing.
+    if (config.release.canaryWeight > 0 && !Object.values(config.release.routes).some((r) => r.pin !== undefined)) {
+        problems.push(`${configKey(["release", "canaryWeight"])}: a canary needs at least one route pinned to its stable version (release.routes.<route>.pin); without a pin every route already runs the published version`);
+    }
+    // The cluster is billed by the hour from the moment it exists.
+    if (config.cache.enabled && config.cache.routes.length === 0) {
+        problems.push(`${configKey(["cache", "routes"])}: the cache is enabled but caches no route; list the routes to cache (e.g. [listPosts]) or set cache.enabled to false`);
+    }
+    if (config.cache.enabled && config.cache.ttlSeconds === 0) {
+        problems.push(`${configKey(["cache", "ttlSeconds"])}: 0 caches nothing while the cache is enabled; give a TTL or set cache.enabled to false`);
+    }
     if (problems.length > 0) {
         throw new ConfigError(`Invalid configuration for stack "${stack}":\n${problems.join("\n")}`);
     }

@@ -1,14 +1,17 @@
 // The local API Gateway (REST, v1): one request through the checks of shared/docs/apigateway.md in
 // their order (stage, route, API key, throttle, quota, size), then the integration (Lambda proxy or
-// MOCK), with the API's own gateway responses for every refusal.
+// MOCK), with the API's own gateway responses for every refusal; a stage with a cache cluster
+// answers its cached methods from it (stageCache.ts), after the key, throttle and quota checks.
 import * as crypto from "node:crypto";
 import type { AccessFacts, PendingAccessLog } from "./accessLog";
+import type { FunctionTarget } from "./aliases";
 import { MOCK_ACCOUNT } from "./recordProgram";
 import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse, mappedHeaders, renderTemplate, type GatewayResponseType, type TemplateContext } from "./gatewayResponses";
 import type { FunctionPool } from "./lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "./model";
 import { buildProxyEvent, has, isBinary, mapProxyResult, nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
 import { parseHeaders } from "./requestHeaders";
+import { asksToInvalidate, CACHE_CONTROL_IGNORED, cacheKey, methodCache, type StageCaches } from "./stageCache";
 import { methodKey, type UsageLimiter } from "./usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -40,14 +43,26 @@ export interface GatewayAnswer {
      * access logging or not.
      */
     functionRequestId?: string;
-    /** A stage cache's verdict (`hit`, `miss`, ...), when the stage has a cache; none is emulated yet. */
+    /**
+     * The stage cache's verdict for a cached method (stageCache.ts): `hit`, `miss`, or `refresh` (an
+     * authorized `Cache-Control: max-age=0`, which locally needs `requireAuthorizationForCacheControl: false`).
+     */
     cache?: string;
+    /** The Lambda version that answered (a number, or `$LATEST`), once a function was invoked. */
+    functionVersion?: string;
 }
 
 export interface GatewayOptions {
     model: CloudModel;
     /** Function ARN -> its pool. */
     pools: Map<string, FunctionPool>;
+    /**
+     * The code for an integration's function ARN, maybe qualified by an alias or a version
+     * (aliases.ts `FunctionRouter`); without it, `pools` by the ARN without its qualifier.
+     */
+    resolveFunction?: (functionArn: string) => FunctionTarget | { error: string } | undefined;
+    /** The stages' cache clusters (stageCache.ts); without it nothing is cached. */
+    caches?: StageCaches;
     limiter: UsageLimiter;
     integrationTimeoutMs: number;
     now: () => number;
@@ -147,6 +162,7 @@ interface Progress {
     consumer?: string;
     access?: AccessFacts;
     functionRequestId?: string;
+    functionVersion?: string;
 }
 
 interface RequestIds {
@@ -227,9 +243,9 @@ export class Gateway {
         const progress: Progress = {};
         try {
             const answer = await this.route(request, ids, progress);
-            return progress.functionRequestId === undefined ? answer : { ...answer, functionRequestId: progress.functionRequestId };
+            return progress.functionRequestId === undefined ? answer : { ...answer, functionRequestId: progress.functionRequestId, functionVersion: progress.functionVersion };
         } catch (err) {
-            return { ...this.internalError(request, err, ids, progress.access), consumer: progress.consumer, functionRequestId: progress.functionRequestId };
+            return { ...this.internalError(request, err, ids, progress.access), consumer: progress.consumer, functionRequestId: progress.functionRequestId, functionVersion: progress.functionVersion };
         }
     }
 
@@ -400,12 +416,48 @@ export class Gateway {
             this.options.log(`${request.method} ${match.resource.path}: integration type "${integration.type}" is not supported by the local cloud`);
             return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
         }
-        const functionArn = /\/functions\/(.+?)\/invocations$/.exec(String(integration.uri ?? ""))?.[1];
-        const pool = functionArn === undefined ? undefined : this.options.pools.get(functionArn) ?? this.options.pools.get(functionArn.replace(/:[^:]+$/, ""));
-        if (!pool) {
-            this.options.log(`${request.method} ${match.resource.path}: no local function for integration ${integration.uri}`);
-            return refuse("API_CONFIGURATION_ERROR", ctx, { consumer });
+
+        // 6. The stage cache, for a method it caches: after the key, throttle and quota checks, so a
+        // cached answer is counted like any other (stageCache.ts), and before an alias picks a
+        // version, so cached answers do not move its canary's rotation.
+        const cacheSettings = this.options.caches ? methodCache(stage, operation) : undefined;
+        const cache = cacheSettings ? this.options.caches!.get(api.id, stage.name) : undefined;
+        let cached: { key: string; verdict: "miss" | "refresh"; warn: boolean } | undefined;
+        if (cache && cacheSettings) {
+            const key = cacheKey(operation, { rawQuery: request.rawQuery, headers: parsed, pathParameters: match.pathParameters });
+            let refresh = false;
+            let warn = false;
+            if (asksToInvalidate(header("cache-control"))) {
+                // No caller holds execute-api:InvalidateCache locally (no IAM), so when it is
+                // required the caller is unauthorized.
+                if (!cacheSettings.requireAuthorization) {
+                    refresh = true;
+                } else if (cacheSettings.unauthorizedStrategy === "FAIL_WITH_403") {
+                    return refuse("ACCESS_DENIED", ctx, { consumer });
+                } else {
+                    warn = cacheSettings.unauthorizedStrategy === "SUCCEED_WITH_RESPONSE_HEADER";
+                }
+            }
+            const hit = refresh ? undefined : cache.get(key);
+            if (hit) {
+                const headers = Object.assign(nameMap<string[]>(), structuredClone(hit.headers));
+                if (warn) {
+                    headers[CACHE_CONTROL_IGNORED.name] = [CACHE_CONTROL_IGNORED.value];
+                }
+                return answer({ status: hit.status, headers, body: Buffer.from(hit.body), consumer, cache: "hit" });
+            }
+            cached = { key, verdict: refresh ? "refresh" : "miss", warn };
         }
+        const cacheNote = cached ? { cache: cached.verdict } : {};
+
+        // 7. The function: the one the URI names, at the version its qualifier (an alias) picks.
+        const functionArn = /\/functions\/(.+?)\/invocations$/.exec(String(integration.uri ?? ""))?.[1];
+        const target = functionArn === undefined ? undefined : this.functionTarget(functionArn);
+        if (!target || "error" in target) {
+            this.options.log(`${request.method} ${match.resource.path}: ${target ? target.error : "no local function"} for integration ${integration.uri}`);
+            return refuse("API_CONFIGURATION_ERROR", ctx, { consumer, ...cacheNote });
+        }
+        const { pool } = target;
 
         const event = JSON.stringify(buildProxyEvent({ ...request, path: pathInStage, headers: parsed }, {
             apiId: api.id,
@@ -435,6 +487,7 @@ export class Gateway {
         let outcome: Awaited<ReturnType<FunctionPool["invoke"]>> | "gateway-timeout";
         const awsRequestId = crypto.randomUUID();
         progress.functionRequestId = awsRequestId;
+        progress.functionVersion = target.version;
         const invoked = process.hrtime.bigint();
         const noteIntegration = (facts: Omit<NonNullable<AccessFacts["integration"]>, "latencyMs" | "requestId">) => {
             if (access) {
@@ -442,34 +495,48 @@ export class Gateway {
             }
         };
         try {
-            outcome = await Promise.race([pool.invoke(event, awsRequestId), timeout]);
+            outcome = await Promise.race([pool.invoke(event, awsRequestId, false, target.invokedArn), timeout]);
         } finally {
             // Also when the invocation throws: a pending 29 s timer would hold the process open.
             clearTimeout(timer);
         }
         if (outcome === "gateway-timeout") {
             noteIntegration({ error: "Execution failed due to a timeout error" });
-            return refuse("INTEGRATION_TIMEOUT", ctx, { consumer });
+            return refuse("INTEGRATION_TIMEOUT", ctx, { consumer, ...cacheNote });
         }
         if (outcome.kind !== "result") {
             // A thrown error, a crash or the function's own timeout: Lambda reports a function error.
             const detail = outcome.kind === "timeout" ? "function timed out" : `${outcome.errorType}: ${outcome.errorMessage}`;
             noteIntegration({ integrationStatus: 200, error: `Lambda execution failed with status 200 due to customer function error: ${detail}` });
-            return refuse("DEFAULT_5XX", ctx, { consumer });
+            return refuse("DEFAULT_5XX", ctx, { consumer, ...cacheNote });
         }
         if (Buffer.byteLength(outcome.payload) > LIMITS.lambdaResponseBytes) {
             this.options.log(`${pool.name}: response payload over Lambda's 6 MB limit`);
             noteIntegration({ integrationStatus: 200, error: "Response payload size exceeded maximum allowed payload size" });
-            return refuse("DEFAULT_5XX", ctx, { consumer });
+            return refuse("DEFAULT_5XX", ctx, { consumer, ...cacheNote });
         }
         const mapped = mapProxyResult(outcome.payload);
         if ("malformed" in mapped) {
             this.options.log(`${pool.name}: Malformed Lambda proxy response: ${mapped.malformed}`);
             noteIntegration({ integrationStatus: 200, error: "Malformed Lambda proxy response" });
-            return refuse("DEFAULT_5XX", ctx, { consumer });
+            return refuse("DEFAULT_5XX", ctx, { consumer, ...cacheNote });
         }
         noteIntegration({ integrationStatus: 200, status: mapped.status });
-        return answer({ status: mapped.status, headers: mapped.headers, body: mapped.body, consumer });
+        if (cache && cached) {
+            // Only 2XX answers up to 1 MB are kept (StageCache.put); a write to the data never evicts one.
+            cache.put(cached.key, mapped, cacheSettings!.ttlSeconds);
+        }
+        const headers = cached?.warn ? Object.assign(nameMap<string[]>(), mapped.headers, { [CACHE_CONTROL_IGNORED.name]: [CACHE_CONTROL_IGNORED.value] }) : mapped.headers;
+        return answer({ status: mapped.status, headers, body: mapped.body, consumer, ...cacheNote });
+    }
+
+    /** The pool (and version) for an integration's function ARN, maybe qualified. */
+    private functionTarget(functionArn: string): FunctionTarget | { error: string } | undefined {
+        if (this.options.resolveFunction) {
+            return this.options.resolveFunction(functionArn);
+        }
+        const pool = this.options.pools.get(functionArn) ?? this.options.pools.get(functionArn.replace(/:[^:]+$/, ""));
+        return pool ? { pool, version: pool.version, invokedArn: functionArn } : undefined;
     }
 
     private planFor(key: ApiKeyModel, api: RestApiModel, stage: string): UsagePlanModel | undefined {

@@ -7,6 +7,7 @@
 export type GatewayResponseType =
     | "MISSING_AUTHENTICATION_TOKEN"
     | "INVALID_API_KEY"
+    | "ACCESS_DENIED"
     | "THROTTLED"
     | "QUOTA_EXCEEDED"
     | "REQUEST_TOO_LARGE"
@@ -29,6 +30,8 @@ interface Default {
 export const GATEWAY_DEFAULTS: Record<GatewayResponseType, Default> = {
     MISSING_AUTHENTICATION_TOKEN: { status: 403, message: "Missing Authentication Token", errorType: "MissingAuthenticationTokenException" },
     INVALID_API_KEY: { status: 403, message: "Forbidden", errorType: "ForbiddenException" },
+    // A cache invalidation refused by FAIL_WITH_403 (stageCache.ts); AWS documents only the status.
+    ACCESS_DENIED: { status: 403, message: "Unauthorized", errorType: "AccessDeniedException" },
     THROTTLED: { status: 429, message: "Too Many Requests", errorType: "TooManyRequestsException" },
     QUOTA_EXCEEDED: { status: 429, message: "Limit Exceeded", errorType: "LimitExceededException" },
     REQUEST_TOO_LARGE: { status: 413, message: "Request Too Long", errorType: "RequestTooLargeException" },

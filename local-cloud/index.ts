@@ -8,6 +8,7 @@ export { startLocalCloud, recordLocalProgram, undecryptableNotice, CONTROL_PLANE
 export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport, ConsoleStage, OpenApiDocumentSource } from "./localCloud";
 export { describeReload } from "./startup/reload";
 export { LocalCloudError, defaultStateDir, readJsonFile, KeyStore } from "./stateDir";
+export { FunctionVersions } from "./functionVersions";
 
 // Record a program under Pulumi mocks (tests, document generators, packaging checks).
 export { recordProgram, archiveEntries, MOCK_ACCOUNT } from "./recordProgram";
@@ -16,7 +17,7 @@ export { readStackFiles, readProgramConfig, listStacks, StackFileError } from ".
 export type { ProgramConfig } from "./stackFiles";
 export { TYPES } from "./resourceTypes";
 export { cloudModel } from "./model";
-export type { CloudModel, UsagePlanModel, FunctionModel, TableModel } from "./model";
+export type { CloudModel, UsagePlanModel, FunctionModel, TableModel, AliasModel, ProvisionedConcurrencyModel, MethodSettingsModel } from "./model";
 
 // Parts with a life of their own: the durable log, usage counting, the proxy event builder.
 export { AppendLog } from "./appendLog";
@@ -28,3 +29,5 @@ export { renderAccessLog, accessLogValues } from "./accessLog";
 export type { AccessFacts, AccessOutcome } from "./accessLog";
 export { startDynamo, ensureTables } from "./dynamo";
 export { runtimeWarnings, runtimeNodeMajor } from "./runtimeCheck";
+export { CanaryRotation, FunctionRouter } from "./aliases";
+export { StageCache, StageCaches, methodCache, cacheKey, stageCacheWarnings, CACHE_CONTROL_IGNORED } from "./stageCache";

@@ -29,6 +29,8 @@ export interface PoolOptions {
     maxInstances: number;
     /** Receives every line the function logs, already prefixed. */
     log: (line: string) => void;
+    /** The version this code is (`context.functionVersion`, the log stream's `[version]`); `$LATEST` by default. */
+    version?: string;
 }
 
 interface Instance {
@@ -76,18 +78,42 @@ export class FunctionPool {
         return { instances: alive.length, busy: alive.filter((i) => i.busy).length, ...this.counters };
     }
 
-    /** Runs one invocation; `fresh` forces a new instance (to measure a cold start). */
-    async invoke(event: string, awsRequestId: string = crypto.randomUUID(), fresh = false): Promise<InvokeOutcome> {
+    /** The version this pool's code is (`$LATEST` unless published). */
+    get version(): string {
+        return this.options.version ?? "$LATEST";
+    }
+
+    /**
+     * Runs one invocation; `fresh` forces a new instance (to measure a cold start). `invokedArn` is
+     * the ARN the caller named (an alias's or a version's: `context.invokedFunctionArn`).
+     */
+    async invoke(event: string, awsRequestId: string = crypto.randomUUID(), fresh = false, invokedArn?: string): Promise<InvokeOutcome> {
         const instance = fresh ? this.spawn(true) : await this.acquire();
         try {
             const ready = await instance.ready;
             if (!ready.ok) {
                 return { kind: "error", errorType: ready.errorType, errorMessage: ready.errorMessage };
             }
-            return await this.run(instance, event, awsRequestId);
+            return await this.run(instance, event, awsRequestId, invokedArn);
         } finally {
             this.release(instance);
         }
+    }
+
+    /**
+     * Provisioned concurrency, locally: starts instances until `count` are alive (within
+     * `maxInstances`), which initialize now and wait idle, as Lambda keeps provisioned instances
+     * initialized before any request (`AWS_LAMBDA_INITIALIZATION_TYPE` is `provisioned-concurrency`
+     * in them). Returns how many it started.
+     */
+    prewarm(count: number): number {
+        const target = Math.min(count, this.options.maxInstances);
+        let started = 0;
+        while (!this.closed && this.instances.filter((i) => !i.dead).length < target) {
+            this.spawn(false, { AWS_LAMBDA_INITIALIZATION_TYPE: "provisioned-concurrency" });
+            started++;
+        }
+        return started;
     }
 
     async close(): Promise<void> {
@@ -133,14 +159,14 @@ export class FunctionPool {
         this.counters.peakConcurrency = Math.max(this.counters.peakConcurrency, this.instances.filter((i) => i.busy && !i.dead).length);
     }
 
-    private spawn(busy: boolean): Instance {
+    private spawn(busy: boolean, env: Record<string, string> = {}): Instance {
         const { fn } = this.options;
         const id = crypto.randomBytes(16).toString("hex");
-        const streamName = logStreamName(id);
+        const streamName = logStreamName(id, this.version);
         const workerData: RuntimeData = { kind: "lambda-runtime", taskRoot: this.options.taskRoot, handler: fn.handler, archivePackages: this.options.archivePackages };
         const worker = new Worker(this.options.runtimeFile, {
             workerData,
-            env: { ...this.options.env, AWS_LAMBDA_LOG_STREAM_NAME: streamName },
+            env: { ...this.options.env, ...env, AWS_LAMBDA_LOG_STREAM_NAME: streamName },
             stdout: true,
             stderr: true,
             // Roughly the function's memory setting: a function that needs more fails here too.
@@ -198,7 +224,7 @@ export class FunctionPool {
         return instance;
     }
 
-    private run(instance: Instance, event: string, awsRequestId: string): Promise<InvokeOutcome> {
+    private run(instance: Instance, event: string, awsRequestId: string, invokedArn = this.options.fn.arn): Promise<InvokeOutcome> {
         const { fn } = this.options;
         const timeoutMs = fn.timeoutSeconds * 1000;
         const message: InvokeMessage = {
@@ -209,8 +235,8 @@ export class FunctionPool {
                 awsRequestId,
                 deadlineMs: Date.now() + timeoutMs,
                 functionName: fn.name,
-                functionVersion: "$LATEST",
-                invokedFunctionArn: fn.arn,
+                functionVersion: this.version,
+                invokedFunctionArn: invokedArn,
                 memoryLimitInMB: String(fn.memorySize),
                 logGroupName: fn.logGroup,
                 logStreamName: instance.logStreamName,
@@ -245,7 +271,7 @@ export class FunctionPool {
     }
 }
 
-const logStreamName = (instanceId: string) => `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[$LATEST]${instanceId}`;
+const logStreamName = (instanceId: string, version: string) => `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[${version}]${instanceId}`;
 
 /**
  * Writes local/lambdaRuntime.ts as JavaScript next to the functions, so workers start from plain

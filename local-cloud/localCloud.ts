@@ -3,6 +3,7 @@
 // Lambda function) and serves the API over HTTP. scripts/start.ts, the tests and the benchmark all
 // start it through `startLocalCloud`, which is the list of steps below; each step is a module of
 // startup/ that takes what the steps before it produced and hands its result on.
+import { FunctionRouter } from "./aliases";
 import type { StorageFaults } from "./appendLog";
 import { checkConsolePath, LocalConsole, type OpenApiDocumentSource } from "./console/console";
 import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
@@ -19,6 +20,7 @@ import { describeChanges, Reloader, type ReloadReport } from "./startup/reload";
 import { LocalServer } from "./startup/server";
 import { resolveSettings, type Settings } from "./startup/settings";
 import { openState, openStore, provisionTables, type StateFolder, type Store } from "./startup/state";
+import { StageCaches, stageCacheWarnings } from "./stageCache";
 import { watchSources, type SourceWatcher } from "./startup/watch";
 import { quotaOffsetWarnings } from "./usage";
 
@@ -47,8 +49,13 @@ export interface RequestLog {
     operation?: string;
     /** The Lambda invocation's request id (its log lines' prefix), when a function was invoked. */
     functionRequestId?: string;
-    /** A stage cache's verdict (`hit`, `miss`, ...), for a stage with a cache; the console shows a column when set. */
+    /**
+     * The stage cache's verdict for a method it caches (stageCache.ts): `hit`, `miss`, or `refresh`
+     * (an authorized `Cache-Control: max-age=0`); the console shows a column when set.
+     */
     cache?: string;
+    /** The Lambda version that answered (a number, or `$LATEST`), when a function was invoked. */
+    functionVersion?: string;
 }
 
 export interface LocalCloudOptions {
@@ -128,6 +135,8 @@ export interface LocalCloud {
     functionPool(logicalName: string): FunctionPool | undefined;
     /** Forgets throttle buckets and quota counters. */
     resetUsage(): void;
+    /** Empties a stage's cache (every stage's without a name), as API Gateway's FlushStageCache does. */
+    flushStageCache(stage?: string): void;
     /**
      * Records the program again and serves the new version (what the watcher does on a change);
      * tables, keys and usage counts stay. Never rejects: a failure is in the report, and the last
@@ -155,6 +164,8 @@ interface Foundation {
     store: Store;
     /** Answers from whichever version serves; notes each version's API keys (their dates). */
     controlPlane: ControlPlane;
+    /** The stages' cache clusters: they outlive a reload (stageCache.ts). */
+    caches: StageCaches;
     /** The start's warnings, and a reload's that are new. */
     warn: (message: string) => void;
 }
@@ -175,10 +186,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     let version: Version | undefined;
     try {
         const state = parts.add(openState(settings, `${server.baseUrl}/`));
-        const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl });
+        const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions });
         const store = parts.add(await openStore(settings, program.region));
         const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`) });
-        const foundation: Foundation = { settings, state, store, controlPlane, warn: once(settings.warn) };
+        const foundation: Foundation = { settings, state, store, controlPlane, caches: new StageCaches(settings.now), warn: once(settings.warn) };
         version = (await deploy(program, foundation)).version;
         saveServer(state, server, program);
         if (localConsole) {
@@ -211,15 +222,24 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
         checkConsolePath(settings.console.path, model);
     }
     quotaOffsetWarnings(model.usagePlans).forEach(warn);
+    stageCacheWarnings(model).forEach(warn);
     const created = await provisionTables(store, model.tables, warn);
     const createdTables = model.tables.filter((t) => created.includes(t.name)).map((t) => t.logicalName);
     state.keys.save();
     const update = previous
         ? await previous.functions.update(model)
-        : { next: await Functions.start(settings, model, store.dynamo.endpoint), changes: undefined, retire: async () => undefined };
+        : { next: await Functions.start(settings, model, store.dynamo.endpoint, state.versions), changes: undefined, retire: async () => undefined };
+    // The published versions' numbers, once their code is in the state folder.
+    state.versions.save();
+    update.next.notices.forEach(warn);
+    foundation.caches.sync(model);
+    const functions = update.next;
+    const router = new FunctionRouter(model, (arn, version) => functions.poolFor(arn, version));
     const gateway = new Gateway({
         model,
         pools: update.next.byArn,
+        resolveFunction: (arn) => router.resolve(arn),
+        caches: foundation.caches,
         limiter: store.usage,
         integrationTimeoutMs: settings.integrationTimeoutMs,
         now: settings.now,
@@ -243,7 +263,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
     const reloader = new Reloader(settings.projectDir, async () => {
         await prepareRerecording();
         const config = readProgramConfig(settings.program);
-        const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl })
+        const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions })
             .finally(releaseClosureMirrors);
         const next = await deploy(program, foundation, current);
         current = next.version;
@@ -315,6 +335,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         functionStats: () => Object.fromEntries([...current.functions.byName].map(([name, pool]) => [name, pool.stats()])),
         functionPool: (name) => current.functions.byName.get(name),
         resetUsage: () => store.usage.reset(),
+        flushStageCache: (stage) => foundation.caches.flush(stage),
         reload: () => reloader.request(),
         close: () => (closing ??= close()),
     };
@@ -336,7 +357,8 @@ function routesOf(model: CloudModel): LocalCloud["routes"] {
         path: `/${s.name}${op.resourcePath === "/" ? "/" : op.resourcePath}`,
         apiKeyRequired: op.apiKeyRequired,
         integration: String(op.integration?.type ?? "none").toLowerCase() === "aws_proxy"
-            ? model.functions.find((f) => String(op.integration.uri).includes(`/functions/${f.arn}/`))?.logicalName ?? "lambda"
+            // The function's ARN, alone or qualified by an alias or version (`…:live`).
+            ? model.functions.find((f) => [`/functions/${f.arn}/`, `/functions/${f.arn}:`].some((at) => String(op.integration.uri).includes(at)))?.logicalName ?? "lambda"
             : String(op.integration?.type ?? "none").toLowerCase(),
     }))));
 }

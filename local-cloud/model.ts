@@ -2,7 +2,7 @@
 // Everything comes from the recorded resources and the REST API's OpenAPI body; nothing here knows
 // what the program is about, so a new route, function or table needs no change in local/.
 import { LocalCloudError } from "./stateDir";
-import type { RecordedProgram, RecordedResource } from "./recordProgram";
+import { MOCK_ACCOUNT, type RecordedProgram, type RecordedResource } from "./recordProgram";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -31,6 +31,33 @@ export interface FunctionModel {
     logGroup: string;
     /** The recorded archive (an AssetArchive); read with archiveEntries. */
     code: unknown;
+    /**
+     * The version this code is: the latest published number with `publish: true` (functionVersions.ts),
+     * else `$LATEST`. Optional so hand-made models need not spell it (`$LATEST` then).
+     */
+    version?: string;
+}
+
+/** An `aws.lambda.Alias`: a name for a version of a function, maybe sharing requests with another. */
+export interface AliasModel {
+    logicalName: string;
+    name: string;
+    /** The function's unqualified ARN. */
+    functionArn: string;
+    /** `$LATEST` or a version number. */
+    functionVersion: string;
+    /** `routingConfig.additionalVersionWeights`: another version and the share of requests it gets (0 to 1). */
+    additionalVersionWeights: Record<string, number>;
+    arn: string;
+}
+
+/** An `aws.lambda.ProvisionedConcurrencyConfig`: instances kept initialized for an alias or version. */
+export interface ProvisionedConcurrencyModel {
+    logicalName: string;
+    functionArn: string;
+    /** An alias name or a version number. */
+    qualifier: string;
+    count: number;
 }
 
 export interface Operation {
@@ -40,6 +67,19 @@ export interface Operation {
     resourcePath: string;
     apiKeyRequired: boolean;
     integration: any;
+    /**
+     * The method request parameters the operation declares (its OpenAPI `parameters`), as API
+     * Gateway names them: `method.request.path.id`, `method.request.querystring.limit`, ...
+     */
+    requestParameters?: string[];
+}
+
+/** A stage's settings for one method (`aws.apigateway.MethodSettings`): the cache's part. */
+export interface MethodSettingsModel {
+    cachingEnabled?: boolean;
+    cacheTtlInSeconds?: number;
+    requireAuthorizationForCacheControl?: boolean;
+    unauthorizedCacheControlHeaderStrategy?: string;
 }
 
 export interface StageModel {
@@ -48,6 +88,10 @@ export interface StageModel {
     variables: Record<string, string> | null;
     /** The stage's `accessLogSettings` when it has a format: each request's line (accessLog.ts). */
     accessLog?: { format: string; destinationArn: string };
+    /** The stage's cache cluster (`cacheClusterEnabled`, `cacheClusterSize` in GB), when enabled (stageCache.ts). */
+    cacheCluster?: { sizeGb: string };
+    /** `aws.apigateway.MethodSettings` of this stage by `methodPath` (`~1posts/GET`, `*\/*`, ...). */
+    methodSettings?: Record<string, MethodSettingsModel>;
 }
 
 export interface RestApiModel {
@@ -100,6 +144,9 @@ export interface CloudModel {
     restApis: RestApiModel[];
     apiKeys: ApiKeyModel[];
     usagePlans: UsagePlanModel[];
+    /** Optional so hand-made models need not spell them. */
+    aliases?: AliasModel[];
+    provisionedConcurrency?: ProvisionedConcurrencyModel[];
 }
 
 const ofType = (program: RecordedProgram, type: string) => program.resources.filter((r) => r.type === type);
@@ -165,10 +212,42 @@ function functionModel(r: RecordedResource): FunctionModel {
         environment: Object.fromEntries(Object.entries<unknown>(i["environment"]?.variables ?? {}).map(([k, v]) => [k, String(v)])),
         logGroup: i["loggingConfig"]?.logGroup ?? `/aws/lambda/${String(r.state["name"] ?? r.id)}`,
         code: i["code"],
+        version: typeof r.state["version"] === "string" ? r.state["version"] : "$LATEST",
     };
 }
 
+/** A function named by name or ARN (maybe qualified), as its unqualified ARN. */
+function functionArnOf(functions: FunctionModel[], region: string, nameOrArn: unknown): string {
+    const text = String(nameOrArn ?? "");
+    if (text.startsWith("arn:")) {
+        return text.split(":").slice(0, 7).join(":");
+    }
+    return functions.find((f) => f.name === text)?.arn ?? `arn:aws:lambda:${region}:${MOCK_ACCOUNT}:function:${text}`;
+}
+
+function aliasModel(r: RecordedResource, functions: FunctionModel[], region: string): AliasModel {
+    const weights: Record<string, unknown> = r.inputs["routingConfig"]?.additionalVersionWeights ?? {};
+    const name = String(r.inputs["name"] ?? r.name);
+    const functionVersion = String(r.inputs["functionVersion"] ?? "$LATEST");
+    const additionalVersionWeights: Record<string, number> = {};
+    for (const [version, weight] of Object.entries(weights)) {
+        // AWS's own checks (UpdateAlias): one other version, a weight from 0 to 1.
+        if (typeof weight !== "number" || !(weight >= 0 && weight <= 1)) {
+            throw new LocalCloudError(`Lambda alias ${r.name}: the weight of version ${version} must be a number from 0 to 1 (got ${JSON.stringify(weight)})`);
+        }
+        additionalVersionWeights[version] = weight;
+    }
+    if (Object.keys(additionalVersionWeights).length > 1) {
+        throw new LocalCloudError(`Lambda alias ${r.name}: AWS routes an alias to at most two versions (functionVersion and one additional version), not ${Object.keys(additionalVersionWeights).length + 1}`);
+    }
+    const functionArn = functionArnOf(functions, region, r.inputs["functionName"]);
+    return { logicalName: r.name, name, functionArn, functionVersion, additionalVersionWeights, arn: `${functionArn}:${name}` };
+}
+
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
+
+/** OpenAPI's `in` -> API Gateway's name for the method request parameter's location. */
+const PARAMETER_LOCATIONS: Record<string, string> = Object.assign(Object.create(null), { path: "path", query: "querystring", header: "header" });
 
 function operationsOf(swagger: any): Operation[] {
     const keyDefinitions = new Set(Object.entries<any>(swagger.securityDefinitions ?? {})
@@ -182,11 +261,16 @@ function operationsOf(swagger: any): Operation[] {
                 continue;
             }
             const security: any[] = op.security ?? swagger.security ?? [];
+            // Path-level parameters apply to every method of the path; the method's own come after.
+            const parameters: any[] = [...(Array.isArray(item.parameters) ? item.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])];
             operations.push({
                 method,
                 resourcePath,
                 apiKeyRequired: security.some((requirement) => Object.keys(requirement ?? {}).some((name) => keyDefinitions.has(name))),
                 integration: op["x-amazon-apigateway-integration"],
+                requestParameters: parameters
+                    .filter((p) => typeof p?.name === "string" && PARAMETER_LOCATIONS[p.in] !== undefined)
+                    .map((p) => `method.request.${PARAMETER_LOCATIONS[p.in]}.${p.name}`),
             });
         }
     }
@@ -207,12 +291,19 @@ function restApiModel(program: RecordedProgram, r: RecordedResource): RestApiMod
         .filter((s) => idOf(s.inputs["restApi"]) === r.id)
         .map((s): StageModel => {
             const logs = s.inputs["accessLogSettings"];
+            const name = String(s.inputs["stageName"]);
+            const methodSettings = Object.fromEntries(ofType(program, TYPES.methodSettings)
+                .filter((m) => idOf(m.inputs["restApi"]) === r.id && String(m.inputs["stageName"]) === name)
+                .map((m) => [String(m.inputs["methodPath"]), (m.inputs["settings"] ?? {}) as MethodSettingsModel]));
             return {
-                name: String(s.inputs["stageName"]),
+                name,
                 deploymentId: idOf(s.inputs["deployment"]),
                 variables: s.inputs["variables"] ?? null,
                 // AWS requires both; a stage without a format logs nothing.
                 ...(typeof logs?.format === "string" && logs.format !== "" ? { accessLog: { format: logs.format, destinationArn: String(logs.destinationArn ?? "") } } : {}),
+                // AWS's default size is 0.5 GB.
+                ...(s.inputs["cacheClusterEnabled"] === true ? { cacheCluster: { sizeGb: String(s.inputs["cacheClusterSize"] ?? "0.5") } } : {}),
+                ...(Object.keys(methodSettings).length ? { methodSettings } : {}),
             };
         });
     return {
@@ -250,10 +341,18 @@ function usagePlanModel(program: RecordedProgram, r: RecordedResource): UsagePla
 }
 
 export function cloudModel(program: RecordedProgram): CloudModel {
+    const functions = ofType(program, TYPES.function).map(functionModel);
     const model: CloudModel = {
         region: program.region,
         tables: ofType(program, TYPES.table).map(tableModel),
-        functions: ofType(program, TYPES.function).map(functionModel),
+        functions,
+        aliases: ofType(program, TYPES.alias).map((r) => aliasModel(r, functions, program.region)),
+        provisionedConcurrency: ofType(program, TYPES.provisionedConcurrency).map((r) => ({
+            logicalName: r.name,
+            functionArn: functionArnOf(functions, program.region, r.inputs["functionName"]),
+            qualifier: String(r.inputs["qualifier"] ?? ""),
+            count: Number(r.inputs["provisionedConcurrentExecutions"] ?? 0),
+        })),
         restApis: ofType(program, TYPES.restApi).map((r) => restApiModel(program, r)),
         apiKeys: ofType(program, TYPES.apiKey).map((r) => ({
             logicalName: r.name,

@@ -12,7 +12,8 @@
 //   which npm rewrites on every install, yarn.lock, pnpm-lock.yaml) and tsconfig.json;
 // - what the local cloud feeds the recording: the server's URL (stage `invokeUrl`s), and the key
 //   values and secrets read from keys.json, replayed against the state folder's KeyStore (a folder
-//   whose keys.json differs, or lacks one, records again);
+//   whose keys.json differs, or lacks one, records again), and the published functions' version
+//   numbers (functionVersions.ts), replayed the same way;
 // - the Node version, and PULUMI_* / TS_NODE_* environment variables (other variables are taken
 //   not to change what the program declares).
 //
@@ -28,12 +29,13 @@ import * as path from "node:path";
 import type { RecordedProgram } from "./recordProgram";
 import { recordLocalProgram as recordProgramFresh, type LocalProgramInput } from "./startup/program";
 import { prepareRerecording, releaseClosureMirrors } from "./startup/rerecord";
+import type { FunctionVersions } from "./functionVersions";
 import { writeFileWhole, type KeyStore } from "./stateDir";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const FORMAT = "local-cloud-program-cache";
-const VERSION = 1;
+const VERSION = 2;
 const KEEP = 8;
 
 // Pulumi's wire-format markers for assets and archives (runtime/rpc.js), reused for the entry's.
@@ -47,6 +49,7 @@ const PACKAGE_FILES = ["package.json", "package-lock.json", "npm-shrinkwrap.json
 const CODE_FILE = /\.(ts|tsx|mts|cts|js|cjs|mjs|json|node)$/;
 
 type KeyCall = { kind: "value"; name: string; value: string } | { kind: "secret"; name: string; bytes: number; value: string };
+type VersionCall = { name: string; fingerprint: string; version: string };
 
 interface Entry {
     /** File -> SHA-1 of its bytes. */
@@ -54,6 +57,8 @@ interface Entry {
     /** Folder -> SHA-1 of the sorted names of its code files. */
     folders: Record<string, string>;
     keyCalls: KeyCall[];
+    /** What the recording asked the version numbers; unset when it recorded without them. */
+    versionCalls?: VersionCall[];
     /** The recording, with assets, archives and `undefined` as marker objects. */
     program: unknown;
 }
@@ -83,18 +88,20 @@ export async function cachedRecording(input: LocalProgramInput, record: (input: 
     }
     const key = entryKey(input);
     const file = path.join(dir, `${key}.json`);
-    const cached = readEntry(file, key, input.keys);
+    const cached = readEntry(file, key, input.keys, input.versions);
     if (cached) {
         return cached;
     }
     const keyCalls: KeyCall[] = [];
+    const versionCalls: VersionCall[] | undefined = input.versions ? [] : undefined;
     // A start that records gets the reloads' shortcuts too (startup/rerecord.ts): arborist reads the
     // package tree once for all functions instead of once per function (1.5 s of CPU of a cold
     // start); each costs nothing Pulumi would not load anyway.
     await prepareRerecording();
-    const program = await cheapPulumiStacks(() => record({ ...input, keys: keyLog(input.keys, keyCalls) })).finally(releaseClosureMirrors);
+    const versions = input.versions && versionCalls ? versionLog(input.versions, versionCalls) : undefined;
+    const program = await cheapPulumiStacks(() => record({ ...input, keys: keyLog(input.keys, keyCalls), versions })).finally(releaseClosureMirrors);
     try {
-        await writeEntry(dir, file, key, program, keyCalls);
+        await writeEntry(dir, file, key, program, keyCalls, versionCalls);
     } catch {
         // A read-only or full disk, a value that cannot be kept: the next start records again.
     }
@@ -140,6 +147,17 @@ function keyLog(keys: KeyStore, calls: KeyCall[]): KeyStore {
         const value = keys.secretFor(name, bytes);
         calls.push({ kind: "secret", name, bytes, value });
         return value;
+    };
+    return logged;
+}
+
+/** FunctionVersions that remember what the recording asked them, for the next start to ask again. */
+function versionLog(versions: FunctionVersions, calls: VersionCall[]): FunctionVersions {
+    const logged = Object.create(versions) as FunctionVersions;
+    logged.versionFor = (name, fingerprint) => {
+        const version = versions.versionFor(name, fingerprint);
+        calls.push({ name, fingerprint, version });
+        return version;
     };
     return logged;
 }
@@ -193,8 +211,8 @@ function folderHash(folder: string): string {
     }
 }
 
-async function writeEntry(dir: string, file: string, key: string, program: RecordedProgram, keyCalls: KeyCall[]): Promise<void> {
-    const entry: Entry = { ...sourcesNow(), keyCalls, program: await encode(program) };
+async function writeEntry(dir: string, file: string, key: string, program: RecordedProgram, keyCalls: KeyCall[], versionCalls: VersionCall[] | undefined): Promise<void> {
+    const entry: Entry = { ...sourcesNow(), keyCalls, ...(versionCalls ? { versionCalls } : {}), program: await encode(program) };
     const body = JSON.stringify(entry);
     const header = JSON.stringify({ format: FORMAT, version: VERSION, key, sha256: crypto.createHash("sha256").update(body).digest("hex") });
     writeFileWhole(file, `${header}\n${body}`);
@@ -220,7 +238,7 @@ function prune(dir: string): void {
 }
 
 /** The cached recording when every check holds; undefined for a miss or any damage. */
-function readEntry(file: string, key: string, keys: KeyStore): RecordedProgram | undefined {
+function readEntry(file: string, key: string, keys: KeyStore, versions: FunctionVersions | undefined): RecordedProgram | undefined {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -249,6 +267,15 @@ function readEntry(file: string, key: string, keys: KeyStore): RecordedProgram |
         for (const call of entry.keyCalls) {
             const value = call.kind === "value" ? keys.valueFor(call.name) : keys.secretFor(call.name, call.bytes);
             if (value !== call.value) {
+                return undefined;
+            }
+        }
+        // Recorded with version numbers or without, as this start asks: never one for the other.
+        if ((entry.versionCalls === undefined) !== (versions === undefined)) {
+            return undefined;
+        }
+        for (const call of entry.versionCalls ?? []) {
+            if (versions!.versionFor(call.name, call.fingerprint) !== call.version) {
                 return undefined;
             }
         }

@@ -70,8 +70,11 @@ export interface RecordOptions {
     config?: Record<string, unknown>;
     /** Replace the stack file entirely (tests define their own stacks). */
     stackConfig?: Record<string, unknown>;
-    /** Extra state for a resource, e.g. the local cloud's saved API key values. */
-    stateOverride?: (args: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any> | undefined;
+    /**
+     * Extra state for a resource, e.g. the local cloud's saved API key values or a published
+     * function's version number; `state` is the mocked state it adds to (ids, ARNs, names).
+     */
+    stateOverride?: (args: { type: string; name: string; inputs: Record<string, any>; state: Record<string, any> }) => Record<string, any> | undefined | Promise<Record<string, any> | undefined>;
     projectDir?: string;
 }
 
@@ -153,7 +156,15 @@ function mockState(stack: string, region: string, type: string, name: string, in
             return { id: physicalName, state: { ...state, arn: arn("dynamodb", `table/${physicalName}`) } };
         case TYPES.function: {
             const fnArn = arn("lambda", `function:${physicalName}`);
-            return { id: physicalName, state: { ...state, arn: fnArn, invokeArn: `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn}/invocations` } };
+            // Without a state folder to number versions in, a published function is at its first.
+            return { id: physicalName, state: { ...state, arn: fnArn, invokeArn: lambdaInvokeArn(region, fnArn), ...functionVersionState(region, fnArn, inputs["publish"] === true ? "1" : "$LATEST") } };
+        }
+        case TYPES.alias: {
+            // `functionName` is a name or an ARN (of the function, maybe qualified: the qualifier goes).
+            const fn = String(inputs["functionName"] ?? "");
+            const fnArn = fn.startsWith("arn:") ? fn.split(":").slice(0, 7).join(":") : arn("lambda", `function:${fn}`);
+            const aliasArn = `${fnArn}:${physicalName}`;
+            return { id: aliasArn, state: { ...state, arn: aliasArn, invokeArn: lambdaInvokeArn(region, aliasArn) } };
         }
         case TYPES.role:
             return { id: physicalName, state: { ...state, arn: `arn:aws:iam::${MOCK_ACCOUNT}:role/${physicalName}` } };
@@ -176,6 +187,18 @@ function mockState(stack: string, region: string, type: string, name: string, in
         default:
             return { id, state: { ...state, arn: arn(type.split(":")[1]?.split("/")[0] ?? "aws", `${name}/${id}`) } };
     }
+}
+
+/** What API Gateway calls a Lambda ARN in an integration's `uri` (an alias's or a version's too). */
+export const lambdaInvokeArn = (region: string, functionArn: string) => `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`;
+
+/**
+ * A function's `version` (the latest published one, `$LATEST` when `publish` is off) and the
+ * attributes that qualify its ARN with it, as the AWS provider sets them.
+ */
+export function functionVersionState(region: string, functionArn: string, version: string): { version: string; qualifiedArn: string; qualifiedInvokeArn: string } {
+    const qualifiedArn = `${functionArn}:${version}`;
+    return { version, qualifiedArn, qualifiedInvokeArn: lambdaInvokeArn(region, qualifiedArn) };
 }
 
 /** Resolves an Output (or a plain value) and tells whether it is secret. */
@@ -259,7 +282,11 @@ async function record(programConfig: ProgramConfig, stateOverride: RecordOptions
         newResource: (args) => {
             const inputs = unwrapSecrets(args.inputs);
             const { id, state } = mockState(stack, region, args.type, args.name, inputs);
-            return { id, state: { ...state, ...(stateOverride?.({ ...args, inputs }) ?? {}) } };
+            const override = stateOverride?.({ ...args, inputs, state });
+            // Written with `then` (see archiveEntries): an override may read the function's archive.
+            return override instanceof Promise
+                ? override.then((extra) => ({ id, state: { ...state, ...(extra ?? {}) } }))
+                : { id, state: { ...state, ...(override ?? {}) } };
         },
         call: (args) => {
             if (args.token === "aws:index/getRegion:getRegion") {

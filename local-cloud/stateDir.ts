@@ -6,7 +6,9 @@
 //                (local/usage.ts; an older usage.json is moved into it once)
 //   lock.json    the running local cloud (local/stateLock.ts)
 //   functions/   each Lambda's serialized `__index.js` in `<name>/<version>/` (startup/functions.ts),
-//                rewritten on every start; a reload adds the versions that changed
+//                rewritten on every start but for published versions' code, which stays with
+//                `versions.json`, the published version numbers (functionVersions.ts); a reload
+//                adds the versions that changed
 //   server.json  `{ url, controlPlane, outputs }` of the last start: where it serves and its
 //                non-secret outputs (for `npm run outputs` and scripts calling the control plane)
 //   access.log   the stages' access-log lines, appended, created by the first one (accessLog.ts)

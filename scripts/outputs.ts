@@ -6,7 +6,7 @@ import { CliError, fail, formatOutputs, parseCli } from "local-cloud/cli";
 import { recordLocalProgram, undecryptableNotice } from "local-cloud";
 
 import { readProgramConfig } from "local-cloud";
-import { defaultStateDir, KeyStore, readJsonFile } from "local-cloud";
+import { defaultStateDir, FunctionVersions, KeyStore, readJsonFile } from "local-cloud";
 import { PROJECT_DIR } from "./project";
 
 const USAGE = `usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]`;
@@ -31,7 +31,10 @@ async function main() {
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir(stack));
     const baseUrl = readJsonFile<{ url?: string }>(path.join(stateDir, "server.json"), {}).url ?? "http://127.0.0.1:8080";
     const keys = new KeyStore(stateDir);
-    const program = await recordLocalProgram({ config, keys, baseUrl });
+    // Published functions' version numbers: the ones the next `npm start` publishes (not saved:
+    // a version is published when its code is deployed).
+    const versions = new FunctionVersions(stateDir);
+    const program = await recordLocalProgram({ config, keys, baseUrl, versions });
     // The values printed are the ones the next `npm start` serves.
     keys.save();
     program.undecryptable.forEach((key) => process.stderr.write(`warning: ${undecryptableNotice(stack, key)}\n`));

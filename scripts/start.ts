@@ -76,7 +76,9 @@ function requestLine(entry: RequestLog): string {
     const note = entry.refusal ? ` (${entry.refusal})` : "";
     // Control-plane calls (npm run usage) are named by their operation, e.g. GetUsage.
     const who = entry.consumer ?? entry.operation ?? "-";
-    const line = `${entry.method} ${entry.path} ${entry.status} ${latency}ms ${who}${note}`;
+    // A stage cache's verdict for a method it caches: `cache hit`, `cache miss`.
+    const cache = entry.cache ? ` [cache ${entry.cache}]` : "";
+    const line = `${entry.method} ${entry.path} ${entry.status} ${latency}ms ${who}${note}${cache}`;
     return entry.accessLog ? `${line}\n    ${entry.accessLog}` : line;
 }
 

@@ -2,7 +2,8 @@
 // it: API key values and generated secrets (the cursor key) from the state folder's keys.json
 // (generated once; a value the program sets always wins) and stage URLs on the local server.
 // One call in, the recording out: saving generated values is the caller's, once the rest has worked.
-import { recordConfiguredProgram, type RecordedProgram } from "../recordProgram";
+import { versionFingerprint, type FunctionVersions } from "../functionVersions";
+import { archiveEntries, functionVersionState, recordConfiguredProgram, type RecordedProgram } from "../recordProgram";
 import { TYPES } from "../resourceTypes";
 import type { ProgramConfig } from "../stackFiles";
 import type { KeyStore } from "../stateDir";
@@ -14,11 +15,22 @@ export interface LocalProgramInput {
     keys: KeyStore;
     /** `http://host:port` of the local server: stages' `invokeUrl` point there. */
     baseUrl: string;
+    /**
+     * Where published functions' version numbers come from (functionVersions.ts); without it a
+     * published function is at version 1, as under plain mocks.
+     */
+    versions?: FunctionVersions;
 }
 
 export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
-    const { keys, baseUrl } = input;
-    return recordConfiguredProgram(input.config, ({ type, name, inputs }) => {
+    const { keys, baseUrl, versions } = input;
+    return recordConfiguredProgram(input.config, ({ type, name, inputs, state }) => {
+        if (type === TYPES.function && versions && inputs["publish"] === true && inputs["code"]) {
+            // The version this code and configuration published (a new number when they changed).
+            const functionName = String(state["name"]);
+            return archiveEntries(inputs["code"]).then((entries) =>
+                functionVersionState(input.config.region, String(state["arn"]), versions.versionFor(functionName, versionFingerprint(inputs, entries))));
+        }
         if (type === TYPES.apiKey && !(typeof inputs["value"] === "string" && inputs["value"] !== "")) {
             return { value: keys.valueFor(name) };
         }

@@ -126,6 +126,7 @@ export class LocalServer {
                     ...(accessLog === undefined ? {} : { accessLog }),
                     ...(answer.functionRequestId === undefined ? {} : { functionRequestId: answer.functionRequestId }),
                     ...(answer.cache === undefined ? {} : { cache: answer.cache }),
+                    ...(answer.functionVersion === undefined ? {} : { functionVersion: answer.functionVersion }),
                 });
             }
         };

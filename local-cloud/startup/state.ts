@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { AccessLogFile } from "../accessLog";
 import { ensureTables, LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamo";
+import { FunctionVersions } from "../functionVersions";
 import type { TableModel } from "../model";
 import { KeyStore, writeJsonFile } from "../stateDir";
 import { lockStateDir } from "../stateLock";
@@ -17,6 +18,8 @@ export interface StateFolder {
     dir: string;
     /** Generated API key values and secrets; `save()` once the start (or a reload) has worked. */
     keys: KeyStore;
+    /** Published functions' version numbers (`functions/versions.json`); `save()` with the keys. */
+    versions: FunctionVersions;
     /** `access.log`: the stages' access-log lines (accessLog.ts), created with its first line. */
     accessLog: AccessLogFile;
     /**
@@ -35,8 +38,10 @@ export function openState(settings: Pick<Settings, "stateDir" | "warn">, owner: 
     const created = !fs.existsSync(dir);
     const unlock = lockStateDir(dir, owner, settings.warn);
     let keys: KeyStore;
+    let versions: FunctionVersions;
     try {
         keys = new KeyStore(dir);
+        versions = new FunctionVersions(dir);
     } catch (err) {
         unlock();
         throw err;
@@ -45,6 +50,7 @@ export function openState(settings: Pick<Settings, "stateDir" | "warn">, owner: 
     return {
         dir,
         keys,
+        versions,
         accessLog,
         saveServer: (info) => writeJsonFile(path.join(dir, "server.json"), info),
         close: () => {

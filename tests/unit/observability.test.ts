@@ -59,6 +59,13 @@ function stackYaml(stack: string): any {
     return parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")).config;
 }
 
+/** The stage's `*\/*` method settings (a cached route has its own besides). */
+const stageWideSettings = (program: RecordedProgram) => {
+    const found = ofType(program, T.methodSettings).filter((s) => s.inputs["methodPath"] === "*/*");
+    expect(found).to.have.length(1);
+    return found[0]!;
+};
+
 const routeChild = (program: RecordedProgram, type: string, route: string) =>
     ofType(program, type).find((r) => r.parent.endsWith(`posts:api:RouteFunction::${route}`))!;
 const statementsOf = (policy: string): any[] => JSON.parse(policy).Statement;
@@ -139,15 +146,16 @@ for (const stack of ["dev", "prod"]) {
         });
 
         describe("metrics and the execution log", () => {
-            it("turns metrics on for every method, logs at this stack's level and never logs bodies", () => {
-                const settings = one(program, T.methodSettings);
+            it("turns metrics on for every method, logs at this stack's level, never logs bodies and caches nothing stage-wide", () => {
+                const settings = stageWideSettings(program);
                 expect(settings.inputs["restApi"]).to.equal(one(program, TYPES.restApi).id);
                 expect(settings.inputs["stageName"]).to.equal(stack);
-                expect(settings.inputs["methodPath"]).to.equal("*/*");
                 expect(settings.inputs["settings"]).to.deep.equal({
                     metricsEnabled: true,
                     loggingLevel: stack === "dev" ? "INFO" : "ERROR",
                     dataTraceEnabled: false,
+                    // Cached routes get method settings of their own (tests/unit/releases.test.ts).
+                    cachingEnabled: false,
                 });
             });
 
@@ -310,7 +318,7 @@ describe("operations: ordering and config", () => {
         const { program, dependencies, retainOnDelete } = await recordWithOptions({ stack: "dev" });
         const account = one(program, T.account);
         expect(dependencies.get(one(program, TYPES.stage).urn)).to.include(account.urn);
-        expect(dependencies.get(one(program, T.methodSettings).urn)).to.include(account.urn);
+        expect(dependencies.get(stageWideSettings(program).urn)).to.include(account.urn);
         // The account is set once its role may write logs.
         expect(dependencies.get(account.urn)).to.include(one(program, TYPES.rolePolicy, "apigateway-account").urn);
         // Deleting an Account resets the region's role; destroying dev must not take prod's logging.

@@ -10,6 +10,8 @@ import { PROJECT_DIR } from "../../scripts/project";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+const ALIAS = "aws:lambda/alias:Alias";
+
 // Written out here, not imported from api/routes.ts, so a change to a route's permissions
 // has to be made twice: once on purpose in the code, once on purpose here.
 const EXPECTED_ROUTES: Record<string, { method: string; path: string; table: string[]; index: string[]; keys: string[] }> = {
@@ -87,17 +89,14 @@ for (const stack of ["dev", "prod"]) {
                     .responseParameters["method.response.header.Access-Control-Allow-Methods"]).to.equal("'GET,POST,OPTIONS'");
             });
 
-            it("sends each operation to its own Lambda function through AWS_PROXY", () => {
-                const functionArns = ofType(program, TYPES.function).map((f) => f.state["arn"]);
-                const uris = Object.values(EXPECTED_ROUTES).map((r) => {
+            it("sends each operation to its own Lambda function's live alias through AWS_PROXY", () => {
+                // The alias's invoke ARN and permission in detail: tests/unit/releases.test.ts.
+                for (const [route, r] of Object.entries(EXPECTED_ROUTES)) {
                     const integration = swagger.paths[r.path][r.method]["x-amazon-apigateway-integration"];
-                    expect(integration.type).to.equal("aws_proxy");
-                    expect(integration.httpMethod).to.equal("POST");
-                    return integration.uri as string;
-                });
-                expect(new Set(uris).size).to.equal(6);
-                for (const arn of functionArns) {
-                    expect(uris.some((u) => u.includes(`/functions/${arn}/invocations`)), arn).to.equal(true);
+                    expect(integration).to.deep.include({ type: "aws_proxy", httpMethod: "POST", passthroughBehavior: "when_no_match" });
+                    const fn = routeChild(program, TYPES.function, route)!;
+                    expect(integration.uri, route).to.equal(routeChild(program, ALIAS, route)!.state["invokeArn"]);
+                    expect(integration.uri, route).to.include(`/functions/${fn.state["arn"]}:live/invocations`);
                 }
             });
 
@@ -283,11 +282,11 @@ for (const stack of ["dev", "prod"]) {
                 }
             });
 
-            it("lets API Gateway invoke each function", () => {
+            it("lets API Gateway invoke each function's live alias, and nothing else", () => {
                 const permissions = ofType(program, TYPES.permission);
                 expect(permissions).to.have.length(6);
                 for (const p of permissions) {
-                    expect(p.inputs["principal"]).to.equal("apigateway.amazonaws.com");
+                    expect(p.inputs).to.deep.include({ principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction", qualifier: "live" });
                 }
             });
         });

@@ -18,6 +18,8 @@ import { PROJECT_DIR } from "../../scripts/project";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
+const ALIAS = "aws:lambda/alias:Alias";
+
 /** "GET /posts"-style operations of an OpenAPI/swagger document, OPTIONS left out. */
 const operationsOf = (doc: { paths: Record<string, Record<string, unknown>> }) =>
     Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => m !== "options").map((m) => `${m.toUpperCase()} ${p}`)).sort();
@@ -98,14 +100,25 @@ describe(`a route added to a copy of the program (${ADDED_ROUTE.method} ${ADDED_
         }
     });
 
-    it("reaches the awsx OpenAPI body: the new operation behind the API key, on its own function, with a preflight for its path", () => {
+    it("reaches the awsx OpenAPI body: the new operation behind the API key, on its own function's live alias, with a preflight for its path", () => {
         const operation = swagger.paths[ADDED_ROUTE.path]?.[ADDED_ROUTE.method.toLowerCase()];
         expect(operation, JSON.stringify(Object.keys(swagger.paths))).not.to.equal(undefined);
         expect(operation.security).to.deep.equal([{ api_key: [] }]);
+        expect(swagger.securityDefinitions.api_key).to.deep.include({ type: "apiKey", name: "x-api-key", in: "header" });
         const integration = operation["x-amazon-apigateway-integration"];
         expect(integration.type).to.equal("aws_proxy");
         const fn = routeChild(program, TYPES.function, ADDED_ROUTE.name);
-        expect(integration.uri).to.include(`/functions/${fn.state["arn"]}/invocations`);
+        const alias = routeChild(program, ALIAS, ADDED_ROUTE.name);
+        expect(fn.inputs["publish"]).to.equal(true);
+        expect(alias.inputs).to.deep.include({ functionName: fn.state["name"], functionVersion: fn.state["version"], name: "live" });
+        expect(integration.uri).to.equal(alias.state["invokeArn"]);
+        expect(integration.uri).to.include(`/functions/${fn.state["arn"]}:live/invocations`);
+        // Its own path parameter is a cache key, like every GET's.
+        expect(integration.cacheKeyParameters).to.deep.equal(["method.request.path.id"]);
+        // API Gateway may invoke the alias, from this API, for this method and resource only.
+        const permission = routeChild(program, TYPES.permission, ADDED_ROUTE.name);
+        expect(permission.inputs).to.deep.include({ function: fn.state["name"], qualifier: "live", principal: "apigateway.amazonaws.com" });
+        expect(permission.inputs["sourceArn"]).to.equal(`${one(program, TYPES.restApi).state["executionArn"]}/*/GET/posts/*/title`);
 
         const preflight = swagger.paths[ADDED_ROUTE.path].options["x-amazon-apigateway-integration"];
         expect(preflight.type).to.equal("mock");

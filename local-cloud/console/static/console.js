@@ -428,6 +428,7 @@
         const fields = [
             ["Request id", e.requestId],
             ["Function request id", e.functionRequestId],
+            ["Function version", e.functionVersion],
             ["Status", e.status],
             ["Consumer", e.consumer],
             ["Gateway response", e.refusal],
