@@ -14,6 +14,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as util from "node:util";
 import autocannon from "autocannon";
 import { parse, stringify } from "yaml";
 import { archiveEntries, buildProxyEvent, cloudModel, ensureTables, recordProgram, startDynamo, type CloudModel, type FunctionModel } from "local-cloud";
@@ -139,7 +140,10 @@ interface Baseline {
 /** The function that serves `METHOD resourcePath` in a model. */
 function functionFor(model: CloudModel, method: string, resourcePath: string): FunctionModel {
     const op = model.restApis.flatMap((api) => api.operations).find((o) => o.method === method && o.resourcePath === resourcePath);
-    const fn = model.functions.find((f) => String(op?.integration?.uri).includes(`/functions/${f.arn}/`));
+    // The URI names the function, unqualified (`…/functions/<arn>/invocations`) or through an
+    // alias or version (`…/functions/<arn>:live/invocations`).
+    const uri = String(op?.integration?.uri);
+    const fn = model.functions.find((f) => uri.includes(`/functions/${f.arn}/`) || uri.includes(`/functions/${f.arn}:`));
     if (!fn) {
         throw new Error(`no function serves ${method} ${resourcePath}`);
     }
@@ -151,6 +155,7 @@ function functionFor(model: CloudModel, method: string, resourcePath: string): F
  * environment, against dynalite journaled in a folder of its own (as the local cloud opens it).
  */
 async function startBaseline(): Promise<Baseline> {
+    let restoreConsole = () => {};
     const program = await recordProgram({ stack: STACK, projectDir: PROJECT_DIR });
     const model = cloudModel(program);
     const dir = tempStateDir("bench-baseline");
@@ -216,6 +221,14 @@ async function startBaseline(): Promise<Baseline> {
         now: new Date(),
     }));
 
+    // The handlers write one log record per request, as on Lambda; the local cloud's functions do
+    // the same into the server's log. Formatted here too (same work), but not printed: thousands
+    // of lines would bury the figures.
+    const info = console.info;
+    console.info = (...args: unknown[]) => void util.format(...args);
+    restoreConsole = () => {
+        console.info = info;
+    };
     const create = await load(functionFor(model, "POST", "/posts"));
     const created = await create(event("POST", "/posts", "/posts", null, newPost(0)));
     if (created.statusCode !== 201) {
@@ -227,6 +240,7 @@ async function startBaseline(): Promise<Baseline> {
     return {
         getPost: () => get(getEvent).then((r) => r.statusCode === 200),
         close: async () => {
+            restoreConsole();
             await dynamo.close();
             removeStateDir(dir);
         },
