@@ -8,6 +8,7 @@
 // Why SSE and not WebSocket or polling: one direction is enough (the server tells, the browser
 // listens), EventSource reconnects by itself and sends `Last-Event-ID`, so a reconnect gets only
 // what it missed, and it is plain HTTP on the same port: nothing to add to the server.
+import * as crypto from "node:crypto";
 import type * as http from "node:http";
 import type { RequestLog } from "../localCloud";
 
@@ -49,6 +50,8 @@ const CONTINUATION = /^\[([^\]]+)\] (?:\s|[}\])])/;
 export class RequestFeed {
     private readonly events: ConsoleEvent[] = [];
     private seq = 0;
+    /** This process: event ids carry it, since `seq` restarts at 1 with every process. */
+    private readonly boot = crypto.randomBytes(4).toString("hex");
     private readonly clients = new Set<http.ServerResponse>();
     /** Request id (Lambda's, or the API's for gateway lines) -> its lines, oldest id first. */
     private readonly functionLines = new Map<string, FunctionLogLine[]>();
@@ -63,7 +66,7 @@ export class RequestFeed {
         if (this.events.length > EVENT_LIMIT) {
             this.events.splice(0, this.events.length - EVENT_LIMIT);
         }
-        this.broadcast("request", () => JSON.stringify(event), event.seq);
+        this.broadcast("request", () => JSON.stringify(event), `${this.boot}-${event.seq}`);
         return event;
     }
 
@@ -127,12 +130,16 @@ export class RequestFeed {
         });
         // How long the browser waits before reconnecting, e.g. across a restart of `npm start`.
         res.write("retry: 2000\n\n");
-        const last = Number(req.headers["last-event-id"] ?? 0);
-        // A Last-Event-ID from a previous process (numbers restart at 1) is ahead of this one: replay all.
+        // Event ids are `<boot>-<seq>`: numbers restart at 1 in every process, so a Last-Event-ID of
+        // another process (a restart of `npm start`) means "replay everything", and the page, told
+        // the boot first, forgets the old process's events instead of taking new ones for old.
+        res.write(frame("hello", JSON.stringify({ boot: this.boot })));
+        const [boot, seq] = String(req.headers["last-event-id"] ?? "").split("-");
+        const last = boot === this.boot ? Number(seq) : 0;
         const after = Number.isSafeInteger(last) && last > 0 && last <= this.seq ? last : 0;
         for (const event of this.events) {
             if (event.seq > after) {
-                res.write(frame("request", JSON.stringify(event), event.seq));
+                res.write(frame("request", JSON.stringify(event), `${this.boot}-${event.seq}`));
             }
         }
         res.write(frame("ready", JSON.stringify({ seq: this.seq, limit: EVENT_LIMIT })));
@@ -155,7 +162,7 @@ export class RequestFeed {
         this.clients.clear();
     }
 
-    private broadcast(type: string, data: () => string, id?: number): void {
+    private broadcast(type: string, data: () => string, id?: string): void {
         if (this.clients.size === 0) {
             // Nobody is watching (the usual case under load): not even a JSON text to make.
             return;
@@ -175,6 +182,6 @@ export class RequestFeed {
 }
 
 /** One SSE message; `data` is one line of JSON (JSON.stringify never emits a raw line break). */
-function frame(type: string, data: string, id?: number): string {
+function frame(type: string, data: string, id?: string): string {
     return `${id === undefined ? "" : `id: ${id}\n`}event: ${type}\ndata: ${data}\n\n`;
 }

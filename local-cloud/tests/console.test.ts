@@ -79,8 +79,8 @@ export const memberKey = pulumi.secret(member.value);
 
 interface Events {
     /** Every event received so far, in order: `{ type, id, data }`. */
-    received: { type: string; id?: number; data: any }[];
-    waitFor(predicate: (e: { type: string; id?: number; data: any }) => boolean, what: string): Promise<{ type: string; id?: number; data: any }>;
+    received: { type: string; id?: string; data: any }[];
+    waitFor(predicate: (e: { type: string; id?: string; data: any }) => boolean, what: string): Promise<{ type: string; id?: string; data: any }>;
     close(): void;
 }
 
@@ -104,7 +104,7 @@ function openEvents(url: string, headers: Record<string, string> = {}): Promise<
                     buffer = buffer.slice(end + 2);
                     const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":") && l.includes(": ")).map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]));
                     if (fields["data"] !== undefined) {
-                        received.push({ type: fields["event"] ?? "message", id: fields["id"] === undefined ? undefined : Number(fields["id"]), data: JSON.parse(fields["data"]) });
+                        received.push({ type: fields["event"] ?? "message", id: fields["id"], data: JSON.parse(fields["data"]) });
                         waiters.splice(0).forEach((wake) => wake());
                     }
                 }
@@ -274,7 +274,10 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             const replayed = events.received.filter((e) => e.type === "request");
             const first = replayed.find((e) => e.data.requestId === hello.headers.get("x-amzn-requestid"));
             expect(first?.data).to.include({ method: "GET", path: "/v1/hello", status: 200, consumer: "member" });
-            expect(first?.id).to.equal(first?.data.seq);
+            // Ids are `<boot>-<seq>`, the boot announced first: numbers restart with every process.
+            const boot = events.received.find((e) => e.type === "hello")?.data.boot as string;
+            expect(boot).to.match(/^[0-9a-f]{8}$/);
+            expect(first?.id).to.equal(`${boot}-${first?.data.seq}`);
             expect(first?.data.accessLog).to.be.a("string");
             const refused = replayed.find((e) => e.data.requestId === denied.headers.get("x-amzn-requestid"));
             expect(refused?.data).to.include({ status: 403, refusal: "INVALID_API_KEY" });
@@ -289,13 +292,21 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             expect(live.data.latencyMs).to.be.a("number");
 
             // A reconnect says the last id it saw: only what came after is sent again.
-            const resumed = await openEvents(consoleUrl("api/events"), { "Last-Event-ID": String(refused!.id) });
+            const resumed = await openEvents(consoleUrl("api/events"), { "Last-Event-ID": refused!.id! });
             try {
                 await resumed.waitFor((e) => e.type === "ready", "ready");
                 expect(resumed.received.filter((e) => e.type === "request").map((e) => e.id)).to.deep.equal(
-                    events.received.filter((e) => e.type === "request" && e.id! > refused!.id!).map((e) => e.id));
+                    events.received.filter((e) => e.type === "request" && e.data.seq > refused!.data.seq).map((e) => e.id));
             } finally {
                 resumed.close();
+            }
+            // The same number from another process (a restart) replays everything kept.
+            const otherBoot = await openEvents(consoleUrl("api/events"), { "Last-Event-ID": `00000000-${refused!.data.seq}` });
+            try {
+                await otherBoot.waitFor((e) => e.type === "ready", "ready");
+                expect(otherBoot.received.filter((e) => e.type === "request").length).to.equal(events.received.filter((e) => e.type === "request").length);
+            } finally {
+                otherBoot.close();
             }
         } finally {
             events.close();

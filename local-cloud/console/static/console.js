@@ -472,6 +472,17 @@
             live.textContent = "reconnecting";
             live.classList.remove("on");
         });
+        source.addEventListener("hello", (message) => {
+            // Another process (npm start restarted): its numbers start again at 1, so the old
+            // process's events are dropped rather than mistaken for the new ones.
+            const { boot } = JSON.parse(message.data);
+            if (state.boot !== undefined && state.boot !== boot) {
+                state.events.length = 0;
+                state.seqs.clear();
+                renderRequestsSoon();
+            }
+            state.boot = boot;
+        });
         source.addEventListener("request", (message) => addEvent(JSON.parse(message.data)));
         source.addEventListener("reload", () => {
             // The program changed: its routes, keys and document may have too.
