@@ -30,9 +30,9 @@ export const MAX_TTL_SECONDS = 3600;
  */
 export const CACHE_CONTROL_IGNORED = { name: "Warning", value: "199 - \"Cache-Control: max-age=0 ignored: the caller is not authorized to invalidate the cache (execute-api:InvalidateCache)\"" };
 /**
- * Locally the entries of all stages share at most this many bytes (the cluster's size when smaller):
- * the cluster is memory on another machine on AWS, here it is this process's. The oldest entries
- * go first; caching is best effort on AWS too.
+ * Locally each stage's entries take at most this many bytes (the cluster's size when smaller): the
+ * cluster is memory on another machine on AWS, here it is this process's. The oldest entries go
+ * first; caching is best effort on AWS too.
  */
 const LOCAL_MAX_BYTES = 256 * 1024 * 1024;
 
@@ -154,14 +154,19 @@ export class StageCache {
             this.remove(key, old);
         }
         const bytes = answer.body.length + JSON.stringify(answer.headers).length + key.length;
-        const entry: Entry = { status: answer.status, headers: structuredClone(answer.headers), body: Buffer.from(answer.body), expires: this.now() + ttlSeconds * 1000, bytes };
+        const now = this.now();
+        const entry: Entry = { status: answer.status, headers: structuredClone(answer.headers), body: Buffer.from(answer.body), expires: now + ttlSeconds * 1000, bytes };
         this.entries.set(key, entry);
         this.bytes += bytes;
+        // Oldest first (a Map keeps insertion order): entries past their TTL, which nothing would
+        // read again (a cursor is seldom asked twice), then whatever is over the size.
         for (const [oldest, e] of this.entries) {
-            if (this.bytes <= this.maxBytes) {
+            if (e.expires > now && this.bytes <= this.maxBytes) {
                 break;
             }
-            this.remove(oldest, e);
+            if (e.expires <= now || this.bytes > this.maxBytes) {
+                this.remove(oldest, e);
+            }
         }
         return true;
     }

@@ -19,6 +19,11 @@ export const FUNCTION_LOG_IDS = 2000;
 /** Lines kept per request id, and characters per line: enough for an error and its stack's first frames. */
 const LINES_PER_ID = 40;
 const LINE_CHARS = 4000;
+/**
+ * All kept log text together, in characters: the per-id limits alone allow 2000 × 40 × 4000 (over
+ * 300 MB), and every invocation logs, watched or not. The oldest ids go first past this.
+ */
+const LOG_CHARS_KEPT = 8 * 1024 * 1024;
 /** A comment every so often keeps idle connections (and proxies in between) from timing out. */
 const KEEP_ALIVE_MS = 15_000;
 /** Unsent bytes past which a client that does not read is dropped. */
@@ -57,6 +62,8 @@ export class RequestFeed {
     private readonly functionLines = new Map<string, FunctionLogLine[]>();
     /** Function -> the request id of its last prefixed line: where its continuation lines go. */
     private readonly lastIdOf = new Map<string, string>();
+    /** Characters of all kept log lines (LOG_CHARS_KEPT). */
+    private logChars = 0;
     private keepAlive?: NodeJS.Timeout;
 
     /** A request the server answered: kept, and sent to every connected browser. */
@@ -93,13 +100,17 @@ export class RequestFeed {
         if (lines === undefined) {
             lines = [];
             this.functionLines.set(key, lines);
-            if (this.functionLines.size > FUNCTION_LOG_IDS) {
-                // A Map iterates in insertion order: the first key is the oldest id.
-                this.functionLines.delete(this.functionLines.keys().next().value!);
-            }
         }
         if (lines.length < LINES_PER_ID) {
-            lines.push({ source: fn?.[1] ?? continued ?? "gateway", line: line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS)}...` : line });
+            const kept = line.length > LINE_CHARS ? `${line.slice(0, LINE_CHARS)}...` : line;
+            lines.push({ source: fn?.[1] ?? continued ?? "gateway", line: kept });
+            this.logChars += kept.length;
+        }
+        // A Map iterates in insertion order: the first key is the oldest id.
+        while (this.functionLines.size > FUNCTION_LOG_IDS || (this.logChars > LOG_CHARS_KEPT && this.functionLines.size > 1)) {
+            const oldest = this.functionLines.keys().next().value!;
+            this.logChars -= (this.functionLines.get(oldest) ?? []).reduce((sum, l) => sum + l.line.length, 0);
+            this.functionLines.delete(oldest);
         }
     }
 

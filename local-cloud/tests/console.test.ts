@@ -362,6 +362,28 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
 });
 
 describe("local cloud: the console's feed keeps bounded memory", () => {
+    it("keeps at most about 8 MB of function log text, dropping the oldest invocations first", () => {
+        const feed = new RequestFeed();
+        const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+        const long = "x".repeat(3900);
+        // 1500 invocations × 10 lines × ~4 KB = ~60 MB offered.
+        for (let n = 0; n < 1500; n++) {
+            for (let k = 0; k < 10; k++) {
+                feed.functionLog(`[worker] 2026-03-02T10:00:00.000Z\t${id(n)}\tINFO\t${long}`);
+            }
+        }
+        const newest = feed.record({ method: "GET", path: "/v1/n", status: 500, latencyMs: 1, requestId: "newest", functionRequestId: id(1499) });
+        const oldest = feed.record({ method: "GET", path: "/v1/o", status: 500, latencyMs: 1, requestId: "oldest", functionRequestId: id(0) });
+        expect(feed.detail(newest.requestId)!.functionLog).to.have.length(10);
+        expect(feed.detail(oldest.requestId)!.functionLog).to.deep.equal([]);
+        const kept = Array.from({ length: 1500 }, (_, n) => n).filter((n) => {
+            const e = feed.record({ method: "GET", path: "/v1/k", status: 500, latencyMs: 1, requestId: `k${n}`, functionRequestId: id(n) });
+            return feed.detail(e.requestId)!.functionLog.length > 0;
+        }).length;
+        expect(kept * 10 * 4000).to.be.at.most(8.5 * 1024 * 1024);
+        feed.close();
+    });
+
     it("keeps the last EVENT_LIMIT requests and the log lines of the last FUNCTION_LOG_IDS invocations", () => {
         const feed = new RequestFeed();
         for (let i = 0; i < EVENT_LIMIT + 20; i++) {

@@ -175,6 +175,18 @@ describe("local cloud: the stage cache", function () {
             expect(cache.get("ok")).to.equal(undefined);
             expect(cache.size).to.equal(2);
         });
+
+        it("drops expired entries nobody reads again (e.g. one per cursor) when a new one comes", () => {
+            let now = 0;
+            const cache = new StageCache("0.5", () => now);
+            for (let i = 0; i < 100; i++) {
+                cache.put(`cursor-${i}`, { status: 200, headers: {}, body: Buffer.alloc(100) }, 1);
+            }
+            expect(cache.size).to.equal(100);
+            now = 1_000;
+            cache.put("fresh", { status: 200, headers: {}, body: Buffer.alloc(100) }, 1);
+            expect(cache.size).to.equal(1);
+        });
     });
 
     it("warns about method settings no method has and caching on a stage without a cluster", () => {
