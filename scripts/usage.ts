@@ -93,17 +93,15 @@ async function planUsage(client: APIGatewayClient, usagePlanId: string, from: st
  */
 export async function usageReport(client: APIGatewayClient, ids: UsageIds, options: { from?: string; to?: string; today?: string } = {}): Promise<ConsumerUsage[]> {
     const today = options.today ?? isoDay(new Date());
-    const plans = new Map<string, UsagePlan>();
-    for (const plan of (await client.send(new GetUsagePlansCommand({ limit: 500 }))).items ?? []) {
-        plans.set(plan.id!, plan);
-    }
+    // Consumers on one plan ask for the same plan and range: one GetUsage (all its pages) each.
+    const usageOf = new Map<string, Promise<Record<string, number[][]>>>();
     const planNameOf = new Map(Object.entries(ids.usagePlanIds).map(([name, id]) => [id, name]));
     const report: ConsumerUsage[] = [];
     for (const [name, keyIds] of Object.entries(ids.apiKeyIds)) {
         // The key's plan, as API Gateway has it (GetUsagePlans filtered by key).
         const newest = keyIds[keyIds.length - 1]!;
-        const ofKey = (await client.send(new GetUsagePlansCommand({ keyId: newest }))).items ?? [];
-        const plan = ofKey.map((p) => plans.get(p.id!) ?? p).find((p) => planNameOf.has(p.id!));
+        const ofKey: UsagePlan[] = (await client.send(new GetUsagePlansCommand({ keyId: newest }))).items ?? [];
+        const plan = ofKey.find((p) => planNameOf.has(p.id!));
         if (plan === undefined) {
             throw new Error(`consumer ${name}: its key ${newest} is in no usage plan of this stack`);
         }
@@ -113,7 +111,11 @@ export async function usageReport(client: APIGatewayClient, ids: UsageIds, optio
         // One call over both ranges: the period for used/remaining, the report's range for the series.
         const first = from < period.start ? from : period.start;
         const last = to > period.end ? to : period.end;
-        const usage = await planUsage(client, plan.id!, first, last);
+        const request = `${plan.id} ${first} ${last}`;
+        if (!usageOf.has(request)) {
+            usageOf.set(request, planUsage(client, plan.id!, first, last));
+        }
+        const usage = await usageOf.get(request)!;
         const calendar = daysBetween(first, last);
         const perKey = keyIds.map((id) => {
             const rows = usage[id] ?? [];

@@ -6,8 +6,8 @@ import type { LocalCloud } from "local-cloud";
 import { removeStateDir, startTestCloud, type HttpResult } from "local-cloud/testing";
 import { runSmoke } from "../../scripts/smoke";
 import { checkedCall } from "../support/openApiCheck";
+import { ROOMY_PLAN } from "../support/roomyCloud";
 
-const ROOMY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
 const OTHER_KEY = "o".repeat(40);
 
 describe("local cloud: the posts contract over HTTP", function () {
@@ -22,7 +22,7 @@ describe("local cloud: the posts contract over HTTP", function () {
         cloud = await startTestCloud({
             stack: "contract",
             stackConfig: {
-                "posts-api:plans": { roomy: ROOMY },
+                "posts-api:plans": { roomy: ROOMY_PLAN },
                 "posts-api:consumers": [
                     { name: "app", plan: "roomy" },
                     { name: "retired", plan: "roomy", enabled: false },

@@ -9,9 +9,10 @@ import { readProgramConfig, recordProgram } from "local-cloud";
 import { TYPES } from "local-cloud";
 import { KeyStore, LocalCloudError } from "local-cloud";
 import { call, removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
+import { ROOMY_PLAN } from "../support/roomyCloud";
 
 const STACK = {
-    "posts-api:plans": { roomy: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } } },
+    "posts-api:plans": { roomy: ROOMY_PLAN },
     "posts-api:consumers": [{ name: "app", plan: "roomy" }],
 };
 

@@ -12,9 +12,10 @@ import type { LocalCloud } from "local-cloud";
 
 import { call, removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
 import { PROJECT_DIR } from "../../scripts/project";
+import { ROOMY_PLAN } from "../support/roomyCloud";
 
 const STACK = {
-    "posts-api:plans": { roomy: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } } },
+    "posts-api:plans": { roomy: ROOMY_PLAN },
     "posts-api:consumers": [{ name: "app", plan: "roomy" }, { name: "batch", plan: "roomy" }],
 };
 

@@ -13,7 +13,6 @@ import { startTestCloud, type HttpResult } from "local-cloud/testing";
 import { checkedCall, checkResponse, OpenApiMismatchError, type CheckOutcome } from "../support/openApiCheck";
 import { ROOMY_PLAN, stopCloud } from "../support/roomyCloud";
 
-const ROOMY = ROOMY_PLAN;
 /** One request a day: the second is the gateway's 429. */
 const ONE_A_DAY = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1, period: "DAY" } };
 const POST = { title: "Checked", description: "Against the document", author: "Ada", publicationDate: "2026-11-21" };
@@ -63,7 +62,7 @@ describe("OpenAPI response check: real answers pass, answers the document does n
         cloud = await startTestCloud({
             stack: "openapi",
             stackConfig: {
-                "posts-api:plans": { roomy: ROOMY, "one-a-day": ONE_A_DAY },
+                "posts-api:plans": { roomy: ROOMY_PLAN, "one-a-day": ONE_A_DAY },
                 "posts-api:consumers": [{ name: "app", plan: "roomy" }, { name: "sparing", plan: "one-a-day" }],
             },
         });
