@@ -1,12 +1,14 @@
 // The post schemas: one zod definition is the TypeScript type (z.infer), the runtime validator
 // and the source of the OpenAPI JSON Schema (z.toJSONSchema).
 //
-// Why a function and not module-level constants: this module ends up in Lambda code that Pulumi
-// serializes by value. A zod schema instance captured at module scope would be serialized as a
-// large object graph; the `zod` module itself is captured as `require("zod")`, which is fine.
-// So schemas are built at run time (once per cold start, see `cachedPostSchemas`).
+// zod runs at deploy time only. The Lambdas validate with a plan compiled from these schemas when
+// the program loads (api/validation/), so zod stays out of their archives; that compiler accepts
+// the constructs used here and refuses others at deploy time. Refinement messages are fixed
+// strings (the compiler reads them once); type errors may depend on the input.
+//
+// Why a function and not module-level constants: nothing here should be captured by the Lambda
+// code Pulumi serializes; a zod schema instance would be a large object graph.
 import { z } from "zod";
-import { badRequest, type FieldError } from "./http/errors";
 
 /** The only fields a client may send. Everything else in a body is a 400 naming the field. */
 export const CLIENT_FIELDS = ["title", "description", "author", "publicationDate"] as const;
@@ -132,52 +134,6 @@ export function postSchemas() {
 // (data/postsStore.ts, which may not import from api/): the handlers pass validateBody's result
 // straight to the store, so the compiler checks there that the two agree.
 export type PostSchemas = ReturnType<typeof postSchemas>;
-
-const SCHEMA_CACHE = "posts-api.postSchemas";
-
-/**
- * `postSchemas()` built once per process (once per Lambda cold start). The cache lives on
- * `globalThis` under a registered symbol rather than in a module variable so that nothing
- * built at run time can ever be captured when Pulumi serializes this module.
- */
-export function cachedPostSchemas(): PostSchemas {
-    const slot = Symbol.for(SCHEMA_CACHE);
-    const holder = globalThis as unknown as Record<symbol, PostSchemas | undefined>;
-    let schemas = holder[slot];
-    if (schemas === undefined) {
-        schemas = postSchemas();
-        holder[slot] = schemas;
-    }
-    return schemas;
-}
-
-/** zod issues → our `errors` list: every problem, unknown keys one entry per field. */
-export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
-    const errors: FieldError[] = [];
-    for (const issue of issues) {
-        const path = issue.path.map(String);
-        if (issue.code === "unrecognized_keys") {
-            for (const key of issue.keys) {
-                errors.push({
-                    field: [...path, key].join("."),
-                    message: `Unknown field; allowed fields are ${CLIENT_FIELDS.join(", ")}`,
-                });
-            }
-        } else {
-            errors.push({ field: path.length > 0 ? path.join(".") : "body", message: issue.message });
-        }
-    }
-    return errors;
-}
-
-/** Validates a parsed JSON body against a schema; throws a 400 listing every problem. */
-export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
-    const result = schema.safeParse(body);
-    if (!result.success) {
-        throw badRequest("Request body is invalid", fieldErrors(result.error.issues));
-    }
-    return result.data;
-}
 
 /**
  * JSON Schemas for an OpenAPI generator, from the same definitions the Lambda validates with.

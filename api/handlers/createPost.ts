@@ -3,7 +3,8 @@
 // retry gets the stored original 201, or 409 with Retry-After while the first is still running
 // (data/postsStore.ts, "Idempotent create"; the adapter maps the store's refusals).
 import type { RouteHandler } from "../http/contract";
-import { cachedPostSchemas, validateBody } from "../schema";
+import { postValidators } from "../validation/postValidators";
+import { validateBody } from "../validation/validate";
 import { parseIdempotencyKey, parseJsonObject, postResponse } from "./shared";
 
 /** Idempotency keys are scoped per API key, so two clients cannot collide on one. */
@@ -11,7 +12,7 @@ export const ANONYMOUS_SCOPE = "anonymous";
 
 export const createPost: RouteHandler = async (request, deps) => {
     const idempotencyKey = parseIdempotencyKey(request);
-    const input = validateBody(cachedPostSchemas().create, parseJsonObject(request.body));
+    const input = validateBody(postValidators.create, parseJsonObject(request.body));
     const post =
         idempotencyKey === null
             ? await deps.store.createPost(input)

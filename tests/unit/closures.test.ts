@@ -11,8 +11,8 @@ import { RUNTIME_PROVIDED_PACKAGES } from "../../api/routeFunction";
 import { routes } from "../../api/routes";
 import { PROJECT_DIR } from "../../scripts/project";
 
-/** The packages the handler code may load: the AWS SDK v3 the Lambda runtime ships, and zod from the archive. */
-const ALLOWED_PACKAGES = ["zod", "@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb"];
+/** The packages the handler code may load: the AWS SDK v3 the Lambda runtime ships (zod is compiled away). */
+const ALLOWED_PACKAGES = ["@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb"];
 const BUILTINS = new Set(builtinModules);
 
 function isBuiltin(name: string): boolean {

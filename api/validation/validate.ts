@@ -1,0 +1,210 @@
+// The validator the Lambdas run: a plain plan compiled from the zod schemas at deploy time
+// (api/validation/compile.ts) and interpreted here with no library. It must not import zod (not
+// even for a helper): Pulumi serializes what the handlers capture, and a captured `zod` would
+// put the package's 840 files back into every archive (docs/decisions.md, "Validation in the
+// Lambda").
+//
+// The rules reproduce zod's own (v4) semantics for the constructs the compiler accepts, so a body
+// gets the same verdict, value and messages in both: checks run in order and keep running after
+// a failed refinement or format; a wrong type or a failed union stops that value's checks; an
+// object's own refinements run only when no field stopped; unknown keys never stop anything.
+// tests/unit/validation.test.ts holds the two side by side over thousands of generated bodies.
+import { badRequest, type FieldError } from "../http/errors";
+
+/** An issue, shaped like the part of a zod issue the API uses (so `fieldErrors` takes either). */
+export interface Issue {
+    code: "invalid_type" | "invalid_union" | "invalid_format" | "custom" | "unrecognized_keys";
+    path: string[];
+    message: string;
+    /** For `unrecognized_keys`: the keys, in the body's order. */
+    keys?: string[];
+}
+
+/** Builds a type error's message from what zod would hand a schema's `error` customizer. */
+export type TypeErrorMessage = (issue: { code: string; expected: string; input: unknown }) => string;
+
+/** A step of a string: a transform (zod's `overwrite`, e.g. trim), a refinement or a format. */
+export type StringStep =
+    | { kind: "transform"; apply: (value: string) => string }
+    | { kind: "refine"; test: (value: string) => boolean; message: string; abort: boolean }
+    | { kind: "format"; pattern: RegExp; message: string; abort: boolean };
+
+export type Plan =
+    | { kind: "string"; typeError: TypeErrorMessage; steps: StringStep[] }
+    | { kind: "optional"; inner: Plan }
+    | { kind: "default"; value: unknown; inner: Plan }
+    | { kind: "union"; options: Plan[]; error: TypeErrorMessage }
+    | {
+        kind: "object";
+        fields: Array<[string, Plan]>;
+        /** strictObject: unknown keys are an issue; otherwise they are dropped. */
+        strict: boolean;
+        refinements: Array<{ test: (value: Record<string, unknown>) => boolean; message: string; abort: boolean }>;
+    };
+
+/** A compiled schema; `T` is what a valid body becomes (the zod schema's output type). */
+export interface CompiledSchema<T> {
+    readonly plan: Plan;
+    /** Type only: never set. */
+    readonly __output?: T;
+}
+
+export type ValidationResult<T> = { success: true; data: T } | { success: false; issues: Issue[] };
+
+// An issue stops the checks after it unless it is marked as continuing (zod's `continue`).
+interface Tracked extends Issue { continues: boolean }
+
+/** zod's description of a received value in its default messages. */
+export function received(input: unknown): string {
+    if (input === null) {
+        return "null";
+    }
+    return Array.isArray(input) ? "array" : typeof input;
+}
+
+function stopped(issues: Tracked[], from: number): boolean {
+    for (let i = from; i < issues.length; i++) {
+        if (!issues[i]!.continues) {
+            return true;
+        }
+    }
+    return false;
+}
+
+function withPath(issues: Tracked[], from: number, key: string): void {
+    for (let i = from; i < issues.length; i++) {
+        issues[i]!.path.unshift(key);
+    }
+}
+
+/**
+ * Runs one plan node; returns the output value (meaningful only when no issue was added).
+ * Not named `run`: Pulumi's serializer takes a free variable that also exists on the global object
+ * for that global and does not capture it, and test runners (mocha) define a global `run`.
+ */
+function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
+    switch (plan.kind) {
+        case "optional":
+            return input === undefined ? undefined : runPlan(plan.inner, input, issues);
+        case "default":
+            return input === undefined ? plan.value : runPlan(plan.inner, input, issues);
+        case "union": {
+            for (const option of plan.options) {
+                const attempt: Tracked[] = [];
+                const value = runPlan(option, input, attempt);
+                if (attempt.length === 0) {
+                    return value;
+                }
+            }
+            issues.push({ code: "invalid_union", path: [], message: plan.error({ code: "invalid_union", expected: "union", input }), continues: false });
+            return input;
+        }
+        case "string": {
+            if (typeof input !== "string") {
+                issues.push({ code: "invalid_type", path: [], message: plan.typeError({ code: "invalid_type", expected: "string", input }), continues: false });
+                return input;
+            }
+            let value = input;
+            const start = issues.length;
+            for (const step of plan.steps) {
+                if (stopped(issues, start)) {
+                    break;
+                }
+                if (step.kind === "transform") {
+                    value = step.apply(value);
+                } else if (step.kind === "refine") {
+                    if (!step.test(value)) {
+                        issues.push({ code: "custom", path: [], message: step.message, continues: !step.abort });
+                    }
+                } else if (!step.pattern.test(value)) {
+                    issues.push({ code: "invalid_format", path: [], message: step.message, continues: !step.abort });
+                }
+            }
+            return value;
+        }
+        case "object": {
+            if (typeof input !== "object" || input === null || Array.isArray(input)) {
+                issues.push({ code: "invalid_type", path: [], message: `Invalid input: expected object, received ${received(input)}`, continues: false });
+                return input;
+            }
+            const source = input as Record<string, unknown>;
+            const output: Record<string, unknown> = {};
+            const start = issues.length;
+            for (const [key, field] of plan.fields) {
+                const from = issues.length;
+                const own = Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
+                const value = runPlan(field, own, issues);
+                withPath(issues, from, key);
+                if (value !== undefined) {
+                    output[key] = value;
+                }
+            }
+            if (plan.strict) {
+                const known = new Set(plan.fields.map(([key]) => key));
+                const unknown = Object.keys(source).filter((key) => !known.has(key));
+                if (unknown.length > 0) {
+                    const listed = unknown.map((key) => JSON.stringify(key)).join(", ");
+                    issues.push({
+                        code: "unrecognized_keys",
+                        path: [],
+                        keys: unknown,
+                        message: `Unrecognized key${unknown.length > 1 ? "s" : ""}: ${listed}`,
+                        continues: true,
+                    });
+                }
+            }
+            for (const refinement of plan.refinements) {
+                if (stopped(issues, start)) {
+                    break;
+                }
+                if (!refinement.test(output)) {
+                    issues.push({ code: "custom", path: [], message: refinement.message, continues: !refinement.abort });
+                }
+            }
+            return output;
+        }
+    }
+}
+
+/** Validates `input`; never throws for bad input. */
+export function validate<T>(schema: CompiledSchema<T>, input: unknown): ValidationResult<T> {
+    const tracked: Tracked[] = [];
+    const data = runPlan(schema.plan, input, tracked);
+    if (tracked.length > 0) {
+        return { success: false, issues: tracked.map(({ continues: _, ...issue }) => issue) };
+    }
+    return { success: true, data: data as T };
+}
+
+/** Issues (ours or zod's) → the API's `errors` list: every problem, unknown keys one entry per field. */
+export function fieldErrors(issues: ReadonlyArray<{ code: string; path: ReadonlyArray<PropertyKey>; message: string; keys?: readonly string[] }>, allowedFields: readonly string[]): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const issue of issues) {
+        const path = issue.path.map(String);
+        if (issue.code === "unrecognized_keys") {
+            for (const key of issue.keys ?? []) {
+                errors.push({
+                    field: [...path, key].join("."),
+                    message: `Unknown field; allowed fields are ${allowedFields.join(", ")}`,
+                });
+            }
+        } else {
+            errors.push({ field: path.length > 0 ? path.join(".") : "body", message: issue.message });
+        }
+    }
+    return errors;
+}
+
+/** The keys a body may have: the object's fields (its schema is the list). */
+export function allowedFields(plan: Plan): string[] {
+    return plan.kind === "object" ? plan.fields.map(([key]) => key) : [];
+}
+
+/** Validates a parsed JSON body; throws a 400 listing every problem. */
+export function validateBody<T>(schema: CompiledSchema<T>, body: unknown): T {
+    const result = validate(schema, body);
+    if (!result.success) {
+        throw badRequest("Request body is invalid", fieldErrors(result.issues, allowedFields(schema.plan)));
+    }
+    return result.data;
+}
