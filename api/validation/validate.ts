@@ -20,26 +20,30 @@ export interface Issue {
     keys?: string[];
 }
 
-/** Builds a type error's message from what zod would hand a schema's `error` customizer. */
-export type TypeErrorMessage = (issue: { code: string; expected: string; input: unknown }) => string;
+/**
+ * An issue's message, from what zod would hand a customizer (`code`, `input`, and `expected` for a
+ * type error). Built by the compiler: a fixed text, or the schema's own customizer with zod's
+ * default wording behind it.
+ */
+export type MessageFn = (issue: { code: string; input: unknown; expected?: string }) => string;
 
 /** A step of a string: a transform (zod's `overwrite`, e.g. trim), a refinement or a format. */
 export type StringStep =
     | { kind: "transform"; apply: (value: string) => string }
-    | { kind: "refine"; test: (value: string) => boolean; message: string; abort: boolean }
-    | { kind: "format"; pattern: RegExp; message: string; abort: boolean };
+    | { kind: "refine"; test: (value: string) => boolean; message: MessageFn; abort: boolean }
+    | { kind: "format"; pattern: RegExp; message: MessageFn; abort: boolean };
 
 export type Plan =
-    | { kind: "string"; typeError: TypeErrorMessage; steps: StringStep[] }
+    | { kind: "string"; typeError: MessageFn; steps: StringStep[] }
     | { kind: "optional"; inner: Plan }
-    | { kind: "default"; value: unknown; inner: Plan }
-    | { kind: "union"; options: Plan[]; error: TypeErrorMessage }
+    | { kind: "default"; value: string | number | boolean | null; inner: Plan }
+    | { kind: "union"; options: Plan[]; error: MessageFn }
     | {
         kind: "object";
         fields: Array<[string, Plan]>;
         /** strictObject: unknown keys are an issue; otherwise they are dropped. */
         strict: boolean;
-        refinements: Array<{ test: (value: Record<string, unknown>) => boolean; message: string; abort: boolean }>;
+        refinements: Array<{ test: (value: Record<string, unknown>) => boolean; message: MessageFn; abort: boolean }>;
     };
 
 /** A compiled schema; `T` is what a valid body becomes (the zod schema's output type). */
@@ -89,14 +93,24 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
         case "default":
             return input === undefined ? plan.value : runPlan(plan.inner, input, issues);
         case "union": {
+            // zod: the first option without issues wins; else, if exactly one option failed only
+            // with issues that do not stop (a refinement, unknown keys), its answer is the union's;
+            // else one invalid_union. (A one-option union is refused by the compiler.)
+            const attempts: Array<{ value: unknown; issues: Tracked[] }> = [];
             for (const option of plan.options) {
                 const attempt: Tracked[] = [];
                 const value = runPlan(option, input, attempt);
                 if (attempt.length === 0) {
                     return value;
                 }
+                attempts.push({ value, issues: attempt });
             }
-            issues.push({ code: "invalid_union", path: [], message: plan.error({ code: "invalid_union", expected: "union", input }), continues: false });
+            const open = attempts.filter((attempt) => !stopped(attempt.issues, 0));
+            if (open.length === 1) {
+                issues.push(...open[0]!.issues);
+                return open[0]!.value;
+            }
+            issues.push({ code: "invalid_union", path: [], message: plan.error({ code: "invalid_union", input }), continues: false });
             return input;
         }
         case "string": {
@@ -114,10 +128,14 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
                     value = step.apply(value);
                 } else if (step.kind === "refine") {
                     if (!step.test(value)) {
-                        issues.push({ code: "custom", path: [], message: step.message, continues: !step.abort });
+                        issues.push({ code: "custom", path: [], message: step.message({ code: "custom", input: value }), continues: !step.abort });
                     }
-                } else if (!step.pattern.test(value)) {
-                    issues.push({ code: "invalid_format", path: [], message: step.message, continues: !step.abort });
+                } else {
+                    // As zod does: a pattern with the g or y flag keeps state between tests.
+                    step.pattern.lastIndex = 0;
+                    if (!step.pattern.test(value)) {
+                        issues.push({ code: "invalid_format", path: [], message: step.message({ code: "invalid_format", input: value }), continues: !step.abort });
+                    }
                 }
             }
             return value;
@@ -158,7 +176,7 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
                     break;
                 }
                 if (!refinement.test(output)) {
-                    issues.push({ code: "custom", path: [], message: refinement.message, continues: !refinement.abort });
+                    issues.push({ code: "custom", path: [], message: refinement.message({ code: "custom", input: output }), continues: !refinement.abort });
                 }
             }
             return output;

@@ -44,11 +44,18 @@ const date = fc.oneof({ weight: 2, arbitrary: day }, fc.tuple(day, time).map(([d
 const value = (main: fc.Arbitrary<unknown>) => fc.oneof({ weight: 6, arbitrary: main }, { weight: 1, arbitrary: notAString });
 const unknownKeys = fc.dictionary(fc.constantFrom("id", "version", "createdAt", "Title", "extra", "__proto__", "constructor", ""), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
 
-/** Bodies as JSON.parse gives them: any subset of the fields, sometimes with keys that are not fields. */
+/**
+ * Bodies as JSON.parse gives them: any subset of the fields, sometimes none (so some bodies hold
+ * only keys that are not fields: PATCH then owes both "unknown field" and "send at least one"),
+ * sometimes with keys that are not fields.
+ */
 const body = fc
     .tuple(
-        fc.record({ title: value(text), description: value(text), author: value(text), publicationDate: value(date) }, { requiredKeys: [] }),
-        fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: unknownKeys }),
+        fc.oneof(
+            { weight: 9, arbitrary: fc.record({ title: value(text), description: value(text), author: value(text), publicationDate: value(date) }, { requiredKeys: [] }) },
+            { weight: 1, arbitrary: fc.constant({}) },
+        ),
+        fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: unknownKeys }),
     )
     .map(([fields, extra]) => JSON.parse(JSON.stringify({ ...extra, ...fields })) as Record<string, unknown>);
 
@@ -86,7 +93,7 @@ describe("validation: the compiled validator against zod", () => {
                 { seed: SEED, numRuns: 3000 },
             );
             // The generator reaches both sides of the rules, not only refusals.
-            expect(valid, "valid bodies among the generated").to.be.greaterThan(100);
+            expect(valid, "valid bodies among the generated").to.be.greaterThan(50);
         });
     }
 
@@ -96,6 +103,13 @@ describe("validation: the compiled validator against zod", () => {
                 expect(viaCompiled(compiled, input)).to.deep.equal(viaZod(zodSchema, input));
             }
         }
+    });
+
+    it("PATCH with only unknown keys: both the unknown field and 'send at least one', as zod says", () => {
+        const expected = viaZod(zodSchemas.patch, { extra: 1 });
+        expect(expected.ok).to.equal(false);
+        expect(viaCompiled(postValidators.patch, { extra: 1 })).to.deep.equal(expected);
+        expect(expected.ok ? [] : expected.issues.map((issue) => (issue as { code: string }).code)).to.deep.equal(["unrecognized_keys", "custom"]);
     });
 
     it("turns issues into the API's field errors, one per unknown key", () => {
@@ -110,17 +124,55 @@ describe("validation: the compiled validator against zod", () => {
         expect(() => validateBody(postValidators.create, { title: 5 })).to.throw("Request body is invalid");
     });
 
-    it("refuses at deploy time what it cannot reproduce, naming it, instead of validating less", () => {
+    it("refuses at deploy time what it cannot reproduce, naming it, instead of validating differently", () => {
+        const protoKey = Object.defineProperty({}, "__proto__", { value: z.string(), enumerable: true }) as Record<string, z.ZodString>;
         const refused: Array<[string, z.ZodType, RegExp]> = [
             ["a number", z.strictObject({ n: z.number() }), /zod type "number" at n/],
             ["a length check", z.strictObject({ s: z.string().min(3) }), /string check "min_length" at s/],
             ["a passthrough object", z.looseObject({ s: z.string() }), /catchall of unknown/],
             ["a coercing string", z.object({ s: z.coerce.string() }), /coercing string at s/],
             ["a nullable", z.object({ s: z.string().nullable() }), /zod type "nullable" at s/],
+            ["an exclusive union", z.object({ s: z.xor([z.string(), z.string().trim()]) }), /exclusive union \(z.xor\) at s/],
+            ["a one-option union", z.object({ s: z.union([z.string()]) }), /fewer than two options at s/],
+            ["an optional around a default", z.object({ d: z.string().default("").optional() }), /optional around a default at d/],
+            ["a partial of a default", z.strictObject({ d: z.string().default("") }).partial(), /optional around a default at d/],
+            ["an object default", z.object({ d: z.object({ a: z.string() }).default({ a: "x" }) }), /not a constant/],
+            ["a default computed per parse", z.object({ d: z.string().default(() => String(Math.random())) }), /not a constant/],
+            ["an async refinement", z.object({ s: z.string().refine(async () => true, "m") }), /async refinement at s/],
+            ["a refinement reported elsewhere", z.object({ s: z.string() }).refine(() => true, { message: "m", path: ["s"] }), /another path \(s\)/],
+            ["a message that depends on the input", z.object({ s: z.string().refine(() => true, { error: (issue) => (issue.input === undefined ? "a" : "b") }) }), /message that depends on the input at s/],
+            ["ipv6 (checked by more than a pattern)", z.object({ s: z.ipv6() }), /string format "ipv6" at s/],
+            ["url (checked by more than a pattern)", z.object({ s: z.url() }), /string format "url" at s/],
+            ["a field named like a prototype member", z.object({ constructor: z.string() }), /named like an Object.prototype member \("constructor"\)/],
+            ["a __proto__ field", z.object(protoKey), /named like an Object.prototype member \("__proto__"\)/],
         ];
         for (const [what, schema, message] of refused) {
             expect(() => compileSchema(schema), what).to.throw(message);
         }
+        z.config({ customError: () => "mine" });
+        try {
+            expect(() => compileSchema(z.string())).to.throw(/global zod error map/);
+        } finally {
+            z.config({ customError: undefined });
+        }
+    });
+
+    it("reproduces zod where it accepts: union choices, stateful patterns, default wording, owner messages", () => {
+        const agree = (what: string, schema: z.ZodType, inputs: unknown[]) => {
+            const compiled = compileSchema(schema);
+            // Each input twice in a row: a validator must not carry state from one body to the next.
+            for (const input of [...inputs, ...inputs]) {
+                expect(viaCompiled(compiled, input), `${what}: ${JSON.stringify(input)}`).to.deep.equal(viaZod(schema, input));
+            }
+        };
+        // One option failed only with issues that do not stop it: zod answers with that option's issues.
+        agree("a union of strict objects", z.union([z.strictObject({ a: z.string() }), z.strictObject({ b: z.string() })]), [{ a: "x", z: 1 }, { b: "y" }, { a: 1 }, { c: 1 }, "s"]);
+        agree("a union whose options both refine", z.union([z.string().refine((v) => v.length > 3, "long"), z.string().refine((v) => v.startsWith("a"), "a")]), ["ab", "bcde", "b", 1]);
+        agree("a pattern with the g flag", z.object({ s: z.string().regex(/a/g) }), [{ s: "a" }, { s: "a" }, { s: "b" }]);
+        agree("zod's default wording", z.object({ d: z.iso.date(), p: z.string().startsWith("ab"), e: z.email(), r: z.string().regex(/^x+$/) }), [{ d: "x", p: "b", e: "@", r: "y" }, { d: "2026-02-29", p: "abc", e: "a@b.co", r: "xx" }, {}]);
+        agree("a refinement with no message of its own", z.object({ s: z.string({ error: (issue) => (issue.input === undefined ? "s is required" : "s is wrong") }).refine((v) => v !== "no") }), [{ s: "no" }, { s: "yes" }, {}, { s: 1 }]);
+        agree("an object refinement after a stopping field", z.strictObject({ a: z.string().optional() }).refine((v) => Object.keys(v).length > 0, "one"), [{}, { a: 1 }, { b: 1 }, { a: "x" }]);
+        agree("an aborting refinement", z.object({ s: z.string().refine((v) => v.length > 1, { message: "short", abort: true }).refine((v) => v !== "x", "not x") }), [{ s: "x" }, { s: "xx" }]);
     });
 
     it("strips unknown keys of a non-strict object, as zod does, and keeps its defaults", () => {
