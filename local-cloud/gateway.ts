@@ -10,6 +10,7 @@ import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse, mappedHeaders, renderTe
 import type { FunctionPool } from "./lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "./model";
 import { buildProxyEvent, has, isBinary, mapProxyResult, nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
+import { describeMissingPermission, permissionFor } from "./permissions";
 import { parseHeaders } from "./requestHeaders";
 import { asksToInvalidate, CACHE_CONTROL_IGNORED, cacheKey, methodCache, type StageCaches } from "./stageCache";
 import { methodKey, type UsageLimiter } from "./usage";
@@ -458,6 +459,18 @@ export class Gateway {
             return refuse("API_CONFIGURATION_ERROR", ctx, { consumer, ...cacheNote });
         }
         const { pool } = target;
+
+        // 8. Lambda's resource policy: may API Gateway invoke this function, at this qualifier, from
+        // this API, stage, method and path? Checked here, after the cache: a cached answer invokes nothing.
+        const permissions = this.options.model.permissions;
+        if (permissions !== undefined && functionArn !== undefined) {
+            const source = { region: this.options.model.region, account: MOCK_ACCOUNT, apiId: api.id, stage: stage.name, method: request.method, path: pathInStage, resourcePath: match.resource.path };
+            if (permissionFor(permissions, functionArn, source) === undefined) {
+                const detail = describeMissingPermission(permissions, functionArn, source);
+                this.options.log(`${request.method} ${match.resource.path}: ${detail}`);
+                return refuse("API_CONFIGURATION_ERROR", ctx, { consumer, ...cacheNote });
+            }
+        }
 
         const event = JSON.stringify(buildProxyEvent({ ...request, path: pathInStage, headers: parsed }, {
             apiId: api.id,

@@ -7,6 +7,7 @@ import { MOCK_ACCOUNT, type RecordedProgram, type RecordedResource } from "./rec
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 import { TYPES } from "./resourceTypes";
+import type { PermissionModel } from "./permissions";
 
 export interface TableModel {
     logicalName: string;
@@ -147,6 +148,11 @@ export interface CloudModel {
     /** Optional so hand-made models need not spell them. */
     aliases?: AliasModel[];
     provisionedConcurrency?: ProvisionedConcurrencyModel[];
+    /**
+     * Who may invoke which function (`aws.lambda.Permission`). A recorded program always has the
+     * list, and the gateway enforces it (permissions.ts); a hand-made model without it is not checked.
+     */
+    permissions?: PermissionModel[];
 }
 
 const ofType = (program: RecordedProgram, type: string) => program.resources.filter((r) => r.type === type);
@@ -223,6 +229,22 @@ function functionArnOf(functions: FunctionModel[], region: string, nameOrArn: un
         return text.split(":").slice(0, 7).join(":");
     }
     return functions.find((f) => f.name === text)?.arn ?? `arn:aws:lambda:${region}:${MOCK_ACCOUNT}:function:${text}`;
+}
+
+/** A permission names its function by name or ARN; a qualified ARN carries its qualifier. */
+function permissionModel(r: RecordedResource, functions: FunctionModel[], region: string): PermissionModel {
+    const named = String(r.inputs["function"] ?? "");
+    const parts = named.startsWith("arn:") ? named.split(":") : [];
+    const qualifier = r.inputs["qualifier"] ?? (parts.length > 7 ? parts.slice(7).join(":") : undefined);
+    return {
+        logicalName: r.name,
+        functionArn: functionArnOf(functions, region, named),
+        ...(qualifier === undefined || qualifier === "" ? {} : { qualifier: String(qualifier) }),
+        action: String(r.inputs["action"] ?? ""),
+        principal: String(r.inputs["principal"] ?? ""),
+        ...optionalText("sourceArn", r.inputs["sourceArn"]),
+        ...optionalText("sourceAccount", r.inputs["sourceAccount"]),
+    };
 }
 
 function aliasModel(r: RecordedResource, functions: FunctionModel[], region: string): AliasModel {
@@ -347,6 +369,7 @@ export function cloudModel(program: RecordedProgram): CloudModel {
         tables: ofType(program, TYPES.table).map(tableModel),
         functions,
         aliases: ofType(program, TYPES.alias).map((r) => aliasModel(r, functions, program.region)),
+        permissions: ofType(program, TYPES.permission).map((r) => permissionModel(r, functions, program.region)),
         provisionedConcurrency: ofType(program, TYPES.provisionedConcurrency).map((r) => ({
             logicalName: r.name,
             functionArn: functionArnOf(functions, program.region, r.inputs["functionName"]),

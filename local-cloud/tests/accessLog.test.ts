@@ -81,6 +81,8 @@ const body = pulumi.jsonStringify({
     },
 });
 const api = new aws.apigateway.RestApi("logged", { body });
+// API Gateway may invoke the function from this API (any stage, method and path), as on AWS.
+new aws.lambda.Permission("worker", { action: "lambda:InvokeFunction", function: fn.name, principal: "apigateway.amazonaws.com", sourceArn: api.executionArn.apply((arn) => arn + "/*/*/*") });
 const deployment = new aws.apigateway.Deployment("logged", { restApi: api.id });
 const group = new aws.cloudwatch.LogGroup("access", { retentionInDays: 7 });
 const stage = (name: string, format?: string) => new aws.apigateway.Stage(name, {

@@ -53,6 +53,14 @@ const body = pulumi.jsonStringify({
     },
 });
 const api = new aws.apigateway.RestApi("aliased", { body });
+// What each route invokes needs its own permission: the alias, the version, the function itself.
+const invokers = api.executionArn.apply((arn) => arn + "/*/GET/*");
+const allow = (name: string, target: aws.lambda.Function, qualifier?: pulumi.Input<string>) =>
+    new aws.lambda.Permission(name, { action: "lambda:InvokeFunction", function: target.name, qualifier, principal: "apigateway.amazonaws.com", sourceArn: invokers });
+allow("live", fn, live.name);
+allow("version", fn, fn.version);
+allow("latest", fn);
+allow("plain", plain);
 const deployment = new aws.apigateway.Deployment("aliased", { restApi: api.id });
 new aws.apigateway.Stage("v1", { restApi: api.id, deployment: deployment.id, stageName: "v1" });
 

@@ -56,6 +56,8 @@ const body = pulumi.jsonStringify({
     },
 });
 const api = new aws.apigateway.RestApi("consoled", { body });
+// API Gateway may invoke the function from this API (any stage, method and path), as on AWS.
+new aws.lambda.Permission("worker", { action: "lambda:InvokeFunction", function: fn.name, principal: "apigateway.amazonaws.com", sourceArn: api.executionArn.apply((arn) => arn + "/*/*/*") });
 const deployment = new aws.apigateway.Deployment("consoled", { restApi: api.id });
 const group = new aws.cloudwatch.LogGroup("access", { retentionInDays: 7 });
 const format = JSON.stringify({ requestId: "$context.requestId", status: "$context.status", integrationRequestId: "$context.integration.requestId" });

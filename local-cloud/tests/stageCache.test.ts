@@ -62,6 +62,8 @@ const body = pulumi.jsonStringify({
     },
 });
 const api = new aws.apigateway.RestApi("cached", { body });
+// API Gateway may invoke the function from this API (any stage, method and path), as on AWS.
+new aws.lambda.Permission("answer", { action: "lambda:InvokeFunction", function: fn.name, principal: "apigateway.amazonaws.com", sourceArn: api.executionArn.apply((arn) => arn + "/*/*/*") });
 const deployment = new aws.apigateway.Deployment("cached", { restApi: api.id });
 const group = new aws.cloudwatch.LogGroup("access", { retentionInDays: 7 });
 const v1 = new aws.apigateway.Stage("v1", {

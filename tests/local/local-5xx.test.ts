@@ -10,9 +10,13 @@
 //   attempt that died mid-way (its IN_PROGRESS record, written here, has a live lease) waits only
 //   a quarter of the timeout and answers the contract's 409 before Lambda would stop it;
 // - 504 from the gateway: that wait (about a second at the default 10 s timeout), on a cloud
-//   whose integration timeout is set to 500 ms (`integrationTimeoutMs`, API Gateway's 29 s otherwise).
+//   whose integration timeout is set to 500 ms (`integrationTimeoutMs`, API Gateway's 29 s otherwise);
+// - and, outside the contract (not held to the document): 500 from the gateway for a copy of the
+//   program whose Lambda permissions lack the `live` qualifier (the integrations invoke the
+//   alias), so API Gateway may invoke no function.
 import { expect } from "chai";
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import { DeleteTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import type { LocalCloud } from "local-cloud";
 import { startTestCloud } from "local-cloud/testing";
@@ -22,6 +26,7 @@ import { localDocumentClient } from "../support/dynamo";
 import { checkedCall } from "../support/openApiCheck";
 import { copyProgram } from "../support/routeFixture";
 import { ROOMY_PLAN, stopCloud } from "../support/roomyCloud";
+import { PROJECT_DIR } from "../../scripts/project";
 
 /** A getPost handler that never answers: the function always outlives its timeout. */
 const HANGING_GET_POST = `// Test fixture (tests/local/local-5xx.test.ts): never answers.
@@ -181,5 +186,48 @@ describe("local cloud: 504 on purpose (a 500 ms integration timeout), checked ag
         expect(r.json).to.deep.equal({ message: "Endpoint request timed out" });
         expect(elapsed).to.be.at.least(500);
         expect(call.checked).to.equal(1);
+    });
+});
+
+describe("local cloud: 500 from the gateway when a permission does not cover the alias (a copy of the program without `qualifier`; outside the contract, so not held to the document)", function () {
+    let cloud: LocalCloud;
+    let fixture: ReturnType<typeof copyProgram>;
+    // Not held to the OpenAPI document: a misdeployed API is outside the contract, and API
+    // Gateway's own 500 carries no requestId (the document's 500 is the function's).
+    const call = (url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown }) =>
+        fetch(url, { method: init.method ?? "GET", headers: { "Content-Type": "application/json", ...init.headers }, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    const gatewayLines: string[] = [];
+
+    before(async () => {
+        // The classic mistake once integrations invoke an alias: the permission left on the function.
+        const postsApi = fs.readFileSync(`${PROJECT_DIR}/api/postsApi.ts`, "utf8");
+        const unqualified = postsApi.replace("                qualifier: fn.alias.name,\n", "");
+        expect(unqualified, "api/postsApi.ts no longer sets the permission's qualifier this way").to.not.equal(postsApi);
+        fixture = copyProgram("unqualified-permission", { "api/postsApi.ts": unqualified });
+        cloud = await startTestCloud({
+            stack: "fivexx-permission", projectDir: fixture.dir, stackConfig: STACK,
+            onFunctionLog: (line) => void (line.startsWith("[gateway]") && gatewayLines.push(line)),
+        });
+    });
+
+    after(async () => {
+        await stopCloud(cloud);
+        fixture?.remove();
+    });
+
+    it("500: every route that invokes a function, with the reason in the gateway's log only; preflights still answer", async () => {
+        const headers = { "x-api-key": cloud.apiKeys["app"]! };
+        for (const [route, init] of [
+            ["posts", { headers }],
+            [`posts/${randomUUID()}`, { headers }],
+            ["posts", { method: "POST", headers, body: POST }],
+        ] as const) {
+            const r = await call(`${cloud.stageUrl}${route}`, init);
+            expect(r.status, route).to.equal(500);
+            expect(await r.json()).to.deep.equal({ message: "Internal server error" });
+        }
+        expect(gatewayLines.join("\n")).to.include("Invalid permissions on Lambda function").and.to.include('qualifier "live"');
+        const preflight = await fetch(`${cloud.stageUrl}posts`, { method: "OPTIONS", headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" } });
+        expect(preflight.status).to.equal(204);
     });
 });

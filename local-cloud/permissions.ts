@@ -1,0 +1,98 @@
+// Lambda's resource-based policy as API Gateway meets it. API Gateway may invoke a function only
+// where an `aws.lambda.Permission` lets it: principal `apigateway.amazonaws.com`, action
+// `lambda:InvokeFunction`, on the qualifier the integration invokes (the function's own policy and
+// each alias's or version's are separate, so a permission on the function does not cover `…:live`),
+// and a source ARN that matches this API, stage, method and path. Otherwise the client gets 500
+// `Internal server error` and the execution log says "Invalid permissions on Lambda function" —
+// the classic "works locally, 500s on AWS" mistake, which the local cloud therefore reproduces.
+//
+// Source ARNs are `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>`,
+// matched as IAM's ArnLike does (each colon-separated part on its own; `*` any run of characters,
+// `/` included, `?` one). Whether API Gateway puts the request's path or the resource's template
+// (`/posts/abc` or `/posts/{id}`) in that ARN is not settled by AWS's documentation; permissions
+// are written both ways (awsx's `{id}`, SAM's `*`), so a permission matching either is accepted.
+
+/** An `aws.lambda.Permission`, as the model reads it (model.ts). */
+export interface PermissionModel {
+    logicalName: string;
+    /** The function's unqualified ARN. */
+    functionArn: string;
+    /** The alias or version it is on; undefined for the function itself ($LATEST, unqualified). */
+    qualifier?: string;
+    action: string;
+    principal: string;
+    sourceArn?: string;
+    sourceAccount?: string;
+}
+
+/** Where an invocation comes from: API Gateway's side of the source ARN. */
+export interface InvocationSource {
+    region: string;
+    account: string;
+    apiId: string;
+    stage: string;
+    method: string;
+    /** The request's path within the stage (`/posts/abc`). */
+    path: string;
+    /** The resource's template (`/posts/{id}`). */
+    resourcePath: string;
+}
+
+const API_GATEWAY = "apigateway.amazonaws.com";
+
+/** `$LATEST` is the function itself. */
+export function normalQualifier(qualifier: string | undefined): string | undefined {
+    return qualifier === undefined || qualifier === "" || qualifier === "$LATEST" ? undefined : qualifier;
+}
+
+function glob(pattern: string): RegExp {
+    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+    return new RegExp(`^${source}$`, "s");
+}
+
+/** IAM's ArnLike: six colon-separated parts, each matched with `*` and `?` wildcards. */
+export function arnLike(pattern: string, arn: string): boolean {
+    const split = (text: string) => {
+        const parts = text.split(":");
+        return parts.length < 6 ? undefined : [...parts.slice(0, 5), parts.slice(5).join(":")];
+    };
+    const want = split(pattern);
+    const have = split(arn);
+    return want !== undefined && have !== undefined && want.every((part, i) => glob(part).test(have[i]!));
+}
+
+/** The source ARNs an invocation may be known by (the request's path, the resource's template). */
+export function sourceArns(source: InvocationSource): string[] {
+    const prefix = `arn:aws:execute-api:${source.region}:${source.account}:${source.apiId}/${source.stage}/${source.method.toUpperCase()}`;
+    return [...new Set([`${prefix}${source.path}`, `${prefix}${source.resourcePath}`])];
+}
+
+/**
+ * The permission that lets API Gateway invoke `invokedArn` (maybe qualified) from `source`, or
+ * undefined when none does.
+ */
+export function permissionFor(permissions: readonly PermissionModel[], invokedArn: string, source: InvocationSource): PermissionModel | undefined {
+    const parts = invokedArn.split(":");
+    const functionArn = parts.slice(0, 7).join(":");
+    const qualifier = normalQualifier(parts.length > 7 ? parts.slice(7).join(":") : undefined);
+    const arns = sourceArns(source);
+    return permissions.find((p) =>
+        p.functionArn === functionArn &&
+        normalQualifier(p.qualifier) === qualifier &&
+        ["lambda:invokefunction", "lambda:*", "*"].includes(p.action.toLowerCase()) &&
+        (p.principal === API_GATEWAY || p.principal === "*") &&
+        (p.sourceAccount === undefined || p.sourceAccount === source.account) &&
+        (p.sourceArn === undefined || arns.some((arn) => arnLike(p.sourceArn!, arn))));
+}
+
+/** What to tell the developer when no permission matches: what AWS checks, and what would pass. */
+export function describeMissingPermission(permissions: readonly PermissionModel[], invokedArn: string, source: InvocationSource): string {
+    const functionArn = invokedArn.split(":").slice(0, 7).join(":");
+    const qualifier = normalQualifier(invokedArn.split(":").slice(7).join(":") || undefined);
+    const onFunction = permissions.filter((p) => p.functionArn === functionArn);
+    const near = onFunction.length === 0
+        ? "the function has no aws.lambda.Permission"
+        : `its permissions (${onFunction.map((p) => `${p.logicalName}: qualifier ${normalQualifier(p.qualifier) ?? "none"}, principal ${p.principal}, sourceArn ${p.sourceArn ?? "any"}`).join("; ")}) do not cover it`;
+    return `Execution failed due to configuration error: Invalid permissions on Lambda function ${invokedArn}: ${near}. ` +
+        `API Gateway needs principal ${API_GATEWAY}, action lambda:InvokeFunction${qualifier ? `, qualifier "${qualifier}" (a permission on the function does not cover its aliases)` : " on the function itself (no qualifier)"} and a sourceArn matching ${sourceArns(source)[0]}`;
+}
