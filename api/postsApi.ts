@@ -235,7 +235,9 @@ export class PostsApi extends pulumi.ComponentResource {
                 xrayTracingEnabled: args.tracing,
                 // The cache cluster is billed by the hour while it exists; resizing it empties it.
                 cacheClusterEnabled: args.cache.enabled,
-                ...(args.cache.enabled ? { cacheClusterSize: String(args.cache.sizeGb) } : {}),
+                // Always sent: the provider applies a size only while the cache is on, and leaving it
+                // out when off would show a diff on every stack that never had a cache.
+                cacheClusterSize: String(args.cache.sizeGb),
             },
         }, { parent: this, transformations: [awsxAdjustments(permissions)] });
 

@@ -252,17 +252,9 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     if (config.release.canaryWeight > 0 && !Object.values(config.release.routes).some((r) => r.pin !== undefined)) {
         problems.push(`${configKey(["release", "canaryWeight"])}: a canary needs at least one route pinned to its stable version (release.routes.<route>.pin); without a pin every route already runs the published version`);
     }
-    // Lambda refuses provisioned concurrency on an alias that has routing weights ("Alias with
-    // weights can not be used with Provisioned Concurrency"), so during a canary the pinned routes
-    // must run without warm environments: refused here, before any resource is touched.
-    if (config.release.canaryWeight > 0) {
-        for (const [route, settings] of Object.entries(config.release.routes)) {
-            const warm = settings.provisionedConcurrency ?? config.release.provisionedConcurrency;
-            if (settings.pin !== undefined && warm > 0) {
-                problems.push(`${configKey(["release", "routes", route, "provisionedConcurrency"])}: ${route} is pinned while canaryWeight is ${config.release.canaryWeight}, and Lambda refuses provisioned concurrency on an alias with a canary weight; set release.routes.${route}.provisionedConcurrency: 0 for the canary and restore it when you promote`);
-            }
-        }
-    }
+    // Provisioned concurrency may stay on an alias with canary weights, but Lambda refuses to
+    // create, change or remove it while weights are in place; that is about two deploys (the one
+    // before and this one), which config cannot see, so the README's runbook says it instead.
     // The cluster is billed by the hour from the moment it exists.
     if (config.cache.enabled && config.cache.routes.length === 0) {
         problems.push(`${configKey(["cache", "routes"])}: the cache is enabled but caches no route; list the routes to cache (e.g. [listPosts]) or set cache.enabled to false`);

@@ -236,6 +236,10 @@ function permissionModel(r: RecordedResource, functions: FunctionModel[], region
     const named = String(r.inputs["function"] ?? "");
     const parts = named.startsWith("arn:") ? named.split(":") : [];
     const qualifier = r.inputs["qualifier"] ?? (parts.length > 7 ? parts.slice(7).join(":") : undefined);
+    if (qualifier === "$LATEST") {
+        // AddPermission's own refusal: the deploy would fail on AWS.
+        throw new LocalCloudError(`Lambda permission ${r.name}: Lambda does not support adding policies to version $LATEST; leave out the qualifier to allow the function itself`);
+    }
     return {
         logicalName: r.name,
         functionArn: functionArnOf(functions, region, named),

@@ -8,9 +8,11 @@
 //
 // Source ARNs are `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>`,
 // matched as IAM's ArnLike does (each colon-separated part on its own; `*` any run of characters,
-// `/` included, `?` one). Whether API Gateway puts the request's path or the resource's template
-// (`/posts/abc` or `/posts/{id}`) in that ARN is not settled by AWS's documentation; permissions
-// are written both ways (awsx's `{id}`, SAM's `*`), so a permission matching either is accepted.
+// `/` included, `?` one). AWS's documentation does not say whether the path is the request's or
+// the resource's template (`/posts/abc` or `/posts/{id}`); the evidence points to the template
+// (aws/serverless-application-model#540: a `{param}` permission works when the name matches the
+// definition's) but programs are written both ways (awsx's `{id}`, SAM's `*`), so a permission
+// matching either is accepted: that cannot hide a missing qualifier, API, method or permission.
 
 /** An `aws.lambda.Permission`, as the model reads it (model.ts). */
 export interface PermissionModel {
@@ -40,7 +42,7 @@ export interface InvocationSource {
 
 const API_GATEWAY = "apigateway.amazonaws.com";
 
-/** `$LATEST` is the function itself. */
+/** `$LATEST` is the function itself (an invocation may name it; a permission may not: model.ts refuses it). */
 export function normalQualifier(qualifier: string | undefined): string | undefined {
     return qualifier === undefined || qualifier === "" || qualifier === "$LATEST" ? undefined : qualifier;
 }

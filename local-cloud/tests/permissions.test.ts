@@ -7,7 +7,10 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud } from "../localCloud";
+import { cloudModel } from "../model";
 import { arnLike, permissionFor, sourceArns, type PermissionModel } from "../permissions";
+import type { RecordedResource } from "../recordProgram";
+import { TYPES } from "../resourceTypes";
 import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
 
 const PROGRAM = String.raw`
@@ -156,6 +159,19 @@ describe("local cloud: Lambda permissions", function () {
             expect(permissionFor([permission({ action: "lambda:GetFunction" })], fn, source)).to.equal(undefined);
             expect(permissionFor([permission({ sourceAccount: "999999999999" })], fn, source)).to.equal(undefined);
             expect(permissionFor([permission({ functionArn: "arn:aws:lambda:us-east-1:123456789012:function:g" })], fn, source)).to.equal(undefined);
+        });
+
+        it("refuses a permission on $LATEST at start, as AddPermission does", () => {
+            const resource = (inputs: Record<string, unknown>): RecordedResource => ({
+                urn: "urn:p", type: TYPES.permission, name: "latest", parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: "p", inputs, state: inputs,
+            } as unknown as RecordedResource);
+            const program = (inputs: Record<string, unknown>) => ({ stack: "s", region: "us-east-1", outputs: {}, secretOutputs: [], undecryptable: [], resources: [resource(inputs)] });
+            const base = { action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com", function: "f" };
+            expect(() => cloudModel(program({ ...base, qualifier: "$LATEST" }))).to.throw(/latest: Lambda does not support adding policies to version \$LATEST/);
+            expect(() => cloudModel(program({ ...base, function: "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST" }))).to.throw(/\$LATEST/);
+            expect(cloudModel(program({ ...base, qualifier: "live" })).permissions).to.deep.equal([
+                { logicalName: "latest", functionArn: "arn:aws:lambda:us-east-1:123456789012:function:f", qualifier: "live", action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com" },
+            ]);
         });
     });
 });
