@@ -200,4 +200,31 @@ async function measure(): Promise<void> {
     const compiledMs = median(times.compiled);
     console.log(`\n## Validator load: load, build and validate one body in a fresh process (median of ${RUNS}; target <= ${TARGETS.validatorLoadRatio} of zod's)`);
     console.log(`compiled validator ${ms(compiledMs)} | zod (load, build the schemas) ${ms(zodMs)} | ratio ${(compiledMs / zodMs).toFixed(3)}: ${verdict(compiledMs / zodMs <= TARGETS.validatorLoadRatio)}`);
+    warmValidation();
+}
+
+/** Per body once warm (no target: the load above is what a cold start pays), on valid and refused bodies alike. */
+function warmValidation(): void {
+    const schemas = postSchemas();
+    const bodies: unknown[] = [
+        SAMPLE_BODY,
+        { ...SAMPLE_BODY, title: `  ${"é".repeat(150)}  `, description: "x\n".repeat(2000) },
+        { title: "", author: 5, publicationDate: "2026-02-30", extra: true },
+        { ...SAMPLE_BODY, publicationDate: "2026-11-21T09:30:00.123+01:00" },
+    ];
+    const perBody = (validateOne: (body: unknown) => unknown) => {
+        const rounds: number[] = [];
+        for (let round = 0; round < 5; round++) {
+            const count = 20_000;
+            const started = process.hrtime.bigint();
+            for (let i = 0; i < count; i++) {
+                validateOne(bodies[i % bodies.length]);
+            }
+            rounds.push(Number(process.hrtime.bigint() - started) / 1e3 / count);
+        }
+        return median(rounds.slice(1));
+    };
+    const zodUs = perBody((body) => schemas.create.safeParse(body));
+    const compiledUs = perBody((body) => validate(postValidators.create, body));
+    console.log(`warm, per body (4 bodies, valid and refused; median of 4 rounds of 20 000): compiled ${compiledUs.toFixed(2)} µs | zod ${zodUs.toFixed(2)} µs | ratio ${(compiledUs / zodUs).toFixed(2)}`);
 }
