@@ -10,7 +10,7 @@ import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
 import { Gateway } from "./gateway";
 import type { FunctionPool, PoolStats } from "./lambdaPool";
 import { cloudModel, type CloudModel } from "./model";
-import type { RecordedProgram } from "./recordProgram";
+import { MOCK_ACCOUNT, type RecordedProgram } from "./recordProgram";
 import { readProgramConfig } from "./stackFiles";
 import { Functions } from "./startup/functions";
 import { prepareRerecording, primeRerecording, releaseClosureMirrors, reuseTranspiledModules } from "./startup/rerecord";
@@ -21,6 +21,7 @@ import { LocalServer } from "./startup/server";
 import { resolveSettings, type Settings } from "./startup/settings";
 import { openState, openStore, provisionTables, type StateFolder, type Store } from "./startup/state";
 import { StageCaches, stageCacheWarnings } from "./stageCache";
+import { permissionWarnings } from "./permissions";
 import { watchSources, type SourceWatcher } from "./startup/watch";
 import { quotaOffsetWarnings } from "./usage";
 
@@ -223,6 +224,7 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
     }
     quotaOffsetWarnings(model.usagePlans).forEach(warn);
     stageCacheWarnings(model).forEach(warn);
+    permissionWarnings(model, MOCK_ACCOUNT).forEach(warn);
     const created = await provisionTables(store, model.tables, warn);
     const createdTables = model.tables.filter((t) => created.includes(t.name)).map((t) => t.logicalName);
     state.keys.save();

@@ -98,3 +98,48 @@ export function describeMissingPermission(permissions: readonly PermissionModel[
     return `Execution failed due to configuration error: Invalid permissions on Lambda function ${invokedArn}: ${near}. ` +
         `API Gateway needs principal ${API_GATEWAY}, action lambda:InvokeFunction${qualifier ? `, qualifier "${qualifier}" (a permission on the function does not cover its aliases)` : " on the function itself (no qualifier)"} and a sourceArn matching ${sourceArns(source)[0]}`;
 }
+
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/** What permissionWarnings reads of the model (model.ts's CloudModel), so this file needs no import of it. */
+interface PermissionScope {
+    region: string;
+    permissions?: readonly PermissionModel[];
+    restApis: ReadonlyArray<{
+        logicalName: string;
+        id: string;
+        stages: ReadonlyArray<{ name: string }>;
+        operations: ReadonlyArray<{ method: string; resourcePath: string; integration?: { type?: unknown; uri?: unknown } }>;
+    }>;
+}
+
+/**
+ * At start: every Lambda route API Gateway may not invoke on some stage, so the developer hears of
+ * it before the first 500. Checked with the resource's template as the path, which a permission
+ * written with `*` or with the template matches.
+ */
+export function permissionWarnings(model: PermissionScope, account: string): string[] {
+    const permissions = model.permissions;
+    if (permissions === undefined) {
+        return [];
+    }
+    const warnings: string[] = [];
+    for (const api of model.restApis) {
+        for (const op of api.operations) {
+            if (String(op.integration?.type ?? "").toLowerCase() !== "aws_proxy") {
+                continue;
+            }
+            const invokedArn = /\/functions\/(.+?)\/invocations$/.exec(String(op.integration?.uri ?? ""))?.[1];
+            if (invokedArn === undefined) {
+                continue;
+            }
+            const denied = api.stages.filter((stage) => (op.method === "ANY" ? METHODS : [op.method]).every((method) =>
+                permissionFor(permissions, invokedArn, { region: model.region, account, apiId: api.id, stage: stage.name, method, path: op.resourcePath, resourcePath: op.resourcePath }) === undefined));
+            if (denied.length > 0) {
+                const source = { region: model.region, account, apiId: api.id, stage: denied[0]!.name, method: op.method === "ANY" ? "GET" : op.method, path: op.resourcePath, resourcePath: op.resourcePath };
+                warnings.push(`REST API ${api.logicalName}: ${op.method} ${op.resourcePath} will answer 500 on stage${denied.length > 1 ? "s" : ""} ${denied.map((s) => s.name).join(", ")}, as on AWS. ${describeMissingPermission(permissions, invokedArn, source).replace(/^Execution failed due to configuration error: /, "")}`);
+            }
+        }
+    }
+    return warnings;
+}

@@ -67,6 +67,7 @@ describe("local cloud: Lambda permissions", function () {
     const programDir = path.join(process.cwd(), ".local", "fixtures", `permissions-${process.pid}`);
     let cloud: LocalCloud;
     const gatewayLines: string[] = [];
+    const warnings: string[] = [];
 
     before(async () => {
         fs.mkdirSync(programDir, { recursive: true });
@@ -75,6 +76,7 @@ describe("local cloud: Lambda permissions", function () {
         fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
         cloud = await startTestCloud({
             stack: "v1", projectDir: programDir, stateDir: tempStateDir("permissions"),
+            onWarning: (message) => warnings.push(message),
             onFunctionLog: (line) => {
                 if (line.startsWith("[gateway]")) {
                     gatewayLines.push(line);
@@ -90,6 +92,12 @@ describe("local cloud: Lambda permissions", function () {
             removeStateDir(stateDir);
         }
         fs.rmSync(programDir, { recursive: true, force: true });
+    });
+
+    it("warns at start about each route API Gateway may not invoke, before any call", () => {
+        const routes = warnings.filter((w) => w.includes("will answer 500")).map((w) => /: GET (\S+) will answer 500/.exec(w)?.[1]);
+        expect(routes).to.have.members(["/function-only", "/unpermitted", "/elsewhere", "/post-only"]);
+        expect(warnings.find((w) => w.includes("/function-only"))).to.include('qualifier "live" (a permission on the function does not cover its aliases)');
     });
 
     const get = (p: string) => call(`${cloud.stageUrl.replace(/\/$/, "")}${p}`);

@@ -197,6 +197,7 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
     const call = (url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown }) =>
         fetch(url, { method: init.method ?? "GET", headers: { "Content-Type": "application/json", ...init.headers }, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
     const gatewayLines: string[] = [];
+    const warnings: string[] = [];
 
     before(async () => {
         // The classic mistake once integrations invoke an alias: the permission left on the function.
@@ -206,6 +207,7 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
         fixture = copyProgram("unqualified-permission", { "api/postsApi.ts": unqualified });
         cloud = await startTestCloud({
             stack: "fivexx-permission", projectDir: fixture.dir, stackConfig: STACK,
+            onWarning: (message) => warnings.push(message),
             onFunctionLog: (line) => void (line.startsWith("[gateway]") && gatewayLines.push(line)),
         });
     });
@@ -229,5 +231,7 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
         expect(gatewayLines.join("\n")).to.include("Invalid permissions on Lambda function").and.to.include('qualifier "live"');
         const preflight = await fetch(`${cloud.stageUrl}posts`, { method: "OPTIONS", headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" } });
         expect(preflight.status).to.equal(204);
+        // Said at start, once per route, before any call.
+        expect(warnings.filter((w) => w.includes("will answer 500"))).to.have.length(6);
     });
 });
