@@ -100,15 +100,12 @@ function checkMessage(path: string, own: Customizer | undefined, owner: Customiz
 
 /** A type error: the schema's customizer (it may depend on the input), else zod's default wording. */
 function typeMessage(error: Customizer | undefined, fallback: (input: unknown) => string): MessageFn {
-    if (error === undefined) {
-        return (issue) => fallback(issue.input);
-    }
-    return (issue) => messageOf(error(issue)) ?? fallback(issue.input);
+    return (issue) => messageOf(error?.(issue)) ?? fallback(issue.input);
 }
 
 function stringSteps(def: Def, path: string): StringStep[] {
     const steps: StringStep[] = [];
-    const checks = [...(def.checks ?? []).map((check) => check._zod.def)];
+    const checks = (def.checks ?? []).map((check) => check._zod.def);
     // A format schema (z.iso.date()) is itself a check, zod runs it first, and its own customizer
     // is both the check's and the owning schema's.
     if (def.check === "string_format") {
