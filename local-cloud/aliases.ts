@@ -6,6 +6,7 @@
 // request goes to the other version (0.25: the 4th, 8th...), and after n requests the other version
 // has had n × weight of them, rounded down. The count starts again with each start or reload.
 import type { FunctionPool } from "./lambdaPool";
+import { splitFunctionArn } from "./lambdaArn";
 import type { AliasModel, CloudModel } from "./model";
 
 export interface FunctionTarget {
@@ -67,9 +68,7 @@ export class FunctionRouter {
      * ResourceNotFoundException).
      */
     resolve(functionArn: string): FunctionTarget | { error: string } | undefined {
-        const parts = functionArn.split(":");
-        const base = parts.slice(0, 7).join(":");
-        const qualifier = parts.length > 7 ? parts.slice(7).join(":") : undefined;
+        const { functionArn: base, qualifier } = splitFunctionArn(functionArn);
         const fn = this.model.functions.find((f) => f.arn === base);
         if (!fn) {
             return undefined;

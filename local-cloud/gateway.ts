@@ -10,6 +10,7 @@ import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse, mappedHeaders, renderTe
 import type { FunctionPool } from "./lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "./model";
 import { buildProxyEvent, has, isBinary, mapProxyResult, nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
+import { integrationFunctionArn } from "./lambdaArn";
 import { describeMissingPermission, permissionFor } from "./permissions";
 import { parseHeaders } from "./requestHeaders";
 import { asksToInvalidate, CACHE_CONTROL_IGNORED, cacheKey, methodCache, type StageCaches } from "./stageCache";
@@ -452,7 +453,7 @@ export class Gateway {
         const cacheNote = cached ? { cache: cached.verdict } : {};
 
         // 7. The function: the one the URI names, at the version its qualifier (an alias) picks.
-        const functionArn = /\/functions\/(.+?)\/invocations$/.exec(String(integration.uri ?? ""))?.[1];
+        const functionArn = integrationFunctionArn(integration.uri);
         const target = functionArn === undefined ? undefined : this.functionTarget(functionArn);
         if (!target || "error" in target) {
             this.options.log(`${request.method} ${match.resource.path}: ${target ? target.error : "no local function"} for integration ${integration.uri}`);

@@ -8,6 +8,7 @@ import { MOCK_ACCOUNT, type RecordedProgram, type RecordedResource } from "./rec
 
 import { TYPES } from "./resourceTypes";
 import type { PermissionModel } from "./permissions";
+import { splitFunctionArn } from "./lambdaArn";
 
 export interface TableModel {
     logicalName: string;
@@ -226,7 +227,7 @@ function functionModel(r: RecordedResource): FunctionModel {
 function functionArnOf(functions: FunctionModel[], region: string, nameOrArn: unknown): string {
     const text = String(nameOrArn ?? "");
     if (text.startsWith("arn:")) {
-        return text.split(":").slice(0, 7).join(":");
+        return splitFunctionArn(text).functionArn;
     }
     return functions.find((f) => f.name === text)?.arn ?? `arn:aws:lambda:${region}:${MOCK_ACCOUNT}:function:${text}`;
 }
@@ -234,8 +235,7 @@ function functionArnOf(functions: FunctionModel[], region: string, nameOrArn: un
 /** A permission names its function by name or ARN; a qualified ARN carries its qualifier. */
 function permissionModel(r: RecordedResource, functions: FunctionModel[], region: string): PermissionModel {
     const named = String(r.inputs["function"] ?? "");
-    const parts = named.startsWith("arn:") ? named.split(":") : [];
-    const qualifier = r.inputs["qualifier"] ?? (parts.length > 7 ? parts.slice(7).join(":") : undefined);
+    const qualifier = r.inputs["qualifier"] ?? (named.startsWith("arn:") ? splitFunctionArn(named).qualifier : undefined);
     if (qualifier === "$LATEST") {
         // AddPermission's own refusal: the deploy would fail on AWS.
         throw new LocalCloudError(`Lambda permission ${r.name}: Lambda does not support adding policies to version $LATEST; leave out the qualifier to allow the function itself`);

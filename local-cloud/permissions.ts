@@ -13,6 +13,7 @@
 // (aws/serverless-application-model#540: a `{param}` permission works when the name matches the
 // definition's) but programs are written both ways (awsx's `{id}`, SAM's `*`), so a permission
 // matching either is accepted: that cannot hide a missing qualifier, API, method or permission.
+import { integrationFunctionArn, splitFunctionArn } from "./lambdaArn";
 
 /** An `aws.lambda.Permission`, as the model reads it (model.ts). */
 export interface PermissionModel {
@@ -74,9 +75,8 @@ export function sourceArns(source: InvocationSource): string[] {
  * undefined when none does.
  */
 export function permissionFor(permissions: readonly PermissionModel[], invokedArn: string, source: InvocationSource): PermissionModel | undefined {
-    const parts = invokedArn.split(":");
-    const functionArn = parts.slice(0, 7).join(":");
-    const qualifier = normalQualifier(parts.length > 7 ? parts.slice(7).join(":") : undefined);
+    const { functionArn, qualifier: invoked } = splitFunctionArn(invokedArn);
+    const qualifier = normalQualifier(invoked);
     const arns = sourceArns(source);
     return permissions.find((p) =>
         p.functionArn === functionArn &&
@@ -89,8 +89,8 @@ export function permissionFor(permissions: readonly PermissionModel[], invokedAr
 
 /** What to tell the developer when no permission matches: what AWS checks, and what would pass. */
 export function describeMissingPermission(permissions: readonly PermissionModel[], invokedArn: string, source: InvocationSource): string {
-    const functionArn = invokedArn.split(":").slice(0, 7).join(":");
-    const qualifier = normalQualifier(invokedArn.split(":").slice(7).join(":") || undefined);
+    const { functionArn, qualifier: invoked } = splitFunctionArn(invokedArn);
+    const qualifier = normalQualifier(invoked);
     const onFunction = permissions.filter((p) => p.functionArn === functionArn);
     const near = onFunction.length === 0
         ? "the function has no aws.lambda.Permission"
@@ -129,7 +129,7 @@ export function permissionWarnings(model: PermissionScope, account: string): str
             if (String(op.integration?.type ?? "").toLowerCase() !== "aws_proxy") {
                 continue;
             }
-            const invokedArn = /\/functions\/(.+?)\/invocations$/.exec(String(op.integration?.uri ?? ""))?.[1];
+            const invokedArn = integrationFunctionArn(op.integration?.uri);
             if (invokedArn === undefined) {
                 continue;
             }

@@ -6,6 +6,7 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type * as Pulumi from "@pulumi/pulumi";
+import { splitFunctionArn } from "./lambdaArn";
 import { TYPES } from "./resourceTypes";
 import { readProgramConfig, type ProgramConfig } from "./stackFiles";
 
@@ -162,7 +163,7 @@ function mockState(stack: string, region: string, type: string, name: string, in
         case TYPES.alias: {
             // `functionName` is a name or an ARN (of the function, maybe qualified: the qualifier goes).
             const fn = String(inputs["functionName"] ?? "");
-            const fnArn = fn.startsWith("arn:") ? fn.split(":").slice(0, 7).join(":") : arn("lambda", `function:${fn}`);
+            const fnArn = fn.startsWith("arn:") ? splitFunctionArn(fn).functionArn : arn("lambda", `function:${fn}`);
             const aliasArn = `${fnArn}:${physicalName}`;
             return { id: aliasArn, state: { ...state, arn: aliasArn, invokeArn: lambdaInvokeArn(region, aliasArn) } };
         }

@@ -16,6 +16,7 @@ import { FunctionPool, writeRuntimeFile } from "../lambdaPool";
 import type { FunctionVersions } from "../functionVersions";
 import type { CloudModel, FunctionModel } from "../model";
 import { archiveEntries } from "../recordProgram";
+import { integrationFunctionArn, splitFunctionArn } from "../lambdaArn";
 import type { Settings } from "./settings";
 
 type FunctionSettings = Pick<Settings, "stateDir" | "projectDir" | "maxInstancesPerFunction" | "functionLog">;
@@ -219,9 +220,10 @@ function namedVersions(model: CloudModel): Map<string, Set<string>> {
     }
     for (const api of model.restApis) {
         for (const op of api.operations) {
-            const arn = /\/functions\/(arn:[^/]+?)\/invocations$/.exec(String(op.integration?.uri ?? ""))?.[1]?.split(":");
-            if (arn && arn.length === 8) {
-                add(arn.slice(0, 7).join(":"), arn[7]!);
+            const invoked = integrationFunctionArn(op.integration?.uri);
+            const { functionArn, qualifier } = invoked === undefined ? { functionArn: "" } : splitFunctionArn(invoked);
+            if (qualifier !== undefined) {
+                add(functionArn, qualifier);
             }
         }
     }
