@@ -16,6 +16,22 @@ export function removeStateDir(dir: string): void {
     fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** The stack file most test programs need: the region, nothing else. */
+export const TEST_STACK_FILE = "config:\n  aws:region: us-east-1\n";
+
+/**
+ * Writes a one-file test program: `index.ts`, `Pulumi.yaml` naming the project, and
+ * `Pulumi.v1.yaml` (pass null when the test writes its own stack file).
+ */
+export function writeTestProgram(dir: string, project: string, program: string, stackFile: string | null = TEST_STACK_FILE): void {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "index.ts"), program);
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
+    if (stackFile !== null) {
+        fs.writeFileSync(path.join(dir, "Pulumi.v1.yaml"), stackFile);
+    }
+}
+
 /** A local cloud on a free port with its own state folder, logging nothing unless LOCAL_CLOUD_LOGS is set. */
 export function startTestCloud(options: Partial<LocalCloudOptions> & { stack: string }): Promise<LocalCloud> {
     const verbose = process.env["LOCAL_CLOUD_LOGS"] !== undefined;

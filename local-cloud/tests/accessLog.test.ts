@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { accessLogValues, renderAccessLog, type AccessFacts } from "../accessLog";
 import type { LocalCloud, RequestLog } from "../localCloud";
-import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -128,10 +128,7 @@ describe("local cloud: access logs from the stage's accessLogSettings", function
     }
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: logged\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
+        writeTestProgram(programDir, "logged", PROGRAM);
         cloud = await startTestCloud({
             stack: "v1", projectDir: programDir, stateDir: tempStateDir("access-log"),
             onRequest: (entry) => requests.push(entry), onFunctionLog: (line) => functionLines.push(line),

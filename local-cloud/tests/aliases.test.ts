@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { aliasRotation, CanaryRotation } from "../aliases";
 import type { LocalCloud, RequestLog } from "../localCloud";
 import { recordProgram } from "../recordProgram";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";
@@ -101,9 +101,7 @@ describe("local cloud: published versions and aliases", function () {
     const fnName = () => cloud.model.functions.find((f) => f.logicalName === "versioned")!.name;
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: aliased\nruntime: nodejs\n");
+        writeTestProgram(programDir, "aliased", PROGRAM, null);
         configure({ codeTag: "a", warm: 2 });
         cloud = await start();
     });

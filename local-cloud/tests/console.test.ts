@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { CONSOLE_HEADER, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleStage } from "../console/console";
 import { EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../console/feed";
 import type { LocalCloud, RequestLog } from "../localCloud";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -157,10 +157,7 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
     const memberKey = () => cloud.apiKeys["member"]!;
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: consoled\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: eu-west-1\n");
+        writeTestProgram(programDir, "consoled", PROGRAM, "config:\n  aws:region: eu-west-1\n");
         cloud = await startTestCloud({
             stack: "v1", projectDir: programDir, stateDir: tempStateDir("console"),
             onRequest: (entry) => requests.push(entry),
@@ -439,10 +436,7 @@ describe("local cloud: a stage named like the console's path", function () {
     };
 
     before(() => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: consoled\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
+        writeTestProgram(programDir, "consoled", PROGRAM);
     });
 
     after(() => {

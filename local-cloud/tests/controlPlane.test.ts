@@ -17,7 +17,7 @@ import type { LocalCloud, RequestLog } from "../localCloud";
 import { cloudModel } from "../model";
 import type { RecordedProgram } from "../recordProgram";
 import { TYPES } from "../resourceTypes";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";
@@ -97,10 +97,7 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
     };
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: metered\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
+        writeTestProgram(programDir, "metered", PROGRAM);
         await start();
 
         // Day 1 (Monday). gold: burst of 2, then throttled; 10 s later 2 more, then throttled; 10 s

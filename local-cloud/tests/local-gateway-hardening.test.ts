@@ -12,7 +12,7 @@ import type { FunctionPool, InvokeOutcome } from "../lambdaPool";
 import type { RequestLog, LocalCloud } from "../localCloud";
 import type { CloudModel, Operation } from "../model";
 import { buildProxyEvent, mapProxyResult, parseQuery, type EventTarget, type IncomingRequest } from "../proxyEvent";
-import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";
 import type { UsageLimiter } from "../usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -263,10 +263,7 @@ export const url = api.url;
         });
 
         before(async () => {
-            fs.mkdirSync(programDir, { recursive: true });
-            fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-            fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: hardened\nruntime: nodejs\n");
-            fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
+            writeTestProgram(programDir, "hardened", PROGRAM);
             cloud = await startTestCloud({
                 stack: "v1", projectDir: programDir, stateDir: tempStateDir("hardened"),
                 onRequest: (entry) => requests.push(entry),

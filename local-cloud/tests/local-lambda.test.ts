@@ -5,7 +5,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud } from "../localCloud";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";
@@ -118,10 +118,7 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
     const url = (p: string) => `${cloud.stageUrl}${p}`;
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: fixture\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n  fixture:apiKeyValues:\n    secure: AAABAKzV0b6nXh2bYbq0f3vOV1dFz0cDk1c=\n");
+        writeTestProgram(programDir, "fixture", PROGRAM, "config:\n  aws:region: us-east-1\n  fixture:apiKeyValues:\n    secure: AAABAKzV0b6nXh2bYbq0f3vOV1dFz0cDk1c=\n");
         process.env["LOCAL_CLOUD_TEST_MARKER"] = "must not leak into functions";
         cloud = await startTestCloud({
             stack: "v1", projectDir: programDir, stateDir: tempStateDir("fixture"), integrationTimeoutMs: 1500, maxInstancesPerFunction: 8,

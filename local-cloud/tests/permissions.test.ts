@@ -11,7 +11,7 @@ import { cloudModel } from "../model";
 import { arnLike, permissionFor, sourceArns, type PermissionModel } from "../permissions";
 import type { RecordedResource } from "../recordProgram";
 import { TYPES } from "../resourceTypes";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";
@@ -70,10 +70,7 @@ describe("local cloud: Lambda permissions", function () {
     const warnings: string[] = [];
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: guarded\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
+        writeTestProgram(programDir, "guarded", PROGRAM);
         cloud = await startTestCloud({
             stack: "v1", projectDir: programDir, stateDir: tempStateDir("permissions"),
             onWarning: (message) => warnings.push(message),

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { LocalCloud, RequestLog } from "../localCloud";
 import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../stageCache";
 import { parseHeaders } from "../requestHeaders";
-import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult } from "../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult, writeTestProgram } from "../testing";
 
 const ACCESS_FORMAT = JSON.stringify({
     requestId: "$context.requestId", status: "$context.status",
@@ -121,10 +121,7 @@ describe("local cloud: the stage cache", function () {
     const served = (a: Answer) => a.json?.served as string;
 
     before(async () => {
-        fs.mkdirSync(programDir, { recursive: true });
-        fs.writeFileSync(path.join(programDir, "index.ts"), PROGRAM);
-        fs.writeFileSync(path.join(programDir, "Pulumi.yaml"), "name: cached\nruntime: nodejs\n");
-        fs.writeFileSync(path.join(programDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
+        writeTestProgram(programDir, "cached", PROGRAM);
         cloud = await startTestCloud({
             stack: "v1", projectDir: programDir, stateDir: tempStateDir("stage-cache"), now: () => clock,
             onWarning: (message) => warnings.push(message), onRequest: (entry) => requests.push(entry),
