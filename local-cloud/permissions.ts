@@ -48,9 +48,18 @@ export function normalQualifier(qualifier: string | undefined): string | undefin
     return qualifier === undefined || qualifier === "" || qualifier === "$LATEST" ? undefined : qualifier;
 }
 
+// Compiled once per pattern part: the gateway matches on every invocation, and a program's
+// permissions hold only a handful of distinct parts.
+const globs = new Map<string, RegExp>();
+
 function glob(pattern: string): RegExp {
-    const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-    return new RegExp(`^${source}$`, "s");
+    let compiled = globs.get(pattern);
+    if (compiled === undefined) {
+        const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+        compiled = new RegExp(`^${source}$`, "s");
+        globs.set(pattern, compiled);
+    }
+    return compiled;
 }
 
 /** IAM's ArnLike: six colon-separated parts, each matched with `*` and `?` wildcards. */
