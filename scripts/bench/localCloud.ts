@@ -21,6 +21,7 @@ import { archiveEntries, buildProxyEvent, cloudModel, ensureTables, recordProgra
 import { removeStateDir, tempStateDir } from "local-cloud/testing";
 import { PROJECT_DIR } from "../project";
 import { firstAnswer, freePort, sampleRss, startServer, treeCpuMs, type ServerProcess } from "./serverProcess";
+import { median, percentile, verdict } from "./stats";
 
 const CONNECTIONS = 20;
 const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
@@ -48,11 +49,6 @@ interface Round {
     cpuMsPerRequest: number;
 }
 
-const percentile = (values: number[], p: number) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-};
-const median = (values: number[]) => percentile(values, 50);
 
 /** The dev stack with a plan roomy enough that throttling never shows, and a key the bench knows. */
 function writeBenchStack(projectDir: string, corsAllowOrigin = "*"): string {
@@ -326,7 +322,6 @@ export async function run(): Promise<void> {
         const baseRps = median(direct.map((r) => r.requestsPerSecond));
         const p50 = median(served.map((r) => r.p50));
         const baseP50 = median(direct.map((r) => r.p50));
-        const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
         const rows: [string, string, string, string, string][] = [
             ["GET /posts/{id} throughput", `${rps.toFixed(0)} req/s`, `${baseRps.toFixed(0)} req/s`, `${(rps / baseRps).toFixed(2)}`, `>= ${TARGETS.throughputRatio} x baseline: ${verdict(rps / baseRps >= TARGETS.throughputRatio)}`],
             ["GET /posts/{id} p50 latency", `${fixed(p50)} ms`, `${fixed(baseP50)} ms`, `${(p50 / baseP50).toFixed(2)}`, `<= ${TARGETS.p50Ratio} x baseline: ${verdict(p50 / baseP50 <= TARGETS.p50Ratio)}`],
