@@ -440,7 +440,7 @@ export class Gateway {
                     warn = cacheSettings.unauthorizedStrategy === "SUCCEED_WITH_RESPONSE_HEADER";
                 }
             }
-            const hit = refresh ? undefined : cache.get(key);
+            const hit = refresh ? undefined : cache.get(key, cacheSettings.ttlSeconds);
             if (hit) {
                 const headers = Object.assign(nameMap<string[]>(), structuredClone(hit.headers));
                 if (warn) {

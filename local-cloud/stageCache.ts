@@ -116,6 +116,8 @@ export interface CachedAnswer {
 }
 
 interface Entry extends CachedAnswer {
+    /** When it was kept, and when the TTL of that moment ran out. */
+    stored: number;
     expires: number;
     bytes: number;
 }
@@ -135,9 +137,16 @@ export class StageCache {
         return this.entries.size;
     }
 
-    get(key: string): CachedAnswer | undefined {
+    /**
+     * The entry under `key` while it is fresh. `ttlSeconds` is the method's TTL now: a TTL lowered
+     * since the entry was kept (a reload, a new deployment) shortens it too; a raised one never
+     * revives or extends it. AWS does not document which; this is the choice that never serves an
+     * answer older than the TTL in force (README.md, "Decisions where AWS is unsure").
+     */
+    get(key: string, ttlSeconds?: number): CachedAnswer | undefined {
         const entry = this.entries.get(key);
-        if (entry && entry.expires <= this.now()) {
+        const now = this.now();
+        if (entry && (entry.expires <= now || (ttlSeconds !== undefined && entry.stored + ttlSeconds * 1000 <= now))) {
             this.remove(key, entry);
             return undefined;
         }
@@ -155,7 +164,7 @@ export class StageCache {
         }
         const bytes = answer.body.length + JSON.stringify(answer.headers).length + key.length;
         const now = this.now();
-        const entry: Entry = { status: answer.status, headers: structuredClone(answer.headers), body: Buffer.from(answer.body), expires: now + ttlSeconds * 1000, bytes };
+        const entry: Entry = { status: answer.status, headers: structuredClone(answer.headers), body: Buffer.from(answer.body), stored: now, expires: now + ttlSeconds * 1000, bytes };
         this.entries.set(key, entry);
         this.bytes += bytes;
         // Oldest first (a Map keeps insertion order): entries past their TTL, which nothing would

@@ -175,6 +175,21 @@ describe("local cloud: the stage cache", function () {
             expect(cache.size).to.equal(2);
         });
 
+        it("applies a TTL lowered since an entry was kept (a reload) to that entry, and never extends one by a raised TTL", () => {
+            let now = 0;
+            const cache = new StageCache("0.5", () => now);
+            const answer = { status: 200, headers: {}, body: Buffer.from("{}") };
+            cache.put("kept-at-300", answer, 300);
+            cache.put("kept-at-10", answer, 10);
+            now = 60_000;
+            expect(cache.get("kept-at-300", 300)?.status).to.equal(200);
+            // The method's TTL is now 30 s: an entry kept 60 s ago is past it.
+            expect(cache.get("kept-at-300", 30)).to.equal(undefined);
+            // Raised to 3600 s: an entry kept for 10 s stays expired.
+            expect(cache.get("kept-at-10", 3600)).to.equal(undefined);
+            expect(cache.size).to.equal(0);
+        });
+
         it("drops expired entries nobody reads again (e.g. one per cursor) when a new one comes", () => {
             let now = 0;
             const cache = new StageCache("0.5", () => now);
@@ -363,5 +378,25 @@ describe("local cloud: the stage cache", function () {
         const after = await get("v1/items/flush");
         expect(after.logged.cache).to.equal("miss");
         expect(served(after)).to.not.equal(served(first));
+    });
+
+    it("applies a TTL lowered by a reload to the entries already kept", async () => {
+        const first = await get("v1/list?limit=7");
+        clock += 10_000;
+        expect((await get("v1/list?limit=7")).logged.cache).to.equal("hit");
+        const lowered = PROGRAM.replace(`ms("v1-list", v1, "~1list/GET");`, `ms("v1-list", v1, "~1list/GET", { cacheTtlInSeconds: 5 });`);
+        expect(lowered).to.not.equal(PROGRAM);
+        try {
+            writeTestProgram(programDir, "cached", lowered);
+            const report = await cloud.reload();
+            expect(report.ok, String(report.error)).to.equal(true);
+            // Kept 10 s ago under a 30 s TTL; the TTL is 5 s now.
+            const after = await get("v1/list?limit=7");
+            expect(after.logged.cache).to.equal("miss");
+            expect(served(after)).to.not.equal(served(first));
+        } finally {
+            writeTestProgram(programDir, "cached", PROGRAM);
+            await cloud.reload();
+        }
     });
 });
