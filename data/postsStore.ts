@@ -7,6 +7,11 @@
 // - creating is a conditional put (never overwrites), updating a conditional update (never
 //   creates), and If-Match is a DynamoDB condition on `version`, never read-then-write;
 // - listing is a Query on the sparse index, newest first, reading about `limit` items (no Scan);
+// - a write whose first attempt committed but whose answer was lost or late (the SDK retried it)
+//   answers as that attempt: each write recognises its own earlier attempt in the old item
+//   DynamoDB returns with a failed condition (ReturnValuesOnConditionCheckFailure: ALL_OLD), by a
+//   write token on posts and the owner token on idempotency records; a DELETE by the post being
+//   gone after a retried attempt (docs/decisions/writes-answer-their-own-retries.md);
 // - storage keys (pk, listPk, listSk) never leave this module: items are mapped field by field
 //   (a ListKey leaves only as the next page's start, which api/cursor.ts signs).
 // No Pulumi import: this runs inside the Lambda. No runtime import of the AWS SDK either: it
@@ -23,7 +28,7 @@
 import { createHash } from "node:crypto";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { storeError, type PostNotFound, type VersionConflict } from "./storeErrors";
-import { LIST_PARTITION, POSTS_INDEX, idempotencyKey, listSortKey, postKey, type ListKey } from "./tableDesign";
+import { LIST_PARTITION, POSTS_INDEX, RECENT_WRITE_ATTRIBUTES, idempotencyKey, listSortKey, postKey, type ListKey } from "./tableDesign";
 
 /** A post as the API returns it. */
 export interface Post {
@@ -101,6 +106,9 @@ export interface PostsStoreDeps {
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 const CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException";
+
+/** A failed condition as the SDK throws it: the old item (if asked for and one exists) and the attempts made. */
+type ConditionFailure = Error & { Item?: Record<string, unknown> | null; $metadata?: { attempts?: number } };
 
 // ---------------------------------------------------------------------------------------------
 // Idempotent create: the design of Powertools for AWS Lambda's idempotency utility (not its
@@ -220,8 +228,48 @@ export function requestHash(input: PostInput): string {
 
 /** The posts store on the DynamoDB table `deps.tableName` (key design: data/tableDesign.ts). */
 export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
-    function isConditionFailure(error: unknown): error is Error & { Item?: unknown } {
+    function isConditionFailure(error: unknown): error is ConditionFailure {
         return error instanceof Error && error.name === CONDITIONAL_CHECK_FAILED;
+    }
+
+    /** A value in DynamoDB's wire form ({S: "…"}, {N: "…"}, {M: {…}}, …) as a plain value. */
+    function plainValue(value: unknown): unknown {
+        if (value === null || typeof value !== "object" || Object.keys(value).length !== 1) {
+            return value; // already plain (an SDK that unmarshalls the item itself)
+        }
+        const [type, inner] = Object.entries(value as Record<string, unknown>)[0]!;
+        switch (type) {
+            case "S": return inner;
+            case "N": return Number(inner);
+            case "BOOL": return inner;
+            case "NULL": return null;
+            case "L": return (inner as unknown[]).map(plainValue);
+            case "M": return plainItem(inner as Record<string, unknown>);
+            default: return value;
+        }
+    }
+
+    function plainItem(item: Record<string, unknown>): Record<string, unknown> {
+        return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, plainValue(value)]));
+    }
+
+    /**
+     * The item as it stood when a conditional write failed: DynamoDB returns it with the failure
+     * (ReturnValuesOnConditionCheckFailure: ALL_OLD, no extra read, no read units), and
+     * lib-dynamodb leaves it in the wire form. Null when no item exists.
+     */
+    function itemAtFailure(error: ConditionFailure): Record<string, unknown> | null {
+        return error.Item === undefined || error.Item === null ? null : plainItem(error.Item);
+    }
+
+    /** Whether the SDK sent this call more than once (an earlier attempt may have committed). */
+    function wasRetried(error: ConditionFailure): boolean {
+        return (error.$metadata?.attempts ?? 1) > 1;
+    }
+
+    /** Whether one of the item's recent writes carries `token` (data/tableDesign.ts). */
+    function writtenWith(item: Record<string, unknown> | null, token: string): item is Record<string, unknown> {
+        return item !== null && RECENT_WRITE_ATTRIBUTES.some((name) => item[name] === token);
     }
 
     /** The public shape of a post item, built field by field so storage attributes cannot leak. */
@@ -238,9 +286,10 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         };
     }
 
-    function toItem(post: Post): Record<string, unknown> {
+    function toItem(post: Post, writeToken: string): Record<string, unknown> {
         return {
             ...postKey(post.id),
+            [RECENT_WRITE_ATTRIBUTES[0]]: writeToken,
             listPk: LIST_PARTITION,
             listSk: listSortKey(post.createdAt, post.id),
             id: post.id,
@@ -273,18 +322,26 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         return result.Item === undefined ? null : toPost(result.Item);
     }
 
-    /** Writes a new post; false when an item with that id already exists (nothing is overwritten). */
-    async function putNewPost(post: Post): Promise<boolean> {
+    /**
+     * Writes a new post (never over an existing item). A failed condition whose item carries this
+     * call's write token is this call's own earlier attempt (the SDK retried a put whose answer was
+     * lost): the post is stored. Any other item under the id is a collision: fail loudly.
+     */
+    async function putNewPost(post: Post): Promise<void> {
+        const writeToken = deps.newId();
         try {
             await deps.db.put({
                 TableName: deps.tableName,
-                Item: toItem(post),
+                Item: toItem(post, writeToken),
                 ConditionExpression: "attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             });
-            return true;
         } catch (error) {
+            if (isConditionFailure(error) && writtenWith(itemAtFailure(error), writeToken)) {
+                return;
+            }
             if (isConditionFailure(error)) {
-                return false;
+                throw new Error(`Post id collision on create: ${post.id}`, { cause: error });
             }
             throw error;
         }
@@ -293,32 +350,17 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
     /** Creates a post with a fresh id. Without an Idempotency-Key every call creates one. */
     async function createPost(input: PostInput): Promise<Post> {
         const post = newPost(deps.newId(), deps.now().toISOString(), input);
-        if (!(await putNewPost(post))) {
-            // Only a duplicate UUID gets here; never overwrite, fail loudly instead.
-            throw new Error(`Post id collision on create: ${post.id}`);
-        }
+        await putNewPost(post);
         return post;
     }
 
     /**
-     * After a conditional write failed: PostNotFound if the post does not exist, else
-     * VersionConflict. Without a version condition only a missing post fails. With one, real
-     * DynamoDB returns the old item (ReturnValuesOnConditionCheckFailure), which proves existence;
-     * dynalite (the local engine) returns nothing, so a consistent read decides. That read happens
-     * only on AWS's PostNotFound path, and it needs dynamodb:GetItem in the route's role.
+     * After a conditional write failed, not by this call's own earlier attempt: PostNotFound when
+     * no item exists, else VersionConflict (the item exists, so its version did not match). The
+     * old item comes with the failure (ALL_OLD), from DynamoDB and from the local engine alike.
      */
-    async function conditionFailure(
-        id: string,
-        condition: VersionCondition,
-        error: Error & { Item?: unknown },
-    ): Promise<PostNotFound | VersionConflict> {
-        if (condition.kind === "none") {
-            return storeError("PostNotFound", { postId: id });
-        }
-        if (error.Item !== undefined && error.Item !== null) {
-            return storeError("VersionConflict", { postId: id });
-        }
-        return (await readPost(id)) === null ? storeError("PostNotFound", { postId: id }) : storeError("VersionConflict", { postId: id });
+    function conditionFailure(id: string, item: Record<string, unknown> | null): PostNotFound | VersionConflict {
+        return item === null ? storeError("PostNotFound", { postId: id }) : storeError("VersionConflict", { postId: id });
     }
 
     function versionCondition(condition: VersionCondition): { expression: string; values: Record<string, unknown> } {
@@ -337,15 +379,18 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
     /**
      * PUT and PATCH: sets the given client fields, bumps the version and updatedAt, all in one
      * conditional UpdateItem. Never creates: a missing post is PostNotFound, a version mismatch
-     * VersionConflict.
+     * VersionConflict. The write token goes into the item's recent writes and the condition refuses
+     * it, so an SDK retry of an attempt that committed never steps the version twice: it fails, and
+     * the old item, which carries the token, is this update's answer.
      */
     async function updatePost(
         id: string,
         fields: PostInput | PostPatch,
         condition: VersionCondition,
     ): Promise<Post> {
+        const writeToken = deps.newId();
         const names: Record<string, string> = { "#version": "version", "#updatedAt": "updatedAt" };
-        const values: Record<string, unknown> = { ":one": 1, ":updatedAt": deps.now().toISOString() };
+        const values: Record<string, unknown> = { ":one": 1, ":updatedAt": deps.now().toISOString(), ":writeToken": writeToken, ":noWrite": "" };
         const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
         for (const [field, value] of Object.entries(fields)) {
             if (value === undefined) {
@@ -355,13 +400,23 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             values[`:${field}`] = value;
             sets.push(`#${field} = :${field}`);
         }
+        // Shift the recent writes down one (the oldest drops out), the newest first.
+        const slots = RECENT_WRITE_ATTRIBUTES.map((name, i) => {
+            names[`#recentWrite${i}`] = name;
+            return `#recentWrite${i}`;
+        });
+        for (let i = slots.length - 1; i > 0; i--) {
+            sets.push(`${slots[i]} = if_not_exists(${slots[i - 1]}, :noWrite)`);
+        }
+        sets.push(`${slots[0]} = :writeToken`);
+        const notThisWrite = slots.map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`).join(" AND ");
         const check = versionCondition(condition);
         try {
             const result = await deps.db.update({
                 TableName: deps.tableName,
                 Key: postKey(id),
                 UpdateExpression: `SET ${sets.join(", ")}`,
-                ConditionExpression: check.expression,
+                ConditionExpression: `${check.expression} AND ${notThisWrite}`,
                 ExpressionAttributeNames: names,
                 ExpressionAttributeValues: { ...values, ...check.values },
                 ReturnValues: "ALL_NEW",
@@ -369,13 +424,23 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             });
             return toPost(result.Attributes ?? {});
         } catch (error) {
-            if (isConditionFailure(error)) {
-                throw await conditionFailure(id, condition, error);
+            if (!isConditionFailure(error)) {
+                throw error;
             }
-            throw error;
+            const item = itemAtFailure(error);
+            if (writtenWith(item, writeToken)) {
+                return toPost(item); // our own earlier attempt committed: the post as it stands
+            }
+            throw conditionFailure(id, item);
         }
     }
 
+    /**
+     * A DELETE leaves no item to carry a token. A failed condition with no item after the SDK
+     * retried means the post is gone, most likely by this call's own first attempt: the client
+     * asked for it gone and it is, so that is success (a 204), never a 404 for a delete that was
+     * made (docs/decisions/writes-answer-their-own-retries.md).
+     */
     async function deletePost(id: string, condition: VersionCondition): Promise<void> {
         const check = versionCondition(condition);
         const usesVersion = condition.kind !== "none";
@@ -389,10 +454,14 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
                 ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             });
         } catch (error) {
-            if (isConditionFailure(error)) {
-                throw await conditionFailure(id, condition, error);
+            if (!isConditionFailure(error)) {
+                throw error;
             }
-            throw error;
+            const item = itemAtFailure(error);
+            if (item === null && wasRetried(error)) {
+                return;
+            }
+            throw conditionFailure(id, item);
         }
     }
 
@@ -452,14 +521,19 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         return result.Item === undefined ? null : (result.Item as unknown as IdempotencyRecord);
     }
 
-    /** Runs a conditional write; false when its condition failed. */
-    async function conditionally(write: () => Promise<unknown>): Promise<boolean> {
+    /**
+     * Runs a conditional write on an idempotency record: true when it was made, by this attempt or
+     * by an earlier attempt of the same call whose answer was lost (the SDK retried, the retry
+     * failed its condition, and the record DynamoDB returns with the failure is as that attempt
+     * left it: `madeIt`). False when the condition failed for another reason.
+     */
+    async function conditionally(write: () => Promise<unknown>, madeIt: (record: Record<string, unknown> | null) => boolean): Promise<boolean> {
         try {
             await write();
             return true;
         } catch (error) {
             if (isConditionFailure(error)) {
-                return false;
+                return madeIt(itemAtFailure(error));
             }
             throw error;
         }
@@ -473,7 +547,8 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
             ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
             ExpressionAttributeValues: { ":now": epochSeconds(now) },
-        }));
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }), (found) => found?.owner === record.owner); // the owner token is this attempt's own
     }
 
     /** The condition "the record is still exactly as `seen` left it": its status, post and owner. */
@@ -499,7 +574,8 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             ConditionExpression: condition.expression,
             ExpressionAttributeNames: { ...condition.names, "#response": "response" },
             ExpressionAttributeValues: { ...condition.values, ":completed": COMPLETED, ":response": post },
-        }));
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }), (found) => found?.status === COMPLETED && found.postId === post.id); // completed with this very post
     }
 
     /** A taker's restart: it becomes the owner of `seen`'s record, with a new lease and post id. */
@@ -519,7 +595,8 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
                 ":postId": next.postId,
                 ":createdAt": next.createdAt,
             },
-        }));
+            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+        }), (found) => found?.owner === next.owner); // the new owner token is this attempt's own
     }
 
     /**
@@ -531,9 +608,8 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         const holder = { owner: String(record.owner), postId: record.postId };
         await steps?.afterReserve?.(holder);
         const post = newPost(record.postId, record.createdAt, input);
-        // A failed condition here can only be our own earlier attempt at this put (the SDK retries a
-        // put whose answer was lost): nobody else ever writes this id. No read-back.
-        await putNewPost(post);
+        await putNewPost(post); // nobody else ever writes this id; a lost answer is recognised inside
+
         await steps?.afterPostWrite?.(holder);
         if (await complete(key, record, post)) {
             return post;

@@ -27,6 +27,16 @@ export const IDEMPOTENCY_KEYS_PATTERN = "IDEMPOTENCY#*";
 
 export const postKey = (id: string) => ({ pk: `POST#${id}` });
 export const idempotencyKey = (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${scope}#${key}` });
+/**
+ * A post remembers the write tokens of its last few writes (newest first): every create and
+ * update sets one, and every update's condition refuses a token already there. An SDK retry of a
+ * write whose first attempt committed (its answer was lost or late) then fails its condition,
+ * and the old item DynamoDB returns with the failure shows the token: "my own earlier attempt"
+ * (data/postsStore.ts). Four, so up to three other writes may land between an attempt and its
+ * retry (a second or two) and the retry is still recognised. Never returned to clients.
+ */
+export const RECENT_WRITE_ATTRIBUTES = ["recentWrite1", "recentWrite2", "recentWrite3", "recentWrite4"] as const;
+
 /** Sort key in the listing index: createdAt first so the index orders newest-first, id to break ties. */
 export const listSortKey = (createdAt: string, id: string) => `${createdAt}#${id}`;
 

@@ -22,6 +22,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { AppendLog, type StorageFaults } from "./appendLog";
 import { LocalCloudError } from "./stateDir";
+import { returnOldItemOnConditionFailure } from "./dynamoConditionItem";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -61,6 +62,7 @@ const dynaliteDb = () => require(path.join(dynaliteDir(), "db", "index.js")) as 
  * touching any other dynalite in the process.
  */
 export function createDynalite(options: Record<string, unknown>): { server: import("node:http").Server; store: DynaliteStore } {
+    returnOldItemOnConditionFailure();
     const dbModule = dynaliteDb();
     const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:http").Server;
     const create = dbModule.create;

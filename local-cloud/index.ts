@@ -28,6 +28,7 @@ export { buildProxyEvent } from "./proxyEvent";
 export { renderAccessLog, accessLogValues } from "./accessLog";
 export type { AccessFacts, AccessOutcome } from "./accessLog";
 export { startDynamo, ensureTables } from "./dynamo";
+export { returnOldItemOnConditionFailure } from "./dynamoConditionItem";
 export { runtimeWarnings, runtimeNodeMajor } from "./runtimeCheck";
 export { CanaryRotation, FunctionRouter } from "./aliases";
 export { StageCache, StageCaches, methodCache, cacheKey, stageCacheWarnings, CACHE_CONTROL_IGNORED } from "./stageCache";

@@ -97,36 +97,34 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
             });
         }
 
-        it("tells 412 from 404 by the old item DynamoDB returns, reading again only when it is absent", async () => {
+        it("tells 412 from 404 by the old item the engine returns with the failure, with no second read", async () => {
             const post = await create();
             await call("updatePost", { id: post.id, body: { title: "v2" } });
-            // Real DynamoDB attaches the old item to the error (ReturnValuesOnConditionCheckFailure);
-            // dynalite does not. A proxy in front of it that does (awsLike), and one that passes
-            // dynalite's answer on (plain), record the calls each way.
-            const awsLikeProxy = await startDynamoProxy(dynamo.endpoint, { returnOldItemOnConditionFailure: true });
-            const plainProxy = await startDynamoProxy(dynamo.endpoint);
-            const awsLike = await loadApiUnderTest(mode, { endpoint: awsLikeProxy.endpoint, tableName });
+            // DynamoDB, and the local engine like it (local-cloud/dynamoConditionItem.ts), attach the
+            // old item to the failure (ReturnValuesOnConditionCheckFailure): one call decides.
+            const proxy = await startDynamoProxy(dynamo.endpoint);
+            const api = await loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName });
             try {
-                const stale = await awsLike.call("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
+                const stale = await api.call("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
 
                 expectError(stale, 412, "Precondition failed");
-                expect(awsLikeProxy.calls.map((c) => c.operation)).to.deep.equal(["UpdateItem"]);
-                expect(awsLikeProxy.calls[0]?.request.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
-                expect(awsLikeProxy.calls[0]?.response.Item).to.deep.include({ pk: { S: `POST#${post.id}` } });
-            } finally {
-                awsLike.close();
-                await awsLikeProxy.close();
-            }
-            const plain = await loadApiUnderTest(mode, { endpoint: plainProxy.endpoint, tableName });
-            try {
-                const stale = await plain.call("deletePost", { id: post.id, headers: { "If-Match": '"1"' } });
+                expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["UpdateItem"]);
+                expect(proxy.calls[0]?.request.ReturnValuesOnConditionCheckFailure).to.equal("ALL_OLD");
+                expect(proxy.calls[0]?.response.Item).to.deep.include({ pk: { S: `POST#${post.id}` } });
 
-                expectError(stale, 412, "Precondition failed");
-                expect(plainProxy.calls.map((c) => c.operation)).to.deep.equal(["DeleteItem", "GetItem"]);
-                expect(plainProxy.calls[1]?.request.ConsistentRead).to.equal(true);
+                proxy.reset();
+                const staleDelete = await api.call("deletePost", { id: post.id, headers: { "If-Match": '"1"' } });
+                expectError(staleDelete, 412, "Precondition failed");
+                expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["DeleteItem"]);
+
+                proxy.reset();
+                const missing = await api.call("deletePost", { id: "00000000-0000-4000-8000-000000000000", headers: { "If-Match": '"1"' } });
+                expectError(missing, 404, "Post not found");
+                expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["DeleteItem"]);
+                expect(proxy.calls[0]?.response).to.not.have.property("Item");
             } finally {
-                plain.close();
-                await plainProxy.close();
+                api.close();
+                await proxy.close();
             }
         });
 

@@ -8,11 +8,10 @@ import {
     CreateTableCommand,
     DescribeTableCommand,
     DynamoDBClient,
-    GetItemCommand,
-    type AttributeValue,
     type CreateTableCommandInput,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import { returnOldItemOnConditionFailure } from "local-cloud/dynamoConditionItem";
 import { POSTS_INDEX, keyAttributes } from "../../data/tableDesign";
 
 export interface TestDynamo {
@@ -80,6 +79,7 @@ export async function createPostsTable(db: DynamoDBDocument, tableName = `posts-
 
 /** Starts dynalite on a free port with one posts table. Call close() in an `after` hook. */
 export async function startTestDynamo(): Promise<TestDynamo> {
+    returnOldItemOnConditionFailure(); // DynamoDB's ALL_OLD on a failed condition, as the local cloud's engine
     const dynalite = require("dynalite") as (options: Record<string, unknown>) => http.Server;
     const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve, reject) => {
@@ -135,12 +135,6 @@ export interface DynamoProxy {
 }
 
 export interface DynamoProxyOptions {
-    /**
-     * Behave like real DynamoDB where dynalite does not: when a conditional write asked for
-     * ReturnValuesOnConditionCheckFailure=ALL_OLD and failed, attach the existing item (read
-     * from the engine) to the ConditionalCheckFailedException, as AWS does.
-     */
-    returnOldItemOnConditionFailure?: boolean;
     /** Holds each request, and then its answer, back a random 0..`jitterMs` ms, as a network
      *  would, so racing requests interleave at the database in orders an in-process engine alone
      *  would rarely produce (tests/idempotency-load.test.ts). */
@@ -156,20 +150,6 @@ export interface DynamoProxyOptions {
  */
 export async function startDynamoProxy(target: string, options: DynamoProxyOptions = {}): Promise<DynamoProxy> {
     const calls: ProxiedCall[] = [];
-    const reader = new DynamoDBClient({
-        endpoint: target,
-        region: "us-east-1",
-        credentials: { accessKeyId: "local", secretAccessKey: "local" },
-        maxAttempts: 1,
-    });
-
-    async function oldItem(request: Record<string, unknown>): Promise<Record<string, AttributeValue> | undefined> {
-        const { Item } = await reader.send(
-            new GetItemCommand({ TableName: String(request.TableName), Key: request.Key as Record<string, AttributeValue>, ConsistentRead: true }),
-        );
-        return Item;
-    }
-
     async function forward(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
         return new Promise((resolve, reject) => {
             const upstream = http.request(`${target}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (answer) => {
@@ -207,25 +187,13 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
                 const request = parse(body);
                 await jitter();
                 const answer = await forward(req, body);
-                let response = parse(answer.body);
-                let text = answer.body;
-                const headers = { ...answer.headers };
-                const conditionFailed = String(response.__type ?? "").endsWith("#ConditionalCheckFailedException");
-                if (options.returnOldItemOnConditionFailure && conditionFailed && request.ReturnValuesOnConditionCheckFailure === "ALL_OLD") {
-                    const item = await oldItem(request);
-                    if (item !== undefined) {
-                        response = { ...response, Item: item };
-                        text = Buffer.from(JSON.stringify(response));
-                        headers["content-length"] = String(text.length);
-                        delete headers["x-amz-crc32"];
-                    }
-                }
+                const response = parse(answer.body);
                 if (options.recordCalls !== false) {
                     calls.push({ operation, request, status: answer.status, response });
                 }
                 await jitter();
-                res.writeHead(answer.status, headers);
-                res.end(text);
+                res.writeHead(answer.status, answer.headers);
+                res.end(answer.body);
             })().catch((error: unknown) => {
                 res.writeHead(502, { "content-type": "text/plain" });
                 res.end(String(error));
@@ -241,7 +209,6 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
             calls.length = 0;
         },
         close: async () => {
-            reader.destroy();
             server.closeAllConnections();
             await new Promise<void>((resolve) => server.close(() => resolve()));
         },
