@@ -7,7 +7,9 @@
 // stage request's access-log line (accessLog.ts) is written once its answer is sent. Paths under the
 // console's (console/console.ts, `/_local/` by default) go to the console, never to a gateway.
 import * as http from "node:http";
+import type * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { accessLogValues, renderAccessLog, type AccessLogFile } from "../accessLog";
 import { CONSOLE_HEADER, type LocalConsole } from "../console/console";
 import { isControlPlanePath, isLocalCaller, type ControlPlane } from "../controlPlane";
@@ -49,6 +51,8 @@ export class LocalServer {
     static async bind(settings: Pick<Settings, "port" | "host" | "onRequest" | "functionLog">): Promise<LocalServer> {
         const holder: { self?: LocalServer } = {};
         const server = http.createServer((req, res) => holder.self!.onRequest(req, res, settings));
+        // Node hands CONNECT to this event and, with no listener, closes the socket unanswered.
+        server.on("connect", (req: http.IncomingMessage, socket: Duplex) => holder.self!.onConnect(req, socket, settings));
         const port = await listen(server, settings.port, settings.host);
         const displayHost = settings.host === "0.0.0.0" || settings.host === "::" ? "127.0.0.1" : settings.host;
         holder.self = new LocalServer(server, port, `http://${displayHost}:${port}`);
@@ -93,6 +97,24 @@ export class LocalServer {
             this.server.closeAllConnections();
             await new Promise<void>((resolve) => this.server.close(() => resolve()));
         })());
+    }
+
+    /**
+     * A CONNECT (a proxy tunnel, which API Gateway does not offer) is answered as any other request
+     * for a method no API defines: its target names no stage, so 403 `{"message":"Forbidden"}` (or,
+     * for a target under a stage, that API's MISSING_AUTHENTICATION_TOKEN), a request-log line, and
+     * the connection closed after the answer: no tunnel is ever opened.
+     */
+    private onConnect(req: http.IncomingMessage, socket: Duplex, settings: Pick<Settings, "onRequest" | "functionLog">): void {
+        socket.on("error", () => undefined);
+        const res = new http.ServerResponse(req);
+        res.shouldKeepAlive = false;
+        res.assignSocket(socket as net.Socket);
+        res.on("finish", () => {
+            res.detachSocket(socket as net.Socket);
+            socket.end();
+        });
+        this.onRequest(req, res, settings);
     }
 
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse, settings: Pick<Settings, "onRequest" | "functionLog">): void {
@@ -171,12 +193,23 @@ export class LocalServer {
                 return;
             }
             const localConsole = this.services?.console;
+            if (localConsole?.owns(requestPath) && !decodes(requestPath)) {
+                // The console reads its paths decoded: one that does not decode ("%", "%zz") is the
+                // client's mistake, answered as such before the console sees it.
+                res.writeHead(400, { "Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff" })
+                    .end(JSON.stringify({ message: `Malformed path: ${JSON.stringify(requestPath)} has a % that does not start a percent-encoded UTF-8 character` }));
+                return;
+            }
             if (localConsole?.owns(requestPath)) {
                 // The console's pages and events: not a stage, no request-log line, no body to read.
                 localConsole.handle(req, res, method, requestPath, q < 0 ? "" : url.slice(q + 1));
                 return;
             }
             const read = await readBody(req, headers);
+            if ("unread" in read) {
+                // The body was never read: the connection cannot carry another request after this one.
+                res.shouldKeepAlive = false;
+            }
             if ("closed" in read) {
                 // The gateway never saw this request: no answer, no request-log line, and nothing
                 // charged to a key's throttle or quota (the API key is read only once the whole
@@ -306,16 +339,24 @@ async function listen(server: http.Server, port: number, host: string): Promise<
  * Reads a request body up to the gateway's limit; past it, the rest is drained and dropped. Never
  * rejects: a client that goes away before the end of its request gives `{ closed: true }`.
  */
-function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{ body: Buffer; tooLarge: boolean } | { closed: true }> {
+function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{ body: Buffer; tooLarge: boolean } | { body: Buffer; tooLarge: true; unread: true } | { closed: true }> {
     return new Promise((resolve) => {
         if (req.destroyed) {
             // Gone while the server was still starting: its body was dropped with the socket.
             resolve({ closed: true });
             return;
         }
+        if (Number(headers.get("content-length") ?? 0) > LIMITS.gatewayRequestBytes) {
+            // Refused on its declared length, before a byte of the body: waiting for a body that
+            // may never come would hold the answer until Node's request timeout. Whatever arrives
+            // is discarded until the connection closes after the answer.
+            req.resume();
+            resolve({ body: Buffer.alloc(0), tooLarge: true, unread: true });
+            return;
+        }
         const chunks: Buffer[] = [];
         let size = 0;
-        let tooLarge = Number(headers.get("content-length") ?? 0) > LIMITS.gatewayRequestBytes;
+        let tooLarge = false;
         req.on("data", (chunk: Buffer) => {
             size += chunk.length;
             if (size > LIMITS.gatewayRequestBytes) {
@@ -330,4 +371,14 @@ function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{
         req.on("error", () => resolve({ closed: true }));
         req.on("close", () => resolve({ closed: true }));
     });
+}
+
+/** Whether a path's percent-encoding decodes (`%` followed by two hex digits of valid UTF-8). */
+function decodes(requestPath: string): boolean {
+    try {
+        decodeURIComponent(requestPath);
+        return true;
+    } catch {
+        return false;
+    }
 }

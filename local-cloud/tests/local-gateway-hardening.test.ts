@@ -398,6 +398,58 @@ export const url = api.url;
             expect(statuses).to.deep.equal([200, 200, 429]);
         });
 
+        /** Writes raw HTTP and collects what comes back until the server closes the connection (or `ms` pass). */
+        const rawExchange = (text: string, ms = 3000) => new Promise<{ text: string; closed: boolean; elapsedMs: number }>((resolve) => {
+            const started = Date.now();
+            const socket = rawSocket(text);
+            let received = "";
+            socket.on("data", (chunk: Buffer) => {
+                received += chunk.toString("latin1");
+            });
+            const timer = setTimeout(() => {
+                socket.destroy();
+                resolve({ text: received, closed: false, elapsedMs: Date.now() - started });
+            }, ms);
+            socket.on("close", () => {
+                clearTimeout(timer);
+                resolve({ text: received, closed: true, elapsedMs: Date.now() - started });
+            });
+        });
+
+        it("answers a Content-Length over the 10 MB limit with 413 at once, before any body arrives, and closes the connection", async () => {
+            const over = 10 * 1024 * 1024 + 1;
+            const sent = await rawExchange(`POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${memberKey}\r\nContent-Type: application/json\r\nContent-Length: ${over}\r\n\r\n`);
+            expect(sent.text).to.match(/^HTTP\/1\.1 413 /);
+            expect(sent.text).to.match(/\r\nx-amzn-ErrorType: RequestTooLargeException\r\n/i);
+            expect(sent.text.endsWith("{\"message\":\"Request Too Long\"}")).to.equal(true);
+            // Answered, and the connection closed, without the body: no wait for Node's request timeout.
+            expect(sent.closed).to.equal(true);
+            expect(sent.elapsedMs).to.be.below(3000);
+            const id = /x-amzn-RequestId: ([0-9a-f-]{36})/i.exec(sent.text)?.[1];
+            expect(requests.filter((e) => e.requestId === id).map((e) => e.status)).to.deep.equal([413]);
+            expectAnswered(await call(url("echo"), { method: "POST", headers: { "x-api-key": memberKey }, body: {} }), 200);
+        });
+
+        it("answers CONNECT as API Gateway answers a request outside any stage (403), then closes: no tunnel", async () => {
+            const sent = await rawExchange("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n");
+            expect(sent.text).to.match(/^HTTP\/1\.1 403 /);
+            expect(sent.text).to.match(/\r\nx-amzn-ErrorType: ForbiddenException\r\n/i);
+            expect(sent.text).to.match(/\r\nConnection: close\r\n/i);
+            expect(sent.text).to.include("{\"message\":\"Forbidden\"}");
+            expect(sent.closed).to.equal(true);
+            const id = /x-amzn-RequestId: ([0-9a-f-]{36})/i.exec(sent.text)?.[1];
+            expect(requests.filter((e) => e.requestId === id).map((e) => [e.method, e.status])).to.deep.equal([["CONNECT", 403]]);
+        });
+
+        it("answers a console path whose percent-encoding does not decode with 400, not a 500", async () => {
+            for (const bad of ["api/requests/%", "api/requests/%zz", "api/requests/%C3%28"]) {
+                const r = await call(`${cloud.url}/_local/${bad}`);
+                expect(r.status, `${bad}: ${r.text}`).to.equal(400);
+                expect(r.json.message).to.include("Malformed path");
+            }
+            expect((await call(`${cloud.url}/_local/api/requests/${encodeURIComponent("no such id")}`)).status).to.equal(404);
+        });
+
         it("logs one line for a client that closes before the answer, and keeps serving", async () => {
             const socket = rawSocket("GET /v1/slow?ms=700 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
             await waitFor("the function to start", () => cloud.functionStats()["slow"]!.busy > 0);
