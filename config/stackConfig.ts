@@ -94,6 +94,12 @@ const alarmsSchema = z.strictObject({
     emails: z.array(z.email({ error: "emails are e-mail addresses like ops@example.com" }), { error: "emails is a list of e-mail addresses" })
         .refine((list) => new Set(list).size === list.length, { error: "emails lists an address twice" })
         .default([]),
+    // Existing SNS topics that page someone elsewhere (an on-call tool's topic, a shared ops topic):
+    // every alarm that pages also publishes there. Not created or changed by this stack.
+    topicArns: z.array(
+        z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/, { error: "topicArns are SNS topic ARNs like arn:aws:sns:us-east-1:123456789012:oncall" }),
+        { error: "topicArns is a list of SNS topic ARNs" },
+    ).refine((list) => new Set(list).size === list.length, { error: "topicArns lists a topic twice" }).default([]),
     serverErrorRate: rate("serverErrorRate").default(0.01),
     latencyP99Ms: positiveInt("latencyP99Ms").default(2500),
     // Advisory: many 4XX answers usually mean a misbehaving client or a revoked key, not an outage.

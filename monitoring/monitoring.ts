@@ -35,10 +35,10 @@ export class Monitoring extends pulumi.ComponentResource {
             this.topic = new aws.sns.Topic(`${name}-alarms`, { name: `${prefix}-alarms` }, childOpts);
             // Named by address, so reordering the list changes nothing; AWS mails each new address a
             // confirmation link, and nothing is delivered there until it is followed.
-            if (settings.emails.length === 0) {
+            if (settings.emails.length === 0 && settings.topicArns.length === 0) {
                 // The alarms still change state (dashboard, console), but the topic has no one to
                 // tell; said on every `pulumi up` until an address is added.
-                pulumi.log.warn(`Alarms of stack ${args.stack} notify no one: the topic ${prefix}-alarms has no subscription. Add one with: pulumi config set --path 'alarms.emails[0]' you@example.com`, this);
+                pulumi.log.warn(`Alarms of stack ${args.stack} notify no one: the topic ${prefix}-alarms has no subscription. Add one with: pulumi config set --path 'alarms.emails[0]' you@example.com (or alarms.topicArns: a topic that pages elsewhere)`, this);
             }
             for (const email of settings.emails) {
                 this.subscriptions.push(new aws.sns.TopicSubscription(`${name}-email-${email}`, {
@@ -64,8 +64,9 @@ export class Monitoring extends pulumi.ComponentResource {
                     threshold: spec.threshold,
                     // No traffic, no data: that is not an outage (and dev-like stacks sit idle).
                     treatMissingData: "notBreaching",
-                    alarmActions: spec.advisory ? [] : [this.topic.arn],
-                    okActions: spec.advisory ? [] : [this.topic.arn],
+                    // Also to the configured topics that page elsewhere (alarms.topicArns).
+                    alarmActions: spec.advisory ? [] : [this.topic.arn, ...settings.topicArns],
+                    okActions: spec.advisory ? [] : [this.topic.arn, ...settings.topicArns],
                 }, childOpts));
             }
         }

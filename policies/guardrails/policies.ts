@@ -28,7 +28,11 @@ function stackPolicy(rule: StackRule): StackValidationPolicy {
         enforcementLevel: rule.enforcementLevel,
         ...(rule.configSchema ? { configSchema: rule.configSchema } : {}),
         validateStack: (args, reportViolation) => {
-            const resources = args.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.props }));
+            const resources = args.resources.map((r) => ({
+                urn: r.urn, type: r.type, name: r.name, props: r.props,
+                // By URN: known in a new stack's preview, where the values they carry are not.
+                propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, from]) => [key, from.map((d) => d.urn)])),
+            }));
             // Stack outputs are the outputs of the root `pulumi:pulumi:Stack` resource. CrossGuard
             // hands them over decrypted, so which ones are secret is unknown here.
             const outputs = resources.find((r) => r.type === TYPES.stack)?.props ?? {};

@@ -1,6 +1,7 @@
-// A production stack tells someone when it fails: CloudWatch alarms, each with an alarm action
-// (monitoring/monitoring.ts: the stack's SNS topic), on the API's 5XX errors and on every Lambda
-// function's Errors.
+// A production stack tells someone when it fails: CloudWatch alarms on the API's 5XX errors and on
+// every Lambda function's Errors, each with an alarm action that reaches a person
+// (monitoring/monitoring.ts: the stack's SNS topic with its e-mail subscriptions, or configured
+// topics that page elsewhere). An alarm whose topic nobody subscribed to pages no one.
 //
 // A stack rule: an alarm names a function by its physical name (the FunctionName dimension), so the
 // rule needs every resource's outputs at once. Production is production.ts's notion.
@@ -35,35 +36,100 @@ function metricsOf(alarm: RuleResource): WatchedMetric[] {
 }
 
 /**
- * True when the alarm would tell someone: at least one alarm action, and actions not switched off.
- * Only the number of actions is read: in a new stack's preview an action is the ARN of a topic not
- * created yet, unknown, and CrossGuard refuses to run a policy that reads an unknown value (AWS
- * refuses an empty ARN itself).
+ * A value CrossGuard may not know yet: in a new stack's preview, reading an unknown value throws
+ * (and would turn the whole rule into an advisory "cannot run during preview"), so it reads as
+ * undefined here and the rule goes by the dependencies instead.
  */
-function notifies(alarm: RuleResource): boolean {
-    const actions = alarm.props["alarmActions"];
-    return alarm.props["actionsEnabled"] !== false && Array.isArray(actions) && actions.length > 0;
+function known(read: () => unknown): unknown {
+    try {
+        return read();
+    } catch {
+        return undefined;
+    }
+}
+
+/** The stack's SNS topics, and which of them have at least one subscription in the stack. */
+interface Topics {
+    all: RuleResource[];
+    subscribed: Set<string>;
 }
 
 /**
- * How `alarms` fall short of covering a metric, or undefined when an alarm with an action watches
- * it: "no alarm", or the alarms that watch it without telling anyone.
+ * Which topics someone subscribed to: a subscription names its topic by ARN, matched by value when
+ * both are known, and by the dependency of its `topic` on the Topic resource when they are not.
  */
-function coverageGap(alarms: RuleResource[], matches: (m: WatchedMetric) => boolean): string | undefined {
-    const watching = alarms.filter((alarm) => metricsOf(alarm).some(matches));
-    if (watching.some(notifies)) {
-        return undefined;
+function stackTopics(stack: StackView): Topics {
+    const all = stack.resources.filter((r) => r.type === TYPES.snsTopic);
+    const subscribed = new Set<string>();
+    for (const subscription of stack.resources.filter((r) => r.type === TYPES.topicSubscription)) {
+        const fromDependency = subscription.propertyDependencies?.["topic"] ?? [];
+        const arn = known(() => subscription.props["topic"]);
+        for (const topic of all) {
+            if (fromDependency.includes(topic.urn) || (typeof arn === "string" && known(() => topic.props["arn"]) === arn)) {
+                subscribed.add(topic.urn);
+            }
+        }
     }
-    return watching.length === 0 ? "no alarm"
-        : `${watching.map(describe).join(", ")} has no alarm action (empty \`alarmActions\` or \`actionsEnabled: false\`)`;
+    return { all, subscribed };
 }
 
-const FIX = "posts-api:alarms.enabled: true on this stack (monitoring/monitoring.ts), or an aws.cloudwatch.MetricAlarm with `alarmActions`";
+/**
+ * Why an alarm tells nobody, or undefined when it tells someone. It does when its actions are on
+ * and one of them is a topic of this stack with a subscription, or an ARN from outside the stack
+ * (a topic that pages elsewhere, posts-api:alarms.topicArns: its subscribers are out of sight). In
+ * a new stack's preview the ARNs are unknown; the alarm's dependencies still name the topics.
+ */
+function silence(alarm: RuleResource, topics: Topics): string | undefined {
+    const actions = known(() => alarm.props["alarmActions"]);
+    if (alarm.props["actionsEnabled"] === false || !Array.isArray(actions) || actions.length === 0) {
+        return `${describe(alarm)} has no alarm action (empty \`alarmActions\` or \`actionsEnabled: false\`)`;
+    }
+    const dependencies = alarm.propertyDependencies?.["alarmActions"] ?? [];
+    const reached = new Map(topics.all.filter((t) => dependencies.includes(t.urn)).map((t) => [t.urn, t]));
+    let unknown = false;
+    for (let i = 0; i < actions.length; i++) {
+        const action = known(() => actions[i]);
+        if (typeof action !== "string") {
+            unknown = true;
+            continue;
+        }
+        const topic = topics.all.find((t) => known(() => t.props["arn"]) === action);
+        if (topic === undefined) {
+            return undefined;
+        }
+        reached.set(topic.urn, topic);
+    }
+    if ([...reached.keys()].some((urn) => topics.subscribed.has(urn))) {
+        return undefined;
+    }
+    if (unknown && reached.size === 0) {
+        // Not known yet and from no topic of this stack: judged again, with values, by `pulumi up`.
+        return undefined;
+    }
+    const names = [...reached.values()].map(describe).join(", ");
+    return `${describe(alarm)} notifies only ${names}, which nobody subscribed to`;
+}
+
+/**
+ * How `alarms` fall short of covering a metric, or undefined when an alarm that reaches someone
+ * watches it: "no alarm", or why each alarm that watches it tells nobody.
+ */
+function coverageGap(alarms: RuleResource[], topics: Topics, matches: (m: WatchedMetric) => boolean): string | undefined {
+    const watching = alarms.filter((alarm) => metricsOf(alarm).some(matches));
+    const reasons = watching.map((alarm) => silence(alarm, topics));
+    if (reasons.some((reason) => reason === undefined)) {
+        return undefined;
+    }
+    return watching.length === 0 ? "no alarm" : reasons.join("; ");
+}
+
+const FIX = "posts-api:alarms.enabled: true on this stack with someone to tell: an on-call address (`pulumi config set --path 'alarms.emails[0]' oncall@your-company.com`), " +
+    "or posts-api:alarms.topicArns, an existing SNS topic that pages your on-call (monitoring/monitoring.ts); or an aws.cloudwatch.MetricAlarm whose `alarmActions` reach a subscribed topic";
 
 export const productionAlarms: StackRule = {
     kind: "stack",
     name: "production-error-alarms",
-    description: "On production stacks, CloudWatch alarms with an alarm action watch the API's 5XX errors and every Lambda function's Errors.",
+    description: "On production stacks, CloudWatch alarms that reach a subscriber (a subscribed SNS topic of the stack, or a topic ARN from outside it) watch the API's 5XX errors and every Lambda function's Errors.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { ...PRODUCTION_STACKS_SETTING } },
     check(stack: StackView, config): StackViolation[] | NotApplicable {
@@ -72,12 +138,13 @@ export const productionAlarms: StackRule = {
             return { notApplicable: notProductionReason(stack, config) };
         }
         const alarms = stack.resources.filter((r) => r.type === TYPES.metricAlarm);
+        const topics = stackTopics(stack);
         const violations: StackViolation[] = [];
 
         for (const api of stack.resources.filter((r) => r.type === TYPES.restApi)) {
             // REST API metrics carry the API's name as the ApiName dimension.
             const apiName = api.props["name"];
-            const gap = coverageGap(alarms, (m) => m.namespace === "AWS/ApiGateway" && m.metricName === "5XXError"
+            const gap = coverageGap(alarms, topics, (m) => m.namespace === "AWS/ApiGateway" && m.metricName === "5XXError"
                 && (typeof apiName !== "string" || m.dimensions["ApiName"] === apiName));
             if (gap !== undefined) {
                 violations.push({
@@ -91,7 +158,7 @@ export const productionAlarms: StackRule = {
         const functions = stack.resources.filter((r) => r.type === TYPES.function);
         const uncovered = functions.flatMap((fn) => {
             const functionName = fn.props["name"];
-            const gap = coverageGap(alarms, (m) => m.namespace === "AWS/Lambda" && m.metricName === "Errors" && m.dimensions["FunctionName"] === functionName);
+            const gap = coverageGap(alarms, topics, (m) => m.namespace === "AWS/Lambda" && m.metricName === "Errors" && m.dimensions["FunctionName"] === functionName);
             return gap === undefined ? [] : [{ fn, detail: `${fn.name} (${JSON.stringify(functionName)}: ${gap})` }];
         });
         if (uncovered.length > 0) {

@@ -15,6 +15,12 @@ export interface RuleResource {
     name: string;
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     props: Record<string, any>;
+    /**
+     * Property name -> URNs of the resources its value comes from (CrossGuard's
+     * `propertyDependencies`). Known even where the values are not (a new stack's preview);
+     * absent where the caller has none (a recording under mocks, whose values are all known).
+     */
+    propertyDependencies?: Record<string, readonly string[]>;
 }
 
 /** Per-rule settings, from `--policy-pack-config` in CrossGuard or given directly in tests. */
@@ -98,4 +104,6 @@ export function describe(resource: RuleResource): string {
 export const TYPES = {
     ...CLOUD_TYPES,
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    snsTopic: "aws:sns/topic:Topic",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
 } as const;

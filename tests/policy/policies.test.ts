@@ -26,6 +26,8 @@ const MORE_TYPES = {
     policy: "aws:iam/policy:Policy",
     rolePolicyAttachmentsExclusive: "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
     metricAlarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
+    snsTopic: "aws:sns/topic:Topic",
+    topicSubscription: "aws:sns/topicSubscription:TopicSubscription",
 } as const;
 const managed = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 
@@ -71,6 +73,9 @@ function withoutAlarms(program: RecordedProgram): RecordedProgram {
     return broken;
 }
 
+/** posts-api:alarms with one on-call address: what Pulumi.prod.yaml asks its operators to add. */
+const ONCALL_EMAIL = { enabled: true, emails: ["oncall@example.com"] };
+
 const ROUTES = ["getPost", "listPosts", "createPost", "replacePost", "updatePost", "deletePost"];
 
 const rulesFired = (findings: Finding[]) => [...new Set(findings.map((f) => f.rule))];
@@ -96,8 +101,14 @@ function writeNaiveProgram(): string {
 }
 
 let dev: RecordedProgram;
+/**
+ * The prod stack as its operators deploy it: Pulumi.prod.yaml plus someone to page (the shipped
+ * file names nobody, and the alarm guardrail refuses it until they set an address or a topic).
+ */
 let prod: RecordedProgram;
-/** The shipped prod stack with posts-api:production turned off. */
+/** Pulumi.prod.yaml exactly as shipped: alarms to a topic nobody subscribed to. */
+let prodAsShipped: RecordedProgram;
+/** Paged prod (above) with posts-api:production turned off. */
 let prodDowngraded: RecordedProgram;
 /** A program that hands CallbackFunction nothing but a closure. */
 let naive: RecordedProgram;
@@ -108,8 +119,9 @@ let naive: RecordedProgram;
 before("record the programs the guardrail tests need", async function () {
     this.timeout(180_000);
     dev = await stackProgram("dev");
-    prod = await stackProgram("prod");
-    prodDowngraded = await programWith({ stack: "prod", config: { "posts-api:production": false } });
+    prodAsShipped = await stackProgram("prod");
+    prod = await programWith({ stack: "prod", config: { "posts-api:alarms": ONCALL_EMAIL } });
+    prodDowngraded = await programWith({ stack: "prod", config: { "posts-api:production": false, "posts-api:alarms": ONCALL_EMAIL } });
     const fixtureDir = writeNaiveProgram();
     try {
         naive = await programWith({ stack: "fixture", projectDir: fixtureDir, stackConfig: { "aws:region": "us-east-1" } });
@@ -127,11 +139,10 @@ describe("guardrail rules (policies/rules)", () => {
         }
     });
 
-    for (const stack of ["dev", "prod"]) {
-        it(`find nothing in the ${stack} stack as shipped`, async () => {
-            expect(checkRecordedStack(await stackProgram(stack))).to.deep.equal([]);
-        });
-    }
+    it("find nothing in the dev stack as shipped, nor in prod once someone is paged", () => {
+        expect(checkRecordedStack(dev)).to.deep.equal([]);
+        expect(checkRecordedStack(prod)).to.deep.equal([]);
+    });
 
     describe("api-methods-require-api-key", () => {
         it("fires when an operation in the API's body has no security", () => {
@@ -458,7 +469,8 @@ describe("guardrail rules (policies/rules)", () => {
             expect(messages).to.have.length(2);
             expect(messages[0]).to.equal("Stack \"prod\" is production, but RestApi \"posts-api\" has no CloudWatch alarm that notifies anyone on its 5XX errors " +
                 "(metric 5XXError, namespace AWS/ApiGateway, ApiName \"posts-api-prod\"; no alarm): nobody hears when the API fails its callers. " +
-                "Set posts-api:alarms.enabled: true on this stack (monitoring/monitoring.ts), or an aws.cloudwatch.MetricAlarm with `alarmActions`.");
+                "Set posts-api:alarms.enabled: true on this stack with someone to tell: an on-call address (`pulumi config set --path 'alarms.emails[0]' oncall@your-company.com`), " +
+                "or posts-api:alarms.topicArns, an existing SNS topic that pages your on-call (monitoring/monitoring.ts); or an aws.cloudwatch.MetricAlarm whose `alarmActions` reach a subscribed topic.");
             expect(findings[0]!.urn).to.equal(one(broken, TYPES.restApi).urn);
             expect(messages[1]).to.match(/^Stack "prod" is production, but 6 of 6 Lambda functions have no CloudWatch alarm that notifies anyone on their Errors \(namespace AWS\/Lambda, dimension FunctionName naming the function\): /);
             for (const route of ROUTES) {
@@ -467,6 +479,43 @@ describe("guardrail rules (policies/rules)", () => {
             }
             // Several functions: the message lists them, no single resource is at fault.
             expect(findings[1]!.urn).to.equal(undefined);
+        });
+
+        it("fires on prod as shipped: its alarms publish to a topic nobody subscribed to, and the message says what to set", () => {
+            const findings = checkRecordedStack(prodAsShipped);
+            const messages = only("production-error-alarms", findings);
+            expect(findings.map((f) => f.enforcementLevel)).to.deep.equal(["mandatory", "mandatory"]);
+            expect(ofType(prodAsShipped, MORE_TYPES.topicSubscription)).to.have.length(0);
+            expect(messages[0]).to.include("(metric 5XXError, namespace AWS/ApiGateway, ApiName \"posts-api-prod\"; " +
+                "MetricAlarm \"monitoring-api-5xx-rate\" notifies only Topic \"monitoring-alarms\", which nobody subscribed to)");
+            expect(messages[0]).to.include("pulumi config set --path 'alarms.emails[0]' oncall@your-company.com");
+            expect(messages[0]).to.include("posts-api:alarms.topicArns");
+            expect(messages[1]).to.include("6 of 6 Lambda functions");
+            expect(messages[1]).to.include(`getPost ("${one(prodAsShipped, TYPES.function, "getPost").state["name"]}": MetricAlarm "monitoring-getPost-errors" notifies only Topic "monitoring-alarms", which nobody subscribed to)`);
+        });
+
+        it("counts a subscription of the alarms' own topic, not one of another topic", () => {
+            const other = copy(prodAsShipped);
+            const topic = addResource(other, MORE_TYPES.snsTopic, "elsewhere", { name: "elsewhere" });
+            setProp(topic, "arn", "arn:aws:sns:us-east-1:123456789012:elsewhere");
+            addResource(other, MORE_TYPES.topicSubscription, "elsewhere-sms", { topic: topic.state["arn"], protocol: "sms", endpoint: "+15550100" });
+            expect(only("production-error-alarms", checkRecordedStack(other))).to.have.length(2);
+            const own = copy(prodAsShipped);
+            addResource(own, MORE_TYPES.topicSubscription, "pager", { topic: one(own, MORE_TYPES.snsTopic).state["arn"], protocol: "https", endpoint: "https://pager.example.com/hook" });
+            expect(checkRecordedStack(own)).to.deep.equal([]);
+        });
+
+        it("counts a topic ARN from outside the stack (posts-api:alarms.topicArns pages elsewhere), set on every alarm that pages", async function () {
+            this.timeout(120_000);
+            const oncall = "arn:aws:sns:us-east-1:123456789012:oncall";
+            const paged = await programWith({ stack: "prod", config: { "posts-api:alarms": { enabled: true, topicArns: [oncall] } } });
+            expect(ofType(paged, MORE_TYPES.topicSubscription)).to.have.length(0);
+            expect(checkRecordedStack(paged)).to.deep.equal([]);
+            const paging = ofType(paged, MORE_TYPES.metricAlarm).filter((a) => a.state["alarmActions"].length > 0);
+            expect(paging.length).to.be.greaterThan(ROUTES.length);
+            for (const alarm of paging) {
+                expect(alarm.state["alarmActions"], alarm.name).to.deep.equal([one(paged, MORE_TYPES.snsTopic).state["arn"], oncall]);
+            }
         });
 
         it("fires for an alarm without an action, with actions switched off, or on a stale function name", () => {
@@ -734,16 +783,53 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
             .setOptions(new analyzerPb.AnalyzerResourceOptions());
     }
 
-    /** The whole stack as the engine hands it to analyzeStack: every resource with its outputs, and the Stack's. */
-    function analyzeStackRequest(program: RecordedProgram) {
+    /**
+     * The whole stack as the engine hands it to analyzeStack: every resource with its outputs, and
+     * the Stack's; `dependencies` (URN -> property -> URNs) are the resources' propertyDependencies.
+     */
+    function analyzeStackRequest(program: RecordedProgram, dependencies: Record<string, Record<string, string[]>> = {}) {
         const plain = (value: unknown) => JSON.parse(JSON.stringify(value, (key, v) => (key === "code" ? undefined : v)));
-        const resource = (type: string, urn: string, name: string, props: unknown) => new analyzerPb.AnalyzerResource()
-            .setType(type).setUrn(urn).setName(name).setProperties(Struct.fromJavaScript(plain(props)))
-            .setOptions(new analyzerPb.AnalyzerResourceOptions());
+        const resource = (type: string, urn: string, name: string, props: unknown) => {
+            const analyzed = new analyzerPb.AnalyzerResource()
+                .setType(type).setUrn(urn).setName(name).setProperties(Struct.fromJavaScript(plain(props)))
+                .setOptions(new analyzerPb.AnalyzerResourceOptions());
+            for (const [property, urns] of Object.entries(dependencies[urn] ?? {})) {
+                analyzed.getPropertydependenciesMap().set(property, new analyzerPb.AnalyzerPropertyDependencies().setUrnsList(urns));
+            }
+            return analyzed;
+        };
         return new analyzerPb.AnalyzeStackRequest().setResourcesList([
             resource("pulumi:pulumi:Stack", `urn:pulumi:${program.stack}::posts-api::pulumi:pulumi:Stack::posts-api-${program.stack}`, `posts-api-${program.stack}`, program.outputs),
             ...program.resources.map((r) => resource(r.type, r.urn, r.name, r.state)),
         ]);
+    }
+
+    // How the engine sends a value it does not know yet (@pulumi/pulumi runtime/rpc unknownValue).
+    const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+    /**
+     * A first preview of `program`: the topic's ARN is not known yet, so neither is any value made
+     * from it (the alarms' actions, the subscriptions' topic), but the engine still sends which
+     * resource each of those properties comes from.
+     */
+    function firstPreview(program: RecordedProgram): { preview: RecordedProgram; dependencies: Record<string, Record<string, string[]>> } {
+        const preview = copy(program);
+        const topic = one(preview, MORE_TYPES.snsTopic);
+        const dependencies: Record<string, Record<string, string[]>> = {};
+        topic.state["arn"] = UNKNOWN;
+        for (const alarm of ofType(preview, MORE_TYPES.metricAlarm)) {
+            alarm.state["arn"] = UNKNOWN;
+            if (alarm.state["alarmActions"].length > 0) {
+                alarm.state["alarmActions"] = [UNKNOWN];
+                alarm.state["okActions"] = [UNKNOWN];
+                dependencies[alarm.urn] = { alarmActions: [topic.urn], okActions: [topic.urn] };
+            }
+        }
+        for (const subscription of ofType(preview, MORE_TYPES.topicSubscription)) {
+            subscription.state["topic"] = UNKNOWN;
+            dependencies[subscription.urn] = { topic: [topic.urn] };
+        }
+        return { preview, dependencies };
     }
 
     /** Diagnostics with the resource each names (stack rules may name none: ""). */
@@ -842,7 +928,7 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         expect(notApplicable).to.deep.include(["api-key-values-not-plain-outputs", CROSSGUARD_CANNOT_SEE_SECRETS]);
     });
 
-    it("runs the production stack rules over the whole stack: the shipped stacks pass, a broken prod is reported with levels and resources", async () => {
+    it("runs the production stack rules over the whole stack: dev and a paged prod pass, a broken prod is reported with levels and resources", async () => {
         for (const program of [dev, prod]) {
             expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(program))), program.stack).to.deep.equal([]);
         }
@@ -863,21 +949,24 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
     });
 
     it("judges the alarms of a new stack's preview, whose topic ARN is not known yet", async () => {
-        // How the engine sends a value it does not know yet (@pulumi/pulumi runtime/rpc unknownValue).
-        const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-        const preview = copy(prod);
-        for (const alarm of ofType(preview, MORE_TYPES.metricAlarm)) {
-            alarm.state["alarmActions"] = [UNKNOWN];
-            alarm.state["okActions"] = [UNKNOWN];
-            alarm.state["arn"] = UNKNOWN;
-        }
-        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview)))).to.deep.equal([]);
+        const { preview, dependencies } = firstPreview(prod);
+        expect(ofType(preview, MORE_TYPES.topicSubscription)).to.have.length(1);
+        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview, dependencies)))).to.deep.equal([]);
         const withoutOne = copy(preview);
         withoutOne.resources = withoutOne.resources.filter((r) => r.name !== "monitoring-getPost-errors");
-        const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(withoutOne)));
+        const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(withoutOne, dependencies)));
         expect(found).to.have.length(1);
         expect(found[0]).to.deep.include({ policy: "production-error-alarms", level: "MANDATORY", urn: one(withoutOne, TYPES.function, "getPost").urn });
         expect(found[0].message).to.match(/1 of 6 Lambda functions have no CloudWatch alarm .*: getPost \("getPost-\w+": no alarm\)/);
+    });
+
+    it("blocks the first preview of prod as shipped (nobody subscribed to the alarms' topic), with no ARN known yet", async () => {
+        const { preview, dependencies } = firstPreview(prodAsShipped);
+        const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview, dependencies)));
+        expect(found.map((d: any) => [d.policy, d.level])).to.deep.equal([["production-error-alarms", "MANDATORY"], ["production-error-alarms", "MANDATORY"]]);
+        expect(found[0].urn).to.equal(one(preview, TYPES.restApi).urn);
+        expect(found[0].message).to.include("MetricAlarm \"monitoring-api-5xx-rate\" notifies only Topic \"monitoring-alarms\", which nobody subscribed to");
+        expect(found[1].message).to.include("6 of 6 Lambda functions");
     });
 
     it("applies productionStacks and levels of the stack rules from --policy-pack-config", async () => {

@@ -35,7 +35,7 @@ describe("stack config validation", () => {
         const config = parseStackConfig("dev", valid());
         expect(config).to.deep.include({ executionLogLevel: "ERROR", functionLogLevel: "INFO", tracing: false, manageApiGatewayAccount: false });
         expect(config.alarms).to.deep.equal({
-            enabled: true, emails: [], serverErrorRate: 0.01, latencyP99Ms: 2500, clientErrorRate: 0.25,
+            enabled: true, emails: [], topicArns: [], serverErrorRate: 0.01, latencyP99Ms: 2500, clientErrorRate: 0.25,
             functionErrors: 1, functionThrottles: 1, periodSeconds: 300, evaluationPeriods: 1,
         });
         // A partial alarms object keeps the other defaults.
@@ -72,6 +72,7 @@ describe("stack config validation", () => {
         ["an alarm rate is over 1", (r) => { r.alarms = { serverErrorRate: 5 }; }, ["posts-api:alarms.serverErrorRate", "between 0 and 1"]],
         ["the p99 latency threshold is fractional", (r) => { r.alarms = { latencyP99Ms: 2.5 }; }, ["posts-api:alarms.latencyP99Ms", "whole number"]],
         ["the alarm period is not whole minutes", (r) => { r.alarms = { periodSeconds: 90 }; }, ["posts-api:alarms.periodSeconds", "multiple of 60"]],
+        ["an alarm topic is not an SNS topic ARN", (r) => { r.alarms = { topicArns: ["arn:aws:sqs:us-east-1:123456789012:oncall"] }; }, ["posts-api:alarms.topicArns[0]", "SNS topic ARNs"]],
         ["alarms has an unknown key", (r) => { r.alarms = { emial: [] }; }, ["posts-api:alarms.emial", "unknown key"]],
     ];
     for (const [what, breakIt, fragments] of cases) {
