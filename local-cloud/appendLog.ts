@@ -18,6 +18,10 @@ import { LocalCloudError } from "./stateDir";
 /** Faults a test can inject at the storage layer: throw from `beforeWrite` to fail a write. */
 export interface StorageFaults {
     beforeWrite?(file: string): void;
+    /** A slow engine: hold the embedded DynamoDB's answer to a call (by operation, e.g.
+     *  "UpdateItem") this many ms after it was made; 0 or absent: answer at once. The write has
+     *  committed, so a client whose attempt times out meanwhile retries a write that happened. */
+    dynamoAnswerDelayMs?(operation: string): number;
 }
 
 export interface OpenedLog<T> {

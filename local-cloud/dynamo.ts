@@ -1,6 +1,7 @@
 // The embedded DynamoDB: dynalite (DynamoDB's API) with its tables journaled in the stack folder
 // (local/dynamoJournal.ts), every recorded table created on first start and left alone afterwards
 // (its items are the state that must survive restarts).
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
     CreateTableCommand,
@@ -35,6 +36,9 @@ export async function startDynamo(stateDir: string | undefined, region: string, 
     // runs a newer Node than this machine may, so the SDK's "upgrade Node" notice is noise here.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
     const { server, store } = createDynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    if (faults.dynamoAnswerDelayMs) {
+        holdAnswers(server, faults.dynamoAnswerDelayMs);
+    }
     let journal: OpenedJournal | undefined;
     if (stateDir) {
         journal = await openJournal(store, stateDir, faults);
@@ -52,6 +56,23 @@ export async function startDynamo(stateDir: string | undefined, region: string, 
         journal?.close();
     })());
     return { endpoint, client, report: journal?.report ?? [], close };
+}
+
+/** Test fault (StorageFaults.dynamoAnswerDelayMs): each answer leaves `delayMs(operation)` late. */
+function holdAnswers(server: import("node:http").Server, delayMs: (operation: string) => number): void {
+    const listeners = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    server.removeAllListeners("request");
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+        const ms = delayMs(String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "");
+        if (ms > 0) {
+            const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+            res.end = ((...args: unknown[]) => {
+                setTimeout(() => end(...args), ms);
+                return res;
+            }) as ServerResponse["end"];
+        }
+        listeners.forEach((listener) => listener(req, res));
+    });
 }
 
 function projection(index: { projectionType?: string; nonKeyAttributes?: string[] }): Projection {

@@ -139,6 +139,10 @@ export interface DynamoProxyOptions {
      *  would, so racing requests interleave at the database in orders an in-process engine alone
      *  would rarely produce (tests/idempotency-load.test.ts). */
     jitterMs?: number;
+    /** Holds the answer to a call this many ms after the engine answered it (0: none), as a slow
+     *  network would: past the client's per-attempt timeout, the write has committed and the
+     *  client retries it (tests/contract/write-retries.test.ts). */
+    holdAnswerMs?: (operation: string) => number;
     /** False: keep no list of calls (long load tests). Default true. */
     recordCalls?: boolean;
 }
@@ -192,6 +196,10 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
                     calls.push({ operation, request, status: answer.status, response });
                 }
                 await jitter();
+                const holdMs = options.holdAnswerMs?.(operation) ?? 0;
+                if (holdMs > 0) {
+                    await new Promise((resolve) => setTimeout(resolve, holdMs));
+                }
                 res.writeHead(answer.status, answer.headers);
                 res.end(answer.body);
             })().catch((error: unknown) => {
