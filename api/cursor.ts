@@ -49,6 +49,15 @@ export function encodeCursor(key: ListKey, secret: string): string {
     return `${payload}.${sign(payload, secret)}`;
 }
 
+/**
+ * Where a listing starts: the first page for a request without a cursor or with an empty one
+ * (`cursor=`, what Postman's default import of the OpenAPI document sends: its `default` is ""),
+ * otherwise the key the cursor stands for (400 "Invalid cursor" for anything altered).
+ */
+export function listStartKey(cursor: string | undefined, secret: string): ListKey | null {
+    return cursor === undefined || cursor === "" ? null : decodeCursor(cursor, secret);
+}
+
 /** Returns the key a cursor stands for, or throws 400 "Invalid cursor" for anything altered. */
 export function decodeCursor(cursor: string, secret: string): ListKey {
     if (cursor.length > MAX_CURSOR_LENGTH || !CURSOR_PATTERN.test(cursor)) {

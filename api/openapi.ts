@@ -19,6 +19,12 @@ const json = (schema: unknown, example?: unknown) => ({ "application/json": { sc
 // (Postman's import with "Example" resolution, Swagger UI's "try it") is valid as sent; the unit
 // tests put each one through the handlers' own validation. `cursor` has none on purpose: it is
 // signed per stack, so no example could be valid, and without one an import leaves it unticked.
+//
+// Postman's import with its default options ("Schema" resolution, openapi-to-postmanv2) ignores
+// examples: it sends a schema's `default`, else a placeholder such as `<string>` or `<date>`. So
+// the values it would otherwise send wrong have a `default` that means what the server does
+// anyway: `cursor` "" (the first page, as when it is left out), `If-Match` "*" (any version, as
+// when it is left out), and the required `publicationDate` of a new post (IMPORT_DEFAULTS).
 export const EXAMPLE_POST_ID = "3f0c5b8e-9d2a-4c1e-8b7f-6a5d4c3b2a19";
 export const EXAMPLES = {
     PostInput: { title: "Hello, posts API", description: "The first post.", author: "Ada Lovelace", publicationDate: "2026-11-21" },
@@ -43,8 +49,16 @@ const PARAMETERS = {
         description: "Page size, an integer from 1 to 100. Leave the parameter out for the default; an empty `limit=` is not an integer, so it is 400.",
         schema: { type: "integer", minimum: 1, maximum: 100, default: 20 }, example: 20,
     },
-    Cursor: { name: "cursor", in: "query", required: false, description: "`nextCursor` of the previous page, unchanged (an altered cursor is 400). Signed per stack, so it has no example.", schema: { type: "string" } },
-    IfMatch: { name: "If-Match", in: "header", required: false, description: "The post's `ETag` (e.g. `\"3\"`) or `*`: the change happens only if the post is still at that version, else 412.", schema: { type: "string" }, example: "\"1\"" },
+    Cursor: {
+        name: "cursor", in: "query", required: false,
+        description: "`nextCursor` of the previous page, unchanged (an altered cursor is 400). Empty or left out: the first page. Signed per stack, so it has no example.",
+        schema: { type: "string", default: "" },
+    },
+    IfMatch: {
+        name: "If-Match", in: "header", required: false,
+        description: "The post's `ETag` (e.g. `\"3\"`) or `*`: the change happens only if the post is still at that version, else 412. `*` (the default) or left out: any version.",
+        schema: { type: "string", default: "*" }, example: "\"1\"",
+    },
     IdempotencyKey: {
         name: "Idempotency-Key", in: "header", required: false,
         description: "1-128 visible ASCII characters; makes a retried create safe for 24 hours. Use a fresh value (e.g. a UUID) per new post: a reused key replays the first answer.",
@@ -167,6 +181,23 @@ export type OpenApiDocument = Record<string, any> & { openapi: string; paths: Re
 /** CORS headers the Lambda adapter and the gateway responses put on every answer. */
 const CORS_HEADERS = { "Access-Control-Allow-Origin": ref("headers", "AccessControlAllowOrigin"), "Access-Control-Expose-Headers": ref("headers", "AccessControlExposeHeaders") };
 
+/**
+ * The body schemas with the `default` Postman's default import sends for a required field whose
+ * placeholder the server refuses: `publicationDate` (a date-or-date-time `anyOf`; the older
+ * converter sends `<date>`, the newer one a date made up from the pattern). The converters take the
+ * first `anyOf` branch's `default` and ignore `example` there. On a required field a default never
+ * stands in for a missing value, so it changes nothing the server does.
+ */
+function withImportDefaults(schemas: JsonSchemas): JsonSchemas {
+    const input = structuredClone(schemas.PostInput) as any;
+    const firstBranch = input.properties?.publicationDate?.anyOf?.[0];
+    if (!firstBranch || !input.required?.includes("publicationDate")) {
+        throw new Error("PostInput.publicationDate is no longer a required anyOf: revisit withImportDefaults (api/openapi.ts)");
+    }
+    firstBranch.default = EXAMPLES.PostInput.publicationDate;
+    return { ...schemas, PostInput: input };
+}
+
 function components(schemas: JsonSchemas) {
     const error = schemas.Error as any;
     // A 500 also carries the request id to quote to support; derived from the generated Error
@@ -187,7 +218,7 @@ function components(schemas: JsonSchemas) {
         securitySchemes: {
             api_key: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key issued for this stage (`pulumi stack output --show-secrets apiKey`)." },
         },
-        schemas: { ...schemas, InternalError: internalError },
+        schemas: { ...withImportDefaults(schemas), InternalError: internalError },
         parameters: PARAMETERS,
         headers: HEADERS,
         responses: {

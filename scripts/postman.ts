@@ -29,9 +29,10 @@ export const COLLECTION_FILE = path.join(PROJECT_DIR, "docs", "posts-api.postman
 export const COLLECTION_STACK = "dev";
 
 /**
- * Postman's import options (openapi-to-postmanv2): parameters and bodies from the document's
- * examples, and optional parameters left unticked, so that the signed `cursor` (no valid example
- * exists) and `If-Match` are not sent until a user fills them in.
+ * Import options (openapi-to-postmanv2's older `convert`) for the checked-in collection:
+ * parameters and bodies from the document's examples, and optional parameters left unticked, so
+ * that the signed `cursor` (no valid example exists) and `If-Match` are not sent until a user fills
+ * them in. A user's plain import takes the defaults instead (IMPORTS).
  */
 export const CONVERSION_OPTIONS = {
     requestParametersResolution: "Example",
@@ -40,11 +41,22 @@ export const CONVERSION_OPTIONS = {
     folderStrategy: "Paths",
 } as const;
 
-/** The document converted as Postman's import converts it. */
-export function convertDocument(doc: OpenApiDocument): Promise<any> {
-    const converter = require("openapi-to-postmanv2") as { convert: (input: unknown, options: unknown, cb: (err: unknown, result: any) => void) => void };
+/**
+ * How Postman's import converts a document: `convertV2` is what the app's importer runs today, and
+ * `convert` the older converter (other tools, older apps), each with its default options, i.e.
+ * what a user gets by choosing the file and clicking Import.
+ */
+export const IMPORTS = {
+    "convertV2, default options": { converter: "convertV2", options: {} },
+    "convert, default options": { converter: "convert", options: {} },
+} as const satisfies Record<string, { converter: "convert" | "convertV2"; options: object }>;
+
+/** The document converted as Postman's import converts it (by default as the collection is made). */
+export function convertDocument(doc: OpenApiDocument, how: { converter: "convert" | "convertV2"; options: object } = { converter: "convert", options: CONVERSION_OPTIONS }): Promise<any> {
+    type Convert = (input: unknown, options: unknown, cb: (err: unknown, result: any) => void) => void;
+    const converter = require("openapi-to-postmanv2") as Record<"convert" | "convertV2", Convert>;
     return new Promise((resolve, reject) => {
-        converter.convert({ type: "json", data: structuredClone(doc) }, CONVERSION_OPTIONS, (err, result) => {
+        converter[how.converter]({ type: "json", data: structuredClone(doc) }, how.options, (err, result) => {
             if (err || !result?.result) {
                 reject(new Error(`openapi-to-postmanv2 could not convert the document: ${String(err ?? result?.reason)}`));
             } else {

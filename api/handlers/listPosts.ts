@@ -1,12 +1,11 @@
 // GET /posts?limit=&cursor= — one page, newest first.
 import type { RouteHandler } from "../http/contract";
-import { decodeCursor, encodeCursor } from "../cursor";
+import { encodeCursor, listStartKey } from "../cursor";
 import { parseLimit, singleQueryValue } from "./shared";
 
 export const listPosts: RouteHandler = async (request, deps) => {
     const limit = parseLimit(request);
-    const cursor = singleQueryValue(request, "cursor");
-    const startKey = cursor === undefined ? null : decodeCursor(cursor, deps.cursorKey);
+    const startKey = listStartKey(singleQueryValue(request, "cursor"), deps.cursorKey);
     const page = await deps.store.listPosts(limit, startKey);
     return {
         statusCode: 200,

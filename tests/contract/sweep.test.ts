@@ -123,8 +123,8 @@ const NOT_UUIDS = ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "A00000
 function badCursors(valid: string): string[] {
     const [payload, signature] = valid.split(".") as [string, string];
     const forged = (key: unknown) => `${Buffer.from(JSON.stringify(key)).toString("base64url")}.${signature}`;
+    // An empty `cursor=` is not here: it is the first page (the contract; Postman's default import sends it).
     return [
-        "",
         "x",
         "null",
         "{}",

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import newman from "newman";
 import type { LocalCloud } from "local-cloud";
-import { buildCollection, COLLECTION_FILE, COLLECTION_STACK, convertDocument, serializeCollection } from "../../scripts/postman";
+import { buildCollection, COLLECTION_FILE, COLLECTION_STACK, convertDocument, IMPORTS, serializeCollection } from "../../scripts/postman";
 import { stackDocument } from "../../scripts/openapi";
 import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
@@ -74,6 +74,33 @@ describe("Postman: the document as imported and the checked-in collection, run w
         }
         expect(executions.find((e) => e.method === "POST")!.status).to.equal(201);
         expect(executions.find((e) => e.method === "GET" && e.path === "/posts")!.status).to.equal(200);
+    });
+
+    for (const [name, how] of Object.entries(IMPORTS)) {
+        it(`the document imported as a user imports it (${name}), apiKey set as the README says: no 400, 403 or 5xx; only {id} routes 404`, async () => {
+            const converted = await convertDocument(await stackDocument(COLLECTION_STACK), how);
+            // The imported auth sends the `apiKey` variable, which the README says to set.
+            expect(converted.auth.apikey.find((a: any) => a.key === "value")?.value).to.equal("{{apiKey}}");
+            const { executions } = await runNewman(converted, env);
+            expect(executions.map((e) => `${e.method} ${e.path}`).sort()).to.deep.equal([
+                "DELETE /posts/:id", "GET /posts", "GET /posts/:id", "OPTIONS /posts", "OPTIONS /posts/:id", "PATCH /posts/:id", "POST /posts", "PUT /posts/:id",
+            ]);
+            for (const e of executions) {
+                const label = `${e.method} ${e.path} → ${e.status}`;
+                expect(e.status, label).to.be.oneOf(e.path.endsWith(":id") && e.method !== "OPTIONS" ? [200, 204, 404] : [200, 201, 204]);
+            }
+            expect(executions.find((e) => e.method === "POST")!.status).to.equal(201);
+            expect(executions.find((e) => e.method === "GET" && e.path === "/posts")!.status).to.equal(200);
+        });
+    }
+
+    it("the default import sends `cursor=` (empty: the first page) and a valid publicationDate, as the document's defaults say", async () => {
+        const converted = await convertDocument(await stackDocument(COLLECTION_STACK), IMPORTS["convertV2, default options"]);
+        const requests = converted.item.flatMap(function flat(item: any): any[] { return item.item ? item.item.flatMap(flat) : [item.request]; });
+        const list = requests.find((r: any) => r.method === "GET" && r.url.path.join("/") === "posts");
+        expect(list.url.query.filter((q: any) => q.disabled !== true).map((q: any) => [q.key, q.value])).to.deep.include(["cursor", ""]);
+        const create = requests.find((r: any) => r.method === "POST");
+        expect(JSON.parse(create.body.raw).publicationDate).to.equal("2026-11-21");
     });
 
     it("the checked-in collection: every assertion passes, the walkthrough in order, twice in a row", async () => {

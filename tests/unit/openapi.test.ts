@@ -10,6 +10,7 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { EXAMPLE_POST_ID, EXAMPLES, openApiDocument, type OpenApiDocument } from "../../api/openapi";
 import { parseIdempotencyKey, parseIfMatch, parseLimit, postIdFrom } from "../../api/handlers/shared";
+import { listStartKey } from "../../api/cursor";
 import type { HttpRequest } from "../../api/http/contract";
 import { routes } from "../../api/routes";
 import { postJsonSchemas, postSchemas } from "../../api/schema";
@@ -119,6 +120,18 @@ describe("OpenAPI document contents", () => {
         expect(parseIdempotencyKey(request({ headers: { "idempotency-key": parameters["IdempotencyKey"].example } }))).to.equal(parameters["IdempotencyKey"].example);
     });
 
+    it("has defaults Postman's default import sends that mean what the server does without them: `cursor` \"\" the first page, `If-Match` * any version, a valid publicationDate", () => {
+        const parameters = doc.components.parameters as Record<string, any>;
+        const request = (over: Partial<HttpRequest>): HttpRequest =>
+            ({ method: "GET", resource: "/posts/{id}", pathParameters: {}, query: {}, headers: {}, body: null, requestId: "r", apiKeyId: null, ...over }) as HttpRequest;
+        expect(parameters["Cursor"].schema.default).to.equal("");
+        expect(listStartKey(parameters["Cursor"].schema.default, "secret")).to.equal(null);
+        expect(parseIfMatch(request({ headers: { "if-match": parameters["IfMatch"].schema.default } }))).to.deep.equal(parseIfMatch(request({})));
+        const publicationDate = (doc.components.schemas as any).PostInput.properties.publicationDate;
+        const body = { ...EXAMPLES.PostInput, publicationDate: publicationDate.anyOf[0].default };
+        expect(postSchemas().create.safeParse(body).success, JSON.stringify(body)).to.equal(true);
+    });
+
     it("has request body examples the handlers' zod schemas accept, JSON listed first and any type read as JSON", () => {
         const zodSchemas = postSchemas();
         for (const [method, p, schema] of [["post", "/posts", zodSchemas.create], ["put", "/posts/{id}", zodSchemas.replace], ["patch", "/posts/{id}", zodSchemas.patch]] as const) {
@@ -155,7 +168,12 @@ describe("OpenAPI document contents", () => {
     });
 
     it("takes every body schema from the zod schemas the handlers validate with", () => {
-        for (const name of ["PostInput", "PostPatch", "Post", "PostList", "Error"] as const) {
+        // Beside zod's schema, PostInput carries one annotation: publicationDate's default for Postman's default import.
+        const input = structuredClone(doc.components.schemas.PostInput);
+        expect(input.properties.publicationDate.anyOf[0].default).to.equal(EXAMPLES.PostInput.publicationDate);
+        delete input.properties.publicationDate.anyOf[0].default;
+        expect(input, "PostInput").to.deep.equal(schemas.PostInput);
+        for (const name of ["PostPatch", "Post", "PostList", "Error"] as const) {
             expect(doc.components.schemas[name], name).to.deep.equal(schemas[name]);
         }
         expect(op("post", "/posts").requestBody.content["application/json"].schema).to.deep.equal({ $ref: "#/components/schemas/PostInput" });
