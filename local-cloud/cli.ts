@@ -1,6 +1,7 @@
 // What the command-line scripts share: argument parsing, one clear line per startup error, and
 // outputs printed the way `pulumi stack output` prints them.
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { ACCOUNT_PROFILES, type AccountSettings } from "./account";
 
 /** Errors whose message is the whole story for a user (no stack trace). */
 const USER_ERRORS = new Set(["LocalCloudError", "StackFileError", "ConfigError", "CliError"]);
@@ -43,6 +44,24 @@ export function parsePort(text: string | undefined, fallback: number): number {
         throw new CliError(`--port must be a whole number from 0 to 65535, not "${text}"`);
     }
     return port;
+}
+
+/** `--account <name>`: one of ACCOUNT_PROFILES (account.ts); undefined when not given (the default account). */
+export function parseAccount(name: string | undefined): AccountSettings | undefined {
+    if (name === undefined) {
+        return undefined;
+    }
+    const account = ACCOUNT_PROFILES[name];
+    if (account === undefined || !Object.hasOwn(ACCOUNT_PROFILES, name)) {
+        throw new CliError(`--account must be one of ${Object.keys(ACCOUNT_PROFILES).join(", ")}, not "${name}"`);
+    }
+    return account;
+}
+
+/** One line saying which account a local cloud plays, for its banner. */
+export function describeAccount(name: string, account: AccountSettings): string {
+    return `Account: ${name} (Lambda concurrency quota ${account.concurrentExecutions}, ` +
+        `${account.cloudwatchRoleArn === undefined ? "no API Gateway CloudWatch role" : "API Gateway CloudWatch role set"}; \`npm run preflight\` reads it)`;
 }
 
 const SECRET = "[secret]";

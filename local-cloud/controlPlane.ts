@@ -1,7 +1,8 @@
 // A read-only slice of API Gateway's control plane (the `apigateway` REST service the AWS SDKs and CLI
 // call), in AWS's wire format, so `new APIGatewayClient({ endpoint: cloud.controlPlaneUrl, ... })`
-// from `@aws-sdk/client-api-gateway` works unchanged: GetUsage, GetUsagePlans, GetUsagePlan,
-// GetApiKeys and GetApiKey. Everything else (writes above all: keys and plans are the program's,
+// from `@aws-sdk/client-api-gateway` works unchanged: GetAccount, GetUsage, GetUsagePlans,
+// GetUsagePlan, GetApiKeys and GetApiKey; and Lambda's GetAccountSettings under
+// LAMBDA_CONTROL_PLANE_PATH (`@aws-sdk/client-lambda`; the account's answers: account.ts). Everything else (writes above all: keys and plans are the program's,
 // change the program) is an `UnknownOperationException`.
 //
 // Where: the local cloud's own port, under CONTROL_PLANE_PATH. Its first segment starts with a dot,
@@ -24,14 +25,18 @@
 // place ids meet those names). No signature is checked: the server listens on loopback by default,
 // and GetApiKeys with `includeValues` hands out key values to any local caller (README.md).
 import * as crypto from "node:crypto";
+import { apiGatewayAccountJson, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH, lambdaAccountSettingsJson, type AccountSettings } from "./account";
 import type { ApiKeyModel, CloudModel, UsagePlanModel } from "./model";
 import { periodStart, utcDay, type UsageLimiter } from "./usage";
 
 /** The control plane's path on the local cloud's port (the SDK's `endpoint` is the URL plus this). */
 export const CONTROL_PLANE_PATH = "/.aws/apigateway";
 
+const under = (requestPath: string, base: string) => requestPath === base || requestPath.startsWith(`${base}/`);
+
+/** API Gateway's control plane, or Lambda's account settings (account.ts): the same rules for both. */
 export const isControlPlanePath = (requestPath: string) =>
-    requestPath === CONTROL_PLANE_PATH || requestPath.startsWith(`${CONTROL_PLANE_PATH}/`);
+    under(requestPath, CONTROL_PLANE_PATH) || under(requestPath, LAMBDA_CONTROL_PLANE_PATH);
 
 export interface ControlAnswer {
     status: number;
@@ -69,6 +74,8 @@ export interface ControlPlaneOptions {
     now: () => number;
     /** Where an unexpected failure's detail goes (the local cloud's own log). */
     log?: (line: string) => void;
+    /** The account's own settings (GetAccount, Lambda's GetAccountSettings); DEFAULT_ACCOUNT unless set. */
+    account?: AccountSettings;
 }
 
 /** The API keys of a plan, as the model has them: the limiter counts them by `logicalName`. */
@@ -134,7 +141,9 @@ export class ControlPlane {
         const requestId = crypto.randomUUID();
         let operation: string | undefined;
         try {
-            const route = this.route(method, requestPath.slice(CONTROL_PLANE_PATH.length), model);
+            const route = under(requestPath, LAMBDA_CONTROL_PLANE_PATH)
+                ? this.lambdaRoute(method, requestPath.slice(LAMBDA_CONTROL_PLANE_PATH.length))
+                : this.route(method, requestPath.slice(CONTROL_PLANE_PATH.length), model);
             operation = route.operation;
             const body = route.answer(new URLSearchParams(rawQuery));
             return { status: 200, headers: jsonHeaders(requestId), body: Buffer.from(JSON.stringify(body)), requestId, operation };
@@ -159,6 +168,9 @@ export class ControlPlane {
             throw badRequest(`Invalid path: ${rest}`);
         }
         const [collection, id, sub, ...more] = segments;
+        if (method === "GET" && collection === "account" && id === undefined) {
+            return { operation: "GetAccount", answer: () => apiGatewayAccountJson(this.options.account ?? DEFAULT_ACCOUNT) };
+        }
         if (method === "GET" && more.length === 0) {
             if (collection === "usageplans" && id === undefined) {
                 return { operation: "GetUsagePlans", answer: (q) => this.getUsagePlans(model, q) };
@@ -177,7 +189,16 @@ export class ControlPlane {
             }
         }
         throw new ControlError(404, "UnknownOperationException",
-            `The local control plane does not answer ${method} ${rest || "/"}: it answers GetUsage, GetUsagePlans, GetUsagePlan, GetApiKeys and GetApiKey (read-only; API keys and usage plans come from the program)`);
+            `The local control plane does not answer ${method} ${rest || "/"}: it answers GetAccount, GetUsage, GetUsagePlans, GetUsagePlan, GetApiKeys and GetApiKey (read-only; API keys and usage plans come from the program)`);
+    }
+
+    /** Lambda's slice (`GET /2016-08-19/account-settings/`, the SDK's `http` trait), or UnknownOperationException. */
+    private lambdaRoute(method: string, rest: string): { operation: string; answer: () => unknown } {
+        if (method === "GET" && /^\/2016-08-19\/account-settings\/?$/.test(rest)) {
+            return { operation: "GetAccountSettings", answer: () => lambdaAccountSettingsJson(this.options.account ?? DEFAULT_ACCOUNT) };
+        }
+        throw new ControlError(404, "UnknownOperationException",
+            `The local Lambda control plane does not answer ${method} ${rest || "/"}: it answers GetAccountSettings (functions come from the program)`);
     }
 
     /** GetUsagePlans: every plan, or those holding `keyId`. */

@@ -7,6 +7,9 @@
 export { startLocalCloud, recordLocalProgram, undecryptableNotice, CONTROL_PLANE_PATH } from "./localCloud";
 export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport, ConsoleStage, OpenApiDocumentSource } from "./localCloud";
 export { describeReload } from "./startup/reload";
+// The AWS account it plays (GetAccount, Lambda's GetAccountSettings): a default one, or a new one.
+export { ACCOUNT_PROFILES, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH } from "./account";
+export type { AccountSettings } from "./account";
 export { LocalCloudError, defaultStateDir, readJsonFile, KeyStore } from "./stateDir";
 export { FunctionVersions } from "./functionVersions";
 

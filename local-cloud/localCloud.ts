@@ -3,6 +3,7 @@
 // Lambda function) and serves the API over HTTP. scripts/start.ts, the tests and the benchmark all
 // start it through `startLocalCloud`, which is the list of steps below; each step is a module of
 // startup/ that takes what the steps before it produced and hands its result on.
+import type { AccountSettings } from "./account";
 import { FunctionRouter } from "./aliases";
 import type { StorageFaults } from "./appendLog";
 import { checkConsolePath, LocalConsole, type OpenApiDocumentSource } from "./console/console";
@@ -101,6 +102,11 @@ export interface LocalCloudOptions {
      * it, or when it gives `undefined`, the recorded RestApi's OpenAPI body.
      */
     openApiDocument?: OpenApiDocumentSource;
+    /**
+     * The AWS account played: what GetAccount and Lambda's GetAccountSettings answer (account.ts);
+     * DEFAULT_ACCOUNT unless set, e.g. ACCOUNT_PROFILES.new.
+     */
+    account?: AccountSettings;
 }
 
 export interface LocalCloud {
@@ -189,7 +195,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const state = parts.add(openState(settings, `${server.baseUrl}/`));
         const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions });
         const store = parts.add(await openStore(settings, program.region));
-        const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`) });
+        const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`), account: options.account });
         const foundation: Foundation = { settings, state, store, controlPlane, caches: new StageCaches(settings.now), warn: once(settings.warn) };
         version = (await deploy(program, foundation)).version;
         saveServer(state, server, program);

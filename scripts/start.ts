@@ -1,8 +1,8 @@
-// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path /_local/]`
+// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path /_local/] [--account default|new]`
 // Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C, reloading it when
 // its sources or config change.
 import * as path from "node:path";
-import { CliError, fail, formatOutputs, maskKey, parseCli, parsePort } from "local-cloud/cli";
+import { CliError, describeAccount, fail, formatOutputs, maskKey, parseAccount, parseCli, parsePort } from "local-cloud/cli";
 import { describeReload, startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
 
 import { defaultStateDir, runtimeWarnings } from "local-cloud";
@@ -18,7 +18,8 @@ const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <addres
   --quiet         do not print the functions' own log lines
   --no-watch      do not reload when the program's sources or config change
   --no-console    do not serve the console in the browser (API reference, consumers, live requests, stack)
-  --console-path  where the console is served on the same port; default /_local/ (a stage of that name needs another)`;
+  --console-path  where the console is served on the same port; default /_local/ (a stage of that name needs another)
+  --account       the AWS account it plays for \`npm run preflight\`: default (concurrency 1000, a CloudWatch role) or new (concurrency 10, no role)`;
 
 function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string {
     const lines: string[] = [];
@@ -93,6 +94,7 @@ async function main() {
         "no-watch": { type: "boolean", default: false },
         "no-console": { type: "boolean", default: false },
         "console-path": { type: "string" },
+        account: { type: "string" },
         help: { type: "boolean", default: false },
     }, USAGE);
     if (values.help) {
@@ -104,6 +106,7 @@ async function main() {
     }
     const stack = values.stack!;
     const watch = !values["no-watch"];
+    const account = parseAccount(values.account);
     process.stdout.write(`Running ${path.relative(process.cwd(), path.join(PROJECT_DIR, "index.ts")) || "index.ts"} for stack "${stack}" under Pulumi mocks...\n`);
     const cloud = await startLocalCloud({
         stack,
@@ -119,8 +122,12 @@ async function main() {
         // The console's API reference: this project's own OpenAPI document (descriptions, schemas, examples).
         openApiDocument: consoleOpenApiDocument,
         onReload: (report) => (report.ok ? process.stdout : process.stderr).write(`${describeReload(report)}\n`),
+        account,
     });
     process.stdout.write(`${banner(cloud, values["show-secrets"]!, watch)}\n`);
+    if (account !== undefined) {
+        process.stdout.write(`${describeAccount(values.account!, account)}\n`);
+    }
     runtimeWarnings(cloud.model.functions).forEach((line) => process.stderr.write(`warning: ${line}\n`));
 
     let stopping = false;
