@@ -18,7 +18,12 @@
 // ApiKey and UsagePlanKey (logical name `<consumer>` for generation 1, `<consumer>.key<N>` after),
 // so adding generation 2 creates a key beside the old one (both accepted: same plan, same stage)
 // and removing generation 1 deletes only that key and its attachment. Nothing of any other
-// consumer, and nothing of the generations that stay, changes.
+// consumer, and nothing of the generations that stay, changes. A removed generation is gone for
+// good: listing it again is a new ApiKey resource (same URN, new create), so AWS gives it a new id
+// and, unless apiKeyValues pins one, a new value. Every generation's key is named after its
+// consumer (the `name` AWS shows): the newer generation of the same name is what tells the local
+// cloud a key was replaced and not just cut from the config for a moment
+// (docs/decisions/keys-retired-for-good.md).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { apiKeyLogicalName, ConfigError, type Consumer, type Plan } from "../config/stackConfig";
@@ -88,6 +93,9 @@ export class ApiKeys extends pulumi.ComponentResource {
                 // Same parent, same type, the old name: the resources the old name created.
                 const aliases = consumer.renamedFrom === undefined ? undefined : [{ name: apiKeyLogicalName(consumer.renamedFrom, generation) }];
                 const key = new aws.apigateway.ApiKey(keyName, {
+                    // The consumer's name for every generation (AWS key names need not be unique;
+                    // changing a key's name updates it in place, value and id kept).
+                    name: consumer.name,
                     description: generation === 1 ? `posts-api key of ${consumer.name}` : `posts-api key of ${consumer.name} (generation ${generation})`,
                     // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
                     enabled: consumer.enabled,

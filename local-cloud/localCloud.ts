@@ -233,6 +233,8 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
     permissionWarnings(model, MOCK_ACCOUNT).forEach(warn);
     const created = await provisionTables(store, model.tables, warn);
     const createdTables = model.tables.filter((t) => created.includes(t.name)).map((t) => t.logicalName);
+    // Keys this version replaces are deleted for good, their usage with them (KeyStore.deploy).
+    state.keys.deploy(model.apiKeys).forEach((key) => store.usage.forgetKey(key));
     state.keys.save();
     const update = previous
         ? await previous.functions.update(model)

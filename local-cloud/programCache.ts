@@ -48,7 +48,7 @@ const UNDEFINED_SIG = "local-cloud:undefined";
 const PACKAGE_FILES = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "tsconfig.json", path.join("node_modules", ".package-lock.json")];
 const CODE_FILE = /\.(ts|tsx|mts|cts|js|cjs|mjs|json|node)$/;
 
-type KeyCall = { kind: "value"; name: string; value: string } | { kind: "secret"; name: string; bytes: number; value: string };
+type KeyCall = { kind: "value"; name: string; value: string } | { kind: "secret"; name: string; bytes: number; value: string } | { kind: "id"; name: string; value: string | null };
 type VersionCall = { name: string; fingerprint: string; version: string };
 
 interface Entry {
@@ -146,6 +146,11 @@ function keyLog(keys: KeyStore, calls: KeyCall[]): KeyStore {
     logged.secretFor = (name, bytes) => {
         const value = keys.secretFor(name, bytes);
         calls.push({ kind: "secret", name, bytes, value });
+        return value;
+    };
+    logged.idFor = (name) => {
+        const value = keys.idFor(name);
+        calls.push({ kind: "id", name, value: value ?? null });
         return value;
     };
     return logged;
@@ -265,7 +270,7 @@ function readEntry(file: string, key: string, keys: KeyStore, versions: Function
             }
         }
         for (const call of entry.keyCalls) {
-            const value = call.kind === "value" ? keys.valueFor(call.name) : keys.secretFor(call.name, call.bytes);
+            const value = call.kind === "value" ? keys.valueFor(call.name) : call.kind === "id" ? keys.idFor(call.name) ?? null : keys.secretFor(call.name, call.bytes);
             if (value !== call.value) {
                 return undefined;
             }

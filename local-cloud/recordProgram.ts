@@ -73,7 +73,8 @@ export interface RecordOptions {
     stackConfig?: Record<string, unknown>;
     /**
      * Extra state for a resource, e.g. the local cloud's saved API key values or a published
-     * function's version number; `state` is the mocked state it adds to (ids, ARNs, names).
+     * function's version number; `state` is the mocked state it adds to (ids, ARNs, names). An `id`
+     * in it is the resource's id too (a key created again after a deploy deleted the one before).
      */
     stateOverride?: (args: { type: string; name: string; inputs: Record<string, any>; state: Record<string, any> }) => Record<string, any> | undefined | Promise<Record<string, any> | undefined>;
     projectDir?: string;
@@ -284,10 +285,10 @@ async function record(programConfig: ProgramConfig, stateOverride: RecordOptions
             const inputs = unwrapSecrets(args.inputs);
             const { id, state } = mockState(stack, region, args.type, args.name, inputs);
             const override = stateOverride?.({ ...args, inputs, state });
+            const withOverride = (extra: Record<string, any> | undefined) =>
+                ({ id: typeof extra?.["id"] === "string" ? extra["id"] : id, state: { ...state, ...(extra ?? {}) } });
             // Written with `then` (see archiveEntries): an override may read the function's archive.
-            return override instanceof Promise
-                ? override.then((extra) => ({ id, state: { ...state, ...(extra ?? {}) } }))
-                : { id, state: { ...state, ...(override ?? {}) } };
+            return override instanceof Promise ? override.then(withOverride) : withOverride(override);
         },
         call: (args) => {
             if (args.token === "aws:index/getRegion:getRegion") {

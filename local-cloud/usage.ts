@@ -200,6 +200,29 @@ export class UsageLimiter {
         this.appendsSinceCompaction = 0;
     }
 
+    /**
+     * Forgets a deleted API key's quota counts under every plan, in the log too: a key created later
+     * under the same logical name is a new key and starts from nothing, as on AWS. (Its throttle
+     * buckets stay: they refill within seconds and are never saved.)
+     */
+    forgetKey(keyName: string): void {
+        let forgot = false;
+        for (const id of [...this.counts.keys()]) {
+            if ((JSON.parse(id) as [string, string])[1] === keyName) {
+                this.counts.delete(id);
+                forgot = true;
+            }
+        }
+        for (const [id, record] of [...this.unwritten]) {
+            if (record.key === keyName) {
+                this.unwritten.delete(id);
+            }
+        }
+        if (forgot && this.log) {
+            this.compactNow();
+        }
+    }
+
     /** Writes counts still waiting for a writable disk (best effort) and closes the log. */
     close(): void {
         if (this.log && this.unwritten.size > 0) {
@@ -296,6 +319,8 @@ export class UsageLimiter {
         try {
             this.log!.rewrite(USAGE_LOG_HEADER, records);
             this.appendsSinceCompaction = 0;
+            // Counts kept in memory while the log could not be written are in it now.
+            this.unwritten.clear();
         } catch {
             // The appended log is still whole; try again after the next batch of appends.
             this.appendsSinceCompaction = 0;

@@ -31,8 +31,8 @@ export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedPr
             return archiveEntries(inputs["code"]).then((entries) =>
                 functionVersionState(input.config.region, String(state["arn"]), versions.versionFor(functionName, versionFingerprint(inputs, entries))));
         }
-        if (type === TYPES.apiKey && !(typeof inputs["value"] === "string" && inputs["value"] !== "")) {
-            return { value: keys.valueFor(name) };
+        if (type === TYPES.apiKey) {
+            return apiKeyState(keys, input.config.region, name, inputs);
         }
         if (type === TYPES.randomBytes) {
             // A generated secret (the cursor key): made once per state folder and kept, as the
@@ -45,6 +45,19 @@ export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedPr
         }
         return undefined;
     });
+}
+
+/**
+ * An API key's value from keys.json (a value the program sets wins), and, for a key created again
+ * under a logical name whose earlier key a deploy deleted, that new key's own id (KeyStore.deploy).
+ */
+function apiKeyState(keys: KeyStore, region: string, name: string, inputs: Record<string, unknown>): Record<string, string> {
+    const pinned = typeof inputs["value"] === "string" && inputs["value"] !== "";
+    const id = keys.idFor(name);
+    return {
+        ...(pinned ? {} : { value: keys.valueFor(name) }),
+        ...(id === undefined ? {} : { id, arn: `arn:aws:apigateway:${region}::/apikeys/${id}` }),
+    };
 }
 
 export const undecryptableNotice = (stack: string, key: string) =>

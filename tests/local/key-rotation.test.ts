@@ -20,7 +20,8 @@ describe("local cloud: rotating a partner's key in three steps", function () {
         cloud = await startTestCloud({
             stack: "rotation",
             stateDir,
-            stackConfig: { "posts-api:plans": PLANS, "posts-api:consumers": [{ name: "web", plan: "standard" }, { name: "partner", plan: "partner", ...partner }] },
+            // `cut: true`: the partner consumer is not in the list (cut, not pasted back yet).
+            stackConfig: { "posts-api:plans": PLANS, "posts-api:consumers": [{ name: "web", plan: "standard" }, ...(partner["cut"] ? [] : [{ name: "partner", plan: "partner", ...partner }])] },
         });
         return cloud;
     };
@@ -58,5 +59,47 @@ describe("local cloud: rotating a partner's key in three steps", function () {
         expect(refused.text).to.equal("{\"message\":\"Forbidden\"}");
         expect(await status(newKey)).to.equal(200);
         expect(await status(webKey)).to.equal(200);
+    });
+
+    it("a retired generation never comes back: listed again it is a new key (value, id, usage); a consumer cut and pasted back keeps its keys", async () => {
+        const today = new Date().toISOString().slice(0, 10);
+        /** Admitted requests today per key id of the partner plan (GetUsage through the control plane). */
+        const usage = async () => {
+            const planId = (cloud!.outputs["usagePlanIds"] as Record<string, string>)["partner"]!;
+            const r = await call(`${cloud!.controlPlaneUrl}/usageplans/${planId}/usage?startDate=${today}&endDate=${today}`);
+            expect(r.status, r.text).to.equal(200);
+            return Object.fromEntries(Object.entries(r.json.values as Record<string, number[][]>).map(([id, days]) => [id, days[0]![0]]));
+        };
+        const keyIds = () => (cloud!.outputs["apiKeyIds"] as Record<string, string[]>)["partner"]!;
+
+        // Where the test above left it: [2]. Retire and re-add from a known overlap, counting use.
+        const overlap = await start({ keys: [1, 2] });
+        const [firstId, secondId] = keyIds();
+        const first = overlap.apiKeys["partner"]!;
+        expect(await status(first)).to.equal(200);
+        expect((await usage())[firstId!]).to.be.above(0);
+        await start({ keys: [2] });
+        expect(await status(first)).to.equal(403);
+
+        // keys [2] -> [1, 2]: generation 1 again, as a new ApiKey resource would be on AWS.
+        const readded = await start({ keys: [1, 2] });
+        const again = readded.apiKeys["partner"]!;
+        expect(again).to.match(/^[A-Za-z0-9]{40}$/);
+        expect(again).to.not.equal(first);
+        const [againId, stillSecondId] = keyIds();
+        expect(againId).to.not.equal(firstId);
+        expect(stillSecondId).to.equal(secondId);
+        expect(await status(first)).to.equal(403);
+        expect((await usage())[againId!]).to.equal(0);
+        expect(await status(again)).to.equal(200);
+
+        // The consumer cut (a save in between), then pasted back: nothing retired, the same keys.
+        await start({ cut: true });
+        expect(await status(again)).to.equal(403);
+        const pasted = await start({ keys: [1, 2] });
+        expect(pasted.apiKeys["partner"]).to.equal(again);
+        expect(keyIds()).to.deep.equal([againId, secondId]);
+        expect((await usage())[againId!]).to.equal(1);
+        expect(await status(again)).to.equal(200);
     });
 });

@@ -60,6 +60,8 @@ describe("local cloud: keys.json", () => {
         ["apiKeys as a list", "{\"apiKeys\": [\"abc\"]}"],
         ["a key value that is not a string", "{\"apiKeys\": {\"app\": 5}}"],
         ["secrets that are not a map of strings", "{\"apiKeys\": {}, \"secrets\": \"abc\"}"],
+        ["key names that are not a map of strings", "{\"apiKeys\": {}, \"apiKeyNames\": {\"app\": 1}}"],
+        ["key ids that are not a map of strings", "{\"apiKeys\": {}, \"apiKeyIds\": [\"abc\"]}"],
     ];
     for (const [what, text] of wrongShapes) {
         it(`refuses a keys.json of ${what}, naming the file and the way out, and leaves it as it was`, async () => {
@@ -75,6 +77,77 @@ describe("local cloud: keys.json", () => {
             });
         });
     }
+
+    describe("keys a deploy deletes for good (KeyStore.deploy)", () => {
+        const key = (logicalName: string, name = logicalName.split(".")[0]!) => ({ logicalName, name });
+
+        it("deletes a key that a key of its name with a later logical name replaces: declared again, it is a new key with a new value and id, across restarts", async () => {
+            await withStateDir("keys-replaced", {}, (dir) => {
+                const store = new KeyStore(dir);
+                const first = store.valueFor("partner");
+                store.valueFor("partner.key2");
+                expect(store.deploy([key("partner"), key("partner.key2")])).to.deep.equal([]);
+                expect(store.idFor("partner")).to.equal(undefined);
+                // keys [1, 2] -> [2]: the first key is deleted.
+                expect(store.deploy([key("partner.key2")])).to.deep.equal(["partner"]);
+                store.save();
+
+                const restarted = new KeyStore(dir);
+                // keys [2] -> [1, 2]: generation 1 again is a new key.
+                const id = restarted.idFor("partner");
+                expect(id).to.match(/^[a-z0-9]{10}$/);
+                const again = restarted.valueFor("partner");
+                expect(again).to.match(/^[A-Za-z0-9]{40}$/);
+                expect(again).to.not.equal(first);
+                expect(restarted.deploy([key("partner"), key("partner.key2")])).to.deep.equal([]);
+                restarted.save();
+                const later = new KeyStore(dir);
+                expect([later.valueFor("partner"), later.idFor("partner")]).to.deep.equal([again, id]);
+                // Retired once more ([1, 2] -> [2]), and back: a third key, with an id of its own.
+                expect(later.deploy([key("partner.key2")])).to.deep.equal(["partner"]);
+                expect(later.idFor("partner")).to.not.equal(id);
+                expect(later.valueFor("partner")).to.not.equal(again);
+            });
+        });
+
+        it("keeps keys whose name no key has in a deploy (a consumer cut, then pasted back): they come back the same", async () => {
+            await withStateDir("keys-cut", {}, (dir) => {
+                const store = new KeyStore(dir);
+                const values = ["web", "partner", "partner.key2"].map((name) => store.valueFor(name));
+                expect(store.deploy([key("web"), key("partner"), key("partner.key2")])).to.deep.equal([]);
+                expect(store.deploy([key("web")])).to.deep.equal([]);
+                store.save();
+                const restarted = new KeyStore(dir);
+                expect(restarted.deploy([key("web"), key("partner"), key("partner.key2")])).to.deep.equal([]);
+                expect(["web", "partner", "partner.key2"].map((name) => restarted.valueFor(name))).to.deep.equal(values);
+                expect(["web", "partner", "partner.key2"].map((name) => restarted.idFor(name))).to.deep.equal([undefined, undefined, undefined]);
+            });
+        });
+
+        it("keeps a newer key gone while an older one of its name stays (keys [1, 2] -> [1] retires nothing)", async () => {
+            await withStateDir("keys-back", {}, (dir) => {
+                const store = new KeyStore(dir);
+                const newer = store.valueFor("partner.key2");
+                store.deploy([key("partner"), key("partner.key2")]);
+                expect(store.deploy([key("partner")])).to.deep.equal([]);
+                expect(store.deploy([key("partner"), key("partner.key2")])).to.deep.equal([]);
+                expect(store.valueFor("partner.key2")).to.equal(newer);
+                expect(store.idFor("partner.key2")).to.equal(undefined);
+            });
+        });
+
+        it("orders logical names with their numbers by value, and never lets keys of other names replace one", async () => {
+            await withStateDir("keys-order", {}, (dir) => {
+                const store = new KeyStore(dir);
+                store.deploy([key("a.key9"), key("a.key10"), key("b")]);
+                expect(store.deploy([key("a.key9"), key("b")])).to.deep.equal([]);
+                expect(store.deploy([key("a.key10"), key("b")])).to.deep.equal(["a.key9"]);
+                // Auto-named keys (a name of their own each) are never replaced.
+                store.deploy([key("x", "x-1a2b3c4"), key("y", "y-5d6e7f8")]);
+                expect(store.deploy([key("y", "y-5d6e7f8")])).to.deep.equal([]);
+            });
+        });
+    });
 
     it("gives the generated cursor key a value of its own, saved in keys.json", async () => {
         await withStateDir("keys-cursor", {}, async (dir) => {

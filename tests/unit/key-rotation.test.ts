@@ -77,6 +77,14 @@ describe("API key rotation (under mocks)", () => {
         expect((retired.outputs["apiKeyIds"] as Record<string, string[]>)["partner"]).to.have.length(1);
     });
 
+    it("names every generation's key after its consumer, so a newer generation is seen to replace an older one", () => {
+        // The AWS key name is what the local cloud's KeyStore.deploy reads: a key gone while a key
+        // of its name with a later logical name stays is deleted for good (same URN later = new key).
+        const names = (program: RecordedProgram) => Object.fromEntries(ofType(program, TYPES.apiKey).map((k) => [k.name, k.inputs["name"]]));
+        expect(names(overlap)).to.deep.equal({ "web": "web", "partner": "partner", "partner.key2": "partner" });
+        expect(names(retired)).to.deep.equal({ "web": "web", "partner.key2": "partner" });
+    });
+
     it("exports every plan's id and every consumer's key ids, not as secrets", () => {
         const planIds = retired.outputs["usagePlanIds"] as Record<string, string>;
         expect(Object.keys(planIds).sort()).to.deep.equal(["partner", "standard"]);
