@@ -207,8 +207,7 @@ export class LocalServer {
             }
             const read = await readBody(req, headers);
             if ("unread" in read) {
-                // The body was never read: the connection cannot carry another request after this one.
-                res.shouldKeepAlive = false;
+                closeIfBodyNeverComes(req, res);
             }
             if ("closed" in read) {
                 // The gateway never saw this request: no answer, no request-log line, and nothing
@@ -349,7 +348,7 @@ function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{
         if (Number(headers.get("content-length") ?? 0) > LIMITS.gatewayRequestBytes) {
             // Refused on its declared length, before a byte of the body: waiting for a body that
             // may never come would hold the answer until Node's request timeout. Whatever arrives
-            // is discarded until the connection closes after the answer.
+            // is discarded (closeIfBodyNeverComes).
             req.resume();
             resolve({ body: Buffer.alloc(0), tooLarge: true, unread: true });
             return;
@@ -370,6 +369,25 @@ function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{
         req.on("end", () => resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks), tooLarge }));
         req.on("error", () => resolve({ closed: true }));
         req.on("close", () => resolve({ closed: true }));
+    });
+}
+
+/** How long a connection waits, after an early 413, for the body it declared before it is closed. */
+const UNREAD_BODY_GRACE_MS = 1000;
+
+/**
+ * After the early 413 for a declared length over the limit: a client that sends its body meanwhile
+ * has it discarded and keeps its connection; one whose body does not come within a second has the
+ * connection closed (it could carry no other request). Closing right after the answer would reset
+ * a client still writing a large body, maybe before it read the 413.
+ */
+function closeIfBodyNeverComes(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.once("finish", () => {
+        if (req.complete) {
+            return;
+        }
+        const timer = setTimeout(() => req.socket.destroy(), UNREAD_BODY_GRACE_MS).unref();
+        req.once("end", () => clearTimeout(timer));
     });
 }
 

@@ -416,7 +416,7 @@ export const url = api.url;
             });
         });
 
-        it("answers a Content-Length over the 10 MB limit with 413 at once, before any body arrives, and closes the connection", async () => {
+        it("answers a Content-Length over the 10 MB limit with 413 at once, before any body arrives, and closes the connection when none follows", async () => {
             const over = 10 * 1024 * 1024 + 1;
             const sent = await rawExchange(`POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${memberKey}\r\nContent-Type: application/json\r\nContent-Length: ${over}\r\n\r\n`);
             expect(sent.text).to.match(/^HTTP\/1\.1 413 /);
