@@ -14,7 +14,7 @@ import { cloudModel, type CloudModel } from "./model";
 import { MOCK_ACCOUNT, type RecordedProgram } from "./recordProgram";
 import { readProgramConfig } from "./stackFiles";
 import { Functions } from "./startup/functions";
-import { prepareRerecording, primeRerecording, releaseClosureMirrors, reuseTranspiledModules } from "./startup/rerecord";
+import { recorderThread } from "./startup/recorder";
 import { recordLocalProgram } from "./programCache";
 import { undecryptableNotice } from "./startup/program";
 import { describeChanges, Reloader, type ReloadReport } from "./startup/reload";
@@ -182,10 +182,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     // The console sees what the caller's sinks see (requests, function logs, warnings, reloads).
     const localConsole = resolved.console ? new LocalConsole(resolved.console, resolved.host, resolved.now) : undefined;
     const settings = localConsole ? localConsole.tap(resolved) : resolved;
-    if (settings.watch) {
-        // Reloads compile the program again: the start's compiles are kept for the unchanged files.
-        reuseTranspiledModules();
-    }
     // Cheap checks first, before anything is written: the stack's config, then the port.
     const config = readProgramConfig(settings.program);
     const server = await LocalServer.bind(settings);
@@ -270,11 +266,12 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
     /** Old versions' functions, stopped once their last request is answered (or at close). */
     const retiring = new Set<() => Promise<void>>();
 
+    // Reloads record on the recorder thread (startup/recorder.ts): requests are served meanwhile.
+    const recorder = recorderThread();
+    recorder.hold();
     const reloader = new Reloader(settings.projectDir, async () => {
-        await prepareRerecording();
         const config = readProgramConfig(settings.program);
-        const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions })
-            .finally(releaseClosureMirrors);
+        const program = await recorder.record({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions });
         const next = await deploy(program, foundation, current);
         current = next.version;
         saveServer(state, server, program);
@@ -288,7 +285,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
 
     if (settings.watch) {
         // Once the first requests are answered: the first reload then costs what the later ones do.
-        setTimeout(() => void primeRerecording(settings.projectDir).catch(() => undefined), PRIME_AFTER_MS).unref();
+        setTimeout(() => recorder.prime(settings.projectDir), PRIME_AFTER_MS).unref();
     }
     const watcher: SourceWatcher | undefined = settings.watch
         ? watchSources({
@@ -304,6 +301,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
     const close = async () => {
         watcher?.close();
         await reloader.close();
+        recorder.release();
         await server.close();
         await Promise.all([...retiring].map((retire) => retire()));
         await current.functions.close();

@@ -295,8 +295,35 @@ function readEntry(file: string, key: string, keys: KeyStore, versions: Function
 
 class NotCacheable extends Error {}
 
-/** The recording as JSON-safe values: Pulumi assets and archives resolved, `undefined` marked. */
-async function encode(value: unknown): Promise<unknown> {
+/**
+ * A recording as data another thread can be sent (structured cloning carries no promise, function
+ * or class instance; `decodeRecording` makes it a recording again). Assets and archives as in a
+ * cache entry; what a cache entry refuses (only an output the program exports can hold it: a
+ * function, a resource object) goes as its JSON form, as server.json keeps it.
+ */
+export function encodeRecording(program: RecordedProgram): Promise<unknown> {
+    return encode(program, true);
+}
+
+export function decodeRecording(data: unknown): RecordedProgram {
+    return decode(data) as RecordedProgram;
+}
+
+/** `JSON.parse(JSON.stringify(value))`, the `undefined` marker for what JSON leaves out, a string for what it refuses (a cycle, a BigInt). */
+function jsonForm(value: unknown): unknown {
+    try {
+        const text = JSON.stringify(value);
+        return text === undefined ? { [SIG_KEY]: UNDEFINED_SIG } : JSON.parse(text);
+    } catch {
+        return String(value);
+    }
+}
+
+/**
+ * The recording as JSON-safe values: Pulumi assets and archives resolved, `undefined` marked.
+ * A value JSON cannot carry throws NotCacheable, or with `lenient` goes as its JSON form.
+ */
+async function encode(value: unknown, lenient = false): Promise<unknown> {
     if (value === undefined) {
         return { [SIG_KEY]: UNDEFINED_SIG };
     }
@@ -305,6 +332,9 @@ async function encode(value: unknown): Promise<unknown> {
     }
     if (typeof value === "number") {
         if (!Number.isFinite(value) || Object.is(value, -0)) {
+            if (lenient) {
+                return jsonForm(value);
+            }
             throw new NotCacheable("a number JSON cannot carry");
         }
         return value;
@@ -312,11 +342,14 @@ async function encode(value: unknown): Promise<unknown> {
     if (Array.isArray(value)) {
         const items: unknown[] = [];
         for (let i = 0; i < value.length; i++) {
-            items.push(await encode(value[i]));
+            items.push(await encode(value[i], lenient));
         }
         return items;
     }
     if (typeof value !== "object") {
+        if (lenient) {
+            return jsonForm(value);
+        }
         throw new NotCacheable(`a ${typeof value}`);
     }
     const v = value as Record<string, any>;
@@ -324,17 +357,20 @@ async function encode(value: unknown): Promise<unknown> {
         const encoded: Record<string, unknown> = { [SIG_KEY]: v["__pulumiArchive"] === true ? ARCHIVE_SIG : ASSET_SIG };
         for (const field of ["assets", "text", "path", "uri"]) {
             if (v[field] !== undefined) {
-                encoded[field] = await encode(await v[field]);
+                encoded[field] = await encode(await v[field], lenient);
             }
         }
         return encoded;
     }
     if (Object.getPrototypeOf(v) !== Object.prototype || Object.hasOwn(v, SIG_KEY)) {
+        if (lenient) {
+            return jsonForm(value);
+        }
         throw new NotCacheable("an object JSON cannot carry");
     }
     const entries: [string, unknown][] = [];
     for (const [name, item] of Object.entries(v)) {
-        entries.push([name, await encode(item)]);
+        entries.push([name, await encode(item, lenient)]);
     }
     // fromEntries makes own properties of every name, `__proto__` included.
     return Object.fromEntries(entries);

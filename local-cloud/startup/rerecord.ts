@@ -1,10 +1,10 @@
-// What recording a program again and again in one process (live reload) needs beyond recording it
-// once. Each piece works around something that is harmless in a one-shot `pulumi up` and costly in
-// a server that records on every save. `prepareRerecording` installs them before a reload's
-// recording (once per process; by then the start's recording, or this one, loads @pulumi/pulumi and
-// arborist anyway: a start served from the program cache must not pay for them),
-// `reuseTranspiledModules` alone at a watched start (it costs nothing and lets the first reload reuse
-// the start's compiles), `releaseClosureMirrors` after each reload's recording.
+// What recording a program again and again in one thread (live reload's recorder thread,
+// recorder.ts) needs beyond recording it once. Each piece works around something that is harmless
+// in a one-shot `pulumi up` and costly in a thread that records on every save. `prepareRerecording`
+// installs them before a recording (once per thread; a start that records on the serving thread
+// gets them too, and by then loads @pulumi/pulumi and arborist anyway: a start served from the
+// program cache must not pay for them), `primeRerecording` readies the recorder thread in the
+// background, `releaseClosureMirrors` runs after each recording.
 //
 // - The package tree (time). For every `CallbackFunction`, Pulumi's closure packager
 //   (@pulumi/pulumi runtime/closure/codePaths.js) has @npmcli/arborist read the whole node_modules
@@ -44,22 +44,25 @@ export function prepareRerecording(): Promise<void> {
 }
 
 /**
- * After a start that recorded (so @pulumi/pulumi and arborist are loaded already), gets the first
- * reload ready in the background: the workarounds installed and the package tree read, as the
- * packager will ask for it. After a start served from the program cache it does nothing: loading
- * Pulumi is left to the first reload rather than taken from an idle server's memory and CPU.
+ * Gets the recorder thread (recorder.ts) ready for its first reload, in the background: the
+ * workarounds installed, the project's `@pulumi/*` packages loaded (the program's imports, most of
+ * a first recording's time) and the package tree read, as the packager will ask for it.
  */
 export async function primeRerecording(projectDir: string): Promise<void> {
+    await prepareRerecording();
+    for (const name of pulumiPackages(projectDir)) {
+        try {
+            require(require.resolve(name, { paths: [projectDir] }));
+        } catch {
+            // Not installed, or not loadable on its own: the recording reports it if it matters.
+        }
+    }
     let arborist: string;
     try {
         arborist = require.resolve("@npmcli/arborist", { paths: [path.dirname(require.resolve("@pulumi/pulumi/runtime/closure/codePaths"))] });
     } catch {
         return;
     }
-    if (require.cache[arborist] === undefined) {
-        return;
-    }
-    await prepareRerecording();
     // The packager reads the tree of the folder with the package.json nearest the working
     // directory (codePaths.js, without workspaces); the program's own folder as a fallback.
     let folder = process.cwd();
@@ -68,6 +71,16 @@ export async function primeRerecording(projectDir: string): Promise<void> {
     }
     const { Arborist } = require(arborist);
     await new Arborist({ path: fs.existsSync(path.join(folder, "package.json")) ? folder : projectDir }).loadActual().catch(() => undefined);
+}
+
+/** The `@pulumi/*` packages the project's package.json depends on. */
+function pulumiPackages(projectDir: string): string[] {
+    try {
+        const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
+        return Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith("@pulumi/"));
+    } catch {
+        return [];
+    }
 }
 
 /** Lets go of the inspector's handles on the last recording's functions. */

@@ -242,6 +242,50 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         expect(await greeting()).to.equal("bonjour v4");
     });
 
+    it("answers requests from the running version while a reload records the program", async () => {
+        // The edited program holds its own recording (synchronously, as a long evaluation does)
+        // until this test has had an answer, and fails the reload if it is not released in time.
+        const started = path.join(watchedDir, "recording-started");
+        const release = path.join(watchedDir, "release-recording");
+        const gate = String.raw`
+const fs = require("node:fs");
+fs.writeFileSync(${JSON.stringify(started)}, "");
+const holdUntil = Date.now() + 30_000;
+while (!fs.existsSync(${JSON.stringify(release)})) {
+    if (Date.now() > holdUntil) {
+        throw new Error("no request was answered while the program was being recorded");
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+}
+`;
+        const running = await greeting();
+        const before = reports.length;
+        const order: string[] = [];
+        fs.writeFileSync(path.join(watchedDir, "index.ts"), PROGRAM.replace("// EXTRA (a test adds resources here)", gate));
+        // Longer than the program holds itself: on failure, the report says why.
+        const reloaded = waitFor("the reload's report", () => reports[before], 90_000).then((report) => {
+            order.push("reload finished");
+            return report;
+        });
+        await waitFor("the reload's recording to start", () => (fs.existsSync(started) ? true : undefined));
+        const answer = await call(url("greet"));
+        order.push("request answered");
+        fs.writeFileSync(release, "");
+        const report = await reloaded;
+
+        expect(report.ok, String(report.error)).to.equal(true);
+        expect(order).to.deep.equal(["request answered", "reload finished"]);
+        expect(answer.status).to.equal(200);
+        expect(answer.json).to.deep.equal({ message: running });
+
+        // Back to the plain program, with nothing in flight for the next test.
+        const restored = reports.length;
+        fs.rmSync(started);
+        fs.rmSync(release);
+        fs.writeFileSync(path.join(watchedDir, "index.ts"), PROGRAM);
+        expect((await reportAfter(restored)).ok).to.equal(true);
+    });
+
     it("leaves a cloud started without watch alone, until reload() is called", async () => {
         const quietDir = path.join(root, `reload-quiet-${process.pid}`);
         writeProgram(quietDir);

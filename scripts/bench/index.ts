@@ -4,6 +4,7 @@ const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
     ["listing", () => import("./listing")],
     ["packaging", () => import("./packaging")],
     ["local-cloud", () => import("./localCloud")],
+    ["reload", () => import("./reload")],
 ];
 
 async function main() {

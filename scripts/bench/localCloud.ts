@@ -28,7 +28,7 @@ const SECONDS = Number(process.env["BENCH_SECONDS"] ?? 10);
 const WARMUP_SECONDS = 3;
 const ROUNDS = Number(process.env["BENCH_ROUNDS"] ?? 3);
 const STARTS = Number(process.env["BENCH_STARTS"] ?? 3);
-const STACK = "bench";
+export const STACK = "bench";
 const KEY = `bench${crypto.randomBytes(20).toString("hex")}`.slice(0, 40);
 
 const TARGETS = {
@@ -51,7 +51,7 @@ interface Round {
 
 
 /** The dev stack with a plan roomy enough that throttling never shows, and a key the bench knows. */
-function writeBenchStack(projectDir: string, corsAllowOrigin = "*"): string {
+export function writeBenchStack(projectDir: string, corsAllowOrigin = "*", comment = ""): string {
     const dev = parse(fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
     const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
     const config = {
@@ -62,14 +62,14 @@ function writeBenchStack(projectDir: string, corsAllowOrigin = "*"): string {
         [`${project}:corsAllowOrigin`]: corsAllowOrigin,
     };
     const file = path.join(projectDir, `Pulumi.${STACK}.yaml`);
-    fs.writeFileSync(file, `# Written by npm run bench for the length of its run; safe to delete.\n${stringify({ config })}`);
+    fs.writeFileSync(file, `# Written by npm run bench for the length of its run; safe to delete.${comment}\n${stringify({ config })}`);
     return file;
 }
 
-const headers = { "x-api-key": KEY, "Content-Type": "application/json" };
+export const headers = { "x-api-key": KEY, "Content-Type": "application/json" };
 const newPost = (i: number) => ({ title: `bench ${i}`, author: "bench", publicationDate: "2026-11-21", description: "x".repeat(200) });
 
-async function createPost(stageUrl: string): Promise<string> {
+export async function createPost(stageUrl: string): Promise<string> {
     const response = await fetch(`${stageUrl}posts`, { method: "POST", headers, body: JSON.stringify(newPost(0)) });
     const body = await response.json() as { id?: string };
     if (response.status !== 201 || !body.id) {
