@@ -61,7 +61,8 @@ export interface ConsoleStage {
 /**
  * The API reference's document for a stage: the program's own OpenAPI document, when it has a better
  * one than the body API Gateway is given (descriptions, schemas, examples). `undefined` (or an error)
- * falls back to the recorded RestApi's OpenAPI body. Called for every page load, so it follows reloads.
+ * falls back to the recorded RestApi's OpenAPI body. Called once per stage and program version: page
+ * loads in between share its answer, and a reload (a new version) asks again.
  */
 export type OpenApiDocumentSource = (stage: ConsoleStage) => object | undefined | Promise<object | undefined>;
 
@@ -136,6 +137,12 @@ export class LocalConsole {
     private readonly warnings: string[] = [];
     private view?: ConsoleView;
     private readonly swaggerDir: string | undefined;
+    /**
+     * The Reference panel's answers (JSON text) by the stage asked for, made for `referencesOf`: twenty
+     * page loads at once build and serialize the document once, not twenty times on the serving thread.
+     */
+    private readonly references = new Map<string, Promise<string | undefined>>();
+    private referencesOf?: ConsoleView["program"];
 
     /** `host`: where the cloud listens (a warning when not loopback); `now`: its clock, whose day the Consumers panel asks usage for. */
     constructor(readonly settings: ConsoleSettings, private readonly host: string, private readonly now: () => number) {
@@ -240,8 +247,12 @@ export class LocalConsole {
         if (rest === "api/overview") {
             sendJson(res, 200, this.overview(view));
         } else if (rest === "api/openapi") {
-            const found = await this.reference(view, query.get("stage") ?? undefined);
-            sendJson(res, found ? 200 : 404, found ?? { message: `No stage ${JSON.stringify(query.get("stage"))} in this program` });
+            const found = await this.referenceText(view, query.get("stage") ?? undefined);
+            if (found === undefined) {
+                sendJson(res, 404, { message: `No stage ${JSON.stringify(query.get("stage"))} in this program` });
+            } else {
+                sendJsonText(res, 200, found);
+            }
         } else if (rest === "api/events") {
             this.feed.subscribe(req, res);
         } else if (rest.startsWith("api/requests/")) {
@@ -298,6 +309,29 @@ export class LocalConsole {
             usagePlans: model.usagePlans.map((p) => ({ logicalName: p.logicalName, id: p.id, name: p.name ?? p.logicalName })),
             warnings,
         };
+    }
+
+    /** `reference` as JSON text, made once per stage and program version (and shared while it is made). */
+    private referenceText(view: ConsoleView, stageName: string | undefined): Promise<string | undefined> {
+        if (this.referencesOf !== view.program) {
+            this.references.clear();
+            this.referencesOf = view.program;
+        }
+        const key = stageName ?? "";
+        let text = this.references.get(key);
+        if (text === undefined) {
+            const made = this.reference(view, stageName).then((found) => (found === undefined ? undefined : JSON.stringify(found)));
+            text = made;
+            this.references.set(key, made);
+            // Only answers are kept: a stage name that is not there, or a failure, is asked again next time.
+            const forget = () => {
+                if (this.references.get(key) === made) {
+                    this.references.delete(key);
+                }
+            };
+            made.then((found) => found === undefined && forget(), forget);
+        }
+        return text;
     }
 
     /** The Reference panel's document for a stage (the first one by default), pointed at the local stage. */
@@ -367,6 +401,12 @@ function securityHeaders(res: http.ServerResponse): void {
 function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
     securityHeaders(res);
     res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" }).end(JSON.stringify(body));
+}
+
+/** JSON already made (a cached answer). */
+function sendJsonText(res: http.ServerResponse, status: number, json: string): void {
+    securityHeaders(res);
+    res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" }).end(json);
 }
 
 function sendText(res: http.ServerResponse, status: number, text: string): void {

@@ -8,6 +8,14 @@
 // Why SSE and not WebSocket or polling: one direction is enough (the server tells, the browser
 // listens), EventSource reconnects by itself and sends `Last-Event-ID`, so a reconnect gets only
 // what it missed, and it is plain HTTP on the same port: nothing to add to the server.
+//
+// Every browser is fed from the ring at its own pace: a client has a cursor (the last event sent to
+// it), and the feed writes it the events after its cursor until its socket's buffer is full, then
+// waits for `drain`. The replay on connect and the live events are the same loop, so neither holds
+// more than about one socket buffer and one event per client: 30 tabs that stopped reading cost
+// kilobytes, not a copy of the ring each (issue 18: 30 such clients took the server from 385 MB to
+// 1.3 GB), and a connect never writes the whole ring in one go (twenty at once blocked requests
+// for 1.3 s). Each event's SSE text is made once, when a client first needs it, and shared.
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
 import type { RequestLog } from "../localCloud";
@@ -26,7 +34,11 @@ const LINE_CHARS = 4000;
 const LOG_CHARS_KEPT = 8 * 1024 * 1024;
 /** A comment every so often keeps idle connections (and proxies in between) from timing out. */
 const KEEP_ALIVE_MS = 15_000;
-/** Unsent bytes past which a client that does not read is dropped. */
+/**
+ * Unsent bytes past which a client that does not read is dropped. Events wait in the ring for a
+ * client that is behind (see `pump`); what can pile up past its buffer is only the rare notices and
+ * keep-alives, so this is a backstop.
+ */
 const SLOW_CLIENT_BYTES = 1024 * 1024;
 
 /** One request as the console shows it: the request log's fields, numbered and timed. */
@@ -44,6 +56,17 @@ export interface FunctionLogLine {
     line: string;
 }
 
+/** A connected browser and how far it got. */
+interface Subscriber {
+    res: http.ServerResponse;
+    /** The seq of the last request event written to it (or skipped: older than what Last-Event-ID named). */
+    sent: number;
+    /** Until its replay is written: `ready` is sent once it has caught up. */
+    replaying: boolean;
+    /** Its socket's buffer is full: nothing more is written until `drain`. */
+    waiting: boolean;
+}
+
 // `[getPost] 2026-03-02T10:00:00.000Z	<uuid>	ERROR	message`: the runtime's prefix (lambdaRuntime.ts).
 const FUNCTION_LINE = /^\[([^\]]+)\] \S+\t([0-9A-Fa-f-]{36})\t/;
 // The gateway's own lines name the API request they are about: `... (request <uuid>) ...`.
@@ -57,7 +80,9 @@ export class RequestFeed {
     private seq = 0;
     /** This process: event ids carry it, since `seq` restarts at 1 with every process. */
     private readonly boot = crypto.randomBytes(4).toString("hex");
-    private readonly clients = new Set<http.ServerResponse>();
+    private readonly clients = new Set<Subscriber>();
+    /** Each kept event's SSE text, made when a client first needs it (nobody watching: none made). */
+    private readonly frames = new WeakMap<ConsoleEvent, string>();
     /** Request id (Lambda's, or the API's for gateway lines) -> its lines, oldest id first. */
     private readonly functionLines = new Map<string, FunctionLogLine[]>();
     /** Function -> the request id of its last prefixed line: where its continuation lines go. */
@@ -73,7 +98,9 @@ export class RequestFeed {
         if (this.events.length > EVENT_LIMIT) {
             this.events.splice(0, this.events.length - EVENT_LIMIT);
         }
-        this.broadcast("request", () => JSON.stringify(event), `${this.boot}-${event.seq}`);
+        for (const client of this.clients) {
+            this.pump(client);
+        }
         return event;
     }
 
@@ -131,7 +158,8 @@ export class RequestFeed {
 
     /**
      * Answers a browser's EventSource: the kept events after `Last-Event-ID` (all of them on a first
-     * connect), then each new one as it comes, until the browser goes away or the cloud closes.
+     * connect), then `ready`, then each new one as it comes, until the browser goes away or the cloud
+     * closes. Returns at once: the replay is written as the client reads it (`pump`).
      */
     subscribe(req: http.IncomingMessage, res: http.ServerResponse): void {
         res.writeHead(200, {
@@ -148,19 +176,27 @@ export class RequestFeed {
         const [boot, seq] = String(req.headers["last-event-id"] ?? "").split("-");
         const last = boot === this.boot ? Number(seq) : 0;
         const after = Number.isSafeInteger(last) && last > 0 && last <= this.seq ? last : 0;
-        for (const event of this.events) {
-            if (event.seq > after) {
-                res.write(frame("request", JSON.stringify(event), `${this.boot}-${event.seq}`));
-            }
-        }
-        res.write(frame("ready", JSON.stringify({ seq: this.seq, limit: EVENT_LIMIT })));
-        this.clients.add(res);
-        res.on("close", () => this.clients.delete(res));
+        const client: Subscriber = { res, sent: after, replaying: true, waiting: false };
+        this.clients.add(client);
+        res.on("close", () => this.clients.delete(client));
+        this.pump(client);
         this.keepAlive ??= setInterval(() => {
-            for (const client of this.clients) {
-                client.write(": keep-alive\n\n");
+            for (const c of this.clients) {
+                // A client that is behind has data coming anyway: no comment piles up for it.
+                if (!c.waiting && !c.res.write(": keep-alive\n\n")) {
+                    this.waitForDrain(c);
+                }
             }
         }, KEEP_ALIVE_MS).unref();
+    }
+
+    /** Clients connected now, and the bytes written to them that their sockets have not sent yet. */
+    stats(): { clients: number; unsentBytes: number } {
+        let unsentBytes = 0;
+        for (const client of this.clients) {
+            unsentBytes += client.res.writableLength;
+        }
+        return { clients: this.clients.size, unsentBytes };
     }
 
     /** Ends every open stream (the cloud is closing). */
@@ -168,26 +204,80 @@ export class RequestFeed {
         clearInterval(this.keepAlive);
         this.keepAlive = undefined;
         for (const client of this.clients) {
-            client.end();
+            client.res.end();
         }
         this.clients.clear();
     }
 
-    private broadcast(type: string, data: () => string, id?: string): void {
+    /**
+     * Writes a client the kept events after its cursor until its socket's buffer is full (then again
+     * on `drain`), and `ready` once its replay is done. The work of one call is bounded by the buffer,
+     * whatever the ring holds: a connect, or twenty, never keeps the server from its requests for long.
+     */
+    private pump(client: Subscriber): void {
+        if (client.waiting || client.res.destroyed) {
+            return;
+        }
+        for (let event = this.after(client.sent); event !== undefined; event = this.after(client.sent)) {
+            client.sent = event.seq;
+            if (!client.res.write(this.frameOf(event))) {
+                this.waitForDrain(client);
+                return;
+            }
+        }
+        if (client.replaying) {
+            client.replaying = false;
+            if (!client.res.write(frame("ready", JSON.stringify({ seq: this.seq, limit: EVENT_LIMIT })))) {
+                this.waitForDrain(client);
+            }
+        }
+    }
+
+    private waitForDrain(client: Subscriber): void {
+        client.waiting = true;
+        client.res.once("drain", () => {
+            client.waiting = false;
+            this.pump(client);
+        });
+    }
+
+    /**
+     * The first kept event after `seq`. Seqs in the ring are consecutive, so it is found by index; a
+     * client so far behind that its next events left the ring goes on with the oldest kept (what a
+     * reconnect with its Last-Event-ID would get).
+     */
+    private after(seq: number): ConsoleEvent | undefined {
+        const first = this.events[0];
+        return first === undefined ? undefined : this.events[Math.max(0, seq + 1 - first.seq)];
+    }
+
+    private frameOf(event: ConsoleEvent): string {
+        let text = this.frames.get(event);
+        if (text === undefined) {
+            text = frame("request", JSON.stringify(event), `${this.boot}-${event.seq}`);
+            this.frames.set(event, text);
+        }
+        return text;
+    }
+
+    /** A notice (not a request event) to every client, behind or not: small and rare. */
+    private broadcast(type: string, data: () => string): void {
         if (this.clients.size === 0) {
             // Nobody is watching (the usual case under load): not even a JSON text to make.
             return;
         }
-        const text = frame(type, data(), id);
+        const text = frame(type, data());
         for (const client of this.clients) {
-            if (client.writableLength > SLOW_CLIENT_BYTES) {
-                // Not reading (a stopped tab, a stuck proxy): dropped rather than buffered without end.
-                // EventSource reconnects and Last-Event-ID replays what it missed from the ring.
-                client.destroy();
+            if (client.res.writableLength > SLOW_CLIENT_BYTES) {
+                // Not reading (a stopped tab, a stuck proxy) for a long time: dropped rather than
+                // buffered without end. EventSource reconnects and Last-Event-ID replays what it missed.
+                client.res.destroy();
                 this.clients.delete(client);
                 continue;
             }
-            client.write(text);
+            if (!client.res.write(text) && !client.waiting) {
+                this.waitForDrain(client);
+            }
         }
     }
 }
