@@ -441,13 +441,17 @@ export const url = api.url;
             expect(requests.filter((e) => e.requestId === id).map((e) => [e.method, e.status])).to.deep.equal([["CONNECT", 403]]);
         });
 
-        it("answers a console path whose percent-encoding does not decode with 400, not a 500", async () => {
+        it("answers a console or control-plane path whose percent-encoding does not decode with 400, not a 500", async () => {
             for (const bad of ["api/requests/%", "api/requests/%zz", "api/requests/%C3%28"]) {
                 const r = await call(`${cloud.url}/_local/${bad}`);
                 expect(r.status, `${bad}: ${r.text}`).to.equal(400);
                 expect(r.json.message).to.include("Malformed path");
             }
             expect((await call(`${cloud.url}/_local/api/requests/${encodeURIComponent("no such id")}`)).status).to.equal(404);
+            // The control plane's own answer for the same mistake: AWS's BadRequestException.
+            const control = await call(`${cloud.controlPlaneUrl}/apikeys/%`);
+            expect(control.status, control.text).to.equal(400);
+            expect(control.headers.get("x-amzn-errortype")).to.equal("BadRequestException");
         });
 
         it("logs one line for a client that closes before the answer, and keeps serving", async () => {
