@@ -13,6 +13,7 @@ import {
     type Projection,
 } from "@aws-sdk/client-dynamodb";
 import type { StorageFaults } from "./appendLog";
+import { attachCapacityMeter, CapacityMeter, type CapacityOptions } from "./dynamoCapacity";
 import { createDynalite, openJournal, type OpenedJournal } from "./dynamoJournal";
 import type { TableModel } from "./model";
 
@@ -21,6 +22,8 @@ export interface LocalDynamo {
     client: DynamoDBClient;
     /** What the start repaired or migrated in the stack's tables, one line each (usually none). */
     report: string[];
+    /** Consumed read and write units per table, index and partition (dynamoCapacity.ts); throttles when given a scale. */
+    capacity: CapacityMeter;
     close(): Promise<void>;
 }
 
@@ -31,11 +34,13 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * Starts dynalite on a loopback port. With a state folder, its tables live in memory and every
  * write is journaled there first (local/dynamoJournal.ts); without one, they live in memory only.
  */
-export async function startDynamo(stateDir: string | undefined, region: string, faults: StorageFaults = {}): Promise<LocalDynamo> {
+export async function startDynamo(stateDir: string | undefined, region: string, faults: StorageFaults = {}, capacityOptions: CapacityOptions = {}): Promise<LocalDynamo> {
     // This client is the local cloud's own (the functions' SDKs have their own setting): Lambda
     // runs a newer Node than this machine may, so the SDK's "upgrade Node" notice is noise here.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
     const { server, store } = createDynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const capacity = new CapacityMeter(capacityOptions);
+    attachCapacityMeter(store, capacity);
     if (faults.dynamoAnswerDelayMs) {
         holdAnswers(server, faults.dynamoAnswerDelayMs);
     }
@@ -55,7 +60,7 @@ export async function startDynamo(stateDir: string | undefined, region: string, 
         await new Promise<void>((resolve) => server.close(() => resolve()));
         journal?.close();
     })());
-    return { endpoint, client, report: journal?.report ?? [], close };
+    return { endpoint, client, report: journal?.report ?? [], capacity, close };
 }
 
 /** Test fault (StorageFaults.dynamoAnswerDelayMs): each answer leaves `delayMs(operation)` late. */
