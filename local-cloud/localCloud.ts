@@ -8,6 +8,7 @@ import { FunctionRouter } from "./aliases";
 import type { StorageFaults } from "./appendLog";
 import { checkConsolePath, LocalConsole, type OpenApiDocumentSource } from "./console/console";
 import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
+import type { CapacitySnapshot } from "./dynamoCapacity";
 import { Gateway } from "./gateway";
 import type { FunctionPool, PoolStats } from "./lambdaPool";
 import { cloudModel, type CloudModel } from "./model";
@@ -15,8 +16,8 @@ import { MOCK_ACCOUNT, type RecordedProgram } from "./recordProgram";
 import { readProgramConfig } from "./stackFiles";
 import { Functions } from "./startup/functions";
 import { recorderThread } from "./startup/recorder";
-import { recordLocalProgram } from "./programCache";
-import { undecryptableNotice } from "./startup/program";
+import { cachedOnly, recordLocalProgram } from "./programCache";
+import { undecryptableNotice, type LocalProgramInput } from "./startup/program";
 import { describeChanges, Reloader, type ReloadReport } from "./startup/reload";
 import { LocalServer } from "./startup/server";
 import { resolveSettings, type Settings } from "./startup/settings";
@@ -107,6 +108,12 @@ export interface LocalCloudOptions {
      * DEFAULT_ACCOUNT unless set, e.g. ACCOUNT_PROFILES.new.
      */
     account?: AccountSettings;
+    /**
+     * Throttle a DynamoDB partition (one partition key value of a table or index) past this fraction
+     * of DynamoDB's per-partition limits (3,000 read and 1,000 write units a second; 0.01: 30 and
+     * 10), with DynamoDB's error (dynamoCapacity.ts). Unset: units are counted, nothing throttled.
+     */
+    throttlePartitions?: number;
 }
 
 export interface LocalCloud {
@@ -138,6 +145,8 @@ export interface LocalCloud {
     /** Routes as "METHOD /stage/path" with whether they need a key. */
     routes: { method: string; path: string; apiKeyRequired: boolean; integration: string }[];
     functionStats(): Record<string, PoolStats>;
+    /** DynamoDB units consumed so far per table, index and partition, and the throttle in force (dynamoCapacity.ts). */
+    capacity(): CapacitySnapshot;
     /** The pool of one function, by logical name (benchmarks measure cold starts through it). */
     functionPool(logicalName: string): FunctionPool | undefined;
     /** Forgets throttle buckets and quota counters. */
@@ -152,9 +161,6 @@ export interface LocalCloud {
     reload(): Promise<ReloadReport>;
     close(): Promise<void>;
 }
-
-/** How long after a watched start the first reload is prepared in the background. */
-const PRIME_AFTER_MS = 1000;
 
 /** The part of a running cloud that comes from the program, and that a reload replaces. */
 interface Version {
@@ -189,7 +195,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     let version: Version | undefined;
     try {
         const state = parts.add(openState(settings, `${server.baseUrl}/`));
-        const program = await recordLocalProgram({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions });
+        const input = { config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions };
+        // A watched start that must record does it on the recorder thread its reloads use
+        // (startup/recorder.ts): that thread is then ready, and this one never loads Pulumi.
+        const program = settings.watch ? cachedOnly(input) ?? await recordStart(input) : await recordLocalProgram(input);
         const store = parts.add(await openStore(settings, program.region));
         const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`), account: options.account });
         const foundation: Foundation = { settings, state, store, controlPlane, caches: new StageCaches(settings.now), warn: once(settings.warn) };
@@ -209,6 +218,17 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         await version?.functions.close();
         await parts.close();
         throw err;
+    }
+}
+
+/** The start's recording on the recorder thread, held for the cloud's reloads (released by its close, or here if the recording fails). */
+async function recordStart(input: LocalProgramInput): Promise<RecordedProgram> {
+    const recorder = recorderThread();
+    recorder.hold();
+    try {
+        return await recorder.record(input);
+    } finally {
+        recorder.release();
     }
 }
 
@@ -283,10 +303,6 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         return next.changes;
     }, settings.onReload);
 
-    if (settings.watch) {
-        // Once the first requests are answered: the first reload then costs what the later ones do.
-        setTimeout(() => recorder.prime(settings.projectDir), PRIME_AFTER_MS).unref();
-    }
     const watcher: SourceWatcher | undefined = settings.watch
         ? watchSources({
             root: settings.projectDir,
@@ -343,6 +359,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         functionStats: () => Object.fromEntries([...current.functions.byName].map(([name, pool]) => [name, pool.stats()])),
         functionPool: (name) => current.functions.byName.get(name),
         resetUsage: () => store.usage.reset(),
+        capacity: () => store.dynamo.capacity.snapshot(),
         flushStageCache: (stage) => foundation.caches.flush(stage),
         reload: () => reloader.request(),
         close: () => (closing ??= close()),

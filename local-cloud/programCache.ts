@@ -80,6 +80,19 @@ export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedPr
     return cachedRecording(input, recordProgramFresh);
 }
 
+/**
+ * The cached recording for `input` when nothing it depends on has changed, else undefined (no
+ * recording: a caller that records elsewhere, the recorder thread, writes the entry there).
+ */
+export function cachedOnly(input: LocalProgramInput): RecordedProgram | undefined {
+    const dir = programCacheDir(input.config.projectDir);
+    if (dir === undefined) {
+        return undefined;
+    }
+    const key = entryKey(input);
+    return readEntry(path.join(dir, `${key}.json`), key, input.keys, input.versions);
+}
+
 /** `record(input)`, or its result of an earlier run when nothing it depends on has changed. */
 export async function cachedRecording(input: LocalProgramInput, record: (input: LocalProgramInput) => Promise<RecordedProgram>): Promise<RecordedProgram> {
     const dir = programCacheDir(input.config.projectDir);

@@ -8,12 +8,13 @@
 // result; the swap to the new version stays on the serving thread, one synchronous step.
 //
 // One recorder thread per process, shared by its clouds (tests start several; recordings take
-// turns, as Pulumi's runtime is one per thread). It is started on the first reload, or primed in
-// the background after a watched start (`prime`), and kept while a cloud is open: it holds Pulumi
-// and the program's packages loaded, so a reload does not load them again. It never keeps the
-// process alive on its own (unref'd while idle); it stops a while after the last cloud closes,
-// and a thread that dies (a program that throws from a timer, say) is started again on the next
-// reload. It loads TypeScript as this thread does: the same ts-node options (recorderThread.js).
+// turns, as Pulumi's runtime is one per thread). It is started by a watched start that has to
+// record (so that thread never loads Pulumi, and the first reload finds it loaded) or else by the
+// first reload (a start served from the program cache loads nothing it does not serve with), and
+// kept while a cloud is open, holding Pulumi and the program's packages loaded. It never keeps the
+// process alive on its own (unref'd while idle); it stops a while after the last cloud closes, and
+// a thread that dies (a program that throws from a timer, say) is started again on the next
+// recording. It loads TypeScript as this thread does: the same ts-node options (recorderThread.js).
 import * as path from "node:path";
 import { MessageChannel, SHARE_ENV, Worker } from "node:worker_threads";
 import { decodeRecording } from "../programCache";
@@ -50,11 +51,6 @@ class RecorderThread {
         }
     }
 
-    /** Starts the thread (if it is not running) and has it load what a recording of `projectDir` needs. */
-    prime(projectDir: string): void {
-        this.thread().postMessage({ kind: "prime", projectDir } satisfies RecorderRequest);
-    }
-
     /** The program recorded on the recorder thread; the key values and version numbers are `input`'s. */
     record(input: LocalProgramInput): Promise<RecordedProgram> {
         const id = this.nextId++;
@@ -64,7 +60,7 @@ class RecorderThread {
         port1.on("message", (call: StoreCall) => answerStoreCall(stores, call, port1, new Int32Array(signal)));
         const worker = this.thread();
         const request: RecorderRequest = {
-            kind: "record", id, config: input.config, baseUrl: input.baseUrl,
+            id, config: input.config, baseUrl: input.baseUrl,
             keyMethods: methodsOf(input.keys),
             ...(input.versions ? { versionMethods: methodsOf(input.versions) } : {}),
             port: port2, signal,

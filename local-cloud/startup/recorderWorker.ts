@@ -10,24 +10,21 @@ import type { FunctionVersions } from "../functionVersions";
 import { encodeRecording, recordLocalProgram } from "../programCache";
 import type { ProgramConfig } from "../stackFiles";
 import type { KeyStore } from "../stateDir";
-import { prepareRerecording, primeRerecording, releaseClosureMirrors } from "./rerecord";
+import { prepareRerecording, releaseClosureMirrors } from "./rerecord";
 
-/** What the serving thread asks. */
-export type RecorderRequest =
-    | { kind: "prime"; projectDir: string }
-    | {
-        kind: "record";
-        id: number;
-        config: ProgramConfig;
-        baseUrl: string;
-        /** The methods of the serving thread's KeyStore, and of its FunctionVersions when the recording numbers versions. */
-        keyMethods: string[];
-        versionMethods?: string[];
-        /** Where this recording's calls to them go and their answers come back. */
-        port: MessagePort;
-        /** One Int32: set to 1 by the serving thread once an answer is on `port`. */
-        signal: SharedArrayBuffer;
-    };
+/** What the serving thread asks: a recording. */
+export interface RecorderRequest {
+    id: number;
+    config: ProgramConfig;
+    baseUrl: string;
+    /** The methods of the serving thread's KeyStore, and of its FunctionVersions when the recording numbers versions. */
+    keyMethods: string[];
+    versionMethods?: string[];
+    /** Where this recording's calls to them go and their answers come back. */
+    port: MessagePort;
+    /** One Int32: set to 1 by the serving thread once an answer is on `port`. */
+    signal: SharedArrayBuffer;
+}
 
 /** What the recorder thread answers to a `record`. */
 export type RecorderAnswer =
@@ -63,7 +60,7 @@ function remote<T>(target: StoreCall["target"], methods: string[], port: Message
     return object as T;
 }
 
-async function record(request: Extract<RecorderRequest, { kind: "record" }>): Promise<RecorderAnswer> {
+async function record(request: RecorderRequest): Promise<RecorderAnswer> {
     const signal = new Int32Array(request.signal);
     try {
         await prepareRerecording();
@@ -80,16 +77,10 @@ async function record(request: Extract<RecorderRequest, { kind: "record" }>): Pr
     }
 }
 
-// One recording at a time (the Pulumi runtime is one per thread); a prime goes in the same queue.
+// One recording at a time (the Pulumi runtime is one per thread).
 let queue: Promise<unknown> = Promise.resolve();
 parentPort!.on("message", (request: RecorderRequest) => {
-    queue = queue.then(async () => {
-        if (request.kind === "prime") {
-            await primeRerecording(request.projectDir).catch(() => undefined);
-            return;
-        }
-        parentPort!.postMessage(await record(request));
-    });
+    queue = queue.then(async () => parentPort!.postMessage(await record(request)));
 });
 
 // A promise an abandoned recording (a program that failed) rejects later is nobody's error here:

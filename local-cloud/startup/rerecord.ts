@@ -43,46 +43,6 @@ export function prepareRerecording(): Promise<void> {
     })());
 }
 
-/**
- * Gets the recorder thread (recorder.ts) ready for its first reload, in the background: the
- * workarounds installed, the project's `@pulumi/*` packages loaded (the program's imports, most of
- * a first recording's time) and the package tree read, as the packager will ask for it.
- */
-export async function primeRerecording(projectDir: string): Promise<void> {
-    await prepareRerecording();
-    for (const name of pulumiPackages(projectDir)) {
-        try {
-            require(require.resolve(name, { paths: [projectDir] }));
-        } catch {
-            // Not installed, or not loadable on its own: the recording reports it if it matters.
-        }
-    }
-    let arborist: string;
-    try {
-        arborist = require.resolve("@npmcli/arborist", { paths: [path.dirname(require.resolve("@pulumi/pulumi/runtime/closure/codePaths"))] });
-    } catch {
-        return;
-    }
-    // The packager reads the tree of the folder with the package.json nearest the working
-    // directory (codePaths.js, without workspaces); the program's own folder as a fallback.
-    let folder = process.cwd();
-    while (!fs.existsSync(path.join(folder, "package.json")) && path.dirname(folder) !== folder) {
-        folder = path.dirname(folder);
-    }
-    const { Arborist } = require(arborist);
-    await new Arborist({ path: fs.existsSync(path.join(folder, "package.json")) ? folder : projectDir }).loadActual().catch(() => undefined);
-}
-
-/** The `@pulumi/*` packages the project's package.json depends on. */
-function pulumiPackages(projectDir: string): string[] {
-    try {
-        const manifest = JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
-        return Object.keys(manifest.dependencies ?? {}).filter((name) => name.startsWith("@pulumi/"));
-    } catch {
-        return [];
-    }
-}
-
 /** Lets go of the inspector's handles on the last recording's functions. */
 export async function releaseClosureMirrors(): Promise<void> {
     const session = await closureSession();
