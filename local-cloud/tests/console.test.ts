@@ -11,6 +11,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as net from "node:net";
 import * as path from "node:path";
 import { CONSOLE_HEADER, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleStage } from "../console/console";
 import { EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../console/feed";
@@ -135,6 +136,31 @@ function openEvents(url: string, headers: Record<string, string> = {}): Promise<
         req.on("error", reject);
     });
 }
+
+/**
+ * A browser tab that stopped reading: it asks for the events and never reads a byte of the answer
+ * (paused before it connects, so not even Node's own buffer takes any).
+ */
+function stalledEvents(url: string): Promise<net.Socket> {
+    const { hostname, port, pathname, host } = new URL(url);
+    return new Promise((resolve, reject) => {
+        const socket = net.connect(Number(port), hostname, () => {
+            socket.write(`GET ${pathname} HTTP/1.1\r\nHost: ${host}\r\nAccept: text/event-stream\r\n\r\n`);
+            resolve(socket);
+        });
+        socket.pause();
+        socket.on("error", reject);
+    });
+}
+
+const waitUntil = async (condition: () => boolean, what: string) => {
+    for (const deadline = Date.now() + 10_000; !condition();) {
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+};
 
 /** A raw GET with a chosen Host header (fetch does not let a caller set one). */
 function getWithHost(url: string, host: string): Promise<{ status: number; text: string }> {
@@ -358,6 +384,64 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
         // The console's own pages are not requests of the API either.
         expect(requests.some((e) => e.path.startsWith("/_local"))).to.equal(false);
     });
+
+    it("twenty console page loads at once, while API requests run: the reference document is made once, every request answered (issue 18)", async () => {
+        const askedBefore = asked.length;
+        let stop = false;
+        const statuses: number[] = [];
+        const api = (async () => {
+            while (!stop) {
+                statuses.push((await call(`${cloud.stageUrls["v1"]}hello`, { headers: { "x-api-key": memberKey() } })).status);
+            }
+        })();
+        const pageLoad = async () => {
+            const [overview, reference, events] = await Promise.all([call(consoleUrl("api/overview")), call(consoleUrl("api/openapi?stage=v1")), openEvents(consoleUrl("api/events"))]);
+            try {
+                await events.waitFor((e) => e.type === "ready", "ready");
+            } finally {
+                events.close();
+            }
+            return [overview.status, reference.status, reference.text] as const;
+        };
+        try {
+            const loads = await Promise.all(Array.from({ length: 20 }, pageLoad));
+            expect(new Set(loads.map(([o, r]) => `${o} ${r}`))).to.deep.equal(new Set(["200 200"]));
+            expect(new Set(loads.map(([, , text]) => text)).size, "one answer for all").to.equal(1);
+            // Made at most once (the earlier test may have made it for this program version already).
+            expect(asked.length - askedBefore, "the program's document built for 20 loads").to.be.at.most(1);
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        } finally {
+            stop = true;
+            await api;
+        }
+        expect(statuses.length).to.be.at.least(1);
+        expect(new Set(statuses)).to.deep.equal(new Set([200]));
+    });
+
+    it("30 console clients that stop reading keep the server's memory near what it was (issue 18)", async function () {
+        // The ring full of the largest events a client can make (paths of ~14 KB: Node's header limit is 16 KB).
+        const long = `${cloud.stageUrls["quiet"]}${"x".repeat(14_000)}`;
+        for (let i = 0; i < EVENT_LIMIT; i++) {
+            expect((await call(`${long}${i}`)).status).to.be.oneOf([403, 404]);
+        }
+        const idle = process.memoryUsage().rss;
+        const stalled: net.Socket[] = [];
+        try {
+            for (let i = 0; i < 30; i++) {
+                stalled.push(await stalledEvents(consoleUrl("api/events")));
+            }
+            // One that reads, last: its replay done, the server has taken the 30 before it.
+            const reader = await openEvents(consoleUrl("api/events"));
+            await reader.waitFor((e) => e.type === "ready", "ready");
+            reader.close();
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            const grown = process.memoryUsage().rss - idle;
+            // Without a bound each would hold its own copy of the ~7 MB replay (what the kernel does not take).
+            expect(grown, `RSS growth with 30 stalled clients: ${(grown / 1e6).toFixed(1)} MB (idle ${(idle / 1e6).toFixed(0)} MB)`).to.be.below(60e6);
+        } finally {
+            stalled.forEach((socket) => socket.destroy());
+        }
+    });
 });
 
 describe("local cloud: the console's feed keeps bounded memory", () => {
@@ -414,6 +498,101 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
             ["other", "[other]     at handler (/var/task/index.js:1:1)"],
         ]);
         feed.close();
+    });
+
+    /** A server that hands every request to `feed.subscribe`, noting the bytes each connect wrote before it returned. */
+    async function feedServer(feed: RequestFeed): Promise<{ url: string; responses: http.ServerResponse[]; writtenOnConnect: number[]; close(): Promise<void> }> {
+        const responses: http.ServerResponse[] = [];
+        const writtenOnConnect: number[] = [];
+        const server = http.createServer((req, res) => {
+            let written = 0;
+            const write = res.write.bind(res) as (chunk: string) => boolean;
+            res.write = ((chunk: string) => {
+                written += Buffer.byteLength(chunk);
+                return write(chunk);
+            }) as typeof res.write;
+            responses.push(res);
+            feed.subscribe(req, res);
+            writtenOnConnect.push(written);
+        });
+        await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+        const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/events`;
+        return {
+            url, responses, writtenOnConnect,
+            close: () => {
+                feed.close();
+                server.closeAllConnections();
+                return new Promise((resolve) => server.close(() => resolve()));
+            },
+        };
+    }
+
+    /** EVENT_LIMIT requests whose paths are `pathChars` long (a client may send a path of up to ~16 KB). */
+    const fillRing = (feed: RequestFeed, pathChars: number) => {
+        for (let i = 0; i < EVENT_LIMIT; i++) {
+            feed.record({ method: "GET", path: `/v1/${String(i).padStart(pathChars - 4, "x")}`, status: 403, latencyMs: 1, requestId: `big-${i}` });
+        }
+    };
+
+    it("30 clients that connect and never read hold about one socket buffer each, not a copy of the replay (issue 18)", async () => {
+        const feed = new RequestFeed();
+        // 500 × 30 KB: a 15 MB replay, more than a loopback socket's kernel buffers take.
+        fillRing(feed, 30_000);
+        const server = await feedServer(feed);
+        const stalled: net.Socket[] = [];
+        try {
+            for (let i = 0; i < 30; i++) {
+                stalled.push(await stalledEvents(server.url));
+            }
+            await waitUntil(() => feed.stats().clients === 30, "30 clients");
+            // Let the sockets fill: whatever the kernel does not take stays in the server's process.
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            const perClient = server.responses[0]!.writableHighWaterMark + 31_000;
+            const { unsentBytes } = feed.stats();
+            expect(unsentBytes, `unsent bytes held for 30 stalled clients (${(unsentBytes / 1e6).toFixed(1)} MB)`).to.be.at.most(30 * perClient);
+            // Each one still gets the events, once it reads.
+            const reader = stalled[0]!;
+            let tail = "";
+            reader.on("data", (chunk: Buffer) => (tail = (tail + chunk.toString("latin1")).slice(-200)));
+            reader.resume();
+            await waitUntil(() => tail.includes("event: ready"), "the replay of a client that reads again");
+        } finally {
+            stalled.forEach((socket) => socket.destroy());
+            await server.close();
+        }
+    });
+
+    it("a connect writes at most about one socket buffer before it returns; a reader still gets every kept event once, in order, then live ones (issue 18)", async () => {
+        const feed = new RequestFeed();
+        // A 2.5 MB replay: written whole, in one go, it would keep the server from its requests.
+        fillRing(feed, 5_000);
+        const server = await feedServer(feed);
+        try {
+            const connects = await Promise.all(Array.from({ length: 20 }, () => openEvents(server.url)));
+            try {
+                // Events that come while the replays are being written go after them, to everyone.
+                const during = [feed.record({ method: "GET", path: "/v1/during", status: 200, latencyMs: 1, requestId: "during" })];
+                await Promise.all(connects.map((c) => c.waitFor((e) => e.type === "ready", "ready")));
+                const after = feed.record({ method: "GET", path: "/v1/after", status: 200, latencyMs: 1, requestId: "after" });
+                await Promise.all(connects.map((c) => c.waitFor((e) => e.type === "request" && e.data.requestId === "after", "the live event")));
+                const limit = server.responses[0]!.writableHighWaterMark + 6_000;
+                expect(Math.max(...server.writtenOnConnect), "bytes one connect wrote before returning").to.be.at.most(limit);
+                // Every event, once and in order: the ring's first events were written on connect,
+                // before the new ones pushed them out of the ring.
+                const replayed = Array.from({ length: during[0]!.seq }, (_, i) => i + 1);
+                for (const c of connects) {
+                    expect(c.received.map((e) => e.type)[0]).to.equal("hello");
+                    const seqs = c.received.filter((e) => e.type === "request").map((e) => e.data.seq as number);
+                    expect(seqs).to.deep.equal([...replayed, after.seq]);
+                    // After the replay (`during` may come just before or after it), before anything later.
+                    expect(c.received.findIndex((e) => e.type === "ready"), "ready once caught up").to.be.within(EVENT_LIMIT + 1, replayed.length + 1);
+                }
+            } finally {
+                connects.forEach((c) => c.close());
+            }
+        } finally {
+            await server.close();
+        }
     });
 
     it("normalizes the console path and refuses one that is not plain segments or is the control plane's", () => {
