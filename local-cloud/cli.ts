@@ -99,3 +99,21 @@ export function formatOutputs(
 
 /** A key value as the start banner shows it without --show-secrets. */
 export const maskKey = (value: string) => (value.length > 8 ? `${value.slice(0, 4)}${"*".repeat(value.length - 8)}${value.slice(-4)}` : "********");
+
+/** `--throttle-partitions <scale>`: a fraction of DynamoDB's per-partition limits (dynamoCapacity.ts); undefined when not given. */
+export function parseThrottleScale(text: string | undefined): number | undefined {
+    if (text === undefined) {
+        return undefined;
+    }
+    const scale = Number(text);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 1 || text.trim() === "") {
+        throw new CliError(`--throttle-partitions must be a number above 0 and at most 1 (0.01: 10 write and 30 read units a second per partition), not "${text}"`);
+    }
+    return scale;
+}
+
+/** One line saying at which rates the local cloud throttles a DynamoDB partition, for its banner. */
+export function describeThrottle(scale: number): string {
+    return `DynamoDB partitions throttle at ${scale} x DynamoDB's limits: ${3000 * scale} read and ${1000 * scale} write units a second ` +
+        "per partition key value, table or index, answered with DynamoDB's ThrottlingException (the console's Stack panel shows the units)";
+}

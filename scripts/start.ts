@@ -1,8 +1,8 @@
-// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path /_local/] [--account default|new]`
+// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path /_local/] [--account default|new] [--throttle-partitions <scale>]`
 // Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C, reloading it when
 // its sources or config change.
 import * as path from "node:path";
-import { CliError, describeAccount, fail, formatOutputs, maskKey, parseAccount, parseCli, parsePort } from "local-cloud/cli";
+import { CliError, describeAccount, describeThrottle, fail, formatOutputs, maskKey, parseAccount, parseCli, parsePort, parseThrottleScale } from "local-cloud/cli";
 import { describeReload, startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
 
 import { defaultStateDir, runtimeWarnings } from "local-cloud";
@@ -19,7 +19,9 @@ const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <addres
   --no-watch      do not reload when the program's sources or config change
   --no-console    do not serve the console in the browser (API reference, consumers, live requests, stack)
   --console-path  where the console is served on the same port; default /_local/ (a stage of that name needs another)
-  --account       the AWS account it plays for \`npm run preflight\`: default (concurrency 1000, a CloudWatch role) or new (concurrency 10, no role)`;
+  --account       the AWS account it plays for \`npm run preflight\`: default (concurrency 1000, a CloudWatch role) or new (concurrency 10, no role)
+  --throttle-partitions  throttle a DynamoDB partition past this fraction of DynamoDB's per-partition limits, as DynamoDB would
+                  (0.01: 10 write and 30 read units a second per partition key value); default: count units only`;
 
 function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string {
     const lines: string[] = [];
@@ -95,6 +97,7 @@ async function main() {
         "no-console": { type: "boolean", default: false },
         "console-path": { type: "string" },
         account: { type: "string" },
+        "throttle-partitions": { type: "string" },
         help: { type: "boolean", default: false },
     }, USAGE);
     if (values.help) {
@@ -107,6 +110,7 @@ async function main() {
     const stack = values.stack!;
     const watch = !values["no-watch"];
     const account = parseAccount(values.account);
+    const throttlePartitions = parseThrottleScale(values["throttle-partitions"]);
     process.stdout.write(`Running ${path.relative(process.cwd(), path.join(PROJECT_DIR, "index.ts")) || "index.ts"} for stack "${stack}" under Pulumi mocks...\n`);
     const cloud = await startLocalCloud({
         stack,
@@ -123,10 +127,14 @@ async function main() {
         openApiDocument: consoleOpenApiDocument,
         onReload: (report) => (report.ok ? process.stdout : process.stderr).write(`${describeReload(report)}\n`),
         account,
+        throttlePartitions,
     });
     process.stdout.write(`${banner(cloud, values["show-secrets"]!, watch)}\n`);
     if (account !== undefined) {
         process.stdout.write(`${describeAccount(values.account!, account)}\n`);
+    }
+    if (throttlePartitions !== undefined) {
+        process.stdout.write(`${describeThrottle(throttlePartitions)}\n`);
     }
     runtimeWarnings(cloud.model.functions).forEach((line) => process.stderr.write(`warning: ${line}\n`));
 

@@ -25,6 +25,8 @@ export interface Settings {
     maxInstancesPerFunction: number;
     integrationTimeoutMs: number;
     faults?: StorageFaults;
+    /** DynamoDB's per-partition limits scaled by this to throttle at (dynamoCapacity.ts); unset: count only. */
+    throttlePartitions?: number;
     watch: boolean;
     onReload: (report: ReloadReport) => void;
     /** The console in the browser (console/console.ts); unset when turned off. */
@@ -54,6 +56,7 @@ export function resolveSettings(options: LocalCloudOptions): Settings {
         maxInstancesPerFunction: options.maxInstancesPerFunction ?? DEFAULT_MAX_INSTANCES,
         integrationTimeoutMs: options.integrationTimeoutMs ?? LIMITS.integrationTimeoutMs,
         faults: options.faults,
+        throttlePartitions: options.throttlePartitions,
         watch: options.watch ?? false,
         onReload: options.onReload ?? (() => undefined),
         console: options.console === false ? undefined : { path: normalizeConsolePath(options.console?.path), openApiDocument: options.openApiDocument },

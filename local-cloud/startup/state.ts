@@ -74,8 +74,8 @@ export interface Store {
 }
 
 /** Opens the tables' journal (dynamodb.log, repaired or migrated as needed) and usage.log. */
-export async function openStore(settings: Pick<Settings, "stateDir" | "now" | "warn" | "faults">, region: string): Promise<Store> {
-    const dynamo = await startDynamo(settings.stateDir, region, settings.faults);
+export async function openStore(settings: Pick<Settings, "stateDir" | "now" | "warn" | "faults" | "throttlePartitions">, region: string): Promise<Store> {
+    const dynamo = await startDynamo(settings.stateDir, region, settings.faults, { throttleScale: settings.throttlePartitions, now: settings.now });
     dynamo.report.forEach(settings.warn);
     let usage: UsageLimiter;
     try {
