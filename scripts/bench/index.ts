@@ -5,6 +5,7 @@ const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
     ["packaging", () => import("./packaging")],
     ["local-cloud", () => import("./localCloud")],
     ["reload", () => import("./reload")],
+    ["capacity", () => import("./capacity")],
 ];
 
 async function main() {
