@@ -8,7 +8,7 @@ import { recordLocalProgram } from "local-cloud";
 import { readProgramConfig, recordProgram } from "local-cloud";
 import { TYPES } from "local-cloud";
 import { KeyStore, LocalCloudError } from "local-cloud";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "local-cloud/testing";
 import { ROOMY_PLAN } from "../support/roomyCloud";
 
 const STACK = {
@@ -146,6 +146,73 @@ describe("local cloud: keys.json", () => {
                 store.deploy([key("x", "x-1a2b3c4"), key("y", "y-5d6e7f8")]);
                 expect(store.deploy([key("y", "y-5d6e7f8")])).to.deep.equal([]);
             });
+        });
+    });
+
+    describe("through live reloads of a program of its own (keys named after their holder, as api/keys.ts does)", () => {
+        // A generic program: the local cloud knows API keys, names and logical names, not consumers.
+        const program = (holders: string[], generations: number[]) => String.raw`
+import * as aws from "@pulumi/aws";
+const HOLDERS: string[] = ${JSON.stringify(holders)};
+const GENERATIONS: number[] = ${JSON.stringify(generations)};
+const ok = { security: [{ api_key: [] }], "x-amazon-apigateway-integration": { type: "mock", contentHandling: "CONVERT_TO_TEXT",
+    requestTemplates: { "application/json": '{"statusCode": 200}' }, responses: { default: { statusCode: "200" } } } };
+const api = new aws.apigateway.RestApi("keyed", { body: JSON.stringify({ swagger: "2.0", info: { title: "keyed", version: "1" },
+    securityDefinitions: { api_key: { type: "apiKey", name: "x-api-key", in: "header" } }, paths: { "/ok": { get: ok } } }) });
+const deployment = new aws.apigateway.Deployment("keyed", { restApi: api.id });
+const stage = new aws.apigateway.Stage("v1", { restApi: api.id, deployment: deployment.id, stageName: "v1" });
+const plan = new aws.apigateway.UsagePlan("plan", { apiStages: [{ apiId: api.id, stage: stage.stageName }] });
+for (const holder of HOLDERS) {
+    for (const generation of GENERATIONS) {
+        const logicalName = generation === 1 ? holder : holder + ".key" + generation;
+        const key = new aws.apigateway.ApiKey(logicalName, { name: holder, enabled: true });
+        new aws.apigateway.UsagePlanKey(logicalName, { keyId: key.id, keyType: "API_KEY", usagePlanId: plan.id });
+    }
+}
+`;
+        const programDir = path.join(process.cwd(), ".local", "fixtures", `keys-reload-${process.pid}`);
+
+        after(() => fs.rmSync(programDir, { recursive: true, force: true }));
+
+        it("keeps a holder's keys over a save that cuts it and the next that pastes it back; a generation retired by a newer one comes back as a new key", async function () {
+            this.timeout(180_000);
+            writeTestProgram(programDir, "keyed", program(["partner"], [1, 2]));
+            const cloud = await startTestCloud({ stack: "v1", projectDir: programDir, stateDir: tempStateDir("keys-reload") });
+            const reload = async (holders: string[], generations: number[]) => {
+                writeTestProgram(programDir, "keyed", program(holders, generations));
+                const report = await cloud.reload();
+                expect(report.ok, String(report.error)).to.equal(true);
+            };
+            const status = async (key: string) => (await call(`${cloud.stageUrls["v1"]}ok`, { headers: { "x-api-key": key } })).status;
+            const ids = () => Object.fromEntries(cloud.model.apiKeys.map((k) => [k.logicalName, k.id]));
+            try {
+                const first = cloud.apiKeys["partner"]!;
+                const second = cloud.apiKeys["partner.key2"]!;
+                const idsBefore = ids();
+                expect([await status(first), await status(second)]).to.deep.equal([200, 200]);
+
+                // Cut (one save), pasted back (the next): nothing is retired.
+                await reload([], [1, 2]);
+                expect([await status(first), await status(second)]).to.deep.equal([403, 403]);
+                await reload(["partner"], [1, 2]);
+                expect([cloud.apiKeys["partner"], cloud.apiKeys["partner.key2"]]).to.deep.equal([first, second]);
+                expect(ids()).to.deep.equal(idsBefore);
+                expect([await status(first), await status(second)]).to.deep.equal([200, 200]);
+
+                // [1, 2] -> [2] -> [1, 2]: generation 1 is a new key.
+                await reload(["partner"], [2]);
+                expect(await status(first)).to.equal(403);
+                await reload(["partner"], [1, 2]);
+                const again = cloud.apiKeys["partner"]!;
+                expect(again).to.match(/^[A-Za-z0-9]{40}$/);
+                expect(again).to.not.equal(first);
+                expect(ids()["partner"]).to.not.equal(idsBefore["partner"]);
+                expect(ids()["partner.key2"]).to.equal(idsBefore["partner.key2"]);
+                expect([await status(first), await status(again), await status(second)]).to.deep.equal([403, 200, 200]);
+            } finally {
+                await cloud.close();
+                removeStateDir(cloud.stateDir);
+            }
         });
     });
 
