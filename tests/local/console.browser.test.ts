@@ -2,7 +2,9 @@
 // playwright-core (no browser download: `executablePath`), against a local cloud running the posts
 // program on a roomy plan with the project's own OpenAPI document (scripts/consoleDocument.ts, as
 // `npm start` passes it). The page must load with no console error; the reference's "Try it out" on
-// GET /posts must answer 200 with the picked consumer's key (and 403 with none); a request sent from
+// GET /posts must answer 200 with the picked consumer's key (and 403 with none); every Execute of POST
+// /posts must create a post (a new Idempotency-Key each time, an edited body too) and "the last one
+// sent" must replay the last one; a request sent from
 // this process must appear in the live table and move that consumer's usage bar; a 500 must lead to
 // its function's log line. A screenshot of each panel goes to .local/screenshots/ for a person to
 // look at (never compared pixel by pixel); CONSOLE_SCREENSHOT_DOCS=1 also writes docs/console.png,
@@ -114,6 +116,56 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         expect((await status.textContent())?.trim()).to.equal("403");
         expect(await operation.locator(".live-responses-table .response .response-col_description").first().textContent()).to.include("Forbidden");
         await page.selectOption("#key-picker", "key:app");
+    });
+
+    it("reference: every Try it out on POST /posts creates a post, an edited body too; the last key again replays (issue 19)", async () => {
+        await show("reference");
+        await page.selectOption("#key-picker", "key:app");
+        const operation = page.locator("#operations-posts-createPost");
+        await operation.locator(".opblock-summary").click();
+        const textarea = operation.locator("textarea.body-param__text");
+        await textarea.waitFor();
+        /** Execute as the page is now; the answer's status, body and the Idempotency-Key sent (Swagger UI's curl line shows the request as sent). */
+        const execute = async () => {
+            const clear = operation.locator("button.btn-clear");
+            if (await clear.count()) {
+                await clear.click();
+            }
+            await operation.locator("button.execute").click();
+            const status = operation.locator(".live-responses-table .response .response-col_status").first();
+            await status.waitFor();
+            const body = await operation.locator(".live-responses-table .response .response-col_description .microlight").first().textContent();
+            const curl = await operation.locator(".curl-command").textContent();
+            return { status: (await status.textContent())?.trim(), post: JSON.parse(body ?? "null"), sent: /Idempotency-Key: ([\x21-\x26\x28-\x7e]+)/i.exec(curl ?? "")?.[1] };
+        };
+
+        const first = await execute();
+        const second = await execute();
+        expect([first.status, second.status], JSON.stringify([first.post, second.post])).to.deep.equal(["201", "201"]);
+        expect(second.post.id, "a second post, not a replay of the first").not.to.equal(first.post.id);
+        expect(second.sent).to.be.a("string").and.not.equal(first.sent);
+        expect(await page.textContent("#idempotency-last"), "the page says which key it sent").to.equal(`sent: ${second.sent}`);
+
+        // An edited body is a new post, not a 422 for a key used with another body.
+        const edited = JSON.parse(await textarea.inputValue());
+        edited.title = `${String(edited.title ?? "post")} (edited)`;
+        await textarea.fill(JSON.stringify(edited));
+        const third = await execute();
+        expect(third.status, JSON.stringify(third.post)).to.equal("201");
+        expect(third.post.title).to.equal(edited.title);
+        expect([first.post.id, second.post.id]).not.to.include(third.post.id);
+
+        // The replay stays one click away: the last key again answers with the post it made.
+        await page.selectOption("#idempotency-picker", "repeat");
+        const replay = await execute();
+        expect(replay.sent).to.equal(third.sent);
+        expect(replay.status).to.equal("201");
+        expect(replay.post.id, "a replay of the third").to.equal(third.post.id);
+        await page.selectOption("#idempotency-picker", "fresh");
+        const listed = await call(`${cloud.stageUrl}posts?limit=100`, { headers: { "x-api-key": appKey() } });
+        const ids = (listed.json.items as { id: string }[]).map((p) => p.id);
+        expect(ids).to.include.members([first.post.id, second.post.id, third.post.id]);
+        await operation.locator(".opblock-summary").click();
     });
 
     it("a request from outside the page shows in the live table and moves its consumer's usage bar", async () => {

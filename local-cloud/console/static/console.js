@@ -28,6 +28,8 @@
         reference: null,
         /** The x-api-key header "Try it out" sends: a value, or null for none. */
         pickedKey: null,
+        /** The last Idempotency-Key "Try it out" sent: what "the last one sent" sends again. */
+        lastIdempotencyKey: null,
     };
 
     // ---- small helpers ----------------------------------------------------------------------
@@ -176,6 +178,28 @@
         }
     }
 
+    /**
+     * The Idempotency-Key of a "Try it out" (a create): the document's example key would be sent on
+     * every Execute, so the second one replayed the first post and an edited body got 422. A new key
+     * per Execute unless the picker says to repeat the last one (to show a replay) or to send the
+     * field as it is. An operation without the header, or with its field cleared, sends none.
+     */
+    function applyIdempotencyKey(request) {
+        const name = Object.keys(request.headers).find((n) => n.toLowerCase() === "idempotency-key");
+        if (name === undefined) return;
+        const mode = $("#idempotency-picker").value;
+        if (mode === "fresh" || (mode === "repeat" && state.lastIdempotencyKey === null)) request.headers[name] = newIdempotencyKey();
+        else if (mode === "repeat") request.headers[name] = state.lastIdempotencyKey;
+        state.lastIdempotencyKey = String(request.headers[name]);
+        $("#idempotency-last").textContent = `sent: ${state.lastIdempotencyKey}`;
+    }
+
+    /** A UUID (this origin is loopback, a secure context, so crypto.randomUUID is there). */
+    function newIdempotencyKey() {
+        if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+        return [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    }
+
     async function loadReference() {
         if (typeof window.SwaggerUIBundle !== "function") {
             showError("#reference-error", new Error("Swagger UI did not load (is swagger-ui-dist installed? npm install)"));
@@ -208,6 +232,7 @@
                     if (name.toLowerCase() === "x-api-key") delete request.headers[name];
                 }
                 if (state.pickedKey !== null) request.headers["x-api-key"] = state.pickedKey;
+                applyIdempotencyKey(request);
                 return request;
             },
         });
