@@ -335,8 +335,9 @@ async function listen(server: http.Server, port: number, host: string): Promise<
 }
 
 /**
- * Reads a request body up to the gateway's limit; past it, the rest is drained and dropped. Never
- * rejects: a client that goes away before the end of its request gives `{ closed: true }`.
+ * Reads a request body up to the gateway's limit; past it, the rest is drained and dropped. A
+ * declared length over the limit is not waited for: `unread`, at once. Never rejects: a client that
+ * goes away before the end of its request gives `{ closed: true }`.
  */
 function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{ body: Buffer; tooLarge: boolean } | { body: Buffer; tooLarge: true; unread: true } | { closed: true }> {
     return new Promise((resolve) => {
@@ -377,8 +378,8 @@ const UNREAD_BODY_GRACE_MS = 1000;
 
 /**
  * After the early 413 for a declared length over the limit: a client that sends its body meanwhile
- * has it discarded and keeps its connection; one whose body does not come within a second has the
- * connection closed (it could carry no other request). Closing right after the answer would reset
+ * has it discarded and keeps its connection; one whose body is not all in a second after the answer
+ * has the connection closed (it could carry no other request). Closing right after the answer would reset
  * a client still writing a large body, maybe before it read the 413.
  */
 function closeIfBodyNeverComes(req: http.IncomingMessage, res: http.ServerResponse): void {
