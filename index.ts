@@ -47,6 +47,7 @@ const api = new PostsApi("posts-api", {
     cursorKey,
     tracing: config.tracing,
     functionLogLevel: config.functionLogLevel,
+    listShards: config.listShards,
     executionLogLevel: config.executionLogLevel,
     gatewayAccount: gatewayAccount?.account,
     release: config.release,

@@ -7,9 +7,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-l
 import { createLambdaRole } from "./lambdaRole";
 import type { Deps, RouteHandler } from "./http/contract";
 import { dynamoPostsStore } from "../data/postsStore";
+import { MAX_LIST_SHARDS } from "../data/tableDesign";
 import { handleEvent } from "./http/adapter";
 import { dynamoClientConfig } from "./http/dynamoClientConfig";
-import { requireEnv, requireSecondsEnv } from "./http/env";
+import { countEnv, requireEnv, requireSecondsEnv } from "./http/env";
 import type { RouteDefinition } from "./routes";
 import type { FunctionLogLevel } from "../config/stackConfig";
 import { canaryRouting, LIVE_ALIAS, type RouteRelease } from "./release";
@@ -35,6 +36,8 @@ export const ENV = {
     cursorKey: "CURSOR_KEY",
     /** The function's own timeout (s); Lambda exposes it to no code, so the stack passes it. */
     functionTimeout: "FUNCTION_TIMEOUT_SECONDS",
+    /** How many listing-index shards new posts spread over (posts-api:listShards; absent: 1). */
+    listShards: "LIST_SHARDS",
 } as const;
 
 /** What every route's function gets alike: the table, sizing, logs, CORS and the cursor key. */
@@ -51,6 +54,8 @@ export interface FunctionSettings {
     tracing: boolean;
     /** The lowest level of the handler's own log lines that reaches the log group (posts-api:functionLogLevel). */
     functionLogLevel: FunctionLogLevel;
+    /** Listing-index shards for new posts (posts-api:listShards). */
+    listShards: number;
 }
 
 export interface RouteFunctionArgs extends FunctionSettings {
@@ -82,6 +87,7 @@ export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory
                 now: () => new Date(),
                 newId: () => randomUUID(),
                 functionTimeoutSeconds,
+                listShards: countEnv(ENV.listShards, 1, MAX_LIST_SHARDS),
             }),
             cursorKey: requireEnv(ENV.cursorKey),
         };
@@ -134,6 +140,7 @@ export class RouteFunction extends pulumi.ComponentResource {
                     [ENV.corsAllowOrigin]: args.corsAllowOrigin,
                     [ENV.cursorKey]: args.cursorKey,
                     [ENV.functionTimeout]: String(args.timeout),
+                    [ENV.listShards]: String(args.listShards),
                 },
             },
             // JSON: each line is one JSON object (the runtime adds timestamp, level and requestId;

@@ -12,7 +12,7 @@
 import type { RouteHandler } from "./http/contract";
 import type { DynamoDbAction } from "./lambdaRole";
 import type { OperationDocs } from "./openapi";
-import { IDEMPOTENCY_KEYS_PATTERN, POST_KEYS_PATTERN } from "../data/tableDesign";
+import { IDEMPOTENCY_KEYS_PATTERN, LISTING_KEY_PATTERN, POST_KEYS_PATTERN } from "../data/tableDesign";
 import { listPosts } from "./handlers/listPosts";
 import { createPost } from "./handlers/createPost";
 import { getPost } from "./handlers/getPost";
@@ -50,8 +50,9 @@ export interface RouteDefinition<Name extends string = string> {
 
 const TABLE = [
     {
+        // Query on the listing index, one per shard; GetItem of the listing record only (how many shards).
         name: "listPosts", method: "GET", path: "/posts", handler: listPosts,
-        tableActions: [], indexActions: ["dynamodb:Query"], leadingKeys: [],
+        tableActions: ["dynamodb:GetItem"], indexActions: ["dynamodb:Query"], leadingKeys: [LISTING_KEY_PATTERN],
         docs: {
             summary: "List posts, newest first",
             description: "One page of at most `limit` posts, newest `createdAt` first. Pass `nextCursor` back as `cursor` for the next page; it is `null` on the last page. The list is eventually consistent.",
@@ -67,10 +68,10 @@ const TABLE = [
         // Idempotent create: reserve the key (PutItem), write the post (PutItem), record the answer
         // (UpdateItem); a retry reads the record and the post (GetItem); an attempt that outlived its
         // lease removes the post it wrote after another took over (DeleteItem: no more power over
-        // posts than PutItem already gives).
+        // posts than PutItem already gives); it raises the listing record's shard count (UpdateItem).
         name: "createPost", method: "POST", path: "/posts", handler: createPost,
         tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], indexActions: [],
-        leadingKeys: [POST_KEYS_PATTERN, IDEMPOTENCY_KEYS_PATTERN],
+        leadingKeys: [POST_KEYS_PATTERN, IDEMPOTENCY_KEYS_PATTERN, LISTING_KEY_PATTERN],
         docs: {
             summary: "Create a post",
             description: "With an `Idempotency-Key`, a retry with the same body within 24 hours returns the original 201 and creates nothing (a post deleted since stays deleted); the same key with a different body is 422. A retry that arrives while the first request with its key is still running waits briefly for its 201, else gets 409 with `Retry-After`.",

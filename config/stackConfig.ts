@@ -5,6 +5,7 @@
 // it without a Pulumi engine; `loadStackConfig` is the thin Pulumi-facing wrapper.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { MAX_LIST_SHARDS } from "../data/tableDesign";
 
 export const PROJECT = "posts-api";
 
@@ -177,6 +178,13 @@ const rawConfigSchema = z.strictObject({
     tracing: z.boolean({ error: "tracing must be true or false" }).default(false),
     // The lowest level of the functions' own log lines that reaches CloudWatch (JSON log format).
     functionLogLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "functionLogLevel must be one of DEBUG, INFO, WARN, ERROR" }).default("INFO"),
+    // Listing-index partitions new posts spread over: each takes at most 1,000 write units a second
+    // (data/tableDesign.ts). Raising or lowering it needs no migration: readers query every shard
+    // ever used (docs/decisions/listing-index-shards.md).
+    listShards: z.number({ error: "listShards must be a number" }).int({ error: "listShards must be a whole number" })
+        .min(1, { error: `listShards must be from 1 to ${MAX_LIST_SHARDS}` })
+        .max(MAX_LIST_SHARDS, { error: `listShards must be from 1 to ${MAX_LIST_SHARDS}` })
+        .default(1),
     alarms: alarmsSchema.prefault({}),
     release: releaseSchema.prefault({}),
     cache: cacheSchema.prefault({}),

@@ -28,7 +28,9 @@
 import { createHash } from "node:crypto";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { storeError, type PostNotFound, type VersionConflict } from "./storeErrors";
-import { LIST_PARTITION, POSTS_INDEX, RECENT_WRITE_ATTRIBUTES, idempotencyKey, listSortKey, postKey, type ListKey } from "./tableDesign";
+import {
+    LIST_PARTITION, POSTS_INDEX, RECENT_WRITE_ATTRIBUTES, idempotencyKey, listPartition, listShardOf, listSortKey, listingKey, postKey, type ListKey,
+} from "./tableDesign";
 
 /** A post as the API returns it. */
 export interface Post {
@@ -99,6 +101,9 @@ export interface PostsStoreDeps {
     /** The function's configured timeout in seconds (FUNCTION_TIMEOUT_SECONDS): bounds how long an
      *  idempotency record stays in progress. Absent (tests): the longest timeout a stack allows. */
     functionTimeoutSeconds?: number;
+    /** How many listing-index shards new posts spread over (LIST_SHARDS; absent: 1). Readers do
+     *  not use it: they read how many shards were ever used from the listing record. */
+    listShards?: number;
     /** Tests only: the seam between the steps of an idempotent create (IdempotencySteps below). */
     idempotencySteps?: IdempotencySteps;
 }
@@ -228,6 +233,13 @@ export function requestHash(input: PostInput): string {
 
 /** The posts store on the DynamoDB table `deps.tableName` (key design: data/tableDesign.ts). */
 export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
+    // First, before any function that uses them: Pulumi's serializer resolves a nested function's
+    // free variables against the declarations above it.
+    /** How many listing shards this writer spreads new posts over. */
+    const writeShards = deps.listShards !== undefined && Number.isInteger(deps.listShards) && deps.listShards > 1 ? deps.listShards : 1;
+    /** The shard count this instance has seen announced (it only ever grows). */
+    let announced = 1;
+
     function isConditionFailure(error: unknown): error is ConditionFailure {
         return error instanceof Error && error.name === CONDITIONAL_CHECK_FAILED;
     }
@@ -290,7 +302,7 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         return {
             ...postKey(post.id),
             [RECENT_WRITE_ATTRIBUTES[0]]: writeToken,
-            listPk: LIST_PARTITION,
+            listPk: listPartition(listShardOf(post.id, writeShards)),
             listSk: listSortKey(post.createdAt, post.id),
             id: post.id,
             title: post.title,
@@ -328,6 +340,7 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
      * lost): the post is stored. Any other item under the id is a collision: fail loudly.
      */
     async function putNewPost(post: Post): Promise<void> {
+        await announceWriteShards();
         const writeToken = deps.newId();
         try {
             await deps.db.put({
@@ -465,37 +478,134 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         }
     }
 
-    /**
-     * One page, newest first, from the listing index. It asks for `limit + 1` items: the extra one
-     * only tells whether another page exists, so the last page never comes with a cursor to an
-     * empty page. If DynamoDB stops early at its 1 MB page size, LastEvaluatedKey still gives the
-     * next page, so nothing is silently dropped.
-     */
-    async function listPosts(limit: number, startKey: ListKey | null): Promise<PostPage> {
+    // Listing: the index is sharded (data/tableDesign.ts). Writers announce how many shards they
+    // use in the listing record before writing into them; readers query every shard ever announced.
+
+    /** Raises the listing record's `readShards` to this writer's count, once per instance. */
+    async function announceWriteShards(): Promise<void> {
+        if (writeShards <= announced) {
+            return;
+        }
+        await conditionally(() => deps.db.update({
+            TableName: deps.tableName,
+            Key: listingKey(),
+            UpdateExpression: "SET #readShards = :shards",
+            ConditionExpression: "attribute_not_exists(#readShards) OR #readShards < :shards",
+            ExpressionAttributeNames: { "#readShards": "readShards" },
+            ExpressionAttributeValues: { ":shards": writeShards },
+        }), () => true); // failed: already as high or higher, which is all a writer needs
+        announced = writeShards;
+    }
+
+    /** How many shards any writer ever used: a consistent read, so no announced shard is missed. */
+    async function readShards(): Promise<number> {
+        const result = await deps.db.get({ TableName: deps.tableName, Key: listingKey(), ConsistentRead: true });
+        const shards = Number(result.Item?.readShards ?? 1);
+        return Number.isInteger(shards) && shards > 1 ? shards : 1;
+    }
+
+    /** One shard's progress in a page: items read and not yet placed, where it stopped, whether it is done. */
+    interface ShardCursor {
+        listPk: string;
+        unplaced: Record<string, unknown>[];
+        /** The sort key of the last item read (the shard can only hold older ones unread). */
+        frontier: string | null;
+        startKey: Record<string, unknown> | undefined;
+        done: boolean;
+    }
+
+    async function readShard(shard: ShardCursor, bound: string | null, count: number): Promise<number> {
         const result = await deps.db.query({
             TableName: deps.tableName,
             IndexName: POSTS_INDEX,
-            KeyConditionExpression: "#listPk = :listPk",
-            ExpressionAttributeNames: { "#listPk": "listPk" },
-            ExpressionAttributeValues: { ":listPk": LIST_PARTITION },
+            KeyConditionExpression: bound === null ? "#listPk = :listPk" : "#listPk = :listPk AND #listSk < :bound",
+            ExpressionAttributeNames: { "#listPk": "listPk", ...(bound === null ? {} : { "#listSk": "listSk" }) },
+            ExpressionAttributeValues: { ":listPk": shard.listPk, ...(bound === null ? {} : { ":bound": bound }) },
             ScanIndexForward: false,
-            Limit: limit + 1,
-            ...(startKey === null ? {} : { ExclusiveStartKey: { ...startKey } }),
+            Limit: count,
+            ...(shard.startKey === undefined ? {} : { ExclusiveStartKey: shard.startKey }),
         });
         const found = result.Items ?? [];
-        const items = found.slice(0, limit).map(toPost);
-        const last = items[items.length - 1];
-        let nextKey: ListKey | null = null;
-        if (found.length > limit && last !== undefined) {
-            nextKey = { ...postKey(last.id), listPk: LIST_PARTITION, listSk: listSortKey(last.createdAt, last.id) };
-        } else if (result.LastEvaluatedKey !== undefined && found.length < limit + 1 && last !== undefined) {
-            nextKey = {
-                pk: String(result.LastEvaluatedKey.pk),
-                listPk: String(result.LastEvaluatedKey.listPk),
-                listSk: String(result.LastEvaluatedKey.listSk),
-            };
+        shard.unplaced.push(...found);
+        const last = found[found.length - 1];
+        if (last !== undefined) {
+            shard.frontier = String(last.listSk);
         }
+        shard.startKey = result.LastEvaluatedKey;
+        shard.done = result.LastEvaluatedKey === undefined;
+        return found.length;
+    }
+
+    /**
+     * One page, newest first: a k-way merge of the shards below one bound (the cursor's sort key;
+     * every shard is ordered by it). Each shard first gives about limit/shards items; then only the
+     * shard that holds back the merge (the one whose last read item is newest: older items of
+     * other shards cannot be placed before it has shown what it holds above them) is read further,
+     * a share of what is still missing at a time. So a page reads at most 2 × limit + shards
+     * items, not shards × limit. It places `limit + 1` items when it can: the extra one only tells
+     * that another page exists, so the last page never comes with a cursor to an empty page.
+     */
+    async function listPosts(limit: number, startKey: ListKey | null): Promise<PostPage> {
+        const shardCount = await readShards();
+        const bound = startKey === null ? null : startKey.listSk;
+        const shards: ShardCursor[] = Array.from({ length: shardCount }, (_, shard) => ({
+            listPk: listPartition(shard), unplaced: [], frontier: null, startKey: undefined, done: false,
+        }));
+        const wanted = limit + 1;
+        let budget = 2 * limit + shardCount;
+        const first = shardCount === 1 ? wanted : Math.ceil(limit / shardCount);
+        const counts = await Promise.all(shards.map((shard) => readShard(shard, bound, first)));
+        budget -= counts.reduce((sum, n) => sum + n, 0);
+        const placed: Record<string, unknown>[] = [];
+        for (;;) {
+            placeReadyItems(shards, placed, wanted);
+            const open = shards.filter((shard) => !shard.done);
+            if (placed.length >= wanted || open.length === 0) {
+                break;
+            }
+            const missing = wanted - placed.length;
+            const count = Math.min(Math.ceil(Math.min(missing, limit) / open.length), budget);
+            if (count <= 0) {
+                break; // the read budget is spent: a shorter page, with a cursor
+            }
+            budget -= await readShard(holdingBack(open), bound, count);
+        }
+        const items = placed.slice(0, limit).map(toPost);
+        const last = items[items.length - 1];
+        const more = placed.length > limit || shards.some((shard) => !shard.done || shard.unplaced.length > 0);
+        // The cursor keeps the shape it had before sharding (its listPk is shard 0's): only its
+        // sort key is the bound, and a cursor from before sharding still works.
+        const nextKey = more && last !== undefined
+            ? { ...postKey(last.id), listPk: LIST_PARTITION, listSk: listSortKey(last.createdAt, last.id) }
+            : null;
         return { items, nextKey };
+    }
+
+    /** The open shard whose last read item is the newest (an open shard that read nothing yet first). */
+    function holdingBack(open: ShardCursor[]): ShardCursor {
+        return open.reduce((a, b) => (a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b));
+    }
+
+    /**
+     * Moves read items into `placed`, newest first, while they are certainly next: no open shard
+     * can still hold a newer one (each open shard's unread items are older than its frontier).
+     */
+    function placeReadyItems(shards: ShardCursor[], placed: Record<string, unknown>[], wanted: number): void {
+        const open = shards.filter((shard) => !shard.done);
+        const limitKey = open.length === 0 ? null : open.some((shard) => shard.frontier === null) ? "\uffff" : holdingBack(open).frontier;
+        while (placed.length < wanted) {
+            let newest: ShardCursor | undefined;
+            for (const shard of shards) {
+                const head = shard.unplaced[0];
+                if (head !== undefined && (newest === undefined || String(head.listSk) > String(newest.unplaced[0]!.listSk))) {
+                    newest = shard;
+                }
+            }
+            if (newest === undefined || (limitKey !== null && String(newest.unplaced[0]!.listSk) < limitKey)) {
+                return;
+            }
+            placed.push(newest.unplaced.shift()!);
+        }
     }
 
     // Idempotent create: the design in the note above this function.

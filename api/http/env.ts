@@ -20,3 +20,16 @@ export function requireSecondsEnv(name: string, env: Record<string, string | und
     }
     return seconds;
 }
+
+/** A whole number from 1 to `max` (LIST_SHARDS), `fallback` when unset, or a cold-start error naming it. */
+export function countEnv(name: string, fallback: number, max: number, env: Record<string, string | undefined> = process.env): number {
+    const text = env[name];
+    if (text === undefined || text.trim() === "") {
+        return fallback;
+    }
+    const count = Number(text);
+    if (!Number.isInteger(count) || count < 1 || count > max) {
+        throw new Error(`Environment variable ${name} must be a whole number from 1 to ${max}, got "${text}"`);
+    }
+    return count;
+}

@@ -102,11 +102,13 @@ for (const mode of MODES) describe(`GET /posts (dynalite, ${mode})`, () => {
         expect(empty.body).to.deep.equal(first.body);
     });
 
-    it("reads about `limit` items per page with one Query on the index, never a Scan", async () => {
+    it("reads about `limit` items per page with one Query on the index (one shard), never a Scan", async () => {
         await page({ limit: "10" });
 
-        expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["Query"]);
-        const query = proxy.calls[0]!;
+        // The listing record first (how many shards writers used: one here), then the shard.
+        expect(proxy.calls.map((c) => c.operation)).to.deep.equal(["GetItem", "Query"]);
+        expect(proxy.calls[0]!.request).to.deep.include({ Key: { pk: { S: "META#listing" } }, ConsistentRead: true });
+        const query = proxy.calls[1]!;
         expect(query.request).to.include({ IndexName: "byCreatedAt", ScanIndexForward: false });
         expect(query.request.Limit).to.be.at.most(11);
         expect(query.response.ScannedCount).to.be.at.most(11);
