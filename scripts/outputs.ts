@@ -1,6 +1,8 @@
-// `npm run outputs -- [--stack dev] [--json] [--show-secrets] [name]`: the stack's outputs as
-// `pulumi stack output` prints them, for the local cloud (key values from the stack folder, the
-// URL of the last `npm start`). Runs the program; does not need the local cloud to be running.
+// `npm run outputs -- [--stack dev] [--json] [--show-secrets] [name]`, the way that evaluates the
+// program: the stack's outputs as `pulumi stack output` prints them, for the local cloud (key
+// values from the stack folder, the URL of the last `npm start`); needs no local cloud running.
+// `npm run outputs` runs scripts/stackOutputs.js, which asks the running local cloud first and
+// hands over to this file when none answers (or LOCAL_CLOUD_OUTPUTS=evaluate).
 import * as path from "node:path";
 import { CliError, fail, formatOutputs, parseCli } from "local-cloud/cli";
 import { recordLocalProgram, undecryptableNotice } from "local-cloud";

@@ -39,11 +39,15 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     lines.push("");
     lines.push(formatOutputs(cloud.outputs, cloud.secretOutputs, { stack: cloud.stack, showSecrets }));
     lines.push("");
-    lines.push("API keys:");
+    lines.push(showSecrets ? "API keys:" : "API keys (masked):");
     for (const key of cloud.model.apiKeys) {
         const plan = cloud.model.usagePlans.find((p) => p.keyIds.includes(key.id));
         const value = showSecrets ? key.value : maskKey(key.value);
         lines.push(`    ${key.logicalName.padEnd(16)} ${value}  plan ${plan?.logicalName ?? "(none: every call is refused)"}${key.enabled ? "" : ", DISABLED"}`);
+    }
+    const keyOutput = fullKeyLine(cloud);
+    if (!showSecrets && keyOutput) {
+        lines.push(keyOutput);
     }
     lines.push("");
     lines.push("Routes:");
@@ -55,12 +59,11 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     const firstGet = cloud.routes.find((r) => r.method === "GET" && !r.path.includes("{")) ?? cloud.routes[0];
     if (first && firstGet) {
         // Without --show-secrets the line reads the key through `npm run outputs`, so it is not printed here.
-        const stateDirArg = path.resolve(cloud.stateDir) === path.resolve(defaultStateDir(cloud.stack)) ? "" : ` --state-dir ${path.relative(process.cwd(), cloud.stateDir)}`;
         const output = Object.keys(cloud.outputs).find((name) => cloud.outputs[name] === first.value);
         const keyArg = showSecrets
             ? first.value
             : output
-                ? `$(npm run -s outputs -- --stack ${cloud.stack}${stateDirArg} --show-secrets ${output})`
+                ? `$(${outputsCommand(cloud, output)})`
                 : `<${first.logicalName}'s key: npm start -- --show-secrets>`;
         lines.push("");
         lines.push("Try it:");
@@ -72,6 +75,31 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     }
     lines.push("Requests are logged as: METHOD path status latency consumer. Ctrl-C stops.");
     return lines.join("\n");
+}
+
+/**
+ * `npm run -s outputs -- … --show-secrets <output>`: prints that output in full. It asks this
+ * running cloud (scripts/stackOutputs.js), so it answers in well under a second.
+ */
+function outputsCommand(cloud: LocalCloud, output: string): string {
+    const stackArg = cloud.stack === "dev" ? "" : ` --stack ${cloud.stack}`;
+    const stateDirArg = path.resolve(cloud.stateDir) === path.resolve(defaultStateDir(cloud.stack)) ? "" : ` --state-dir ${path.relative(process.cwd(), cloud.stateDir)}`;
+    return `npm run -s outputs --${stackArg}${stateDirArg} --show-secrets ${output}`;
+}
+
+/**
+ * The copy-paste line under the masked keys: the command that prints a key in full, for the
+ * secret output holding one (`apiKey`: the first consumer's), and the one for every consumer's.
+ */
+function fullKeyLine(cloud: LocalCloud): string | undefined {
+    const secretKeys = cloud.secretOutputs.filter((name) => typeof cloud.outputs[name] === "string");
+    const output = secretKeys.find((name) => cloud.model.apiKeys.some((k) => k.value === cloud.outputs[name]));
+    const owner = cloud.model.apiKeys.find((k) => k.value === cloud.outputs[output ?? ""]);
+    const all = cloud.secretOutputs.find((name) => typeof cloud.outputs[name] === "object");
+    if (!output || !owner) {
+        return undefined;
+    }
+    return `    full key of ${owner.logicalName}: ${outputsCommand(cloud, output)}${all ? `   (every consumer's: ${all})` : ""}`;
 }
 
 function requestLine(entry: RequestLog): string {

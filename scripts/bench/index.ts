@@ -6,6 +6,7 @@ const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
     ["local-cloud", () => import("./localCloud")],
     ["reload", () => import("./reload")],
     ["capacity", () => import("./capacity")],
+    ["outputs", () => import("./outputs")],
 ];
 
 async function main() {
