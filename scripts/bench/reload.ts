@@ -23,7 +23,7 @@ const QUIET_MS = 5000;
 const MARGIN_MS = 1000;
 const TARGET_P99_MS = 250;
 
-/** One answered request: when it was sent and answered (performance.now() of this process). */
+/** One answered request (any status): when it was sent and answered (performance.now() of this process). */
 interface Timed {
     start: number;
     end: number;
@@ -45,9 +45,9 @@ function startLoad(url: string): Load {
     const instance = autocannon({ url, connections: CONNECTIONS, duration: 3600, timeout: 60, headers }, () => finished());
     instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
         const end = performance.now();
-        if (statusCode === 200) {
-            answers.push({ start: end - responseTime, end });
-        } else {
+        // A failed answer counts in the latencies too: it is what the client waited for.
+        answers.push({ start: end - responseTime, end });
+        if (statusCode !== 200) {
             failures.push(String(statusCode));
         }
     });
@@ -137,7 +137,7 @@ export async function run(): Promise<void> {
         await firstAnswer(server, `${stageUrl}posts?limit=1`, headers);
         await server.waitForLine(/ is ready: /);
         const url = `${stageUrl}posts/${await createPost(stageUrl)}`;
-        // Warm instances and connections, and let the first reload's preparation finish.
+        // Warm instances and connections.
         await quiet(url);
         await sleep(2000);
 
@@ -155,7 +155,10 @@ export async function run(): Promise<void> {
             const p50 = median(rounds.map((r) => pick(r).p50));
             const p99 = median(rounds.map((r) => pick(r).p99));
             console.log(`${`${name}: p50`.padEnd(44)}${`${fixed(p50)} ms`.padStart(10)}${`${fixed(base.p50)} ms`.padStart(11)}${(p50 / base.p50).toFixed(2).padStart(8)}`);
-            console.log(`${`${name}: p99`.padEnd(44)}${`${fixed(p99)} ms`.padStart(10)}${`${fixed(base.p99)} ms`.padStart(11)}${(p99 / base.p99).toFixed(2).padStart(8)}   <= ${TARGET_P99_MS} ms: ${verdict(p99 <= TARGET_P99_MS)}`);
+            // A request that failed during a reload misses the target whatever the latencies.
+            const failed = rounds.reduce((sum, r) => sum + pick(r).failures.length, 0);
+            console.log(`${`${name}: p99`.padEnd(44)}${`${fixed(p99)} ms`.padStart(10)}${`${fixed(base.p99)} ms`.padStart(11)}${(p99 / base.p99).toFixed(2).padStart(8)}   ` +
+                `<= ${TARGET_P99_MS} ms, none failed (${failed} did): ${verdict(p99 <= TARGET_P99_MS && failed === 0)}`);
         }
         console.log("rounds (quiet | changing every function | changing nothing):");
         const line = (w: Window) => `p50 ${fixed(w.p50)} ms, p99 ${fixed(w.p99)} ms, max ${fixed(w.max)} ms, ${w.requests} answers, ${w.failures.length} failed${w.failures.length > 0 ? ` (${[...new Set(w.failures)].join(", ")})` : ""}`;
