@@ -19,7 +19,7 @@ import * as path from "node:path";
 import { APIGatewayClient, GetAccountCommand, GetApiKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CliError, fail, parseCli } from "local-cloud/cli";
-import { CONTROL_PLANE_PATH, defaultStateDir, LAMBDA_CONTROL_PLANE_PATH, readJsonFile, recordProgram, TYPES, type RecordedProgram } from "local-cloud";
+import { CONTROL_PLANE_PATH, defaultStateDir, LAMBDA_CONTROL_PLANE_PATH, readJsonFile, readProgramConfig, recordProgram, TYPES, type RecordedProgram } from "local-cloud";
 import { PROJECT_DIR } from "./project";
 
 /** Lambda keeps this much concurrency unreserved for the functions that reserve none (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). */
@@ -217,31 +217,42 @@ async function main(): Promise<void> {
         throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
     }
     const stack = values.stack!;
-    // Where to ask first: a missing local cloud is reported before the program is recorded.
+    // The account first (a missing local cloud or missing credentials is said at once), then the
+    // program, whose recording takes a while.
     const local = values.aws ? undefined : localEndpoint(path.resolve(values["state-dir"] ?? defaultStateDir(stack, PROJECT_DIR)), stack);
-    const needs = stackNeeds(await recordProgram({ stack, projectDir: PROJECT_DIR }));
-    // The local control planes check no signature; the SDK still wants credentials and a Region.
-    const clientConfig = local === undefined
-        ? { region: needs.region }
-        : { region: needs.region, credentials: { accessKeyId: "local", secretAccessKey: "local" } };
-    const apiGateway = new APIGatewayClient({ ...clientConfig, ...(local === undefined ? {} : { endpoint: `${local}${CONTROL_PLANE_PATH}` }) });
-    const lambda = new LambdaClient({ ...clientConfig, ...(local === undefined ? {} : { endpoint: `${local}${LAMBDA_CONTROL_PLANE_PATH}` }) });
+    const region = readProgramConfig({ projectDir: PROJECT_DIR, stack }).region;
+    // The local control planes check no signature; the SDK still wants credentials.
+    const apiGateway = new APIGatewayClient(local === undefined ? { region } : { ...LOCAL_CLIENT, region, endpoint: `${local}${CONTROL_PLANE_PATH}` });
+    const lambda = new LambdaClient(local === undefined ? { region } : { ...LOCAL_CLIENT, region, endpoint: `${local}${LAMBDA_CONTROL_PLANE_PATH}` });
+    let account: AccountFacts;
     try {
-        const account = await readAccount(apiGateway, lambda);
-        const checks = preflightChecks(needs, account);
-        const where = local === undefined ? "the AWS account of your credentials" : `the local cloud's account (${local})`;
-        process.stdout.write(values.json ? `${JSON.stringify({ needs, account, checks }, null, 2)}\n` : `${formatChecks(where, needs, checks)}\n`);
-        process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
+        account = await readAccount(apiGateway, lambda);
     } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
-        if (local !== undefined && code === "ECONNREFUSED") {
-            throw new CliError(`the local cloud for stack ${stack} is not running: start it with \`npm start -- --stack ${stack} [--account new]\``);
-        }
-        throw err;
+        throw accountError(err, stack, local !== undefined);
     } finally {
         apiGateway.destroy();
         lambda.destroy();
     }
+    process.stderr.write(`Reading what stack ${stack} declares (its program, under Pulumi mocks)...\n`);
+    const needs = stackNeeds(await recordProgram({ stack, projectDir: PROJECT_DIR }));
+    const checks = preflightChecks(needs, account);
+    const where = local === undefined ? `the AWS account of your credentials (${region})` : `the local cloud's account (${local})`;
+    process.stdout.write(values.json ? `${JSON.stringify({ needs, account, checks }, null, 2)}\n` : `${formatChecks(where, needs, checks)}\n`);
+    process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
+}
+
+const LOCAL_CLIENT = { credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+
+/** The account could not be asked: one line saying why, for the failures a user can fix. */
+function accountError(err: unknown, stack: string, local: boolean): unknown {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
+    if (local && code === "ECONNREFUSED") {
+        return new CliError(`the local cloud for stack ${stack} is not running: start it with \`npm start -- --stack ${stack} [--account new]\``);
+    }
+    if ((err as Error).name === "CredentialsProviderError") {
+        return new CliError("no AWS credentials (the SDK looks at AWS_PROFILE, AWS_ACCESS_KEY_ID and the rest of its default chain): sign in to the account the stack deploys to, or leave out --aws to ask a local cloud");
+    }
+    return err;
 }
 
 if (require.main === module) {

@@ -22,9 +22,9 @@ function clients(cloud: LocalCloud): { apiGateway: APIGatewayClient; lambda: Lam
     };
 }
 
-function runPreflight(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+function runPreflight(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        childProcess.execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/preflight.ts", ...args], { cwd: PROJECT_DIR }, (err, stdout, stderr) => {
+        childProcess.execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/preflight.ts", ...args], { cwd: PROJECT_DIR, env }, (err, stdout, stderr) => {
             resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
         });
     });
@@ -82,7 +82,7 @@ describe("npm run preflight: a stack's first up against the account the local cl
         expect(stackNeeds(await stackProgram("prod"))).to.deep.equal({
             stack: "prod", region: "us-east-1", managesApiGatewayAccount: false, loggingStages: 1, concurrency: 3, apiKeys: 3, usagePlans: 2,
         });
-        expect(stackNeeds(await stackProgram("dev"))).to.deep.include({ managesApiGatewayAccount: true, concurrency: 0, apiKeys: 2, usagePlans: 1 });
+        expect(stackNeeds(await stackProgram("dev"))).to.deep.include({ managesApiGatewayAccount: true, concurrency: 0, apiKeys: 3, usagePlans: 1 });
     });
 
     it("fails prod in a new account on the logging role and on concurrency, saying what to do; dev passes there", async () => {
@@ -123,5 +123,14 @@ describe("npm run preflight: a stack's first up against the account the local cl
         const missing = await runPreflight(["--stack", "prod", "--state-dir", `${fresh.stateDir}-none`]);
         expect(missing.status).to.equal(1);
         expect(missing.stderr).to.match(/^error: no local cloud has run for stack prod in .*: start one with `npm start -- --stack prod \[--account new\]`/);
+    });
+
+    it("says so in one line, before recording anything, when --aws finds no credentials", async () => {
+        const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("AWS_")));
+        // No instance metadata either: the SDK's last resort, which would wait for a timeout here.
+        const run = await runPreflight(["--stack", "prod", "--aws"], { ...env, AWS_EC2_METADATA_DISABLED: "true", AWS_CONFIG_FILE: "/nonexistent", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent" });
+        expect(run.status).to.equal(1);
+        expect(run.stderr).to.match(/^error: no AWS credentials \(the SDK looks at AWS_PROFILE, AWS_ACCESS_KEY_ID and the rest of its default chain\)/m);
+        expect(run.stderr).to.not.include("Reading what stack");
     });
 });
