@@ -1,11 +1,15 @@
 // The README's curl walkthrough ("curl, route by route"), taken from the README itself and run
 // twice in bash against a local cloud: every step answers as the README says, both times (a
-// fixed Idempotency-Key or a hand-copied id would break the second run).
+// fixed Idempotency-Key or a hand-copied id would break the second run). Then its key rotation
+// ("Rotate a partner's key in three steps"): the local commands of each step, run in bash on the
+// dev stack's own consumers, with each step's edit of the stack file applied as a restart.
 import { expect } from "chai";
 import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud } from "local-cloud";
+import { call, startTestCloud, tempStateDir } from "local-cloud/testing";
+import { parse as parseYaml } from "yaml";
 import { PROJECT_DIR } from "../../scripts/project";
 import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
@@ -72,5 +76,84 @@ describe("README: the curl walkthrough, pasted twice", function () {
             ids.push(created.id);
         }
         expect(ids[0]).not.to.equal(ids[1]);
+    });
+});
+
+/** The rotation section: its text, the `STACK=` line and each step's local command lines. */
+function rotationSection(): { text: string; stack: string; local: string[] } {
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    const text = readme.split("### Rotate a partner's key in three steps")[1]?.split("\nTear down")[0] ?? "";
+    const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ +/gm, ""));
+    const stack = /^STACK=(\S+)$/m.exec(blocks[0] ?? "")?.[1] ?? "";
+    const local = blocks.slice(1).map((block) => block.split("\n").find((line) => /# local$/.test(line)) ?? "");
+    return { text, stack, local };
+}
+
+const hasJq = childProcess.spawnSync("jq", ["--version"]).status === 0;
+
+describe("README: the key rotation, step by step on the dev stack", function () {
+    const stateDir = tempStateDir("readme-rotation");
+    let cloud: LocalCloud | undefined;
+    let section: ReturnType<typeof rotationSection>;
+
+    /** The dev stack file's config, the consumer `partner` holding `keys` (the step's edit). */
+    const devConfigWith = (keys: number[]) => {
+        const config = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")).config as Record<string, unknown>;
+        const consumers = config["posts-api:consumers"] as { name: string; keys?: number[] }[];
+        return { ...config, "posts-api:consumers": consumers.map((c) => (c.name === "partner" ? { ...c, keys } : c)) };
+    };
+    /** Applies a step's edit: the local cloud started again on the same state folder. */
+    const apply = async (keys: number[]) => {
+        await cloud?.close();
+        cloud = await startTestCloud({ stack: "dev", stateDir, stackConfig: devConfigWith(keys) });
+        return cloud;
+    };
+    /** A step's local command as written, on this test's state folder instead of `.local/dev`. */
+    const runLocal = (line: string) => bash(`set -u\nSTACK='${section.stack}'\n${line.replace(/--stack "\$STACK"/g, `--stack "$STACK" --state-dir '${stateDir}'`)}`);
+    const status = async (key: string) => (await call(`${cloud!.stageUrl}posts?limit=1`, { headers: { "x-api-key": key } })).status;
+
+    before(function () {
+        if (!hasJq) {
+            console.log("    README rotation SKIPPED: no jq on this machine");
+            this.skip();
+        }
+        section = rotationSection();
+    });
+
+    after(() => stopCloud(cloud));
+
+    it("is written for a consumer the dev stack has, with a local and an AWS command for each read", () => {
+        expect(section.stack).to.equal("dev");
+        const consumers = (parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")).config["posts-api:consumers"] as { name: string }[]).map((c) => c.name);
+        expect(consumers).to.include("partner");
+        expect(section.local).to.have.length(2);
+        expect(section.local.every((line) => line.startsWith("npm run -s "))).to.equal(true);
+        expect(section.text).to.include("`keys: [1, 2]`").and.to.include("`keys: [2]`");
+        expect(section.text.match(/# AWS$/gm)).to.have.length(2);
+    });
+
+    it("runs as written: the new key beside the old, each key's requests, then only the new key", async () => {
+        const before = await apply([1]);
+        const oldKey = before.apiKeys["partner"]!;
+        expect(await status(oldKey)).to.equal(200);
+
+        // Step 1: `keys: [1, 2]`, then the README's command prints the new key.
+        await apply([1, 2]);
+        const printed = await runLocal(section.local[0]!);
+        const newKey = printed.stdout.trim();
+        expect(newKey, printed.stderr).to.match(/^[A-Za-z0-9]{40}$/);
+        expect(newKey).not.to.equal(oldKey);
+        expect(await status(oldKey)).to.equal(200);
+        expect(await status(newKey)).to.equal(200);
+
+        // Step 2: each key's requests, oldest first (one call each above, plus the one before).
+        const usage = await runLocal(section.local[1]!);
+        const keys = JSON.parse(usage.stdout) as { id: string; used: number }[];
+        expect(keys.map((k) => k.used), usage.stderr).to.deep.equal([2, 1]);
+
+        // Step 3: `keys: [2]`: the old key is refused, the new one still works.
+        await apply([2]);
+        expect(await status(oldKey)).to.equal(403);
+        expect(await status(newKey)).to.equal(200);
     });
 });
