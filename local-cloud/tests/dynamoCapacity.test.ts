@@ -2,9 +2,9 @@
 // computes them, per table, index and partition, and a partition throttled past its scaled limit
 // with DynamoDB's error. Only the engine is started (no program, no gateway).
 import { expect } from "chai";
-import { CreateTableCommand, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { startDynamo, type LocalDynamo } from "../dynamo";
+import { LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamo";
 import type { PartitionUsage } from "../dynamoCapacity";
 
 /** A rejected SDK call's error, with the members DynamoDB sent (throttlingReasons, ...). */
@@ -201,6 +201,24 @@ describe("local cloud: DynamoDB capacity (units and partition throttling)", func
             const query = await doc.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": "r" } }))
                 .then(() => undefined, (e: unknown) => e as Error);
             expect(query?.name, "a Query of the same partition too").to.equal("ThrottlingException");
+        });
+
+        it("the AWS SDK takes the answer for throttling and retries it: a call with its retry strategy gets through once the partition refills", async () => {
+            dynamo = await startDynamo(undefined, "us-east-1", {}, { throttleScale: 0.01 }); // the real clock: the SDK's backoff lets it refill
+            doc = DynamoDBDocumentClient.from(dynamo.client);
+            await dynamo.client.send(new CreateTableCommand(notesTable("ALL")));
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            // 12 units into a bucket of 10: in deficit for about 0.2 s of the real clock.
+            await doc.send(new PutCommand({ TableName: TABLE, Item: itemOfSize(12 * 1024, { pk: "hot", sk: "big" }) }));
+            // The SDK's own retry strategy (standard mode), with room for its random backoff to pass 0.2 s.
+            const retrying = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 10 }));
+            try {
+                const answer = await retrying.send(new PutCommand({ TableName: TABLE, Item: itemOfSize(1000, { pk: "hot", sk: "10" }) }));
+                expect(answer.$metadata.attempts, "refused first, retried by the SDK").to.be.greaterThan(1);
+                expect(partition("hot").throttledWrites).to.be.greaterThan(0);
+            } finally {
+                retrying.destroy();
+            }
         });
 
         it("a provisioned table answers ProvisionedThroughputExceededException", async () => {
