@@ -90,7 +90,7 @@ describe("serialized Lambda code", () => {
         for (const fn of functions) {
             const other = prod.find((f) => f.name === fn.name);
             expect(other?.source === fn.source, `${fn.name}: dev and prod serialize different code`).to.equal(true);
-            expect(Object.keys(fn.environment), fn.name).to.have.members(["TABLE_NAME", "CURSOR_KEY", "CORS_ALLOW_ORIGIN", "FUNCTION_TIMEOUT_SECONDS"]);
+            expect(Object.keys(fn.environment), fn.name).to.have.members(["TABLE_NAME", "CURSOR_KEY", "CORS_ALLOW_ORIGIN", "FUNCTION_TIMEOUT_SECONDS", "LIST_SHARDS"]);
             for (const name of ["TABLE_NAME", "CURSOR_KEY"]) {
                 expect(fn.source, `${fn.name}: the value of ${name} is also in the code`).not.to.include(fn.environment[name]);
             }
