@@ -3,8 +3,7 @@
 // in a one-shot `pulumi up` and costly in a thread that records on every save. `prepareRerecording`
 // installs them before a recording (once per thread; a start that records on the serving thread
 // gets them too, and by then loads @pulumi/pulumi and arborist anyway: a start served from the
-// program cache must not pay for them), `primeRerecording` readies the recorder thread in the
-// background, `releaseClosureMirrors` runs after each recording.
+// program cache must not pay for them), `releaseClosureMirrors` after each recording.
 //
 // - The package tree (time). For every `CallbackFunction`, Pulumi's closure packager
 //   (@pulumi/pulumi runtime/closure/codePaths.js) has @npmcli/arborist read the whole node_modules
