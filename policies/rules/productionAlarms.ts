@@ -48,6 +48,12 @@ function known(read: () => unknown): unknown {
     }
 }
 
+/**
+ * Actions from outside the stack that reach people: an SNS topic (its subscribers are out of sight)
+ * or an Incident Manager response plan. EC2 and Auto Scaling actions act on machines, not people.
+ */
+const PAGES_ELSEWHERE = /^arn:aws[a-z-]*:(sns|ssm-incidents):/;
+
 /** The stack's SNS topics, and which of them have at least one subscription in the stack. */
 interface Topics {
     all: RuleResource[];
@@ -81,7 +87,7 @@ function stackTopics(stack: StackView): Topics {
  */
 function silence(alarm: RuleResource, topics: Topics): string | undefined {
     const actions = known(() => alarm.props["alarmActions"]);
-    if (alarm.props["actionsEnabled"] === false || !Array.isArray(actions) || actions.length === 0) {
+    if (known(() => alarm.props["actionsEnabled"]) === false || !Array.isArray(actions) || actions.length === 0) {
         return `${describe(alarm)} has no alarm action (empty \`alarmActions\` or \`actionsEnabled: false\`)`;
     }
     const dependencies = alarm.propertyDependencies?.["alarmActions"] ?? [];
@@ -94,10 +100,11 @@ function silence(alarm: RuleResource, topics: Topics): string | undefined {
             continue;
         }
         const topic = topics.all.find((t) => known(() => t.props["arn"]) === action);
-        if (topic === undefined) {
+        if (topic !== undefined) {
+            reached.set(topic.urn, topic);
+        } else if (PAGES_ELSEWHERE.test(action)) {
             return undefined;
         }
-        reached.set(topic.urn, topic);
     }
     if ([...reached.keys()].some((urn) => topics.subscribed.has(urn))) {
         return undefined;
@@ -105,6 +112,9 @@ function silence(alarm: RuleResource, topics: Topics): string | undefined {
     if (unknown && reached.size === 0) {
         // Not known yet and from no topic of this stack: judged again, with values, by `pulumi up`.
         return undefined;
+    }
+    if (reached.size === 0) {
+        return `${describe(alarm)} has no action that reaches a person (only ${actions.map((_, i) => String(known(() => actions[i]))).join(", ")}: an SNS topic or an Incident Manager response plan would)`;
     }
     const names = [...reached.values()].map(describe).join(", ");
     return `${describe(alarm)} notifies only ${names}, which nobody subscribed to`;

@@ -494,12 +494,17 @@ describe("guardrail rules (policies/rules)", () => {
             expect(messages[1]).to.include(`getPost ("${one(prodAsShipped, TYPES.function, "getPost").state["name"]}": MetricAlarm "monitoring-getPost-errors" notifies only Topic "monitoring-alarms", which nobody subscribed to)`);
         });
 
-        it("counts a subscription of the alarms' own topic, not one of another topic", () => {
+        it("counts a subscription of the alarms' own topic, not one of another topic, nor a machine action", () => {
             const other = copy(prodAsShipped);
             const topic = addResource(other, MORE_TYPES.snsTopic, "elsewhere", { name: "elsewhere" });
             setProp(topic, "arn", "arn:aws:sns:us-east-1:123456789012:elsewhere");
             addResource(other, MORE_TYPES.topicSubscription, "elsewhere-sms", { topic: topic.state["arn"], protocol: "sms", endpoint: "+15550100" });
             expect(only("production-error-alarms", checkRecordedStack(other))).to.have.length(2);
+            // An EC2 action acts on a machine: it pages nobody.
+            const machine = copy(prodAsShipped);
+            setProp(one(machine, MORE_TYPES.metricAlarm, "monitoring-api-5xx-rate"), "alarmActions", ["arn:aws:automate:us-east-1:ec2:reboot"]);
+            expect(only("production-error-alarms", checkRecordedStack(machine))[0]).to.include(
+                "MetricAlarm \"monitoring-api-5xx-rate\" has no action that reaches a person (only arn:aws:automate:us-east-1:ec2:reboot: an SNS topic or an Incident Manager response plan would)");
             const own = copy(prodAsShipped);
             addResource(own, MORE_TYPES.topicSubscription, "pager", { topic: one(own, MORE_TYPES.snsTopic).state["arn"], protocol: "https", endpoint: "https://pager.example.com/hook" });
             expect(checkRecordedStack(own)).to.deep.equal([]);
