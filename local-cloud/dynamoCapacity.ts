@@ -474,15 +474,21 @@ function installCapacityHooks(): void {
         return updateIndexes(store, table, oldItem, newItem, cb);
     };
 
-    // GetItem (alone or in a batch): the item's size, read on its table partition.
+    // GetItem (alone or in a batch): the item's size, read on its table partition. Writes: what the
+    // request's ConsumedCapacity says, when asked (dynalite's leaves the indexes out); their units
+    // are counted by updateIndexes below. dynalite passes the stored item first, then the new one.
     const addConsumedCapacity = db.addConsumedCapacity.bind(db);
     db.addConsumedCapacity = (data: any, isRead: boolean, a?: Item, b?: Item) => {
-        const attached = isRead ? REQUESTS.get(data) ?? REQUESTS.get(data?.Key) : undefined;
+        const attached = REQUESTS.get(data) ?? REQUESTS.get(data?.Key) ?? REQUESTS.get(data?.Item);
         const table = attached?.tables.get(data.TableName);
-        if (attached && table) {
-            const target = { table: table.TableName, partition: partitionLabel(data.Key?.[hashKeyOf(table.KeySchema)]) };
-            attached.meter.charge(target, "read", readUnits(a ? db.itemSize(a) : 0, data.ConsistentRead === true));
+        if (!attached || !table) {
+            return addConsumedCapacity(data, isRead, a, b);
         }
+        if (!isRead) {
+            return consumedCapacity(table, writeCharges(db, table, a ?? null, b ?? null, ""), data.ReturnConsumedCapacity);
+        }
+        const target = { table: table.TableName, partition: partitionLabel(data.Key?.[hashKeyOf(table.KeySchema)]) };
+        attached.meter.charge(target, "read", readUnits(a ? db.itemSize(a) : 0, data.ConsistentRead === true));
         return addConsumedCapacity(data, isRead, a, b);
     };
 
@@ -558,6 +564,28 @@ function writeCharges(db: DynaliteDb, table: TableDescription, oldItem: Item | n
             .forEach((w) => charges.push({ target: { table: table.TableName, index: index.IndexName, partition: w.partition }, units: w.units }));
     }
     return charges;
+}
+
+/** A write's ConsumedCapacity as DynamoDB returns it: TOTAL, or INDEXES with each global index (local ones count in Table). */
+function consumedCapacity(table: TableDescription, charges: { target: Target; units: number }[], asked: unknown): unknown {
+    if (asked !== "TOTAL" && asked !== "INDEXES") {
+        return undefined;
+    }
+    const total = charges.reduce((sum, c) => sum + c.units, 0);
+    if (asked === "TOTAL") {
+        return { CapacityUnits: total, TableName: table.TableName };
+    }
+    const indexes: Record<string, { CapacityUnits: number }> = {};
+    for (const c of charges.filter((c) => c.target.index !== undefined)) {
+        indexes[c.target.index!] = { CapacityUnits: (indexes[c.target.index!]?.CapacityUnits ?? 0) + c.units };
+    }
+    const tableUnits = charges.filter((c) => c.target.index === undefined).reduce((sum, c) => sum + c.units, 0);
+    return {
+        CapacityUnits: total,
+        TableName: table.TableName,
+        Table: { CapacityUnits: tableUnits },
+        ...(Object.keys(indexes).length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
+    };
 }
 
 /** The throttling error when a target's partition is past its limit (counted), else undefined. */

@@ -129,6 +129,13 @@ describe("local cloud: DynamoDB capacity (units and partition throttling)", func
             expect(partition("i").writeUnits, "the table: 2 + 2 + 2 + 2").to.equal(8);
         });
 
+        it("a write asked for its consumed capacity reports the index's units too, as DynamoDB does", async () => {
+            const answer = await doc.send(new PutCommand({ TableName: TABLE, Item: itemOfSize(2000, { pk: "r", sk: "1" }, { listPk: "A", listSk: "1" }), ReturnConsumedCapacity: "INDEXES" }));
+            expect(answer.ConsumedCapacity).to.deep.equal({ CapacityUnits: 4, TableName: TABLE, Table: { CapacityUnits: 2 }, GlobalSecondaryIndexes: { [INDEX]: { CapacityUnits: 2 } } });
+            const total = await doc.send(new UpdateCommand({ TableName: TABLE, Key: { pk: "r", sk: "1" }, UpdateExpression: "SET listPk = :p", ExpressionAttributeValues: { ":p": "B" }, ReturnConsumedCapacity: "TOTAL" }));
+            expect(total.ConsumedCapacity, "the table, and a delete plus a put on the index").to.deep.equal({ CapacityUnits: 6, TableName: TABLE });
+        });
+
         it("a failed condition costs the stored item's size (1 when there is none), and writes nothing to the index", async () => {
             await doc.send(new PutCommand({ TableName: TABLE, Item: itemOfSize(3000, { pk: "c", sk: "1" }, { listPk: "L", listSk: "1" }) }));
             const indexBefore = partition("L", INDEX).writeUnits;
