@@ -4,9 +4,9 @@
 //   of about 1 KB and one of about 4 KB (the index projects the whole post, so its size counts);
 // - under the scaled throttle (DynamoDB's per-partition limits × SCALE), flat out for a few seconds:
 //   - the engine alone: 1 KB puts to one partition key from SDK loops (no retries); the write
-//     units a second the partition accepted beyond its bucket's first fill (one second's worth),
-//     over the run, against its scaled limit (the
-//     baseline, DynamoDB's figure), as a ratio: 1.0 means it throttles where DynamoDB would;
+//     units a second the partition accepted over the run beyond its bucket's first fill (one
+//     second's worth), against its scaled limit (the baseline, DynamoDB's figure), as a ratio:
+//     1.0 means it throttles where DynamoDB would;
 //   - the program: POST /posts through the gateway and functions (their SDK retries included):
 //     the busiest partition, the creates a second that went through beyond that first fill, the
 //     model's prediction for them (the limit ÷ the units one create puts on that partition, both
