@@ -29,7 +29,9 @@ const SECRET_OUTPUTS = {
     apiKey: (keyIds, valueOf) => valueOf(Object.values(keyIds)[0]?.at(-1)),
 };
 
-/** The arguments the fast way understands; anything else (help, a mistake) goes to outputs.ts. */
+const USAGE = "usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]";
+
+/** The arguments the fast way understands; a mistake goes to outputs.ts, which says what is wrong. */
 function parse(argv) {
     try {
         const { values, positionals } = parseArgs({
@@ -44,7 +46,7 @@ function parse(argv) {
             allowPositionals: true,
             strict: true,
         });
-        return values.help || positionals.length > 1 ? undefined : { ...values, name: positionals[0] };
+        return positionals.length > 1 ? undefined : { ...values, name: positionals[0] };
     } catch {
         return undefined;
     }
@@ -149,6 +151,10 @@ function evaluateProgram() {
 
 async function main() {
     const options = parse(process.argv.slice(2));
+    if (options?.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
     const stateDir = options && path.resolve(options["state-dir"] ?? path.join(process.cwd(), ".local", options.stack));
     const running = options && process.env.LOCAL_CLOUD_OUTPUTS !== "evaluate" ? await runningCloudOutputs(stateDir) : undefined;
     const text = running && formatOutputs(running, options);
