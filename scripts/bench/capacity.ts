@@ -8,9 +8,10 @@
 //     second's worth), against its scaled limit (the baseline, DynamoDB's figure), as a ratio:
 //     1.0 means it throttles where DynamoDB would;
 //   - the program: POST /posts through the gateway and functions (their SDK retries included):
-//     the busiest partition, the creates a second that went through beyond that first fill, the
-//     model's prediction for them (the limit ÷ the units one create puts on that partition, both
-//     measured in the same run) and the API's answers.
+//     the busiest partition, the creates a second that went through once steady, the
+//     model's ceiling for them (the limit ÷ the units one create puts on that partition, both
+//     measured in the same run) and the API's answers; with BENCH_CAPACITY_CONFIG, once per stack
+//     configuration (e.g. listShards 1 against 8), each steady rate as a ratio to the first's.
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { LOCAL_CREDENTIALS, startLocalCloud, type CapacitySnapshot, type LocalCloud, type PartitionUsage } from "local-cloud";
 import { removeStateDir, tempStateDir } from "local-cloud/testing";
@@ -24,6 +25,14 @@ const LOAD_SECONDS = Number(process.env["BENCH_SECONDS"] ?? 6);
 const CONNECTIONS = 8;
 /** The engine figure's own table (the program's tables are left to the program). */
 const SCRATCH_TABLE = "capacity-bench-scratch";
+/**
+ * Stack configurations to compare under the throttle, each a set of full config keys overriding the
+ * bench stack: `BENCH_CAPACITY_CONFIG='[{"posts-api:listShards":1},{"posts-api:listShards":8}]'`
+ * prints each one's steady rate and its ratio to the first. Default: the stack as it is.
+ */
+const VARIANTS = JSON.parse(process.env["BENCH_CAPACITY_CONFIG"] ?? "[{}]") as Record<string, unknown>[];
+/** The steady rate is counted from here (ms into the load): past the buckets' first fill and the functions' start. */
+const STEADY_AFTER_MS = 2000;
 /** The engine throttles where DynamoDB would when the accepted rate is within this of the scaled limit. */
 const TARGET_RATIO = { min: 0.9, max: 1.1 };
 
@@ -109,9 +118,10 @@ function busiestWritePartition(snapshot: CapacitySnapshot): { resource: string; 
     return all.sort((a, b) => b.usage.writeUnits - a.usage.writeUnits)[0];
 }
 
-/** POST /posts from CONNECTIONS loops for LOAD_SECONDS: answers by status, and the run's length. */
-async function createFlatOut(cloud: LocalCloud, kb: number): Promise<{ statuses: Record<string, number>; seconds: number }> {
+/** POST /posts from CONNECTIONS loops for LOAD_SECONDS: answers by status, when each 201 came (ms into the run), the run's length. */
+async function createFlatOut(cloud: LocalCloud, kb: number): Promise<{ statuses: Record<string, number>; created: number[]; seconds: number }> {
     const statuses: Record<string, number> = {};
+    const created: number[] = [];
     const started = performance.now();
     const until = started + LOAD_SECONDS * 1000;
     let n = 0;
@@ -119,9 +129,12 @@ async function createFlatOut(cloud: LocalCloud, kb: number): Promise<{ statuses:
         while (performance.now() < until) {
             const answer = await call(cloud, "POST", "posts", post(kb, n++)).catch(() => ({ status: 0 }));
             statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+            if (answer.status === 201) {
+                created.push(performance.now() - started);
+            }
         }
     }));
-    return { statuses, seconds: (performance.now() - started) / 1000 };
+    return { statuses, created, seconds: (performance.now() - started) / 1000 };
 }
 
 /** 1 KB puts to one partition key of a scratch table from CONNECTIONS loops, no retries: units accepted and refusals. */
@@ -157,8 +170,36 @@ async function engineFlatOut(endpoint: string, region: string): Promise<{ units:
     }
 }
 
-async function startCloud(dir: string, throttlePartitions?: number): Promise<LocalCloud> {
-    return startLocalCloud({ stack: STACK, projectDir: PROJECT_DIR, stateDir: dir, port: 0, console: false, watch: false, throttlePartitions });
+async function startCloud(dir: string, throttlePartitions?: number, config: Record<string, unknown> = {}): Promise<LocalCloud> {
+    return startLocalCloud({ stack: STACK, projectDir: PROJECT_DIR, stateDir: dir, port: 0, console: false, watch: false, throttlePartitions, config });
+}
+
+/** POST /posts flat out in one configuration: the busiest partition, the steady creates a second, the answers; returns the steady rate. */
+async function programFigures(cloud: LocalCloud, kb: number, limit: number, config: Record<string, unknown>): Promise<number> {
+    const load = await createFlatOut(cloud, kb);
+    const snapshot = cloud.capacity();
+    const program = { ...snapshot, tables: snapshot.tables.filter((t) => t.table !== SCRATCH_TABLE) };
+    const hot = busiestWritePartition(program);
+    const created = load.created.length;
+    const label = Object.keys(config).length === 0 ? "" : ` with ${JSON.stringify(config)}`;
+    if (!hot || created === 0) {
+        console.log(`program${label}: no create succeeded: ${JSON.stringify(load.statuses)}`);
+        return 0;
+    }
+    const unitsPerCreate = hot.usage.writeUnits / created;
+    // After the buckets' first fill (one second's worth each), once the load is steady.
+    const steady = load.created.filter((t) => t >= STEADY_AFTER_MS).length / ((load.seconds * 1000 - STEADY_AFTER_MS) / 1000);
+    console.log(`program${label}, POST /posts of ~${kb} KB: busiest partition ${hot.resource} "${hot.usage.partition}" ` +
+        `(${fmt(unitsPerCreate)} write units per create, most in a second ${fmt(hot.usage.peakWriteUnitsPerSecond)}, ${hot.usage.throttledWrites} throttled writes)`);
+    for (const table of program.tables) {
+        for (const index of table.indexes.filter((i) => i.writeUnits > 0)) {
+            console.log(`    index ${index.index}: ${index.partitionCount} partition keys written, the busiest took ${(100 * (index.hottest[0]?.writeUnits ?? 0) / index.writeUnits).toFixed(0)} % of its write units`);
+        }
+    }
+    console.log(`    ${steady.toFixed(1)} creates/s once steady (that partition's ceiling in the model: ${(limit / unitsPerCreate).toFixed(1)}); ` +
+        `on DynamoDB, x${1 / SCALE}: about ${Math.round(steady / SCALE)} creates/s`);
+    console.log(`    answers: ${Object.entries(load.statuses).map(([status, count]) => `${status} x${count}`).join(", ")}`);
+    return steady;
 }
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
@@ -185,37 +226,31 @@ export async function run(): Promise<void> {
 
         const kb = 1;
         const limit = 1000 * SCALE;
-        console.log(`\n## One hot partition under the scaled throttle (x${SCALE}: ${limit} write units a second per partition; ${CONNECTIONS} loops for ${LOAD_SECONDS} s)`);
-        const dir = tempStateDir("capacity-throttle");
-        dirs.push(dir);
-        const cloud = await startCloud(dir, SCALE);
-        try {
-            const engine = await engineFlatOut(cloud.dynamoEndpoint, cloud.model.region);
-            // The partition starts with one second's worth of units in its bucket: not a sustained rate.
-            const accepted = (engine.units - limit) / engine.seconds;
-            const ratio = accepted / limit;
-            console.log(`engine, 1 KB puts to one key: accepted ${accepted.toFixed(1)} write units/s beyond the bucket's first fill, ${engine.throttled} throttled; ` +
-                `baseline ${limit} (DynamoDB's limit x${SCALE}): ratio ${ratio.toFixed(2)} (target ${TARGET_RATIO.min}-${TARGET_RATIO.max}: ` +
-                `${ratio >= TARGET_RATIO.min && ratio <= TARGET_RATIO.max ? "met" : "MISSED"})`);
-            const load = await createFlatOut(cloud, kb);
-            const snapshot = cloud.capacity();
-            const hot = busiestWritePartition({ ...snapshot, tables: snapshot.tables.filter((t) => t.table !== SCRATCH_TABLE) });
-            const created = load.statuses["201"] ?? 0;
-            if (!hot || created === 0) {
-                console.log(`no create succeeded: ${JSON.stringify(load.statuses)}`);
-                return;
+        console.log(`\n## Hot partitions under the scaled throttle (x${SCALE}: ${limit} write units a second per partition; ${CONNECTIONS} loops for ${LOAD_SECONDS} s)`);
+        let first: number | undefined;
+        for (const [n, config] of VARIANTS.entries()) {
+            const dir = tempStateDir("capacity-throttle");
+            dirs.push(dir);
+            const cloud = await startCloud(dir, SCALE, config);
+            try {
+                if (n === 0) {
+                    const engine = await engineFlatOut(cloud.dynamoEndpoint, cloud.model.region);
+                    // The partition starts with one second's worth of units in its bucket: not a sustained rate.
+                    const accepted = (engine.units - limit) / engine.seconds;
+                    const ratio = accepted / limit;
+                    console.log(`engine, 1 KB puts to one key: accepted ${accepted.toFixed(1)} write units/s beyond the bucket's first fill, ${engine.throttled} throttled; ` +
+                        `baseline ${limit} (DynamoDB's limit x${SCALE}): ratio ${ratio.toFixed(2)} (target ${TARGET_RATIO.min}-${TARGET_RATIO.max}: ` +
+                        `${ratio >= TARGET_RATIO.min && ratio <= TARGET_RATIO.max ? "met" : "MISSED"})`);
+                }
+                const steady = await programFigures(cloud, kb, limit, config);
+                if (first === undefined) {
+                    first = steady;
+                } else if (first > 0) {
+                    console.log(`    ${(steady / first).toFixed(2)}x the first configuration's steady rate`);
+                }
+            } finally {
+                await cloud.close();
             }
-            const unitsPerCreate = hot.usage.writeUnits / created;
-            const predicted = limit / unitsPerCreate;
-            // The bucket's first fill (one second's worth) is not a sustained rate.
-            const sustained = (created - predicted) / load.seconds;
-            console.log(`program, POST /posts of ~${kb} KB: busiest partition ${hot.resource} "${hot.usage.partition}" (${fmt(unitsPerCreate)} write units per create, ` +
-                `peak ${fmt(hot.usage.peakWriteUnitsPerSecond)} in a second, ${hot.usage.throttledWrites} throttled writes)`);
-            console.log(`    ${sustained.toFixed(1)} creates/s beyond the bucket's first fill (the model's prediction: ${predicted.toFixed(1)}; ` +
-                `ratio ${(sustained / predicted).toFixed(2)}: the rest is time the functions spend in their SDK's backoff); on DynamoDB, x${1 / SCALE}: about ${Math.round(sustained / SCALE)} creates/s`);
-            console.log(`    answers: ${Object.entries(load.statuses).map(([status, count]) => `${status} x${count}`).join(", ")}`);
-        } finally {
-            await cloud.close();
         }
     } finally {
         dirs.forEach(removeStateDir);
