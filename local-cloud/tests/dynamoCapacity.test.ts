@@ -5,7 +5,8 @@ import { expect } from "chai";
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamo";
-import type { PartitionUsage } from "../dynamoCapacity";
+import { CliError, parseThrottleScale } from "../cli";
+import { CapacityMeter, type PartitionUsage } from "../dynamoCapacity";
 
 /** A rejected SDK call's error, with the members DynamoDB sent (throttlingReasons, ...). */
 type SdkError = Error & { $metadata: { httpStatusCode?: number } } & Record<string, unknown>;
@@ -236,6 +237,15 @@ describe("local cloud: DynamoDB capacity (units and partition throttling)", func
             const err = await put("hot", "10").then(() => undefined, rejection);
             expect(err?.name).to.equal("ProvisionedThroughputExceededException");
             expect((err!["ThrottlingReasons"] as Reasons)[0]!.reason).to.equal("TableWriteKeyRangeThroughputExceeded");
+        });
+
+        it("a scale must be a fraction of the limits: --throttle-partitions and the option refuse anything else with a clear message", () => {
+            expect(parseThrottleScale("0.01")).to.equal(0.01);
+            expect(parseThrottleScale(undefined)).to.equal(undefined);
+            for (const bad of ["0", "-1", "2", "abc", "", "Infinity"]) {
+                expect(() => parseThrottleScale(bad), bad).to.throw(CliError, /--throttle-partitions must be a number above 0 and at most 1/);
+            }
+            expect(() => new CapacityMeter({ throttleScale: 0 })).to.throw(RangeError, /throttleScale must be a positive number/);
         });
 
         it("without a scale nothing is throttled", async () => {
