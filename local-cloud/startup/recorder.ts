@@ -69,7 +69,12 @@ class RecorderThread {
             this.pending.set(id, { resolve, reject });
             // Kept alive while a recording is out; idle, the thread never holds the process.
             worker.ref();
-            worker.postMessage(request, [port2]);
+            try {
+                worker.postMessage(request, [port2]);
+            } catch (err) {
+                this.pending.delete(id);
+                reject(err);
+            }
         }).finally(() => {
             port1.close();
             if (this.pending.size === 0) {
