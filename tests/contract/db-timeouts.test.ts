@@ -185,6 +185,9 @@ describe("DynamoDB client timeouts", () => {
         { database: "accepts connections and never answers", open: silentDatabase, timeoutSeconds: 4 },
         { database: "never accepts a connection", open: unacceptingDatabase, timeoutSeconds: 1 },
     ];
+    // Record the program before the timed cases (mocha's own timeout): the 20 s below is for the
+    // calls, and a recording on a busy machine can take most of it.
+    before(() => stackProgram("dev"));
     for (const mode of ["handler", "closure"] as const) {
         for (const { database, open, timeoutSeconds } of cases) {
             it(`${mode}: a database that ${database} gets the contract's 500 with requestId within the budget of a ${timeoutSeconds} s function`, async function () {
