@@ -15,7 +15,7 @@
 // more than about one socket buffer and one event per client: 30 tabs that stopped reading cost
 // kilobytes, not a copy of the ring each (issue 18: 30 such clients took the server from 385 MB to
 // 1.3 GB), and a connect never writes the whole ring in one go (twenty at once blocked requests
-// for 1.3 s). Each event's SSE text is made once, when a client first needs it, and shared.
+// for 1.3 s). Each event's SSE message is made once, as bytes, when a client first needs it, and shared.
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
 import type { RequestLog } from "../localCloud";
@@ -81,8 +81,13 @@ export class RequestFeed {
     /** This process: event ids carry it, since `seq` restarts at 1 with every process. */
     private readonly boot = crypto.randomBytes(4).toString("hex");
     private readonly clients = new Set<Subscriber>();
-    /** Each kept event's SSE text, made when a client first needs it (nobody watching: none made). */
-    private readonly frames = new WeakMap<ConsoleEvent, string>();
+    /**
+     * Each kept event's SSE message, made when a client first needs it (nobody watching: none made),
+     * as bytes: a string would be copied into a new buffer on every write to every client, and those
+     * copies (hundreds of MB for twenty replays of a ring of long paths) made the collector stop the
+     * server for 100-300 ms at a time.
+     */
+    private readonly frames = new WeakMap<ConsoleEvent, Buffer>();
     /** Request id (Lambda's, or the API's for gateway lines) -> its lines, oldest id first. */
     private readonly functionLines = new Map<string, FunctionLogLine[]>();
     /** Function -> the request id of its last prefixed line: where its continuation lines go. */
@@ -251,13 +256,13 @@ export class RequestFeed {
         return first === undefined ? undefined : this.events[Math.max(0, seq + 1 - first.seq)];
     }
 
-    private frameOf(event: ConsoleEvent): string {
-        let text = this.frames.get(event);
-        if (text === undefined) {
-            text = frame("request", JSON.stringify(event), `${this.boot}-${event.seq}`);
-            this.frames.set(event, text);
+    private frameOf(event: ConsoleEvent): Buffer {
+        let bytes = this.frames.get(event);
+        if (bytes === undefined) {
+            bytes = Buffer.from(frame("request", JSON.stringify(event), `${this.boot}-${event.seq}`));
+            this.frames.set(event, bytes);
         }
-        return text;
+        return bytes;
     }
 
     /** A notice (not a request event) to every client, behind or not: small and rare. */

@@ -506,8 +506,8 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
         const writtenOnConnect: number[] = [];
         const server = http.createServer((req, res) => {
             let written = 0;
-            const write = res.write.bind(res) as (chunk: string) => boolean;
-            res.write = ((chunk: string) => {
+            const write = res.write.bind(res) as (chunk: string | Buffer) => boolean;
+            res.write = ((chunk: string | Buffer) => {
                 written += Buffer.byteLength(chunk);
                 return write(chunk);
             }) as typeof res.write;
