@@ -14,7 +14,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
 import { CONSOLE_HEADER, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleStage } from "../console/console";
-import { EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../console/feed";
+import { BYTES_PER_TURN, EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../console/feed";
 import type { LocalCloud, RequestLog } from "../localCloud";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
@@ -501,14 +501,29 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
     });
 
     /** A server that hands every request to `feed.subscribe`, noting the bytes each connect wrote before it returned. */
-    async function feedServer(feed: RequestFeed): Promise<{ url: string; responses: http.ServerResponse[]; writtenOnConnect: number[]; close(): Promise<void> }> {
+    async function feedServer(feed: RequestFeed): Promise<{ url: string; responses: http.ServerResponse[]; writtenOnConnect: number[]; maxPerTurn(): number; close(): Promise<void> }> {
         const responses: http.ServerResponse[] = [];
         const writtenOnConnect: number[] = [];
+        // Bytes written to each response since the last turn of the event loop, and the most seen.
+        const sinceTurn = new Map<http.ServerResponse, number>();
+        let maxPerTurn = 0;
+        let turns = true;
+        const turn = () => {
+            for (const [res, bytes] of sinceTurn) {
+                maxPerTurn = Math.max(maxPerTurn, bytes);
+                sinceTurn.set(res, 0);
+            }
+            if (turns) {
+                setImmediate(turn);
+            }
+        };
+        setImmediate(turn);
         const server = http.createServer((req, res) => {
             let written = 0;
             const write = res.write.bind(res) as (chunk: string | Buffer) => boolean;
             res.write = ((chunk: string | Buffer) => {
                 written += Buffer.byteLength(chunk);
+                sinceTurn.set(res, (sinceTurn.get(res) ?? 0) + Buffer.byteLength(chunk));
                 return write(chunk);
             }) as typeof res.write;
             responses.push(res);
@@ -519,7 +534,9 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
         const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/events`;
         return {
             url, responses, writtenOnConnect,
+            maxPerTurn: () => maxPerTurn,
             close: () => {
+                turns = false;
                 feed.close();
                 server.closeAllConnections();
                 return new Promise((resolve) => server.close(() => resolve()));
@@ -577,6 +594,9 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
                 await Promise.all(connects.map((c) => c.waitFor((e) => e.type === "request" && e.data.requestId === "after", "the live event")));
                 const limit = server.responses[0]!.writableHighWaterMark + 6_000;
                 expect(Math.max(...server.writtenOnConnect), "bytes one connect wrote before returning").to.be.at.most(limit);
+                // Nor later: a socket that takes everything at once says `drain` before the event loop
+                // moves on, and the replay must not chain write after write there.
+                expect(server.maxPerTurn(), "bytes one client was written between two turns of the event loop").to.be.at.most(2 * (BYTES_PER_TURN + 6_000));
                 // Every event, once and in order: the ring's first events were written on connect,
                 // before the new ones pushed them out of the ring.
                 const replayed = Array.from({ length: during[0]!.seq }, (_, i) => i + 1);
