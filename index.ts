@@ -83,5 +83,5 @@ export const apiKey = pulumi.secret(keys.values.apply((values) => values[config.
 export const apiKeyIds = keys.keyIds;
 export const usagePlanIds = keys.usagePlanIds;
 export const dashboardUrl = monitoring.dashboardUrl;
-// Route -> { published, live, canary? }: the versions to pin or promote (docs/decisions.md runbook).
+// Route -> { published, live, canary? }: the versions to pin or promote (docs/decisions/0014-releases-warm-aliases-stage-cache.md runbook).
 export const releases = api.releases;

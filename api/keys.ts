@@ -5,7 +5,7 @@
 // reordering consumers leaves every other consumer's key (and its value) untouched. This is why
 // awsx's createAssociatedAPIKeys (named `name-0`, `name-1`, ...) is not used.
 //
-// Changes that replace resources, and why they deploy cleanly (docs/decisions.md):
+// Changes that replace resources, and why they deploy cleanly (docs/decisions/0004-deploying-changes-safely.md):
 // - a consumer moved to another plan (or a plan renamed): the UsagePlanKey's keyId/usagePlanId
 //   force a replacement (ForceNew in the provider), and AWS keeps a key in at most one plan per
 //   stage, so the old attachment is deleted before the new one is created (`deleteBeforeReplace`);
@@ -23,7 +23,7 @@
 // and, unless apiKeyValues pins one, a new value. Every generation's key is named after its
 // consumer (the `name` AWS shows): the newer generation of the same name is what tells the local
 // cloud a key was replaced and not just cut from the config for a moment
-// (docs/decisions/keys-retired-for-good.md).
+// (docs/decisions/0020-keys-retired-for-good.md).
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { apiKeyLogicalName, ConfigError, type Consumer, type Plan } from "../config/stackConfig";

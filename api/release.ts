@@ -3,7 +3,7 @@
 // api/postsApi.ts), never the function itself. The alias follows the published version unless the
 // stack pins the route to a version (`posts-api:release.routes.<route>.pin`): a rollback, or the
 // stable side of a canary, where `posts-api:release.canaryWeight` of the pinned route's calls go to
-// the published version. The runbook is in docs/decisions.md ("Releases ... (issue 12)").
+// the published version. The runbook is in docs/decisions/0014-releases-warm-aliases-stage-cache.md.
 import type * as aws from "@pulumi/aws";
 import { ConfigError, PROJECT, type ReleaseSettings } from "../config/stackConfig";
 import { routes } from "./routes";

@@ -97,7 +97,7 @@ const TABLE = [
     // Conditional writes that ask for the old item on a failed condition (ALL_OLD): it tells 404
     // from 412 and a retry's own earlier attempt from a conflict, with no second read. GetItem stays
     // in their roles: returning the item is a read of it, and AWS does not document whether IAM
-    // checks GetItem for it; without it every 412 could become a 500 (docs/decisions/writes-answer-their-own-retries.md).
+    // checks GetItem for it; without it every 412 could become a 500 (docs/decisions/0017-writes-answer-their-own-retries.md).
     {
         name: "replacePost", method: "PUT", path: "/posts/{id}", handler: replacePost,
         tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN],

@@ -1,7 +1,7 @@
 // The stage cache (`posts-api:cache`): API Gateway answers a cached route from a cache cluster of
 // the stage, for `ttlSeconds`, without invoking its function. Only routes the route table marks
 // `cacheable` may be cached (the contract must allow an answer that old); why prod caches the list
-// and never a single post: docs/decisions.md ("The stage cache").
+// and never a single post: docs/decisions/0014-releases-warm-aliases-stage-cache.md.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, PROJECT, type CacheSettings, type ExecutionLogLevel } from "../config/stackConfig";

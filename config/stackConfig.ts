@@ -32,8 +32,8 @@ const quotaSchema = z.strictObject({
     period: z.enum(["DAY", "WEEK", "MONTH"], { error: "period must be one of DAY, WEEK, MONTH" }),
     // AWS's own documents disagree on what a non-zero offset means (requests subtracted in the
     // first period, or the day a WEEK/MONTH period starts): only 0 is accepted until that is
-    // settled against AWS (../shared/docs/apigateway.md, docs/decisions.md).
-    offset: z.literal(0, { error: "offset must be 0 (AWS documents two different meanings for other values; see docs/decisions.md)" }).default(0),
+    // settled against AWS (docs/decisions/0004-deploying-changes-safely.md).
+    offset: z.literal(0, { error: "offset must be 0 (AWS documents two different meanings for other values; see docs/decisions/0004-deploying-changes-safely.md)" }).default(0),
 });
 
 // "{resourcePath}/{METHOD}", the key API Gateway uses for per-method throttles ("/posts/POST").
@@ -68,12 +68,12 @@ const consumerSchema = z.strictObject({
     enabled: z.boolean().default(true),
     // The consumer's previous name, after a rename: the key and its plan attachment are carried
     // over (Pulumi aliases) instead of a new key being created next to the old one, which AWS
-    // refuses when the value is pinned in apiKeyValues (values are unique). See docs/decisions.md.
+    // refuses when the value is pinned in apiKeyValues (values are unique). See docs/decisions/0004-deploying-changes-safely.md.
     renamedFrom: z.string().regex(CONSUMER_NAME, { error: "renamedFrom is a consumer name: 1-63 lowercase letters, digits or dashes" }).optional(),
     // The consumer's live key generations, oldest first: [1] until a rotation, [1, 2] while the
     // consumer moves to its new key (both accepted), [2] once the old one is retired (it answers
     // 403 after that `pulumi up`). Generation 1 is the key the consumer always had (same logical
-    // name, same URN); generation N is the key `<consumer>.keyN` (docs/decisions.md).
+    // name, same URN); generation N is the key `<consumer>.keyN` (docs/decisions/0013-operating-the-api.md).
     keys: z.array(
         z.number({ error: "key generations are numbers" }).int({ error: "key generations are whole numbers" }).min(1, { error: "key generations start at 1" }),
         { error: "keys is a list of key generations, e.g. [1, 2]" },
@@ -132,7 +132,7 @@ const releaseSchema = z.strictObject({
         .lt(1, { error: "canaryWeight must be at least 0 and below 1 (the share of calls for the new version: 0.1 = 10 %)" })
         .default(0),
     // Warm environments kept on each route's `live` alias, unless the route sets its own; billed
-    // by the hour whether used or not (docs/decisions.md).
+    // by the hour whether used or not (docs/decisions/0014-releases-warm-aliases-stage-cache.md).
     provisionedConcurrency: nonNegativeInt("provisionedConcurrency").default(0),
     routes: z.record(z.string(), routeReleaseSchema, { error: "routes is a map of route name to { pin, provisionedConcurrency }" }).default({}),
 });
@@ -180,7 +180,7 @@ const rawConfigSchema = z.strictObject({
     functionLogLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"], { error: "functionLogLevel must be one of DEBUG, INFO, WARN, ERROR" }).default("INFO"),
     // Listing-index partitions new posts spread over: each takes at most 1,000 write units a second
     // (data/tableDesign.ts). Raising or lowering it needs no migration: readers query every shard
-    // ever used (docs/decisions/listing-index-shards.md).
+    // ever used (docs/decisions/0023-listing-index-shards.md).
     listShards: z.number({ error: "listShards must be a number" }).int({ error: "listShards must be a whole number" })
         .min(1, { error: `listShards must be from 1 to ${MAX_LIST_SHARDS}` })
         .max(MAX_LIST_SHARDS, { error: `listShards must be from 1 to ${MAX_LIST_SHARDS}` })
@@ -293,7 +293,7 @@ const SECRET_KEYS = ["apiKeyValues", "cursorSecret"];
  * - `apiKeyValues`: key name (the consumer's name for its first key, `<consumer>.key<N>` for a
  *   rotated one) -> API key value (20-128 letters and digits, unique); otherwise AWS generates one.
  * - `cursorSecret`: HMAC key for list cursors; without it the program generates a random one per
- *   stack (index.ts, docs/decisions.md).
+ *   stack (index.ts, docs/decisions/0004-deploying-changes-safely.md).
  */
 export interface StackSecrets {
     apiKeyValues: pulumi.Output<Record<string, string>>;

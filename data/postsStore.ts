@@ -11,7 +11,7 @@
 //   answers as that attempt: each write recognises its own earlier attempt in the old item
 //   DynamoDB returns with a failed condition (ReturnValuesOnConditionCheckFailure: ALL_OLD), by a
 //   write token on posts and the owner token on idempotency records; a DELETE by the post being
-//   gone after a retried attempt (docs/decisions/writes-answer-their-own-retries.md);
+//   gone after a retried attempt (docs/decisions/0017-writes-answer-their-own-retries.md);
 // - storage keys (pk, listPk, listSk) never leave this module: items are mapped field by field
 //   (a ListKey leaves only as the next page's start, which api/cursor.ts signs).
 // No Pulumi import: this runs inside the Lambda. No runtime import of the AWS SDK either: it
@@ -24,7 +24,7 @@
 // helpers are declared inside `dynamoPostsStore`, not at module scope: every route's function
 // captures the whole store, and Pulumi serializes each module-level function a closure reaches
 // on its own (an inspector look-up per name it captures). Nested, the store is one function to
-// serialize, about 2.5 times faster than the same code at module scope (docs/decisions.md).
+// serialize, about 2.5 times faster than the same code at module scope (docs/decisions/0006-data-layer-speaks-its-own-language.md).
 import { createHash } from "node:crypto";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { storeError, type PostNotFound, type VersionConflict } from "./storeErrors";
@@ -452,7 +452,7 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
      * A DELETE leaves no item to carry a token. A failed condition with no item after the SDK
      * retried means the post is gone, most likely by this call's own first attempt: the client
      * asked for it gone and it is, so that is success (a 204), never a 404 for a delete that was
-     * made (docs/decisions/writes-answer-their-own-retries.md).
+     * made (docs/decisions/0017-writes-answer-their-own-retries.md).
      */
     async function deletePost(id: string, condition: VersionCondition): Promise<void> {
         const check = versionCondition(condition);

@@ -32,7 +32,7 @@ export class PostsTable extends pulumi.ComponentResource {
             // treats the two spellings of the same keys as no change (upstream acceptance test
             // TestAccDynamoDBTable_GSI_transitionHashKeyToKeySchema_noChange), but some releases
             // planned a rebuild of the index instead: check `pulumi preview --diff` on the
-            // protected prod table before `pulumi up` (docs/decisions.md).
+            // protected prod table before `pulumi up` (docs/decisions/0004-deploying-changes-safely.md).
             globalSecondaryIndexes: [{
                 name: POSTS_INDEX,
                 keySchemas: [

@@ -16,7 +16,7 @@
 //   ever used. Writers raise it (never lower it) before writing into a new shard; readers read it
 //   on every page. The shard count thus lives with the data, so readers of any version see every
 //   shard a writer of any version used, and lowering `listShards` never hides posts
-//   (docs/decisions/listing-index-shards.md).
+//   (docs/decisions/0023-listing-index-shards.md).
 
 export const POSTS_INDEX = "byCreatedAt";
 /** The most listing shards a stack may set: each page queries every shard ever used. */

@@ -29,7 +29,7 @@ export const LAMBDA_CONTROL_PLANE_PATH = "/.aws/lambda";
 /**
  * Named accounts for `npm start -- --account <name>`: `default`, an account in use (AWS's default
  * quota of 1,000, a logging role set); `new`, as AWS hands out many new accounts (a quota of 10, no
- * logging role: docs/decisions/first-up-in-a-new-account.md).
+ * logging role: docs/decisions/0022-first-up-in-a-new-account.md).
  */
 export const ACCOUNT_PROFILES: Readonly<Record<string, AccountSettings>> = {
     default: { concurrentExecutions: 1000, reservedConcurrentExecutions: 0, cloudwatchRoleArn: "arn:aws:iam::123456789012:role/api-gateway-cloudwatch-logs" },

@@ -3,7 +3,7 @@
 // so a design that meets DynamoDB's per-partition ceiling (a low-cardinality index key, one hot
 // item) would first meet it in production.
 //
-// What is counted (docs/decisions/local-capacity-model.md has the sources):
+// What is counted (docs/decisions/0024-local-capacity-model.md has the sources):
 // - writes: one unit per started KB of the item, the larger of the old and new item for a put or
 //   an update, the deleted item for a delete (1 when there was none); a failed condition costs the
 //   stored item's size (1 when there was none);

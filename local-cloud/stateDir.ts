@@ -181,7 +181,7 @@ export class KeyStore {
      * key declared under that logical name later gets a new value and a new id. A key that is gone
      * with nothing replacing it is kept as it is, and comes back the same key if the program declares
      * it again: a live reload also sees the states an editor saves half-way through a change (a block
-     * cut and not pasted yet), which no `pulumi up` would deploy (docs/decisions/keys-retired-for-good.md).
+     * cut and not pasted yet), which no `pulumi up` would deploy (docs/decisions/0020-keys-retired-for-good.md).
      * Returns the logical names of the keys deleted.
      */
     deploy(keys: DeployedKey[]): string[] {

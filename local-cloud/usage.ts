@@ -270,7 +270,7 @@ export class UsageLimiter {
      * written (a full disk, an I/O error) the request is still served and counted in memory, and
      * the count goes into the next append that succeeds: the issue wants a server on a full disk to
      * keep serving reads, and refusing every keyed request would stop them all. What a crash
-     * during the outage forgets is reported (docs/decisions.md, "Quota counts on a full disk").
+     * during the outage forgets is reported (docs/decisions/0004-deploying-changes-safely.md, "Quota counts on a full disk").
      */
     private record(plan: string, key: string, day: string): void {
         this.add(plan, key, day, 1);

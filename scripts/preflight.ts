@@ -1,6 +1,6 @@
 // `npm run preflight -- --stack <s> [--aws] [--json] [--state-dir <dir>]`: whether an AWS account can
 // take the stack's first `pulumi up`, and what to do where it cannot. Three things fail a first `up`
-// half-way on an account that has never seen this program (docs/decisions/first-up-in-a-new-account.md):
+// half-way on an account that has never seen this program (docs/decisions/0022-first-up-in-a-new-account.md):
 //
 // - API Gateway's CloudWatch Logs role: an account setting (GetAccount `cloudwatchRoleArn`) every
 //   stage that writes logs needs; unset in a new account, and set by exactly one stack per account

@@ -1,8 +1,7 @@
 // The validator the Lambdas run: a plain plan compiled from the zod schemas at deploy time
 // (api/validation/compile.ts) and interpreted here with no library. It must not import zod (not
 // even for a helper): Pulumi serializes what the handlers capture, and a captured `zod` would
-// put the package's 840 files back into every archive (docs/decisions.md, "Validation in the
-// Lambda").
+// put the package's 840 files back into every archive (docs/decisions/0015-validation-compiled-at-deploy-time.md).
 //
 // The rules reproduce zod's own (v4) semantics for the constructs the compiler accepts, so a body
 // gets the same verdict, value and messages in both: checks run in order and keep running after
