@@ -1,0 +1,10 @@
+// The service limits the gateway enforces (shared/docs/aws-limits.md).
+export const LIMITS = {
+    /** API Gateway's request payload limit. */
+    gatewayRequestBytes: 10 * 1024 * 1024,
+    /** Lambda's synchronous invocation payload limits (6 MB; the response may be 100 bytes more). */
+    lambdaRequestBytes: 6 * 1024 * 1024,
+    lambdaResponseBytes: 6 * 1024 * 1024 + 100,
+    /** API Gateway's default (and maximum) integration timeout. */
+    integrationTimeoutMs: 29_000,
+} as const;
