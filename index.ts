@@ -21,7 +21,7 @@ checkCache(config.cache);
 
 // The key that signs list cursors: `cursorSecret` when set, otherwise 32 random bytes generated
 // once for this stack and kept, encrypted, in its state (never a value from this source).
-// Rotate with `pulumi up --replace <its URN>` (README); outstanding cursors then answer 400.
+// Rotate with `pulumi up --replace <its URN>` (docs/deploy.md); outstanding cursors then answer 400.
 const cursorKey = config.secrets.cursorSecret
     ?? pulumi.secret(new random.RandomBytes(CURSOR_SECRET_NAME, { length: 32 }).hex);
 

@@ -268,7 +268,7 @@ export function parseStackConfig(stack: string, raw: Record<string, unknown>): S
     }
     // Provisioned concurrency may stay on an alias with canary weights, but Lambda refuses to
     // create, change or remove it while weights are in place; that is about two deploys (the one
-    // before and this one), which config cannot see, so the README's runbook says it instead.
+    // before and this one), which config cannot see, so docs/releases.md says it instead.
     // The cluster is billed by the hour from the moment it exists.
     if (config.cache.enabled && config.cache.routes.length === 0) {
         problems.push(`${configKey(["cache", "routes"])}: the cache is enabled but caches no route; list the routes to cache (e.g. [listPosts]) or set cache.enabled to false`);

@@ -5,7 +5,7 @@
 //
 // Two steps:
 // 1. openapi-to-postmanv2, the converter behind Postman's own import, with the options the
-//    README's import steps choose (CONVERSION_OPTIONS): the "Reference" folder is exactly what a
+//    import steps of docs/openapi.md choose (CONVERSION_OPTIONS): the "Reference" folder is exactly what a
 //    user gets by importing the document.
 // 2. A small post-processing step adds what a conversion cannot know: the `apiKey` variable its
 //    auth uses, a test on every request (its status is one the document gives the operation), and

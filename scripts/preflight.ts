@@ -130,7 +130,7 @@ function loggingRoleCheck(needs: StackNeeds, account: AccountFacts): Check {
         detail: `not set in this account and Region, and stack ${needs.stack} does not set it: its stage's logging fails to deploy ("CloudWatch Logs role ARN must be set in account settings to enable logging")`,
         todo: `if ${needs.stack} is the first or only stack of this program in the account, let it own the role: ` +
             `\`pulumi config set manageApiGatewayAccount true --stack ${needs.stack}\`; otherwise deploy the stack that owns it first ` +
-            "(dev sets it). README: \"Who owns the account's logging role\"",
+            "(dev sets it). docs/operations.md: \"Who owns the account's logging role\"",
     };
 }
 

@@ -156,7 +156,7 @@ describe("DynamoDB client timeouts", () => {
                 expect(t.connectionTimeoutMs, `${seconds} s`).to.be.within(200, t.requestTimeoutMs);
                 expect(t.maxAttempts, `${seconds} s`).to.be.within(1, 3);
             }
-            // The figures the README quotes: the default 10 s, the 1 s minimum and the 29 s maximum.
+            // The figures docs/configuration.md quotes: the default 10 s, the 1 s minimum and the 29 s maximum.
             expect(dynamoClientTimeouts(10)).to.deep.equal({ connectionTimeoutMs: 1000, requestTimeoutMs: 1000, maxAttempts: 2, worstCaseMs: 3000 });
             expect(dynamoClientTimeouts(1)).to.deep.equal({ connectionTimeoutMs: 200, requestTimeoutMs: 200, maxAttempts: 1, worstCaseMs: 200 });
             expect(dynamoClientTimeouts(29)).to.deep.equal({ connectionTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 3, worstCaseMs: 9000 });

@@ -8,7 +8,7 @@
 // this process must appear in the live table and move that consumer's usage bar; a 500 must lead to
 // its function's log line. A screenshot of each panel goes to .local/screenshots/ for a person to
 // look at (never compared pixel by pixel); CONSOLE_SCREENSHOT_DOCS=1 also writes docs/console.png,
-// the README's picture.
+// the picture in docs/local-cloud.md.
 //
 // Without Chromium (CHROMIUM_PATH, else /usr/bin/chromium) the tests are not registered and one line
 // says so: never a silent pass. `.ci/run` installs Debian's chromium package before the tests.

@@ -1,4 +1,4 @@
-// Key rotation on the local cloud, as the README's runbook does it on AWS: the same state folder
+// Key rotation on the local cloud, as the runbook in docs/operations.md does it on AWS: the same state folder
 // restarted with each step's config (a restart is what `pulumi up` is here). Both keys work
 // during the overlap; after the old one is retired it answers 403, the new one and every other
 // consumer's key keep working.

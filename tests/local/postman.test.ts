@@ -63,9 +63,9 @@ describe("Postman: the document as imported and the checked-in collection, run w
     // with their default settings, and with the Example settings the checked-in collection uses.
     const AS_IMPORTED = { ...IMPORTS, "convert, Example options (the collection's Reference folder)": { converter: "convert", options: CONVERSION_OPTIONS } } as const;
     for (const [name, how] of Object.entries(AS_IMPORTED)) {
-        it(`the document imported with ${name}, apiKey set as the README says: no 400, 403 or 5xx; only {id} routes 404`, async () => {
+        it(`the document imported with ${name}, apiKey set as docs/openapi.md says: no 400, 403 or 5xx; only {id} routes 404`, async () => {
             const converted = await convertDocument(await stackDocument(COLLECTION_STACK), how);
-            // The conversion declares no apiKey variable and its auth sends it: the README says to set it, as here.
+            // The conversion declares no apiKey variable and its auth sends it: docs/openapi.md says to set it, as here.
             expect(converted.variable.map((v: any) => v.key)).not.to.include("apiKey");
             expect(converted.auth.apikey.find((a: any) => a.key === "value")?.value).to.equal("{{apiKey}}");
             const { executions } = await runNewman(converted, env);

@@ -1,8 +1,8 @@
 // The README's curl walkthrough ("curl, route by route"), taken from the README itself and run
 // twice in bash against a local cloud: every step answers as the README says, both times (a
-// fixed Idempotency-Key or a hand-copied id would break the second run). Then its key rotation
-// ("Rotate a partner's key in three steps"): the local commands of each step, run in bash on the
-// dev stack's own consumers, with each step's edit of the stack file applied as a restart.
+// fixed Idempotency-Key or a hand-copied id would break the second run). Then the key rotation of
+// docs/operations.md ("Rotate a partner's key in three steps"): the local commands of each step, run
+// in bash on the dev stack's own consumers, with each step's edit of the stack file applied as a restart.
 import { expect } from "chai";
 import * as childProcess from "node:child_process";
 import * as fs from "node:fs";
@@ -79,10 +79,10 @@ describe("README: the curl walkthrough, pasted twice", function () {
     });
 });
 
-/** The rotation section: its text, the `STACK=` line and each step's local command lines. */
+/** The rotation section of docs/operations.md: its text, the `STACK=` line and each step's local command lines. */
 function rotationSection(): { text: string; stack: string; local: string[] } {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-    const text = readme.split("### Rotate a partner's key in three steps")[1]?.split("\nTear down")[0] ?? "";
+    const doc = fs.readFileSync(path.join(PROJECT_DIR, "docs", "operations.md"), "utf8");
+    const text = doc.split("## Rotate a partner's key in three steps")[1]?.split(/\n#{1,3} /)[0] ?? "";
     const blocks = [...text.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!.replace(/^ +/gm, ""));
     const stack = /^STACK=(\S+)$/m.exec(blocks[0] ?? "")?.[1] ?? "";
     const local = blocks.slice(1).map((block) => block.split("\n").find((line) => /# local$/.test(line)) ?? "");
@@ -91,7 +91,7 @@ function rotationSection(): { text: string; stack: string; local: string[] } {
 
 const hasJq = childProcess.spawnSync("jq", ["--version"]).status === 0;
 
-describe("README: the key rotation, step by step on the dev stack", function () {
+describe("docs/operations.md: the key rotation, step by step on the dev stack", function () {
     const stateDir = tempStateDir("readme-rotation");
     let cloud: LocalCloud | undefined;
     let section: ReturnType<typeof rotationSection>;
@@ -114,7 +114,7 @@ describe("README: the key rotation, step by step on the dev stack", function () 
 
     before(function () {
         if (!hasJq) {
-            console.log("    README rotation SKIPPED: no jq on this machine");
+            console.log("    key rotation runbook SKIPPED: no jq on this machine");
             this.skip();
         }
         section = rotationSection();

@@ -1,4 +1,4 @@
-// A copy of this program with one route added the way the README says a route is added: a row in
+// A copy of this program with one route added the way docs/layout.md says a route is added: a row in
 // the copy's api/routes.ts and a handler file in its api/handlers/, nothing else. Recording the
 // copy, documenting it and serving it then runs exactly the code the real program runs, so a test
 // over the copy shows what a new row alone reaches.

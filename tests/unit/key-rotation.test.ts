@@ -11,7 +11,7 @@ const PLANS = {
     partner: { throttle: { rateLimit: 1, burstLimit: 2 }, quota: { limit: 1000, period: "MONTH" } },
 };
 
-/** The three steps of the README's runbook, for the consumer `partner`. */
+/** The three steps of the runbook in docs/operations.md, for the consumer `partner`. */
 const STEPS = {
     before: [{ name: "web", plan: "standard" }, { name: "partner", plan: "partner" }],
     overlap: [{ name: "web", plan: "standard" }, { name: "partner", plan: "partner", keys: [1, 2] }],

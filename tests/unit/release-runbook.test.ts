@@ -1,4 +1,4 @@
-// The runbooks of a real account, as the README and docs/ci.md write them: the recovery from a
+// The runbooks of a real account, as docs/releases.md and docs/ci.md write them: the recovery from a
 // version that failed to initialise on a route with provisioned concurrency finds each route's
 // function in a stack export of this very program (run in bash, as pasted), and clears the alias
 // or drops the provisioned concurrency before rolling back; prod in an account of its own is told
@@ -13,16 +13,16 @@ import { PROJECT_DIR } from "../../scripts/project";
 
 const ROUTES = ["getPost", "listPosts", "createPost", "replacePost", "updatePost", "deletePost"];
 
-/** The README's recovery block (the sh block of its section on a version that fails to initialise). */
+/** The recovery block of docs/releases.md (the sh block of its section on a version that fails to initialise). */
 function recoveryBlock(): string {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-    const section = readme.split("### A new version that fails to initialise on a route with provisioned concurrency")[1]?.split("\n## ")[0] ?? "";
+    const doc = fs.readFileSync(path.join(PROJECT_DIR, "docs", "releases.md"), "utf8");
+    const section = doc.split("### A new version that fails to initialise on a route with provisioned concurrency")[1]?.split("\n## ")[0] ?? "";
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-    expect(block, "the README has the recovery section with its sh block").to.be.a("string");
+    expect(block, "docs/releases.md has the recovery section with its sh block").to.be.a("string");
     return block!;
 }
 
-describe("runbooks for a real account (README, docs/ci.md)", () => {
+describe("runbooks for a real account (docs/releases.md, docs/ci.md)", () => {
     it("recovers a route whose new version failed to initialise: clear the alias's weights or drop provisioned concurrency, then roll back", () => {
         const lines = recoveryBlock().split("\n").map((line) => line.replace(/\s+#.*$/, "").trim());
         expect(lines).to.include("aws lambda update-alias --function-name \"$FN\" --name live --function-version \"$GOOD\" --routing-config '{\"AdditionalVersionWeights\":{}}'");
@@ -32,7 +32,7 @@ describe("runbooks for a real account (README, docs/ci.md)", () => {
         expect(lines[refresh + 1]).to.equal("pulumi up --stack \"$STACK\"");
     });
 
-    it("finds each route's function name in a stack export of the program, the way the README's line does", async function () {
+    it("finds each route's function name in a stack export of the program, the way the line in docs/releases.md does", async function () {
         this.timeout(120_000);
         const prod = await stackProgram("prod");
         // `pulumi stack export`'s shape: deployment.resources[] with urn, type and outputs.
@@ -41,7 +41,7 @@ describe("runbooks for a real account (README, docs/ci.md)", () => {
         try {
             const exportFile = path.join(dir, "export.json");
             fs.writeFileSync(exportFile, JSON.stringify(exported));
-            // A `pulumi` on PATH that answers `stack export` with the file: the README's line runs as written.
+            // A `pulumi` on PATH that answers `stack export` with the file: the line in docs/releases.md runs as written.
             fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\n[ "$1 $2" = "stack export" ] && exec cat ${JSON.stringify(exportFile)}\nexit 2\n`, { mode: 0o755 });
             const findLine = recoveryBlock().split("\n").find((line) => line.startsWith("FN=$("));
             expect(findLine, "the block sets FN from the stack export").to.be.a("string");
