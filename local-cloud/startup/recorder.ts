@@ -1,9 +1,9 @@
 // A reload's recording runs on a thread of its own, the recorder thread, never on the thread that
 // serves requests. Recording evaluates the whole program under Pulumi mocks and serializes every
-// function's closure: seconds of CPU with no await that yields to the event loop for long, and the
-// serving thread also runs the gateway and the embedded DynamoDB engine (dynalite), which the
-// functions' own calls go through. Recorded there, a reload stalled every request for its length
-// (a GET waited 5.1 s during a 6.8 s reload). Here the serving thread only sends the config, answers
+// function's closure, and the serving thread also runs the gateway and the embedded DynamoDB
+// engine (dynalite), which the functions' own calls go through. Recorded there, a reload kept that
+// thread's loop busy for its whole length and held every request in flight until it ended (a GET
+// waited 5.1 s during a 6.8 s reload). Here the serving thread only sends the config, answers
 // the recording's calls for key values and version numbers (a map lookup each), and decodes the
 // result; the swap to the new version stays on the serving thread, one synchronous step.
 //
