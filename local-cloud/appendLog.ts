@@ -2,7 +2,7 @@
 // tables' journal and the usage counts). Each record is one line, `<crc32 hex> <json>\n`, written
 // with a single positional write before the caller acknowledges anything, so:
 // - kill -9 at any moment loses nothing that was acknowledged (the page cache outlives the
-//   process; power loss is out of scope, see README.md);
+//   process; power loss is out of scope, see docs/internals.md);
 // - a write cut short by a crash leaves an unterminated last line, which was never acknowledged:
 //   it is cut off at open and reported;
 // - any other damage (a flipped byte, a truncated middle, a missing header) fails the open with one

@@ -23,7 +23,7 @@
 // Ids are the recorded resources' (the stack outputs'); usage counts are the gateway's own
 // (usage.ts: admitted requests per plan, key and UTC day, by logical name; `keysOfPlan` is the one
 // place ids meet those names). No signature is checked: the server listens on loopback by default,
-// and GetApiKeys with `includeValues` hands out key values to any local caller (README.md).
+// and GetApiKeys with `includeValues` hands out key values to any local caller (docs/internals.md).
 import * as crypto from "node:crypto";
 import { apiGatewayAccountJson, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH, lambdaAccountSettingsJson, type AccountSettings } from "./account";
 import type { ApiKeyModel, CloudModel, UsagePlanModel } from "./model";

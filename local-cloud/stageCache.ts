@@ -12,7 +12,7 @@
 // applies: `FAIL_WITH_403`, `SUCCEED_WITH_RESPONSE_HEADER` (AWS's default: the header is ignored and
 // the answer says so in a header, `CACHE_CONTROL_IGNORED`) or `SUCCEED_WITHOUT_RESPONSE_HEADER`.
 //
-// Each question AWS leaves open is decided once here (see README.md, "Decisions where AWS is unsure").
+// Each question AWS leaves open is decided once here (see docs/internals.md, "Decisions where AWS is unsure").
 import type { CloudModel, MethodSettingsModel, Operation, StageModel } from "./model";
 import { parseQuery } from "./proxyEvent";
 import type { RequestHeaders } from "./requestHeaders";
@@ -141,7 +141,7 @@ export class StageCache {
      * The entry under `key` while it is fresh. `ttlSeconds` is the method's TTL now: a TTL lowered
      * since the entry was kept (a reload, a new deployment) shortens it too; a raised one never
      * revives or extends it. AWS does not document which; this is the choice that never serves an
-     * answer older than the TTL in force (README.md, "Decisions where AWS is unsure").
+     * answer older than the TTL in force (docs/internals.md, "Decisions where AWS is unsure").
      */
     get(key: string, ttlSeconds?: number): CachedAnswer | undefined {
         const entry = this.entries.get(key);

@@ -2,7 +2,7 @@
 // key and UTC day (quota), exact and deterministic where AWS calls its own "best effort"
 // (shared/docs/apigateway.md).
 //
-// Choices the AWS documentation leaves open (README.md lists them too):
+// Choices the AWS documentation leaves open (docs/internals.md lists them too):
 // - a new bucket starts full (a first burst of `burstLimit` requests passes);
 // - a per-method throttle (`apiStages[].throttles`, "/items/POST") replaces the plan's throttle for
 //   that method; it does not also draw from the plan's bucket;
