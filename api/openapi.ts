@@ -1,4 +1,4 @@
-// The public contract as an OpenAPI 3.0 document (shared/docs/posts-api.md, in a form Postman and
+// The public contract as an OpenAPI 3.0 document (docs/api.md, in a form Postman and
 // client generators read). A pure function of the stage URL, the route table and the JSON Schemas
 // generated from the zod schemas the handlers validate with (api/schema.ts `postJsonSchemas`):
 // bodies are never described twice. What zod cannot know (status codes, headers, parameters) is

@@ -1,4 +1,4 @@
-// The route table: one row per operation of the HTTP contract (shared/docs/posts-api.md), and the
+// The route table: one row per operation of the HTTP contract (docs/api.md), and the
 // only list of routes in the repository. Everything else is derived from it:
 // - api/postsApi.ts: one Lambda function per row (api/routeFunction.ts) behind its method and
 //   path, and an OPTIONS preflight for each path;

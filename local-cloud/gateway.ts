@@ -1,4 +1,4 @@
-// The local API Gateway (REST, v1): one request through the checks of shared/docs/apigateway.md in
+// The local API Gateway (REST, v1): one request through API Gateway's checks (docs/internals.md) in
 // their order (stage, route, API key, throttle, quota, size), then the integration (Lambda proxy or
 // MOCK), with the API's own gateway responses for every refusal; a stage with a cache cluster
 // answers its cached methods from it (stageCache.ts), after the key, throttle and quota checks.
@@ -66,7 +66,7 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * The request's steps, in the order of shared/docs/apigateway.md (LocalStack's execute_api
+ * The request's steps, in the order API Gateway applies them (docs/internals.md; LocalStack's execute_api
  * gateway.py is the model): each reads and adds to the one invocation context, and the first that
  * refuses or answers ends the request.
  */

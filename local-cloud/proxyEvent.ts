@@ -1,5 +1,5 @@
 // The Lambda proxy integration (payload 1.0): the event API Gateway builds from a request, and
-// the checks it applies to the function's answer (shared/docs/apigateway.md).
+// the checks it applies to the function's answer (AWS's guide, "Lambda proxy integrations"; docs/internals.md).
 import * as crypto from "node:crypto";
 import { parseHeaders, type RequestHeaders } from "./requestHeaders";
 

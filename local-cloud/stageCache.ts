@@ -1,4 +1,4 @@
-// API Gateway's stage cache (REST APIs), as shared/docs/apigateway.md ("Stage cache") describes it:
+// API Gateway's stage cache (REST APIs), as AWS's guide describes it ("Cache settings for REST APIs"):
 // a stage with `cacheClusterEnabled` answers a method whose settings have `cachingEnabled` from the
 // cache, for `cacheTtlInSeconds` (300 by default, 0 = off), without calling the integration. The key
 // is the method and resource plus the values of the integration's `cacheKeyParameters` and nothing

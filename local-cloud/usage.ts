@@ -1,6 +1,6 @@
 // Usage-plan enforcement: a token bucket per API key (throttle) and a count of admitted requests per
 // key and UTC day (quota), exact and deterministic where AWS calls its own "best effort"
-// (shared/docs/apigateway.md).
+// (AWS's guide, "Usage plans for REST APIs"; docs/internals.md).
 //
 // Choices the AWS documentation leaves open (docs/internals.md lists them too):
 // - a new bucket starts full (a first burst of `burstLimit` requests passes);

@@ -1,4 +1,4 @@
-// The service limits the gateway enforces (shared/docs/aws-limits.md).
+// The service limits the gateway enforces (AWS's "Amazon API Gateway quotas" and Lambda's payload quota).
 export const LIMITS = {
     /** API Gateway's request payload limit. */
     gatewayRequestBytes: 10 * 1024 * 1024,
