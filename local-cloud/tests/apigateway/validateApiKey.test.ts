@@ -37,7 +37,7 @@ describe("gateway step: validateApiKey", () => {
     });
 
     it("refuses a missing, unknown, disabled or planless key with INVALID_API_KEY, and names no consumer", () => {
-        for (const headers of [{}, { "x-api-key": "unknown-value-1234567890" }, { "x-api-key": keys[1]!.value }, { "x-api-key": keys[2]!.value }]) {
+        for (const headers of [{} as Record<string, string>, { "x-api-key": "unknown-value-1234567890" }, { "x-api-key": keys[1]!.value }, { "x-api-key": keys[2]!.value }]) {
             const { ctx, result } = check("/stage/items", headers);
             expect(refusalOf(result), JSON.stringify(headers)).to.equal("INVALID_API_KEY");
             expect(ctx).to.not.have.property("consumer");
