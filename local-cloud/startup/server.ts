@@ -15,8 +15,9 @@ import { CONSOLE_HEADER, type LocalConsole } from "../console/console";
 import { isControlPlanePath, isLocalCaller, type ControlPlane } from "../controlPlane";
 import { describeError, LIMITS, type Gateway, type GatewayAnswer } from "../gateway";
 import type { IncomingRequest } from "../proxyEvent";
-import { parseHeaders, type RequestHeaders } from "../requestHeaders";
+import type { RequestHeaders } from "../requestHeaders";
 import { LocalCloudError } from "../stateDir";
+import { Exchange } from "./exchange";
 import type { Settings } from "./settings";
 
 /** What serves beside the gateways, for the server's whole life. */
@@ -118,178 +119,96 @@ export class LocalServer {
     }
 
     private onRequest(req: http.IncomingMessage, res: http.ServerResponse, settings: Pick<Settings, "onRequest" | "functionLog">): void {
-        const started = process.hrtime.bigint();
-        const method = (req.method ?? "GET").toUpperCase();
-        const url = req.url ?? "/";
-        const q = url.indexOf("?");
-        const requestPath = q < 0 ? url : url.slice(0, q);
-        const headers = parseHeaders(req.rawHeaders);
-        const log = (line: string) => {
-            try {
-                settings.functionLog(`[gateway] ${line}`);
-            } catch {
-                // A failing log sink must not take the server down.
-            }
-        };
-        // The client may go away at any moment: while its body arrives, or while the function runs.
-        let clientGone = false;
-        res.on("close", () => {
-            clientGone ||= !res.writableFinished;
+        const exchange = new Exchange(req, res, settings, (answer, method, latencyMs, log) => this.writeAccessLog(answer, method, latencyMs, log));
+        void this.serveRequest(exchange).catch((err) => exchange.fail(err));
+    }
+
+    /** One request: read → dispatch (console, control plane or gateway) → write → log. */
+    private async serveRequest(x: Exchange): Promise<void> {
+        await this.ready;
+        if (!this.current) {
+            x.res.writeHead(503, { "Content-Type": "application/json" }).end(JSON.stringify({ message: `local cloud failed to start: ${String(this.failure)}` }));
+            return;
+        }
+        if (this.serveConsole(x)) {
+            return;
+        }
+        const read = await readBody(x.req, x.headers);
+        if ("unread" in read) {
+            closeIfBodyNeverComes(x.req, x.res);
+        }
+        if ("closed" in read) {
+            // The gateway never saw this request: no answer, no request-log line, and nothing
+            // charged to a key's throttle or quota (the API key is read only once the whole
+            // request is in, as API Gateway does not bill requests it never received).
+            x.log(`client closed the connection: ${x.method} ${x.requestPath} (before the end of the request; not counted)`);
+            return;
+        }
+        if (isControlPlanePath(x.requestPath)) {
+            this.serveControlPlane(x);
+            return;
+        }
+        x.respond(await this.dispatch(x, read));
+    }
+
+    /** The console's pages and events: not a stage, no request-log line, no body to read. */
+    private serveConsole(x: Exchange): boolean {
+        const localConsole = this.services?.console;
+        if (!localConsole?.owns(x.requestPath)) {
+            return false;
+        }
+        if (!decodes(x.requestPath)) {
+            // The console reads its paths decoded: one that does not decode ("%", "%zz") is the
+            // client's mistake, answered as such before the console sees it.
+            x.res.writeHead(400, { "Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff" })
+                .end(JSON.stringify({ message: `Malformed path: ${JSON.stringify(x.requestPath)} has a % that does not start a percent-encoded UTF-8 character` }));
+            return true;
+        }
+        localConsole.handle(x.req, x.res, x.method, x.requestPath, x.rawQuery);
+        return true;
+    }
+
+    /** Not a stage: no gateway checks, no usage counted, no access log. */
+    private serveControlPlane(x: Exchange): void {
+        const controlPlane = this.services!.controlPlane;
+        const control = isLocalCaller(x.req.socket.remoteAddress, x.req.headers.host)
+            ? controlPlane.handle(x.method, x.requestPath, x.rawQuery, this.current!.gateway.model)
+            : controlPlane.refuse();
+        x.send(control);
+        if (x.headers.get(CONSOLE_HEADER) !== undefined) {
+            // The console page's own refresh (every few seconds): not worth a line each time.
+            return;
+        }
+        x.requestLog({
+            method: x.method, path: x.requestPath, status: control.status, latencyMs: Number(process.hrtime.bigint() - x.started) / 1e6,
+            requestId: control.requestId, operation: control.operation ?? "(unknown operation)", refusal: control.errorType,
         });
-        let logged = false;
-        const logRequest = (answer: GatewayAnswer) => {
-            if (!logged) {
-                logged = true;
-                const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
-                const accessLog = answer.accessLog ? this.writeAccessLog(answer, method, latencyMs, log) : undefined;
-                settings.onRequest?.({
-                    method, path: requestPath, status: answer.status, latencyMs,
-                    consumer: answer.consumer, requestId: answer.requestId, refusal: answer.refusal,
-                    ...(accessLog === undefined ? {} : { accessLog }),
-                    ...(answer.functionRequestId === undefined ? {} : { functionRequestId: answer.functionRequestId }),
-                    ...(answer.cache === undefined ? {} : { cache: answer.cache }),
-                    ...(answer.functionVersion === undefined ? {} : { functionVersion: answer.functionVersion }),
-                });
-            }
+    }
+
+    /** The gateway of the moment the request is complete (a reload does not move it) answers it. */
+    private async dispatch(x: Exchange, read: { body: Buffer; tooLarge: boolean }): Promise<GatewayAnswer> {
+        const request: IncomingRequest & { tooLarge: boolean } = {
+            method: x.method,
+            path: x.requestPath,
+            rawQuery: x.rawQuery,
+            rawHeaders: x.req.rawHeaders,
+            headers: x.headers,
+            body: read.body,
+            sourceIp: x.sourceIp,
+            localPort: x.req.socket.localPort ?? 0,
+            tooLarge: read.tooLarge,
         };
-        const send = (answer: GatewayAnswer) => {
-            for (const name of res.getHeaderNames()) {
-                res.removeHeader(name);
+        const generation = this.current!;
+        x.gateway = generation.gateway;
+        generation.inFlight++;
+        try {
+            // Never rejects: the gateway answers its own faults with the API's generic 500.
+            return await generation.gateway.handle(request);
+        } finally {
+            if (--generation.inFlight === 0) {
+                generation.onDrained?.();
             }
-            for (const [name, values] of Object.entries(answer.headers)) {
-                // One comma-joined line per header (Set-Cookie keeps one line per value).
-                res.setHeader(name, name.toLowerCase() === "set-cookie" ? values : values.join(","));
-            }
-            res.statusCode = answer.status;
-            res.end(method === "HEAD" ? undefined : answer.body);
-        };
-        let gateway: Gateway | undefined;
-        /**
-         * Sends the gateway's generic 500 for a fault (the API's DEFAULT_5XX headers, CORS among them)
-         * and returns it; when Node refuses even those headers, the same 500 without them.
-         */
-        const sendFault = (err: unknown, failed?: GatewayAnswer): GatewayAnswer => {
-            // The failed answer's request id and access-log facts (route, key, integration) carry over.
-            const sourceIp = (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "");
-            const answer = gateway!.internalError({ method, path: requestPath, rawHeaders: req.rawHeaders, headers, sourceIp }, err, failed?.requestId, failed?.accessLog?.facts);
-            try {
-                send(answer);
-                return answer;
-            } catch (again) {
-                log(`${method} ${requestPath}: the API's DEFAULT_5XX headers cannot be sent (${describeError(again)}); sent the 500 without them`);
-                const bare: GatewayAnswer = {
-                    ...answer,
-                    headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["InternalServerErrorException"], "x-amzn-RequestId": [answer.requestId] },
-                    body: Buffer.from("{\"message\": \"Internal server error\"}"),
-                };
-                send(bare);
-                return bare;
-            }
-        };
-        void (async () => {
-            await this.ready;
-            if (!this.current) {
-                res.writeHead(503, { "Content-Type": "application/json" }).end(JSON.stringify({ message: `local cloud failed to start: ${String(this.failure)}` }));
-                return;
-            }
-            const localConsole = this.services?.console;
-            if (localConsole?.owns(requestPath) && !decodes(requestPath)) {
-                // The console reads its paths decoded: one that does not decode ("%", "%zz") is the
-                // client's mistake, answered as such before the console sees it.
-                res.writeHead(400, { "Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff" })
-                    .end(JSON.stringify({ message: `Malformed path: ${JSON.stringify(requestPath)} has a % that does not start a percent-encoded UTF-8 character` }));
-                return;
-            }
-            if (localConsole?.owns(requestPath)) {
-                // The console's pages and events: not a stage, no request-log line, no body to read.
-                localConsole.handle(req, res, method, requestPath, q < 0 ? "" : url.slice(q + 1));
-                return;
-            }
-            const read = await readBody(req, headers);
-            if ("unread" in read) {
-                closeIfBodyNeverComes(req, res);
-            }
-            if ("closed" in read) {
-                // The gateway never saw this request: no answer, no request-log line, and nothing
-                // charged to a key's throttle or quota (the API key is read only once the whole
-                // request is in, as API Gateway does not bill requests it never received).
-                log(`client closed the connection: ${method} ${requestPath} (before the end of the request; not counted)`);
-                return;
-            }
-            if (isControlPlanePath(requestPath)) {
-                // Not a stage: no gateway checks, no usage counted, no access log.
-                const controlPlane = this.services!.controlPlane;
-                const control = isLocalCaller(req.socket.remoteAddress, req.headers.host)
-                    ? controlPlane.handle(method, requestPath, q < 0 ? "" : url.slice(q + 1), this.current.gateway.model)
-                    : controlPlane.refuse();
-                send(control);
-                if (headers.get(CONSOLE_HEADER) !== undefined) {
-                    // The console page's own refresh (every few seconds): not worth a line each time.
-                    return;
-                }
-                settings.onRequest?.({
-                    method, path: requestPath, status: control.status, latencyMs: Number(process.hrtime.bigint() - started) / 1e6,
-                    requestId: control.requestId, operation: control.operation ?? "(unknown operation)", refusal: control.errorType,
-                });
-                return;
-            }
-            const request: IncomingRequest & { tooLarge: boolean } = {
-                method,
-                path: requestPath,
-                rawQuery: q < 0 ? "" : url.slice(q + 1),
-                rawHeaders: req.rawHeaders,
-                headers,
-                body: read.body,
-                sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, ""),
-                localPort: req.socket.localPort ?? 0,
-                tooLarge: read.tooLarge,
-            };
-            // The gateway of the moment the request is complete; a reload does not move it.
-            const generation = this.current;
-            gateway = generation.gateway;
-            generation.inFlight++;
-            let answer: GatewayAnswer;
-            try {
-                // Never rejects: the gateway answers its own faults with the API's generic 500.
-                answer = await gateway.handle(request);
-            } finally {
-                if (--generation.inFlight === 0) {
-                    generation.onDrained?.();
-                }
-            }
-            if (clientGone) {
-                // Read in full and handled (and counted, as on AWS, where the function runs on too),
-                // but there is nobody left to answer: one line, and the request log keeps the status.
-                log(`client closed the connection: ${method} ${requestPath} (before the answer; ${answer.status} not sent, request ${answer.requestId})`);
-                logRequest(answer);
-                return;
-            }
-            try {
-                send(answer);
-            } catch (err) {
-                // Node refused the answer (a header it cannot send): the generic 500 instead, same request id.
-                answer = sendFault(err, answer);
-            }
-            logRequest(answer);
-        })().catch((err) => {
-            // Last resort (an answer Node refused twice, a throwing request-log callback): one line,
-            // the generic 500 with the API's headers when nothing was sent yet, never a crash.
-            if (!gateway || res.headersSent || clientGone) {
-                log(`${method} ${requestPath}: request failed: ${describeError(err)}`);
-                if (!res.writableEnded) {
-                    res.destroy();
-                }
-                return;
-            }
-            try {
-                logRequest(sendFault(err));
-            } catch (again) {
-                log(`${method} ${requestPath}: request failed: ${describeError(again)}`);
-                if (!res.writableEnded) {
-                    res.destroy();
-                }
-            }
-        });
+        }
     }
 
     /**
