@@ -4,8 +4,10 @@
 // reproduces and what it does not.
 
 // Start a local cloud for a stack, and the shape of what it gives back.
-export { startLocalCloud, recordLocalProgram, undecryptableNotice, CONTROL_PLANE_PATH } from "./localCloud";
-export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport, ConsoleStage, OpenApiDocumentSource } from "./localCloud";
+export { startLocalCloud } from "./localCloud";
+export { recordLocalProgram, undecryptableNotice } from "./startup/program";
+export { CONTROL_PLANE_PATH } from "./controlPlane";
+export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport, ConsoleStage, OpenApiDocumentSource } from "./types";
 export { describeReload } from "./startup/reload";
 // The AWS account it plays (GetAccount, Lambda's GetAccountSettings): a default one, or a new one.
 export { ACCOUNT_PROFILES, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH } from "./account";

@@ -3,164 +3,27 @@
 // Lambda function) and serves the API over HTTP. scripts/start.ts, the tests and the benchmark all
 // start it through `startLocalCloud`, which is the list of steps below; each step is a module of
 // startup/ that takes what the steps before it produced and hands its result on.
-import type { AccountSettings } from "./account";
 import { FunctionRouter } from "./aliases";
-import type { StorageFaults } from "./appendLog";
-import { checkConsolePath, LocalConsole, type OpenApiDocumentSource } from "./console/console";
+import { LocalConsole } from "./console/console";
+import { checkConsolePath } from "./console/consolePath";
 import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
-import type { CapacitySnapshot } from "./dynamoCapacity";
 import { Gateway } from "./gateway";
-import type { FunctionPool, PoolStats } from "./lambdaPool";
 import { cloudModel, type CloudModel } from "./model";
 import { MOCK_ACCOUNT, type RecordedProgram } from "./recordProgram";
 import { readProgramConfig } from "./stackFiles";
 import { Functions } from "./startup/functions";
 import { recorderThread } from "./startup/recorder";
-import { cachedOnly, recordLocalProgram } from "./programCache";
+import { cachedOnly, recordOrReuseLocalProgram } from "./programCache";
 import { undecryptableNotice, type LocalProgramInput } from "./startup/program";
-import { describeChanges, Reloader, type ReloadReport } from "./startup/reload";
+import { describeChanges, Reloader } from "./startup/reload";
 import { LocalServer } from "./startup/server";
 import { resolveSettings, type Settings } from "./startup/settings";
 import { openState, openStore, provisionTables, type StateFolder, type Store } from "./startup/state";
 import { StageCaches, stageCacheWarnings } from "./stageCache";
 import { permissionWarnings } from "./permissions";
 import { watchSources, type SourceWatcher } from "./startup/watch";
+import type { LocalCloud, LocalCloudOptions } from "./types";
 import { quotaOffsetWarnings } from "./usage";
-
-export { LocalCloudError } from "./stateDir";
-export { CONTROL_PLANE_PATH } from "./controlPlane";
-export { recordLocalProgram, undecryptableNotice } from "./startup/program";
-export type { ReloadReport } from "./startup/reload";
-export type { ConsoleStage, OpenApiDocumentSource } from "./console/console";
-
-export interface RequestLog {
-    method: string;
-    path: string;
-    status: number;
-    latencyMs: number;
-    /** The API key's logical name (the consumer), when the method required a key. */
-    consumer?: string;
-    requestId: string;
-    /**
-     * The gateway response type when the gateway answered by itself; for a control-plane call that
-     * failed, the exception's name (`NotFoundException`, ...).
-     */
-    refusal?: string;
-    /** The stage's access-log line for this request (also appended to access.log), when the stage has access logging. */
-    accessLog?: string;
-    /** Set for a call to the control plane (`controlPlaneUrl`): the operation, e.g. `GetUsage`. */
-    operation?: string;
-    /** The Lambda invocation's request id (its log lines' prefix), when a function was invoked. */
-    functionRequestId?: string;
-    /**
-     * The stage cache's verdict for a method it caches (stageCache.ts): `hit`, `miss`, or `refresh`
-     * (an authorized `Cache-Control: max-age=0`); the console shows a column when set.
-     */
-    cache?: string;
-    /** The Lambda version that answered (a number, or `$LATEST`), when a function was invoked. */
-    functionVersion?: string;
-}
-
-export interface LocalCloudOptions {
-    stack: string;
-    /** 8080 by default; 0 picks a free port. */
-    port?: number;
-    host?: string;
-    /** Where data and keys live; `.local/<stack>` by default. */
-    stateDir?: string;
-    /** Replace the stack file (tests define their own stacks); see RecordOptions. */
-    stackConfig?: Record<string, unknown>;
-    /** Override single config keys; see RecordOptions. */
-    config?: Record<string, unknown>;
-    projectDir?: string;
-    /** Instances per function before requests wait for a free one (Lambda would scale further). */
-    maxInstancesPerFunction?: number;
-    /** API Gateway's integration timeout; 29 s unless a test needs it shorter. */
-    integrationTimeoutMs?: number;
-    /** Clock for throttle and quota (tests move time instead of waiting). */
-    now?: () => number;
-    onRequest?: (entry: RequestLog) => void;
-    /** Every line a function logs, prefixed with the function's logical name. */
-    onFunctionLog?: (line: string) => void;
-    /** Storage faults to inject (tests of full disks and I/O errors); none by default. */
-    faults?: StorageFaults;
-    /** Notices worth showing a user (undecryptable config, kept tables, repairs after a crash, ...). */
-    onWarning?: (message: string) => void;
-    /**
-     * Live reload: watch the program's sources and config files and reload on a change (see
-     * startup/watch.ts for which files). `npm start` turns it on unless `--no-watch`; off by default.
-     */
-    watch?: boolean;
-    /** The outcome of every reload, from the watcher or `reload()`. */
-    onReload?: (report: ReloadReport) => void;
-    /**
-     * The console in the browser (console/console.ts), at `http://127.0.0.1:<port>/_local/` unless
-     * `path` moves it; `false` turns it off. On by default.
-     */
-    console?: false | { path?: string };
-    /**
-     * The console's API reference document for a stage (the program's own OpenAPI document); without
-     * it, or when it gives `undefined`, the recorded RestApi's OpenAPI body.
-     */
-    openApiDocument?: OpenApiDocumentSource;
-    /**
-     * The AWS account played: what GetAccount and Lambda's GetAccountSettings answer (account.ts);
-     * DEFAULT_ACCOUNT unless set, e.g. ACCOUNT_PROFILES.new.
-     */
-    account?: AccountSettings;
-    /**
-     * Throttle a DynamoDB partition (one partition key value of a table or index) past this fraction
-     * of DynamoDB's per-partition limits (3,000 read and 1,000 write units a second; 0.01: 30 and
-     * 10), with DynamoDB's error (dynamoCapacity.ts). Unset: units are counted, nothing throttled.
-     */
-    throttlePartitions?: number;
-}
-
-export interface LocalCloud {
-    stack: string;
-    /** http://127.0.0.1:{port} */
-    url: string;
-    port: number;
-    /**
-     * The API Gateway control plane (GetUsage, GetUsagePlans, GetApiKeys, ...; controlPlane.ts):
-     * `http://127.0.0.1:{port}/.aws/apigateway`, the `endpoint` of an `APIGatewayClient`.
-     */
-    controlPlaneUrl: string;
-    /** The console in the browser, `http://127.0.0.1:{port}/_local/`; unset when turned off. */
-    consoleUrl?: string;
-    /** Stage name -> `http://127.0.0.1:{port}/{stage}/`. */
-    stageUrls: Record<string, string>;
-    /** The first stage's URL (the program's usual single stage). */
-    stageUrl: string;
-    stateDir: string;
-    dynamoEndpoint: string;
-    /** The recording being served (a reload replaces it, and the fields below derived from it). */
-    program: RecordedProgram;
-    model: CloudModel;
-    /** The program's outputs, as `pulumi stack output` would show them after a local `up`. */
-    outputs: Record<string, unknown>;
-    secretOutputs: string[];
-    /** API key logical name (consumer) -> value. */
-    apiKeys: Record<string, string>;
-    /** Routes as "METHOD /stage/path" with whether they need a key. */
-    routes: { method: string; path: string; apiKeyRequired: boolean; integration: string }[];
-    functionStats(): Record<string, PoolStats>;
-    /** DynamoDB units consumed so far per table, index and partition, and the throttle in force (dynamoCapacity.ts). */
-    capacity(): CapacitySnapshot;
-    /** The pool of one function, by logical name (benchmarks measure cold starts through it). */
-    functionPool(logicalName: string): FunctionPool | undefined;
-    /** Forgets throttle buckets and quota counters. */
-    resetUsage(): void;
-    /** Empties a stage's cache (every stage's without a name), as API Gateway's FlushStageCache does. */
-    flushStageCache(stage?: string): void;
-    /**
-     * Records the program again and serves the new version (what the watcher does on a change);
-     * tables, keys and usage counts stay. Never rejects: a failure is in the report, and the last
-     * good version keeps serving.
-     */
-    reload(): Promise<ReloadReport>;
-    close(): Promise<void>;
-}
 
 /** The part of a running cloud that comes from the program, and that a reload replaces. */
 interface Version {
@@ -198,7 +61,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const input = { config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions };
         // A watched start that must record does it on the recorder thread its reloads use
         // (startup/recorder.ts): that thread is then ready, and this one never loads Pulumi.
-        const program = settings.watch ? cachedOnly(input) ?? await recordStart(input) : await recordLocalProgram(input);
+        const program = settings.watch ? cachedOnly(input) ?? await recordStart(input) : await recordOrReuseLocalProgram(input);
         const store = parts.add(await openStore(settings, program.region));
         const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`), account: options.account });
         const foundation: Foundation = { settings, state, store, controlPlane, caches: new StageCaches(settings.now), warn: once(settings.warn) };

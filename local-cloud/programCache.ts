@@ -27,7 +27,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RecordedProgram } from "./recordProgram";
-import { recordLocalProgram as recordProgramFresh, type LocalProgramInput } from "./startup/program";
+import { recordLocalProgram, type LocalProgramInput } from "./startup/program";
 import { prepareRerecording, releaseClosureMirrors } from "./startup/rerecord";
 import type { FunctionVersions } from "./functionVersions";
 import { writeFileWhole, type KeyStore } from "./stateDir";
@@ -76,8 +76,8 @@ export function programCacheDir(projectDir: string): string | undefined {
  * The program as startup/program.ts records it for the local cloud, from the cache when nothing it
  * depends on has changed. Same input, same result, same errors: the cache only skips work.
  */
-export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
-    return cachedRecording(input, recordProgramFresh);
+export function recordOrReuseLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
+    return cachedRecording(input, recordLocalProgram);
 }
 
 /**

@@ -3,7 +3,8 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from "./localCloud";
+import { startLocalCloud } from "./localCloud";
+import type { LocalCloud, LocalCloudOptions } from "./types";
 
 /** A fresh folder under `<cwd>/.local/tmp` (the caller's project, where `.local/` is ignored). */
 export function tempStateDir(label: string): string {

@@ -26,17 +26,18 @@ import * as fs from "node:fs";
 import type * as http from "node:http";
 import * as path from "node:path";
 import { CONTROL_PLANE_PATH, isLocalCaller } from "../controlPlane";
-import type { LocalCloud } from "../localCloud";
-import type { CloudModel } from "../model";
 import { TYPES } from "../resourceTypes";
 import { runtimeWarnings } from "../runtimeCheck";
 import type { Settings } from "../startup/settings";
-import { LocalCloudError } from "../stateDir";
+import type { LocalCloud } from "../types";
+import type { ConsoleSettings } from "./consolePath";
 import { RequestFeed } from "./feed";
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+// The path's rules live in consolePath.ts; named here too, for the console's callers and tests.
+export { checkConsolePath, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleSettings } from "./consolePath";
+export type { ConsoleStage, OpenApiDocumentSource } from "../types";
 
-export const DEFAULT_CONSOLE_PATH = "/_local/";
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 /**
  * A request header the console's page sends with its own control-plane reads: the server leaves those
@@ -45,67 +46,8 @@ export const DEFAULT_CONSOLE_PATH = "/_local/";
  */
 export const CONSOLE_HEADER = "x-local-console";
 
-/** A stage as the reference's document source gets it. */
-export interface ConsoleStage {
-    /** The stage name, e.g. `dev`. */
-    name: string;
-    /** `http://127.0.0.1:<port>/<stage>/`. */
-    url: string;
-    /** The REST API's id and logical name. */
-    apiId: string;
-    api: string;
-    region: string;
-    port: number;
-}
-
-/**
- * The API reference's document for a stage: the program's own OpenAPI document, when it has a better
- * one than the body API Gateway is given (descriptions, schemas, examples). `undefined` (or an error)
- * falls back to the recorded RestApi's OpenAPI body. Called once per stage and program version: page
- * loads in between share its answer, and a reload (a new version) asks again.
- */
-export type OpenApiDocumentSource = (stage: ConsoleStage) => object | undefined | Promise<object | undefined>;
-
-export interface ConsoleSettings {
-    path: string;
-    openApiDocument?: OpenApiDocumentSource;
-}
-
 /** What the console reads of the running cloud: its handle, whose getters follow reloads. */
 export type ConsoleView = Pick<LocalCloud, "stack" | "url" | "port" | "controlPlaneUrl" | "stageUrls" | "program" | "model" | "outputs" | "secretOutputs" | "routes">;
-
-/** `_local`, `/_local`, `/_local/` -> `/_local/`; anything that is not plain path segments is refused. */
-export function normalizeConsolePath(text: string = DEFAULT_CONSOLE_PATH): string {
-    const trimmed = text.trim().replace(/^\/+|\/+$/g, "");
-    const segments = trimmed.split("/");
-    if (trimmed === "" || !segments.every((s) => /^[A-Za-z0-9._~-]+$/.test(s) && s !== "." && s !== "..")) {
-        throw new LocalCloudError(`The console path must be one or more path segments of letters, digits, '-', '_', '.' or '~', such as ${DEFAULT_CONSOLE_PATH} (got ${JSON.stringify(text)})`);
-    }
-    if (segments[0] === CONTROL_PLANE_PATH.split("/")[1]) {
-        throw new LocalCloudError(`The console path ${JSON.stringify(text)} is under ${CONTROL_PLANE_PATH.split("/").slice(0, 2).join("/")}/, where the control plane answers; pick another, such as ${DEFAULT_CONSOLE_PATH}`);
-    }
-    return `/${trimmed}/`;
-}
-
-/**
- * A stage named like the console path's first segment would be hidden by the console (or hide it):
- * refused, naming the two ways out. Checked at the start and at every reload (a reload that adds such
- * a stage fails, and the last good version keeps serving).
- */
-export function checkConsolePath(consolePath: string, model: CloudModel): void {
-    const first = consolePath.split("/")[1]!;
-    for (const api of model.restApis) {
-        for (const stage of api.stages) {
-            if (stage.name === first) {
-                throw new LocalCloudError(
-                    `Stage "${stage.name}" of REST API ${api.logicalName} has the name of the local console's path (${consolePath}): ` +
-                    `the console would hide it. Turn the console off with --no-console (option console: false), ` +
-                    `or move it with --console-path /<another-name>/ (option console: { path }).`,
-                );
-            }
-        }
-    }
-}
 
 /** Files of static/ the page loads, by the name it asks for. */
 const OWN_FILES: Record<string, string> = {

@@ -18,7 +18,7 @@
 // for 1.3 s). Each event's SSE message is made once, as bytes, when a client first needs it, and shared.
 import * as crypto from "node:crypto";
 import type * as http from "node:http";
-import type { RequestLog } from "../localCloud";
+import type { RequestLog } from "../types";
 
 /** Events kept and replayed to a browser that connects (the panel shows as many). */
 export const EVENT_LIMIT = 500;

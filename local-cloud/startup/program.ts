@@ -22,6 +22,7 @@ export interface LocalProgramInput {
     versions?: FunctionVersions;
 }
 
+/** Records the program afresh, every time (programCache.ts `recordOrReuseLocalProgram` reuses an unchanged recording). */
 export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
     const { keys, baseUrl, versions } = input;
     return recordConfiguredProgram(input.config, ({ type, name, inputs, state }) => {

@@ -7,7 +7,7 @@
 // as it always did, synchronously.
 import { parentPort, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { FunctionVersions } from "../functionVersions";
-import { encodeRecording, recordLocalProgram } from "../programCache";
+import { encodeRecording, recordOrReuseLocalProgram } from "../programCache";
 import type { ProgramConfig } from "../stackFiles";
 import type { KeyStore } from "../stateDir";
 import { prepareRerecording, releaseClosureMirrors } from "./rerecord";
@@ -66,7 +66,7 @@ async function record(request: RecorderRequest): Promise<RecorderAnswer> {
         await prepareRerecording();
         const keys = remote<KeyStore>("keys", request.keyMethods, request.port, signal);
         const versions = request.versionMethods ? remote<FunctionVersions>("versions", request.versionMethods, request.port, signal) : undefined;
-        const program = await recordLocalProgram({ config: request.config, baseUrl: request.baseUrl, keys, ...(versions ? { versions } : {}) })
+        const program = await recordOrReuseLocalProgram({ config: request.config, baseUrl: request.baseUrl, keys, ...(versions ? { versions } : {}) })
             .finally(releaseClosureMirrors);
         return { id: request.id, ok: true, program: await encodeRecording(program) };
     } catch (err) {

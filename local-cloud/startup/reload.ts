@@ -4,19 +4,9 @@
 // arrive during one are gathered into the next. A failed reload changes nothing that serves.
 import * as path from "node:path";
 import type { CloudModel } from "../model";
+import type { ReloadReport } from "../types";
 import type { FunctionChanges } from "./functions";
 
-export interface ReloadReport {
-    ok: boolean;
-    /** From the first file event (or the `reload()` call) to the new version serving, or to the failure. */
-    ms: number;
-    /** The changed files that started it, relative to the project folder (none for a `reload()` call). */
-    files: string[];
-    /** What changed, one phrase each ("2 functions changed: getPost, listPosts"); empty when nothing did. */
-    changes: string[];
-    /** Why the new version was not taken (the last good one keeps serving). */
-    error?: unknown;
-}
 
 /** Errors whose message says it all (a config check, a stack file); anything else also gets its name. */
 const PLAIN_ERRORS = new Set(["LocalCloudError", "StackFileError", "ConfigError"]);

@@ -2,12 +2,11 @@
 // one settled value each (no `options.x ?? default` scattered through the start).
 import * as path from "node:path";
 import type { StorageFaults } from "../appendLog";
-import { normalizeConsolePath, type ConsoleSettings } from "../console/console";
+import { normalizeConsolePath, type ConsoleSettings } from "../console/consolePath";
 import { LIMITS } from "../gateway";
-import type { LocalCloudOptions, RequestLog } from "../localCloud";
 import type { ProgramConfigOptions } from "../stackFiles";
 import { defaultStateDir } from "../stateDir";
-import type { ReloadReport } from "./reload";
+import type { LocalCloudOptions, ReloadReport, RequestLog } from "../types";
 
 export interface Settings {
     stack: string;

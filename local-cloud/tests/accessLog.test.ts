@@ -7,7 +7,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { accessLogValues, renderAccessLog, type AccessFacts } from "../accessLog";
-import type { LocalCloud, RequestLog } from "../localCloud";
+import type { LocalCloud, RequestLog } from "../types";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

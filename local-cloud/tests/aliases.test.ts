@@ -8,7 +8,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { aliasRotation, CanaryRotation } from "../aliases";
-import type { LocalCloud, RequestLog } from "../localCloud";
+import type { LocalCloud, RequestLog } from "../types";
 import { recordProgram } from "../recordProgram";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 

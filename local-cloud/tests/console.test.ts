@@ -15,7 +15,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { CONSOLE_HEADER, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleStage } from "../console/console";
 import { BYTES_PER_TURN, EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../console/feed";
-import type { LocalCloud, RequestLog } from "../localCloud";
+import type { LocalCloud, RequestLog } from "../types";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

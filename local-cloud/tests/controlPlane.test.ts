@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { CONTROL_PLANE_PATH, ControlPlane, isLocalCaller } from "../controlPlane";
-import type { LocalCloud, RequestLog } from "../localCloud";
+import type { LocalCloud, RequestLog } from "../types";
 import { cloudModel } from "../model";
 import type { RecordedProgram } from "../recordProgram";
 import { TYPES } from "../resourceTypes";

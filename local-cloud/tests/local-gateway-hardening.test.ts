@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { Gateway, type GatewayAnswer } from "../gateway";
 import { mapParameter, renderTemplate, type TemplateContext } from "../gatewayResponses";
 import type { FunctionPool, InvokeOutcome } from "../lambdaPool";
-import type { RequestLog, LocalCloud } from "../localCloud";
+import type { RequestLog, LocalCloud } from "../types";
 import type { CloudModel, Operation } from "../model";
 import { buildProxyEvent, mapProxyResult, parseQuery, type EventTarget, type IncomingRequest } from "../proxyEvent";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud } from "../localCloud";
+import type { LocalCloud } from "../types";
 import { cloudModel } from "../model";
 import { arnLike, permissionFor, sourceArns, type PermissionModel } from "../permissions";
 import type { RecordedResource } from "../recordProgram";

@@ -11,11 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries, cloudModel, type RecordedProgram } from "..";
-import { cachedRecording, programCacheDir, recordLocalProgram } from "../programCache";
+import { cachedRecording, programCacheDir, recordOrReuseLocalProgram } from "../programCache";
 import { readProgramConfig, type ProgramConfig } from "../stackFiles";
 import type { LocalProgramInput } from "../startup/program";
 import { KeyStore } from "../stateDir";
-import { PROJECT_DIR } from "../../scripts/project";
 
 /** A project folder with a module the stand-in recording loads, and a lockfile. */
 function fixture(): { dir: string; module: string; config: ProgramConfig } {
@@ -205,13 +204,14 @@ describe("program cache", function () {
         this.timeout(300_000);
         const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "program-cache-state-"));
         made.push(stateDir);
-        const config = readProgramConfig({ projectDir: PROJECT_DIR, stack: "dev" });
+        // The program the tests run in (the working folder, as testing.ts assumes): the package never imports it.
+        const config = readProgramConfig({ projectDir: process.cwd(), stack: "dev" });
         const keys = new KeyStore(stateDir);
-        const fresh = await recordLocalProgram({ config, keys, baseUrl: "http://127.0.0.1:8080" });
+        const fresh = await recordOrReuseLocalProgram({ config, keys, baseUrl: "http://127.0.0.1:8080" });
         keys.save();
         const entries = fs.readdirSync(cacheDir);
         expect(entries).to.have.length(1);
-        const cached = await recordLocalProgram({ config, keys: new KeyStore(stateDir), baseUrl: "http://127.0.0.1:8080" });
+        const cached = await recordOrReuseLocalProgram({ config, keys: new KeyStore(stateDir), baseUrl: "http://127.0.0.1:8080" });
         expect(fs.readdirSync(cacheDir)).to.deep.equal(entries);
         expect(cached).to.not.equal(fresh);
         expect(await plain(cached)).to.deep.equal(await plain(fresh));

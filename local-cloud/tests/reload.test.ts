@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud, ReloadReport } from "../localCloud";
+import type { LocalCloud, ReloadReport } from "../types";
 import { describeReload } from "../startup/reload";
 import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
 

@@ -7,7 +7,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud, RequestLog } from "../localCloud";
+import type { LocalCloud, RequestLog } from "../types";
 import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../stageCache";
 import { parseHeaders } from "../requestHeaders";
 import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult, writeTestProgram } from "../testing";

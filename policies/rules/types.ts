@@ -1,6 +1,6 @@
 // The shapes every guardrail rule speaks. Plain data, no @pulumi/policy import: the same rules run
 // in the CrossGuard pack (policies/guardrails) and in mocha over the program recorded under mocks.
-import { TYPES as CLOUD_TYPES } from "local-cloud";
+import { TYPES as CLOUD_TYPES } from "local-cloud/resourceTypes";
 
 /** What a violation does: `mandatory` blocks `pulumi preview`/`up`, `advisory` only warns. */
 export type EnforcementLevel = "mandatory" | "advisory";
