@@ -4,14 +4,13 @@
 // answer; `undefined` hands the context to the next step.
 import type { AccessFacts, PendingAccessLog } from "../accessLog";
 import type { FunctionTarget } from "../aliases";
-import type { TemplateContext } from "../gatewayResponses";
+import type { GatewayResponseType, TemplateContext } from "../gatewayResponses";
 import type { FunctionPool } from "../lambdaPool";
 import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "../model";
 import type { IncomingRequest, ProxyAnswer } from "../proxyEvent";
 import type { RequestHeaders } from "../requestHeaders";
 import type { MethodCache, StageCache, StageCaches } from "../stageCache";
 import type { UsageLimiter } from "../usage";
-import type { Refusal } from "./refusals";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -130,6 +129,16 @@ export interface InvocationContext {
     outcome?: Awaited<ReturnType<FunctionPool["invoke"]>> | "gateway-timeout";
     /** The function's answer, mapped from its proxy result (mapResponse). */
     mapped?: ProxyAnswer;
+}
+
+/** A step's refusal, as a value: refusals.ts renders every one in one place. */
+export interface Refusal {
+    /** A gateway response type, or no such stage (answered before any API is known). */
+    type: GatewayResponseType | "NO_SUCH_STAGE";
+    /** A line for the local cloud's log: why, for the developer, never for the client. */
+    log?: string;
+    /** Leaves out the stage cache's verdict (Lambda's own request limit, as the answer has always done). */
+    withoutCacheVerdict?: boolean;
 }
 
 /** The answer a step gives, before the request's ids (refusals.ts `finish`). */

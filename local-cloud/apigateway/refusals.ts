@@ -1,18 +1,11 @@
 // Refusals as values: a step says which gateway response ends the request (and what to log), and
 // `renderRefusal` is the one place that turns it into an answer, through the API's own gateway
 // responses (gatewayResponses.ts), as LocalStack's gateway_exception.py renders every refusal.
-import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse, type GatewayResponseType } from "../gatewayResponses";
+import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse } from "../gatewayResponses";
 import { nameMap } from "../proxyEvent";
-import { required, type GatewayAnswer, type GatewayDeps, type InvocationContext, type PartialAnswer, type RequestIds } from "./context";
+import { required, type GatewayAnswer, type GatewayDeps, type InvocationContext, type PartialAnswer, type Refusal, type RequestIds } from "./context";
 
-export interface Refusal {
-    /** A gateway response type, or no such stage (answered before any API is known). */
-    type: GatewayResponseType | "NO_SUCH_STAGE";
-    /** A line for the local cloud's log: why, for the developer, never for the client. */
-    log?: string;
-    /** Leaves out the stage cache's verdict (Lambda's own request limit, as the answer has always done). */
-    withoutCacheVerdict?: boolean;
-}
+export type { Refusal } from "./context";
 
 export const refuse = (type: Refusal["type"], more: Omit<Refusal, "type"> = {}): { refuse: Refusal } => ({ refuse: { type, ...more } });
 
