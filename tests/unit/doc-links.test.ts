@@ -82,3 +82,23 @@ describe("documentation links", () => {
         expect(headingSlug("Node.js versions")).to.equal("nodejs-versions");
     });
 });
+
+/** Text files of the repository outside tests/ (which may compare against the shared folder). */
+function sourceFiles(dir = ""): string[] {
+    return fs.readdirSync(path.join(PROJECT_DIR, dir), { withFileTypes: true })
+        .filter((entry) => !["node_modules", "tests", "openapi.json"].includes(entry.name) && !entry.name.startsWith("."))
+        .flatMap((entry) => {
+            const file = path.join(dir, entry.name);
+            if (entry.isDirectory()) return sourceFiles(file);
+            return /\.(ts|js|mjs|cjs|md|ya?ml|json|html|css|sh)$/.test(entry.name) ? [file] : [];
+        });
+}
+
+describe("no reference to the shared folder next to the repository", () => {
+    it("names shared/docs nowhere outside tests/, but as docs/api.md's origin", () => {
+        const mentions = sourceFiles().flatMap((file) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8").split("\n")
+            .flatMap((line, i) => (/shared\/docs|\.\.\/shared/.test(line) ? [`${file}:${i + 1}`] : [])));
+        // A fresh clone has no ../shared: docs/api.md says once where it was copied from.
+        expect(mentions).to.deep.equal([path.join("docs", "api.md") + ":3"]);
+    });
+});
