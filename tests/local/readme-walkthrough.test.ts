@@ -137,7 +137,7 @@ describe("docs/operations.md: the key rotation, step by step on the dev stack", 
         const oldKey = before.apiKeys["partner"]!;
         expect(await status(oldKey)).to.equal(200);
 
-        // Step 1: `keys: [1, 2]`, then the README's command prints the new key.
+        // Step 1: `keys: [1, 2]`, then the runbook's command prints the new key.
         await apply([1, 2]);
         const printed = await runLocal(section.local[0]!);
         const newKey = printed.stdout.trim();
