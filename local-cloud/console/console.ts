@@ -47,7 +47,8 @@ export type { ConsoleStage, OpenApiDocumentSource } from "../types";
 export const CONSOLE_HEADER = "x-local-console";
 
 /** What the console reads of the running cloud: its handle, whose getters follow reloads. */
-export type ConsoleView = Pick<LocalCloud, "stack" | "url" | "port" | "controlPlaneUrl" | "stageUrls" | "program" | "model" | "outputs" | "secretOutputs" | "routes">;
+export type ConsoleView = Pick<LocalCloud, "stack" | "url" | "port" | "controlPlaneUrl" | "stageUrls" | "program" | "model" | "outputs" | "secretOutputs" | "routes">
+    & Partial<Pick<LocalCloud, "capacity">>;
 
 /** Files of static/ the page loads, by the name it asks for. */
 const OWN_FILES: Record<string, string> = {
@@ -195,6 +196,9 @@ export class LocalConsole {
             } else {
                 sendJsonText(res, 200, found);
             }
+        } else if (rest === "api/capacity" && view.capacity) {
+            // DynamoDB units per table, index and partition (dynamoCapacity.ts), for the Stack panel.
+            sendJson(res, 200, view.capacity());
         } else if (rest === "api/events") {
             this.feed.subscribe(req, res);
         } else if (rest.startsWith("api/requests/")) {

@@ -78,5 +78,9 @@ describe("local cloud: DynamoDB capacity and the throttle through a program's fu
         const table = capacity.tables.find((t) => t.table === String(cloud.outputs["tableName"]))!;
         expect(table.writeUnits).to.equal(10);
         expect(table.hottest[0], "every attempt refused, none charged").to.include({ partition: "hot", writeUnits: 10, throttledWrites: refused.attempts });
+
+        const consoleAnswer = await call(`${cloud.consoleUrl}api/capacity`);
+        expect(consoleAnswer.status, "the console's Stack panel reads the same counters").to.equal(200);
+        expect(consoleAnswer.json).to.deep.equal(JSON.parse(JSON.stringify(cloud.capacity())));
     });
 });

@@ -4,6 +4,7 @@
 //   api/openapi        the Reference panel's document, already pointed at the local stage
 //   api/events         Server-Sent Events: the last requests on connect, then each one as it comes
 //   api/requests/<id>  one request with its function's log lines
+//   api/capacity       DynamoDB units consumed per table, index and partition key (the Stack panel)
 //   /.aws/apigateway/  the control plane (GetApiKeys, GetUsagePlans, GetUsage), as any SDK calls it
 // Every value shown comes from the server and is put in the page as text (never as HTML): request
 // paths are whatever a client sent.
@@ -143,6 +144,22 @@
             h("td", {}, out.name),
             h("td", { class: "mono" }, out.secret ? h("span", { class: "pill secret", title: "A secret output: npm start -- --show-secrets or npm run outputs -- --show-secrets shows it" }, out.value)
                 : typeof out.value === "string" ? out.value : JSON.stringify(out.value)))));
+    }
+
+    /** The Stack panel's DynamoDB capacity: units so far, and the partitions that took most. */
+    async function refreshCapacity() {
+        const c = await getJson("api/capacity");
+        $("#capacity-limits").textContent = c.limits
+            ? `A partition key takes at most ${c.limits.readUnitsPerSecond} read and ${c.limits.writeUnitsPerSecond} write units a second (DynamoDB's limits x${c.limits.scale}); past that, DynamoDB's ThrottlingException.`
+            : "Counted, never throttled (npm start -- --throttle-partitions <scale> throttles a hot partition as DynamoDB would).";
+        const units = (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
+        const rows = c.tables.flatMap((t) => [{ name: t.table, u: t }, ...t.indexes.map((i) => ({ name: `${t.table} / ${i.index}`, u: i }))]);
+        fill($("#capacity-table tbody"), rows.map(({ name, u }) => h("tr", {},
+            h("td", { class: "mono" }, name), h("td", { class: "num" }, units(u.readUnits)), h("td", { class: "num" }, units(u.writeUnits)),
+            h("td", { class: "num" }, String(u.throttledReads + u.throttledWrites)),
+            h("td", { class: "mono" }, u.hottest.map((p) => h("div", {},
+                `${p.partition}: ${units(p.readUnits)} / ${units(p.writeUnits)}, ${units(p.peakWriteUnitsPerSecond)} in a second` +
+                (p.throttledReads + p.throttledWrites > 0 ? `, ${p.throttledReads + p.throttledWrites} throttled` : "")))))));
     }
 
     // ---- the Reference panel (Swagger UI) ---------------------------------------------------------
@@ -533,8 +550,12 @@
         connectEvents();
         await refreshConsumers();
         await loadReference();
+        void refreshCapacity().catch(() => undefined);
         setInterval(() => {
-            if (document.visibilityState === "visible") void refreshConsumers();
+            if (document.visibilityState === "visible") {
+                void refreshConsumers();
+                void refreshCapacity().catch(() => undefined);
+            }
         }, REFRESH_MS);
         document.body.dataset.ready = "true";
     }
