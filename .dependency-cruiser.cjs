@@ -36,9 +36,9 @@ module.exports = {
         {
             name: "policies-not-emulator",
             severity: "error",
-            comment: "The policy pack needs the resource type tokens only (local-cloud/resourceTypes.ts), not the emulator behind local-cloud's index.",
+            comment: "The policy pack needs the resource type tokens only (local-cloud/program/resourceTypes.ts), not the emulator behind local-cloud's index.",
             from: { path: "^policies/" },
-            to: { path: "^local-cloud/", pathNot: "^local-cloud/resourceTypes\\.ts$" },
+            to: { path: "^local-cloud/", pathNot: "^local-cloud/program/resourceTypes\\.ts$" },
         },
         {
             name: "not-to-unresolvable",

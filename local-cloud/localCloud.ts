@@ -1,29 +1,31 @@
 // The local cloud: runs the Pulumi program for a stack under mocks, provisions local equivalents of
 // what it recorded (tables in dynalite, API keys and usage plans, the REST API, one worker pool per
 // Lambda function) and serves the API over HTTP. scripts/start.ts, the tests and the benchmark all
-// start it through `startLocalCloud`, which is the list of steps below; each step is a module of
-// startup/ that takes what the steps before it produced and hands its result on.
-import { FunctionRouter } from "./aliases";
+// start it through `startLocalCloud`, which is the list of steps below; each step is a module of the
+// service it reproduces (apigateway/, lambda/, dynamodb/, program/, state/, server/, console/; the
+// settings and live reload in startup/) that takes what the steps before it produced and hands its
+// result on.
+import { FunctionRouter } from "./lambda/aliases";
 import { LocalConsole } from "./console/console";
 import { checkConsolePath } from "./console/consolePath";
-import { CONTROL_PLANE_PATH, ControlPlane } from "./controlPlane";
-import { Gateway } from "./gateway";
-import { cloudModel, type CloudModel } from "./model";
-import { MOCK_ACCOUNT, type RecordedProgram } from "./recordProgram";
-import { readProgramConfig } from "./stackFiles";
-import { Functions } from "./startup/functions";
-import { recorderThread } from "./startup/recorder";
-import { cachedOnly, recordOrReuseLocalProgram } from "./programCache";
-import { undecryptableNotice, type LocalProgramInput } from "./startup/program";
+import { CONTROL_PLANE_PATH, ControlPlane } from "./apigateway/controlPlane";
+import { Gateway } from "./apigateway/gateway";
+import { cloudModel, type CloudModel } from "./program/model";
+import { MOCK_ACCOUNT, type RecordedProgram } from "./program/recordProgram";
+import { readProgramConfig } from "./program/stackFiles";
+import { Functions } from "./lambda/functions";
+import { recorderThread } from "./program/recorder";
+import { cachedOnly, recordOrReuseLocalProgram } from "./program/programCache";
+import { undecryptableNotice, type LocalProgramInput } from "./program/program";
 import { describeChanges, Reloader } from "./startup/reload";
-import { LocalServer } from "./startup/server";
+import { LocalServer } from "./server/server";
 import { resolveSettings, type Settings } from "./startup/settings";
-import { openState, openStore, provisionTables, type StateFolder, type Store } from "./startup/state";
-import { StageCaches, stageCacheWarnings } from "./stageCache";
-import { permissionWarnings } from "./permissions";
+import { openState, openStore, provisionTables, type StateFolder, type Store } from "./state/state";
+import { StageCaches, stageCacheWarnings } from "./apigateway/stageCache";
+import { permissionWarnings } from "./lambda/permissions";
 import { watchSources, type SourceWatcher } from "./startup/watch";
 import type { LocalCloud, LocalCloudOptions } from "./types";
-import { quotaOffsetWarnings } from "./usage";
+import { quotaOffsetWarnings } from "./apigateway/usage";
 
 /** The part of a running cloud that comes from the program, and that a reload replaces. */
 interface Version {
@@ -60,7 +62,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const state = parts.add(openState(settings, `${server.baseUrl}/`));
         const input = { config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions };
         // A watched start that must record does it on the recorder thread its reloads use
-        // (startup/recorder.ts): that thread is then ready, and this one never loads Pulumi.
+        // (program/recorder.ts): that thread is then ready, and this one never loads Pulumi.
         const program = settings.watch ? cachedOnly(input) ?? await recordStart(input) : await recordOrReuseLocalProgram(input);
         const store = parts.add(await openStore(settings, program.region));
         const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`), account: options.account });
@@ -149,7 +151,7 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
     /** Old versions' functions, stopped once their last request is answered (or at close). */
     const retiring = new Set<() => Promise<void>>();
 
-    // Reloads record on the recorder thread (startup/recorder.ts): requests are served meanwhile.
+    // Reloads record on the recorder thread (program/recorder.ts): requests are served meanwhile.
     const recorder = recorderThread();
     recorder.hold();
     const reloader = new Reloader(settings.projectDir, async () => {

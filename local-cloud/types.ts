@@ -1,12 +1,12 @@
 // The local cloud's public types: what `startLocalCloud` takes and gives back, and the shapes its
-// callbacks receive. Kept apart from the wiring (localCloud.ts) so the modules it wires (startup/,
-// console/) name these types without importing the module that imports them: no import cycle.
+// callbacks receive. Kept apart from the wiring (localCloud.ts) so the modules it wires (the services,
+// startup/, console/) name these types without importing the module that imports them: no import cycle.
 import type { AccountSettings } from "./account";
-import type { StorageFaults } from "./appendLog";
-import type { CapacitySnapshot } from "./dynamoCapacity";
-import type { FunctionPool, PoolStats } from "./lambdaPool";
-import type { CloudModel } from "./model";
-import type { RecordedProgram } from "./recordProgram";
+import type { StorageFaults } from "./state/appendLog";
+import type { CapacitySnapshot } from "./dynamodb/dynamoCapacity";
+import type { FunctionPool, PoolStats } from "./lambda/lambdaPool";
+import type { CloudModel } from "./program/model";
+import type { RecordedProgram } from "./program/recordProgram";
 
 export interface RequestLog {
     method: string;

@@ -4,7 +4,7 @@
 // shows, with the local cloud's port. The console points its server at the local stage.
 //
 // The program's modules are required when the console asks, not when this file loads: a live reload
-// drops the program's modules from Node's cache and evaluates them again (local-cloud/recordProgram.ts),
+// drops the program's modules from Node's cache and evaluates them again (local-cloud/program/recordProgram.ts),
 // so a require here gets the current route table and an added route shows after a reload.
 import * as fs from "node:fs";
 import * as path from "node:path";

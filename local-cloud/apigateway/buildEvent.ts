@@ -1,7 +1,7 @@
 // Step 11, the Lambda proxy event, and Lambda's own limit on it (6 MB: RequestEntityTooLargeException).
 import { LIMITS } from "./limits";
-import { buildProxyEvent } from "../proxyEvent";
-import { MOCK_ACCOUNT } from "../recordProgram";
+import { buildProxyEvent } from "./proxyEvent";
+import { MOCK_ACCOUNT } from "../program/recordProgram";
 import { required, type InvocationContext, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

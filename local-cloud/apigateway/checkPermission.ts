@@ -1,7 +1,7 @@
 // Step 10, Lambda's resource policy: may API Gateway invoke this function, at this qualifier, from
 // this API, stage, method and path? Checked after the cache: a cached answer invokes nothing.
-import { describeMissingPermission, permissionFor } from "../permissions";
-import { MOCK_ACCOUNT } from "../recordProgram";
+import { describeMissingPermission, permissionFor } from "../lambda/permissions";
+import { MOCK_ACCOUNT } from "../program/recordProgram";
 import { required, type GatewayDeps, type InvocationContext, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

@@ -2,15 +2,15 @@
 // `RestApiInvocationContext` is the model): each step of gateway.ts reads the facts the steps before
 // it set here and adds its own. A step ends the request by returning a refusal (refusals.ts) or an
 // answer; `undefined` hands the context to the next step.
-import type { AccessFacts, PendingAccessLog } from "../accessLog";
-import type { FunctionTarget } from "../aliases";
-import type { GatewayResponseType, TemplateContext } from "../gatewayResponses";
-import type { FunctionPool } from "../lambdaPool";
-import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "../model";
-import type { IncomingRequest, ProxyAnswer } from "../proxyEvent";
-import type { RequestHeaders } from "../requestHeaders";
-import type { MethodCache, StageCache, StageCaches } from "../stageCache";
-import type { UsageLimiter } from "../usage";
+import type { AccessFacts, PendingAccessLog } from "./accessLog";
+import type { FunctionTarget } from "../lambda/aliases";
+import type { GatewayResponseType, TemplateContext } from "./gatewayResponses";
+import type { FunctionPool } from "../lambda/lambdaPool";
+import type { ApiKeyModel, CloudModel, Operation, RestApiModel, StageModel, UsagePlanModel } from "../program/model";
+import type { IncomingRequest, ProxyAnswer } from "./proxyEvent";
+import type { RequestHeaders } from "./requestHeaders";
+import type { MethodCache, StageCache, StageCaches } from "./stageCache";
+import type { UsageLimiter } from "./usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -1,7 +1,7 @@
 // Step 13, the function's outcome: a timeout, a function error or an answer over Lambda's limit is a
 // refusal; a result is mapped from its proxy shape. The access log notes the integration either way.
-import type { AccessFacts } from "../accessLog";
-import { mapProxyResult } from "../proxyEvent";
+import type { AccessFacts } from "./accessLog";
+import { mapProxyResult } from "./proxyEvent";
 import { required, type InvocationContext, type StepResult } from "./context";
 import { LIMITS } from "./limits";
 import { refuse } from "./refusals";

@@ -1,6 +1,6 @@
 // Step 6, a MOCK integration: the gateway answers by itself from the integration's templates.
-import { mappedHeaders, renderTemplate, type TemplateContext } from "../gatewayResponses";
-import { has, isBinary, nameMap, type IncomingRequest } from "../proxyEvent";
+import { mappedHeaders, renderTemplate, type TemplateContext } from "./gatewayResponses";
+import { has, isBinary, nameMap, type IncomingRequest } from "./proxyEvent";
 import { required, type InvocationContext, type PartialAnswer, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

@@ -1,8 +1,8 @@
 // Refusals as values: a step says which gateway response ends the request (and what to log), and
 // `renderRefusal` is the one place that turns it into an answer, through the API's own gateway
 // responses (gatewayResponses.ts), as LocalStack's gateway_exception.py renders every refusal.
-import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse } from "../gatewayResponses";
-import { nameMap } from "../proxyEvent";
+import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse } from "./gatewayResponses";
+import { nameMap } from "./proxyEvent";
 import { required, type GatewayAnswer, type GatewayDeps, type InvocationContext, type PartialAnswer, type Refusal, type RequestIds } from "./context";
 
 export type { Refusal } from "./context";

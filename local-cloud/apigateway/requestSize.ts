@@ -1,4 +1,4 @@
-// Step 2, the request's size: over API Gateway's 10 MB the server stopped reading it (startup/server.ts).
+// Step 2, the request's size: over API Gateway's 10 MB the server stopped reading it (server/server.ts).
 import type { InvocationContext, StepResult } from "./context";
 import { refuse } from "./refusals";
 

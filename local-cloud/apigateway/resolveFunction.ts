@@ -1,5 +1,5 @@
 // Step 9, the function: the one the integration's URI names, at the version its qualifier (an alias) picks.
-import { integrationFunctionArn } from "../lambdaArn";
+import { integrationFunctionArn } from "../lambda/lambdaArn";
 import { required, type GatewayDeps, type InvocationContext, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

@@ -1,10 +1,10 @@
 // Step 1, the stage: the path's first segment names it; a stage that logs starts its access-log line.
-import type { AccessFacts } from "../accessLog";
-import type { TemplateContext } from "../gatewayResponses";
-import type { RestApiModel, StageModel } from "../model";
-import { nameMap, type IncomingRequest } from "../proxyEvent";
-import { MOCK_ACCOUNT } from "../recordProgram";
-import { parseHeaders } from "../requestHeaders";
+import type { AccessFacts } from "./accessLog";
+import type { TemplateContext } from "./gatewayResponses";
+import type { RestApiModel, StageModel } from "../program/model";
+import { nameMap, type IncomingRequest } from "./proxyEvent";
+import { MOCK_ACCOUNT } from "../program/recordProgram";
+import { parseHeaders } from "./requestHeaders";
 import { required, type GatewayDeps, type InvocationContext, type RequestIds, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

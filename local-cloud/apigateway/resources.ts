@@ -1,7 +1,7 @@
 // An API's resources, compiled once per model, and the match of a request path against them.
 import * as crypto from "node:crypto";
-import type { RestApiModel } from "../model";
-import { nameMap } from "../proxyEvent";
+import type { RestApiModel } from "../program/model";
+import { nameMap } from "./proxyEvent";
 import type { Match, Resource } from "./context";
 
 export function compileResources(api: RestApiModel): Resource[] {

@@ -1,8 +1,8 @@
 // Step 8, the stage cache, for a method it caches: after the key, throttle and quota checks, so a
 // cached answer is counted like any other (stageCache.ts), and before an alias picks a version, so
 // cached answers do not move its canary's rotation.
-import { nameMap } from "../proxyEvent";
-import { asksToInvalidate, CACHE_CONTROL_IGNORED, cacheKey, methodCache } from "../stageCache";
+import { nameMap } from "./proxyEvent";
+import { asksToInvalidate, CACHE_CONTROL_IGNORED, cacheKey, methodCache } from "./stageCache";
 import { required, type GatewayDeps, type InvocationContext, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

@@ -1,6 +1,6 @@
 // Step 14, the answer: kept in the stage cache when the cache step read it, then sent.
-import { nameMap } from "../proxyEvent";
-import { CACHE_CONTROL_IGNORED } from "../stageCache";
+import { nameMap } from "./proxyEvent";
+import { CACHE_CONTROL_IGNORED } from "./stageCache";
 import { required, type InvocationContext, type StepResult } from "./context";
 
 export function stageCacheWrite(ctx: InvocationContext): StepResult {

@@ -1,7 +1,7 @@
 // Step 5, the key's usage plan: throttle, then quota. One call to the limiter (usage.ts) does both,
 // so that a throttled request does not count against the quota and a quota-refused one still used
 // a throttle token, as usage.ts documents.
-import { methodKey } from "../usage";
+import { methodKey } from "./usage";
 import { required, type GatewayDeps, type InvocationContext, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

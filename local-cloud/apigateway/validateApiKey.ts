@@ -1,6 +1,6 @@
 // Step 4, the API key, for a method that requires one: it exists, is enabled, and is in a usage plan
 // bound to this API and stage.
-import type { ApiKeyModel, CloudModel, RestApiModel, UsagePlanModel } from "../model";
+import type { ApiKeyModel, CloudModel, RestApiModel, UsagePlanModel } from "../program/model";
 import { required, type GatewayDeps, type InvocationContext, type StepResult } from "./context";
 import { refuse } from "./refusals";
 

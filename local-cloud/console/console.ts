@@ -25,9 +25,9 @@
 import * as fs from "node:fs";
 import type * as http from "node:http";
 import * as path from "node:path";
-import { CONTROL_PLANE_PATH, isLocalCaller } from "../controlPlane";
-import { TYPES } from "../resourceTypes";
-import { runtimeWarnings } from "../runtimeCheck";
+import { CONTROL_PLANE_PATH, isLocalCaller } from "../apigateway/controlPlane";
+import { TYPES } from "../program/resourceTypes";
+import { runtimeWarnings } from "../lambda/runtimeCheck";
 import type { Settings } from "../startup/settings";
 import type { LocalCloud } from "../types";
 import type { ConsoleSettings } from "./consolePath";

@@ -1,9 +1,9 @@
 // Where the console answers (its path under the API's port) and the checks on that path: read by
 // the start's settings (startup/settings.ts) and by each deploy, apart from the console's pages so
 // that settling the options does not load the console, and the console can name the settings.
-import { CONTROL_PLANE_PATH } from "../controlPlane";
-import type { CloudModel } from "../model";
-import { LocalCloudError } from "../stateDir";
+import { CONTROL_PLANE_PATH } from "../apigateway/controlPlane";
+import type { CloudModel } from "../program/model";
+import { LocalCloudError } from "../state/stateDir";
 import type { OpenApiDocumentSource } from "../types";
 
 export const DEFAULT_CONSOLE_PATH = "/_local/";

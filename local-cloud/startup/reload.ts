@@ -3,9 +3,9 @@
 // keys.json, usage counts) is the running cloud's and stays. One reload at a time: changes that
 // arrive during one are gathered into the next. A failed reload changes nothing that serves.
 import * as path from "node:path";
-import type { CloudModel } from "../model";
+import type { CloudModel } from "../program/model";
 import type { ReloadReport } from "../types";
-import type { FunctionChanges } from "./functions";
+import type { FunctionChanges } from "../lambda/functions";
 
 
 /** Errors whose message says it all (a config check, a stack file); anything else also gets its name. */

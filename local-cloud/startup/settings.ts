@@ -1,11 +1,11 @@
 // Step 0 of a start: the caller's options with every default filled in, so the steps after it read
 // one settled value each (no `options.x ?? default` scattered through the start).
 import * as path from "node:path";
-import type { StorageFaults } from "../appendLog";
+import type { StorageFaults } from "../state/appendLog";
 import { normalizeConsolePath, type ConsoleSettings } from "../console/consolePath";
-import { LIMITS } from "../gateway";
-import type { ProgramConfigOptions } from "../stackFiles";
-import { defaultStateDir } from "../stateDir";
+import { LIMITS } from "../apigateway/gateway";
+import type { ProgramConfigOptions } from "../program/stackFiles";
+import { defaultStateDir } from "../state/stateDir";
 import type { LocalCloudOptions, ReloadReport, RequestLog } from "../types";
 
 export interface Settings {

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { accessLogValues, renderAccessLog, type AccessFacts } from "../accessLog";
+import { accessLogValues, renderAccessLog, type AccessFacts } from "../apigateway/accessLog";
 import type { LocalCloud, RequestLog } from "../types";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";
 

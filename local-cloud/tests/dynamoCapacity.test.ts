@@ -1,12 +1,12 @@
-// The embedded DynamoDB's capacity model (local-cloud/dynamoCapacity.ts): units counted as DynamoDB
+// The embedded DynamoDB's capacity model (local-cloud/dynamodb/dynamoCapacity.ts): units counted as DynamoDB
 // computes them, per table, index and partition, and a partition throttled past its scaled limit
 // with DynamoDB's error. Only the engine is started (no program, no gateway).
 import { expect } from "chai";
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamo";
+import { LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamodb/dynamo";
 import { CliError, parseThrottleScale } from "../cli";
-import { CapacityMeter, type PartitionUsage } from "../dynamoCapacity";
+import { CapacityMeter, type PartitionUsage } from "../dynamodb/dynamoCapacity";
 
 /** A rejected SDK call's error, with the members DynamoDB sent (throttlingReasons, ...). */
 type SdkError = Error & { $metadata: { httpStatusCode?: number } } & Record<string, unknown>;

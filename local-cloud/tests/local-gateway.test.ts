@@ -1,10 +1,10 @@
 // The local gateway's rules in isolation (no HTTP, no program): gateway-response fallbacks and
 // templates, quota periods, per-method throttle keys, binary media types, answer validation.
 import { expect } from "chai";
-import { gatewayResponse, renderTemplate, type TemplateContext } from "../gatewayResponses";
-import type { UsagePlanModel } from "../model";
-import { isBinary, mapProxyResult, parseQuery } from "../proxyEvent";
-import { periodStart, UsageLimiter } from "../usage";
+import { gatewayResponse, renderTemplate, type TemplateContext } from "../apigateway/gatewayResponses";
+import type { UsagePlanModel } from "../program/model";
+import { isBinary, mapProxyResult, parseQuery } from "../apigateway/proxyEvent";
+import { periodStart, UsageLimiter } from "../apigateway/usage";
 
 const ctx: TemplateContext = {
     context: { requestId: "req-1", stage: "dev", identity: { sourceIp: "198.51.100.1" } },

@@ -8,8 +8,8 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud, RequestLog } from "../types";
-import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../stageCache";
-import { parseHeaders } from "../requestHeaders";
+import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../apigateway/stageCache";
+import { parseHeaders } from "../apigateway/requestHeaders";
 import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult, writeTestProgram } from "../testing";
 
 const ACCESS_FORMAT = JSON.stringify({

@@ -1,5 +1,5 @@
 // Figures for DynamoDB capacity (issue 21, item 2), measured by the embedded engine's counters
-// (local-cloud/dynamoCapacity.ts) while the real program runs in a local cloud:
+// (local-cloud/dynamodb/dynamoCapacity.ts) while the real program runs in a local cloud:
 // - units per call per route: read and write units each call consumes, table and index, for a post
 //   of about 1 KB and one of about 4 KB (the index projects the whole post, so its size counts);
 // - under the scaled throttle (DynamoDB's per-partition limits × SCALE), flat out for a few seconds:

@@ -100,7 +100,7 @@ for (const mode of MODES) describe(`concurrency and retries (dynalite, ${mode})`
         it("tells 412 from 404 by the old item the engine returns with the failure, with no second read", async () => {
             const post = await create();
             await call("updatePost", { id: post.id, body: { title: "v2" } });
-            // DynamoDB, and the local engine like it (local-cloud/dynamoConditionItem.ts), attach the
+            // DynamoDB, and the local engine like it (local-cloud/dynamodb/dynamoConditionItem.ts), attach the
             // old item to the failure (ReturnValuesOnConditionCheckFailure): one call decides.
             const proxy = await startDynamoProxy(dynamo.endpoint);
             const api = await loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName });

@@ -3,9 +3,9 @@
 import type { DeployedStage, GatewayDeps, InvocationContext } from "../../apigateway/context";
 import { compileResources } from "../../apigateway/resources";
 import { resolveStage } from "../../apigateway/resolveStage";
-import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "../../model";
-import type { IncomingRequest } from "../../proxyEvent";
-import { UsageLimiter } from "../../usage";
+import type { ApiKeyModel, CloudModel, Operation, RestApiModel, UsagePlanModel } from "../../program/model";
+import type { IncomingRequest } from "../../apigateway/proxyEvent";
+import { UsageLimiter } from "../../apigateway/usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

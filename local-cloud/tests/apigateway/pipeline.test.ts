@@ -1,10 +1,10 @@
 // The order of the gateway's steps, proven without a cloud: a Gateway over a model built by hand and
 // a fake function, where two checks would both refuse and the earlier one must answer.
 import { expect } from "chai";
-import { Gateway } from "../../gateway";
-import type { FunctionPool } from "../../lambdaPool";
-import type { RestApiModel } from "../../model";
-import { UsageLimiter } from "../../usage";
+import { Gateway } from "../../apigateway/gateway";
+import type { FunctionPool } from "../../lambda/lambdaPool";
+import type { RestApiModel } from "../../program/model";
+import { UsageLimiter } from "../../apigateway/usage";
 import { api, key, op, plan, request } from "./context";
 
 describe("gateway steps: their order", () => {

@@ -1,6 +1,6 @@
 // Refusals as values, rendered in one place: what each refusal becomes on the wire, built by hand.
 import { expect } from "chai";
-import type { StageCache } from "../../stageCache";
+import type { StageCache } from "../../apigateway/stageCache";
 import { refuse, renderRefusal } from "../../apigateway/refusals";
 import { api, context, deps, op, request, staged } from "./context";
 

@@ -16,9 +16,9 @@ import { resolveStage } from "../../apigateway/resolveStage";
 import { stageCacheRead } from "../../apigateway/stageCacheRead";
 import { stageCacheWrite } from "../../apigateway/stageCacheWrite";
 import { validateApiKey } from "../../apigateway/validateApiKey";
-import type { FunctionPool, InvokeOutcome } from "../../lambdaPool";
-import type { Operation, RestApiModel } from "../../model";
-import { StageCaches } from "../../stageCache";
+import type { FunctionPool, InvokeOutcome } from "../../lambda/lambdaPool";
+import type { Operation, RestApiModel } from "../../program/model";
+import { StageCaches } from "../../apigateway/stageCache";
 import { api, context, deps, op, refusalOf, request, staged } from "./context";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

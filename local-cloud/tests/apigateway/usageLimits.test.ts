@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { matchRoute } from "../../apigateway/matchRoute";
 import { usageLimits } from "../../apigateway/usageLimits";
 import { validateApiKey } from "../../apigateway/validateApiKey";
-import type { UsagePlanModel } from "../../model";
+import type { UsagePlanModel } from "../../program/model";
 import { api, deps, key, op, plan, refusalOf, request, staged } from "./context";
 
 describe("gateway step: usageLimits (throttle, then quota)", () => {

@@ -1,14 +1,14 @@
 // What the local cloud provisions, read from a recording of the program (local/recordProgram.ts).
 // Everything comes from the recorded resources and the REST API's OpenAPI body; nothing here knows
 // what the program is about, so a new route, function or table needs no change in local/.
-import { LocalCloudError } from "./stateDir";
+import { LocalCloudError } from "../state/stateDir";
 import { MOCK_ACCOUNT, type RecordedProgram, type RecordedResource } from "./recordProgram";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 import { TYPES } from "./resourceTypes";
-import type { PermissionModel } from "./permissions";
-import { splitFunctionArn } from "./lambdaArn";
+import type { PermissionModel } from "../lambda/permissions";
+import { splitFunctionArn } from "../lambda/lambdaArn";
 
 export interface TableModel {
     logicalName: string;

@@ -6,10 +6,10 @@
 // sent there and this thread waits for the answer (Atomics.wait), so the recording code calls them
 // as it always did, synchronously.
 import { parentPort, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import type { FunctionVersions } from "../functionVersions";
-import { encodeRecording, recordOrReuseLocalProgram } from "../programCache";
-import type { ProgramConfig } from "../stackFiles";
-import type { KeyStore } from "../stateDir";
+import type { FunctionVersions } from "../lambda/functionVersions";
+import { encodeRecording, recordOrReuseLocalProgram } from "./programCache";
+import type { ProgramConfig } from "./stackFiles";
+import type { KeyStore } from "../state/stateDir";
 import { prepareRerecording, releaseClosureMirrors } from "./rerecord";
 
 /** What the serving thread asks: a recording. */

@@ -9,8 +9,8 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import { Worker } from "node:worker_threads";
 import type { InvokeMessage, RuntimeData, RuntimeMessage } from "./lambdaRuntime";
-import type { FunctionModel } from "./model";
-import { writeFileWhole } from "./stateDir";
+import type { FunctionModel } from "../program/model";
+import { writeFileWhole } from "../state/stateDir";
 
 export type InvokeOutcome =
     | { kind: "result"; payload: string }

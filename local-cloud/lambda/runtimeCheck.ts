@@ -1,7 +1,7 @@
 // The local cloud runs every function on the Node.js that runs it (worker threads of this process),
 // while AWS runs each on its `runtime`'s Node major (e.g. `nodejs22.x`). When the two majors differ,
 // behaviour that changed between them (built-ins, globals, V8) is not reproduced: say so.
-import type { FunctionModel } from "./model";
+import type { FunctionModel } from "../program/model";
 
 /** The Node major a Lambda runtime identifier names: "nodejs22.x" -> 22; undefined for any other runtime. */
 export function runtimeNodeMajor(runtime: string): number | undefined {

@@ -11,13 +11,13 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LOCAL_CREDENTIALS } from "../dynamo";
-import { FunctionPool, writeRuntimeFile } from "../lambdaPool";
-import type { FunctionVersions } from "../functionVersions";
-import type { CloudModel, FunctionModel } from "../model";
-import { archiveEntries } from "../recordProgram";
-import { integrationFunctionArn, splitFunctionArn } from "../lambdaArn";
-import type { Settings } from "./settings";
+import { LOCAL_CREDENTIALS } from "../dynamodb/dynamo";
+import { FunctionPool, writeRuntimeFile } from "./lambdaPool";
+import type { FunctionVersions } from "./functionVersions";
+import type { CloudModel, FunctionModel } from "../program/model";
+import { archiveEntries } from "../program/recordProgram";
+import { integrationFunctionArn, splitFunctionArn } from "./lambdaArn";
+import type { Settings } from "../startup/settings";
 
 type FunctionSettings = Pick<Settings, "stateDir" | "projectDir" | "maxInstancesPerFunction" | "functionLog">;
 

@@ -6,7 +6,7 @@
 //   usage.log    admitted requests per key and day, so a restart does not hand out a fresh quota
 //                (local/usage.ts; an older usage.json is moved into it once)
 //   lock.json    the running local cloud (local/stateLock.ts)
-//   functions/   each Lambda's serialized `__index.js` in `<name>/<version>/` (startup/functions.ts),
+//   functions/   each Lambda's serialized `__index.js` in `<name>/<version>/` (lambda/functions.ts),
 //                rewritten on every start but for published versions' code, which stays with
 //                `versions.json`, the published version numbers (functionVersions.ts); a reload
 //                adds the versions that changed

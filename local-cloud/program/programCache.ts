@@ -27,10 +27,10 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RecordedProgram } from "./recordProgram";
-import { recordLocalProgram, type LocalProgramInput } from "./startup/program";
-import { prepareRerecording, releaseClosureMirrors } from "./startup/rerecord";
-import type { FunctionVersions } from "./functionVersions";
-import { writeFileWhole, type KeyStore } from "./stateDir";
+import { recordLocalProgram, type LocalProgramInput } from "./program";
+import { prepareRerecording, releaseClosureMirrors } from "./rerecord";
+import type { FunctionVersions } from "../lambda/functionVersions";
+import { writeFileWhole, type KeyStore } from "../state/stateDir";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -73,7 +73,7 @@ export function programCacheDir(projectDir: string): string | undefined {
 }
 
 /**
- * The program as startup/program.ts records it for the local cloud, from the cache when nothing it
+ * The program as program/program.ts records it for the local cloud, from the cache when nothing it
  * depends on has changed. Same input, same result, same errors: the cache only skips work.
  */
 export function recordOrReuseLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
@@ -107,7 +107,7 @@ export async function cachedRecording(input: LocalProgramInput, record: (input: 
     }
     const keyCalls: KeyCall[] = [];
     const versionCalls: VersionCall[] | undefined = input.versions ? [] : undefined;
-    // A start that records gets the reloads' shortcuts too (startup/rerecord.ts): arborist reads the
+    // A start that records gets the reloads' shortcuts too (program/rerecord.ts): arborist reads the
     // package tree once for all functions instead of once per function (1.5 s of CPU of a cold
     // start); each costs nothing Pulumi would not load anyway.
     await prepareRerecording();

@@ -2,11 +2,11 @@
 // it: API key values and generated secrets (the cursor key) from the state folder's keys.json
 // (generated once; a value the program sets always wins) and stage URLs on the local server.
 // One call in, the recording out: saving generated values is the caller's, once the rest has worked.
-import { versionFingerprint, type FunctionVersions } from "../functionVersions";
-import { archiveEntries, functionVersionState, recordConfiguredProgram, type RecordedProgram } from "../recordProgram";
-import { TYPES } from "../resourceTypes";
-import type { ProgramConfig } from "../stackFiles";
-import type { KeyStore } from "../stateDir";
+import { versionFingerprint, type FunctionVersions } from "../lambda/functionVersions";
+import { archiveEntries, functionVersionState, recordConfiguredProgram, type RecordedProgram } from "./recordProgram";
+import { TYPES } from "./resourceTypes";
+import type { ProgramConfig } from "./stackFiles";
+import type { KeyStore } from "../state/stateDir";
 
 export interface LocalProgramInput {
     /** The stack's config, read once (stackFiles.ts `readProgramConfig`). */

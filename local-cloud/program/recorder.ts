@@ -17,8 +17,8 @@
 // recording. It loads TypeScript as this thread does: the same ts-node options (recorderThread.js).
 import * as path from "node:path";
 import { MessageChannel, SHARE_ENV, Worker } from "node:worker_threads";
-import { decodeRecording } from "../programCache";
-import type { RecordedProgram } from "../recordProgram";
+import { decodeRecording } from "./programCache";
+import type { RecordedProgram } from "./recordProgram";
 import type { LocalProgramInput } from "./program";
 import type { RecorderAnswer, RecorderRequest, StoreAnswer, StoreCall } from "./recorderWorker";
 

@@ -6,7 +6,7 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import type * as Pulumi from "@pulumi/pulumi";
-import { splitFunctionArn } from "./lambdaArn";
+import { splitFunctionArn } from "../lambda/lambdaArn";
 import { TYPES } from "./resourceTypes";
 import { readProgramConfig, type ProgramConfig } from "./stackFiles";
 
@@ -26,8 +26,8 @@ const runtimeState = lazy("@pulumi/pulumi/runtime/state");
 
 export const MOCK_ACCOUNT = "123456789012";
 
-/** This package's own folder (with a trailing separator). */
-const PACKAGE_DIR = __dirname + path.sep;
+/** This package's own folder, the parent of program/ (with a trailing separator). */
+const PACKAGE_DIR = path.dirname(__dirname) + path.sep;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 export interface RecordedResource {

@@ -1,4 +1,4 @@
-// A request's headers, parsed once where the request comes in (startup/server.ts) and read from there
+// A request's headers, parsed once where the request comes in (server/server.ts) and read from there
 // by everything after it: the body limit (Content-Length), the gateway (x-api-key, Host, mapping
 // templates) and the Lambda proxy event (proxyEvent.ts).
 

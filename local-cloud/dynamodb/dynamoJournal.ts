@@ -20,8 +20,8 @@
 //   journal refuses too, instead of starting empty.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AppendLog, type StorageFaults } from "./appendLog";
-import { LocalCloudError } from "./stateDir";
+import { AppendLog, type StorageFaults } from "../state/appendLog";
+import { LocalCloudError } from "../state/stateDir";
 import { returnOldItemOnConditionFailure } from "./dynamoConditionItem";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -5,14 +5,14 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { AccessLogFile } from "../accessLog";
-import { ensureTables, LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamo";
-import { FunctionVersions } from "../functionVersions";
-import type { TableModel } from "../model";
-import { KeyStore, writeJsonFile } from "../stateDir";
-import { lockStateDir } from "../stateLock";
-import { UsageLimiter } from "../usage";
-import type { Settings } from "./settings";
+import { AccessLogFile } from "../apigateway/accessLog";
+import { ensureTables, LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamodb/dynamo";
+import { FunctionVersions } from "../lambda/functionVersions";
+import type { TableModel } from "../program/model";
+import { KeyStore, writeJsonFile } from "./stateDir";
+import { lockStateDir } from "./stateLock";
+import { UsageLimiter } from "../apigateway/usage";
+import type { Settings } from "../startup/settings";
 
 export interface StateFolder {
     dir: string;

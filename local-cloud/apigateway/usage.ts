@@ -25,9 +25,9 @@
 // had reached until the real clock gets there.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { AppendLog, type StorageFaults } from "./appendLog";
-import type { ThrottleLimits, UsagePlanModel } from "./model";
-import { LocalCloudError, readJsonFile } from "./stateDir";
+import { AppendLog, type StorageFaults } from "../state/appendLog";
+import type { ThrottleLimits, UsagePlanModel } from "../program/model";
+import { LocalCloudError, readJsonFile } from "../state/stateDir";
 
 export type LimitVerdict = "OK" | "THROTTLED" | "QUOTA_EXCEEDED";
 

@@ -12,10 +12,10 @@ import {
     type KeySchemaElement,
     type Projection,
 } from "@aws-sdk/client-dynamodb";
-import type { StorageFaults } from "./appendLog";
+import type { StorageFaults } from "../state/appendLog";
 import { attachCapacityMeter, CapacityMeter, type CapacityOptions } from "./dynamoCapacity";
 import { createDynalite, openJournal, type OpenedJournal } from "./dynamoJournal";
-import type { TableModel } from "./model";
+import type { TableModel } from "../program/model";
 
 export interface LocalDynamo {
     endpoint: string;

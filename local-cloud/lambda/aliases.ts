@@ -7,7 +7,7 @@
 // has had n × weight of them, rounded down. The count starts again with each start or reload.
 import type { FunctionPool } from "./lambdaPool";
 import { splitFunctionArn } from "./lambdaArn";
-import type { AliasModel, CloudModel } from "./model";
+import type { AliasModel, CloudModel } from "../program/model";
 
 export interface FunctionTarget {
     pool: FunctionPool;
@@ -58,7 +58,7 @@ export class FunctionRouter {
 
     constructor(
         private readonly model: Pick<CloudModel, "functions" | "aliases">,
-        /** The pool that runs a version of a function (startup/functions.ts `Functions.poolFor`). */
+        /** The pool that runs a version of a function (lambda/functions.ts `Functions.poolFor`). */
         private readonly poolFor: (functionArn: string, version: string) => FunctionPool | undefined,
     ) {}
 

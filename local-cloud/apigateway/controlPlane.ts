@@ -25,8 +25,8 @@
 // place ids meet those names). No signature is checked: the server listens on loopback by default,
 // and GetApiKeys with `includeValues` hands out key values to any local caller (docs/internals.md).
 import * as crypto from "node:crypto";
-import { apiGatewayAccountJson, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH, lambdaAccountSettingsJson, type AccountSettings } from "./account";
-import type { ApiKeyModel, CloudModel, UsagePlanModel } from "./model";
+import { apiGatewayAccountJson, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH, lambdaAccountSettingsJson, type AccountSettings } from "../account";
+import type { ApiKeyModel, CloudModel, UsagePlanModel } from "../program/model";
 import { periodStart, utcDay, type UsageLimiter } from "./usage";
 
 /** The control plane's path on the local cloud's port (the SDK's `endpoint` is the URL plus this). */

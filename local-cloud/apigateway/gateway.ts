@@ -4,35 +4,35 @@
 // answers its cached methods from it (stageCache.ts), after the key, throttle and quota checks.
 import * as crypto from "node:crypto";
 import type { AccessFacts } from "./accessLog";
-import type { FunctionTarget } from "./aliases";
-import { buildEvent, lambdaRequestLimit } from "./apigateway/buildEvent";
-import { checkPermission } from "./apigateway/checkPermission";
-import type { DeployedStage, GatewayAnswer, GatewayDeps, InvocationContext, RequestIds, Step } from "./apigateway/context";
-import { invokeFunction } from "./apigateway/invokeFunction";
-import { mapResponse } from "./apigateway/mapResponse";
-import { matchRoute } from "./apigateway/matchRoute";
-import { mockIntegration } from "./apigateway/mockIntegration";
-import { proxyIntegration } from "./apigateway/proxyIntegration";
-import { finish, renderRefusal, responseHeaders, withIds } from "./apigateway/refusals";
-import { checkRequestSize } from "./apigateway/requestSize";
-import { resolveFunction } from "./apigateway/resolveFunction";
-import { accessFacts, resolveStage } from "./apigateway/resolveStage";
-import { compileResources } from "./apigateway/resources";
-import { stageCacheRead } from "./apigateway/stageCacheRead";
-import { stageCacheWrite } from "./apigateway/stageCacheWrite";
-import { usageLimits } from "./apigateway/usageLimits";
-import { validateApiKey } from "./apigateway/validateApiKey";
+import type { FunctionTarget } from "../lambda/aliases";
+import { buildEvent, lambdaRequestLimit } from "./buildEvent";
+import { checkPermission } from "./checkPermission";
+import type { DeployedStage, GatewayAnswer, GatewayDeps, InvocationContext, RequestIds, Step } from "./context";
+import { invokeFunction } from "./invokeFunction";
+import { mapResponse } from "./mapResponse";
+import { matchRoute } from "./matchRoute";
+import { mockIntegration } from "./mockIntegration";
+import { proxyIntegration } from "./proxyIntegration";
+import { finish, renderRefusal, responseHeaders, withIds } from "./refusals";
+import { checkRequestSize } from "./requestSize";
+import { resolveFunction } from "./resolveFunction";
+import { accessFacts, resolveStage } from "./resolveStage";
+import { compileResources } from "./resources";
+import { stageCacheRead } from "./stageCacheRead";
+import { stageCacheWrite } from "./stageCacheWrite";
+import { usageLimits } from "./usageLimits";
+import { validateApiKey } from "./validateApiKey";
 import { defaultBody, gatewayResponse, type TemplateContext } from "./gatewayResponses";
-import type { FunctionPool } from "./lambdaPool";
-import type { ApiKeyModel, CloudModel } from "./model";
+import type { FunctionPool } from "../lambda/lambdaPool";
+import type { ApiKeyModel, CloudModel } from "../program/model";
 import { nameMap, newExtendedRequestId, newTraceId, type IncomingRequest } from "./proxyEvent";
-import { MOCK_ACCOUNT } from "./recordProgram";
+import { MOCK_ACCOUNT } from "../program/recordProgram";
 import { parseHeaders } from "./requestHeaders";
 import type { StageCaches } from "./stageCache";
 import type { UsageLimiter } from "./usage";
 
-export { LIMITS } from "./apigateway/limits";
-export type { GatewayAnswer } from "./apigateway/context";
+export { LIMITS } from "./limits";
+export type { GatewayAnswer } from "./context";
 
 export interface GatewayOptions {
     model: CloudModel;

@@ -1,4 +1,4 @@
-// A ts-node transpiler (`ts-node --transpile-only --transpiler ./local-cloud/compileCache.js`, as
+// A ts-node transpiler (`ts-node --transpile-only --transpiler ./local-cloud/program/compileCache.js`, as
 // `npm start` runs) that keeps each file's compiled output on disk between runs. Compiling the
 // emulator's and the program's TypeScript is most of a start that is served from the program cache
 // (programCache.ts); the output of a transpile-only compile depends only on the file's text and

@@ -3,9 +3,9 @@
 // server (server.ts) reads the body, dispatches to the console, the control plane or a gateway,
 // then hands the gateway's answer here to be written and logged.
 import type * as http from "node:http";
-import { describeError, type Gateway, type GatewayAnswer } from "../gateway";
-import { parseHeaders, type RequestHeaders } from "../requestHeaders";
-import type { Settings } from "./settings";
+import { describeError, type Gateway, type GatewayAnswer } from "../apigateway/gateway";
+import { parseHeaders, type RequestHeaders } from "../apigateway/requestHeaders";
+import type { Settings } from "../startup/settings";
 
 /** Renders and appends a stage request's access-log line; returns it for the request log. */
 export type AccessLogWriter = (answer: GatewayAnswer, method: string, latencyMs: number, log: (line: string) => void) => string | undefined;

@@ -3,17 +3,17 @@
 // and on every update of either), numbered 1, 2, 3, ... per function, never reused. Locally the
 // numbers live in `<stateDir>/functions/versions.json` (function physical name -> version ->
 // fingerprint of its code and configuration), and each version's code and settings stay in
-// `functions/<name>/<version>/` (startup/functions.ts), so an alias pinned to an older version runs
+// `functions/<name>/<version>/` (lambda/functions.ts), so an alias pinned to an older version runs
 // that version's code.
 //
-// A recording asks `versionFor` while the program runs (startup/program.ts): the latest version
+// A recording asks `versionFor` while the program runs (program/program.ts): the latest version
 // when its fingerprint is the function's now, else the next number. Like a generated key value, a
 // new number is remembered in memory and written by `save()` once the start (or reload) has worked.
 // Reverting to an older version's code publishes a new version, as on AWS (a version is compared
 // with the latest only).
 import * as crypto from "node:crypto";
 import * as path from "node:path";
-import { LocalCloudError, readJsonFile, writeJsonFile } from "./stateDir";
+import { LocalCloudError, readJsonFile, writeJsonFile } from "../state/stateDir";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

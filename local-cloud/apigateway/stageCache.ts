@@ -13,7 +13,7 @@
 // the answer says so in a header, `CACHE_CONTROL_IGNORED`) or `SUCCEED_WITHOUT_RESPONSE_HEADER`.
 //
 // Each question AWS leaves open is decided once here (see docs/internals.md, "Decisions where AWS is unsure").
-import type { CloudModel, MethodSettingsModel, Operation, StageModel } from "./model";
+import type { CloudModel, MethodSettingsModel, Operation, StageModel } from "../program/model";
 import { parseQuery } from "./proxyEvent";
 import type { RequestHeaders } from "./requestHeaders";
 

@@ -10,15 +10,15 @@ import * as http from "node:http";
 import type * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
-import { accessLogValues, renderAccessLog, type AccessLogFile } from "../accessLog";
+import { accessLogValues, renderAccessLog, type AccessLogFile } from "../apigateway/accessLog";
 import { CONSOLE_HEADER, type LocalConsole } from "../console/console";
-import { isControlPlanePath, isLocalCaller, type ControlPlane } from "../controlPlane";
-import { describeError, LIMITS, type Gateway, type GatewayAnswer } from "../gateway";
-import type { IncomingRequest } from "../proxyEvent";
-import type { RequestHeaders } from "../requestHeaders";
-import { LocalCloudError } from "../stateDir";
+import { isControlPlanePath, isLocalCaller, type ControlPlane } from "../apigateway/controlPlane";
+import { describeError, LIMITS, type Gateway, type GatewayAnswer } from "../apigateway/gateway";
+import type { IncomingRequest } from "../apigateway/proxyEvent";
+import type { RequestHeaders } from "../apigateway/requestHeaders";
+import { LocalCloudError } from "../state/stateDir";
 import { Exchange } from "./exchange";
-import type { Settings } from "./settings";
+import type { Settings } from "../startup/settings";
 
 /** What serves beside the gateways, for the server's whole life. */
 export interface ServerServices {
