@@ -21,6 +21,27 @@ export function parseCli<T extends NonNullable<ParseArgsConfig["options"]>>(args
     }
 }
 
+/**
+ * A command's arguments as every script here takes them: parseCli, then `--help` prints the usage
+ * (the answer is then undefined: nothing more to do) and more positional arguments than the
+ * command takes (`maxPositionals`, each a `positionalName`) is an error naming the usage.
+ */
+export function parseCommand<T extends NonNullable<ParseArgsConfig["options"]>>(
+    args: string[], options: T, usage: string, maxPositionals = 0, positionalName = "argument",
+) {
+    const parsed = parseCli(args, options, usage);
+    if ((parsed.values as Record<string, unknown>)["help"] === true) {
+        process.stdout.write(`${usage}\n`);
+        return undefined;
+    }
+    if (parsed.positionals.length > maxPositionals) {
+        throw new CliError(maxPositionals === 0
+            ? `unexpected argument "${parsed.positionals[0]}"\n\n${usage}`
+            : `at most ${maxPositionals === 1 ? "one" : maxPositionals} ${positionalName}, got ${parsed.positionals.length}\n\n${usage}`);
+    }
+    return parsed;
+}
+
 /** Prints a startup failure as one clear message and exits non-zero. */
 export function fail(err: unknown): never {
     const e = err as Error;

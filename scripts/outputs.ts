@@ -4,7 +4,7 @@
 // `npm run outputs` runs scripts/stackOutputs.js, which asks the running local cloud first and
 // hands over to this file when none answers (or LOCAL_CLOUD_OUTPUTS=evaluate).
 import * as path from "node:path";
-import { CliError, fail, formatOutputs, parseCli } from "local-cloud/cli";
+import { fail, formatOutputs, parseCommand } from "local-cloud/cli";
 import { recordLocalProgram, undecryptableNotice } from "local-cloud";
 
 import { readProgramConfig } from "local-cloud";
@@ -14,20 +14,17 @@ import { PROJECT_DIR } from "./project";
 const USAGE = `usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]`;
 
 async function main() {
-    const { values, positionals } = parseCli(process.argv.slice(2), {
+    const parsed = parseCommand(process.argv.slice(2), {
         stack: { type: "string", default: "dev" },
         json: { type: "boolean", default: false },
         "show-secrets": { type: "boolean", default: false },
         "state-dir": { type: "string" },
         help: { type: "boolean", default: false },
-    }, USAGE);
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+    }, USAGE, 1, "output name");
+    if (parsed === undefined) {
         return;
     }
-    if (positionals.length > 1) {
-        throw new CliError(`at most one output name, got ${positionals.length}\n\n${USAGE}`);
-    }
+    const { values, positionals } = parsed;
     const stack = values.stack!;
     const config = readProgramConfig({ projectDir: PROJECT_DIR, stack });
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir(stack));

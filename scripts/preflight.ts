@@ -18,7 +18,7 @@
 import * as path from "node:path";
 import { APIGatewayClient, GetAccountCommand, GetApiKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { CliError, fail, parseCli } from "local-cloud/cli";
+import { CliError, fail, parseCommand } from "local-cloud/cli";
 import { CONTROL_PLANE_PATH, defaultStateDir, LAMBDA_CONTROL_PLANE_PATH, readJsonFile, readProgramConfig, recordProgram, TYPES, type RecordedProgram } from "local-cloud";
 import { PROJECT_DIR } from "./project";
 
@@ -202,20 +202,17 @@ function localEndpoint(stateDir: string, stack: string): string {
 const USAGE = "usage: npm run preflight -- --stack <name> [--aws] [--json] [--state-dir <dir>]";
 
 async function main(): Promise<void> {
-    const { values, positionals } = parseCli(process.argv.slice(2), {
+    const parsed = parseCommand(process.argv.slice(2), {
         stack: { type: "string", default: "dev" },
         aws: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         "state-dir": { type: "string" },
         help: { type: "boolean", default: false },
     }, USAGE);
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+    if (parsed === undefined) {
         return;
     }
-    if (positionals.length > 0) {
-        throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-    }
+    const { values } = parsed;
     const stack = values.stack!;
     // The account first (a missing local cloud or missing credentials is said at once), then the
     // program, whose recording takes a while.

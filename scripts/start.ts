@@ -2,7 +2,7 @@
 // Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C, reloading it when
 // its sources or config change.
 import * as path from "node:path";
-import { CliError, describeAccount, describeThrottle, fail, formatOutputs, maskKey, parseAccount, parseCli, parsePort, parseThrottleScale } from "local-cloud/cli";
+import { describeAccount, describeThrottle, fail, formatOutputs, maskKey, parseAccount, parseCommand, parsePort, parseThrottleScale } from "local-cloud/cli";
 import { describeReload, startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
 
 import { defaultStateDir, runtimeWarnings } from "local-cloud";
@@ -114,7 +114,7 @@ function requestLine(entry: RequestLog): string {
 }
 
 async function main() {
-    const { values, positionals } = parseCli(process.argv.slice(2), {
+    const parsed = parseCommand(process.argv.slice(2), {
         stack: { type: "string", default: "dev" },
         port: { type: "string" },
         host: { type: "string", default: "127.0.0.1" },
@@ -128,13 +128,10 @@ async function main() {
         "throttle-partitions": { type: "string" },
         help: { type: "boolean", default: false },
     }, USAGE);
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+    if (parsed === undefined) {
         return;
     }
-    if (positionals.length > 0) {
-        throw new CliError(`unexpected argument "${positionals[0]}"\n\n${USAGE}`);
-    }
+    const { values } = parsed;
     const stack = values.stack!;
     const watch = !values["no-watch"];
     const account = parseAccount(values.account);

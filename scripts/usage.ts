@@ -14,7 +14,7 @@
 import * as childProcess from "node:child_process";
 import * as path from "node:path";
 import { APIGatewayClient, GetUsageCommand, GetUsagePlansCommand, type UsagePlan } from "@aws-sdk/client-api-gateway";
-import { CliError, fail, parseCli } from "local-cloud/cli";
+import { CliError, fail, parseCommand } from "local-cloud/cli";
 import { defaultStateDir, readJsonFile } from "local-cloud";
 
 /** The non-secret stack outputs a report needs (index.ts). */
@@ -196,7 +196,7 @@ function awsIds(stack: string): UsageIds {
 const USAGE = "usage: npm run usage -- --stack <name> [--from YYYY-MM-DD --to YYYY-MM-DD] [--json] [--aws] [--state-dir <dir>]";
 
 async function main(): Promise<void> {
-    const { values } = parseCli(process.argv.slice(2), {
+    const parsed = parseCommand(process.argv.slice(2), {
         stack: { type: "string", default: "dev" },
         from: { type: "string" },
         to: { type: "string" },
@@ -205,10 +205,10 @@ async function main(): Promise<void> {
         "state-dir": { type: "string" },
         help: { type: "boolean", default: false },
     }, USAGE);
-    if (values.help) {
-        process.stdout.write(`${USAGE}\n`);
+    if (parsed === undefined) {
         return;
     }
+    const { values } = parsed;
     for (const name of ["from", "to"] as const) {
         const value = values[name];
         const date = new Date(`${value}T00:00:00Z`);

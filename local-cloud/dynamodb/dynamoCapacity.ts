@@ -25,6 +25,7 @@
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import * as path from "node:path";
+import { canonical } from "./canonical";
 
 /** DynamoDB's per-partition limits (on-demand and provisioned alike). */
 export const PARTITION_LIMITS = { readUnitsPerSecond: 3000, writeUnitsPerSecond: 1000 } as const;
@@ -280,16 +281,6 @@ function partitionLabel(value: AttributeValue | undefined): string {
     return type === undefined ? "" : String(value![type]);
 }
 
-/** Attribute values compared by content (dynalite's items mix plain and null-prototype objects). */
-function canonical(value: unknown): string {
-    if (Array.isArray(value)) {
-        return `[${value.map(canonical).join(",")}]`;
-    }
-    if (value !== null && typeof value === "object") {
-        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
-    }
-    return JSON.stringify(value);
-}
 
 interface IndexEntry { partition: string; key: string; projected: Item; size: number }
 

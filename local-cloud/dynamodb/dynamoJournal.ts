@@ -23,6 +23,7 @@ import * as path from "node:path";
 import { AppendLog, type StorageFaults } from "../state/appendLog";
 import { LocalCloudError } from "../state/stateDir";
 import { returnOldItemOnConditionFailure } from "./dynamoConditionItem";
+import { canonical } from "./canonical";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -178,16 +179,6 @@ async function readLegacyLevelDb(dir: string): Promise<[string, unknown][]> {
     }
 }
 
-/** JSON with sorted keys, so equal items compare equal whatever their key order. */
-function canonical(value: unknown): string {
-    if (Array.isArray(value)) {
-        return `[${value.map(canonical).join(",")}]`;
-    }
-    if (value !== null && typeof value === "object") {
-        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
-    }
-    return JSON.stringify(value);
-}
 
 /**
  * Finishes interrupted table changes and makes every index agree with its table's items. Returns
