@@ -7,6 +7,7 @@ import type { CapacitySnapshot } from "./dynamodb/dynamoCapacity";
 import type { FunctionPool, PoolStats } from "./lambda/lambdaPool";
 import type { CloudModel } from "./program/model";
 import type { RecordedProgram } from "./program/recordProgram";
+import type { ProgramConfigOptions } from "./program/stackFiles";
 
 export interface RequestLog {
     method: string;
@@ -170,3 +171,38 @@ export interface ConsoleStage {
  * loads in between share its answer, and a reload (a new version) asks again.
  */
 export type OpenApiDocumentSource = (stage: ConsoleStage) => object | undefined | Promise<object | undefined>;
+
+/** Where the console answers and its API reference's document (console/consolePath.ts checks the path). */
+export interface ConsoleSettings {
+    path: string;
+    openApiDocument?: OpenApiDocumentSource;
+}
+
+/**
+ * The start's options with every default filled in (startup/settings.ts `resolveSettings`): what the
+ * services are given. Here rather than in startup/ so that a service names it without reaching up
+ * into the start.
+ */
+export interface Settings {
+    stack: string;
+    projectDir: string;
+    stateDir: string;
+    host: string;
+    port: number;
+    /** What the program's config is read from (stackFiles.ts `readProgramConfig`). */
+    program: ProgramConfigOptions;
+    now: () => number;
+    warn: (message: string) => void;
+    /** Every line a function (or the gateway) logs, prefixed with who logged it. */
+    functionLog: (line: string) => void;
+    onRequest?: (entry: RequestLog) => void;
+    maxInstancesPerFunction: number;
+    integrationTimeoutMs: number;
+    faults?: StorageFaults;
+    /** DynamoDB's per-partition limits scaled by this to throttle at (dynamoCapacity.ts); unset: count only. */
+    throttlePartitions?: number;
+    watch: boolean;
+    onReload: (report: ReloadReport) => void;
+    /** The console in the browser (console/console.ts); unset when turned off. */
+    console?: ConsoleSettings;
+}

@@ -28,8 +28,7 @@ import * as path from "node:path";
 import { CONTROL_PLANE_PATH, isLocalCaller } from "../apigateway/controlPlane";
 import { TYPES } from "../program/resourceTypes";
 import { runtimeWarnings } from "../lambda/runtimeCheck";
-import type { Settings } from "../startup/settings";
-import type { LocalCloud } from "../types";
+import type { LocalCloud, Settings } from "../types";
 import type { ConsoleSettings } from "./consolePath";
 import { RequestFeed } from "./feed";
 

@@ -4,14 +4,11 @@
 import { CONTROL_PLANE_PATH } from "../apigateway/controlPlane";
 import type { CloudModel } from "../program/model";
 import { LocalCloudError } from "../state/stateDir";
-import type { OpenApiDocumentSource } from "../types";
+
+// Defined with the package's types, which the start's settings (types.ts `Settings`) include.
+export type { ConsoleSettings } from "../types";
 
 export const DEFAULT_CONSOLE_PATH = "/_local/";
-
-export interface ConsoleSettings {
-    path: string;
-    openApiDocument?: OpenApiDocumentSource;
-}
 
 /** `_local`, `/_local`, `/_local/` -> `/_local/`; anything that is not plain path segments is refused. */
 export function normalizeConsolePath(text: string = DEFAULT_CONSOLE_PATH): string {

@@ -17,7 +17,7 @@ import type { FunctionVersions } from "./functionVersions";
 import type { CloudModel, FunctionModel } from "../program/model";
 import { archiveEntries } from "../program/recordProgram";
 import { integrationFunctionArn, splitFunctionArn } from "./lambdaArn";
-import type { Settings } from "../startup/settings";
+import type { Settings } from "../types";
 
 type FunctionSettings = Pick<Settings, "stateDir" | "projectDir" | "maxInstancesPerFunction" | "functionLog">;
 

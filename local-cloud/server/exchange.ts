@@ -5,7 +5,7 @@
 import type * as http from "node:http";
 import { describeError, type Gateway, type GatewayAnswer } from "../apigateway/gateway";
 import { parseHeaders, type RequestHeaders } from "../apigateway/requestHeaders";
-import type { Settings } from "../startup/settings";
+import type { Settings } from "../types";
 
 /** Renders and appends a stage request's access-log line; returns it for the request log. */
 export type AccessLogWriter = (answer: GatewayAnswer, method: string, latencyMs: number, log: (line: string) => void) => string | undefined;

@@ -18,7 +18,7 @@ import type { IncomingRequest } from "../apigateway/proxyEvent";
 import type { RequestHeaders } from "../apigateway/requestHeaders";
 import { LocalCloudError } from "../state/stateDir";
 import { Exchange } from "./exchange";
-import type { Settings } from "../startup/settings";
+import type { Settings } from "../types";
 
 /** What serves beside the gateways, for the server's whole life. */
 export interface ServerServices {

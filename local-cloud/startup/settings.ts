@@ -1,36 +1,13 @@
 // Step 0 of a start: the caller's options with every default filled in, so the steps after it read
 // one settled value each (no `options.x ?? default` scattered through the start).
 import * as path from "node:path";
-import type { StorageFaults } from "../state/appendLog";
-import { normalizeConsolePath, type ConsoleSettings } from "../console/consolePath";
+import { normalizeConsolePath } from "../console/consolePath";
 import { LIMITS } from "../apigateway/gateway";
-import type { ProgramConfigOptions } from "../program/stackFiles";
 import { defaultStateDir } from "../state/stateDir";
-import type { LocalCloudOptions, ReloadReport, RequestLog } from "../types";
+import type { LocalCloudOptions, Settings } from "../types";
 
-export interface Settings {
-    stack: string;
-    projectDir: string;
-    stateDir: string;
-    host: string;
-    port: number;
-    /** What the program's config is read from (stackFiles.ts `readProgramConfig`). */
-    program: ProgramConfigOptions;
-    now: () => number;
-    warn: (message: string) => void;
-    /** Every line a function (or the gateway) logs, prefixed with who logged it. */
-    functionLog: (line: string) => void;
-    onRequest?: (entry: RequestLog) => void;
-    maxInstancesPerFunction: number;
-    integrationTimeoutMs: number;
-    faults?: StorageFaults;
-    /** DynamoDB's per-partition limits scaled by this to throttle at (dynamoCapacity.ts); unset: count only. */
-    throttlePartitions?: number;
-    watch: boolean;
-    onReload: (report: ReloadReport) => void;
-    /** The console in the browser (console/console.ts); unset when turned off. */
-    console?: ConsoleSettings;
-}
+// The type lives with the package's types (the services name it); re-exported for the start's callers.
+export type { Settings } from "../types";
 
 export const DEFAULT_PORT = 8080;
 // Instances per function, one per core (at least two): each is a worker thread with its own V8 heap

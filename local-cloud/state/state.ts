@@ -12,7 +12,7 @@ import type { TableModel } from "../program/model";
 import { KeyStore, writeJsonFile } from "./stateDir";
 import { lockStateDir } from "./stateLock";
 import { UsageLimiter } from "../apigateway/usage";
-import type { Settings } from "../startup/settings";
+import type { Settings } from "../types";
 
 export interface StateFolder {
     dir: string;
