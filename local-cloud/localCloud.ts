@@ -15,7 +15,7 @@ import { MOCK_ACCOUNT, type RecordedProgram } from "./program/recordProgram";
 import { readProgramConfig } from "./program/stackFiles";
 import { Functions } from "./lambda/functions";
 import { recorderThread } from "./program/recorder";
-import { cachedOnly, recordOrReuseLocalProgram } from "./program/programCache";
+import { cachedOnly, mayBeCached, recordOrReuseLocalProgram } from "./program/programCache";
 import { undecryptableNotice, type LocalProgramInput } from "./program/program";
 import { describeChanges, Reloader } from "./startup/reload";
 import { LocalServer } from "./server/server";
@@ -55,6 +55,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const settings = localConsole ? localConsole.tap(resolved) : resolved;
     // Cheap checks first, before anything is written: the stack's config, then the port.
     const config = readProgramConfig(settings.program);
+    if (settings.watch && !mayBeCached(config)) {
+        // This start records on the recorder thread: its loading overlaps the rest of the start.
+        recorderThread().warmUp();
+    }
     const server = await LocalServer.bind(settings);
     const parts = new Teardown();
     let version: Version | undefined;

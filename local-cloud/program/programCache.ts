@@ -10,12 +10,16 @@
 // - its config: the resolved config (stackFiles.ts) and the Pulumi.yaml / Pulumi.<stack>.yaml text;
 // - its packages: package.json, the lockfiles (package-lock.json, node_modules/.package-lock.json,
 //   which npm rewrites on every install, yarn.lock, pnpm-lock.yaml) and tsconfig.json;
-// - what the local cloud feeds the recording: the server's URL (stage `invokeUrl`s), and the key
-//   values and secrets read from keys.json, replayed against the state folder's KeyStore (a folder
+// - what the local cloud feeds the recording: the key values and secrets read from keys.json, replayed against the state folder's KeyStore (a folder
 //   whose keys.json differs, or lacks one, records again), and the published functions' version
 //   numbers (functionVersions.ts), replayed the same way;
 // - the Node version, and PULUMI_* / TS_NODE_* environment variables (other variables are taken
 //   not to change what the program declares).
+//
+// Not the server's URL: a recording is made with a stand-in (RECORDING_BASE_URL, the reserved
+// `.invalid` domain), kept that way, and every string holding it (stage `invokeUrl`s, outputs built
+// from them, code that captured one) gets this start's URL when it is handed out, so a start on
+// another port or state folder is served from the cache.
 //
 // Any difference records again and replaces the entry. An entry is one file,
 // `<cache>/<hash of the first four>.json`: a header line with the format and a SHA-256 of the rest,
@@ -35,7 +39,7 @@ import { writeFileWhole, type KeyStore } from "../state/stateDir";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const FORMAT = "local-cloud-program-cache";
-const VERSION = 2;
+const VERSION = 3;
 const KEEP = 8;
 
 // Pulumi's wire-format markers for assets and archives (runtime/rpc.js), reused for the entry's.
@@ -90,7 +94,18 @@ export function cachedOnly(input: LocalProgramInput): RecordedProgram | undefine
         return undefined;
     }
     const key = entryKey(input);
-    return readEntry(path.join(dir, `${key}.json`), key, input.keys, input.versions);
+    const cached = readEntry(path.join(dir, `${key}.json`), key, input.keys, input.versions);
+    return cached && atBaseUrl(cached, input.baseUrl);
+}
+
+/**
+ * Whether a start may be served from the cache: an entry for this config, packages and Node exists
+ * (its sources and keys are checked when it is read). Cheap, before anything is opened: a start
+ * that will record can get the recorder going at once.
+ */
+export function mayBeCached(config: LocalProgramInput["config"]): boolean {
+    const dir = programCacheDir(config.projectDir);
+    return dir !== undefined && fs.existsSync(path.join(dir, `${entryKey({ config })}.json`));
 }
 
 /** `record(input)`, or its result of an earlier run when nothing it depends on has changed. */
@@ -103,7 +118,7 @@ export async function cachedRecording(input: LocalProgramInput, record: (input: 
     const file = path.join(dir, `${key}.json`);
     const cached = readEntry(file, key, input.keys, input.versions);
     if (cached) {
-        return cached;
+        return atBaseUrl(cached, input.baseUrl);
     }
     const keyCalls: KeyCall[] = [];
     const versionCalls: VersionCall[] | undefined = input.versions ? [] : undefined;
@@ -112,13 +127,49 @@ export async function cachedRecording(input: LocalProgramInput, record: (input: 
     // start); each costs nothing Pulumi would not load anyway.
     await prepareRerecording();
     const versions = input.versions && versionCalls ? versionLog(input.versions, versionCalls) : undefined;
-    const program = await cheapPulumiStacks(() => record({ ...input, keys: keyLog(input.keys, keyCalls), versions })).finally(releaseClosureMirrors);
+    const recording = { ...input, baseUrl: RECORDING_BASE_URL, keys: keyLog(input.keys, keyCalls), versions };
+    const program = await cheapPulumiStacks(() => record(recording)).finally(releaseClosureMirrors);
     try {
         await writeEntry(dir, file, key, program, keyCalls, versionCalls);
     } catch {
         // A read-only or full disk, a value that cannot be kept: the next start records again.
     }
-    return program;
+    return atBaseUrl(program, input.baseUrl);
+}
+
+/** The server URL a cached recording is made with: a reserved name (RFC 2606) no program holds. */
+export const RECORDING_BASE_URL = "http://local-cloud.invalid";
+
+/** The recording with this start's URL for the stand-in, in every string, archive text included. */
+function atBaseUrl(program: RecordedProgram, baseUrl: string): RecordedProgram {
+    return rebased(program, baseUrl) as RecordedProgram;
+}
+
+function rebased(value: unknown, baseUrl: string): unknown {
+    if (typeof value === "string") {
+        return value.includes(RECORDING_BASE_URL) ? value.replaceAll(RECORDING_BASE_URL, baseUrl) : value;
+    }
+    if (Array.isArray(value)) {
+        return value.map((item) => rebased(item, baseUrl));
+    }
+    if (value === null || typeof value !== "object") {
+        return value;
+    }
+    const v = value as Record<string, any>;
+    if (v["__pulumiArchive"] === true || v["__pulumiAsset"] === true) {
+        // Pulumi's shapes hold their fields as promises (decode makes them so).
+        const copy: Record<string, unknown> = { ...v };
+        for (const field of ["assets", "text"]) {
+            if (v[field] !== undefined) {
+                copy[field] = Promise.resolve(v[field]).then((resolved) => rebased(resolved, baseUrl));
+            }
+        }
+        return Object.setPrototypeOf(copy, Object.getPrototypeOf(v));
+    }
+    if (Object.getPrototypeOf(v) !== Object.prototype) {
+        return value;
+    }
+    return Object.fromEntries(Object.entries(v).map(([name, item]) => [name, rebased(item, baseUrl)]));
 }
 
 const sha1 = (data: string | Buffer) => crypto.createHash("sha1").update(data).digest("hex");
@@ -131,15 +182,14 @@ function readOrDash(file: string): string | Buffer {
     }
 }
 
-/** The hash of what is known before recording: config, packages, URL, Node, environment. */
-function entryKey(input: LocalProgramInput): string {
-    const { config, baseUrl } = input;
+/** The hash of what is known before recording: config, packages, Node, environment. */
+function entryKey(input: Pick<LocalProgramInput, "config">): string {
+    const { config } = input;
     const hash = crypto.createHash("sha256");
     const add = (label: string, data: string | Buffer) => hash.update(`\0${label}\0`).update(data);
     add("format", `${FORMAT}/${VERSION}`);
     add("node", `${process.version} ${process.arch}`);
     add("config", JSON.stringify({ ...config, config: Object.entries(config.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) }));
-    add("url", baseUrl);
     for (const file of [...config.files, ...PACKAGE_FILES.map((name) => path.join(config.projectDir, name))]) {
         add(file, readOrDash(file));
     }

@@ -51,6 +51,18 @@ class RecorderThread {
         }
     }
 
+    /**
+     * Gets the thread loading (TypeScript, Pulumi, the recorder) before its first recording is
+     * asked for: a start that will record does this first, so the loading overlaps its own.
+     */
+    warmUp(): void {
+        this.thread();
+        if (this.holders === 0) {
+            clearTimeout(this.linger);
+            this.linger = setTimeout(() => this.stop(), LINGER_MS).unref();
+        }
+    }
+
     /** The program recorded on the recorder thread; the key values and version numbers are `input`'s. */
     record(input: LocalProgramInput): Promise<RecordedProgram> {
         const id = this.nextId++;

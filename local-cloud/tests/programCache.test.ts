@@ -44,7 +44,7 @@ function standIn(module: string) {
             resources: [{
                 urn: "urn:pulumi:dev::fixture::aws:lambda/function:Function::fn", type: "aws:lambda/function:Function", name: "fn", parent: "",
                 custom: true, protect: false, additionalSecretOutputs: [], id: "fn-1",
-                inputs: { code: new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(`exports.handler = () => ${JSON.stringify(greeting)};`), "node_modules/zod": new pulumi.asset.FileArchive("node_modules/zod") }), optional: undefined },
+                inputs: { code: new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(`exports.handler = () => ${JSON.stringify(greeting)}; exports.url = "${input.baseUrl}";`), "node_modules/zod": new pulumi.asset.FileArchive("node_modules/zod") }), optional: undefined },
                 state: { arn: "arn:fn", url: `${input.baseUrl}/dev` },
             }],
             outputs: { greeting, key, list: [1, "two", null, undefined] },
@@ -107,7 +107,7 @@ describe("program cache", function () {
         expect(fs.readdirSync(cacheDir)).to.have.length(1);
     });
 
-    it("records again when a source file, a file beside one, the config, a lockfile or the URL changes", async () => {
+    it("records again when a source file, a file beside one, the config or a lockfile changes; not for another URL", async () => {
         const { dir, module, config, input, record, runs } = setup();
         const start = async (over: Partial<LocalProgramInput> = {}) => {
             const keys = input().keys;
@@ -136,10 +136,14 @@ describe("program cache", function () {
         fs.writeFileSync(path.join(dir, "package-lock.json"), "{\"lockfileVersion\": 3, \"packages\": {}}\n");
         await start();
         expect(runs.count, "lockfile").to.equal(5);
+        // Another port (another state folder with the same keys too) is served from the cache, with its own URL.
         await start({ baseUrl: "http://127.0.0.1:9090" });
-        expect(runs.count, "URL").to.equal(6);
-        await start({ baseUrl: "http://127.0.0.1:9090" });
-        expect(runs.count, "same URL again").to.equal(6);
+        expect(runs.count, "URL").to.equal(5);
+        const elsewhere = await cachedRecording(input({ baseUrl: "http://127.0.0.1:9191" }), record);
+        expect(runs.count, "another URL again").to.equal(5);
+        expect(elsewhere.resources[0]!.state["url"]).to.equal("http://127.0.0.1:9191/dev");
+        const code = await archiveEntries(elsewhere.resources[0]!.inputs["code"]);
+        expect(code["__index.js"]!.text, "code that captured the URL").to.include('exports.url = "http://127.0.0.1:9191";');
     });
 
     it("replays the keys a recording read: another state folder (other keys) records again", async () => {
