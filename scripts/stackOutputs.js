@@ -9,7 +9,7 @@
 // - otherwise (or when anything above is missing or disagrees): scripts/outputs.ts evaluates the
 //   program under mocks, as before, and prints what the next `npm start` serves (6-30 s).
 // Plain JavaScript, so the fast way loads no TypeScript compiler (ts-node alone takes 0.7 s);
-// tests/local/smoke-cli.test.ts checks both ways print the same text for every form.
+// tests/cloud/smoke-cli.test.ts checks both ways print the same text for every form.
 "use strict";
 const fs = require("node:fs");
 const http = require("node:http");

@@ -1,5 +1,5 @@
-// A local cloud in a process of its own, for tests that kill it with -9 (tests/local-faults.test.ts,
-// tests/local-usage-crash.test.ts). `spawnCloud` starts this file as a child: options come as JSON in
+// A local cloud in a process of its own, for tests that kill it with -9 (tests/cloud/faults.test.ts,
+// tests/cloud/usage-crash.test.ts). `spawnCloud` starts this file as a child: options come as JSON in
 // CLOUD_OPTIONS ({stack, stateDir, stackConfig, clockStart?}); with `clockStart` the child's clock
 // starts there and moves with real time. Once serving, the child prints one line
 // `READY {"stageUrl":…,"apiKeys":{…}}`, and every notice as `WARNING <text>`.

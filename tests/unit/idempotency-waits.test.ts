@@ -1,6 +1,6 @@
 // How long a duplicate create waits for the request that holds its Idempotency-Key: about a
 // second, but never so long that Lambda stops the function before its 409 (API Gateway would
-// answer 502 instead). The end-to-end case is in tests/local/local-5xx.test.ts.
+// answer 502 instead). The end-to-end case is in tests/cloud/5xx.test.ts.
 import { expect } from "chai";
 import { IN_PROGRESS_WAITS_MS, inProgressWaits } from "../../data/postsStore";
 

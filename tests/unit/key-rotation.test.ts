@@ -1,6 +1,6 @@
 // Key rotation under Pulumi mocks: a consumer holds a new key beside its current one, then retires
 // the old one, and nothing else in the stack changes (URNs, attachments, other consumers' keys).
-// The same three configs are served by the local cloud in tests/local/key-rotation.test.ts.
+// The same three configs are served by the local cloud in tests/cloud/key-rotation.test.ts.
 import { expect } from "chai";
 import { parseStackConfig, validateApiKeyValues } from "../../config/stackConfig";
 import { ofType, programWith, TYPES } from "../support/program";

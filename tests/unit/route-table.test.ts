@@ -1,7 +1,7 @@
 // The route table (api/routes.ts) is the one list of routes: the handler index and the test client
 // derive from it, and a route added to a copy of the program (one row and one handler file, see
 // tests/support/routeFixture.ts) reaches the awsx OpenAPI body, its own least-privilege role and
-// the OpenAPI document with no other edit. (The local cloud serving it: tests/local/local-added-route.test.ts.)
+// the OpenAPI document with no other edit. (The local cloud serving it: tests/cloud/added-route.test.ts.)
 import { expect } from "chai";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import * as path from "node:path";

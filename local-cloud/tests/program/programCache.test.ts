@@ -10,11 +10,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { archiveEntries, cloudModel, type RecordedProgram } from "..";
-import { cachedRecording, programCacheDir, recordOrReuseLocalProgram } from "../program/programCache";
-import { readProgramConfig, type ProgramConfig } from "../program/stackFiles";
-import type { LocalProgramInput } from "../program/program";
-import { KeyStore } from "../state/stateDir";
+import { archiveEntries, cloudModel, type RecordedProgram } from "../..";
+import { cachedRecording, programCacheDir, recordOrReuseLocalProgram } from "../../program/programCache";
+import { readProgramConfig, type ProgramConfig } from "../../program/stackFiles";
+import type { LocalProgramInput } from "../../program/program";
+import { KeyStore } from "../../state/stateDir";
 
 /** A project folder with a module the stand-in recording loads, and a lockfile. */
 function fixture(): { dir: string; module: string; config: ProgramConfig } {

@@ -6,12 +6,12 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud } from "../types";
-import { cloudModel } from "../program/model";
-import { arnLike, permissionFor, sourceArns, type PermissionModel } from "../lambda/permissions";
-import type { RecordedResource } from "../program/recordProgram";
-import { TYPES } from "../program/resourceTypes";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
+import type { LocalCloud } from "../../types";
+import { cloudModel } from "../../program/model";
+import { arnLike, permissionFor, sourceArns, type PermissionModel } from "../../lambda/permissions";
+import type { RecordedResource } from "../../program/recordProgram";
+import { TYPES } from "../../program/resourceTypes";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";

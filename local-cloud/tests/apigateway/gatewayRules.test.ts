@@ -1,10 +1,10 @@
 // The local gateway's rules in isolation (no HTTP, no program): gateway-response fallbacks and
 // templates, quota periods, per-method throttle keys, binary media types, answer validation.
 import { expect } from "chai";
-import { gatewayResponse, renderTemplate, type TemplateContext } from "../apigateway/gatewayResponses";
-import type { UsagePlanModel } from "../program/model";
-import { isBinary, mapProxyResult, parseQuery } from "../apigateway/proxyEvent";
-import { periodStart, UsageLimiter } from "../apigateway/usage";
+import { gatewayResponse, renderTemplate, type TemplateContext } from "../../apigateway/gatewayResponses";
+import type { UsagePlanModel } from "../../program/model";
+import { isBinary, mapProxyResult, parseQuery } from "../../apigateway/proxyEvent";
+import { periodStart, UsageLimiter } from "../../apigateway/usage";
 
 const ctx: TemplateContext = {
     context: { requestId: "req-1", stage: "dev", identity: { sourceIp: "198.51.100.1" } },
@@ -69,7 +69,7 @@ describe("local gateway rules", () => {
             expect(limiter.admit(plan, "k", "dev", "/items/GET")).to.equal("OK");
         });
 
-        it("counts a quota from saved per-day records (tests/local-usage.test.ts covers the log)", () => {
+        it("counts a quota from saved per-day records (tests/cloud/usage.test.ts covers the log)", () => {
             const now = Date.UTC(2026, 10, 18);
             const plan: UsagePlanModel = { logicalName: "p", id: "p1", keyIds: ["k"], apiStages: [], quota: { limit: 2, period: "DAY", offset: 0 } };
             const limiter = new UsageLimiter(() => now, { records: [{ plan: "p", key: "k", day: "2026-11-18", count: 2 }] });

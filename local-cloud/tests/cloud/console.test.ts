@@ -7,16 +7,16 @@
 // Last-Event-ID), a 5xx linked to its function's log line with or without an access log, the
 // console's own control-plane reads kept out of the request log, the ring buffer's bounds, and the
 // start refused when a stage is named like the console's path (with `console: false` and another
-// path as the ways out). tests/local/console.browser.test.ts drives the page itself in Chromium.
+// path as the ways out). tests/cloud/console.browser.test.ts drives the page itself in Chromium.
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { CONSOLE_HEADER, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleStage } from "../console/console";
-import { BYTES_PER_TURN, EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../console/feed";
-import type { LocalCloud, RequestLog } from "../types";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
+import { CONSOLE_HEADER, DEFAULT_CONSOLE_PATH, normalizeConsolePath, type ConsoleStage } from "../../console/console";
+import { BYTES_PER_TURN, EVENT_LIMIT, FUNCTION_LOG_IDS, RequestFeed } from "../../console/feed";
+import type { LocalCloud, RequestLog } from "../../types";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -224,7 +224,7 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             expect(r.text.length, asset).to.be.greaterThan(100);
         }
         expect((await call(consoleUrl("console.js"))).headers.get("content-type")).to.match(/^text\/javascript/);
-        const js = fs.readFileSync(path.join(__dirname, "..", "console", "static", "console.js"), "utf8");
+        const js = fs.readFileSync(path.join(__dirname, "..", "..", "console", "static", "console.js"), "utf8");
         expect(js, "the page's script names no other origin").not.to.match(/https?:\/\//);
         // Only the files the page loads from swagger-ui-dist, nothing else of node_modules.
         expect((await call(consoleUrl("vendor/swagger-ui/package.json"))).status).to.equal(404);

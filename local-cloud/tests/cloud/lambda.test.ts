@@ -4,8 +4,8 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud } from "../types";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
+import type { LocalCloud } from "../../types";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";

@@ -6,9 +6,9 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud, ReloadReport } from "../types";
-import { describeReload } from "../startup/reload";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../testing";
+import type { LocalCloud, ReloadReport } from "../../types";
+import { describeReload } from "../../startup/reload";
+import { call, removeStateDir, startTestCloud, tempStateDir } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";

@@ -6,14 +6,14 @@ import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as path from "node:path";
-import { Gateway, type GatewayAnswer } from "../apigateway/gateway";
-import { mapParameter, renderTemplate, type TemplateContext } from "../apigateway/gatewayResponses";
-import type { FunctionPool, InvokeOutcome } from "../lambda/lambdaPool";
-import type { RequestLog, LocalCloud } from "../types";
-import type { CloudModel, Operation } from "../program/model";
-import { buildProxyEvent, mapProxyResult, parseQuery, type EventTarget, type IncomingRequest } from "../apigateway/proxyEvent";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";
-import type { UsageLimiter } from "../apigateway/usage";
+import { Gateway, type GatewayAnswer } from "../../apigateway/gateway";
+import { mapParameter, renderTemplate, type TemplateContext } from "../../apigateway/gatewayResponses";
+import type { FunctionPool, InvokeOutcome } from "../../lambda/lambdaPool";
+import type { RequestLog, LocalCloud } from "../../types";
+import type { CloudModel, Operation } from "../../program/model";
+import { buildProxyEvent, mapProxyResult, parseQuery, type EventTarget, type IncomingRequest } from "../../apigateway/proxyEvent";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../../testing";
+import type { UsageLimiter } from "../../apigateway/usage";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -17,9 +17,9 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { StorageFaults } from "../state/appendLog";
-import { startDynamo, type LocalDynamo } from "../dynamodb/dynamo";
-import { JOURNAL_FILE } from "../dynamodb/dynamoJournal";
+import type { StorageFaults } from "../../state/appendLog";
+import { startDynamo, type LocalDynamo } from "../../dynamodb/dynamo";
+import { JOURNAL_FILE } from "../../dynamodb/dynamoJournal";
 
 const TABLE = "notes";
 

@@ -7,10 +7,10 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { aliasRotation, CanaryRotation } from "../lambda/aliases";
-import type { LocalCloud, RequestLog } from "../types";
-import { recordProgram } from "../program/recordProgram";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
+import { aliasRotation, CanaryRotation } from "../../lambda/aliases";
+import type { LocalCloud, RequestLog } from "../../types";
+import { recordProgram } from "../../program/recordProgram";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";

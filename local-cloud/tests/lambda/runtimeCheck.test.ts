@@ -1,6 +1,6 @@
 // The host-versus-runtime warning (local-cloud/lambda/runtimeCheck.ts): pure, no cloud started.
 import { expect } from "chai";
-import { runtimeNodeMajor, runtimeWarnings } from "../lambda/runtimeCheck";
+import { runtimeNodeMajor, runtimeWarnings } from "../../lambda/runtimeCheck";
 
 describe("host Node versus the functions' runtime", () => {
     it("reads the Node major of nodejs<N>.x runtimes only", () => {

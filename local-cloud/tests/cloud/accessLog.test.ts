@@ -6,9 +6,9 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { accessLogValues, renderAccessLog, type AccessFacts } from "../apigateway/accessLog";
-import type { LocalCloud, RequestLog } from "../types";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../testing";
+import { accessLogValues, renderAccessLog, type AccessFacts } from "../../apigateway/accessLog";
+import type { LocalCloud, RequestLog } from "../../types";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -12,12 +12,12 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { CONTROL_PLANE_PATH, ControlPlane, isLocalCaller } from "../apigateway/controlPlane";
-import type { LocalCloud, RequestLog } from "../types";
-import { cloudModel } from "../program/model";
-import type { RecordedProgram } from "../program/recordProgram";
-import { TYPES } from "../program/resourceTypes";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
+import { CONTROL_PLANE_PATH, ControlPlane, isLocalCaller } from "../../apigateway/controlPlane";
+import type { LocalCloud, RequestLog } from "../../types";
+import { cloudModel } from "../../program/model";
+import type { RecordedProgram } from "../../program/recordProgram";
+import { TYPES } from "../../program/resourceTypes";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";

@@ -7,10 +7,10 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { LocalCloud, RequestLog } from "../types";
-import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../apigateway/stageCache";
-import { parseHeaders } from "../apigateway/requestHeaders";
-import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult, writeTestProgram } from "../testing";
+import type { LocalCloud, RequestLog } from "../../types";
+import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../../apigateway/stageCache";
+import { parseHeaders } from "../../apigateway/requestHeaders";
+import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult, writeTestProgram } from "../../testing";
 
 const ACCESS_FORMAT = JSON.stringify({
     requestId: "$context.requestId", status: "$context.status",

@@ -29,7 +29,7 @@ import { ROOMY_PLAN, stopCloud } from "../support/roomyCloud";
 import { PROJECT_DIR } from "../../scripts/project";
 
 /** A getPost handler that never answers: the function always outlives its timeout. */
-const HANGING_GET_POST = `// Test fixture (tests/local/local-5xx.test.ts): never answers.
+const HANGING_GET_POST = `// Test fixture (tests/cloud/5xx.test.ts): never answers.
 import type { RouteHandler } from "../http/contract";
 
 export const getPost: RouteHandler = () => new Promise(() => undefined);

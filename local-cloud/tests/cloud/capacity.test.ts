@@ -6,8 +6,8 @@
 // backs off (the same answer as a partition that stays hot on AWS).
 import { expect } from "chai";
 import * as path from "node:path";
-import type { LocalCloud } from "../types";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../testing";
+import type { LocalCloud } from "../../types";
+import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";

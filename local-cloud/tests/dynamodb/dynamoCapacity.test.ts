@@ -4,9 +4,9 @@
 import { expect } from "chai";
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../dynamodb/dynamo";
-import { CliError, parseThrottleScale } from "../cli";
-import { CapacityMeter, type PartitionUsage } from "../dynamodb/dynamoCapacity";
+import { LOCAL_CREDENTIALS, startDynamo, type LocalDynamo } from "../../dynamodb/dynamo";
+import { CliError, parseThrottleScale } from "../../cli";
+import { CapacityMeter, type PartitionUsage } from "../../dynamodb/dynamoCapacity";
 
 /** A rejected SDK call's error, with the members DynamoDB sent (throttlingReasons, ...). */
 type SdkError = Error & { $metadata: { httpStatusCode?: number } } & Record<string, unknown>;
