@@ -138,6 +138,38 @@ function withApiKeyDefinition(body: string): string {
     return JSON.stringify(spec);
 }
 
+/**
+ * API Gateway may invoke each route's `live` alias (a permission on the function alone does not
+ * cover its aliases) from this API only: any stage (the console's test calls use a stage of their
+ * own), this route's method and resource.
+ */
+function invokePermissions(
+    functions: Record<string, RouteFunction>,
+    executionArn: pulumi.Output<string>,
+): Record<string, aws.lambda.Permission> {
+    const permissions: Record<string, aws.lambda.Permission> = {};
+    for (const route of routes) {
+        const fn = functions[route.name]!;
+        permissions[route.name] = new aws.lambda.Permission(route.name, {
+            action: "lambda:InvokeFunction",
+            function: fn.function.name,
+            qualifier: fn.alias.name,
+            principal: "apigateway.amazonaws.com",
+            sourceArn: pulumi.interpolate`${executionArn}/*/${route.method}${sourceArnPath(route.path)}`,
+        }, { parent: fn });
+    }
+    return permissions;
+}
+
+/** One OPTIONS route per path, allowing the methods the routes have on that path. */
+function corsPreflightRoutes(allowOrigin: string): awsx.classic.apigateway.RawDataRoute[] {
+    const methodsByPath = new Map<string, string[]>();
+    for (const route of routes) {
+        methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
+    }
+    return [...methodsByPath].map(([path, methods]) => preflightRoute(path, methods, allowOrigin));
+}
+
 /** OPTIONS answered by API Gateway itself: no key, no Lambda, no cost beyond the request. */
 function preflightRoute(path: string, methods: string[], allowOrigin: string): awsx.classic.apigateway.RawDataRoute {
     const headers = preflightHeaders(allowOrigin, methods);
@@ -195,11 +227,7 @@ export class PostsApi extends pulumi.ComponentResource {
             return lambdaRoute(route, fn.alias);
         });
 
-        const methodsByPath = new Map<string, string[]>();
-        for (const route of routes) {
-            methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
-        }
-        const preflightRoutes = [...methodsByPath].map(([path, methods]) => preflightRoute(path, methods, args.corsAllowOrigin));
+        const preflightRoutes = corsPreflightRoutes(args.corsAllowOrigin);
 
         // Created by the program, like the functions' log groups, so it has this stack's retention.
         this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access`, {
@@ -241,20 +269,7 @@ export class PostsApi extends pulumi.ComponentResource {
             },
         }, { parent: this, transformations: [awsxAdjustments(permissions)] });
 
-        // API Gateway may invoke each route's `live` alias (a permission on the function alone does
-        // not cover its aliases) from this API only: any stage (the console's test calls use a
-        // stage of their own), this route's method and resource.
-        this.permissions = {};
-        for (const route of routes) {
-            const fn = this.functions[route.name]!;
-            this.permissions[route.name] = new aws.lambda.Permission(route.name, {
-                action: "lambda:InvokeFunction",
-                function: fn.function.name,
-                qualifier: fn.alias.name,
-                principal: "apigateway.amazonaws.com",
-                sourceArn: pulumi.interpolate`${this.api.restAPI.executionArn}/*/${route.method}${sourceArnPath(route.path)}`,
-            }, { parent: fn });
-        }
+        this.permissions = invokePermissions(this.functions, this.api.restAPI.executionArn);
         permissionsDeclared(Object.values(this.permissions));
 
         // The execution log group API Gateway would otherwise create itself, never expiring.

@@ -15,8 +15,8 @@ __tableDesign_1.listShardOf = __listShardOf;
 __tableDesign_1.listSortKey = __f4;
 __tableDesign_1.listingKey = __f5;
 __tableDesign_1.LISTING_KEY_PATTERN = "META#listing";
-__tableDesign_1.POSTS_INDEX = "byCreatedAt";
 __tableDesign_1.idempotencyKey = __f6;
+__tableDesign_1.POSTS_INDEX = "byCreatedAt";
 __tableDesign_1.MAX_LIST_SHARDS = 32;
 var __storeErrors_1 = {storeError: __storeError, isStoreError: __isStoreError};
 __postsStore_1.dynamoPostsStore = __dynamoPostsStore;
@@ -237,6 +237,48 @@ return (scope, key) => ({ pk: `IDEMPOTENCY#${scope}#${key}` });
   }).apply(undefined, undefined).apply(this, arguments);
 }
 
+function __toPost(__0) {
+  return (function() {
+    with({ toPost: __toPost, this: undefined, arguments: undefined }) {
+
+return function /*toPost*/(item) {
+    return {
+        id: String(item.id),
+        title: String(item.title),
+        description: String(item.description),
+        author: String(item.author),
+        publicationDate: String(item.publicationDate),
+        createdAt: String(item.createdAt),
+        updatedAt: String(item.updatedAt),
+        version: Number(item.version),
+    };
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __newPost(__0, __1, __2) {
+  return (function() {
+    with({ newPost: __newPost, this: undefined, arguments: undefined }) {
+
+return function /*newPost*/(id, createdAt, input) {
+    return {
+        id,
+        title: input.title,
+        description: input.description,
+        author: input.author,
+        publicationDate: input.publicationDate,
+        createdAt,
+        updatedAt: createdAt,
+        version: 1,
+    };
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
 function __messageFor(__0, __1) {
   return (function() {
     with({ messageFor: __messageFor, this: undefined, arguments: undefined }) {
@@ -322,352 +364,13 @@ return function /*inProgressWaits*/(functionTimeoutSeconds) {
   }).apply(undefined, undefined).apply(this, arguments);
 }
 
-function __dynamoPostsStore(__0) {
+function __idempotentCreate(__0, __1) {
   return (function() {
-    with({ CONDITIONAL_CHECK_FAILED: "ConditionalCheckFailedException", tableDesign_1: __tableDesign_1, storeErrors_1: __storeErrors_1, MAX_FUNCTION_TIMEOUT_SECONDS: 29, exports: __postsStore_1, COMPLETED: "COMPLETED", LEGACY_COMPLETED: "completed", IN_PROGRESS: "IN_PROGRESS", requestHash: __requestHash, inProgressWaits: __inProgressWaits, dynamoPostsStore: __dynamoPostsStore, this: undefined, arguments: undefined }) {
+    with({ MAX_FUNCTION_TIMEOUT_SECONDS: 29, exports: __postsStore_1, COMPLETED: "COMPLETED", LEGACY_COMPLETED: "completed", IN_PROGRESS: "IN_PROGRESS", newPost: __newPost, tableDesign_1: __tableDesign_1, requestHash: __requestHash, inProgressWaits: __inProgressWaits, storeErrors_1: __storeErrors_1, toPost: __toPost, idempotentCreate: __idempotentCreate, this: undefined, arguments: undefined }) {
 
-return function /*dynamoPostsStore*/(deps) {
-    // First, before any function that uses them: Pulumi's serializer resolves a nested function's
-    // free variables against the declarations above it.
-    /** How many listing shards this writer spreads new posts over. */
-    const writeShards = deps.listShards !== undefined && Number.isInteger(deps.listShards) && deps.listShards > 1 ? deps.listShards : 1;
-    /** The shard count this instance has seen announced (it only ever grows). */
-    let announced = 1;
-    function isConditionFailure(error) {
-        return error instanceof Error && error.name === CONDITIONAL_CHECK_FAILED;
-    }
-    /** A value in DynamoDB's wire form ({S: "…"}, {N: "…"}, {M: {…}}, …) as a plain value. */
-    function plainValue(value) {
-        if (value === null || typeof value !== "object" || Object.keys(value).length !== 1) {
-            return value; // already plain (an SDK that unmarshalls the item itself)
-        }
-        const [type, inner] = Object.entries(value)[0];
-        switch (type) {
-            case "S": return inner;
-            case "N": return Number(inner);
-            case "BOOL": return inner;
-            case "NULL": return null;
-            case "L": return inner.map(plainValue);
-            case "M": return plainItem(inner);
-            default: return value;
-        }
-    }
-    function plainItem(item) {
-        return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, plainValue(value)]));
-    }
-    /**
-     * The item as it stood when a conditional write failed: DynamoDB returns it with the failure
-     * (ReturnValuesOnConditionCheckFailure: ALL_OLD, no extra read, no read units), and
-     * lib-dynamodb leaves it in the wire form. Null when no item exists.
-     */
-    function itemAtFailure(error) {
-        return error.Item === undefined || error.Item === null ? null : plainItem(error.Item);
-    }
-    /** Whether the SDK sent this call more than once (an earlier attempt may have committed). */
-    function wasRetried(error) {
-        return (error.$metadata?.attempts ?? 1) > 1;
-    }
-    /** Whether one of the item's recent writes carries `token` (data/tableDesign.ts). */
-    function writtenWith(item, token) {
-        return item !== null && tableDesign_1.RECENT_WRITE_ATTRIBUTES.some((name) => item[name] === token);
-    }
-    /** The public shape of a post item, built field by field so storage attributes cannot leak. */
-    function toPost(item) {
-        return {
-            id: String(item.id),
-            title: String(item.title),
-            description: String(item.description),
-            author: String(item.author),
-            publicationDate: String(item.publicationDate),
-            createdAt: String(item.createdAt),
-            updatedAt: String(item.updatedAt),
-            version: Number(item.version),
-        };
-    }
-    function toItem(post, writeToken) {
-        return {
-            ...(0, tableDesign_1.postKey)(post.id),
-            [tableDesign_1.RECENT_WRITE_ATTRIBUTES[0]]: writeToken,
-            listPk: (0, tableDesign_1.listPartition)((0, tableDesign_1.listShardOf)(post.id, writeShards)),
-            listSk: (0, tableDesign_1.listSortKey)(post.createdAt, post.id),
-            id: post.id,
-            title: post.title,
-            description: post.description,
-            author: post.author,
-            publicationDate: post.publicationDate,
-            createdAt: post.createdAt,
-            updatedAt: post.updatedAt,
-            version: post.version,
-        };
-    }
-    function newPost(id, createdAt, input) {
-        return {
-            id,
-            title: input.title,
-            description: input.description,
-            author: input.author,
-            publicationDate: input.publicationDate,
-            createdAt,
-            updatedAt: createdAt,
-            version: 1,
-        };
-    }
-    /** A consistent read: the post, or null when there is none. */
-    async function readPost(id) {
-        const result = await deps.db.get({ TableName: deps.tableName, Key: (0, tableDesign_1.postKey)(id), ConsistentRead: true });
-        return result.Item === undefined ? null : toPost(result.Item);
-    }
-    /**
-     * Writes a new post (never over an existing item). A failed condition whose item carries this
-     * call's write token is this call's own earlier attempt (the SDK retried a put whose answer was
-     * lost): the post is stored. Any other item under the id is a collision: fail loudly.
-     */
-    async function putNewPost(post) {
-        await announceWriteShards();
-        const writeToken = deps.newId();
-        try {
-            await deps.db.put({
-                TableName: deps.tableName,
-                Item: toItem(post, writeToken),
-                ConditionExpression: "attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            });
-        }
-        catch (error) {
-            if (isConditionFailure(error) && writtenWith(itemAtFailure(error), writeToken)) {
-                return;
-            }
-            if (isConditionFailure(error)) {
-                throw new Error(`Post id collision on create: ${post.id}`, { cause: error });
-            }
-            throw error;
-        }
-    }
-    /** Creates a post with a fresh id. Without an Idempotency-Key every call creates one. */
-    async function createPost(input) {
-        const post = newPost(deps.newId(), deps.now().toISOString(), input);
-        await putNewPost(post);
-        return post;
-    }
-    /**
-     * After a conditional write failed, not by this call's own earlier attempt: PostNotFound when
-     * no item exists, else VersionConflict (the item exists, so its version did not match). The
-     * old item comes with the failure (ALL_OLD), from DynamoDB and from the local engine alike.
-     */
-    function conditionFailure(id, item) {
-        return item === null ? (0, storeErrors_1.storeError)("PostNotFound", { postId: id }) : (0, storeErrors_1.storeError)("VersionConflict", { postId: id });
-    }
-    function versionCondition(condition) {
-        switch (condition.kind) {
-            case "none":
-                return { expression: "attribute_exists(pk)", values: {} };
-            case "version":
-                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
-            case "never":
-                // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells
-                // PostNotFound from VersionConflict.
-                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": 0 } };
-        }
-    }
-    /**
-     * PUT and PATCH: sets the given client fields, bumps the version and updatedAt, all in one
-     * conditional UpdateItem. Never creates: a missing post is PostNotFound, a version mismatch
-     * VersionConflict. The write token goes into the item's recent writes and the condition refuses
-     * it, so an SDK retry of an attempt that committed never steps the version twice: it fails, and
-     * the old item, which carries the token, is this update's answer.
-     */
-    async function updatePost(id, fields, condition) {
-        const writeToken = deps.newId();
-        const names = { "#version": "version", "#updatedAt": "updatedAt" };
-        const values = { ":one": 1, ":updatedAt": deps.now().toISOString(), ":writeToken": writeToken, ":noWrite": "" };
-        const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
-        for (const [field, value] of Object.entries(fields)) {
-            if (value === undefined) {
-                continue;
-            }
-            names[`#${field}`] = field;
-            values[`:${field}`] = value;
-            sets.push(`#${field} = :${field}`);
-        }
-        // Shift the recent writes down one (the oldest drops out), the newest first.
-        const slots = tableDesign_1.RECENT_WRITE_ATTRIBUTES.map((name, i) => {
-            names[`#recentWrite${i}`] = name;
-            return `#recentWrite${i}`;
-        });
-        for (let i = slots.length - 1; i > 0; i--) {
-            sets.push(`${slots[i]} = if_not_exists(${slots[i - 1]}, :noWrite)`);
-        }
-        sets.push(`${slots[0]} = :writeToken`);
-        const notThisWrite = slots.map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`).join(" AND ");
-        const check = versionCondition(condition);
-        try {
-            const result = await deps.db.update({
-                TableName: deps.tableName,
-                Key: (0, tableDesign_1.postKey)(id),
-                UpdateExpression: `SET ${sets.join(", ")}`,
-                ConditionExpression: `${check.expression} AND ${notThisWrite}`,
-                ExpressionAttributeNames: names,
-                ExpressionAttributeValues: { ...values, ...check.values },
-                ReturnValues: "ALL_NEW",
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            });
-            return toPost(result.Attributes ?? {});
-        }
-        catch (error) {
-            if (!isConditionFailure(error)) {
-                throw error;
-            }
-            const item = itemAtFailure(error);
-            if (writtenWith(item, writeToken)) {
-                return toPost(item); // our own earlier attempt committed: the post as it stands
-            }
-            throw conditionFailure(id, item);
-        }
-    }
-    /**
-     * A DELETE leaves no item to carry a token. A failed condition with no item after the SDK
-     * retried means the post is gone, most likely by this call's own first attempt: the client
-     * asked for it gone and it is, so that is success (a 204), never a 404 for a delete that was
-     * made (docs/decisions/0017-writes-answer-their-own-retries.md).
-     */
-    async function deletePost(id, condition) {
-        const check = versionCondition(condition);
-        const usesVersion = condition.kind !== "none";
-        try {
-            await deps.db.delete({
-                TableName: deps.tableName,
-                Key: (0, tableDesign_1.postKey)(id),
-                ConditionExpression: check.expression,
-                ...(usesVersion ? { ExpressionAttributeNames: { "#version": "version" } } : {}),
-                ...(usesVersion ? { ExpressionAttributeValues: check.values } : {}),
-                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-            });
-        }
-        catch (error) {
-            if (!isConditionFailure(error)) {
-                throw error;
-            }
-            const item = itemAtFailure(error);
-            if (item === null && wasRetried(error)) {
-                return;
-            }
-            throw conditionFailure(id, item);
-        }
-    }
-    // Listing: the index is sharded (data/tableDesign.ts). Writers announce how many shards they
-    // use in the listing record before writing into them; readers query every shard ever announced.
-    /** Raises the listing record's `readShards` to this writer's count, once per instance. */
-    async function announceWriteShards() {
-        if (writeShards <= announced) {
-            return;
-        }
-        await conditionally(() => deps.db.update({
-            TableName: deps.tableName,
-            Key: (0, tableDesign_1.listingKey)(),
-            UpdateExpression: "SET #readShards = :shards",
-            ConditionExpression: "attribute_not_exists(#readShards) OR #readShards < :shards",
-            ExpressionAttributeNames: { "#readShards": "readShards" },
-            ExpressionAttributeValues: { ":shards": writeShards },
-        }), () => true); // failed: already as high or higher, which is all a writer needs
-        announced = writeShards;
-    }
-    /** How many shards any writer ever used: a consistent read, so no announced shard is missed. */
-    async function readShards() {
-        const result = await deps.db.get({ TableName: deps.tableName, Key: (0, tableDesign_1.listingKey)(), ConsistentRead: true });
-        const shards = Number(result.Item?.readShards ?? 1);
-        return Number.isInteger(shards) && shards > 1 ? shards : 1;
-    }
-    async function readShard(shard, bound, count) {
-        const result = await deps.db.query({
-            TableName: deps.tableName,
-            IndexName: tableDesign_1.POSTS_INDEX,
-            KeyConditionExpression: bound === null ? "#listPk = :listPk" : "#listPk = :listPk AND #listSk < :bound",
-            ExpressionAttributeNames: { "#listPk": "listPk", ...(bound === null ? {} : { "#listSk": "listSk" }) },
-            ExpressionAttributeValues: { ":listPk": shard.listPk, ...(bound === null ? {} : { ":bound": bound }) },
-            ScanIndexForward: false,
-            Limit: count,
-            ...(shard.startKey === undefined ? {} : { ExclusiveStartKey: shard.startKey }),
-        });
-        const found = result.Items ?? [];
-        shard.unplaced.push(...found);
-        const last = found[found.length - 1];
-        if (last !== undefined) {
-            shard.frontier = String(last.listSk);
-        }
-        shard.startKey = result.LastEvaluatedKey;
-        shard.done = result.LastEvaluatedKey === undefined;
-        return found.length;
-    }
-    /**
-     * One page, newest first: a k-way merge of the shards below one bound (the cursor's sort key;
-     * every shard is ordered by it). Each shard first gives about limit/shards items; then only the
-     * shard that holds back the merge (the one whose last read item is newest: older items of
-     * other shards cannot be placed before it has shown what it holds above them) is read further,
-     * a share of what is still missing at a time. So a page reads at most 2 × limit + shards
-     * items, not shards × limit. It places `limit + 1` items when it can: the extra one only tells
-     * that another page exists, so the last page never comes with a cursor to an empty page.
-     */
-    async function listPosts(limit, startKey) {
-        const shardCount = await readShards();
-        const bound = startKey === null ? null : startKey.listSk;
-        const shards = Array.from({ length: shardCount }, (_, shard) => ({
-            listPk: (0, tableDesign_1.listPartition)(shard), unplaced: [], frontier: null, startKey: undefined, done: false,
-        }));
-        const wanted = limit + 1;
-        let budget = 2 * limit + shardCount;
-        const first = shardCount === 1 ? wanted : Math.ceil(limit / shardCount);
-        const counts = await Promise.all(shards.map((shard) => readShard(shard, bound, first)));
-        budget -= counts.reduce((sum, n) => sum + n, 0);
-        const placed = [];
-        for (;;) {
-            placeReadyItems(shards, placed, wanted);
-            const open = shards.filter((shard) => !shard.done);
-            if (placed.length >= wanted || open.length === 0) {
-                break;
-            }
-            const missing = wanted - placed.length;
-            const count = Math.min(Math.ceil(Math.min(missing, limit) / open.length), budget);
-            if (count <= 0) {
-                break; // the read budget is spent: a shorter page, with a cursor
-            }
-            budget -= await readShard(holdingBack(open), bound, count);
-        }
-        const items = placed.slice(0, limit).map(toPost);
-        const last = items[items.length - 1];
-        const more = placed.length > limit || shards.some((shard) => !shard.done || shard.unplaced.length > 0);
-        // The cursor keeps the shape it had before sharding (its listPk is shard 0's): only its
-        // sort key is the bound, and a cursor from before sharding still works.
-        const nextKey = more && last !== undefined
-            ? { ...(0, tableDesign_1.postKey)(last.id), listPk: tableDesign_1.LIST_PARTITION, listSk: (0, tableDesign_1.listSortKey)(last.createdAt, last.id) }
-            : null;
-        return { items, nextKey };
-    }
-    /** The open shard whose last read item is the newest (an open shard that read nothing yet first). */
-    function holdingBack(open) {
-        return open.reduce((a, b) => (a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b));
-    }
-    /**
-     * Moves read items into `placed`, newest first, while they are certainly next: no open shard
-     * can still hold a newer one (each open shard's unread items are older than its frontier).
-     */
-    function placeReadyItems(shards, placed, wanted) {
-        const open = shards.filter((shard) => !shard.done);
-        const limitKey = open.length === 0 ? null : open.some((shard) => shard.frontier === null) ? "\uffff" : holdingBack(open).frontier;
-        while (placed.length < wanted) {
-            let newest;
-            for (const shard of shards) {
-                const head = shard.unplaced[0];
-                if (head !== undefined && (newest === undefined || String(head.listSk) > String(newest.unplaced[0].listSk))) {
-                    newest = shard;
-                }
-            }
-            if (newest === undefined || (limitKey !== null && String(newest.unplaced[0].listSk) < limitKey)) {
-                return;
-            }
-            placed.push(newest.unplaced.shift());
-        }
-    }
-    // Idempotent create: the design in the note above this function.
+return function /*idempotentCreate*/(deps, store) {
+    // First, before the functions that use them (as in dynamoPostsStore).
+    const { putNewPost, readPost, conditionally } = store;
     function epochSeconds(date) {
         return Math.floor(date.getTime() / 1000);
     }
@@ -682,24 +385,6 @@ return function /*dynamoPostsStore*/(deps) {
     async function readRecord(key) {
         const result = await deps.db.get({ TableName: deps.tableName, Key: key, ConsistentRead: true });
         return result.Item === undefined ? null : result.Item;
-    }
-    /**
-     * Runs a conditional write on an idempotency record: true when it was made, by this attempt or
-     * by an earlier attempt of the same call whose answer was lost (the SDK retried, the retry
-     * failed its condition, and the record DynamoDB returns with the failure is as that attempt
-     * left it: `madeIt`). False when the condition failed for another reason.
-     */
-    async function conditionally(write, madeIt) {
-        try {
-            await write();
-            return true;
-        }
-        catch (error) {
-            if (isConditionFailure(error)) {
-                return madeIt(itemAtFailure(error));
-            }
-            throw error;
-        }
     }
     /** Step 1: a new IN_PROGRESS record, unless a live (unexpired) one exists. */
     function reserve(key, record, now) {
@@ -859,6 +544,363 @@ return function /*dynamoPostsStore*/(deps) {
         }
         throw new Error("Idempotency record kept changing; giving up");
     }
+    return createPostIdempotent;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __shardedListing(__0) {
+  return (function() {
+    with({ tableDesign_1: __tableDesign_1, toPost: __toPost, shardedListing: __shardedListing, this: undefined, arguments: undefined }) {
+
+return function /*shardedListing*/(deps) {
+    /** How many shards any writer ever used: a consistent read, so no announced shard is missed. */
+    async function readShards() {
+        const result = await deps.db.get({ TableName: deps.tableName, Key: (0, tableDesign_1.listingKey)(), ConsistentRead: true });
+        const shards = Number(result.Item?.readShards ?? 1);
+        return Number.isInteger(shards) && shards > 1 ? shards : 1;
+    }
+    async function readShard(shard, bound, count) {
+        const result = await deps.db.query({
+            TableName: deps.tableName,
+            IndexName: tableDesign_1.POSTS_INDEX,
+            KeyConditionExpression: bound === null ? "#listPk = :listPk" : "#listPk = :listPk AND #listSk < :bound",
+            ExpressionAttributeNames: { "#listPk": "listPk", ...(bound === null ? {} : { "#listSk": "listSk" }) },
+            ExpressionAttributeValues: { ":listPk": shard.listPk, ...(bound === null ? {} : { ":bound": bound }) },
+            ScanIndexForward: false,
+            Limit: count,
+            ...(shard.startKey === undefined ? {} : { ExclusiveStartKey: shard.startKey }),
+        });
+        const found = result.Items ?? [];
+        shard.unplaced.push(...found);
+        const last = found[found.length - 1];
+        if (last !== undefined) {
+            shard.frontier = String(last.listSk);
+        }
+        shard.startKey = result.LastEvaluatedKey;
+        shard.done = result.LastEvaluatedKey === undefined;
+        return found.length;
+    }
+    /**
+     * One page, newest first: a k-way merge of the shards below one bound (the cursor's sort key;
+     * every shard is ordered by it). Each shard first gives about limit/shards items; then only the
+     * shard that holds back the merge (the one whose last read item is newest: older items of
+     * other shards cannot be placed before it has shown what it holds above them) is read further,
+     * a share of what is still missing at a time. So a page reads at most 2 × limit + shards
+     * items, not shards × limit. It places `limit + 1` items when it can: the extra one only tells
+     * that another page exists, so the last page never comes with a cursor to an empty page.
+     */
+    async function listPosts(limit, startKey) {
+        const shardCount = await readShards();
+        const bound = startKey === null ? null : startKey.listSk;
+        const shards = Array.from({ length: shardCount }, (_, shard) => ({
+            listPk: (0, tableDesign_1.listPartition)(shard), unplaced: [], frontier: null, startKey: undefined, done: false,
+        }));
+        const wanted = limit + 1;
+        let budget = 2 * limit + shardCount;
+        const first = shardCount === 1 ? wanted : Math.ceil(limit / shardCount);
+        const counts = await Promise.all(shards.map((shard) => readShard(shard, bound, first)));
+        budget -= counts.reduce((sum, n) => sum + n, 0);
+        const placed = [];
+        for (;;) {
+            placeReadyItems(shards, placed, wanted);
+            const open = shards.filter((shard) => !shard.done);
+            if (placed.length >= wanted || open.length === 0) {
+                break;
+            }
+            const missing = wanted - placed.length;
+            const count = Math.min(Math.ceil(Math.min(missing, limit) / open.length), budget);
+            if (count <= 0) {
+                break; // the read budget is spent: a shorter page, with a cursor
+            }
+            budget -= await readShard(holdingBack(open), bound, count);
+        }
+        const items = placed.slice(0, limit).map(toPost);
+        const last = items[items.length - 1];
+        const more = placed.length > limit || shards.some((shard) => !shard.done || shard.unplaced.length > 0);
+        // The cursor keeps the shape it had before sharding (its listPk is shard 0's): only its
+        // sort key is the bound, and a cursor from before sharding still works.
+        const nextKey = more && last !== undefined
+            ? { ...(0, tableDesign_1.postKey)(last.id), listPk: tableDesign_1.LIST_PARTITION, listSk: (0, tableDesign_1.listSortKey)(last.createdAt, last.id) }
+            : null;
+        return { items, nextKey };
+    }
+    /** The open shard whose last read item is the newest (an open shard that read nothing yet first). */
+    function holdingBack(open) {
+        return open.reduce((a, b) => (a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b));
+    }
+    /**
+     * Moves read items into `placed`, newest first, while they are certainly next: no open shard
+     * can still hold a newer one (each open shard's unread items are older than its frontier).
+     */
+    function placeReadyItems(shards, placed, wanted) {
+        const open = shards.filter((shard) => !shard.done);
+        const limitKey = open.length === 0 ? null : open.some((shard) => shard.frontier === null) ? "\uffff" : holdingBack(open).frontier;
+        while (placed.length < wanted) {
+            let newest;
+            for (const shard of shards) {
+                const head = shard.unplaced[0];
+                if (head !== undefined && (newest === undefined || String(head.listSk) > String(newest.unplaced[0].listSk))) {
+                    newest = shard;
+                }
+            }
+            if (newest === undefined || (limitKey !== null && String(newest.unplaced[0].listSk) < limitKey)) {
+                return;
+            }
+            placed.push(newest.unplaced.shift());
+        }
+    }
+    return listPosts;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __dynamoPostsStore(__0) {
+  return (function() {
+    with({ CONDITIONAL_CHECK_FAILED: "ConditionalCheckFailedException", tableDesign_1: __tableDesign_1, toPost: __toPost, newPost: __newPost, storeErrors_1: __storeErrors_1, idempotentCreate: __idempotentCreate, shardedListing: __shardedListing, dynamoPostsStore: __dynamoPostsStore, this: undefined, arguments: undefined }) {
+
+return function /*dynamoPostsStore*/(deps) {
+    // First, before any function that uses them: Pulumi's serializer resolves a nested function's
+    // free variables against the declarations above it.
+    /** How many listing shards this writer spreads new posts over. */
+    const writeShards = deps.listShards !== undefined && Number.isInteger(deps.listShards) && deps.listShards > 1 ? deps.listShards : 1;
+    /** The shard count this instance has seen announced (it only ever grows). */
+    let announced = 1;
+    function isConditionFailure(error) {
+        return error instanceof Error && error.name === CONDITIONAL_CHECK_FAILED;
+    }
+    /** A value in DynamoDB's wire form ({S: "…"}, {N: "…"}, {M: {…}}, …) as a plain value. */
+    function plainValue(value) {
+        if (value === null || typeof value !== "object" || Object.keys(value).length !== 1) {
+            return value; // already plain (an SDK that unmarshalls the item itself)
+        }
+        const [type, inner] = Object.entries(value)[0];
+        switch (type) {
+            case "S": return inner;
+            case "N": return Number(inner);
+            case "BOOL": return inner;
+            case "NULL": return null;
+            case "L": return inner.map(plainValue);
+            case "M": return plainItem(inner);
+            default: return value;
+        }
+    }
+    function plainItem(item) {
+        return Object.fromEntries(Object.entries(item).map(([name, value]) => [name, plainValue(value)]));
+    }
+    /**
+     * The item as it stood when a conditional write failed: DynamoDB returns it with the failure
+     * (ReturnValuesOnConditionCheckFailure: ALL_OLD, no extra read, no read units), and
+     * lib-dynamodb leaves it in the wire form. Null when no item exists.
+     */
+    function itemAtFailure(error) {
+        return error.Item === undefined || error.Item === null ? null : plainItem(error.Item);
+    }
+    /** Whether the SDK sent this call more than once (an earlier attempt may have committed). */
+    function wasRetried(error) {
+        return (error.$metadata?.attempts ?? 1) > 1;
+    }
+    /** Whether one of the item's recent writes carries `token` (data/tableDesign.ts). */
+    function writtenWith(item, token) {
+        return item !== null && tableDesign_1.RECENT_WRITE_ATTRIBUTES.some((name) => item[name] === token);
+    }
+    function toItem(post, writeToken) {
+        return {
+            ...(0, tableDesign_1.postKey)(post.id),
+            [tableDesign_1.RECENT_WRITE_ATTRIBUTES[0]]: writeToken,
+            listPk: (0, tableDesign_1.listPartition)((0, tableDesign_1.listShardOf)(post.id, writeShards)),
+            listSk: (0, tableDesign_1.listSortKey)(post.createdAt, post.id),
+            id: post.id,
+            title: post.title,
+            description: post.description,
+            author: post.author,
+            publicationDate: post.publicationDate,
+            createdAt: post.createdAt,
+            updatedAt: post.updatedAt,
+            version: post.version,
+        };
+    }
+    /** A consistent read: the post, or null when there is none. */
+    async function readPost(id) {
+        const result = await deps.db.get({ TableName: deps.tableName, Key: (0, tableDesign_1.postKey)(id), ConsistentRead: true });
+        return result.Item === undefined ? null : toPost(result.Item);
+    }
+    /**
+     * Writes a new post (never over an existing item). A failed condition whose item carries this
+     * call's write token is this call's own earlier attempt (the SDK retried a put whose answer was
+     * lost): the post is stored. Any other item under the id is a collision: fail loudly.
+     */
+    async function putNewPost(post) {
+        await announceWriteShards();
+        const writeToken = deps.newId();
+        try {
+            await deps.db.put({
+                TableName: deps.tableName,
+                Item: toItem(post, writeToken),
+                ConditionExpression: "attribute_not_exists(pk)",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            });
+        }
+        catch (error) {
+            if (isConditionFailure(error) && writtenWith(itemAtFailure(error), writeToken)) {
+                return;
+            }
+            if (isConditionFailure(error)) {
+                throw new Error(`Post id collision on create: ${post.id}`, { cause: error });
+            }
+            throw error;
+        }
+    }
+    /** Creates a post with a fresh id. Without an Idempotency-Key every call creates one. */
+    async function createPost(input) {
+        const post = newPost(deps.newId(), deps.now().toISOString(), input);
+        await putNewPost(post);
+        return post;
+    }
+    /**
+     * After a conditional write failed, not by this call's own earlier attempt: PostNotFound when
+     * no item exists, else VersionConflict (the item exists, so its version did not match). The
+     * old item comes with the failure (ALL_OLD), from DynamoDB and from the local engine alike.
+     */
+    function conditionFailure(id, item) {
+        return item === null ? (0, storeErrors_1.storeError)("PostNotFound", { postId: id }) : (0, storeErrors_1.storeError)("VersionConflict", { postId: id });
+    }
+    function versionCondition(condition) {
+        switch (condition.kind) {
+            case "none":
+                return { expression: "attribute_exists(pk)", values: {} };
+            case "version":
+                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
+            case "never":
+                // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells
+                // PostNotFound from VersionConflict.
+                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": 0 } };
+        }
+    }
+    /**
+     * PUT and PATCH: sets the given client fields, bumps the version and updatedAt, all in one
+     * conditional UpdateItem. Never creates: a missing post is PostNotFound, a version mismatch
+     * VersionConflict. The write token goes into the item's recent writes and the condition refuses
+     * it, so an SDK retry of an attempt that committed never steps the version twice: it fails, and
+     * the old item, which carries the token, is this update's answer.
+     */
+    async function updatePost(id, fields, condition) {
+        const writeToken = deps.newId();
+        const names = { "#version": "version", "#updatedAt": "updatedAt" };
+        const values = { ":one": 1, ":updatedAt": deps.now().toISOString(), ":writeToken": writeToken, ":noWrite": "" };
+        const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
+        for (const [field, value] of Object.entries(fields)) {
+            if (value === undefined) {
+                continue;
+            }
+            names[`#${field}`] = field;
+            values[`:${field}`] = value;
+            sets.push(`#${field} = :${field}`);
+        }
+        // Shift the recent writes down one (the oldest drops out), the newest first.
+        const slots = tableDesign_1.RECENT_WRITE_ATTRIBUTES.map((name, i) => {
+            names[`#recentWrite${i}`] = name;
+            return `#recentWrite${i}`;
+        });
+        for (let i = slots.length - 1; i > 0; i--) {
+            sets.push(`${slots[i]} = if_not_exists(${slots[i - 1]}, :noWrite)`);
+        }
+        sets.push(`${slots[0]} = :writeToken`);
+        const notThisWrite = slots.map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`).join(" AND ");
+        const check = versionCondition(condition);
+        try {
+            const result = await deps.db.update({
+                TableName: deps.tableName,
+                Key: (0, tableDesign_1.postKey)(id),
+                UpdateExpression: `SET ${sets.join(", ")}`,
+                ConditionExpression: `${check.expression} AND ${notThisWrite}`,
+                ExpressionAttributeNames: names,
+                ExpressionAttributeValues: { ...values, ...check.values },
+                ReturnValues: "ALL_NEW",
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            });
+            return toPost(result.Attributes ?? {});
+        }
+        catch (error) {
+            if (!isConditionFailure(error)) {
+                throw error;
+            }
+            const item = itemAtFailure(error);
+            if (writtenWith(item, writeToken)) {
+                return toPost(item); // our own earlier attempt committed: the post as it stands
+            }
+            throw conditionFailure(id, item);
+        }
+    }
+    /**
+     * A DELETE leaves no item to carry a token. A failed condition with no item after the SDK
+     * retried means the post is gone, most likely by this call's own first attempt: the client
+     * asked for it gone and it is, so that is success (a 204), never a 404 for a delete that was
+     * made (docs/decisions/0017-writes-answer-their-own-retries.md).
+     */
+    async function deletePost(id, condition) {
+        const check = versionCondition(condition);
+        const usesVersion = condition.kind !== "none";
+        try {
+            await deps.db.delete({
+                TableName: deps.tableName,
+                Key: (0, tableDesign_1.postKey)(id),
+                ConditionExpression: check.expression,
+                ...(usesVersion ? { ExpressionAttributeNames: { "#version": "version" } } : {}),
+                ...(usesVersion ? { ExpressionAttributeValues: check.values } : {}),
+                ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+            });
+        }
+        catch (error) {
+            if (!isConditionFailure(error)) {
+                throw error;
+            }
+            const item = itemAtFailure(error);
+            if (item === null && wasRetried(error)) {
+                return;
+            }
+            throw conditionFailure(id, item);
+        }
+    }
+    /**
+     * Runs a conditional write on an idempotency record (or the listing record): true when it was
+     * made, by this attempt or by an earlier attempt of the same call whose answer was lost (the SDK
+     * retried, the retry failed its condition, and the record DynamoDB returns with the failure is
+     * as that attempt left it: `madeIt`). False when the condition failed for another reason.
+     */
+    async function conditionally(write, madeIt) {
+        try {
+            await write();
+            return true;
+        }
+        catch (error) {
+            if (isConditionFailure(error)) {
+                return madeIt(itemAtFailure(error));
+            }
+            throw error;
+        }
+    }
+    // Listing: the index is sharded (data/tableDesign.ts). Writers announce how many shards they
+    // use in the listing record before writing into them; readers query every shard ever announced.
+    /** Raises the listing record's `readShards` to this writer's count, once per instance. */
+    async function announceWriteShards() {
+        if (writeShards <= announced) {
+            return;
+        }
+        await conditionally(() => deps.db.update({
+            TableName: deps.tableName,
+            Key: (0, tableDesign_1.listingKey)(),
+            UpdateExpression: "SET #readShards = :shards",
+            ConditionExpression: "attribute_not_exists(#readShards) OR #readShards < :shards",
+            ExpressionAttributeNames: { "#readShards": "readShards" },
+            ExpressionAttributeValues: { ":shards": writeShards },
+        }), () => true); // failed: already as high or higher, which is all a writer needs
+        announced = writeShards;
+    }
     return {
         getPost: async (id) => {
             const post = await readPost(id);
@@ -868,10 +910,10 @@ return function /*dynamoPostsStore*/(deps) {
             return post;
         },
         createPost,
-        createPostIdempotent,
+        createPostIdempotent: idempotentCreate(deps, { putNewPost, readPost, conditionally }),
         updatePost,
         deletePost,
-        listPosts,
+        listPosts: shardedListing(deps),
     };
 };
 
