@@ -32,7 +32,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RecordedProgram } from "./recordProgram";
 import { recordLocalProgram, type LocalProgramInput } from "./program";
-import { prepareRerecording, releaseClosureMirrors } from "./rerecord";
+import { cheapPulumiStacks, prepareRerecording, releaseClosureMirrors } from "./rerecord";
 import type { FunctionVersions } from "../lambda/functionVersions";
 import { writeFileWhole, type KeyStore } from "../state/stateDir";
 
@@ -228,32 +228,6 @@ function versionLog(versions: FunctionVersions, calls: VersionCall[]): FunctionV
         return version;
     };
     return logged;
-}
-
-/**
- * Pulumi records `new Error().stack` for every promise it makes and every resource it registers
- * (bookkeeping for its leak reports and source positions); under ts-node each of those stacks is
- * source-mapped, a few percent of a recording. While recording, those two are formatted as V8
- * formats a stack; every other stack still goes through the installed formatter.
- */
-async function cheapPulumiStacks<T>(run: () => Promise<T>): Promise<T> {
-    const installed = Error.prepareStackTrace;
-    if (!installed) {
-        return run();
-    }
-    const bookkeeping = /[\\/]@pulumi[\\/]pulumi[\\/](runtime[\\/]debuggable|resource)\.js$/;
-    const plain = (error: Error, frames: NodeJS.CallSite[]) =>
-        `${error.name}${error.message ? `: ${error.message}` : ""}${frames.map((frame) => `\n    at ${frame}`).join("")}`;
-    const formatter = (error: Error, frames: NodeJS.CallSite[]) =>
-        error.message === "" && bookkeeping.test(frames[0]?.getFileName() ?? "") ? plain(error, frames) : installed(error, frames);
-    Error.prepareStackTrace = formatter;
-    try {
-        return await run();
-    } finally {
-        if (Error.prepareStackTrace === formatter) {
-            Error.prepareStackTrace = installed;
-        }
-    }
 }
 
 /** Every module loaded outside node_modules (the program's, this package's), and their folders. */

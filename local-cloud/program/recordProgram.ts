@@ -9,6 +9,7 @@ import type * as Pulumi from "@pulumi/pulumi";
 import { splitFunctionArn } from "../lambda/lambdaArn";
 import { TYPES } from "./resourceTypes";
 import { readProgramConfig, type ProgramConfig } from "./stackFiles";
+import { cheapPulumiStacks, prepareRerecording, releaseClosureMirrors } from "./rerecord";
 
 // @pulumi/pulumi loads on the first recording, not with this module: loading it costs more than a
 // whole start served from the program cache (programCache.ts), which never records.
@@ -216,9 +217,13 @@ async function resolve(value: unknown): Promise<{ value: unknown; secret: boolea
 let running = false;
 
 /** Reads the stack's config (stackFiles.ts) and records the program with it. */
-export function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
+export async function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
     const config = readProgramConfig({ ...options, projectDir: options.projectDir ?? process.cwd() });
-    return recordConfiguredProgram(config, options.stateOverride);
+    // A caller that records many times (a test suite: a recording per stack and per config change)
+    // gets the shortcuts live reload takes (rerecord.ts): the package tree read once, unchanged
+    // modules not compiled again, Pulumi's bookkeeping stacks not source-mapped; same recording.
+    await prepareRerecording();
+    return cheapPulumiStacks(() => recordConfiguredProgram(config, options.stateOverride)).finally(releaseClosureMirrors);
 }
 
 /** Records the program with a config already read (the local cloud reads it once, before anything else). */

@@ -3,6 +3,7 @@
 const sections: Array<[string, () => Promise<{ run: () => Promise<void> }>]> = [
     ["listing", () => import("./listing")],
     ["packaging", () => import("./packaging")],
+    ["start", () => import("./start")],
     ["local-cloud", () => import("./localCloud")],
     ["reload", () => import("./reload")],
     ["capacity", () => import("./capacity")],

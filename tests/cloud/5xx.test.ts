@@ -202,7 +202,7 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
     before(async () => {
         // The classic mistake once integrations invoke an alias: the permission left on the function.
         const postsApi = fs.readFileSync(`${PROJECT_DIR}/api/postsApi.ts`, "utf8");
-        const unqualified = postsApi.replace("                qualifier: fn.alias.name,\n", "");
+        const unqualified = postsApi.replace(/^[ \t]*qualifier: fn\.alias\.name,\n/m, "");
         expect(unqualified, "api/postsApi.ts no longer sets the permission's qualifier this way").to.not.equal(postsApi);
         fixture = copyProgram("unqualified-permission", { "api/postsApi.ts": unqualified });
         cloud = await startTestCloud({
