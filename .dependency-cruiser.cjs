@@ -22,7 +22,7 @@ module.exports = {
         {
             name: "data-not-api",
             severity: "error",
-            comment: "The API depends on the store, never the other way round (tests/unit/layers.test.ts checks the same).",
+            comment: "The API depends on the store, never the other way round (tests/repo/layers.test.ts checks the same).",
             from: { path: "^data/" },
             to: { path: "^api/" },
         },

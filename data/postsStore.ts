@@ -3,7 +3,7 @@
 // versions; this module speaks in keys and conditions, and refuses in its own words
 // (data/storeErrors.ts: PostNotFound, VersionConflict, IdempotencyKeyReused,
 // IdempotencyInProgress), which only the HTTP adapter turns into status codes. Nothing here
-// imports from api/ (tests/unit/layers.test.ts checks it). Rules it keeps:
+// imports from api/ (tests/repo/layers.test.ts checks it). Rules it keeps:
 // - creating is a conditional put (never overwrites), updating a conditional update (never
 //   creates), and If-Match is a DynamoDB condition on `version`, never read-then-write;
 // - listing is a Query on the sparse index, newest first, reading about `limit` items (no Scan);
@@ -18,7 +18,7 @@
 // calls the DynamoDBDocument methods on `deps.db` (get/put/update/delete/query), so Pulumi's
 // serializer never captures the SDK module. A captured `@aws-sdk/lib-dynamodb` module is emitted
 // as `require("@aws-sdk/lib-dynamodb/dist-cjs/index.js")` (the package has no `exports` map),
-// which ties the archive to the SDK's internal file layout; tests/unit/closures.test.ts guards this.
+// which ties the archive to the SDK's internal file layout; tests/program/closures.test.ts guards this.
 // The store is a plain object of closures over `deps`, built at cold start by the Lambda factory
 // (api/routeFunction.ts): no class and no `this`, which Pulumi's serializer would mangle. Its
 // helpers are nested inside the three functions that build it (`dynamoPostsStore`, and the

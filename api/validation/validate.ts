@@ -7,7 +7,7 @@
 // gets the same verdict, value and messages in both: checks run in order and keep running after
 // a failed refinement or format; a wrong type or a failed union stops that value's checks; an
 // object's own refinements run only when no field stopped; unknown keys never stop anything.
-// tests/unit/validation.test.ts holds the two side by side over thousands of generated bodies.
+// tests/api/validation.test.ts holds the two side by side over thousands of generated bodies.
 import { badRequest, type FieldError } from "../http/errors";
 
 /** An issue, shaped like the part of a zod issue the API uses (so `fieldErrors` takes either). */

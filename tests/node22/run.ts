@@ -18,11 +18,11 @@ const BIN = path.join(HERE, "node_modules", PACKAGE, "bin", "node");
 const REQUIRED = process.env["NODE22_REQUIRED"] === "1";
 
 // What runs on Node 22: every test that executes or reads the Pulumi-serialized handler code (the
-// "closure" mode of tests/contract, tests/unit/closures.test.ts, the serialized handlers' 400s and
-// the compiled validator against zod in tests/unit/validation.test.ts: regexes and `trim` are the
+// "closure" mode of tests/contract, tests/program/closures.test.ts, the serialized handlers' 400s and
+// the compiled validator against zod in tests/api/validation.test.ts: regexes and `trim` are the
 // engine's own), and the check that the binary is the functions' runtime major. Handler mode runs the TypeScript through ts-node, which Lambda never
 // does; it stays on Node 20 with the rest.
-const FILES = ["tests/contract/**/*.test.ts", "tests/unit/closures.test.ts", "tests/unit/validation.test.ts", "tests/node22/runtime.test.ts"];
+const FILES = ["tests/contract/**/*.test.ts", "tests/program/closures.test.ts", "tests/api/validation.test.ts", "tests/node22/runtime.test.ts"];
 const GREP = "closure|serialized Lambda code|^validation: |the Node running this suite";
 
 function skip(reason: string): never {

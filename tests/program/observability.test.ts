@@ -154,7 +154,7 @@ for (const stack of ["dev", "prod"]) {
                     metricsEnabled: true,
                     loggingLevel: stack === "dev" ? "INFO" : "ERROR",
                     dataTraceEnabled: false,
-                    // Cached routes get method settings of their own (tests/unit/releases.test.ts).
+                    // Cached routes get method settings of their own (tests/program/releases.test.ts).
                     cachingEnabled: false,
                 });
             });

@@ -90,7 +90,7 @@ for (const stack of ["dev", "prod"]) {
             });
 
             it("sends each operation to its own Lambda function's live alias through AWS_PROXY", () => {
-                // The alias's invoke ARN and permission in detail: tests/unit/releases.test.ts.
+                // The alias's invoke ARN and permission in detail: tests/program/releases.test.ts.
                 for (const [route, r] of Object.entries(EXPECTED_ROUTES)) {
                     const integration = swagger.paths[r.path][r.method]["x-amazon-apigateway-integration"];
                     expect(integration).to.deep.include({ type: "aws_proxy", httpMethod: "POST", passthroughBehavior: "when_no_match" });

@@ -2,7 +2,7 @@
 // serializes is the code AWS runs: a refactor, a formatter or a new dependency can change it without
 // any test of behaviour noticing (a larger archive, a captured value, a slower cold start). Any
 // change here is deliberate: rewrite the copies with `UPDATE_GOLDEN=1 npx mocha
-// tests/unit/serialized-golden.test.ts` and say in the commit why the serialized text changed.
+// tests/program/serialized-golden.test.ts` and say in the commit why the serialized text changed.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";

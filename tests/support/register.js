@@ -1,0 +1,13 @@
+// How mocha loads TypeScript (.mocharc.json `require`): ts-node in transpile-only mode with the
+// transpiler `npm start` uses (local-cloud/program/compileCache.js). The program's files are
+// compiled by TypeScript as `pulumi up` compiles them, so the closures the tests serialize are the
+// ones AWS would run; the emulator's files by swc, as `npm start` runs them. Every output is kept
+// on disk (.local/cache/compiled), so the parallel test processes compile each file once.
+// Plain JavaScript: nothing can be compiled before this has run.
+"use strict";
+const path = require("node:path");
+
+require("ts-node").register({
+    transpileOnly: true,
+    transpiler: path.join(__dirname, "..", "..", "local-cloud", "program", "compileCache.js"),
+});
