@@ -1,7 +1,7 @@
 // A route added to a copy of the program (one row in api/routes.ts and one handler file, see
 // tests/support/routeFixture.ts) is served by the local cloud with no other edit: behind the
 // stack's API keys, on its own function, with a preflight for its path. (What it declares under
-// mocks and in the OpenAPI document: tests/unit/route-table.test.ts.)
+// mocks and in the OpenAPI document: tests/api/route-table.test.ts.)
 import { expect } from "chai";
 import type { LocalCloud } from "local-cloud";
 import { call, removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
