@@ -13,6 +13,19 @@ export default tseslint.config(
             // module loading happens at cold start, not in the serialized text.
             "@typescript-eslint/no-require-imports": "off",
             "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+            // Prettier (npm run lint) wraps code at 120 columns; what it cannot wrap, a long
+            // string, template, URL or regular expression, may run over, and comments may not.
+            "max-len": [
+                "error",
+                {
+                    code: 120,
+                    tabWidth: 4,
+                    ignoreStrings: true,
+                    ignoreTemplateLiterals: true,
+                    ignoreUrls: true,
+                    ignoreRegExpLiterals: true,
+                },
+            ],
         },
     },
 );

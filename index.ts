@@ -22,8 +22,8 @@ checkCache(config.cache);
 // The key that signs list cursors: `cursorSecret` when set, otherwise 32 random bytes generated
 // once for this stack and kept, encrypted, in its state (never a value from this source).
 // Rotate with `pulumi up --replace <its URN>` (docs/deploy.md); outstanding cursors then answer 400.
-const cursorKey = config.secrets.cursorSecret
-    ?? pulumi.secret(new random.RandomBytes(CURSOR_SECRET_NAME, { length: 32 }).hex);
+const cursorKey =
+    config.secrets.cursorSecret ?? pulumi.secret(new random.RandomBytes(CURSOR_SECRET_NAME, { length: 32 }).hex);
 
 // 2. Data: the posts table (backups and deletion protection on production stacks).
 const table = new PostsTable("posts", { production: config.production, stack: config.stack });
@@ -83,5 +83,6 @@ export const apiKey = pulumi.secret(keys.values.apply((values) => values[config.
 export const apiKeyIds = keys.keyIds;
 export const usagePlanIds = keys.usagePlanIds;
 export const dashboardUrl = monitoring.dashboardUrl;
-// Route -> { published, live, canary? }: the versions to pin or promote (docs/decisions/0014-releases-warm-aliases-stage-cache.md runbook).
+// Route -> { published, live, canary? }: the versions to pin or promote
+// (docs/decisions/0014-releases-warm-aliases-stage-cache.md runbook).
 export const releases = api.releases;

@@ -1,6 +1,7 @@
 // The stage's access log line: one JSON object per request, written by API Gateway (also for the
 // requests it answers itself: 403 without a key, 429 over a limit), so CloudWatch Logs Insights
-// can query its fields. Variables: docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html
+// can query its fields. Variables:
+// docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-variables-for-access-logging.html
 
 /**
  * API Gateway fills in each `$context` variable and writes the text as it is, so every value is

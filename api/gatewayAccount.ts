@@ -34,13 +34,15 @@ const apiGatewayAssumeRolePolicy: aws.iam.PolicyDocument = {
 export function gatewayLogPolicyDocument(partition: string, region: string, accountId: string): aws.iam.PolicyDocument {
     return {
         Version: "2012-10-17",
-        Statement: [{
-            Sid: "ApiGatewayLogs",
-            Effect: "Allow",
-            Action: [...API_GATEWAY_LOG_ACTIONS],
-            // `*` also matches the log streams inside (`log-group:<name>:log-stream:<stream>`).
-            Resource: `arn:${partition}:logs:${region}:${accountId}:log-group:*`,
-        }],
+        Statement: [
+            {
+                Sid: "ApiGatewayLogs",
+                Effect: "Allow",
+                Action: [...API_GATEWAY_LOG_ACTIONS],
+                // `*` also matches the log streams inside (`log-group:<name>:log-stream:<stream>`).
+                Resource: `arn:${partition}:logs:${region}:${accountId}:log-group:*`,
+            },
+        ],
     };
 }
 
@@ -58,24 +60,39 @@ export class ApiGatewayAccount extends pulumi.ComponentResource {
         // So the three stay in AWS when they leave this stack (destroy, or ownership moved).
         const childOpts = { parent: this, retainOnDelete: true };
 
-        this.role = new aws.iam.Role(name, {
-            assumeRolePolicy: JSON.stringify(apiGatewayAssumeRolePolicy),
-            description: "API Gateway writes the logs of this account's REST APIs in this region with this role",
-        }, childOpts);
+        this.role = new aws.iam.Role(
+            name,
+            {
+                assumeRolePolicy: JSON.stringify(apiGatewayAssumeRolePolicy),
+                description: "API Gateway writes the logs of this account's REST APIs in this region with this role",
+            },
+            childOpts,
+        );
 
         const identity = aws.getCallerIdentityOutput({}, { parent: this });
         const region = aws.getRegionOutput({}, { parent: this });
-        this.policy = new aws.iam.RolePolicy(name, {
-            role: this.role.id,
-            policy: pulumi.all([identity.arn, region.region, identity.accountId]).apply(([callerArn, regionName, accountId]) =>
-                // The partition ("aws", "aws-cn", ...) is the second field of any ARN.
-                JSON.stringify(gatewayLogPolicyDocument(callerArn.split(":")[1]!, regionName, accountId))),
-        }, childOpts);
+        this.policy = new aws.iam.RolePolicy(
+            name,
+            {
+                role: this.role.id,
+                policy: pulumi
+                    .all([identity.arn, region.region, identity.accountId])
+                    .apply(([callerArn, regionName, accountId]) =>
+                        // The partition ("aws", "aws-cn", ...) is the second field of any ARN.
+                        JSON.stringify(gatewayLogPolicyDocument(callerArn.split(":")[1]!, regionName, accountId)),
+                    ),
+            },
+            childOpts,
+        );
 
         // After the policy: API Gateway refuses a role that cannot write logs yet.
-        this.account = new aws.apigateway.Account(name, {
-            cloudwatchRoleArn: this.role.arn,
-        }, { ...childOpts, dependsOn: [this.policy] });
+        this.account = new aws.apigateway.Account(
+            name,
+            {
+                cloudwatchRoleArn: this.role.arn,
+            },
+            { ...childOpts, dependsOn: [this.policy] },
+        );
 
         this.registerOutputs({ cloudwatchRoleArn: this.role.arn });
     }

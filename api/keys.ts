@@ -48,7 +48,9 @@ export function checkMethodThrottles(plans: Record<string, Plan>): void {
     for (const [planName, plan] of Object.entries(plans)) {
         for (const key of Object.keys(plan.methodThrottles)) {
             if (!operations.includes(key)) {
-                throw new ConfigError(`posts-api:plans.${planName}.methodThrottles."${key}": no such operation (operations: ${operations.join(", ")})`);
+                throw new ConfigError(
+                    `posts-api:plans.${planName}.methodThrottles."${key}": no such operation (operations: ${operations.join(", ")})`,
+                );
             }
         }
     }
@@ -70,16 +72,25 @@ export class ApiKeys extends pulumi.ComponentResource {
 
         checkMethodThrottles(args.plans);
         for (const [planName, plan] of Object.entries(args.plans)) {
-            this.usagePlans[planName] = new aws.apigateway.UsagePlan(planName, {
-                description: `posts-api "${planName}" plan`,
-                apiStages: [{
-                    apiId: args.restApiId,
-                    stage: args.stageName,
-                    throttles: Object.entries(plan.methodThrottles).map(([path, limits]) => ({ path, ...limits })),
-                }],
-                throttleSettings: plan.throttle,
-                quotaSettings: plan.quota,
-            }, { parent: this });
+            this.usagePlans[planName] = new aws.apigateway.UsagePlan(
+                planName,
+                {
+                    description: `posts-api "${planName}" plan`,
+                    apiStages: [
+                        {
+                            apiId: args.restApiId,
+                            stage: args.stageName,
+                            throttles: Object.entries(plan.methodThrottles).map(([path, limits]) => ({
+                                path,
+                                ...limits,
+                            })),
+                        },
+                    ],
+                    throttleSettings: plan.throttle,
+                    quotaSettings: plan.quota,
+                },
+                { parent: this },
+            );
         }
 
         for (const consumer of args.consumers) {
@@ -91,41 +102,65 @@ export class ApiKeys extends pulumi.ComponentResource {
             this.keys[consumer.name] = consumer.keys.map((generation) => {
                 const keyName = apiKeyLogicalName(consumer.name, generation);
                 // Same parent, same type, the old name: the resources the old name created.
-                const aliases = consumer.renamedFrom === undefined ? undefined : [{ name: apiKeyLogicalName(consumer.renamedFrom, generation) }];
-                const key = new aws.apigateway.ApiKey(keyName, {
-                    // The consumer's name for every generation (AWS key names need not be unique;
-                    // changing a key's name updates it in place, value and id kept).
-                    name: consumer.name,
-                    description: generation === 1 ? `posts-api key of ${consumer.name}` : `posts-api key of ${consumer.name} (generation ${generation})`,
-                    // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
-                    enabled: consumer.enabled,
-                    value: args.keyValues.apply((values) => values[keyName]),
-                }, { parent: this, aliases });
-                new aws.apigateway.UsagePlanKey(keyName, {
-                    keyId: key.id,
-                    keyType: "API_KEY",
-                    usagePlanId: plan.id,
-                }, {
-                    parent: this,
-                    aliases,
-                    // The provider reports the key's value on this resource too, unmarked: keep it
-                    // encrypted in the state like ApiKey.value.
-                    additionalSecretOutputs: ["value"],
-                    // Every input forces a replacement, and the new attachment (same key, same stage)
-                    // cannot exist next to the old one: delete first.
-                    deleteBeforeReplace: true,
-                });
+                const aliases =
+                    consumer.renamedFrom === undefined
+                        ? undefined
+                        : [{ name: apiKeyLogicalName(consumer.renamedFrom, generation) }];
+                const key = new aws.apigateway.ApiKey(
+                    keyName,
+                    {
+                        // The consumer's name for every generation (AWS key names need not be unique;
+                        // changing a key's name updates it in place, value and id kept).
+                        name: consumer.name,
+                        description:
+                            generation === 1
+                                ? `posts-api key of ${consumer.name}`
+                                : `posts-api key of ${consumer.name} (generation ${generation})`,
+                        // A disabled key stays (its value is kept) but API Gateway refuses it with 403.
+                        enabled: consumer.enabled,
+                        value: args.keyValues.apply((values) => values[keyName]),
+                    },
+                    { parent: this, aliases },
+                );
+                new aws.apigateway.UsagePlanKey(
+                    keyName,
+                    {
+                        keyId: key.id,
+                        keyType: "API_KEY",
+                        usagePlanId: plan.id,
+                    },
+                    {
+                        parent: this,
+                        aliases,
+                        // The provider reports the key's value on this resource too, unmarked: keep it
+                        // encrypted in the state like ApiKey.value.
+                        additionalSecretOutputs: ["value"],
+                        // Every input forces a replacement, and the new attachment (same key, same stage)
+                        // cannot exist next to the old one: delete first.
+                        deleteBeforeReplace: true,
+                    },
+                );
                 return key;
             });
         }
 
         // ApiKey.value is already a secret output; wrapping again keeps the map secret under every
         // engine (and under mocks, where a mock's value would otherwise be plain).
-        this.values = pulumi.secret(pulumi.all(
-            Object.fromEntries(Object.entries(this.keys).map(([consumer, keys]) => [consumer, keys[keys.length - 1]!.value])),
-        ));
-        this.keyIds = pulumi.all(Object.fromEntries(Object.entries(this.keys).map(([consumer, keys]) => [consumer, pulumi.all(keys.map((k) => k.id))])));
-        this.usagePlanIds = pulumi.all(Object.fromEntries(Object.entries(this.usagePlans).map(([plan, usagePlan]) => [plan, usagePlan.id])));
+        this.values = pulumi.secret(
+            pulumi.all(
+                Object.fromEntries(
+                    Object.entries(this.keys).map(([consumer, keys]) => [consumer, keys[keys.length - 1]!.value]),
+                ),
+            ),
+        );
+        this.keyIds = pulumi.all(
+            Object.fromEntries(
+                Object.entries(this.keys).map(([consumer, keys]) => [consumer, pulumi.all(keys.map((k) => k.id))]),
+            ),
+        );
+        this.usagePlanIds = pulumi.all(
+            Object.fromEntries(Object.entries(this.usagePlans).map(([plan, usagePlan]) => [plan, usagePlan.id])),
+        );
         this.registerOutputs({ values: this.values, keyIds: this.keyIds, usagePlanIds: this.usagePlanIds });
     }
 }

@@ -6,11 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export type DynamoDbAction =
-    | "dynamodb:GetItem"
-    | "dynamodb:PutItem"
-    | "dynamodb:UpdateItem"
-    | "dynamodb:DeleteItem"
-    | "dynamodb:Query";
+    "dynamodb:GetItem" | "dynamodb:PutItem" | "dynamodb:UpdateItem" | "dynamodb:DeleteItem" | "dynamodb:Query";
 
 export interface LambdaRoleArgs {
     /** Actions allowed on the table itself (items addressed by key). */
@@ -41,42 +37,67 @@ const lambdaAssumeRolePolicy: aws.iam.PolicyDocument = {
 
 /** The permission document, separate from the resources so tests and policy rules can read it. */
 export function lambdaPolicyDocument(args: LambdaRoleArgs): pulumi.Output<aws.iam.PolicyDocument> {
-    return pulumi.all([args.tableArn, args.indexArn, args.logGroupArn]).apply(([tableArn, indexArn, logGroupArn]): aws.iam.PolicyDocument => {
-        const statements: aws.iam.PolicyStatement[] = [];
-        if (args.tableActions.length > 0) {
-            const Condition = { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...args.leadingKeys] } };
-            statements.push({ Sid: "TableItems", Effect: "Allow", Action: [...args.tableActions], Resource: tableArn, Condition });
-        }
-        if (args.indexActions.length > 0) {
-            // The index is sparse (posts only) and read-only here, so no key condition is needed.
-            statements.push({ Sid: "ListingIndex", Effect: "Allow", Action: [...args.indexActions], Resource: indexArn });
-        }
-        statements.push({
-            Sid: "OwnLogGroup",
-            Effect: "Allow",
-            // No logs:CreateLogGroup: the program creates the group, with its retention.
-            Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-            Resource: `${logGroupArn}:*`,
+    return pulumi
+        .all([args.tableArn, args.indexArn, args.logGroupArn])
+        .apply(([tableArn, indexArn, logGroupArn]): aws.iam.PolicyDocument => {
+            const statements: aws.iam.PolicyStatement[] = [];
+            if (args.tableActions.length > 0) {
+                const Condition = { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...args.leadingKeys] } };
+                statements.push({
+                    Sid: "TableItems",
+                    Effect: "Allow",
+                    Action: [...args.tableActions],
+                    Resource: tableArn,
+                    Condition,
+                });
+            }
+            if (args.indexActions.length > 0) {
+                // The index is sparse (posts only) and read-only here, so no key condition is needed.
+                statements.push({
+                    Sid: "ListingIndex",
+                    Effect: "Allow",
+                    Action: [...args.indexActions],
+                    Resource: indexArn,
+                });
+            }
+            statements.push({
+                Sid: "OwnLogGroup",
+                Effect: "Allow",
+                // No logs:CreateLogGroup: the program creates the group, with its retention.
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: `${logGroupArn}:*`,
+            });
+            if (args.tracing) {
+                // X-Ray has no resource-level permissions for these actions: "*" is the only Resource.
+                statements.push({ Sid: "XRayTracing", Effect: "Allow", Action: [...XRAY_ACTIONS], Resource: "*" });
+            }
+            return { Version: "2012-10-17", Statement: statements };
         });
-        if (args.tracing) {
-            // X-Ray has no resource-level permissions for these actions: "*" is the only Resource.
-            statements.push({ Sid: "XRayTracing", Effect: "Allow", Action: [...XRAY_ACTIONS], Resource: "*" });
-        }
-        return { Version: "2012-10-17", Statement: statements };
-    });
 }
 
-export function createLambdaRole(name: string, args: LambdaRoleArgs, opts: pulumi.ResourceOptions): {
+export function createLambdaRole(
+    name: string,
+    args: LambdaRoleArgs,
+    opts: pulumi.ResourceOptions,
+): {
     role: aws.iam.Role;
     policy: aws.iam.RolePolicy;
 } {
-    const role = new aws.iam.Role(name, {
-        assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy),
-        description: `Least-privilege role of the ${name} Lambda function`,
-    }, opts);
-    const policy = new aws.iam.RolePolicy(name, {
-        role: role.id,
-        policy: lambdaPolicyDocument(args).apply((doc) => JSON.stringify(doc)),
-    }, opts);
+    const role = new aws.iam.Role(
+        name,
+        {
+            assumeRolePolicy: JSON.stringify(lambdaAssumeRolePolicy),
+            description: `Least-privilege role of the ${name} Lambda function`,
+        },
+        opts,
+    );
+    const policy = new aws.iam.RolePolicy(
+        name,
+        {
+            role: role.id,
+            policy: lambdaPolicyDocument(args).apply((doc) => JSON.stringify(doc)),
+        },
+        opts,
+    );
     return { role, policy };
 }

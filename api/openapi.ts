@@ -12,8 +12,12 @@ import type { postJsonSchemas } from "./schema";
 
 export type JsonSchemas = ReturnType<typeof postJsonSchemas>;
 
-const ref = (kind: "schemas" | "parameters" | "responses" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
-const json = (schema: unknown, example?: unknown) => ({ "application/json": { schema, ...(example === undefined ? {} : { example }) } });
+const ref = (kind: "schemas" | "parameters" | "responses" | "headers", name: string) => ({
+    $ref: `#/components/${kind}/${name}`,
+});
+const json = (schema: unknown, example?: unknown) => ({
+    "application/json": { schema, ...(example === undefined ? {} : { example }) },
+});
 
 // Examples, valid for the contract, so that a request a tool generates from the document
 // (Postman's import with "Example" resolution, Swagger UI's "try it") is valid as sent; the unit
@@ -27,11 +31,22 @@ const json = (schema: unknown, example?: unknown) => ({ "application/json": { sc
 // when it is left out), and the required `publicationDate` of a new post (IMPORT_DEFAULTS).
 export const EXAMPLE_POST_ID = "3f0c5b8e-9d2a-4c1e-8b7f-6a5d4c3b2a19";
 export const EXAMPLES = {
-    PostInput: { title: "Hello, posts API", description: "The first post.", author: "Ada Lovelace", publicationDate: "2026-11-21" },
+    PostInput: {
+        title: "Hello, posts API",
+        description: "The first post.",
+        author: "Ada Lovelace",
+        publicationDate: "2026-11-21",
+    },
     PostPatch: { title: "Hello again, posts API" },
     Post: {
-        id: EXAMPLE_POST_ID, title: "Hello, posts API", description: "The first post.", author: "Ada Lovelace", publicationDate: "2026-11-21",
-        createdAt: "2026-11-21T09:30:00.000Z", updatedAt: "2026-11-21T09:30:00.000Z", version: 1,
+        id: EXAMPLE_POST_ID,
+        title: "Hello, posts API",
+        description: "The first post.",
+        author: "Ada Lovelace",
+        publicationDate: "2026-11-21",
+        createdAt: "2026-11-21T09:30:00.000Z",
+        updatedAt: "2026-11-21T09:30:00.000Z",
+        version: 1,
     },
 } as const;
 const EXAMPLE_BODIES: Partial<Record<SchemaName, unknown>> = {
@@ -43,39 +58,86 @@ const EXAMPLE_BODIES: Partial<Record<SchemaName, unknown>> = {
 const PARAMETERS = {
     // No `format: uuid`: an id that is not a UUID is a valid request that answers 404 (it cannot
     // name a post), and clients refuse to send a value that breaks a declared format.
-    PostId: { name: "id", in: "path", required: true, description: "The post's id (the UUID v4 the server gave it); any other value is 404.", schema: { type: "string" }, example: EXAMPLE_POST_ID },
+    PostId: {
+        name: "id",
+        in: "path",
+        required: true,
+        description: "The post's id (the UUID v4 the server gave it); any other value is 404.",
+        schema: { type: "string" },
+        example: EXAMPLE_POST_ID,
+    },
     Limit: {
-        name: "limit", in: "query", required: false,
-        description: "Page size, an integer from 1 to 100. Leave the parameter out for the default; an empty `limit=` is not an integer, so it is 400.",
-        schema: { type: "integer", minimum: 1, maximum: 100, default: 20 }, example: 20,
+        name: "limit",
+        in: "query",
+        required: false,
+        description:
+            "Page size, an integer from 1 to 100. Leave the parameter out for the default; an empty `limit=` is not an integer, so it is 400.",
+        schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+        example: 20,
     },
     Cursor: {
-        name: "cursor", in: "query", required: false,
-        description: "`nextCursor` of the previous page, unchanged (an altered cursor is 400). Empty or left out: the first page. Signed per stack, so it has no example.",
+        name: "cursor",
+        in: "query",
+        required: false,
+        description:
+            "`nextCursor` of the previous page, unchanged (an altered cursor is 400). Empty or left out: the first page. Signed per stack, so it has no example.",
         schema: { type: "string", default: "" },
     },
     IfMatch: {
-        name: "If-Match", in: "header", required: false,
-        description: "The post's `ETag` (e.g. `\"3\"`) or `*`: the change happens only if the post is still at that version, else 412. `*` (the default) or left out: any version.",
-        schema: { type: "string", default: "*" }, example: "\"1\"",
+        name: "If-Match",
+        in: "header",
+        required: false,
+        description:
+            'The post\'s `ETag` (e.g. `"3"`) or `*`: the change happens only if the post is still at that version, else 412. `*` (the default) or left out: any version.',
+        schema: { type: "string", default: "*" },
+        example: '"1"',
     },
     IdempotencyKey: {
-        name: "Idempotency-Key", in: "header", required: false,
-        description: "1-128 visible ASCII characters; makes a retried create safe for 24 hours. Use a fresh value (e.g. a UUID) per new post: a reused key replays the first answer.",
-        schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" }, example: "9a7d6c1e-2b3f-4e5a-8c9d-0e1f2a3b4c5d",
+        name: "Idempotency-Key",
+        in: "header",
+        required: false,
+        description:
+            "1-128 visible ASCII characters; makes a retried create safe for 24 hours. Use a fresh value (e.g. a UUID) per new post: a reused key replays the first answer.",
+        schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" },
+        example: "9a7d6c1e-2b3f-4e5a-8c9d-0e1f2a3b4c5d",
     },
 } as const;
 
 /** Response headers a route's docs may name. */
 const HEADERS = {
-    ETag: { description: "The post's version as a strong entity tag; send it back in `If-Match`.", schema: { type: "string", example: "\"1\"" } },
-    Location: { description: "The new post, relative to the stage URL: `posts/{id}`.", schema: { type: "string", example: `posts/${EXAMPLE_POST_ID}` } },
-    RetryAfter: { description: "Seconds to wait before retrying: by then the first request has finished or its hold on the key has lapsed.", schema: { type: "integer", minimum: 1, example: 15 } },
-    AccessControlAllowOrigin: { description: "The origin browsers may call from (stack config `corsAllowOrigin`).", schema: { type: "string", example: "*" } },
-    AccessControlExposeHeaders: { description: "Response headers a browser script may read.", schema: { type: "string", example: CORS_EXPOSE_HEADERS.join(",") } },
-    AccessControlAllowMethods: { description: "The methods of this path.", schema: { type: "string", example: "GET,POST,OPTIONS" } },
-    AccessControlAllowHeaders: { description: "Request headers a browser may send.", schema: { type: "string", example: CORS_ALLOW_HEADERS.join(",") } },
-    AccessControlMaxAge: { description: "Seconds a browser may cache this preflight answer.", schema: { type: "string", example: String(CORS_MAX_AGE_SECONDS) } },
+    ETag: {
+        description: "The post's version as a strong entity tag; send it back in `If-Match`.",
+        schema: { type: "string", example: '"1"' },
+    },
+    Location: {
+        description: "The new post, relative to the stage URL: `posts/{id}`.",
+        schema: { type: "string", example: `posts/${EXAMPLE_POST_ID}` },
+    },
+    RetryAfter: {
+        description:
+            "Seconds to wait before retrying: by then the first request has finished or its hold on the key has lapsed.",
+        schema: { type: "integer", minimum: 1, example: 15 },
+    },
+    AccessControlAllowOrigin: {
+        description: "The origin browsers may call from (stack config `corsAllowOrigin`).",
+        schema: { type: "string", example: "*" },
+    },
+    AccessControlExposeHeaders: {
+        description: "Response headers a browser script may read.",
+        schema: { type: "string", example: CORS_EXPOSE_HEADERS.join(",") },
+    },
+    AccessControlAllowMethods: {
+        description: "The methods of this path.",
+        schema: { type: "string", example: "GET,POST,OPTIONS" },
+    },
+    AccessControlAllowHeaders: {
+        description: "Request headers a browser may send.",
+        schema: { type: "string", example: CORS_ALLOW_HEADERS.join(",") },
+    },
+    AccessControlMaxAge: {
+        description: "Seconds a browser may cache this preflight answer.",
+        schema: { type: "string", example: String(CORS_MAX_AGE_SECONDS) },
+    },
 } as const;
 
 /** Error responses (components below) and their status codes. */
@@ -98,7 +160,14 @@ const STATUS_OF = {
  * usage plan limits, an unexpected failure inside the function (500), a function that crashed or
  * answered badly (502) and an integration over API Gateway's timeout (504).
  */
-const COMMON_ERRORS = ["Forbidden", "PayloadTooLarge", "TooManyRequests", "InternalError", "BadGateway", "GatewayTimeout"] as const;
+const COMMON_ERRORS = [
+    "Forbidden",
+    "PayloadTooLarge",
+    "TooManyRequests",
+    "InternalError",
+    "BadGateway",
+    "GatewayTimeout",
+] as const;
 
 type ParameterName = keyof typeof PARAMETERS;
 type HeaderName = keyof typeof HEADERS;
@@ -117,7 +186,12 @@ export interface OperationDocs {
     readonly parameters: readonly ParameterName[];
     /** Component schema of the JSON request body (required when present). */
     readonly body?: SchemaName;
-    readonly success: { readonly status: string; readonly description: string; readonly schema?: SchemaName; readonly headers?: readonly HeaderName[] };
+    readonly success: {
+        readonly status: string;
+        readonly description: string;
+        readonly schema?: SchemaName;
+        readonly headers?: readonly HeaderName[];
+    };
     /** Error responses besides the ones every operation has (COMMON_ERRORS). */
     readonly errors: readonly ErrorResponseName[];
 }
@@ -158,28 +232,42 @@ function servers(options: OpenApiOptions["servers"]) {
     const local = {
         url: "http://127.0.0.1:{port}/{stage}",
         description: "The local cloud (`npm start`).",
-        variables: { port: { default: String(options.localPort ?? LOCAL_PORT), description: "The port `npm start` serves on (`--port`)." }, stage },
+        variables: {
+            port: {
+                default: String(options.localPort ?? LOCAL_PORT),
+                description: "The port `npm start` serves on (`--port`).",
+            },
+            stage,
+        },
     };
     // Paths are appended to the server URL, so it must not end with a slash.
     const deployed = options.deployedUrl?.replace(/\/+$/, "");
-    const aws = deployed !== undefined
-        ? { url: deployed, description: `The ${options.stage} stage on AWS.` }
-        : {
-            url: "https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}",
-            description: "The stage on AWS. Written before a deploy: replace `restApiId` with the id in `pulumi stack output url`.",
-            variables: {
-                restApiId: { default: API_ID_PLACEHOLDER, description: "The REST API's id, from `pulumi stack output url`." },
-                region: { default: options.region, description: "The stack's `aws:region`." },
-                stage,
-            },
-        };
+    const aws =
+        deployed !== undefined
+            ? { url: deployed, description: `The ${options.stage} stage on AWS.` }
+            : {
+                  url: "https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}",
+                  description:
+                      "The stage on AWS. Written before a deploy: replace `restApiId` with the id in `pulumi stack output url`.",
+                  variables: {
+                      restApiId: {
+                          default: API_ID_PLACEHOLDER,
+                          description: "The REST API's id, from `pulumi stack output url`.",
+                      },
+                      region: { default: options.region, description: "The stack's `aws:region`." },
+                      stage,
+                  },
+              };
     return deployed !== undefined ? [aws, local] : [local, aws];
 }
 
 export type OpenApiDocument = Record<string, any> & { openapi: string; paths: Record<string, Record<string, any>> };
 
 /** CORS headers the Lambda adapter and the gateway responses put on every answer. */
-const CORS_HEADERS = { "Access-Control-Allow-Origin": ref("headers", "AccessControlAllowOrigin"), "Access-Control-Expose-Headers": ref("headers", "AccessControlExposeHeaders") };
+const CORS_HEADERS = {
+    "Access-Control-Allow-Origin": ref("headers", "AccessControlAllowOrigin"),
+    "Access-Control-Expose-Headers": ref("headers", "AccessControlExposeHeaders"),
+};
 
 /**
  * The body schemas with the `default` Postman's default import sends for a required field whose
@@ -192,7 +280,9 @@ function withImportDefaults(schemas: JsonSchemas): JsonSchemas {
     const input = structuredClone(schemas.PostInput) as any;
     const firstBranch = input.properties?.publicationDate?.anyOf?.[0];
     if (!firstBranch || !input.required?.includes("publicationDate")) {
-        throw new Error("PostInput.publicationDate is no longer a required anyOf: revisit withImportDefaults (api/openapi.ts)");
+        throw new Error(
+            "PostInput.publicationDate is no longer a required anyOf: revisit withImportDefaults (api/openapi.ts)",
+        );
     }
     firstBranch.default = EXAMPLES.PostInput.publicationDate;
     return { ...schemas, PostInput: input };
@@ -204,46 +294,93 @@ function components(schemas: JsonSchemas) {
     // schema so the two cannot drift apart.
     const internalError = {
         ...error,
-        properties: { ...error.properties, requestId: { type: "string", description: "Id of the request in the API's logs" } },
+        properties: {
+            ...error.properties,
+            requestId: { type: "string", description: "Id of the request in the API's logs" },
+        },
         required: [...(error.required ?? []), "requestId"],
     };
-    const errorResponse = (description: string, example: unknown, schema = ref("schemas", "Error")) =>
-        ({ description, headers: CORS_HEADERS, content: json(schema, example) });
+    const errorResponse = (description: string, example: unknown, schema = ref("schemas", "Error")) => ({
+        description,
+        headers: CORS_HEADERS,
+        content: json(schema, example),
+    });
     const errorResponses = (description: string, examples: Record<string, unknown>) => ({
         description,
         headers: CORS_HEADERS,
-        content: { "application/json": { schema: ref("schemas", "Error"), examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])) } },
+        content: {
+            "application/json": {
+                schema: ref("schemas", "Error"),
+                examples: Object.fromEntries(Object.entries(examples).map(([name, value]) => [name, { value }])),
+            },
+        },
     });
     return {
         securitySchemes: {
-            api_key: { type: "apiKey", in: "header", name: "x-api-key", description: "An API key issued for this stage (`pulumi stack output --show-secrets apiKey`)." },
+            api_key: {
+                type: "apiKey",
+                in: "header",
+                name: "x-api-key",
+                description: "An API key issued for this stage (`pulumi stack output --show-secrets apiKey`).",
+            },
         },
         schemas: { ...withImportDefaults(schemas), InternalError: internalError },
         parameters: PARAMETERS,
         headers: HEADERS,
         responses: {
-            BadRequest: errorResponse("Invalid request: bad body, unknown or invalid fields (each listed in `errors`), bad `limit`/`cursor` or a malformed header.", {
-                message: "Request body is invalid", errors: [{ field: "title", message: "title is required" }],
-            }),
-            Forbidden: errorResponse("Answered by API Gateway: no API key, an unknown or disabled key, or a key not in a usage plan of this stage.", { message: "Forbidden" }),
+            BadRequest: errorResponse(
+                "Invalid request: bad body, unknown or invalid fields (each listed in `errors`), bad `limit`/`cursor` or a malformed header.",
+                {
+                    message: "Request body is invalid",
+                    errors: [{ field: "title", message: "title is required" }],
+                },
+            ),
+            Forbidden: errorResponse(
+                "Answered by API Gateway: no API key, an unknown or disabled key, or a key not in a usage plan of this stage.",
+                { message: "Forbidden" },
+            ),
             NotFound: errorResponse("No post with this id.", { message: "Post not found" }),
-            PreconditionFailed: errorResponse("`If-Match` does not match the post's current version; nothing changed.", { message: "Precondition failed" }),
-            PayloadTooLarge: errorResponses(`The request is too large: a body over ${MAX_BODY_BYTES} bytes (the function's limit, on operations with a body) or a request over API Gateway's 10 MB (\`Request Too Long\`, any operation).`, {
-                function: { message: `Request body is larger than ${MAX_BODY_BYTES} bytes` },
-                gateway: { message: "Request Too Long" },
-            }),
+            PreconditionFailed: errorResponse(
+                "`If-Match` does not match the post's current version; nothing changed.",
+                { message: "Precondition failed" },
+            ),
+            PayloadTooLarge: errorResponses(
+                `The request is too large: a body over ${MAX_BODY_BYTES} bytes (the function's limit, on operations with a body) or a request over API Gateway's 10 MB (\`Request Too Long\`, any operation).`,
+                {
+                    function: { message: `Request body is larger than ${MAX_BODY_BYTES} bytes` },
+                    gateway: { message: "Request Too Long" },
+                },
+            ),
             IdempotencyInProgress: {
-                ...errorResponse("Another request with this `Idempotency-Key` is still in progress and did not finish within about a second; retry after `Retry-After` seconds. Nothing was created.", { message: "A request with this Idempotency-Key is in progress" }),
+                ...errorResponse(
+                    "Another request with this `Idempotency-Key` is still in progress and did not finish within about a second; retry after `Retry-After` seconds. Nothing was created.",
+                    { message: "A request with this Idempotency-Key is in progress" },
+                ),
                 headers: { "Retry-After": ref("headers", "RetryAfter"), ...CORS_HEADERS },
             },
-            IdempotencyKeyReused: errorResponse("This `Idempotency-Key` was already used with a different body.", { message: "Idempotency-Key was already used with a different request body" }),
-            TooManyRequests: errorResponses("Answered by API Gateway: over the usage plan's rate or burst (`Too Many Requests`) or its quota for the period (`Limit Exceeded`).", {
-                throttled: { message: "Too Many Requests" },
-                quota: { message: "Limit Exceeded" },
+            IdempotencyKeyReused: errorResponse("This `Idempotency-Key` was already used with a different body.", {
+                message: "Idempotency-Key was already used with a different request body",
             }),
-            InternalError: errorResponse("Unexpected failure inside the function; quote `requestId` when reporting it.", { message: "Internal server error", requestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef" }, ref("schemas", "InternalError")),
-            BadGateway: errorResponse("Answered by API Gateway: the function crashed, timed out on its own limit or answered in a shape API Gateway cannot use.", { message: "Internal server error" }),
-            GatewayTimeout: errorResponse("Answered by API Gateway: the function did not answer within the integration timeout (29 s).", { message: "Endpoint request timed out" }),
+            TooManyRequests: errorResponses(
+                "Answered by API Gateway: over the usage plan's rate or burst (`Too Many Requests`) or its quota for the period (`Limit Exceeded`).",
+                {
+                    throttled: { message: "Too Many Requests" },
+                    quota: { message: "Limit Exceeded" },
+                },
+            ),
+            InternalError: errorResponse(
+                "Unexpected failure inside the function; quote `requestId` when reporting it.",
+                { message: "Internal server error", requestId: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef" },
+                ref("schemas", "InternalError"),
+            ),
+            BadGateway: errorResponse(
+                "Answered by API Gateway: the function crashed, timed out on its own limit or answered in a shape API Gateway cannot use.",
+                { message: "Internal server error" },
+            ),
+            GatewayTimeout: errorResponse(
+                "Answered by API Gateway: the function did not answer within the integration timeout (29 s).",
+                { message: "Endpoint request timed out" },
+            ),
         },
     };
 }
@@ -258,7 +395,10 @@ function requestBody(schema: SchemaName) {
     return {
         required: true,
         description: "A JSON object. It is read as JSON whatever the `Content-Type` (send `application/json`).",
-        content: { "application/json": { schema: ref("schemas", schema), example }, "*/*": { schema: ref("schemas", schema), example } },
+        content: {
+            "application/json": { schema: ref("schemas", schema), example },
+            "*/*": { schema: ref("schemas", schema), example },
+        },
     };
 }
 
@@ -266,7 +406,10 @@ function operation(route: OpenApiRoute) {
     const docs = route.docs;
     const success: Record<string, unknown> = {
         description: docs.success.description,
-        headers: { ...Object.fromEntries((docs.success.headers ?? []).map((h) => [h, ref("headers", h)])), ...CORS_HEADERS },
+        headers: {
+            ...Object.fromEntries((docs.success.headers ?? []).map((h) => [h, ref("headers", h)])),
+            ...CORS_HEADERS,
+        },
     };
     if (docs.success.schema !== undefined) {
         success["content"] = json(ref("schemas", docs.success.schema), EXAMPLE_BODIES[docs.success.schema]);
@@ -289,7 +432,13 @@ function operation(route: OpenApiRoute) {
 
 /** `/posts/{id}` → `preflightPostsId`: a stable operationId for a path's OPTIONS. */
 const preflightId = (path: string) =>
-    "preflight" + path.split("/").filter(Boolean).map((part) => part.replace(/[{}]/g, "")).map((part) => part[0]!.toUpperCase() + part.slice(1)).join("");
+    "preflight" +
+    path
+        .split("/")
+        .filter(Boolean)
+        .map((part) => part.replace(/[{}]/g, ""))
+        .map((part) => part[0]!.toUpperCase() + part.slice(1))
+        .join("");
 
 /**
  * The CORS preflight API Gateway answers itself on every path (api/postsApi.ts): no key, no
@@ -321,17 +470,27 @@ function preflight(path: string, methods: string[]) {
  * as its request parameters (api/postsApi.ts) and what a cached answer is keyed on (api/stageCache.ts).
  */
 export function requestParameters(docs: OperationDocs): { name: string; in: "path" | "query" }[] {
-    return docs.parameters.map((p) => PARAMETERS[p])
-        .filter((p): p is Extract<(typeof PARAMETERS)[ParameterName], { in: "path" | "query" }> => p.in === "path" || p.in === "query")
+    return docs.parameters
+        .map((p) => PARAMETERS[p])
+        .filter(
+            (p): p is Extract<(typeof PARAMETERS)[ParameterName], { in: "path" | "query" }> =>
+                p.in === "path" || p.in === "query",
+        )
         .map((p) => ({ name: p.name, in: p.in }));
 }
 
 /** A row whose path and documented path parameters disagree would give clients a broken operation. */
 function checkPathParameters(route: OpenApiRoute): void {
     const inPath = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!).sort();
-    const documented = route.docs.parameters.map((p) => PARAMETERS[p]).filter((p) => p.in === "path").map((p) => p.name as string).sort();
+    const documented = route.docs.parameters
+        .map((p) => PARAMETERS[p])
+        .filter((p) => p.in === "path")
+        .map((p) => p.name as string)
+        .sort();
     if (inPath.join() !== documented.join()) {
-        throw new Error(`Route "${route.name}" (${route.method} ${route.path}) has path parameters [${inPath.join(", ")}] but its docs in api/routes.ts declare [${documented.join(", ")}]`);
+        throw new Error(
+            `Route "${route.name}" (${route.method} ${route.path}) has path parameters [${inPath.join(", ")}] but its docs in api/routes.ts declare [${documented.join(", ")}]`,
+        );
     }
 }
 
@@ -342,7 +501,10 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
         paths[route.path] = { ...(paths[route.path] ?? {}), [route.method.toLowerCase()]: operation(route) };
     }
     for (const [path, operations] of Object.entries(paths)) {
-        operations["options"] = preflight(path, Object.keys(operations).map((m) => m.toUpperCase()));
+        operations["options"] = preflight(
+            path,
+            Object.keys(operations).map((m) => m.toUpperCase()),
+        );
     }
     const tags = [...new Set(options.routes.flatMap((route) => route.docs.tags)), "cors"];
     return {
@@ -353,7 +515,7 @@ export function openApiDocument(options: OpenApiOptions): OpenApiDocument {
             description: [
                 "A posts REST API. Every operation except the `OPTIONS` preflights needs an API key in the `x-api-key` header.",
                 "Responses are JSON (except 204) and carry CORS headers.",
-                "A path or method the API does not define is answered by API Gateway with 404 `{\"message\":\"Not found\"}`; an unknown stage with 403 `{\"message\":\"Forbidden\"}`.",
+                'A path or method the API does not define is answered by API Gateway with 404 `{"message":"Not found"}`; an unknown stage with 403 `{"message":"Forbidden"}`.',
                 "The HTTP contract, with every rule, is docs/api.md in the repository.",
             ].join("\n\n"),
         },

@@ -45,11 +45,13 @@ export interface RouteReleaseState {
 const API_KEY_SCHEME = "api_key";
 
 /** API Gateway's own body template; overrides below only add headers. */
-const DEFAULT_ERROR_TEMPLATE = { "application/json": "{\"message\":$context.error.messageString}" };
+const DEFAULT_ERROR_TEMPLATE = { "application/json": '{"message":$context.error.messageString}' };
 
 /** `{"Access-Control-Allow-Origin": "*"}` -> `{"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}` */
 function headerMappings(prefix: string, headers: Record<string, string>): Record<string, string> {
-    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [`${prefix}.header.${name}`, `'${value}'`]));
+    return Object.fromEntries(
+        Object.entries(headers).map(([name, value]) => [`${prefix}.header.${name}`, `'${value}'`]),
+    );
 }
 
 function gatewayResponses(allowOrigin: string): Record<string, SwaggerGatewayResponse> {
@@ -63,7 +65,11 @@ function gatewayResponses(allowOrigin: string): Record<string, SwaggerGatewayRes
         DEFAULT_5XX: keepStatus({ responseTemplates: DEFAULT_ERROR_TEMPLATE, responseParameters }),
         // awsx maps these two to 404 unless given; an unknown path answers 404 with a clear body,
         // and ACCESS_DENIED keeps AWS's own 403.
-        MISSING_AUTHENTICATION_TOKEN: { statusCode: 404, responseTemplates: { "application/json": "{\"message\":\"Not found\"}" }, responseParameters },
+        MISSING_AUTHENTICATION_TOKEN: {
+            statusCode: 404,
+            responseTemplates: { "application/json": '{"message":"Not found"}' },
+            responseParameters,
+        },
         ACCESS_DENIED: { statusCode: 403, responseTemplates: DEFAULT_ERROR_TEMPLATE, responseParameters },
     };
 }
@@ -77,7 +83,12 @@ function gatewayResponses(allowOrigin: string): Record<string, SwaggerGatewayRes
 function lambdaRoute(route: RouteDefinition, alias: aws.lambda.Alias): awsx.classic.apigateway.RawDataRoute {
     // The method request's parameters, as the route's docs name them: API Gateway keys a cached
     // answer only on declared parameters.
-    const parameters = requestParameters(route.docs).map((p) => ({ name: p.name, in: p.in, required: p.in === "path", type: "string" }));
+    const parameters = requestParameters(route.docs).map((p) => ({
+        name: p.name,
+        in: p.in,
+        required: p.in === "path",
+        type: "string",
+    }));
     const cacheKeys = route.method === "GET" ? cacheKeyParameters(route) : [];
     return {
         path: route.path,
@@ -122,7 +133,13 @@ function sourceArnPath(path: string): string {
 function awsxAdjustments(permissions: Promise<aws.lambda.Permission[]>): pulumi.ResourceTransformation {
     return ({ type, props, opts }) => {
         if (type === "aws:apigateway/restApi:RestApi") {
-            return { props: { ...props, body: pulumi.output(props["body"] as pulumi.Input<string>).apply(withApiKeyDefinition) }, opts };
+            return {
+                props: {
+                    ...props,
+                    body: pulumi.output(props["body"] as pulumi.Input<string>).apply(withApiKeyDefinition),
+                },
+                opts,
+            };
         }
         if (type === "aws:apigateway/stage:Stage") {
             // awsx's own list is empty: it makes permissions only for EventHandlerRoutes.
@@ -134,7 +151,10 @@ function awsxAdjustments(permissions: Promise<aws.lambda.Permission[]>): pulumi.
 
 function withApiKeyDefinition(body: string): string {
     const spec = JSON.parse(body);
-    spec.securityDefinitions = { ...spec.securityDefinitions, [API_KEY_SCHEME]: awsx.classic.apigateway.apiKeySecurityDefinition };
+    spec.securityDefinitions = {
+        ...spec.securityDefinitions,
+        [API_KEY_SCHEME]: awsx.classic.apigateway.apiKeySecurityDefinition,
+    };
     return JSON.stringify(spec);
 }
 
@@ -150,13 +170,17 @@ function invokePermissions(
     const permissions: Record<string, aws.lambda.Permission> = {};
     for (const route of routes) {
         const fn = functions[route.name]!;
-        permissions[route.name] = new aws.lambda.Permission(route.name, {
-            action: "lambda:InvokeFunction",
-            function: fn.function.name,
-            qualifier: fn.alias.name,
-            principal: "apigateway.amazonaws.com",
-            sourceArn: pulumi.interpolate`${executionArn}/*/${route.method}${sourceArnPath(route.path)}`,
-        }, { parent: fn });
+        permissions[route.name] = new aws.lambda.Permission(
+            route.name,
+            {
+                action: "lambda:InvokeFunction",
+                function: fn.function.name,
+                qualifier: fn.alias.name,
+                principal: "apigateway.amazonaws.com",
+                sourceArn: pulumi.interpolate`${executionArn}/*/${route.method}${sourceArnPath(route.path)}`,
+            },
+            { parent: fn },
+        );
     }
     return permissions;
 }
@@ -188,10 +212,14 @@ function preflightRoute(path: string, methods: string[], allowOrigin: string): a
                 // awsx declares every media type binary (`*/*`), which makes API Gateway skip the
                 // request template of a MOCK integration and answer 500; convert to text instead.
                 contentHandling: "CONVERT_TO_TEXT",
-                requestTemplates: { "application/json": "{\"statusCode\": 204}" },
+                requestTemplates: { "application/json": '{"statusCode": 204}' },
                 passthroughBehavior: "when_no_match",
                 responses: {
-                    default: { statusCode: "204", contentHandling: "CONVERT_TO_TEXT", responseParameters: headerMappings("method.response", headers) },
+                    default: {
+                        statusCode: "204",
+                        contentHandling: "CONVERT_TO_TEXT",
+                        responseParameters: headerMappings("method.response", headers),
+                    },
                 },
             },
         },
@@ -222,7 +250,11 @@ export class PostsApi extends pulumi.ComponentResource {
 
         this.functions = {};
         const lambdaRoutes = routes.map((route) => {
-            const fn = new RouteFunction(route.name, { ...args, route, stack: args.stage, release: routeRelease(args.release, route.name) }, { parent: this });
+            const fn = new RouteFunction(
+                route.name,
+                { ...args, route, stack: args.stage, release: routeRelease(args.release, route.name) },
+                { parent: this },
+            );
             this.functions[route.name] = fn;
             return lambdaRoute(route, fn.alias);
         });
@@ -230,17 +262,23 @@ export class PostsApi extends pulumi.ComponentResource {
         const preflightRoutes = corsPreflightRoutes(args.corsAllowOrigin);
 
         // Created by the program, like the functions' log groups, so it has this stack's retention.
-        this.accessLogGroup = new aws.cloudwatch.LogGroup(`${name}-access`, {
-            name: `/aws/apigateway/${name}-${args.stage}/access`,
-            retentionInDays: args.logRetentionDays,
-        }, { parent: this });
+        this.accessLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-access`,
+            {
+                name: `/aws/apigateway/${name}-${args.stage}/access`,
+                retentionInDays: args.logRetentionDays,
+            },
+            { parent: this },
+        );
 
         // awsx creates the stage and takes no resource options for it, so the wait for the account
         // setting rides on an input: an Output built from the Account makes Pulumi create it first.
         // The format stays a plain value so the guardrails can check it in a preview, before the
         // log group's ARN is known.
         const accessLogSettings = {
-            destinationArn: pulumi.all([this.accessLogGroup.arn, args.gatewayAccount?.id ?? ""]).apply(([destinationArn]) => destinationArn),
+            destinationArn: pulumi
+                .all([this.accessLogGroup.arn, args.gatewayAccount?.id ?? ""])
+                .apply(([destinationArn]) => destinationArn),
             format: ACCESS_LOG_FORMAT,
         };
 
@@ -251,32 +289,40 @@ export class PostsApi extends pulumi.ComponentResource {
             permissionsDeclared = resolve;
         });
 
-        this.api = new awsx.classic.apigateway.API(name, {
-            routes: [...lambdaRoutes, ...preflightRoutes],
-            stageName: args.stage,
-            apiKeySource: "HEADER",
-            gatewayResponses: gatewayResponses(args.corsAllowOrigin),
-            // awsx names the API after the component; add the stage so dev and prod are told apart.
-            restApiArgs: { name: `${name}-${args.stage}`, description: "Posts REST API (API-key holders only)" },
-            stageArgs: {
-                accessLogSettings,
-                xrayTracingEnabled: args.tracing,
-                // The cache cluster is billed by the hour while it exists; resizing it empties it.
-                cacheClusterEnabled: args.cache.enabled,
-                // Always sent: the provider applies a size only while the cache is on, and leaving it
-                // out when off would show a diff on every stack that never had a cache.
-                cacheClusterSize: String(args.cache.sizeGb),
+        this.api = new awsx.classic.apigateway.API(
+            name,
+            {
+                routes: [...lambdaRoutes, ...preflightRoutes],
+                stageName: args.stage,
+                apiKeySource: "HEADER",
+                gatewayResponses: gatewayResponses(args.corsAllowOrigin),
+                // awsx names the API after the component; add the stage so dev and prod are told apart.
+                restApiArgs: { name: `${name}-${args.stage}`, description: "Posts REST API (API-key holders only)" },
+                stageArgs: {
+                    accessLogSettings,
+                    xrayTracingEnabled: args.tracing,
+                    // The cache cluster is billed by the hour while it exists; resizing it empties it.
+                    cacheClusterEnabled: args.cache.enabled,
+                    // Always sent: the provider applies a size only while the cache is on, and leaving it
+                    // out when off would show a diff on every stack that never had a cache.
+                    cacheClusterSize: String(args.cache.sizeGb),
+                },
             },
-        }, { parent: this, transformations: [awsxAdjustments(permissions)] });
+            { parent: this, transformations: [awsxAdjustments(permissions)] },
+        );
 
         this.permissions = invokePermissions(this.functions, this.api.restAPI.executionArn);
         permissionsDeclared(Object.values(this.permissions));
 
         // The execution log group API Gateway would otherwise create itself, never expiring.
-        this.executionLogGroup = new aws.cloudwatch.LogGroup(`${name}-execution`, {
-            name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.restAPI.id}/${args.stage}`,
-            retentionInDays: args.logRetentionDays,
-        }, { parent: this });
+        this.executionLogGroup = new aws.cloudwatch.LogGroup(
+            `${name}-execution`,
+            {
+                name: pulumi.interpolate`API-Gateway-Execution-Logs_${this.api.restAPI.id}/${args.stage}`,
+                retentionInDays: args.logRetentionDays,
+            },
+            { parent: this },
+        );
 
         // Every method of the stage (`*/*`): CloudWatch metrics per method, the execution log at
         // this stack's level, and never the full requests and responses (`dataTraceEnabled`: post
@@ -286,26 +332,39 @@ export class PostsApi extends pulumi.ComponentResource {
             loggingLevel: args.executionLogLevel,
             dataTraceEnabled: false,
         };
-        const methodSettingsOpts = { parent: this, dependsOn: [this.executionLogGroup, ...(args.gatewayAccount ? [args.gatewayAccount] : [])] };
-        this.methodSettings = new aws.apigateway.MethodSettings(name, {
-            restApi: this.api.restAPI.id,
-            stageName: this.api.stage.stageName,
-            methodPath: "*/*",
-            settings: {
-                ...observability,
-                // Explicitly off: with a cache cluster, API Gateway may otherwise cache every GET
-                // (a single post included); only the routes in posts-api:cache.routes are cached.
-                cachingEnabled: false,
+        const methodSettingsOpts = {
+            parent: this,
+            dependsOn: [this.executionLogGroup, ...(args.gatewayAccount ? [args.gatewayAccount] : [])],
+        };
+        this.methodSettings = new aws.apigateway.MethodSettings(
+            name,
+            {
+                restApi: this.api.restAPI.id,
+                stageName: this.api.stage.stageName,
+                methodPath: "*/*",
+                settings: {
+                    ...observability,
+                    // Explicitly off: with a cache cluster, API Gateway may otherwise cache every GET
+                    // (a single post included); only the routes in posts-api:cache.routes are cached.
+                    cachingEnabled: false,
+                },
             },
-        }, methodSettingsOpts);
-        this.cachedMethodSettings = cachedMethods(name, {
-            restApi: this.api.restAPI.id,
-            stageName: this.api.stage.stageName,
-            cache: args.cache,
-            observability,
-        }, methodSettingsOpts);
+            methodSettingsOpts,
+        );
+        this.cachedMethodSettings = cachedMethods(
+            name,
+            {
+                restApi: this.api.restAPI.id,
+                stageName: this.api.stage.stageName,
+                cache: args.cache,
+                observability,
+            },
+            methodSettingsOpts,
+        );
 
-        this.releases = pulumi.all(Object.fromEntries(Object.entries(this.functions).map(([route, fn]) => [route, releaseState(fn)])));
+        this.releases = pulumi.all(
+            Object.fromEntries(Object.entries(this.functions).map(([route, fn]) => [route, releaseState(fn)])),
+        );
 
         this.url = this.api.url;
         this.restApiId = this.api.restAPI.id;
@@ -317,8 +376,14 @@ export class PostsApi extends pulumi.ComponentResource {
 
 /** What the runbook reads to choose a pin: the versions as Lambda reports them. */
 function releaseState(fn: RouteFunction): pulumi.Output<RouteReleaseState> {
-    return pulumi.all([fn.function.version, fn.alias.functionVersion, fn.alias.routingConfig]).apply(([published, live, routing]) => {
-        const [canary] = Object.entries(routing?.additionalVersionWeights ?? {});
-        return { published, live, ...(canary === undefined ? {} : { canary: { version: canary[0], weight: canary[1] } }) };
-    });
+    return pulumi
+        .all([fn.function.version, fn.alias.functionVersion, fn.alias.routingConfig])
+        .apply(([published, live, routing]) => {
+            const [canary] = Object.entries(routing?.additionalVersionWeights ?? {});
+            return {
+                published,
+                live,
+                ...(canary === undefined ? {} : { canary: { version: canary[0], weight: canary[1] } }),
+            };
+        });
 }

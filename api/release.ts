@@ -48,7 +48,10 @@ export function routeRelease(release: ReleaseSettings, route: string): RouteRele
  * version. None when the published version is the pin itself (nothing new was published since the
  * pin; Lambda refuses a weight on the alias's own version), or without a pin or a weight.
  */
-export function canaryRouting(published: string, release: RouteRelease): aws.types.input.lambda.AliasRoutingConfig | undefined {
+export function canaryRouting(
+    published: string,
+    release: RouteRelease,
+): aws.types.input.lambda.AliasRoutingConfig | undefined {
     if (release.pin === undefined || release.canaryWeight === 0 || published === String(release.pin)) {
         return undefined;
     }

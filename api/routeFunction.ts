@@ -71,7 +71,9 @@ export interface RouteFunctionArgs extends FunctionSettings {
  * and `require` keeps module loading out of the serialized text. Settings arrive as environment
  * variables, so the code is identical on every stack and the local cloud can repoint them.
  */
-export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory<APIGatewayProxyEvent, APIGatewayProxyResult> {
+export function lambdaFactory(
+    handler: RouteHandler,
+): aws.lambda.CallbackFactory<APIGatewayProxyEvent, APIGatewayProxyResult> {
     return () => {
         const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");
         const { DynamoDBDocument } = require("@aws-sdk/lib-dynamodb");
@@ -92,7 +94,8 @@ export function lambdaFactory(handler: RouteHandler): aws.lambda.CallbackFactory
             cursorKey: requireEnv(ENV.cursorKey),
         };
         const allowOrigin = requireEnv(ENV.corsAllowOrigin);
-        return (event: APIGatewayProxyEvent, context: Context) => handleEvent(handler, event, context, deps, { allowOrigin });
+        return (event: APIGatewayProxyEvent, context: Context) =>
+            handleEvent(handler, event, context, deps, { allowOrigin });
     };
 }
 
@@ -111,75 +114,96 @@ export class RouteFunction extends pulumi.ComponentResource {
 
         // Created by the program (not on first log write) so it has a retention and is removed
         // with the stack.
-        this.logGroup = new aws.cloudwatch.LogGroup(name, {
-            name: `/aws/lambda/posts-api-${args.stack}-${args.route.name}`,
-            retentionInDays: args.logRetentionDays,
-        }, childOpts);
+        this.logGroup = new aws.cloudwatch.LogGroup(
+            name,
+            {
+                name: `/aws/lambda/posts-api-${args.stack}-${args.route.name}`,
+                retentionInDays: args.logRetentionDays,
+            },
+            childOpts,
+        );
 
-        const { role, policy } = createLambdaRole(name, {
-            tableActions: [...args.route.tableActions],
-            indexActions: [...args.route.indexActions],
-            leadingKeys: [...args.route.leadingKeys],
-            tableArn: args.tableArn,
-            indexArn: args.indexArn,
-            logGroupArn: this.logGroup.arn,
-            tracing: args.tracing,
-        }, childOpts);
+        const { role, policy } = createLambdaRole(
+            name,
+            {
+                tableActions: [...args.route.tableActions],
+                indexActions: [...args.route.indexActions],
+                leadingKeys: [...args.route.leadingKeys],
+                tableArn: args.tableArn,
+                indexArn: args.indexArn,
+                logGroupArn: this.logGroup.arn,
+                tracing: args.tracing,
+            },
+            childOpts,
+        );
         this.role = role;
 
-        this.function = new aws.lambda.CallbackFunction(name, {
-            callbackFactory: lambdaFactory(args.route.handler),
-            role,
-            runtime: LAMBDA_RUNTIME,
-            architectures: [LAMBDA_ARCHITECTURE],
-            memorySize: args.memorySize,
-            timeout: args.timeout,
-            environment: {
-                variables: {
-                    [ENV.tableName]: args.tableName,
-                    [ENV.corsAllowOrigin]: args.corsAllowOrigin,
-                    [ENV.cursorKey]: args.cursorKey,
-                    [ENV.functionTimeout]: String(args.timeout),
-                    [ENV.listShards]: String(args.listShards),
+        this.function = new aws.lambda.CallbackFunction(
+            name,
+            {
+                callbackFactory: lambdaFactory(args.route.handler),
+                role,
+                runtime: LAMBDA_RUNTIME,
+                architectures: [LAMBDA_ARCHITECTURE],
+                memorySize: args.memorySize,
+                timeout: args.timeout,
+                environment: {
+                    variables: {
+                        [ENV.tableName]: args.tableName,
+                        [ENV.corsAllowOrigin]: args.corsAllowOrigin,
+                        [ENV.cursorKey]: args.cursorKey,
+                        [ENV.functionTimeout]: String(args.timeout),
+                        [ENV.listShards]: String(args.listShards),
+                    },
                 },
+                // JSON: each line is one JSON object (the runtime adds timestamp, level and requestId;
+                // the adapter's records arrive under "message"), so Logs Insights can query fields.
+                // Lines below applicationLogLevel are dropped by the runtime, not written.
+                loggingConfig: {
+                    logFormat: "JSON",
+                    applicationLogLevel: args.functionLogLevel,
+                    systemLogLevel: "INFO",
+                    logGroup: this.logGroup.name,
+                },
+                // Explicit both ways, so turning tracing off sets the default mode back.
+                tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
+                // A copy: CallbackFunction appends "aws-sdk" to the array it is given.
+                codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES, ...DEPLOY_TIME_PACKAGES] },
+                // A new immutable version on every change of code or configuration (environment,
+                // memory, timeout...), so the alias below can stay on, or go back to, an earlier one.
+                publish: true,
             },
-            // JSON: each line is one JSON object (the runtime adds timestamp, level and requestId;
-            // the adapter's records arrive under "message"), so Logs Insights can query fields.
-            // Lines below applicationLogLevel are dropped by the runtime, not written.
-            loggingConfig: {
-                logFormat: "JSON",
-                applicationLogLevel: args.functionLogLevel,
-                systemLogLevel: "INFO",
-                logGroup: this.logGroup.name,
-            },
-            // Explicit both ways, so turning tracing off sets the default mode back.
-            tracingConfig: { mode: args.tracing ? "Active" : "PassThrough" },
-            // A copy: CallbackFunction appends "aws-sdk" to the array it is given.
-            codePathOptions: { extraExcludePackages: [...RUNTIME_PROVIDED_PACKAGES, ...DEPLOY_TIME_PACKAGES] },
-            // A new immutable version on every change of code or configuration (environment,
-            // memory, timeout...), so the alias below can stay on, or go back to, an earlier one.
-            publish: true,
-        }, { ...childOpts, dependsOn: [policy] });
+            { ...childOpts, dependsOn: [policy] },
+        );
 
         const { release } = args;
-        this.alias = new aws.lambda.Alias(name, {
-            functionName: this.function.name,
-            name: LIVE_ALIAS,
-            // A pin is known before the deployment, so a preview shows it even when new code is
-            // about to publish a version.
-            functionVersion: release.pin === undefined ? this.function.version : String(release.pin),
-            routingConfig: release.pin === undefined || release.canaryWeight === 0
-                ? undefined
-                : this.function.version.apply((published) => canaryRouting(published, release)),
-        }, childOpts);
+        this.alias = new aws.lambda.Alias(
+            name,
+            {
+                functionName: this.function.name,
+                name: LIVE_ALIAS,
+                // A pin is known before the deployment, so a preview shows it even when new code is
+                // about to publish a version.
+                functionVersion: release.pin === undefined ? this.function.version : String(release.pin),
+                routingConfig:
+                    release.pin === undefined || release.canaryWeight === 0
+                        ? undefined
+                        : this.function.version.apply((published) => canaryRouting(published, release)),
+            },
+            childOpts,
+        );
 
         // On the alias, not a version: it follows the alias to each version it points at.
         if (release.provisionedConcurrency > 0) {
-            this.provisionedConcurrency = new aws.lambda.ProvisionedConcurrencyConfig(name, {
-                functionName: this.function.name,
-                qualifier: this.alias.name,
-                provisionedConcurrentExecutions: release.provisionedConcurrency,
-            }, childOpts);
+            this.provisionedConcurrency = new aws.lambda.ProvisionedConcurrencyConfig(
+                name,
+                {
+                    functionName: this.function.name,
+                    qualifier: this.alias.name,
+                    provisionedConcurrentExecutions: release.provisionedConcurrency,
+                },
+                childOpts,
+            );
         }
 
         this.registerOutputs({ functionArn: this.function.arn, aliasArn: this.alias.arn });

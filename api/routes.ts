@@ -51,11 +51,17 @@ export interface RouteDefinition<Name extends string = string> {
 const TABLE = [
     {
         // Query on the listing index, one per shard; GetItem of the listing record only (how many shards).
-        name: "listPosts", method: "GET", path: "/posts", handler: listPosts,
-        tableActions: ["dynamodb:GetItem"], indexActions: ["dynamodb:Query"], leadingKeys: [LISTING_KEY_PATTERN],
+        name: "listPosts",
+        method: "GET",
+        path: "/posts",
+        handler: listPosts,
+        tableActions: ["dynamodb:GetItem"],
+        indexActions: ["dynamodb:Query"],
+        leadingKeys: [LISTING_KEY_PATTERN],
         docs: {
             summary: "List posts, newest first",
-            description: "One page of at most `limit` posts, newest `createdAt` first. Pass `nextCursor` back as `cursor` for the next page; it is `null` on the last page. The list is eventually consistent.",
+            description:
+                "One page of at most `limit` posts, newest `createdAt` first. Pass `nextCursor` back as `cursor` for the next page; it is `null` on the last page. The list is eventually consistent.",
             tags: ["posts"],
             parameters: ["Limit", "Cursor"],
             success: { status: "200", description: "A page of posts", schema: "PostList" },
@@ -69,12 +75,17 @@ const TABLE = [
         // (UpdateItem); a retry reads the record and the post (GetItem); an attempt that outlived its
         // lease removes the post it wrote after another took over (DeleteItem: no more power over
         // posts than PutItem already gives); it raises the listing record's shard count (UpdateItem).
-        name: "createPost", method: "POST", path: "/posts", handler: createPost,
-        tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], indexActions: [],
+        name: "createPost",
+        method: "POST",
+        path: "/posts",
+        handler: createPost,
+        tableActions: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        indexActions: [],
         leadingKeys: [POST_KEYS_PATTERN, IDEMPOTENCY_KEYS_PATTERN, LISTING_KEY_PATTERN],
         docs: {
             summary: "Create a post",
-            description: "With an `Idempotency-Key`, a retry with the same body within 24 hours returns the original 201 and creates nothing (a post deleted since stays deleted); the same key with a different body is 422. A retry that arrives while the first request with its key is still running waits briefly for its 201, else gets 409 with `Retry-After`.",
+            description:
+                "With an `Idempotency-Key`, a retry with the same body within 24 hours returns the original 201 and creates nothing (a post deleted since stays deleted); the same key with a different body is 422. A retry that arrives while the first request with its key is still running waits briefly for its 201, else gets 409 with `Retry-After`.",
             tags: ["posts"],
             parameters: ["IdempotencyKey"],
             body: "PostInput",
@@ -84,8 +95,13 @@ const TABLE = [
     },
     {
         // Never cacheable: GET by id is read-your-writes and its ETag feeds If-Match (docs/api.md).
-        name: "getPost", method: "GET", path: "/posts/{id}", handler: getPost,
-        tableActions: ["dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN],
+        name: "getPost",
+        method: "GET",
+        path: "/posts/{id}",
+        handler: getPost,
+        tableActions: ["dynamodb:GetItem"],
+        indexActions: [],
+        leadingKeys: [POST_KEYS_PATTERN],
         docs: {
             summary: "Get a post",
             tags: ["posts"],
@@ -97,13 +113,19 @@ const TABLE = [
     // Conditional writes that ask for the old item on a failed condition (ALL_OLD): it tells 404
     // from 412 and a retry's own earlier attempt from a conflict, with no second read. GetItem stays
     // in their roles: returning the item is a read of it, and AWS does not document whether IAM
-    // checks GetItem for it; without it every 412 could become a 500 (docs/decisions/0017-writes-answer-their-own-retries.md).
+    // checks GetItem for it; without it every 412 could become a 500
+    // (docs/decisions/0017-writes-answer-their-own-retries.md).
     {
-        name: "replacePost", method: "PUT", path: "/posts/{id}", handler: replacePost,
-        tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN],
+        name: "replacePost",
+        method: "PUT",
+        path: "/posts/{id}",
+        handler: replacePost,
+        tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        indexActions: [],
+        leadingKeys: [POST_KEYS_PATTERN],
         docs: {
             summary: "Replace a post",
-            description: "Replaces every client field (an omitted `description` becomes \"\"). Never creates a post.",
+            description: 'Replaces every client field (an omitted `description` becomes ""). Never creates a post.',
             tags: ["posts"],
             parameters: ["PostId", "IfMatch"],
             body: "PostInput",
@@ -112,8 +134,13 @@ const TABLE = [
         },
     },
     {
-        name: "updatePost", method: "PATCH", path: "/posts/{id}", handler: updatePost,
-        tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN],
+        name: "updatePost",
+        method: "PATCH",
+        path: "/posts/{id}",
+        handler: updatePost,
+        tableActions: ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        indexActions: [],
+        leadingKeys: [POST_KEYS_PATTERN],
         docs: {
             summary: "Update some fields of a post",
             description: "Changes only the fields sent (at least one). Never creates a post.",
@@ -125,8 +152,13 @@ const TABLE = [
         },
     },
     {
-        name: "deletePost", method: "DELETE", path: "/posts/{id}", handler: deletePost,
-        tableActions: ["dynamodb:DeleteItem", "dynamodb:GetItem"], indexActions: [], leadingKeys: [POST_KEYS_PATTERN],
+        name: "deletePost",
+        method: "DELETE",
+        path: "/posts/{id}",
+        handler: deletePost,
+        tableActions: ["dynamodb:DeleteItem", "dynamodb:GetItem"],
+        indexActions: [],
+        leadingKeys: [POST_KEYS_PATTERN],
         docs: {
             summary: "Delete a post",
             tags: ["posts"],

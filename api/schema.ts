@@ -50,7 +50,8 @@ const CONTROL_MULTI_LINE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
  */
 function text(field: string, min: number, max: number, singleLine: boolean) {
     const base = singleLine ? requiredString(field).trim() : requiredString(field);
-    const rule = min > 0 ? `${min}–${max} characters${singleLine ? " after trimming" : ""}` : `at most ${max} characters`;
+    const rule =
+        min > 0 ? `${min}–${max} characters${singleLine ? " after trimming" : ""}` : `at most ${max} characters`;
     const control = singleLine ? CONTROL_SINGLE_LINE : CONTROL_MULTI_LINE;
     return base
         .refine((value) => {

@@ -21,10 +21,14 @@ export function checkCache(cache: CacheSettings): void {
             throw new ConfigError(`${key}: no such route "${name}" (routes: ${names.join(", ")})`);
         }
         if (route.method !== "GET") {
-            throw new ConfigError(`${key}: ${name} (${route.method} ${route.path}) cannot be cached: only GET answers are, a cached write would never reach the table`);
+            throw new ConfigError(
+                `${key}: ${name} (${route.method} ${route.path}) cannot be cached: only GET answers are, a cached write would never reach the table`,
+            );
         }
         if (route.cacheable !== true) {
-            throw new ConfigError(`${key}: ${name} (${route.method} ${route.path}) may not be cached: the contract (docs/api.md) promises its answer reflects every earlier write (read-your-writes, with the ETag that If-Match needs), and a cached answer would outlive a PUT, PATCH or DELETE; only routes marked cacheable in api/routes.ts can be cached`);
+            throw new ConfigError(
+                `${key}: ${name} (${route.method} ${route.path}) may not be cached: the contract (docs/api.md) promises its answer reflects every earlier write (read-your-writes, with the ETag that If-Match needs), and a cached answer would outlive a PUT, PATCH or DELETE; only routes marked cacheable in api/routes.ts can be cached`,
+            );
         }
     });
 }
@@ -36,7 +40,9 @@ export function checkCache(cache: CacheSettings): void {
  * page, share one entry. They must also be declared method request parameters (api/postsApi.ts).
  */
 export function cacheKeyParameters(route: RouteDefinition): string[] {
-    return requestParameters(route.docs).map((p) => `method.request.${p.in === "path" ? "path" : "querystring"}.${p.name}`);
+    return requestParameters(route.docs).map(
+        (p) => `method.request.${p.in === "path" ? "path" : "querystring"}.${p.name}`,
+    );
 }
 
 /**
@@ -68,26 +74,34 @@ export interface CachedMethodsArgs {
 }
 
 /** One method settings resource per cached route; none when the stack's cache is off. */
-export function cachedMethods(name: string, args: CachedMethodsArgs, opts: pulumi.CustomResourceOptions): aws.apigateway.MethodSettings[] {
+export function cachedMethods(
+    name: string,
+    args: CachedMethodsArgs,
+    opts: pulumi.CustomResourceOptions,
+): aws.apigateway.MethodSettings[] {
     if (!args.cache.enabled) {
         return [];
     }
     return args.cache.routes.map((routeName) => {
         const route = routeNamed(routeName);
-        return new aws.apigateway.MethodSettings(`${name}-cache-${route.name}`, {
-            restApi: args.restApi,
-            stageName: args.stageName,
-            methodPath: methodSettingsPath(route),
-            settings: {
-                ...args.observability,
-                cachingEnabled: true,
-                cacheTtlInSeconds: args.cache.ttlSeconds,
-                cacheDataEncrypted: true,
-                // Callers hold API keys, never the IAM permission to invalidate the cache: their
-                // `Cache-Control: max-age=0` is ignored and the answer carries a header saying so.
-                requireAuthorizationForCacheControl: true,
-                unauthorizedCacheControlHeaderStrategy: "SUCCEED_WITH_RESPONSE_HEADER",
+        return new aws.apigateway.MethodSettings(
+            `${name}-cache-${route.name}`,
+            {
+                restApi: args.restApi,
+                stageName: args.stageName,
+                methodPath: methodSettingsPath(route),
+                settings: {
+                    ...args.observability,
+                    cachingEnabled: true,
+                    cacheTtlInSeconds: args.cache.ttlSeconds,
+                    cacheDataEncrypted: true,
+                    // Callers hold API keys, never the IAM permission to invalidate the cache: their
+                    // `Cache-Control: max-age=0` is ignored and the answer carries a header saying so.
+                    requireAuthorizationForCacheControl: true,
+                    unauthorizedCacheControlHeaderStrategy: "SUCCEED_WITH_RESPONSE_HEADER",
+                },
             },
-        }, opts);
+            opts,
+        );
     });
 }

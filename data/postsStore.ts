@@ -32,7 +32,16 @@ import { createHash } from "node:crypto";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { storeError, type PostNotFound, type VersionConflict } from "./storeErrors";
 import {
-    LIST_PARTITION, POSTS_INDEX, RECENT_WRITE_ATTRIBUTES, idempotencyKey, listPartition, listShardOf, listSortKey, listingKey, postKey, type ListKey,
+    LIST_PARTITION,
+    POSTS_INDEX,
+    RECENT_WRITE_ATTRIBUTES,
+    idempotencyKey,
+    listPartition,
+    listShardOf,
+    listSortKey,
+    listingKey,
+    postKey,
+    type ListKey,
 } from "./tableDesign";
 
 /** A post as the API returns it. */
@@ -185,9 +194,10 @@ export const IN_PROGRESS_WAITS_MS = [100, 200, 300, 400];
  * function (at a 1 s timeout a full second of waiting would turn the 409 into API Gateway's 502).
  */
 export function inProgressWaits(functionTimeoutSeconds: number | undefined): number[] {
-    const budgetMs = functionTimeoutSeconds !== undefined && Number.isFinite(functionTimeoutSeconds) && functionTimeoutSeconds > 0
-        ? functionTimeoutSeconds * 1000 / 4
-        : Infinity;
+    const budgetMs =
+        functionTimeoutSeconds !== undefined && Number.isFinite(functionTimeoutSeconds) && functionTimeoutSeconds > 0
+            ? (functionTimeoutSeconds * 1000) / 4
+            : Infinity;
     const waits: number[] = [];
     let total = 0;
     for (const wait of IN_PROGRESS_WAITS_MS) {
@@ -266,7 +276,8 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
     // First, before any function that uses them: Pulumi's serializer resolves a nested function's
     // free variables against the declarations above it.
     /** How many listing shards this writer spreads new posts over. */
-    const writeShards = deps.listShards !== undefined && Number.isInteger(deps.listShards) && deps.listShards > 1 ? deps.listShards : 1;
+    const writeShards =
+        deps.listShards !== undefined && Number.isInteger(deps.listShards) && deps.listShards > 1 ? deps.listShards : 1;
     /** The shard count this instance has seen announced (it only ever grows). */
     let announced = 1;
 
@@ -281,13 +292,20 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         }
         const [type, inner] = Object.entries(value as Record<string, unknown>)[0]!;
         switch (type) {
-            case "S": return inner;
-            case "N": return Number(inner);
-            case "BOOL": return inner;
-            case "NULL": return null;
-            case "L": return (inner as unknown[]).map(plainValue);
-            case "M": return plainItem(inner as Record<string, unknown>);
-            default: return value;
+            case "S":
+                return inner;
+            case "N":
+                return Number(inner);
+            case "BOOL":
+                return inner;
+            case "NULL":
+                return null;
+            case "L":
+                return (inner as unknown[]).map(plainValue);
+            case "M":
+                return plainItem(inner as Record<string, unknown>);
+            default:
+                return value;
         }
     }
 
@@ -376,7 +394,9 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
      * old item comes with the failure (ALL_OLD), from DynamoDB and from the local engine alike.
      */
     function conditionFailure(id: string, item: Record<string, unknown> | null): PostNotFound | VersionConflict {
-        return item === null ? storeError("PostNotFound", { postId: id }) : storeError("VersionConflict", { postId: id });
+        return item === null
+            ? storeError("PostNotFound", { postId: id })
+            : storeError("VersionConflict", { postId: id });
     }
 
     function versionCondition(condition: VersionCondition): { expression: string; values: Record<string, unknown> } {
@@ -384,7 +404,10 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             case "none":
                 return { expression: "attribute_exists(pk)", values: {} };
             case "version":
-                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
+                return {
+                    expression: "attribute_exists(pk) AND #version = :expected",
+                    values: { ":expected": condition.version },
+                };
             case "never":
                 // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells
                 // PostNotFound from VersionConflict.
@@ -399,14 +422,15 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
      * it, so an SDK retry of an attempt that committed never steps the version twice: it fails, and
      * the old item, which carries the token, is this update's answer.
      */
-    async function updatePost(
-        id: string,
-        fields: PostInput | PostPatch,
-        condition: VersionCondition,
-    ): Promise<Post> {
+    async function updatePost(id: string, fields: PostInput | PostPatch, condition: VersionCondition): Promise<Post> {
         const writeToken = deps.newId();
         const names: Record<string, string> = { "#version": "version", "#updatedAt": "updatedAt" };
-        const values: Record<string, unknown> = { ":one": 1, ":updatedAt": deps.now().toISOString(), ":writeToken": writeToken, ":noWrite": "" };
+        const values: Record<string, unknown> = {
+            ":one": 1,
+            ":updatedAt": deps.now().toISOString(),
+            ":writeToken": writeToken,
+            ":noWrite": "",
+        };
         const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
         for (const [field, value] of Object.entries(fields)) {
             if (value === undefined) {
@@ -425,7 +449,9 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
             sets.push(`${slots[i]} = if_not_exists(${slots[i - 1]}, :noWrite)`);
         }
         sets.push(`${slots[0]} = :writeToken`);
-        const notThisWrite = slots.map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`).join(" AND ");
+        const notThisWrite = slots
+            .map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`)
+            .join(" AND ");
         const check = versionCondition(condition);
         try {
             const result = await deps.db.update({
@@ -487,7 +513,10 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
      * retried, the retry failed its condition, and the record DynamoDB returns with the failure is
      * as that attempt left it: `madeIt`). False when the condition failed for another reason.
      */
-    async function conditionally(write: () => Promise<unknown>, madeIt: (record: Record<string, unknown> | null) => boolean): Promise<boolean> {
+    async function conditionally(
+        write: () => Promise<unknown>,
+        madeIt: (record: Record<string, unknown> | null) => boolean,
+    ): Promise<boolean> {
         try {
             await write();
             return true;
@@ -507,14 +536,18 @@ export function dynamoPostsStore(deps: PostsStoreDeps): PostsStore {
         if (writeShards <= announced) {
             return;
         }
-        await conditionally(() => deps.db.update({
-            TableName: deps.tableName,
-            Key: listingKey(),
-            UpdateExpression: "SET #readShards = :shards",
-            ConditionExpression: "attribute_not_exists(#readShards) OR #readShards < :shards",
-            ExpressionAttributeNames: { "#readShards": "readShards" },
-            ExpressionAttributeValues: { ":shards": writeShards },
-        }), () => true); // failed: already as high or higher, which is all a writer needs
+        await conditionally(
+            () =>
+                deps.db.update({
+                    TableName: deps.tableName,
+                    Key: listingKey(),
+                    UpdateExpression: "SET #readShards = :shards",
+                    ConditionExpression: "attribute_not_exists(#readShards) OR #readShards < :shards",
+                    ExpressionAttributeNames: { "#readShards": "readShards" },
+                    ExpressionAttributeValues: { ":shards": writeShards },
+                }),
+            () => true,
+        ); // failed: already as high or higher, which is all a writer needs
         announced = writeShards;
     }
 
@@ -591,7 +624,11 @@ function shardedListing(deps: PostsStoreDeps): PostsStore["listPosts"] {
         const shardCount = await readShards();
         const bound = startKey === null ? null : startKey.listSk;
         const shards: ShardCursor[] = Array.from({ length: shardCount }, (_, shard) => ({
-            listPk: listPartition(shard), unplaced: [], frontier: null, startKey: undefined, done: false,
+            listPk: listPartition(shard),
+            unplaced: [],
+            frontier: null,
+            startKey: undefined,
+            done: false,
         }));
         const wanted = limit + 1;
         let budget = 2 * limit + shardCount;
@@ -617,15 +654,18 @@ function shardedListing(deps: PostsStoreDeps): PostsStore["listPosts"] {
         const more = placed.length > limit || shards.some((shard) => !shard.done || shard.unplaced.length > 0);
         // The cursor keeps the shape it had before sharding (its listPk is shard 0's): only its
         // sort key is the bound, and a cursor from before sharding still works.
-        const nextKey = more && last !== undefined
-            ? { ...postKey(last.id), listPk: LIST_PARTITION, listSk: listSortKey(last.createdAt, last.id) }
-            : null;
+        const nextKey =
+            more && last !== undefined
+                ? { ...postKey(last.id), listPk: LIST_PARTITION, listSk: listSortKey(last.createdAt, last.id) }
+                : null;
         return { items, nextKey };
     }
 
     /** The open shard whose last read item is the newest (an open shard that read nothing yet first). */
     function holdingBack(open: ShardCursor[]): ShardCursor {
-        return open.reduce((a, b) => (a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b));
+        return open.reduce((a, b) =>
+            a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b,
+        );
     }
 
     /**
@@ -634,12 +674,20 @@ function shardedListing(deps: PostsStoreDeps): PostsStore["listPosts"] {
      */
     function placeReadyItems(shards: ShardCursor[], placed: Record<string, unknown>[], wanted: number): void {
         const open = shards.filter((shard) => !shard.done);
-        const limitKey = open.length === 0 ? null : open.some((shard) => shard.frontier === null) ? "\uffff" : holdingBack(open).frontier;
+        const limitKey =
+            open.length === 0
+                ? null
+                : open.some((shard) => shard.frontier === null)
+                  ? "\uffff"
+                  : holdingBack(open).frontier;
         while (placed.length < wanted) {
             let newest: ShardCursor | undefined;
             for (const shard of shards) {
                 const head = shard.unplaced[0];
-                if (head !== undefined && (newest === undefined || String(head.listSk) > String(newest.unplaced[0]!.listSk))) {
+                if (
+                    head !== undefined &&
+                    (newest === undefined || String(head.listSk) > String(newest.unplaced[0]!.listSk))
+                ) {
                     newest = shard;
                 }
             }
@@ -657,8 +705,10 @@ function shardedListing(deps: PostsStoreDeps): PostsStore["listPosts"] {
 interface StoreWrites {
     putNewPost(post: Post): Promise<void>;
     readPost(id: string): Promise<Post | null>;
-    conditionally(write: () => Promise<unknown>, madeIt: (record: Record<string, unknown> | null) => boolean):
-        Promise<boolean>;
+    conditionally(
+        write: () => Promise<unknown>,
+        madeIt: (record: Record<string, unknown> | null) => boolean,
+    ): Promise<boolean>;
 }
 
 /**
@@ -675,7 +725,8 @@ function idempotentCreate(deps: PostsStoreDeps, store: StoreWrites): PostsStore[
 
     function leaseMs(): number {
         const timeout = deps.functionTimeoutSeconds;
-        const seconds = timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? timeout : MAX_FUNCTION_TIMEOUT_SECONDS;
+        const seconds =
+            timeout !== undefined && Number.isFinite(timeout) && timeout > 0 ? timeout : MAX_FUNCTION_TIMEOUT_SECONDS;
         return (seconds + LEASE_MARGIN_SECONDS) * 1000;
     }
 
@@ -692,14 +743,18 @@ function idempotentCreate(deps: PostsStoreDeps, store: StoreWrites): PostsStore[
 
     /** Step 1: a new IN_PROGRESS record, unless a live (unexpired) one exists. */
     function reserve(key: { pk: string }, record: IdempotencyRecord, now: Date): Promise<boolean> {
-        return conditionally(() => deps.db.put({
-            TableName: deps.tableName,
-            Item: { ...key, ...record },
-            ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
-            ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
-            ExpressionAttributeValues: { ":now": epochSeconds(now) },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }), (found) => found?.owner === record.owner); // the owner token is this attempt's own
+        return conditionally(
+            () =>
+                deps.db.put({
+                    TableName: deps.tableName,
+                    Item: { ...key, ...record },
+                    ConditionExpression: "attribute_not_exists(pk) OR #expiresAt < :now",
+                    ExpressionAttributeNames: { "#expiresAt": "expiresAt" },
+                    ExpressionAttributeValues: { ":now": epochSeconds(now) },
+                    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+                }),
+            (found) => found?.owner === record.owner,
+        ); // the owner token is this attempt's own
     }
 
     /** The condition "the record is still exactly as `seen` left it": its status, post and owner. */
@@ -718,36 +773,49 @@ function idempotentCreate(deps: PostsStoreDeps, store: StoreWrites): PostsStore[
     /** Step 3, or a taker's adoption: COMPLETED with the post, if the record is still as `seen`. */
     function complete(key: { pk: string }, seen: IdempotencyRecord, post: Post): Promise<boolean> {
         const condition = unchangedSince(seen);
-        return conditionally(() => deps.db.update({
-            TableName: deps.tableName,
-            Key: key,
-            UpdateExpression: "SET #status = :completed, #response = :response",
-            ConditionExpression: condition.expression,
-            ExpressionAttributeNames: { ...condition.names, "#response": "response" },
-            ExpressionAttributeValues: { ...condition.values, ":completed": COMPLETED, ":response": post },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }), (found) => found?.status === COMPLETED && found.postId === post.id); // completed with this very post
+        return conditionally(
+            () =>
+                deps.db.update({
+                    TableName: deps.tableName,
+                    Key: key,
+                    UpdateExpression: "SET #status = :completed, #response = :response",
+                    ConditionExpression: condition.expression,
+                    ExpressionAttributeNames: { ...condition.names, "#response": "response" },
+                    ExpressionAttributeValues: { ...condition.values, ":completed": COMPLETED, ":response": post },
+                    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+                }),
+            (found) => found?.status === COMPLETED && found.postId === post.id,
+        ); // completed with this very post
     }
 
     /** A taker's restart: it becomes the owner of `seen`'s record, with a new lease and post id. */
     function restart(key: { pk: string }, seen: IdempotencyRecord, next: IdempotencyRecord): Promise<boolean> {
         const condition = unchangedSince(seen);
-        return conditionally(() => deps.db.update({
-            TableName: deps.tableName,
-            Key: key,
-            UpdateExpression: "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
-            ConditionExpression: condition.expression,
-            ExpressionAttributeNames: { ...condition.names, "#inProgressExpiresAt": "inProgressExpiresAt", "#createdAt": "createdAt" },
-            ExpressionAttributeValues: {
-                ...condition.values,
-                ":inProgress": IN_PROGRESS,
-                ":owner": next.owner,
-                ":lease": next.inProgressExpiresAt,
-                ":postId": next.postId,
-                ":createdAt": next.createdAt,
-            },
-            ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-        }), (found) => found?.owner === next.owner); // the new owner token is this attempt's own
+        return conditionally(
+            () =>
+                deps.db.update({
+                    TableName: deps.tableName,
+                    Key: key,
+                    UpdateExpression:
+                        "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
+                    ConditionExpression: condition.expression,
+                    ExpressionAttributeNames: {
+                        ...condition.names,
+                        "#inProgressExpiresAt": "inProgressExpiresAt",
+                        "#createdAt": "createdAt",
+                    },
+                    ExpressionAttributeValues: {
+                        ...condition.values,
+                        ":inProgress": IN_PROGRESS,
+                        ":owner": next.owner,
+                        ":lease": next.inProgressExpiresAt,
+                        ":postId": next.postId,
+                        ":createdAt": next.createdAt,
+                    },
+                    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+                }),
+            (found) => found?.owner === next.owner,
+        ); // the new owner token is this attempt's own
     }
 
     /**
@@ -779,14 +847,11 @@ function idempotentCreate(deps: PostsStoreDeps, store: StoreWrites): PostsStore[
      * POST with an Idempotency-Key: one post per (caller, key) for 24 hours. `scope` is the API key
      * id (so two clients cannot collide on a key) or "anonymous".
      */
-    async function createPostIdempotent(
-        scope: string,
-        idempotencyKeyValue: string,
-        input: PostInput,
-    ): Promise<Post> {
+    async function createPostIdempotent(scope: string, idempotencyKeyValue: string, input: PostInput): Promise<Post> {
         const key = idempotencyKey(scope, idempotencyKeyValue);
         const hash = requestHash(input);
-        const sleep = deps.idempotencySteps?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+        const sleep =
+            deps.idempotencySteps?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
         const fresh = (now: Date): IdempotencyRecord => ({
             status: IN_PROGRESS,
             owner: deps.newId(),

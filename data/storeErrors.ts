@@ -47,7 +47,10 @@ function messageFor(kind: StoreErrorKind, details: Record<string, unknown>): str
 }
 
 /** The one way to make a store error, e.g. `throw storeError("PostNotFound", { postId })`. */
-export function storeError<K extends StoreErrorKind>(kind: K, details: StoreErrorDetails[K]): Extract<StoreError, { kind: K }> {
+export function storeError<K extends StoreErrorKind>(
+    kind: K,
+    details: StoreErrorDetails[K],
+): Extract<StoreError, { kind: K }> {
     const error = Object.assign(new Error(messageFor(kind, details)), details, { isStoreError: true, kind });
     error.name = kind;
     return error as unknown as Extract<StoreError, { kind: K }>;
@@ -55,5 +58,9 @@ export function storeError<K extends StoreErrorKind>(kind: K, details: StoreErro
 
 /** By the marker, not `instanceof` (see the note at the top). */
 export function isStoreError(value: unknown): value is StoreError {
-    return value instanceof Error && (value as Partial<StoreError>).isStoreError === true && typeof (value as Partial<StoreError>).kind === "string";
+    return (
+        value instanceof Error &&
+        (value as Partial<StoreError>).isStoreError === true &&
+        typeof (value as Partial<StoreError>).kind === "string"
+    );
 }

@@ -15,7 +15,9 @@
 // provisioned concurrency is not taken from UnreservedConcurrentExecutions). That is the question
 // a preflight asks: can this account take the stack's first `up`?
 export interface AccountSettings {
-    /** Lambda's concurrency quota for the Region (`ConcurrentExecutions`); 1,000 by default, 10 in many new accounts. */
+    /**
+     * Lambda's concurrency quota for the Region (`ConcurrentExecutions`); 1,000 by default, 10 in many new accounts.
+     */
     concurrentExecutions: number;
     /** Concurrency already reserved or provisioned by other functions of the account. */
     reservedConcurrentExecutions: number;
@@ -23,7 +25,10 @@ export interface AccountSettings {
     cloudwatchRoleArn?: string;
 }
 
-/** Where the Lambda control plane is served on the local cloud's port (the `endpoint` of a LambdaClient is the URL plus this). */
+/**
+ * Where the Lambda control plane is served on the local cloud's port (the `endpoint` of a LambdaClient is the URL plus
+ * this).
+ */
 export const LAMBDA_CONTROL_PLANE_PATH = "/.aws/lambda";
 
 /**
@@ -32,7 +37,11 @@ export const LAMBDA_CONTROL_PLANE_PATH = "/.aws/lambda";
  * logging role: docs/decisions/0022-first-up-in-a-new-account.md).
  */
 export const ACCOUNT_PROFILES: Readonly<Record<string, AccountSettings>> = {
-    default: { concurrentExecutions: 1000, reservedConcurrentExecutions: 0, cloudwatchRoleArn: "arn:aws:iam::123456789012:role/api-gateway-cloudwatch-logs" },
+    default: {
+        concurrentExecutions: 1000,
+        reservedConcurrentExecutions: 0,
+        cloudwatchRoleArn: "arn:aws:iam::123456789012:role/api-gateway-cloudwatch-logs",
+    },
     new: { concurrentExecutions: 10, reservedConcurrentExecutions: 0 },
 };
 

@@ -27,7 +27,11 @@ export function parseCli<T extends NonNullable<ParseArgsConfig["options"]>>(args
  * command takes (`maxPositionals`, each a `positionalName`) is an error naming the usage.
  */
 export function parseCommand<T extends NonNullable<ParseArgsConfig["options"]>>(
-    args: string[], options: T, usage: string, maxPositionals = 0, positionalName = "argument",
+    args: string[],
+    options: T,
+    usage: string,
+    maxPositionals = 0,
+    positionalName = "argument",
 ) {
     const parsed = parseCli(args, options, usage);
     if ((parsed.values as Record<string, unknown>)["help"] === true) {
@@ -35,9 +39,11 @@ export function parseCommand<T extends NonNullable<ParseArgsConfig["options"]>>(
         return undefined;
     }
     if (parsed.positionals.length > maxPositionals) {
-        throw new CliError(maxPositionals === 0
-            ? `unexpected argument "${parsed.positionals[0]}"\n\n${usage}`
-            : `at most ${maxPositionals === 1 ? "one" : maxPositionals} ${positionalName}, got ${parsed.positionals.length}\n\n${usage}`);
+        throw new CliError(
+            maxPositionals === 0
+                ? `unexpected argument "${parsed.positionals[0]}"\n\n${usage}`
+                : `at most ${maxPositionals === 1 ? "one" : maxPositionals} ${positionalName}, got ${parsed.positionals.length}\n\n${usage}`,
+        );
     }
     return parsed;
 }
@@ -51,7 +57,9 @@ export function fail(err: unknown): never {
         process.stderr.write(`error: ${e?.stack ?? String(err)}\n`);
     } else {
         // Anything else the program (or the local cloud) threw: its message, the trace on demand.
-        process.stderr.write(`error: ${e?.name ?? "Error"}: ${e?.message ?? String(err)} (LOCAL_CLOUD_DEBUG=1 shows the stack trace)\n`);
+        process.stderr.write(
+            `error: ${e?.name ?? "Error"}: ${e?.message ?? String(err)} (LOCAL_CLOUD_DEBUG=1 shows the stack trace)\n`,
+        );
     }
     process.exit(1);
 }
@@ -81,8 +89,10 @@ export function parseAccount(name: string | undefined): AccountSettings | undefi
 
 /** One line saying which account a local cloud plays, for its banner. */
 export function describeAccount(name: string, account: AccountSettings): string {
-    return `Account: ${name} (Lambda concurrency quota ${account.concurrentExecutions}, ` +
-        `${account.cloudwatchRoleArn === undefined ? "no API Gateway CloudWatch role" : "API Gateway CloudWatch role set"}; \`npm run preflight\` reads it)`;
+    return (
+        `Account: ${name} (Lambda concurrency quota ${account.concurrentExecutions}, ` +
+        `${account.cloudwatchRoleArn === undefined ? "no API Gateway CloudWatch role" : "API Gateway CloudWatch role set"}; \`npm run preflight\` reads it)`
+    );
 }
 
 const SECRET = "[secret]";
@@ -119,22 +129,30 @@ export function formatOutputs(
 }
 
 /** A key value as the start banner shows it without --show-secrets. */
-export const maskKey = (value: string) => (value.length > 8 ? `${value.slice(0, 4)}${"*".repeat(value.length - 8)}${value.slice(-4)}` : "********");
+export const maskKey = (value: string) =>
+    value.length > 8 ? `${value.slice(0, 4)}${"*".repeat(value.length - 8)}${value.slice(-4)}` : "********";
 
-/** `--throttle-partitions <scale>`: a fraction of DynamoDB's per-partition limits (dynamoCapacity.ts); undefined when not given. */
+/**
+ * `--throttle-partitions <scale>`: a fraction of DynamoDB's per-partition limits (dynamoCapacity.ts); undefined when
+ * not given.
+ */
 export function parseThrottleScale(text: string | undefined): number | undefined {
     if (text === undefined) {
         return undefined;
     }
     const scale = Number(text);
     if (!Number.isFinite(scale) || scale <= 0 || scale > 1 || text.trim() === "") {
-        throw new CliError(`--throttle-partitions must be a number above 0 and at most 1 (0.01: 10 write and 30 read units a second per partition), not "${text}"`);
+        throw new CliError(
+            `--throttle-partitions must be a number above 0 and at most 1 (0.01: 10 write and 30 read units a second per partition), not "${text}"`,
+        );
     }
     return scale;
 }
 
 /** One line saying at which rates the local cloud throttles a DynamoDB partition, for its banner. */
 export function describeThrottle(scale: number): string {
-    return `DynamoDB partitions throttle at ${scale} x DynamoDB's limits: ${3000 * scale} read and ${1000 * scale} write units a second ` +
-        "per partition key value, table or index, answered with DynamoDB's ThrottlingException (the console's Stack panel shows the units)";
+    return (
+        `DynamoDB partitions throttle at ${scale} x DynamoDB's limits: ${3000 * scale} read and ${1000 * scale} write units a second ` +
+        "per partition key value, table or index, answered with DynamoDB's ThrottlingException (the console's Stack panel shows the units)"
+    );
 }

@@ -7,7 +7,14 @@
 export { startLocalCloud } from "./localCloud";
 export { recordLocalProgram, undecryptableNotice } from "./program/program";
 export { CONTROL_PLANE_PATH } from "./apigateway/controlPlane";
-export type { LocalCloud, LocalCloudOptions, RequestLog, ReloadReport, ConsoleStage, OpenApiDocumentSource } from "./types";
+export type {
+    LocalCloud,
+    LocalCloudOptions,
+    RequestLog,
+    ReloadReport,
+    ConsoleStage,
+    OpenApiDocumentSource,
+} from "./types";
 export { describeReload } from "./startup/reload";
 // The AWS account it plays (GetAccount, Lambda's GetAccountSettings): a default one, or a new one.
 export { ACCOUNT_PROFILES, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH } from "./account";
@@ -22,7 +29,15 @@ export { readStackFiles, readProgramConfig, listStacks, StackFileError } from ".
 export type { ProgramConfig } from "./program/stackFiles";
 export { TYPES } from "./program/resourceTypes";
 export { cloudModel } from "./program/model";
-export type { CloudModel, UsagePlanModel, FunctionModel, TableModel, AliasModel, ProvisionedConcurrencyModel, MethodSettingsModel } from "./program/model";
+export type {
+    CloudModel,
+    UsagePlanModel,
+    FunctionModel,
+    TableModel,
+    AliasModel,
+    ProvisionedConcurrencyModel,
+    MethodSettingsModel,
+} from "./program/model";
 
 // Parts with a life of their own: the durable log, usage counting, the proxy event builder.
 export { AppendLog } from "./state/appendLog";
@@ -38,4 +53,11 @@ export type { CapacityOptions, CapacitySnapshot, PartitionUsage, TableUsage } fr
 export { returnOldItemOnConditionFailure } from "./dynamodb/dynamoConditionItem";
 export { runtimeWarnings, runtimeNodeMajor } from "./lambda/runtimeCheck";
 export { CanaryRotation, FunctionRouter } from "./lambda/aliases";
-export { StageCache, StageCaches, methodCache, cacheKey, stageCacheWarnings, CACHE_CONTROL_IGNORED } from "./apigateway/stageCache";
+export {
+    StageCache,
+    StageCaches,
+    methodCache,
+    cacheKey,
+    stageCacheWarnings,
+    CACHE_CONTROL_IGNORED,
+} from "./apigateway/stageCache";

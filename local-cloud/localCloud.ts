@@ -67,10 +67,24 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         const input = { config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions };
         // A watched start that must record does it on the recorder thread its reloads use
         // (program/recorder.ts): that thread is then ready, and this one never loads Pulumi.
-        const program = settings.watch ? cachedOnly(input) ?? await recordStart(input) : await recordOrReuseLocalProgram(input);
+        const program = settings.watch
+            ? (cachedOnly(input) ?? (await recordStart(input)))
+            : await recordOrReuseLocalProgram(input);
         const store = parts.add(await openStore(settings, program.region));
-        const controlPlane = new ControlPlane({ usage: store.usage, now: settings.now, log: (line) => settings.functionLog(`[control plane] ${line}`), account: options.account });
-        const foundation: Foundation = { settings, state, store, controlPlane, caches: new StageCaches(settings.now), warn: once(settings.warn) };
+        const controlPlane = new ControlPlane({
+            usage: store.usage,
+            now: settings.now,
+            log: (line) => settings.functionLog(`[control plane] ${line}`),
+            account: options.account,
+        });
+        const foundation: Foundation = {
+            settings,
+            state,
+            store,
+            controlPlane,
+            caches: new StageCaches(settings.now),
+            warn: once(settings.warn),
+        };
         version = (await deploy(program, foundation)).version;
         saveServer(state, server, program);
         if (localConsole) {
@@ -90,7 +104,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
 }
 
-/** The start's recording on the recorder thread, held for the cloud's reloads (released by its close, or here if the recording fails). */
+/**
+ * The start's recording on the recorder thread, held for the cloud's reloads (released by its close, or here if the
+ * recording fails).
+ */
 async function recordStart(input: LocalProgramInput): Promise<RecordedProgram> {
     const recorder = recorderThread();
     recorder.hold();
@@ -105,7 +122,11 @@ async function recordStart(input: LocalProgramInput): Promise<RecordedProgram> {
  * From a recording to a version ready to serve: its model, the tables it lacks, its keys saved,
  * its functions (on top of the previous version's, for a reload) and a gateway over them.
  */
-async function deploy(program: RecordedProgram, foundation: Foundation, previous?: Version): Promise<{ version: Version; changes: string[]; retire: () => Promise<void> }> {
+async function deploy(
+    program: RecordedProgram,
+    foundation: Foundation,
+    previous?: Version,
+): Promise<{ version: Version; changes: string[]; retire: () => Promise<void> }> {
     const { settings, state, store, warn } = foundation;
     program.undecryptable.forEach((key) => warn(undecryptableNotice(program.stack, key)));
     const model = cloudModel(program);
@@ -123,7 +144,11 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
     state.keys.save();
     const update = previous
         ? await previous.functions.update(model)
-        : { next: await Functions.start(settings, model, store.dynamo.endpoint, state.versions), changes: undefined, retire: async () => undefined };
+        : {
+              next: await Functions.start(settings, model, store.dynamo.endpoint, state.versions),
+              changes: undefined,
+              retire: async () => undefined,
+          };
     // The published versions' numbers, once their code is in the state folder.
     state.versions.save();
     update.next.notices.forEach(warn);
@@ -143,13 +168,20 @@ async function deploy(program: RecordedProgram, foundation: Foundation, previous
     foundation.controlPlane.observe(model);
     return {
         version: { program, model, functions: update.next, gateway },
-        changes: previous && update.changes ? describeChanges(previous.model, model, update.changes, createdTables) : [],
+        changes:
+            previous && update.changes ? describeChanges(previous.model, model, update.changes, createdTables) : [],
         retire: update.retire,
     };
 }
 
 /** The handle of a started cloud, with its reloads (watched or called) and its shutdown. */
-function running(foundation: Foundation, server: LocalServer, parts: Teardown, first: Version, configFiles: string[]): LocalCloud {
+function running(
+    foundation: Foundation,
+    server: LocalServer,
+    parts: Teardown,
+    first: Version,
+    configFiles: string[],
+): LocalCloud {
     const { settings, state, store } = foundation;
     let current = first;
     /** Old versions' functions, stopped once their last request is answered (or at close). */
@@ -158,28 +190,40 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
     // Reloads record on the recorder thread (program/recorder.ts): requests are served meanwhile.
     const recorder = recorderThread();
     recorder.hold();
-    const reloader = new Reloader(settings.projectDir, async () => {
-        const config = readProgramConfig(settings.program);
-        const program = await recorder.record({ config, keys: state.keys, baseUrl: server.baseUrl, versions: state.versions });
-        const next = await deploy(program, foundation, current);
-        current = next.version;
-        saveServer(state, server, program);
-        retiring.add(next.retire);
-        void server.swap(next.version.gateway).then(() => {
-            retiring.delete(next.retire);
-            return next.retire();
-        }).catch((err) => settings.warn(`stopping the replaced functions failed: ${String(err)}`));
-        return next.changes;
-    }, settings.onReload);
+    const reloader = new Reloader(
+        settings.projectDir,
+        async () => {
+            const config = readProgramConfig(settings.program);
+            const program = await recorder.record({
+                config,
+                keys: state.keys,
+                baseUrl: server.baseUrl,
+                versions: state.versions,
+            });
+            const next = await deploy(program, foundation, current);
+            current = next.version;
+            saveServer(state, server, program);
+            retiring.add(next.retire);
+            void server
+                .swap(next.version.gateway)
+                .then(() => {
+                    retiring.delete(next.retire);
+                    return next.retire();
+                })
+                .catch((err) => settings.warn(`stopping the replaced functions failed: ${String(err)}`));
+            return next.changes;
+        },
+        settings.onReload,
+    );
 
     const watcher: SourceWatcher | undefined = settings.watch
         ? watchSources({
-            root: settings.projectDir,
-            files: configFiles,
-            // This package's own sources are the emulator, not the program: a reload cannot apply them.
-            ignore: [__dirname],
-            onChange: (files, since) => void reloader.request(files, since),
-        })
+              root: settings.projectDir,
+              files: configFiles,
+              // This package's own sources are the emulator, not the program: a reload cannot apply them.
+              ignore: [__dirname],
+              onChange: (files, since) => void reloader.request(files, since),
+          })
         : undefined;
 
     let closing: Promise<void> | undefined;
@@ -192,7 +236,10 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         await current.functions.close();
         await parts.close();
     };
-    const stageUrls = () => Object.fromEntries(current.model.restApis.flatMap((api) => api.stages.map((s) => [s.name, `${server.baseUrl}/${s.name}/`])));
+    const stageUrls = () =>
+        Object.fromEntries(
+            current.model.restApis.flatMap((api) => api.stages.map((s) => [s.name, `${server.baseUrl}/${s.name}/`])),
+        );
     return {
         stack: settings.stack,
         url: server.baseUrl,
@@ -225,7 +272,8 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
         get routes() {
             return routesOf(current.model);
         },
-        functionStats: () => Object.fromEntries([...current.functions.byName].map(([name, pool]) => [name, pool.stats()])),
+        functionStats: () =>
+            Object.fromEntries([...current.functions.byName].map(([name, pool]) => [name, pool.stats()])),
         functionPool: (name) => current.functions.byName.get(name),
         resetUsage: () => store.usage.reset(),
         capacity: () => store.dynamo.capacity.snapshot(),
@@ -241,20 +289,31 @@ function running(foundation: Foundation, server: LocalServer, parts: Teardown, f
  * its control plane about. Rewritten by every reload (the outputs may change).
  */
 function saveServer(state: StateFolder, server: LocalServer, program: RecordedProgram): void {
-    const outputs = Object.fromEntries(Object.entries(program.outputs).filter(([name]) => !program.secretOutputs.includes(name)));
+    const outputs = Object.fromEntries(
+        Object.entries(program.outputs).filter(([name]) => !program.secretOutputs.includes(name)),
+    );
     state.saveServer({ url: server.baseUrl, controlPlane: `${server.baseUrl}${CONTROL_PLANE_PATH}`, outputs });
 }
 
 function routesOf(model: CloudModel): LocalCloud["routes"] {
-    return model.restApis.flatMap((api) => api.stages.flatMap((s) => api.operations.map((op) => ({
-        method: op.method,
-        path: `/${s.name}${op.resourcePath === "/" ? "/" : op.resourcePath}`,
-        apiKeyRequired: op.apiKeyRequired,
-        integration: String(op.integration?.type ?? "none").toLowerCase() === "aws_proxy"
-            // The function's ARN, alone or qualified by an alias or version (`…:live`).
-            ? model.functions.find((f) => [`/functions/${f.arn}/`, `/functions/${f.arn}:`].some((at) => String(op.integration.uri).includes(at)))?.logicalName ?? "lambda"
-            : String(op.integration?.type ?? "none").toLowerCase(),
-    }))));
+    return model.restApis.flatMap((api) =>
+        api.stages.flatMap((s) =>
+            api.operations.map((op) => ({
+                method: op.method,
+                path: `/${s.name}${op.resourcePath === "/" ? "/" : op.resourcePath}`,
+                apiKeyRequired: op.apiKeyRequired,
+                integration:
+                    String(op.integration?.type ?? "none").toLowerCase() === "aws_proxy"
+                        ? // The function's ARN, alone or qualified by an alias or version (`…:live`).
+                          (model.functions.find((f) =>
+                              [`/functions/${f.arn}/`, `/functions/${f.arn}:`].some((at) =>
+                                  String(op.integration.uri).includes(at),
+                              ),
+                          )?.logicalName ?? "lambda")
+                        : String(op.integration?.type ?? "none").toLowerCase(),
+            })),
+        ),
+    );
 }
 
 /** A warning sink that says each message once (a reload repeats the start's notices otherwise). */
@@ -279,7 +338,9 @@ class Teardown {
 
     async close(): Promise<void> {
         for (const part of this.parts.splice(0).reverse()) {
-            await Promise.resolve().then(() => part.close()).catch(() => undefined);
+            await Promise.resolve()
+                .then(() => part.close())
+                .catch(() => undefined);
         }
     }
 }

@@ -24,7 +24,12 @@ export const TEST_STACK_FILE = "config:\n  aws:region: us-east-1\n";
  * Writes a one-file test program: `index.ts`, `Pulumi.yaml` naming the project, and
  * `Pulumi.v1.yaml` (pass null when the test writes its own stack file).
  */
-export function writeTestProgram(dir: string, project: string, program: string, stackFile: string | null = TEST_STACK_FILE): void {
+export function writeTestProgram(
+    dir: string,
+    project: string,
+    program: string,
+    stackFile: string | null = TEST_STACK_FILE,
+): void {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "index.ts"), program);
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
@@ -40,7 +45,12 @@ export function startTestCloud(options: Partial<LocalCloudOptions> & { stack: st
         port: 0,
         stateDir: options.stateDir ?? tempStateDir(options.stack),
         onFunctionLog: verbose ? (line) => console.log(line) : undefined,
-        onRequest: verbose ? (e) => console.log(`${e.method} ${e.path} ${e.status} ${e.latencyMs.toFixed(1)}ms ${e.consumer ?? e.operation ?? "-"}${e.accessLog ? `\n  access: ${e.accessLog}` : ""}`) : undefined,
+        onRequest: verbose
+            ? (e) =>
+                  console.log(
+                      `${e.method} ${e.path} ${e.status} ${e.latencyMs.toFixed(1)}ms ${e.consumer ?? e.operation ?? "-"}${e.accessLog ? `\n  access: ${e.accessLog}` : ""}`,
+                  )
+            : undefined,
         ...options,
     });
 }
@@ -54,8 +64,16 @@ export interface HttpResult {
 }
 
 /** One HTTP call; `body` objects are sent as JSON. */
-export async function call(url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<HttpResult> {
-    const body = init.body === undefined ? undefined : typeof init.body === "string" || Buffer.isBuffer(init.body) ? init.body : JSON.stringify(init.body);
+export async function call(
+    url: string,
+    init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<HttpResult> {
+    const body =
+        init.body === undefined
+            ? undefined
+            : typeof init.body === "string" || Buffer.isBuffer(init.body)
+              ? init.body
+              : JSON.stringify(init.body);
     const response = await fetch(url, {
         method: init.method ?? "GET",
         headers: { ...(body !== undefined ? { "Content-Type": "application/json" } : {}), ...(init.headers ?? {}) },

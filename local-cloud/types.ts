@@ -22,7 +22,9 @@ export interface RequestLog {
      * failed, the exception's name (`NotFoundException`, ...).
      */
     refusal?: string;
-    /** The stage's access-log line for this request (also appended to access.log), when the stage has access logging. */
+    /**
+     * The stage's access-log line for this request (also appended to access.log), when the stage has access logging.
+     */
     accessLog?: string;
     /** Set for a call to the control plane (`controlPlaneUrl`): the operation, e.g. `GetUsage`. */
     operation?: string;

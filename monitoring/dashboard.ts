@@ -6,7 +6,12 @@ import { apiMetrics, functionMetrics, type MetricSpec, type WatchedNames } from 
 
 /** `[namespace, name, dimension, value, ..., { stat, label }]`: a metric as a widget lists it. */
 function widgetMetric(metric: MetricSpec): unknown[] {
-    return [metric.namespace, metric.metricName, ...Object.entries(metric.dimensions).flat(), { stat: metric.stat, label: metric.label }];
+    return [
+        metric.namespace,
+        metric.metricName,
+        ...Object.entries(metric.dimensions).flat(),
+        { stat: metric.stat, label: metric.label },
+    ];
 }
 
 interface Widget {
@@ -29,11 +34,26 @@ export function dashboardBody(region: string, names: WatchedNames, alarms: Alarm
         {
             title: "Error rates (fraction of requests)",
             metrics: [api.serverErrorRate, api.clientErrorRate],
-            thresholds: lines({ label: "5XX alarm", value: alarms.serverErrorRate }, { label: "4XX advisory", value: alarms.clientErrorRate }),
+            thresholds: lines(
+                { label: "5XX alarm", value: alarms.serverErrorRate },
+                { label: "4XX advisory", value: alarms.clientErrorRate },
+            ),
         },
-        { title: "Latency p99 (ms)", metrics: [api.latencyP99], thresholds: lines({ label: "alarm", value: alarms.latencyP99Ms }) },
-        { title: "Function errors", metrics: fns.map((m) => m.errors), thresholds: lines({ label: "alarm", value: alarms.functionErrors }) },
-        { title: "Function throttles", metrics: fns.map((m) => m.throttles), thresholds: lines({ label: "alarm", value: alarms.functionThrottles }) },
+        {
+            title: "Latency p99 (ms)",
+            metrics: [api.latencyP99],
+            thresholds: lines({ label: "alarm", value: alarms.latencyP99Ms }),
+        },
+        {
+            title: "Function errors",
+            metrics: fns.map((m) => m.errors),
+            thresholds: lines({ label: "alarm", value: alarms.functionErrors }),
+        },
+        {
+            title: "Function throttles",
+            metrics: fns.map((m) => m.throttles),
+            thresholds: lines({ label: "alarm", value: alarms.functionThrottles }),
+        },
     ];
     return JSON.stringify({
         widgets: widgets.map((widget, i) => ({
@@ -49,7 +69,9 @@ export function dashboardBody(region: string, names: WatchedNames, alarms: Alarm
                 view: "timeSeries",
                 period: alarms.periodSeconds,
                 metrics: widget.metrics.map(widgetMetric),
-                ...(widget.thresholds && widget.thresholds.length > 0 ? { annotations: { horizontal: widget.thresholds } } : {}),
+                ...(widget.thresholds && widget.thresholds.length > 0
+                    ? { annotations: { horizontal: widget.thresholds } }
+                    : {}),
             },
         })),
     });

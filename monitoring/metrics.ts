@@ -39,8 +39,13 @@ export interface WatchedNames<T = string> {
  */
 export function apiMetrics<T>(names: WatchedNames<T>) {
     const dimensions: Record<string, T | string> = { ApiName: names.apiName, Stage: names.stage };
-    const metric = (metricName: string, stat: string, label: string): MetricSpec<T | string> =>
-        ({ namespace: "AWS/ApiGateway", metricName, dimensions, stat, label });
+    const metric = (metricName: string, stat: string, label: string): MetricSpec<T | string> => ({
+        namespace: "AWS/ApiGateway",
+        metricName,
+        dimensions,
+        stat,
+        label,
+    });
     return {
         requests: metric("Count", "Sum", "Requests"),
         serverErrorRate: metric("5XXError", "Average", "5XX rate"),
@@ -53,8 +58,20 @@ export function apiMetrics<T>(names: WatchedNames<T>) {
 export function functionMetrics<T>(fn: { route: string; functionName: T }) {
     const dimensions: Record<string, T> = { FunctionName: fn.functionName };
     return {
-        errors: { namespace: "AWS/Lambda", metricName: "Errors", dimensions, stat: "Sum", label: `${fn.route} errors` } as MetricSpec<T>,
-        throttles: { namespace: "AWS/Lambda", metricName: "Throttles", dimensions, stat: "Sum", label: `${fn.route} throttles` } as MetricSpec<T>,
+        errors: {
+            namespace: "AWS/Lambda",
+            metricName: "Errors",
+            dimensions,
+            stat: "Sum",
+            label: `${fn.route} errors`,
+        } as MetricSpec<T>,
+        throttles: {
+            namespace: "AWS/Lambda",
+            metricName: "Throttles",
+            dimensions,
+            stat: "Sum",
+            label: `${fn.route} throttles`,
+        } as MetricSpec<T>,
     };
 }
 

@@ -38,36 +38,51 @@ export class Monitoring extends pulumi.ComponentResource {
             if (settings.emails.length === 0 && settings.topicArns.length === 0) {
                 // The alarms still change state (dashboard, console), but the topic has no one to
                 // tell; said on every `pulumi up` until an address is added.
-                pulumi.log.warn(`Alarms of stack ${args.stack} notify no one: the topic ${prefix}-alarms has no subscription. Add one with: pulumi config set --path 'alarms.emails[0]' you@example.com (or alarms.topicArns: a topic that pages elsewhere)`, this);
+                pulumi.log.warn(
+                    `Alarms of stack ${args.stack} notify no one: the topic ${prefix}-alarms has no subscription. Add one with: pulumi config set --path 'alarms.emails[0]' you@example.com (or alarms.topicArns: a topic that pages elsewhere)`,
+                    this,
+                );
             }
             for (const email of settings.emails) {
-                this.subscriptions.push(new aws.sns.TopicSubscription(`${name}-email-${email}`, {
-                    topic: this.topic.arn,
-                    protocol: "email",
-                    endpoint: email,
-                }, childOpts));
+                this.subscriptions.push(
+                    new aws.sns.TopicSubscription(
+                        `${name}-email-${email}`,
+                        {
+                            topic: this.topic.arn,
+                            protocol: "email",
+                            endpoint: email,
+                        },
+                        childOpts,
+                    ),
+                );
             }
             for (const spec of alarmSpecs(args, settings)) {
                 const { metric } = spec;
                 const percentile = /^p\d/.test(metric.stat);
-                this.alarms.push(new aws.cloudwatch.MetricAlarm(`${name}-${spec.key}`, {
-                    name: `${prefix}-${spec.key}`,
-                    alarmDescription: spec.description,
-                    namespace: metric.namespace,
-                    metricName: metric.metricName,
-                    dimensions: metric.dimensions,
-                    // A percentile is an extended statistic in the alarm's API.
-                    ...(percentile ? { extendedStatistic: metric.stat } : { statistic: metric.stat }),
-                    period: settings.periodSeconds,
-                    evaluationPeriods: settings.evaluationPeriods,
-                    comparisonOperator: spec.comparison,
-                    threshold: spec.threshold,
-                    // No traffic, no data: that is not an outage (and dev-like stacks sit idle).
-                    treatMissingData: "notBreaching",
-                    // Also to the configured topics that page elsewhere (alarms.topicArns).
-                    alarmActions: spec.advisory ? [] : [this.topic.arn, ...settings.topicArns],
-                    okActions: spec.advisory ? [] : [this.topic.arn, ...settings.topicArns],
-                }, childOpts));
+                this.alarms.push(
+                    new aws.cloudwatch.MetricAlarm(
+                        `${name}-${spec.key}`,
+                        {
+                            name: `${prefix}-${spec.key}`,
+                            alarmDescription: spec.description,
+                            namespace: metric.namespace,
+                            metricName: metric.metricName,
+                            dimensions: metric.dimensions,
+                            // A percentile is an extended statistic in the alarm's API.
+                            ...(percentile ? { extendedStatistic: metric.stat } : { statistic: metric.stat }),
+                            period: settings.periodSeconds,
+                            evaluationPeriods: settings.evaluationPeriods,
+                            comparisonOperator: spec.comparison,
+                            threshold: spec.threshold,
+                            // No traffic, no data: that is not an outage (and dev-like stacks sit idle).
+                            treatMissingData: "notBreaching",
+                            // Also to the configured topics that page elsewhere (alarms.topicArns).
+                            alarmActions: spec.advisory ? [] : [this.topic.arn, ...settings.topicArns],
+                            okActions: spec.advisory ? [] : [this.topic.arn, ...settings.topicArns],
+                        },
+                        childOpts,
+                    ),
+                );
             }
         }
 
@@ -77,11 +92,16 @@ export class Monitoring extends pulumi.ComponentResource {
             apiName: args.apiName,
             functions: args.functions,
         });
-        this.dashboard = new aws.cloudwatch.Dashboard(name, {
-            dashboardName: prefix,
-            dashboardBody: resolved.apply(({ region, apiName, functions }) =>
-                dashboardBody(region, { apiName, stage: args.stage, functions }, settings)),
-        }, childOpts);
+        this.dashboard = new aws.cloudwatch.Dashboard(
+            name,
+            {
+                dashboardName: prefix,
+                dashboardBody: resolved.apply(({ region, apiName, functions }) =>
+                    dashboardBody(region, { apiName, stage: args.stage, functions }, settings),
+                ),
+            },
+            childOpts,
+        );
 
         this.dashboardUrl = pulumi.interpolate`https://console.aws.amazon.com/cloudwatch/home?region=${resolved.region}#dashboards:name=${this.dashboard.dashboardName}`;
         this.registerOutputs({ dashboardName: this.dashboard.dashboardName, dashboardUrl: this.dashboardUrl });

@@ -18,7 +18,9 @@ export function consoleOpenApiDocument(stage: ConsoleStage): object {
     // Node lists what a module required in `module.children`; each reload's modules would stay
     // reachable from here through that list (a copy of the program per reload) unless it is cleared.
     module.children.splice(0);
-    const { version } = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { version: string };
+    const { version } = JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as {
+        version: string;
+    };
     return openApiDocument({
         servers: { stage: stage.name, region: stage.region, localPort: stage.port },
         routes,

@@ -47,11 +47,15 @@ function option(args: string[], name: string): string | undefined {
 async function main(args: string[]): Promise<void> {
     const stack = option(args, "stack");
     if (!stack) {
-        throw new Error("usage: npm run openapi -- --stack <stack> [--url <deployed stage URL>] [--port <local port>] [--out <file>]");
+        throw new Error(
+            "usage: npm run openapi -- --stack <stack> [--url <deployed stage URL>] [--port <local port>] [--out <file>]",
+        );
     }
     const deployedUrl = option(args, "url");
     if (deployedUrl !== undefined && !/^https?:\/\/[^/]+\/[^/]+\/?$/.test(deployedUrl)) {
-        throw new Error(`--url must be a stage URL such as https://abc123.execute-api.us-east-1.amazonaws.com/${stack}/ (got "${deployedUrl}")`);
+        throw new Error(
+            `--url must be a stage URL such as https://abc123.execute-api.us-east-1.amazonaws.com/${stack}/ (got "${deployedUrl}")`,
+        );
     }
     const port = option(args, "port");
     if (port !== undefined && !/^[1-9][0-9]{0,4}$/.test(port)) {
@@ -61,9 +65,13 @@ async function main(args: string[]): Promise<void> {
     const doc = await stackDocument(stack, { deployedUrl, localPort: port === undefined ? undefined : Number(port) });
     fs.writeFileSync(out, JSON.stringify(doc, null, 2) + "\n");
     const first = doc["servers"][0] as { url: string; description: string };
-    console.log(`wrote ${path.relative(process.cwd(), out) || out} (${Object.keys(doc.paths).length} paths; first server ${first.url}: ${first.description})`);
+    console.log(
+        `wrote ${path.relative(process.cwd(), out) || out} (${Object.keys(doc.paths).length} paths; first server ${first.url}: ${first.description})`,
+    );
     if (deployedUrl === undefined) {
-        console.log("No --url: the servers are the local cloud and an AWS template with a placeholder API id (pass --url \"$(pulumi stack output url)\" once deployed).");
+        console.log(
+            'No --url: the servers are the local cloud and an AWS template with a placeholder API id (pass --url "$(pulumi stack output url)" once deployed).',
+        );
     }
 }
 

@@ -14,13 +14,19 @@ import { PROJECT_DIR } from "./project";
 const USAGE = `usage: npm run outputs -- [--stack <name>] [--json] [--show-secrets] [--state-dir <dir>] [output-name]`;
 
 async function main() {
-    const parsed = parseCommand(process.argv.slice(2), {
-        stack: { type: "string", default: "dev" },
-        json: { type: "boolean", default: false },
-        "show-secrets": { type: "boolean", default: false },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", default: false },
-    }, USAGE, 1, "output name");
+    const parsed = parseCommand(
+        process.argv.slice(2),
+        {
+            stack: { type: "string", default: "dev" },
+            json: { type: "boolean", default: false },
+            "show-secrets": { type: "boolean", default: false },
+            "state-dir": { type: "string" },
+            help: { type: "boolean", default: false },
+        },
+        USAGE,
+        1,
+        "output name",
+    );
     if (parsed === undefined) {
         return;
     }
@@ -28,7 +34,8 @@ async function main() {
     const stack = values.stack!;
     const config = readProgramConfig({ projectDir: PROJECT_DIR, stack });
     const stateDir = path.resolve(values["state-dir"] ?? defaultStateDir(stack));
-    const baseUrl = readJsonFile<{ url?: string }>(path.join(stateDir, "server.json"), {}).url ?? "http://127.0.0.1:8080";
+    const baseUrl =
+        readJsonFile<{ url?: string }>(path.join(stateDir, "server.json"), {}).url ?? "http://127.0.0.1:8080";
     const keys = new KeyStore(stateDir);
     // Published functions' version numbers: the ones the next `npm start` publishes (not saved:
     // a version is published when its code is deployed).
@@ -37,12 +44,14 @@ async function main() {
     // The values printed are the ones the next `npm start` serves.
     keys.save();
     program.undecryptable.forEach((key) => process.stderr.write(`warning: ${undecryptableNotice(stack, key)}\n`));
-    process.stdout.write(`${formatOutputs(program.outputs, program.secretOutputs, {
-        stack,
-        name: positionals[0],
-        json: values.json,
-        showSecrets: values["show-secrets"],
-    })}\n`);
+    process.stdout.write(
+        `${formatOutputs(program.outputs, program.secretOutputs, {
+            stack,
+            name: positionals[0],
+            json: values.json,
+            showSecrets: values["show-secrets"],
+        })}\n`,
+    );
     // The Pulumi runtime keeps handles open after a recording; the answer is printed, so stop.
     process.exit(0);
 }

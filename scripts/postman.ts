@@ -52,13 +52,21 @@ export const IMPORTS = {
 } as const satisfies Record<string, { converter: "convert" | "convertV2"; options: object }>;
 
 /** The document converted as Postman's import converts it (by default as the collection is made). */
-export function convertDocument(doc: OpenApiDocument, how: { converter: "convert" | "convertV2"; options: object } = { converter: "convert", options: CONVERSION_OPTIONS }): Promise<any> {
+export function convertDocument(
+    doc: OpenApiDocument,
+    how: { converter: "convert" | "convertV2"; options: object } = {
+        converter: "convert",
+        options: CONVERSION_OPTIONS,
+    },
+): Promise<any> {
     type Convert = (input: unknown, options: unknown, cb: (err: unknown, result: any) => void) => void;
     const converter = require("openapi-to-postmanv2") as Record<"convert" | "convertV2", Convert>;
     return new Promise((resolve, reject) => {
         converter[how.converter]({ type: "json", data: structuredClone(doc) }, how.options, (err, result) => {
             if (err || !result?.result) {
-                reject(new Error(`openapi-to-postmanv2 could not convert the document: ${String(err ?? result?.reason)}`));
+                reject(
+                    new Error(`openapi-to-postmanv2 could not convert the document: ${String(err ?? result?.reason)}`),
+                );
             } else {
                 resolve(result.output[0].data);
             }
@@ -74,13 +82,19 @@ const idFor = (name: string) => {
 
 /** Every request item of a collection (folders flattened), with the names of its folders. */
 function requestItems(items: any[], folders: string[] = []): { item: any; path: string[] }[] {
-    return items.flatMap((item) => item.item ? requestItems(item.item, [...folders, item.name]) : [{ item, path: [...folders, item.name] }]);
+    return items.flatMap((item) =>
+        item.item ? requestItems(item.item, [...folders, item.name]) : [{ item, path: [...folders, item.name] }],
+    );
 }
 
 /** `GET /posts/{id}` of a converted request (Postman writes path variables as `:id`). */
-const operationOf = (request: any) => `${request.method} /${request.url.path.map((p: string) => p.replace(/^:(.+)$/, "{$1}")).join("/")}`;
+const operationOf = (request: any) =>
+    `${request.method} /${request.url.path.map((p: string) => p.replace(/^:(.+)$/, "{$1}")).join("/")}`;
 
-const script = (listen: "test" | "prerequest", lines: string[]) => ({ listen, script: { type: "text/javascript", exec: lines } });
+const script = (listen: "test" | "prerequest", lines: string[]) => ({
+    listen,
+    script: { type: "text/javascript", exec: lines },
+});
 
 /** The test every request gets: its status is one the document gives its operation. */
 function documentedStatusTest(doc: OpenApiDocument, operation: string): any {
@@ -118,17 +132,17 @@ const WALKTHROUGH: Step[] = [
         operation: "POST /posts",
         headers: { "Idempotency-Key": "{{idempotencyKey}}" },
         // A fresh key per run: a fixed one would replay the first run's answer.
-        prerequest: ["pm.collectionVariables.set(\"idempotencyKey\", pm.variables.replaceIn(\"{{$guid}}\"));"],
+        prerequest: ['pm.collectionVariables.set("idempotencyKey", pm.variables.replaceIn("{{$guid}}"));'],
         tests: [
-            "pm.test(\"201 with the new post, its ETag and Location\", function () {",
+            'pm.test("201 with the new post, its ETag and Location", function () {',
             "    pm.response.to.have.status(201);",
             "    const post = pm.response.json();",
             "    pm.expect(post.id).to.match(/^[0-9a-f-]{36}$/);",
             "    pm.expect(post.version).to.equal(1);",
-            "    pm.expect(pm.response.headers.get(\"ETag\")).to.equal('\"1\"');",
-            "    pm.expect(pm.response.headers.get(\"Location\")).to.equal(\"posts/\" + post.id);",
-            "    pm.collectionVariables.set(\"postId\", post.id);",
-            "    pm.collectionVariables.set(\"etag\", pm.response.headers.get(\"ETag\"));",
+            '    pm.expect(pm.response.headers.get("ETag")).to.equal(\'"1"\');',
+            '    pm.expect(pm.response.headers.get("Location")).to.equal("posts/" + post.id);',
+            '    pm.collectionVariables.set("postId", post.id);',
+            '    pm.collectionVariables.set("etag", pm.response.headers.get("ETag"));',
             "});",
         ],
     },
@@ -137,9 +151,9 @@ const WALKTHROUGH: Step[] = [
         operation: "POST /posts",
         headers: { "Idempotency-Key": "{{idempotencyKey}}" },
         tests: [
-            "pm.test(\"the original 201, same post\", function () {",
+            'pm.test("the original 201, same post", function () {',
             "    pm.response.to.have.status(201);",
-            "    pm.expect(pm.response.json().id).to.equal(pm.collectionVariables.get(\"postId\"));",
+            '    pm.expect(pm.response.json().id).to.equal(pm.collectionVariables.get("postId"));',
             "});",
         ],
     },
@@ -147,10 +161,10 @@ const WALKTHROUGH: Step[] = [
         name: "Read the post",
         operation: "GET /posts/{id}",
         tests: [
-            "pm.test(\"200 with the post and its ETag\", function () {",
+            'pm.test("200 with the post and its ETag", function () {',
             "    pm.response.to.have.status(200);",
-            "    pm.expect(pm.response.json().id).to.equal(pm.collectionVariables.get(\"postId\"));",
-            "    pm.expect(pm.response.headers.get(\"ETag\")).to.equal(pm.collectionVariables.get(\"etag\"));",
+            '    pm.expect(pm.response.json().id).to.equal(pm.collectionVariables.get("postId"));',
+            '    pm.expect(pm.response.headers.get("ETag")).to.equal(pm.collectionVariables.get("etag"));',
             "});",
         ],
     },
@@ -160,13 +174,13 @@ const WALKTHROUGH: Step[] = [
         headers: { "If-Match": "{{etag}}" },
         body: { title: "Hello, posts API (replaced)", author: "Ada Lovelace", publicationDate: "2026-11-22" },
         tests: [
-            "pm.test(\"200, version 2, description reset to empty\", function () {",
+            'pm.test("200, version 2, description reset to empty", function () {',
             "    pm.response.to.have.status(200);",
             "    const post = pm.response.json();",
             "    pm.expect(post.version).to.equal(2);",
-            "    pm.expect(post.description).to.equal(\"\");",
-            "    pm.collectionVariables.set(\"staleEtag\", pm.collectionVariables.get(\"etag\"));",
-            "    pm.collectionVariables.set(\"etag\", pm.response.headers.get(\"ETag\"));",
+            '    pm.expect(post.description).to.equal("");',
+            '    pm.collectionVariables.set("staleEtag", pm.collectionVariables.get("etag"));',
+            '    pm.collectionVariables.set("etag", pm.response.headers.get("ETag"));',
             "});",
         ],
     },
@@ -175,12 +189,12 @@ const WALKTHROUGH: Step[] = [
         operation: "PATCH /posts/{id}",
         headers: { "If-Match": "{{etag}}" },
         tests: [
-            "pm.test(\"200, version 3, only the title changed\", function () {",
+            'pm.test("200, version 3, only the title changed", function () {',
             "    pm.response.to.have.status(200);",
             "    const post = pm.response.json();",
             "    pm.expect(post.version).to.equal(3);",
-            "    pm.expect(post.author).to.equal(\"Ada Lovelace\");",
-            "    pm.collectionVariables.set(\"etag\", pm.response.headers.get(\"ETag\"));",
+            '    pm.expect(post.author).to.equal("Ada Lovelace");',
+            '    pm.collectionVariables.set("etag", pm.response.headers.get("ETag"));',
             "});",
         ],
     },
@@ -189,9 +203,9 @@ const WALKTHROUGH: Step[] = [
         operation: "PATCH /posts/{id}",
         headers: { "If-Match": "{{staleEtag}}" },
         tests: [
-            "pm.test(\"412 Precondition failed\", function () {",
+            'pm.test("412 Precondition failed", function () {',
             "    pm.response.to.have.status(412);",
-            "    pm.expect(pm.response.json()).to.deep.equal({ message: \"Precondition failed\" });",
+            '    pm.expect(pm.response.json()).to.deep.equal({ message: "Precondition failed" });',
             "});",
         ],
     },
@@ -200,13 +214,13 @@ const WALKTHROUGH: Step[] = [
         operation: "GET /posts",
         query: { limit: "5" },
         tests: [
-            "pm.test(\"200 with a page of at most 5, newest first\", function () {",
+            'pm.test("200 with a page of at most 5, newest first", function () {',
             "    pm.response.to.have.status(200);",
             "    const page = pm.response.json();",
             "    pm.expect(page.items.length).to.be.within(1, 5);",
             "    const created = page.items.map(function (p) { return p.createdAt; });",
             "    pm.expect(created).to.deep.equal(created.slice().sort().reverse());",
-            "    pm.expect(page).to.have.property(\"nextCursor\");",
+            '    pm.expect(page).to.have.property("nextCursor");',
             "});",
         ],
     },
@@ -215,9 +229,9 @@ const WALKTHROUGH: Step[] = [
         operation: "DELETE /posts/{id}",
         headers: { "If-Match": "{{etag}}" },
         tests: [
-            "pm.test(\"204 with no body\", function () {",
+            'pm.test("204 with no body", function () {',
             "    pm.response.to.have.status(204);",
-            "    pm.expect(pm.response.text()).to.equal(\"\");",
+            '    pm.expect(pm.response.text()).to.equal("");',
             "});",
         ],
     },
@@ -225,9 +239,9 @@ const WALKTHROUGH: Step[] = [
         name: "Read the deleted post",
         operation: "GET /posts/{id}",
         tests: [
-            "pm.test(\"404 Post not found\", function () {",
+            'pm.test("404 Post not found", function () {',
             "    pm.response.to.have.status(404);",
-            "    pm.expect(pm.response.json()).to.deep.equal({ message: \"Post not found\" });",
+            '    pm.expect(pm.response.json()).to.deep.equal({ message: "Post not found" });',
             "});",
         ],
     },
@@ -236,9 +250,9 @@ const WALKTHROUGH: Step[] = [
         operation: "GET /posts",
         noAuth: true,
         tests: [
-            "pm.test(\"403 Forbidden from API Gateway\", function () {",
+            'pm.test("403 Forbidden from API Gateway", function () {',
             "    pm.response.to.have.status(403);",
-            "    pm.expect(pm.response.json()).to.deep.equal({ message: \"Forbidden\" });",
+            '    pm.expect(pm.response.json()).to.deep.equal({ message: "Forbidden" });',
             "});",
         ],
     },
@@ -259,7 +273,13 @@ function walkthroughItem(step: Step, converted: Map<string, any>, doc: OpenApiDo
         }
     }
     request.url.query = Object.entries(step.query ?? {}).map(([key, value]) => ({ key, value }));
-    const headers: any[] = (request.header ?? []).filter((h: any) => !(step.headers && Object.keys(step.headers).some((name) => name.toLowerCase() === String(h.key).toLowerCase())));
+    const headers: any[] = (request.header ?? []).filter(
+        (h: any) =>
+            !(
+                step.headers &&
+                Object.keys(step.headers).some((name) => name.toLowerCase() === String(h.key).toLowerCase())
+            ),
+    );
     headers.push(...Object.entries(step.headers ?? {}).map(([key, value]) => ({ key, value })));
     request.header = headers.filter((h: any) => h.disabled !== true).map(({ key, value }: any) => ({ key, value }));
     if (step.body !== undefined) {
@@ -311,25 +331,39 @@ export function postProcess(doc: OpenApiDocument, converted: any): any {
     const walkthrough = WALKTHROUGH.map((step) => walkthroughItem(step, byOperation, doc));
     const variables = [
         ...converted.variable,
-        { key: "apiKey", value: "", type: "secret", description: "Your API key: `pulumi stack output --show-secrets apiKey`, or the key `npm start` prints. Set it here or pass `--env-var apiKey=…` to newman." },
-        ...["postId", "etag", "staleEtag", "idempotencyKey"].map((key) => ({ key, value: "", type: "string", description: "Set by the Walkthrough's scripts." })),
-    ];
-    return withStableIds({
-        info: {
-            ...converted.info,
-            description: {
-                content: `${converted.info.description?.content ?? ""}\n\nGenerated by \`npm run postman\` from the OpenAPI document; do not edit by hand. "Reference" is the document as Postman imports it; "Walkthrough" runs one post through its life (run the folder in order).`,
-                type: "text/plain",
-            },
+        {
+            key: "apiKey",
+            value: "",
+            type: "secret",
+            description:
+                "Your API key: `pulumi stack output --show-secrets apiKey`, or the key `npm start` prints. Set it here or pass `--env-var apiKey=…` to newman.",
         },
-        item: [
-            { name: "Walkthrough", item: walkthrough },
-            { name: "Reference", item: converted.item },
-        ],
-        event: converted.event ?? [],
-        variable: variables,
-        auth: converted.auth,
-    }, "collection");
+        ...["postId", "etag", "staleEtag", "idempotencyKey"].map((key) => ({
+            key,
+            value: "",
+            type: "string",
+            description: "Set by the Walkthrough's scripts.",
+        })),
+    ];
+    return withStableIds(
+        {
+            info: {
+                ...converted.info,
+                description: {
+                    content: `${converted.info.description?.content ?? ""}\n\nGenerated by \`npm run postman\` from the OpenAPI document; do not edit by hand. "Reference" is the document as Postman imports it; "Walkthrough" runs one post through its life (run the folder in order).`,
+                    type: "text/plain",
+                },
+            },
+            item: [
+                { name: "Walkthrough", item: walkthrough },
+                { name: "Reference", item: converted.item },
+            ],
+            event: converted.event ?? [],
+            variable: variables,
+            auth: converted.auth,
+        },
+        "collection",
+    );
 }
 
 export async function buildCollection(): Promise<any> {

@@ -16,13 +16,30 @@
 // from the local cloud running for the stack (`npm start -- --stack <s> [--account new]`), which
 // answers the same calls.
 import * as path from "node:path";
-import { APIGatewayClient, GetAccountCommand, GetApiKeysCommand, GetUsagePlansCommand } from "@aws-sdk/client-api-gateway";
+import {
+    APIGatewayClient,
+    GetAccountCommand,
+    GetApiKeysCommand,
+    GetUsagePlansCommand,
+} from "@aws-sdk/client-api-gateway";
 import { GetAccountSettingsCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { CliError, fail, parseCommand } from "local-cloud/cli";
-import { CONTROL_PLANE_PATH, defaultStateDir, LAMBDA_CONTROL_PLANE_PATH, readJsonFile, readProgramConfig, recordProgram, TYPES, type RecordedProgram } from "local-cloud";
+import {
+    CONTROL_PLANE_PATH,
+    defaultStateDir,
+    LAMBDA_CONTROL_PLANE_PATH,
+    readJsonFile,
+    readProgramConfig,
+    recordProgram,
+    TYPES,
+    type RecordedProgram,
+} from "local-cloud";
 import { PROJECT_DIR } from "./project";
 
-/** Lambda keeps this much concurrency unreserved for the functions that reserve none (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html). */
+/**
+ * Lambda keeps this much concurrency unreserved for the functions that reserve none
+ * (docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
+ */
 export const UNRESERVED_MINIMUM = 100;
 
 /**
@@ -66,27 +83,34 @@ export interface Check {
     todo?: string;
 }
 
-const sum = (values: unknown[]) => values.reduce<number>((total, v) => total + (typeof v === "number" && v > 0 ? v : 0), 0);
+const sum = (values: unknown[]) =>
+    values.reduce<number>((total, v) => total + (typeof v === "number" && v > 0 ? v : 0), 0);
 
 /** What a recorded program declares that the account must make room for. */
 export function stackNeeds(program: RecordedProgram): StackNeeds {
     const ofType = (type: string) => program.resources.filter((r) => r.type === type);
-    const stageLogs = (inputs: Record<string, unknown>) => inputs["accessLogSettings"] !== undefined && inputs["accessLogSettings"] !== null;
-    const methodLogs = ofType(TYPES.methodSettings).some((r) => !["OFF", undefined].includes(r.inputs["settings"]?.["loggingLevel"]));
+    const stageLogs = (inputs: Record<string, unknown>) =>
+        inputs["accessLogSettings"] !== undefined && inputs["accessLogSettings"] !== null;
+    const methodLogs = ofType(TYPES.methodSettings).some(
+        (r) => !["OFF", undefined].includes(r.inputs["settings"]?.["loggingLevel"]),
+    );
     return {
         stack: program.stack,
         region: program.region,
         managesApiGatewayAccount: ofType(ACCOUNT_TYPE).length > 0,
         loggingStages: ofType(TYPES.stage).filter((s) => stageLogs(s.inputs) || methodLogs).length,
-        concurrency: sum(ofType(TYPES.provisionedConcurrency).map((r) => r.inputs["provisionedConcurrentExecutions"]))
-            + sum(ofType(TYPES.function).map((r) => r.inputs["reservedConcurrentExecutions"])),
+        concurrency:
+            sum(ofType(TYPES.provisionedConcurrency).map((r) => r.inputs["provisionedConcurrentExecutions"])) +
+            sum(ofType(TYPES.function).map((r) => r.inputs["reservedConcurrentExecutions"])),
         apiKeys: ofType(TYPES.apiKey).length,
         usagePlans: ofType(TYPES.usagePlan).length,
     };
 }
 
 /** Every item of a paged API Gateway list (`position`), counted. */
-async function countAll(page: (position: string | undefined) => Promise<{ items?: unknown[]; position?: string }>): Promise<number> {
+async function countAll(
+    page: (position: string | undefined) => Promise<{ items?: unknown[]; position?: string }>,
+): Promise<number> {
     let count = 0;
     let position: string | undefined;
     do {
@@ -126,33 +150,43 @@ function loggingRoleCheck(needs: StackNeeds, account: AccountFacts): Check {
         return { name, ok: true, detail: `set: ${account.cloudwatchRoleArn}` };
     }
     return {
-        name, ok: false,
+        name,
+        ok: false,
         detail: `not set in this account and Region, and stack ${needs.stack} does not set it: its stage's logging fails to deploy ("CloudWatch Logs role ARN must be set in account settings to enable logging")`,
-        todo: `if ${needs.stack} is the first or only stack of this program in the account, let it own the role: ` +
+        todo:
+            `if ${needs.stack} is the first or only stack of this program in the account, let it own the role: ` +
             `\`pulumi config set manageApiGatewayAccount true --stack ${needs.stack}\`; otherwise deploy the stack that owns it first ` +
-            "(dev sets it). docs/operations.md: \"Who owns the account's logging role\"",
+            '(dev sets it). docs/operations.md: "Who owns the account\'s logging role"',
     };
 }
 
 function concurrencyCheck(needs: StackNeeds, account: AccountFacts): Check {
     const name = "Lambda concurrency";
     if (needs.concurrency === 0) {
-        return { name, ok: true, detail: `stack ${needs.stack} provisions and reserves no concurrency (account quota ${account.concurrentExecutions})` };
+        return {
+            name,
+            ok: true,
+            detail: `stack ${needs.stack} provisions and reserves no concurrency (account quota ${account.concurrentExecutions})`,
+        };
     }
     const required = needs.concurrency + UNRESERVED_MINIMUM;
-    const found = `stack ${needs.stack} provisions ${needs.concurrency}, and Lambda keeps ${UNRESERVED_MINIMUM} unreserved: it needs ${required} unreserved; ` +
+    const found =
+        `stack ${needs.stack} provisions ${needs.concurrency}, and Lambda keeps ${UNRESERVED_MINIMUM} unreserved: it needs ${required} unreserved; ` +
         `the account has ${account.unreservedConcurrentExecutions} unreserved of a quota of ${account.concurrentExecutions}`;
     if (account.unreservedConcurrentExecutions >= required) {
         return { name, ok: true, detail: found };
     }
     const shrink = `or deploy without provisioned concurrency for now (\`release.provisionedConcurrency\` and each \`release.routes.<route>.provisionedConcurrency\` at 0 in Pulumi.${needs.stack}.yaml) and add it once the quota is raised`;
-    const todo = account.concurrentExecutions < required
-        ? `ask AWS for a Lambda concurrency quota of at least ${required} in ${needs.region} (Service Quotas, AWS Lambda, "Concurrent executions": ` +
-            `\`aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000 --region ${needs.region}\`; new accounts are often raised automatically with use), ${shrink}`
-        : `other functions of the account reserve or provision ${account.concurrentExecutions - account.unreservedConcurrentExecutions}: free some of it, raise the quota (L-B99A9384), ${shrink}`;
+    const todo =
+        account.concurrentExecutions < required
+            ? `ask AWS for a Lambda concurrency quota of at least ${required} in ${needs.region} (Service Quotas, AWS Lambda, "Concurrent executions": ` +
+              `\`aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000 --region ${needs.region}\`; new accounts are often raised automatically with use), ${shrink}`
+            : `other functions of the account reserve or provision ${account.concurrentExecutions - account.unreservedConcurrentExecutions}: free some of it, raise the quota (L-B99A9384), ${shrink}`;
     return {
-        name, ok: false,
-        detail: `${found}: creating the provisioned concurrency fails ("decreases account's UnreservedConcurrentExecution below its minimum value of [${UNRESERVED_MINIMUM}]"). ` +
+        name,
+        ok: false,
+        detail:
+            `${found}: creating the provisioned concurrency fails ("decreases account's UnreservedConcurrentExecution below its minimum value of [${UNRESERVED_MINIMUM}]"). ` +
             "(A stack already deployed holds its own share already: this check is for its first `up`.)",
         todo,
     };
@@ -168,10 +202,20 @@ export function preflightChecks(needs: StackNeeds, account: AccountFacts): Check
     return [
         loggingRoleCheck(needs, account),
         concurrencyCheck(needs, account),
-        quotaCheck("API Gateway API keys", account.apiKeys, needs.apiKeys, API_GATEWAY_QUOTAS.apiKeys,
-            "delete API keys no longer used (`aws apigateway get-api-keys`, then `delete-api-key`); this quota cannot be raised"),
-        quotaCheck("API Gateway usage plans", account.usagePlans, needs.usagePlans, API_GATEWAY_QUOTAS.usagePlans,
-            "delete usage plans no longer used, or ask for more (Service Quotas, Amazon API Gateway, \"Usage plans per account\")"),
+        quotaCheck(
+            "API Gateway API keys",
+            account.apiKeys,
+            needs.apiKeys,
+            API_GATEWAY_QUOTAS.apiKeys,
+            "delete API keys no longer used (`aws apigateway get-api-keys`, then `delete-api-key`); this quota cannot be raised",
+        ),
+        quotaCheck(
+            "API Gateway usage plans",
+            account.usagePlans,
+            needs.usagePlans,
+            API_GATEWAY_QUOTAS.usagePlans,
+            'delete usage plans no longer used, or ask for more (Service Quotas, Amazon API Gateway, "Usage plans per account")',
+        ),
     ];
 }
 
@@ -184,9 +228,11 @@ export function formatChecks(where: string, needs: StackNeeds, checks: Check[]):
             lines.push(`        To do: ${check.todo}`);
         }
     }
-    lines.push(failed.length === 0
-        ? `The account can take \`pulumi up --stack ${needs.stack}\`.`
-        : `${failed.length} of ${checks.length} checks need action before \`pulumi up --stack ${needs.stack}\`.`);
+    lines.push(
+        failed.length === 0
+            ? `The account can take \`pulumi up --stack ${needs.stack}\`.`
+            : `${failed.length} of ${checks.length} checks need action before \`pulumi up --stack ${needs.stack}\`.`,
+    );
     return lines.join("\n");
 }
 
@@ -194,7 +240,9 @@ export function formatChecks(where: string, needs: StackNeeds, checks: Check[]):
 function localEndpoint(stateDir: string, stack: string): string {
     const server = readJsonFile<{ url?: string }>(path.join(stateDir, "server.json"), {});
     if (server.url === undefined) {
-        throw new CliError(`no local cloud has run for stack ${stack} in ${stateDir}: start one with \`npm start -- --stack ${stack} [--account new]\` (or pass --aws to check the AWS account)`);
+        throw new CliError(
+            `no local cloud has run for stack ${stack} in ${stateDir}: start one with \`npm start -- --stack ${stack} [--account new]\` (or pass --aws to check the AWS account)`,
+        );
     }
     return server.url.replace(/\/$/, "");
 }
@@ -202,13 +250,17 @@ function localEndpoint(stateDir: string, stack: string): string {
 const USAGE = "usage: npm run preflight -- --stack <name> [--aws] [--json] [--state-dir <dir>]";
 
 async function main(): Promise<void> {
-    const parsed = parseCommand(process.argv.slice(2), {
-        stack: { type: "string", default: "dev" },
-        aws: { type: "boolean", default: false },
-        json: { type: "boolean", default: false },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", default: false },
-    }, USAGE);
+    const parsed = parseCommand(
+        process.argv.slice(2),
+        {
+            stack: { type: "string", default: "dev" },
+            aws: { type: "boolean", default: false },
+            json: { type: "boolean", default: false },
+            "state-dir": { type: "string" },
+            help: { type: "boolean", default: false },
+        },
+        USAGE,
+    );
     if (parsed === undefined) {
         return;
     }
@@ -216,11 +268,19 @@ async function main(): Promise<void> {
     const stack = values.stack!;
     // The account first (a missing local cloud or missing credentials is said at once), then the
     // program, whose recording takes a while.
-    const local = values.aws ? undefined : localEndpoint(path.resolve(values["state-dir"] ?? defaultStateDir(stack, PROJECT_DIR)), stack);
+    const local = values.aws
+        ? undefined
+        : localEndpoint(path.resolve(values["state-dir"] ?? defaultStateDir(stack, PROJECT_DIR)), stack);
     const region = readProgramConfig({ projectDir: PROJECT_DIR, stack }).region;
     // The local control planes check no signature; the SDK still wants credentials.
-    const apiGateway = new APIGatewayClient(local === undefined ? { region } : { ...LOCAL_CLIENT, region, endpoint: `${local}${CONTROL_PLANE_PATH}` });
-    const lambda = new LambdaClient(local === undefined ? { region } : { ...LOCAL_CLIENT, region, endpoint: `${local}${LAMBDA_CONTROL_PLANE_PATH}` });
+    const apiGateway = new APIGatewayClient(
+        local === undefined ? { region } : { ...LOCAL_CLIENT, region, endpoint: `${local}${CONTROL_PLANE_PATH}` },
+    );
+    const lambda = new LambdaClient(
+        local === undefined
+            ? { region }
+            : { ...LOCAL_CLIENT, region, endpoint: `${local}${LAMBDA_CONTROL_PLANE_PATH}` },
+    );
     let account: AccountFacts;
     try {
         account = await readAccount(apiGateway, lambda);
@@ -233,8 +293,15 @@ async function main(): Promise<void> {
     process.stderr.write(`Reading what stack ${stack} declares (its program, under Pulumi mocks)...\n`);
     const needs = stackNeeds(await recordProgram({ stack, projectDir: PROJECT_DIR }));
     const checks = preflightChecks(needs, account);
-    const where = local === undefined ? `the AWS account of your credentials (${region})` : `the local cloud's account (${local})`;
-    process.stdout.write(values.json ? `${JSON.stringify({ needs, account, checks }, null, 2)}\n` : `${formatChecks(where, needs, checks)}\n`);
+    const where =
+        local === undefined
+            ? `the AWS account of your credentials (${region})`
+            : `the local cloud's account (${local})`;
+    process.stdout.write(
+        values.json
+            ? `${JSON.stringify({ needs, account, checks }, null, 2)}\n`
+            : `${formatChecks(where, needs, checks)}\n`,
+    );
     process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
 }
 
@@ -244,10 +311,14 @@ const LOCAL_CLIENT = { credentials: { accessKeyId: "local", secretAccessKey: "lo
 function accountError(err: unknown, stack: string, local: boolean): unknown {
     const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
     if (local && code === "ECONNREFUSED") {
-        return new CliError(`the local cloud for stack ${stack} is not running: start it with \`npm start -- --stack ${stack} [--account new]\``);
+        return new CliError(
+            `the local cloud for stack ${stack} is not running: start it with \`npm start -- --stack ${stack} [--account new]\``,
+        );
     }
     if ((err as Error).name === "CredentialsProviderError") {
-        return new CliError("no AWS credentials (the SDK looks at AWS_PROFILE, AWS_ACCESS_KEY_ID and the rest of its default chain): sign in to the account the stack deploys to, or leave out --aws to ask a local cloud");
+        return new CliError(
+            "no AWS credentials (the SDK looks at AWS_PROFILE, AWS_ACCESS_KEY_ID and the rest of its default chain): sign in to the account the stack deploys to, or leave out --aws to ask a local cloud",
+        );
     }
     return err;
 }

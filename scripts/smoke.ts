@@ -37,7 +37,11 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
         return ok;
     };
 
-    const send = async (method: string, path: string, init: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> => {
+    const send = async (
+        method: string,
+        path: string,
+        init: { key?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+    ): Promise<Answer> => {
         const headers: Record<string, string> = { ...(init.headers ?? {}) };
         const key = init.key === undefined ? options.key : init.key;
         if (key !== null) {
@@ -48,7 +52,11 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
         }
         // A deployed plan may throttle a quick run: wait and retry a few times, as a client would.
         for (let attempt = 0; ; attempt++) {
-            const response = await fetch(new URL(path, base), { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+            const response = await fetch(new URL(path, base), {
+                method,
+                headers,
+                body: init.body === undefined ? undefined : JSON.stringify(init.body),
+            });
             const text = await response.text();
             if (response.status === 429 && text.includes("Too Many Requests") && attempt < 5) {
                 await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
@@ -66,41 +74,93 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeStep[]> {
     const describe = (a: Answer) => `${a.status} ${a.text.slice(0, 200)}`;
 
     const title = `smoke test ${new Date().toISOString()}`;
-    const created = await send("POST", "posts", { body: { title, author: "smoke", publicationDate: "2026-11-21", description: "created by npm run smoke" } });
+    const created = await send("POST", "posts", {
+        body: { title, author: "smoke", publicationDate: "2026-11-21", description: "created by npm run smoke" },
+    });
     const id: string | undefined = created.body?.id;
-    check("POST /posts creates a post (201, Location, id)", created.status === 201 && typeof id === "string" && created.headers.get("location") === `posts/${id}`, describe(created));
+    check(
+        "POST /posts creates a post (201, Location, id)",
+        created.status === 201 && typeof id === "string" && created.headers.get("location") === `posts/${id}`,
+        describe(created),
+    );
     if (id) {
         const read = await send("GET", `posts/${id}`);
-        check("GET /posts/{id} returns it with ETag \"1\"", read.status === 200 && read.body?.title === title && read.headers.get("etag") === "\"1\"", describe(read));
+        check(
+            'GET /posts/{id} returns it with ETag "1"',
+            read.status === 200 && read.body?.title === title && read.headers.get("etag") === '"1"',
+            describe(read),
+        );
 
         const list = await send("GET", "posts?limit=100");
-        check("GET /posts lists it", list.status === 200 && Array.isArray(list.body?.items) && list.body.items.some((p: { id: string }) => p.id === id), describe(list));
+        check(
+            "GET /posts lists it",
+            list.status === 200 &&
+                Array.isArray(list.body?.items) &&
+                list.body.items.some((p: { id: string }) => p.id === id),
+            describe(list),
+        );
 
-        const patched = await send("PATCH", `posts/${id}`, { body: { description: "patched" }, headers: { "If-Match": "\"1\"" } });
-        check("PATCH /posts/{id} with If-Match updates it (version 2)", patched.status === 200 && patched.body?.version === 2 && patched.body?.description === "patched", describe(patched));
+        const patched = await send("PATCH", `posts/${id}`, {
+            body: { description: "patched" },
+            headers: { "If-Match": '"1"' },
+        });
+        check(
+            "PATCH /posts/{id} with If-Match updates it (version 2)",
+            patched.status === 200 && patched.body?.version === 2 && patched.body?.description === "patched",
+            describe(patched),
+        );
 
-        const stale = await send("PUT", `posts/${id}`, { body: { title, author: "smoke", publicationDate: "2026-11-21" }, headers: { "If-Match": "\"1\"" } });
+        const stale = await send("PUT", `posts/${id}`, {
+            body: { title, author: "smoke", publicationDate: "2026-11-21" },
+            headers: { "If-Match": '"1"' },
+        });
         check("PUT /posts/{id} with a stale If-Match is 412", stale.status === 412, describe(stale));
 
-        const replaced = await send("PUT", `posts/${id}`, { body: { title: `${title} (replaced)`, author: "smoke", publicationDate: "2026-11-22" } });
-        check("PUT /posts/{id} replaces it", replaced.status === 200 && replaced.body?.version === 3 && replaced.body?.description === "", describe(replaced));
+        const replaced = await send("PUT", `posts/${id}`, {
+            body: { title: `${title} (replaced)`, author: "smoke", publicationDate: "2026-11-22" },
+        });
+        check(
+            "PUT /posts/{id} replaces it",
+            replaced.status === 200 && replaced.body?.version === 3 && replaced.body?.description === "",
+            describe(replaced),
+        );
 
         const deleted = await send("DELETE", `posts/${id}`);
         check("DELETE /posts/{id} is 204", deleted.status === 204 && deleted.text === "", describe(deleted));
 
         const gone = await send("GET", `posts/${id}`);
-        check("GET /posts/{id} after delete is 404", gone.status === 404 && gone.body?.message === "Post not found", describe(gone));
+        check(
+            "GET /posts/{id} after delete is 404",
+            gone.status === 404 && gone.body?.message === "Post not found",
+            describe(gone),
+        );
     }
 
-    const preflight = await send("OPTIONS", "posts", { key: null, headers: { Origin: "https://example.com", "Access-Control-Request-Method": "POST" } });
-    check("OPTIONS /posts needs no key and allows x-api-key", preflight.status >= 200 && preflight.status < 300
-        && (preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase().includes("x-api-key"), describe(preflight));
+    const preflight = await send("OPTIONS", "posts", {
+        key: null,
+        headers: { Origin: "https://example.com", "Access-Control-Request-Method": "POST" },
+    });
+    check(
+        "OPTIONS /posts needs no key and allows x-api-key",
+        preflight.status >= 200 &&
+            preflight.status < 300 &&
+            (preflight.headers.get("access-control-allow-headers") ?? "").toLowerCase().includes("x-api-key"),
+        describe(preflight),
+    );
 
     const noKey = await send("GET", "posts", { key: null });
-    check("GET /posts without a key is 403 {\"message\":\"Forbidden\"}", noKey.status === 403 && noKey.text === "{\"message\":\"Forbidden\"}", describe(noKey));
+    check(
+        'GET /posts without a key is 403 {"message":"Forbidden"}',
+        noKey.status === 403 && noKey.text === '{"message":"Forbidden"}',
+        describe(noKey),
+    );
 
     const wrongKey = await send("GET", "posts", { key: "x".repeat(40) });
-    check("GET /posts with a wrong key is 403 {\"message\":\"Forbidden\"}", wrongKey.status === 403 && wrongKey.text === "{\"message\":\"Forbidden\"}", describe(wrongKey));
+    check(
+        'GET /posts with a wrong key is 403 {"message":"Forbidden"}',
+        wrongKey.status === 403 && wrongKey.text === '{"message":"Forbidden"}',
+        describe(wrongKey),
+    );
     return steps;
 }
 
@@ -138,12 +198,18 @@ async function main() {
     }
     const key = await readKey();
     if (!url || !key) {
-        process.stderr.write(`${!url ? "--url is missing" : `no API key: set ${KEY_VARIABLE} or pipe the key in`}\n${USAGE}`);
+        process.stderr.write(
+            `${!url ? "--url is missing" : `no API key: set ${KEY_VARIABLE} or pipe the key in`}\n${USAGE}`,
+        );
         process.exit(2);
     }
     const steps = await runSmoke({ url, key, log: (line) => process.stdout.write(`${line}\n`) });
     const failed = steps.filter((s) => !s.ok).length;
-    process.stdout.write(failed === 0 ? `\nAll ${steps.length} checks passed against ${url}\n` : `\n${failed} of ${steps.length} checks failed\n`);
+    process.stdout.write(
+        failed === 0
+            ? `\nAll ${steps.length} checks passed against ${url}\n`
+            : `\n${failed} of ${steps.length} checks failed\n`,
+    );
     process.exit(failed === 0 ? 0 : 1);
 }
 

@@ -25,7 +25,8 @@ const CONTROL_PLANE_TIMEOUT_MS = 1500;
  * `apiKey` the first consumer's.
  */
 const SECRET_OUTPUTS = {
-    apiKeys: (keyIds, valueOf) => Object.fromEntries(Object.entries(keyIds).map(([consumer, ids]) => [consumer, valueOf(ids[ids.length - 1])])),
+    apiKeys: (keyIds, valueOf) =>
+        Object.fromEntries(Object.entries(keyIds).map(([consumer, ids]) => [consumer, valueOf(ids[ids.length - 1])])),
     apiKey: (keyIds, valueOf) => valueOf(Object.values(keyIds)[0]?.at(-1)),
 };
 
@@ -68,7 +69,9 @@ function getJson(url) {
             response.on("data", (chunk) => chunks.push(chunk));
             response.on("end", () => {
                 try {
-                    resolve(response.statusCode === 200 ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined);
+                    resolve(
+                        response.statusCode === 200 ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : undefined,
+                    );
                 } catch {
                     resolve(undefined);
                 }
@@ -85,7 +88,9 @@ async function servedKeyValues(controlPlane) {
     const values = new Map();
     let position;
     do {
-        const page = await getJson(`${controlPlane}/apikeys?includeValues=true&limit=500${position === undefined ? "" : `&position=${position}`}`);
+        const page = await getJson(
+            `${controlPlane}/apikeys?includeValues=true&limit=500${position === undefined ? "" : `&position=${position}`}`,
+        );
         if (!Array.isArray(page?.item)) {
             return undefined;
         }
@@ -103,16 +108,28 @@ async function runningCloudOutputs(stateDir) {
     const server = readJson(path.join(stateDir, "server.json"));
     const outputs = server?.outputs;
     const keyIds = outputs?.apiKeyIds;
-    if (typeof server?.controlPlane !== "string" || typeof keyIds !== "object" || keyIds === null || Object.keys(keyIds).length === 0) {
+    if (
+        typeof server?.controlPlane !== "string" ||
+        typeof keyIds !== "object" ||
+        keyIds === null ||
+        Object.keys(keyIds).length === 0
+    ) {
         return undefined;
     }
     const served = await servedKeyValues(server.controlPlane);
     // Every key id the outputs name must be served: otherwise another cloud holds that port now.
-    if (!served || !Object.values(keyIds).flat().every((id) => typeof served.get(id) === "string")) {
+    if (
+        !served ||
+        !Object.values(keyIds)
+            .flat()
+            .every((id) => typeof served.get(id) === "string")
+    ) {
         return undefined;
     }
     const valueOf = (id) => served.get(id);
-    const secrets = Object.fromEntries(Object.entries(SECRET_OUTPUTS).map(([name, build]) => [name, build(keyIds, valueOf)]));
+    const secrets = Object.fromEntries(
+        Object.entries(SECRET_OUTPUTS).map(([name, build]) => [name, build(keyIds, valueOf)]),
+    );
     return { outputs: { ...outputs, ...secrets }, secretOutputs: Object.keys(SECRET_OUTPUTS) };
 }
 
@@ -156,7 +173,8 @@ async function main() {
         return;
     }
     const stateDir = options && path.resolve(options["state-dir"] ?? path.join(process.cwd(), ".local", options.stack));
-    const running = options && process.env.LOCAL_CLOUD_OUTPUTS !== "evaluate" ? await runningCloudOutputs(stateDir) : undefined;
+    const running =
+        options && process.env.LOCAL_CLOUD_OUTPUTS !== "evaluate" ? await runningCloudOutputs(stateDir) : undefined;
     const text = running && formatOutputs(running, options);
     if (text === undefined) {
         evaluateProgram();

@@ -1,8 +1,19 @@
-// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path /_local/] [--account default|new] [--throttle-partitions <scale>]`
+// `npm start -- [--stack dev] [--port 8080] [--host 127.0.0.1] [--state-dir .local/<stack>] [--show-secrets] [--quiet]
+// [--no-watch] [--no-console] [--console-path /_local/] [--account default|new] [--throttle-partitions <scale>]`
 // Runs the program for a stack on the local cloud (no AWS account) until Ctrl-C, reloading it when
 // its sources or config change.
 import * as path from "node:path";
-import { describeAccount, describeThrottle, fail, formatOutputs, maskKey, parseAccount, parseCommand, parsePort, parseThrottleScale } from "local-cloud/cli";
+import {
+    describeAccount,
+    describeThrottle,
+    fail,
+    formatOutputs,
+    maskKey,
+    parseAccount,
+    parseCommand,
+    parsePort,
+    parseThrottleScale,
+} from "local-cloud/cli";
 import { describeReload, startLocalCloud, type LocalCloud, type RequestLog } from "local-cloud";
 
 import { defaultStateDir, runtimeWarnings } from "local-cloud";
@@ -34,7 +45,9 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
         lines.push(`Console: ${cloud.consoleUrl}`);
     }
     if (cloud.model.restApis.some((api) => api.stages.some((stage) => stage.accessLog))) {
-        lines.push(`Access log: ${path.join(relativeState, "access.log")} (the stage's own format; each line is also shown under its request below)`);
+        lines.push(
+            `Access log: ${path.join(relativeState, "access.log")} (the stage's own format; each line is also shown under its request below)`,
+        );
     }
     lines.push("");
     lines.push(formatOutputs(cloud.outputs, cloud.secretOutputs, { stack: cloud.stack, showSecrets }));
@@ -43,7 +56,9 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     for (const key of cloud.model.apiKeys) {
         const plan = cloud.model.usagePlans.find((p) => p.keyIds.includes(key.id));
         const value = showSecrets ? key.value : maskKey(key.value);
-        lines.push(`    ${key.logicalName.padEnd(16)} ${value}  plan ${plan?.logicalName ?? "(none: every call is refused)"}${key.enabled ? "" : ", DISABLED"}`);
+        lines.push(
+            `    ${key.logicalName.padEnd(16)} ${value}  plan ${plan?.logicalName ?? "(none: every call is refused)"}${key.enabled ? "" : ", DISABLED"}`,
+        );
     }
     const keyOutput = fullKeyLine(cloud);
     if (!showSecrets && keyOutput) {
@@ -53,7 +68,9 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
     lines.push("Routes:");
     const width = Math.max(...cloud.routes.map((r) => r.path.length));
     for (const route of cloud.routes) {
-        lines.push(`    ${route.method.padEnd(7)} ${route.path.padEnd(width)}  ${route.apiKeyRequired ? "x-api-key" : "no key   "}  -> ${route.integration}`);
+        lines.push(
+            `    ${route.method.padEnd(7)} ${route.path.padEnd(width)}  ${route.apiKeyRequired ? "x-api-key" : "no key   "}  -> ${route.integration}`,
+        );
     }
     const first = cloud.model.apiKeys.find((k) => k.enabled);
     const firstGet = cloud.routes.find((r) => r.method === "GET" && !r.path.includes("{")) ?? cloud.routes[0];
@@ -63,15 +80,17 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
         const keyArg = showSecrets
             ? first.value
             : output
-                ? `$(${outputsCommand(cloud, output)})`
-                : `<${first.logicalName}'s key: npm start -- --show-secrets>`;
+              ? `$(${outputsCommand(cloud, output)})`
+              : `<${first.logicalName}'s key: npm start -- --show-secrets>`;
         lines.push("");
         lines.push("Try it:");
         lines.push(`    curl -i -H "x-api-key: ${keyArg}" ${cloud.url}${firstGet.path}`);
     }
     lines.push("");
     if (watch) {
-        lines.push("Watching the program's sources and Pulumi.yaml files: a change reloads it (tables, keys and usage stay). --no-watch turns this off.");
+        lines.push(
+            "Watching the program's sources and Pulumi.yaml files: a change reloads it (tables, keys and usage stay). --no-watch turns this off.",
+        );
     }
     lines.push("Requests are logged as: METHOD path status latency consumer. Ctrl-C stops.");
     return lines.join("\n");
@@ -83,7 +102,10 @@ function banner(cloud: LocalCloud, showSecrets: boolean, watch: boolean): string
  */
 function outputsCommand(cloud: LocalCloud, output: string): string {
     const stackArg = cloud.stack === "dev" ? "" : ` --stack ${cloud.stack}`;
-    const stateDirArg = path.resolve(cloud.stateDir) === path.resolve(defaultStateDir(cloud.stack)) ? "" : ` --state-dir ${path.relative(process.cwd(), cloud.stateDir)}`;
+    const stateDirArg =
+        path.resolve(cloud.stateDir) === path.resolve(defaultStateDir(cloud.stack))
+            ? ""
+            : ` --state-dir ${path.relative(process.cwd(), cloud.stateDir)}`;
     return `npm run -s outputs --${stackArg}${stateDirArg} --show-secrets ${output}`;
 }
 
@@ -114,20 +136,24 @@ function requestLine(entry: RequestLog): string {
 }
 
 async function main() {
-    const parsed = parseCommand(process.argv.slice(2), {
-        stack: { type: "string", default: "dev" },
-        port: { type: "string" },
-        host: { type: "string", default: "127.0.0.1" },
-        "state-dir": { type: "string" },
-        "show-secrets": { type: "boolean", default: false },
-        quiet: { type: "boolean", default: false },
-        "no-watch": { type: "boolean", default: false },
-        "no-console": { type: "boolean", default: false },
-        "console-path": { type: "string" },
-        account: { type: "string" },
-        "throttle-partitions": { type: "string" },
-        help: { type: "boolean", default: false },
-    }, USAGE);
+    const parsed = parseCommand(
+        process.argv.slice(2),
+        {
+            stack: { type: "string", default: "dev" },
+            port: { type: "string" },
+            host: { type: "string", default: "127.0.0.1" },
+            "state-dir": { type: "string" },
+            "show-secrets": { type: "boolean", default: false },
+            quiet: { type: "boolean", default: false },
+            "no-watch": { type: "boolean", default: false },
+            "no-console": { type: "boolean", default: false },
+            "console-path": { type: "string" },
+            account: { type: "string" },
+            "throttle-partitions": { type: "string" },
+            help: { type: "boolean", default: false },
+        },
+        USAGE,
+    );
     if (parsed === undefined) {
         return;
     }
@@ -136,7 +162,9 @@ async function main() {
     const watch = !values["no-watch"];
     const account = parseAccount(values.account);
     const throttlePartitions = parseThrottleScale(values["throttle-partitions"]);
-    process.stdout.write(`Running ${path.relative(process.cwd(), path.join(PROJECT_DIR, "index.ts")) || "index.ts"} for stack "${stack}" under Pulumi mocks...\n`);
+    process.stdout.write(
+        `Running ${path.relative(process.cwd(), path.join(PROJECT_DIR, "index.ts")) || "index.ts"} for stack "${stack}" under Pulumi mocks...\n`,
+    );
     const cloud = await startLocalCloud({
         stack,
         port: parsePort(values.port, 8080),
@@ -170,8 +198,13 @@ async function main() {
             process.exit(130);
         }
         stopping = true;
-        process.stdout.write(`\n${signal}: stopping (data and keys are kept in ${path.relative(process.cwd(), cloud.stateDir)})...\n`);
-        cloud.close().then(() => process.exit(0), (err) => fail(err));
+        process.stdout.write(
+            `\n${signal}: stopping (data and keys are kept in ${path.relative(process.cwd(), cloud.stateDir)})...\n`,
+        );
+        cloud.close().then(
+            () => process.exit(0),
+            (err) => fail(err),
+        );
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));

@@ -74,11 +74,18 @@ function daysBetween(from: string, to: string): string[] {
 }
 
 /** GetUsage for one plan and range, every page: key id -> [used, remaining] per day. */
-async function planUsage(client: APIGatewayClient, usagePlanId: string, from: string, to: string): Promise<Record<string, number[][]>> {
+async function planUsage(
+    client: APIGatewayClient,
+    usagePlanId: string,
+    from: string,
+    to: string,
+): Promise<Record<string, number[][]>> {
     const items: Record<string, number[][]> = {};
     let position: string | undefined;
     do {
-        const page = await client.send(new GetUsageCommand({ usagePlanId, startDate: from, endDate: to, position, limit: 500 }));
+        const page = await client.send(
+            new GetUsageCommand({ usagePlanId, startDate: from, endDate: to, position, limit: 500 }),
+        );
         for (const [keyId, days] of Object.entries(page.items ?? {})) {
             items[keyId] = [...(items[keyId] ?? []), ...days];
         }
@@ -91,7 +98,11 @@ async function planUsage(client: APIGatewayClient, usagePlanId: string, from: st
  * The report: one entry per consumer in `ids.apiKeyIds`. `range` defaults to each consumer's
  * current quota period; `today` (UTC) is a parameter so tests can pin it.
  */
-export async function usageReport(client: APIGatewayClient, ids: UsageIds, options: { from?: string; to?: string; today?: string } = {}): Promise<ConsumerUsage[]> {
+export async function usageReport(
+    client: APIGatewayClient,
+    ids: UsageIds,
+    options: { from?: string; to?: string; today?: string } = {},
+): Promise<ConsumerUsage[]> {
     const today = options.today ?? isoDay(new Date());
     // Consumers on one plan ask for the same plan and range: one GetUsage (all its pages) each.
     const usageOf = new Map<string, Promise<Record<string, number[][]>>>();
@@ -119,28 +130,35 @@ export async function usageReport(client: APIGatewayClient, ids: UsageIds, optio
         const calendar = daysBetween(first, last);
         const perKey = keyIds.map((id) => {
             const rows = usage[id] ?? [];
-            const inPeriod = calendar.map((day, i) => ({ day, row: rows[i] })).filter(({ day }) => day >= period.start && day <= period.end);
+            const inPeriod = calendar
+                .map((day, i) => ({ day, row: rows[i] }))
+                .filter(({ day }) => day >= period.start && day <= period.end);
             const lastRow = [...inPeriod].reverse().find(({ row }) => row?.[1] !== undefined)?.row;
             const limit = plan.quota?.limit;
-            const remaining = limit === undefined ? undefined : lastRow?.[1] ?? limit;
+            const remaining = limit === undefined ? undefined : (lastRow?.[1] ?? limit);
             // With a quota, `used` is what API Gateway itself says is gone (limit - remaining): AWS's
             // period boundary (which weekday a WEEK starts on) is not documented consistently, and
             // its own `remaining` already applies it. Without a quota, the days are summed.
-            const used = limit !== undefined && remaining !== undefined
-                ? limit - remaining
-                : inPeriod.reduce((sum, { row }) => sum + (row?.[0] ?? 0), 0);
+            const used =
+                limit !== undefined && remaining !== undefined
+                    ? limit - remaining
+                    : inPeriod.reduce((sum, { row }) => sum + (row?.[0] ?? 0), 0);
             return { id, used, remaining, rows };
         });
         report.push({
             name,
             plan: planNameOf.get(plan.id!)!,
-            throttle: plan.throttle === undefined ? undefined : { rateLimit: plan.throttle.rateLimit, burstLimit: plan.throttle.burstLimit },
+            throttle:
+                plan.throttle === undefined
+                    ? undefined
+                    : { rateLimit: plan.throttle.rateLimit, burstLimit: plan.throttle.burstLimit },
             quota: plan.quota === undefined ? undefined : { limit: plan.quota.limit, period: plan.quota.period },
             period,
             used: perKey.reduce((sum, k) => sum + k.used, 0),
             remaining: perKey[perKey.length - 1]!.remaining,
             keys: perKey.map(({ id, used, remaining }) => ({ id, used, remaining })),
-            days: calendar.map((day, i) => ({ day, used: perKey.reduce((sum, k) => sum + (k.rows[i]?.[0] ?? 0), 0) }))
+            days: calendar
+                .map((day, i) => ({ day, used: perKey.reduce((sum, k) => sum + (k.rows[i]?.[0] ?? 0), 0) }))
                 .filter(({ day }) => day >= from && day <= to),
         });
     }
@@ -162,24 +180,46 @@ export function formatReport(report: ConsumerUsage[]): string {
         ]);
     }
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    const table = rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
-    const series = report.map((c) => `${c.name}: ${c.days.map((d) => `${d.day} ${d.used}`).join(", ") || "no days in range"}`);
+    const table = rows.map((r) =>
+        r
+            .map((cell, i) => cell.padEnd(widths[i]!))
+            .join("  ")
+            .trimEnd(),
+    );
+    const series = report.map(
+        (c) => `${c.name}: ${c.days.map((d) => `${d.day} ${d.used}`).join(", ") || "no days in range"}`,
+    );
     return [...table, "", "Requests per day:", ...series.map((line) => `  ${line}`)].join("\n");
 }
 
 /** Where a local cloud for the stack is (written at start to its state folder), and its ids. */
 function localSource(stateDir: string, stack: string): { endpoint: string; ids: UsageIds } {
-    const server = readJsonFile<{ controlPlane?: string; outputs?: Record<string, unknown> }>(path.join(stateDir, "server.json"), {});
+    const server = readJsonFile<{ controlPlane?: string; outputs?: Record<string, unknown> }>(
+        path.join(stateDir, "server.json"),
+        {},
+    );
     if (server.controlPlane === undefined || server.outputs === undefined) {
-        throw new CliError(`no local cloud has run for stack ${stack} in ${stateDir}: start one with \`npm start -- --stack ${stack}\` (or pass --aws for the deployed stack)`);
+        throw new CliError(
+            `no local cloud has run for stack ${stack} in ${stateDir}: start one with \`npm start -- --stack ${stack}\` (or pass --aws for the deployed stack)`,
+        );
     }
-    return { endpoint: server.controlPlane, ids: idsFrom(server.outputs, `the local cloud's outputs in ${path.join(stateDir, "server.json")}`) };
+    return {
+        endpoint: server.controlPlane,
+        ids: idsFrom(server.outputs, `the local cloud's outputs in ${path.join(stateDir, "server.json")}`),
+    };
 }
 
 function idsFrom(outputs: Record<string, unknown>, where: string): UsageIds {
     const { usagePlanIds, apiKeyIds } = outputs as Partial<UsageIds>;
-    if (typeof usagePlanIds !== "object" || typeof apiKeyIds !== "object" || usagePlanIds === null || apiKeyIds === null) {
-        throw new CliError(`${where} have no usagePlanIds/apiKeyIds: deploy this version of the program first (pulumi up)`);
+    if (
+        typeof usagePlanIds !== "object" ||
+        typeof apiKeyIds !== "object" ||
+        usagePlanIds === null ||
+        apiKeyIds === null
+    ) {
+        throw new CliError(
+            `${where} have no usagePlanIds/apiKeyIds: deploy this version of the program first (pulumi up)`,
+        );
     }
     return { usagePlanIds, apiKeyIds };
 }
@@ -188,23 +228,30 @@ function idsFrom(outputs: Record<string, unknown>, where: string): UsageIds {
 function awsIds(stack: string): UsageIds {
     const run = childProcess.spawnSync("pulumi", ["stack", "output", "--json", "--stack", stack], { encoding: "utf8" });
     if (run.error !== undefined || run.status !== 0) {
-        throw new CliError(`\`pulumi stack output --json --stack ${stack}\` failed: ${run.error?.message ?? run.stderr.trim()}`);
+        throw new CliError(
+            `\`pulumi stack output --json --stack ${stack}\` failed: ${run.error?.message ?? run.stderr.trim()}`,
+        );
     }
     return idsFrom(JSON.parse(run.stdout) as Record<string, unknown>, `the outputs of stack ${stack}`);
 }
 
-const USAGE = "usage: npm run usage -- --stack <name> [--from YYYY-MM-DD --to YYYY-MM-DD] [--json] [--aws] [--state-dir <dir>]";
+const USAGE =
+    "usage: npm run usage -- --stack <name> [--from YYYY-MM-DD --to YYYY-MM-DD] [--json] [--aws] [--state-dir <dir>]";
 
 async function main(): Promise<void> {
-    const parsed = parseCommand(process.argv.slice(2), {
-        stack: { type: "string", default: "dev" },
-        from: { type: "string" },
-        to: { type: "string" },
-        json: { type: "boolean", default: false },
-        aws: { type: "boolean", default: false },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", default: false },
-    }, USAGE);
+    const parsed = parseCommand(
+        process.argv.slice(2),
+        {
+            stack: { type: "string", default: "dev" },
+            from: { type: "string" },
+            to: { type: "string" },
+            json: { type: "boolean", default: false },
+            aws: { type: "boolean", default: false },
+            "state-dir": { type: "string" },
+            help: { type: "boolean", default: false },
+        },
+        USAGE,
+    );
     if (parsed === undefined) {
         return;
     }
@@ -217,7 +264,9 @@ async function main(): Promise<void> {
         }
     }
     if ((values.from === undefined) !== (values.to === undefined)) {
-        throw new CliError("--from and --to go together (without both, the report covers each consumer's current quota period)");
+        throw new CliError(
+            "--from and --to go together (without both, the report covers each consumer's current quota period)",
+        );
     }
     if (values.from !== undefined && values.from > values.to!) {
         throw new CliError(`--from ${values.from} is after --to ${values.to}`);
@@ -232,7 +281,11 @@ async function main(): Promise<void> {
         const local = localSource(path.resolve(values["state-dir"] ?? defaultStateDir(stack)), stack);
         ids = local.ids;
         // The local control plane does not check signatures; the SDK still wants credentials.
-        client = new APIGatewayClient({ endpoint: local.endpoint, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+        client = new APIGatewayClient({
+            endpoint: local.endpoint,
+            region: "us-east-1",
+            credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        });
     }
     try {
         const report = await usageReport(client, ids, { from: values.from, to: values.to });
@@ -240,7 +293,9 @@ async function main(): Promise<void> {
     } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? (err as { cause?: NodeJS.ErrnoException }).cause?.code;
         if (!values.aws && code === "ECONNREFUSED") {
-            throw new CliError(`the local cloud for stack ${stack} is not running: start it with \`npm start -- --stack ${stack}\``);
+            throw new CliError(
+                `the local cloud for stack ${stack} is not running: start it with \`npm start -- --stack ${stack}\``,
+            );
         }
         throw err;
     } finally {

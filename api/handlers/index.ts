@@ -5,4 +5,6 @@ import { routes, type RouteName } from "../routes";
 
 export type { RouteName };
 
-export const handlers = Object.fromEntries(routes.map((route) => [route.name, route.handler])) as Readonly<Record<RouteName, RouteHandler>>;
+export const handlers = Object.fromEntries(routes.map((route) => [route.name, route.handler])) as Readonly<
+    Record<RouteName, RouteHandler>
+>;

@@ -108,7 +108,10 @@ function copyMultiMap(map: Record<string, string[] | undefined> | null | undefin
 }
 
 /** Decodes the body to text, refusing oversize bodies and bytes that are not UTF-8. */
-export function decodeBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">, maxBytes: number): string | null {
+export function decodeBody(
+    event: Pick<APIGatewayProxyEvent, "body" | "isBase64Encoded">,
+    maxBytes: number,
+): string | null {
     if (event.body === null || event.body === undefined) {
         return null;
     }
@@ -124,7 +127,11 @@ export function decodeBody(event: Pick<APIGatewayProxyEvent, "body" | "isBase64E
 }
 
 /** API Gateway proxy event → the HttpRequest handlers see. */
-export function toHttpRequest(event: APIGatewayProxyEvent, context: Pick<Context, "awsRequestId">, maxBodyBytes = MAX_BODY_BYTES): HttpRequest {
+export function toHttpRequest(
+    event: APIGatewayProxyEvent,
+    context: Pick<Context, "awsRequestId">,
+    maxBodyBytes = MAX_BODY_BYTES,
+): HttpRequest {
     return {
         method: event.httpMethod,
         resource: event.resource,
@@ -164,7 +171,11 @@ export function httpErrorOf(error: StoreError): HttpError {
 
 function errorDetail(error: unknown): { name: string; message: string; stack?: string } {
     if (error instanceof Error) {
-        return { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
+        return {
+            name: error.name,
+            message: error.message,
+            ...(error.stack === undefined ? {} : { stack: error.stack }),
+        };
     }
     return { name: typeof error, message: String(error) };
 }
@@ -183,16 +194,19 @@ export async function handleEvent(
 ): Promise<APIGatewayProxyResult> {
     const started = Date.now();
     const result = await respond(handler, event, context, deps, options);
-    writeLog({
-        level: "info",
-        message: "Request",
-        requestId: context.awsRequestId,
-        apiGatewayRequestId: event.requestContext?.requestId ?? null,
-        route: `${event.httpMethod} ${event.resource}`,
-        status: result.statusCode,
-        latencyMs: Date.now() - started,
-        apiKeyId: event.requestContext?.identity?.apiKeyId ?? null,
-    }, options);
+    writeLog(
+        {
+            level: "info",
+            message: "Request",
+            requestId: context.awsRequestId,
+            apiGatewayRequestId: event.requestContext?.requestId ?? null,
+            route: `${event.httpMethod} ${event.resource}`,
+            status: result.statusCode,
+            latencyMs: Date.now() - started,
+            apiKeyId: event.requestContext?.identity?.apiKeyId ?? null,
+        },
+        options,
+    );
     return result;
 }
 
@@ -215,16 +229,22 @@ async function respond(
     } catch (thrown) {
         const error = isStoreError(thrown) ? httpErrorOf(thrown) : thrown;
         if (isHttpError(error) && error.statusCode < 500) {
-            return toLambdaResult({ statusCode: error.statusCode, headers: error.headers, body: errorBody(error) }, options.allowOrigin);
+            return toLambdaResult(
+                { statusCode: error.statusCode, headers: error.headers, body: errorBody(error) },
+                options.allowOrigin,
+            );
         }
-        writeLog({
-            level: "error",
-            message: "Unhandled error",
-            requestId,
-            apiGatewayRequestId: event.requestContext?.requestId ?? null,
-            route: `${event.httpMethod} ${event.resource}`,
-            error: errorDetail(error),
-        }, options);
+        writeLog(
+            {
+                level: "error",
+                message: "Unhandled error",
+                requestId,
+                apiGatewayRequestId: event.requestContext?.requestId ?? null,
+                route: `${event.httpMethod} ${event.resource}`,
+                error: errorDetail(error),
+            },
+            options,
+        );
         return toLambdaResult(
             { statusCode: 500, body: { message: "Internal server error", requestId } },
             options.allowOrigin,

@@ -51,10 +51,14 @@ function worstCase(attempts: number, requestTimeoutMs: number): number {
 /** Timeouts and attempts for a function whose timeout is `functionTimeoutSeconds`. */
 export function dynamoClientTimeouts(functionTimeoutSeconds: number): DynamoClientTimeouts {
     if (!Number.isFinite(functionTimeoutSeconds) || functionTimeoutSeconds <= 0) {
-        throw new Error(`The function timeout must be a positive number of seconds, got ${String(functionTimeoutSeconds)}`);
+        throw new Error(
+            `The function timeout must be a positive number of seconds, got ${String(functionTimeoutSeconds)}`,
+        );
     }
     const functionTimeoutMs = functionTimeoutSeconds * 1000;
-    const requestTimeoutMs = Math.round(Math.min(MAX_REQUEST_TIMEOUT_MS, Math.max(MIN_REQUEST_TIMEOUT_MS, functionTimeoutMs * REQUEST_TIMEOUT_SHARE)));
+    const requestTimeoutMs = Math.round(
+        Math.min(MAX_REQUEST_TIMEOUT_MS, Math.max(MIN_REQUEST_TIMEOUT_MS, functionTimeoutMs * REQUEST_TIMEOUT_SHARE)),
+    );
     const budgetMs = functionTimeoutMs * CALL_BUDGET_SHARE;
     let maxAttempts = 1;
     while (maxAttempts < MAX_ATTEMPTS && worstCase(maxAttempts + 1, requestTimeoutMs) <= budgetMs) {

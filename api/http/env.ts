@@ -22,7 +22,12 @@ export function requireSecondsEnv(name: string, env: Record<string, string | und
 }
 
 /** A whole number from 1 to `max` (LIST_SHARDS), `fallback` when unset, or a cold-start error naming it. */
-export function countEnv(name: string, fallback: number, max: number, env: Record<string, string | undefined> = process.env): number {
+export function countEnv(
+    name: string,
+    fallback: number,
+    max: number,
+    env: Record<string, string | undefined> = process.env,
+): number {
     const text = env[name];
     if (text === undefined || text.trim() === "") {
         return fallback;

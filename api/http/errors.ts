@@ -75,7 +75,9 @@ export function idempotencyKeyReused(): HttpError {
  * `retryAfterSeconds`: when its lease ends, by which time it has completed or can be taken over.
  */
 export function idempotencyInProgress(retryAfterSeconds: number): HttpError {
-    const error = httpError(409, "A request with this Idempotency-Key is in progress") as HttpError & { headers: Record<string, string> };
+    const error = httpError(409, "A request with this Idempotency-Key is in progress") as HttpError & {
+        headers: Record<string, string>;
+    };
     error.headers = { "Retry-After": String(retryAfterSeconds) };
     return error;
 }

@@ -46,28 +46,50 @@ interface CheckDef {
     prefix?: string;
     suffix?: string;
 }
-interface Node { _zod: { def: Def } }
+interface Node {
+    _zod: { def: Def };
+}
 
 /**
  * Formats whose zod check is exactly "the pattern matches" (zod 4's $ZodCheckStringFormat).
  * Others (url, ipv6, cidrv6, base64, jwt, credit cards, custom formats) check more than their
  * pattern and are refused.
  */
-const PATTERN_FORMATS = new Set(["date", "datetime", "time", "duration", "regex", "uuid", "guid", "email", "ipv4", "starts_with", "ends_with", "lowercase", "uppercase"]);
+const PATTERN_FORMATS = new Set([
+    "date",
+    "datetime",
+    "time",
+    "duration",
+    "regex",
+    "uuid",
+    "guid",
+    "email",
+    "ipv4",
+    "starts_with",
+    "ends_with",
+    "lowercase",
+    "uppercase",
+]);
 
 /** A customizer's answer (zod accepts a string or `{ message }`), or undefined to use the next one. */
 function messageOf(answer: unknown): string | undefined {
     if (typeof answer === "string") {
         return answer;
     }
-    if (typeof answer === "object" && answer !== null && typeof (answer as { message?: unknown }).message === "string") {
+    if (
+        typeof answer === "object" &&
+        answer !== null &&
+        typeof (answer as { message?: unknown }).message === "string"
+    ) {
         return (answer as { message: string }).message;
     }
     return undefined;
 }
 
 function unsupported(path: string, what: string): Error {
-    return new Error(`compileSchema: ${what} at ${path || "(root)"} is not supported by api/validation/compile.ts; extend the compiler (and its tests) or keep the schema to supported constructs`);
+    return new Error(
+        `compileSchema: ${what} at ${path || "(root)"} is not supported by api/validation/compile.ts; extend the compiler (and its tests) or keep the schema to supported constructs`,
+    );
 }
 
 /** zod's default wording for an issue (its configured locale, English unless the program set one). */
@@ -81,7 +103,12 @@ function localeMessage(issue: object): string {
  * not depend on the input), else the owning schema's customizer (run with the issue, so it may),
  * else zod's default wording.
  */
-function checkMessage(path: string, own: Customizer | undefined, owner: Customizer | undefined, template: { code: string } & Record<string, unknown>): MessageFn {
+function checkMessage(
+    path: string,
+    own: Customizer | undefined,
+    owner: Customizer | undefined,
+    template: { code: string } & Record<string, unknown>,
+): MessageFn {
     if (own !== undefined) {
         const fixed = messageOf(own({ ...template, input: undefined }));
         if (fixed !== messageOf(own({ ...template, input: "\u0000probe" }))) {
@@ -109,7 +136,13 @@ function stringSteps(def: Def, path: string): StringStep[] {
     // A format schema (z.iso.date()) is itself a check, zod runs it first, and its own customizer
     // is both the check's and the owning schema's.
     if (def.check === "string_format") {
-        checks.unshift({ check: "string_format", format: def.format, pattern: def.pattern, abort: def.abort, error: def.error });
+        checks.unshift({
+            check: "string_format",
+            format: def.format,
+            pattern: def.pattern,
+            abort: def.abort,
+            error: def.error,
+        });
     }
     for (const check of checks) {
         if (!["overwrite", "custom", "string_format"].includes(check.check)) {
@@ -121,11 +154,32 @@ function stringSteps(def: Def, path: string): StringStep[] {
         if (check.check === "overwrite" && check.tx) {
             steps.push({ kind: "transform", apply: check.tx });
         } else if (check.check === "custom" && check.fn) {
-            steps.push({ kind: "refine", test: refinement(check, path), message: checkMessage(path, check.error, def.error, { code: "custom" }), abort: check.abort === true });
-        } else if (check.check === "string_format" && check.pattern instanceof RegExp && PATTERN_FORMATS.has(check.format ?? "")) {
+            steps.push({
+                kind: "refine",
+                test: refinement(check, path),
+                message: checkMessage(path, check.error, def.error, { code: "custom" }),
+                abort: check.abort === true,
+            });
+        } else if (
+            check.check === "string_format" &&
+            check.pattern instanceof RegExp &&
+            PATTERN_FORMATS.has(check.format ?? "")
+        ) {
             // What zod's issue carries for a format, so its wording ("Invalid ISO date", "must start with") follows.
-            const template = { code: "invalid_format", origin: "string", format: check.format, pattern: String(check.pattern), prefix: check.prefix, suffix: check.suffix };
-            steps.push({ kind: "format", pattern: check.pattern, message: checkMessage(path, check.error, def.error, template), abort: check.abort === true });
+            const template = {
+                code: "invalid_format",
+                origin: "string",
+                format: check.format,
+                pattern: String(check.pattern),
+                prefix: check.prefix,
+                suffix: check.suffix,
+            };
+            steps.push({
+                kind: "format",
+                pattern: check.pattern,
+                message: checkMessage(path, check.error, def.error, template),
+                abort: check.abort === true,
+            });
         } else {
             throw unsupported(path, `the string format "${check.format ?? check.check}"`);
         }
@@ -163,7 +217,10 @@ function compileNode(node: Node, path: string): Plan {
             }
             return {
                 kind: "string",
-                typeError: typeMessage(def.error, (input) => `Invalid input: expected string, received ${received(input)}`),
+                typeError: typeMessage(
+                    def.error,
+                    (input) => `Invalid input: expected string, received ${received(input)}`,
+                ),
                 steps: stringSteps(def, path),
             };
         }

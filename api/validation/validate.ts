@@ -38,12 +38,12 @@ export type Plan =
     | { kind: "default"; value: string | number | boolean | null; inner: Plan }
     | { kind: "union"; options: Plan[]; error: MessageFn }
     | {
-        kind: "object";
-        fields: Array<[string, Plan]>;
-        /** strictObject: unknown keys are an issue; otherwise they are dropped. */
-        strict: boolean;
-        refinements: Array<{ test: (value: Record<string, unknown>) => boolean; message: MessageFn; abort: boolean }>;
-    };
+          kind: "object";
+          fields: Array<[string, Plan]>;
+          /** strictObject: unknown keys are an issue; otherwise they are dropped. */
+          strict: boolean;
+          refinements: Array<{ test: (value: Record<string, unknown>) => boolean; message: MessageFn; abort: boolean }>;
+      };
 
 /** A compiled schema; `T` is what a valid body becomes (the zod schema's output type). */
 export interface CompiledSchema<T> {
@@ -55,7 +55,9 @@ export interface CompiledSchema<T> {
 export type ValidationResult<T> = { success: true; data: T } | { success: false; issues: Issue[] };
 
 // An issue stops the checks after it unless it is marked as continuing (zod's `continue`).
-interface Tracked extends Issue { continues: boolean }
+interface Tracked extends Issue {
+    continues: boolean;
+}
 
 /** zod's description of a received value in its default messages. */
 export function received(input: unknown): string {
@@ -109,12 +111,22 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
                 issues.push(...open[0]!.issues);
                 return open[0]!.value;
             }
-            issues.push({ code: "invalid_union", path: [], message: plan.error({ code: "invalid_union", input }), continues: false });
+            issues.push({
+                code: "invalid_union",
+                path: [],
+                message: plan.error({ code: "invalid_union", input }),
+                continues: false,
+            });
             return input;
         }
         case "string": {
             if (typeof input !== "string") {
-                issues.push({ code: "invalid_type", path: [], message: plan.typeError({ code: "invalid_type", expected: "string", input }), continues: false });
+                issues.push({
+                    code: "invalid_type",
+                    path: [],
+                    message: plan.typeError({ code: "invalid_type", expected: "string", input }),
+                    continues: false,
+                });
                 return input;
             }
             let value = input;
@@ -127,13 +139,23 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
                     value = step.apply(value);
                 } else if (step.kind === "refine") {
                     if (!step.test(value)) {
-                        issues.push({ code: "custom", path: [], message: step.message({ code: "custom", input: value }), continues: !step.abort });
+                        issues.push({
+                            code: "custom",
+                            path: [],
+                            message: step.message({ code: "custom", input: value }),
+                            continues: !step.abort,
+                        });
                     }
                 } else {
                     // As zod does: a pattern with the g or y flag keeps state between tests.
                     step.pattern.lastIndex = 0;
                     if (!step.pattern.test(value)) {
-                        issues.push({ code: "invalid_format", path: [], message: step.message({ code: "invalid_format", input: value }), continues: !step.abort });
+                        issues.push({
+                            code: "invalid_format",
+                            path: [],
+                            message: step.message({ code: "invalid_format", input: value }),
+                            continues: !step.abort,
+                        });
                     }
                 }
             }
@@ -141,7 +163,12 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
         }
         case "object": {
             if (typeof input !== "object" || input === null || Array.isArray(input)) {
-                issues.push({ code: "invalid_type", path: [], message: `Invalid input: expected object, received ${received(input)}`, continues: false });
+                issues.push({
+                    code: "invalid_type",
+                    path: [],
+                    message: `Invalid input: expected object, received ${received(input)}`,
+                    continues: false,
+                });
                 return input;
             }
             const source = input as Record<string, unknown>;
@@ -175,7 +202,12 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
                     break;
                 }
                 if (!refinement.test(output)) {
-                    issues.push({ code: "custom", path: [], message: refinement.message({ code: "custom", input: output }), continues: !refinement.abort });
+                    issues.push({
+                        code: "custom",
+                        path: [],
+                        message: refinement.message({ code: "custom", input: output }),
+                        continues: !refinement.abort,
+                    });
                 }
             }
             return output;
@@ -194,7 +226,15 @@ export function validate<T>(schema: CompiledSchema<T>, input: unknown): Validati
 }
 
 /** Issues (ours or zod's) → the API's `errors` list: every problem, unknown keys one entry per field. */
-export function fieldErrors(issues: ReadonlyArray<{ code: string; path: ReadonlyArray<PropertyKey>; message: string; keys?: readonly string[] }>, allowedFields: readonly string[]): FieldError[] {
+export function fieldErrors(
+    issues: ReadonlyArray<{
+        code: string;
+        path: ReadonlyArray<PropertyKey>;
+        message: string;
+        keys?: readonly string[];
+    }>,
+    allowedFields: readonly string[],
+): FieldError[] {
     const errors: FieldError[] = [];
     for (const issue of issues) {
         const path = issue.path.map(String);

@@ -136,7 +136,7 @@ function compile(format: string): Part[] {
             if (inString && c === "\\") {
                 i++;
                 quoted[i] = true;
-            } else if (c === "\"") {
+            } else if (c === '"') {
                 inString = !inString;
             }
         }
@@ -180,7 +180,10 @@ export class AccessLogFile {
     private fd?: number;
     private failing = false;
 
-    constructor(readonly file: string, private readonly warn: (message: string) => void) {}
+    constructor(
+        readonly file: string,
+        private readonly warn: (message: string) => void,
+    ) {}
 
     append(line: string): void {
         try {
@@ -193,7 +196,9 @@ export class AccessLogFile {
         } catch (err) {
             if (!this.failing) {
                 this.failing = true;
-                this.warn(`${this.file} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): access log lines are lost until it can; requests are still served`);
+                this.warn(
+                    `${this.file} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): access log lines are lost until it can; requests are still served`,
+                );
             }
         }
     }

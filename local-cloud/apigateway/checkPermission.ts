@@ -15,9 +15,19 @@ export function checkPermission(ctx: InvocationContext, deps: Pick<GatewayDeps, 
     const { api, stage } = required(ctx.deployed, "the stage");
     const resourcePath = required(ctx.match, "the route").resource.path;
     const method = ctx.request.method;
-    const source = { region: deps.model.region, account: MOCK_ACCOUNT, apiId: api.id, stage: stage.name, method, path: required(ctx.pathInStage, "the stage"), resourcePath };
+    const source = {
+        region: deps.model.region,
+        account: MOCK_ACCOUNT,
+        apiId: api.id,
+        stage: stage.name,
+        method,
+        path: required(ctx.pathInStage, "the stage"),
+        resourcePath,
+    };
     if (permissionFor(permissions, functionArn, source) !== undefined) {
         return undefined;
     }
-    return refuse("API_CONFIGURATION_ERROR", { log: `${method} ${resourcePath}: ${describeMissingPermission(permissions, functionArn, source)}` });
+    return refuse("API_CONFIGURATION_ERROR", {
+        log: `${method} ${resourcePath}: ${describeMissingPermission(permissions, functionArn, source)}`,
+    });
 }

@@ -2,7 +2,8 @@
 // call), in AWS's wire format, so `new APIGatewayClient({ endpoint: cloud.controlPlaneUrl, ... })`
 // from `@aws-sdk/client-api-gateway` works unchanged: GetAccount, GetUsage, GetUsagePlans,
 // GetUsagePlan, GetApiKeys and GetApiKey; and Lambda's GetAccountSettings under
-// LAMBDA_CONTROL_PLANE_PATH (`@aws-sdk/client-lambda`; the account's answers: account.ts). Everything else (writes above all: keys and plans are the program's,
+// LAMBDA_CONTROL_PLANE_PATH (`@aws-sdk/client-lambda`; the account's answers: account.ts). Everything else (writes
+// above all: keys and plans are the program's,
 // change the program) is an `UnknownOperationException`.
 //
 // Where: the local cloud's own port, under CONTROL_PLANE_PATH. Its first segment starts with a dot,
@@ -25,7 +26,13 @@
 // place ids meet those names). No signature is checked: the server listens on loopback by default,
 // and GetApiKeys with `includeValues` hands out key values to any local caller (docs/internals.md).
 import * as crypto from "node:crypto";
-import { apiGatewayAccountJson, DEFAULT_ACCOUNT, LAMBDA_CONTROL_PLANE_PATH, lambdaAccountSettingsJson, type AccountSettings } from "../account";
+import {
+    apiGatewayAccountJson,
+    DEFAULT_ACCOUNT,
+    LAMBDA_CONTROL_PLANE_PATH,
+    lambdaAccountSettingsJson,
+    type AccountSettings,
+} from "../account";
 import type { ApiKeyModel, CloudModel, UsagePlanModel } from "../program/model";
 import { periodStart, utcDay, type UsageLimiter } from "./usage";
 
@@ -51,7 +58,11 @@ export interface ControlAnswer {
 
 /** An answer AWS would give as an error: the SDK raises the exception class `type` names. */
 class ControlError extends Error {
-    constructor(readonly status: number, readonly type: string, message: string) {
+    constructor(
+        readonly status: number,
+        readonly type: string,
+        message: string,
+    ) {
         super(message);
     }
 }
@@ -87,7 +98,8 @@ function keysOfPlan(model: CloudModel, plan: UsagePlanModel): ApiKeyModel[] {
  * Lists in id order: the recording's order is the order Pulumi finished registering resources,
  * which varies between runs, and pages (`position`) must mean the same thing across a restart.
  */
-const byId = <T extends { id: string }>(items: T[]): T[] => [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+const byId = <T extends { id: string }>(items: T[]): T[] =>
+    [...items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 
 /**
  * Whether a control-plane request comes from this machine, by its address and by the name it
@@ -97,7 +109,8 @@ const byId = <T extends { id: string }>(items: T[]): T[] => [...items].sort((a, 
  * rebinding: the browser then sends that name in Host).
  */
 export function isLocalCaller(remoteAddress: string | undefined, host: string | undefined): boolean {
-    const loopbackAddress = remoteAddress !== undefined && /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/.test(remoteAddress);
+    const loopbackAddress =
+        remoteAddress !== undefined && /^(127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/.test(remoteAddress);
     const loopbackName = host !== undefined && /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i.test(host);
     return loopbackAddress && loopbackName;
 }
@@ -133,7 +146,13 @@ export class ControlPlane {
         const headers = jsonHeaders(requestId);
         headers["x-amzn-ErrorType"] = ["AccessDeniedException"];
         const message = "The local control plane answers only requests from this machine to 127.0.0.1 or localhost";
-        return { status: 403, headers, body: Buffer.from(JSON.stringify({ message })), requestId, errorType: "AccessDeniedException" };
+        return {
+            status: 403,
+            headers,
+            body: Buffer.from(JSON.stringify({ message })),
+            requestId,
+            errorType: "AccessDeniedException",
+        };
     }
 
     /** One request under CONTROL_PLANE_PATH, answered from `model` (the version serving now). Never throws. */
@@ -146,30 +165,62 @@ export class ControlPlane {
                 : this.route(method, requestPath.slice(CONTROL_PLANE_PATH.length), model);
             operation = route.operation;
             const body = route.answer(new URLSearchParams(rawQuery));
-            return { status: 200, headers: jsonHeaders(requestId), body: Buffer.from(JSON.stringify(body)), requestId, operation };
+            return {
+                status: 200,
+                headers: jsonHeaders(requestId),
+                body: Buffer.from(JSON.stringify(body)),
+                requestId,
+                operation,
+            };
         } catch (err) {
             // An unexpected failure's detail goes to the local cloud's log, not to the caller.
             if (!(err instanceof ControlError)) {
-                this.options.log?.(`control plane: ${method} ${requestPath} failed (request ${requestId}): ${(err as Error).stack ?? String(err)}`);
+                this.options.log?.(
+                    `control plane: ${method} ${requestPath} failed (request ${requestId}): ${(err as Error).stack ?? String(err)}`,
+                );
             }
-            const error = err instanceof ControlError ? err : new ControlError(500, "InternalFailure", `The local control plane failed; see its log for request ${requestId}`);
+            const error =
+                err instanceof ControlError
+                    ? err
+                    : new ControlError(
+                          500,
+                          "InternalFailure",
+                          `The local control plane failed; see its log for request ${requestId}`,
+                      );
             const headers = jsonHeaders(requestId);
             headers["x-amzn-ErrorType"] = [error.type];
-            return { status: error.status, headers, body: Buffer.from(JSON.stringify({ message: error.message })), requestId, operation, errorType: error.type };
+            return {
+                status: error.status,
+                headers,
+                body: Buffer.from(JSON.stringify({ message: error.message })),
+                requestId,
+                operation,
+                errorType: error.type,
+            };
         }
     }
 
     /** The operation a method and path name (the SDK's `http` traits), or UnknownOperationException. */
-    private route(method: string, rest: string, model: CloudModel): { operation: string; answer: (query: URLSearchParams) => unknown } {
+    private route(
+        method: string,
+        rest: string,
+        model: CloudModel,
+    ): { operation: string; answer: (query: URLSearchParams) => unknown } {
         let segments: string[];
         try {
-            segments = rest.split("/").filter((s) => s !== "").map(decodeURIComponent);
+            segments = rest
+                .split("/")
+                .filter((s) => s !== "")
+                .map(decodeURIComponent);
         } catch {
             throw badRequest(`Invalid path: ${rest}`);
         }
         const [collection, id, sub, ...more] = segments;
         if (method === "GET" && collection === "account" && id === undefined) {
-            return { operation: "GetAccount", answer: () => apiGatewayAccountJson(this.options.account ?? DEFAULT_ACCOUNT) };
+            return {
+                operation: "GetAccount",
+                answer: () => apiGatewayAccountJson(this.options.account ?? DEFAULT_ACCOUNT),
+            };
         }
         if (method === "GET" && more.length === 0) {
             if (collection === "usageplans" && id === undefined) {
@@ -185,20 +236,32 @@ export class ControlPlane {
                 return { operation: "GetApiKeys", answer: (q) => this.getApiKeys(model, q) };
             }
             if (collection === "apikeys" && id !== undefined && sub === undefined) {
-                return { operation: "GetApiKey", answer: (q) => this.apiKeyJson(findKey(model, id), q.get("includeValue") === "true") };
+                return {
+                    operation: "GetApiKey",
+                    answer: (q) => this.apiKeyJson(findKey(model, id), q.get("includeValue") === "true"),
+                };
             }
         }
-        throw new ControlError(404, "UnknownOperationException",
-            `The local control plane does not answer ${method} ${rest || "/"}: it answers GetAccount, GetUsage, GetUsagePlans, GetUsagePlan, GetApiKeys and GetApiKey (read-only; API keys and usage plans come from the program)`);
+        throw new ControlError(
+            404,
+            "UnknownOperationException",
+            `The local control plane does not answer ${method} ${rest || "/"}: it answers GetAccount, GetUsage, GetUsagePlans, GetUsagePlan, GetApiKeys and GetApiKey (read-only; API keys and usage plans come from the program)`,
+        );
     }
 
     /** Lambda's slice (`GET /2016-08-19/account-settings/`, the SDK's `http` trait), or UnknownOperationException. */
     private lambdaRoute(method: string, rest: string): { operation: string; answer: () => unknown } {
         if (method === "GET" && /^\/2016-08-19\/account-settings\/?$/.test(rest)) {
-            return { operation: "GetAccountSettings", answer: () => lambdaAccountSettingsJson(this.options.account ?? DEFAULT_ACCOUNT) };
+            return {
+                operation: "GetAccountSettings",
+                answer: () => lambdaAccountSettingsJson(this.options.account ?? DEFAULT_ACCOUNT),
+            };
         }
-        throw new ControlError(404, "UnknownOperationException",
-            `The local Lambda control plane does not answer ${method} ${rest || "/"}: it answers GetAccountSettings (functions come from the program)`);
+        throw new ControlError(
+            404,
+            "UnknownOperationException",
+            `The local Lambda control plane does not answer ${method} ${rest || "/"}: it answers GetAccountSettings (functions come from the program)`,
+        );
     }
 
     /** GetUsagePlans: every plan, or those holding `keyId`. */
@@ -216,10 +279,17 @@ export class ControlPlane {
     private getApiKeys(model: CloudModel, query: URLSearchParams): unknown {
         const name = query.get("name");
         const customerId = query.get("customerId");
-        const keys = byId(model.apiKeys).filter((key) => (name === null || keyName(key).startsWith(name)) && (customerId === null || key.customerId === customerId));
+        const keys = byId(model.apiKeys).filter(
+            (key) =>
+                (name === null || keyName(key).startsWith(name)) &&
+                (customerId === null || key.customerId === customerId),
+        );
         const { items, position } = page(keys, query);
         const includeValues = query.get("includeValues") === "true";
-        return { item: items.map((key) => this.apiKeyJson(key, includeValues)), ...(position === undefined ? {} : { position }) };
+        return {
+            item: items.map((key) => this.apiKeyJson(key, includeValues)),
+            ...(position === undefined ? {} : { position }),
+        };
     }
 
     /**
@@ -238,7 +308,9 @@ export class ControlPlane {
             throw badRequest(`The end date (${endDate}) must not be before the start date (${startDate})`);
         }
         if (days > MAX_USAGE_DAYS) {
-            throw badRequest(`The local control plane answers at most ${MAX_USAGE_DAYS} days of usage at once (asked for ${days})`);
+            throw badRequest(
+                `The local control plane answers at most ${MAX_USAGE_DAYS} days of usage at once (asked for ${days})`,
+            );
         }
         const keyId = query.get("keyId");
         const keys = keysOfPlan(model, plan).filter((key) => keyId === null || key.id === keyId);
@@ -260,7 +332,12 @@ export class ControlPlane {
         const series: number[][] = [];
         let period = "";
         let usedInPeriod = 0;
-        for (const { day, used } of this.options.usage.dailyUsage(plan.logicalName, key.logicalName, periodOf(from), to)) {
+        for (const { day, used } of this.options.usage.dailyUsage(
+            plan.logicalName,
+            key.logicalName,
+            periodOf(from),
+            to,
+        )) {
             if (periodOf(day) !== period) {
                 period = periodOf(day);
                 usedInPeriod = 0;
@@ -323,11 +400,22 @@ function usagePlanJson(plan: UsagePlanModel): unknown {
             apiId: s.apiId,
             stage: s.stage,
             ...(Object.keys(s.throttles).length > 0
-                ? { throttle: Object.fromEntries(Object.entries(s.throttles).map(([method, t]) => [method, { burstLimit: t.burstLimit, rateLimit: t.rateLimit }])) }
+                ? {
+                      throttle: Object.fromEntries(
+                          Object.entries(s.throttles).map(([method, t]) => [
+                              method,
+                              { burstLimit: t.burstLimit, rateLimit: t.rateLimit },
+                          ]),
+                      ),
+                  }
                 : {}),
         })),
-        ...(plan.throttle ? { throttle: { burstLimit: plan.throttle.burstLimit, rateLimit: plan.throttle.rateLimit } } : {}),
-        ...(plan.quota ? { quota: { limit: plan.quota.limit, offset: plan.quota.offset, period: plan.quota.period } } : {}),
+        ...(plan.throttle
+            ? { throttle: { burstLimit: plan.throttle.burstLimit, rateLimit: plan.throttle.rateLimit } }
+            : {}),
+        ...(plan.quota
+            ? { quota: { limit: plan.quota.limit, offset: plan.quota.offset, period: plan.quota.period } }
+            : {}),
         ...(plan.tags && Object.keys(plan.tags).length > 0 ? { tags: plan.tags } : {}),
     };
 }

@@ -61,7 +61,10 @@ export function describeError(err: unknown): string {
     if (!(err instanceof Error)) {
         return String(err).split("\n")[0]!;
     }
-    const frame = err.stack?.split("\n").find((line) => /^\s+at /.test(line))?.trim();
+    const frame = err.stack
+        ?.split("\n")
+        .find((line) => /^\s+at /.test(line))
+        ?.trim();
     return `${err.name}: ${err.message.split("\n")[0]}${frame ? ` (${frame})` : ""}`;
 }
 
@@ -110,8 +113,14 @@ export class Gateway {
             this.keysByValue.set(key.value, key);
         }
         this.deps = {
-            model: options.model, stages: this.stages, keysByValue: this.keysByValue, limiter: options.limiter, caches: options.caches,
-            functionTarget: (functionArn) => this.functionTarget(functionArn), integrationTimeoutMs: options.integrationTimeoutMs, log: options.log,
+            model: options.model,
+            stages: this.stages,
+            keysByValue: this.keysByValue,
+            limiter: options.limiter,
+            caches: options.caches,
+            functionTarget: (functionArn) => this.functionTarget(functionArn),
+            integrationTimeoutMs: options.integrationTimeoutMs,
+            log: options.log,
         };
     }
 
@@ -125,10 +134,18 @@ export class Gateway {
         const ctx: InvocationContext = { request, ids: newIds(this.options.now()) };
         try {
             const answer = await this.route(ctx);
-            return ctx.functionRequestId === undefined ? answer : { ...answer, functionRequestId: ctx.functionRequestId, functionVersion: ctx.functionVersion };
+            return ctx.functionRequestId === undefined
+                ? answer
+                : { ...answer, functionRequestId: ctx.functionRequestId, functionVersion: ctx.functionVersion };
         } catch (err) {
-            // How far the request got (the context) shapes the answer: its access-log facts, who called, which function.
-            return { ...this.internalError(request, err, ctx.ids, ctx.access), consumer: ctx.consumer, functionRequestId: ctx.functionRequestId, functionVersion: ctx.functionVersion };
+            // How far the request got (the context) shapes the answer: its access-log facts, who called, which
+            // function.
+            return {
+                ...this.internalError(request, err, ctx.ids, ctx.access),
+                consumer: ctx.consumer,
+                functionRequestId: ctx.functionRequestId,
+                functionVersion: ctx.functionVersion,
+            };
         }
     }
 
@@ -138,7 +155,12 @@ export class Gateway {
      * the detail goes to the log once, on one line, and never to the client. `request` may be partial:
      * the server uses this too when it fails outside the gateway (e.g. writing the answer).
      */
-    internalError(request: Pick<IncomingRequest, "method" | "path"> & Partial<IncomingRequest>, err: unknown, ids: RequestIds | string = newIds(this.options.now()), access?: AccessFacts): GatewayAnswer {
+    internalError(
+        request: Pick<IncomingRequest, "method" | "path"> & Partial<IncomingRequest>,
+        err: unknown,
+        ids: RequestIds | string = newIds(this.options.now()),
+        access?: AccessFacts,
+    ): GatewayAnswer {
         const known = typeof ids === "string" ? { ...newIds(this.options.now()), requestId: ids } : ids;
         const log = (line: string) => {
             try {
@@ -147,7 +169,9 @@ export class Gateway {
                 // A failing log sink must not turn an answer into no answer.
             }
         };
-        log(`${request.method} ${request.path}: internal error, answered 500 (request ${known.requestId}): ${describeError(err)}`);
+        log(
+            `${request.method} ${request.path}: internal error, answered 500 (request ${known.requestId}): ${describeError(err)}`,
+        );
         const fallback: Omit<GatewayAnswer, "requestId"> = {
             status: 500,
             headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["InternalServerErrorException"] },
@@ -164,23 +188,50 @@ export class Gateway {
                 const header = parsed.get;
                 const ctx: TemplateContext = {
                     context: {
-                        requestId: known.requestId, extendedRequestId: known.extendedRequestId, stage: deployed.stage.name, apiId: deployed.api.id,
-                        httpMethod: request.method, path: request.path, accountId: MOCK_ACCOUNT, domainName: header("host"),
+                        requestId: known.requestId,
+                        extendedRequestId: known.extendedRequestId,
+                        stage: deployed.stage.name,
+                        apiId: deployed.api.id,
+                        httpMethod: request.method,
+                        path: request.path,
+                        accountId: MOCK_ACCOUNT,
+                        domainName: header("host"),
                         identity: { sourceIp: request.sourceIp, userAgent: header("user-agent") },
                     },
                     request: { headers, query: nameMap(), path: nameMap() },
                 };
                 if (deployed.stage.accessLog) {
                     // What the request had reached (route, key, integration) when known, else what the server knows.
-                    const facts = access ?? accessFacts(known, deployed.api, deployed.stage, { method: request.method, path: request.path, sourceIp: request.sourceIp ?? "127.0.0.1" }, header);
-                    fallback.accessLog = { format: deployed.stage.accessLog.format, facts: { ...facts, error: { message: "Internal server error", responseType: "DEFAULT_5XX" } } };
+                    const facts =
+                        access ??
+                        accessFacts(
+                            known,
+                            deployed.api,
+                            deployed.stage,
+                            { method: request.method, path: request.path, sourceIp: request.sourceIp ?? "127.0.0.1" },
+                            header,
+                        );
+                    fallback.accessLog = {
+                        format: deployed.stage.accessLog.format,
+                        facts: { ...facts, error: { message: "Internal server error", responseType: "DEFAULT_5XX" } },
+                    };
                 }
-                const rendered = gatewayResponse("DEFAULT_5XX", deployed.api.gatewayResponses, ctx, { status: 500, message: "Internal server error" });
-                partial = { ...fallback, status: rendered.status, headers: responseHeaders(rendered), body: Buffer.from(rendered.body) };
+                const rendered = gatewayResponse("DEFAULT_5XX", deployed.api.gatewayResponses, ctx, {
+                    status: 500,
+                    message: "Internal server error",
+                });
+                partial = {
+                    ...fallback,
+                    status: rendered.status,
+                    headers: responseHeaders(rendered),
+                    body: Buffer.from(rendered.body),
+                };
             }
         } catch (renderError) {
             // The API's own gateway response could not be rendered: AWS's default, without its headers.
-            log(`${request.method} ${request.path}: DEFAULT_5XX gateway response failed, sent AWS's default: ${describeError(renderError)}`);
+            log(
+                `${request.method} ${request.path}: DEFAULT_5XX gateway response failed, sent AWS's default: ${describeError(renderError)}`,
+            );
         }
         return withIds(partial, known);
     }

@@ -28,16 +28,28 @@ interface Default {
  * DEFAULT_5XX 502, as API Gateway has no more specific type for it.
  */
 export const GATEWAY_DEFAULTS: Record<GatewayResponseType, Default> = {
-    MISSING_AUTHENTICATION_TOKEN: { status: 403, message: "Missing Authentication Token", errorType: "MissingAuthenticationTokenException" },
+    MISSING_AUTHENTICATION_TOKEN: {
+        status: 403,
+        message: "Missing Authentication Token",
+        errorType: "MissingAuthenticationTokenException",
+    },
     INVALID_API_KEY: { status: 403, message: "Forbidden", errorType: "ForbiddenException" },
     // A cache invalidation refused by FAIL_WITH_403 (stageCache.ts); AWS documents only the status.
     ACCESS_DENIED: { status: 403, message: "Unauthorized", errorType: "AccessDeniedException" },
     THROTTLED: { status: 429, message: "Too Many Requests", errorType: "TooManyRequestsException" },
     QUOTA_EXCEEDED: { status: 429, message: "Limit Exceeded", errorType: "LimitExceededException" },
     REQUEST_TOO_LARGE: { status: 413, message: "Request Too Long", errorType: "RequestTooLargeException" },
-    API_CONFIGURATION_ERROR: { status: 500, message: "Internal server error", errorType: "InternalServerErrorException" },
+    API_CONFIGURATION_ERROR: {
+        status: 500,
+        message: "Internal server error",
+        errorType: "InternalServerErrorException",
+    },
     INTEGRATION_FAILURE: { status: 502, message: "Internal server error", errorType: "InternalServerErrorException" },
-    INTEGRATION_TIMEOUT: { status: 504, message: "Endpoint request timed out", errorType: "InternalServerErrorException" },
+    INTEGRATION_TIMEOUT: {
+        status: 504,
+        message: "Endpoint request timed out",
+        errorType: "InternalServerErrorException",
+    },
     DEFAULT_5XX: { status: 502, message: "Internal server error", errorType: "InternalServerErrorException" },
 };
 
@@ -56,7 +68,13 @@ export interface TemplateContext {
 
 /** Own properties only: `$context.requestId.constructor` renders empty, not a function's source. */
 function lookup(root: any, dotted: string): any {
-    return dotted.split(".").reduce((value, part) => (typeof value === "object" && value !== null && Object.hasOwn(value, part) ? value[part] : undefined), root);
+    return dotted
+        .split(".")
+        .reduce(
+            (value, part) =>
+                typeof value === "object" && value !== null && Object.hasOwn(value, part) ? value[part] : undefined,
+            root,
+        );
 }
 
 /**
@@ -64,15 +82,18 @@ function lookup(root: any, dotted: string): any {
  * `${context.a.b}` references (unknown ones render empty). No directives.
  */
 export function renderTemplate(template: string, ctx: TemplateContext): string {
-    return template.replace(/\$(?:\{([A-Za-z][\w.]*)\}|([A-Za-z][\w]*(?:\.[A-Za-z_][\w]*)*))/g, (_match, braced: string | undefined, bare: string | undefined) => {
-        const name = braced ?? bare!;
-        const [root, ...rest] = name.split(".");
-        if (root !== "context") {
-            return "";
-        }
-        const value = lookup(ctx.context, rest.join("."));
-        return value === undefined || value === null ? "" : String(value);
-    });
+    return template.replace(
+        /\$(?:\{([A-Za-z][\w.]*)\}|([A-Za-z][\w]*(?:\.[A-Za-z_][\w]*)*))/g,
+        (_match, braced: string | undefined, bare: string | undefined) => {
+            const name = braced ?? bare!;
+            const [root, ...rest] = name.split(".");
+            if (root !== "context") {
+                return "";
+            }
+            const value = lookup(ctx.context, rest.join("."));
+            return value === undefined || value === null ? "" : String(value);
+        },
+    );
 }
 
 /** `'literal'`, `method.request.header.Name`, `method.request.querystring.name`, `method.request.path.name`. */
@@ -106,7 +127,11 @@ export interface RenderedResponse {
 }
 
 /** Headers from `<prefix>.header.Name` parameter mappings. */
-export function mappedHeaders(parameters: Record<string, string> | undefined, prefix: string, ctx: TemplateContext): Record<string, string> {
+export function mappedHeaders(
+    parameters: Record<string, string> | undefined,
+    prefix: string,
+    ctx: TemplateContext,
+): Record<string, string> {
     const headers: Record<string, string> = Object.create(null);
     for (const [target, expression] of Object.entries(parameters ?? {})) {
         if (target.startsWith(`${prefix}.header.`)) {
@@ -146,8 +171,9 @@ export function gatewayResponse(
         context: { ...ctx.context, error: { message: text, messageString: JSON.stringify(text), responseType: type } },
     };
     const templates: Record<string, string> = override.responseTemplates ?? {};
-    const template = (Object.hasOwn(templates, "application/json") ? templates["application/json"] : Object.values(templates)[0])
-        ?? "{\"message\":$context.error.messageString}";
+    const template =
+        (Object.hasOwn(templates, "application/json") ? templates["application/json"] : Object.values(templates)[0]) ??
+        '{"message":$context.error.messageString}';
     return {
         status,
         headers: { ...headers, ...mappedHeaders(override.responseParameters, "gatewayresponse", context) },

@@ -2,7 +2,10 @@
 import * as crypto from "node:crypto";
 import { required, type GatewayDeps, type InvocationContext, type StepResult } from "./context";
 
-export async function invokeFunction(ctx: InvocationContext, deps: Pick<GatewayDeps, "integrationTimeoutMs">): Promise<StepResult> {
+export async function invokeFunction(
+    ctx: InvocationContext,
+    deps: Pick<GatewayDeps, "integrationTimeoutMs">,
+): Promise<StepResult> {
     const target = required(ctx.target, "the function");
     const event = required(ctx.event, "the event");
     let timer: NodeJS.Timeout | undefined;

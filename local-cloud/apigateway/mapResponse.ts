@@ -10,7 +10,11 @@ type IntegrationNote = Omit<NonNullable<AccessFacts["integration"]>, "latencyMs"
 
 function noteIntegration(ctx: InvocationContext, facts: IntegrationNote): void {
     if (ctx.access) {
-        ctx.access.integration = { latencyMs: Number(process.hrtime.bigint() - required(ctx.invokedAt, "the invocation")) / 1e6, requestId: ctx.functionRequestId!, ...facts };
+        ctx.access.integration = {
+            latencyMs: Number(process.hrtime.bigint() - required(ctx.invokedAt, "the invocation")) / 1e6,
+            requestId: ctx.functionRequestId!,
+            ...facts,
+        };
     }
 }
 
@@ -22,13 +26,20 @@ export function mapResponse(ctx: InvocationContext): StepResult {
     }
     if (outcome.kind !== "result") {
         // A thrown error, a crash or the function's own timeout: Lambda reports a function error.
-        const detail = outcome.kind === "timeout" ? "function timed out" : `${outcome.errorType}: ${outcome.errorMessage}`;
-        noteIntegration(ctx, { integrationStatus: 200, error: `Lambda execution failed with status 200 due to customer function error: ${detail}` });
+        const detail =
+            outcome.kind === "timeout" ? "function timed out" : `${outcome.errorType}: ${outcome.errorMessage}`;
+        noteIntegration(ctx, {
+            integrationStatus: 200,
+            error: `Lambda execution failed with status 200 due to customer function error: ${detail}`,
+        });
         return refuse("DEFAULT_5XX");
     }
     const poolName = required(ctx.target, "the function").pool.name;
     if (Buffer.byteLength(outcome.payload) > LIMITS.lambdaResponseBytes) {
-        noteIntegration(ctx, { integrationStatus: 200, error: "Response payload size exceeded maximum allowed payload size" });
+        noteIntegration(ctx, {
+            integrationStatus: 200,
+            error: "Response payload size exceeded maximum allowed payload size",
+        });
         return refuse("DEFAULT_5XX", { log: `${poolName}: response payload over Lambda's 6 MB limit` });
     }
     const mapped = mapProxyResult(outcome.payload);

@@ -7,10 +7,19 @@ import { refuse } from "./refusals";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** The status the request template picks: `statusCode` of the rendered template, else 200. */
-function requestedStatus(integration: any, ctx: TemplateContext, request: IncomingRequest, contentType: string): string {
+function requestedStatus(
+    integration: any,
+    ctx: TemplateContext,
+    request: IncomingRequest,
+    contentType: string,
+): string {
     const templates: Record<string, string> = integration.requestTemplates ?? {};
     // The Content-Type is the client's: only the integration's own templates count.
-    const template = has(templates, contentType) ? templates[contentType] : has(templates, "application/json") ? templates["application/json"] : undefined;
+    const template = has(templates, contentType)
+        ? templates[contentType]
+        : has(templates, "application/json")
+          ? templates["application/json"]
+          : undefined;
     try {
         const rendered = template === undefined ? request.body.toString("utf8") : renderTemplate(template, ctx);
         const parsed = JSON.parse(rendered);
@@ -24,12 +33,19 @@ function requestedStatus(integration: any, ctx: TemplateContext, request: Incomi
 }
 
 /** A MOCK integration: the request template picks the status, the integration response maps headers and body. */
-export function mockAnswer(integration: any, ctx: TemplateContext, request: IncomingRequest, requestContentType: string | undefined): PartialAnswer {
+export function mockAnswer(
+    integration: any,
+    ctx: TemplateContext,
+    request: IncomingRequest,
+    requestContentType: string | undefined,
+): PartialAnswer {
     const contentType = (requestContentType ?? "application/json").split(";")[0]!.trim();
     const statusCode = requestedStatus(integration, ctx, request, contentType);
     const responses: Record<string, any> = integration.responses ?? {};
-    const selected = Object.entries(responses).find(([pattern]) => pattern !== "default" && new RegExp(`^(?:${pattern})$`).test(statusCode))?.[1]
-        ?? (has(responses, "default") ? responses["default"] : undefined);
+    const selected =
+        Object.entries(responses).find(
+            ([pattern]) => pattern !== "default" && new RegExp(`^(?:${pattern})$`).test(statusCode),
+        )?.[1] ?? (has(responses, "default") ? responses["default"] : undefined);
     const status = Number(selected?.statusCode ?? statusCode);
     const headers = nameMap<string[]>();
     headers["Content-Type"] = ["application/json"];
@@ -37,7 +53,9 @@ export function mockAnswer(integration: any, ctx: TemplateContext, request: Inco
         headers[name] = [value];
     }
     const responseTemplates: Record<string, string> = selected?.responseTemplates ?? {};
-    const bodyTemplate = has(responseTemplates, "application/json") ? responseTemplates["application/json"] : Object.values(responseTemplates)[0];
+    const bodyTemplate = has(responseTemplates, "application/json")
+        ? responseTemplates["application/json"]
+        : Object.values(responseTemplates)[0];
     return { status, headers, body: Buffer.from(bodyTemplate === undefined ? "" : renderTemplate(bodyTemplate, ctx)) };
 }
 
@@ -54,7 +72,14 @@ export function mockIntegration(ctx: InvocationContext): StepResult {
     const contentType = required(ctx.headers, "the headers").get("content-type");
     if (isBinary(contentType, api.binaryMediaTypes) && integration.contentHandling !== "CONVERT_TO_TEXT") {
         const resourcePath = required(ctx.match, "the route").resource.path;
-        return refuse("API_CONFIGURATION_ERROR", { log: `${request.method} ${resourcePath}: MOCK integration cannot transform a binary request (set contentHandling: CONVERT_TO_TEXT)` });
+        return refuse("API_CONFIGURATION_ERROR", {
+            log: `${request.method} ${resourcePath}: MOCK integration cannot transform a binary request (set contentHandling: CONVERT_TO_TEXT)`,
+        });
     }
-    return { answer: { ...mockAnswer(integration, required(ctx.template, "the template context"), request, contentType), consumer: ctx.consumer } };
+    return {
+        answer: {
+            ...mockAnswer(integration, required(ctx.template, "the template context"), request, contentType),
+            consumer: ctx.consumer,
+        },
+    };
 }

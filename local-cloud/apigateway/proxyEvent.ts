@@ -102,10 +102,14 @@ function matchesBinaryType(contentType: string | undefined, binaryMediaTypes: st
 export const nameMap = <T>(): Record<string, T> => Object.create(null) as Record<string, T>;
 
 /** Does a name map (or an object from configuration) hold `name` itself, not through its prototype? */
-export const has = (map: object | null | undefined, name: string): boolean => map !== null && map !== undefined && Object.hasOwn(map, name);
+export const has = (map: object | null | undefined, name: string): boolean =>
+    map !== null && map !== undefined && Object.hasOwn(map, name);
 
 /** Query values are URL-decoded; a repeated key keeps its last value in the single map. */
-export function parseQuery(rawQuery: string): { single: Record<string, string> | null; multi: Record<string, string[]> | null } {
+export function parseQuery(rawQuery: string): {
+    single: Record<string, string> | null;
+    multi: Record<string, string[]> | null;
+} {
     if (rawQuery === "") {
         return { single: null, multi: null };
     }
@@ -148,7 +152,16 @@ export function eventHeaders(
         (multi[key] ??= []).push(value);
     };
     for (const [name, values] of Object.entries(parsed.multi)) {
-        if (["content-length", "x-amzn-trace-id", "x-forwarded-for", "x-forwarded-port", "x-forwarded-proto", "connection"].includes(name.toLowerCase())) {
+        if (
+            [
+                "content-length",
+                "x-amzn-trace-id",
+                "x-forwarded-for",
+                "x-forwarded-port",
+                "x-forwarded-proto",
+                "connection",
+            ].includes(name.toLowerCase())
+        ) {
             continue;
         }
         casing.set(name.toLowerCase(), name);
@@ -171,7 +184,8 @@ export function buildProxyEvent(request: IncomingRequest, target: EventTarget): 
     const header = parsed.get;
     const host = header("host") ?? `127.0.0.1:${request.localPort}`;
     const binary = isBinary(header("content-type"), target.binaryMediaTypes);
-    const body = request.body.length === 0 ? null : binary ? request.body.toString("base64") : request.body.toString("utf8");
+    const body =
+        request.body.length === 0 ? null : binary ? request.body.toString("base64") : request.body.toString("utf8");
     return {
         resource: target.resourcePath,
         path: request.path,
@@ -230,8 +244,25 @@ export interface ProxyAnswer {
 const ALLOWED_KEYS = new Set(["statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"]);
 
 /** Headers API Gateway owns: a function's value for them arrives as `X-Amzn-Remapped-<name>`. */
-const REMAPPED = new Set(["authorization", "connection", "content-md5", "date", "expect", "host", "max-forwards", "proxy-authenticate",
-    "server", "te", "trailer", "transfer-encoding", "upgrade", "user-agent", "via", "warn", "www-authenticate"]);
+const REMAPPED = new Set([
+    "authorization",
+    "connection",
+    "content-md5",
+    "date",
+    "expect",
+    "host",
+    "max-forwards",
+    "proxy-authenticate",
+    "server",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "via",
+    "warn",
+    "www-authenticate",
+]);
 
 /** RFC 9110 token characters: what a header name may be made of. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -254,7 +285,11 @@ function unsendableHeader(name: string, value: string): string | undefined {
 }
 
 const headerValue = (value: unknown): string | undefined =>
-    typeof value === "string" ? value : typeof value === "number" || typeof value === "boolean" ? String(value) : undefined;
+    typeof value === "string"
+        ? value
+        : typeof value === "number" || typeof value === "boolean"
+          ? String(value)
+          : undefined;
 
 /**
  * The function's answer as the client gets it, or a reason it is malformed (API Gateway then
@@ -276,7 +311,10 @@ export function mapProxyResult(payload: string): ProxyAnswer | { malformed: stri
     }
     let status = 200;
     if (result.statusCode !== undefined && result.statusCode !== null) {
-        const code = typeof result.statusCode === "string" && /^\d+$/.test(result.statusCode) ? Number(result.statusCode) : result.statusCode;
+        const code =
+            typeof result.statusCode === "string" && /^\d+$/.test(result.statusCode)
+                ? Number(result.statusCode)
+                : result.statusCode;
         if (typeof code !== "number" || !Number.isInteger(code) || code < 100 || code > 599) {
             return { malformed: "statusCode is not a number" };
         }

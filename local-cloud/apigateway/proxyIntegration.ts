@@ -8,5 +8,7 @@ export function proxyIntegration(ctx: InvocationContext): StepResult {
         return undefined;
     }
     const resourcePath = required(ctx.match, "the route").resource.path;
-    return refuse("API_CONFIGURATION_ERROR", { log: `${ctx.request.method} ${resourcePath}: integration type "${integration.type}" is not supported by the local cloud` });
+    return refuse("API_CONFIGURATION_ERROR", {
+        log: `${ctx.request.method} ${resourcePath}: integration type "${integration.type}" is not supported by the local cloud`,
+    });
 }

@@ -3,11 +3,21 @@
 // responses (gatewayResponses.ts), as LocalStack's gateway_exception.py renders every refusal.
 import { defaultBody, GATEWAY_DEFAULTS, gatewayResponse } from "./gatewayResponses";
 import { nameMap } from "./proxyEvent";
-import { required, type GatewayAnswer, type GatewayDeps, type InvocationContext, type PartialAnswer, type Refusal, type RequestIds } from "./context";
+import {
+    required,
+    type GatewayAnswer,
+    type GatewayDeps,
+    type InvocationContext,
+    type PartialAnswer,
+    type Refusal,
+    type RequestIds,
+} from "./context";
 
 export type { Refusal } from "./context";
 
-export const refuse = (type: Refusal["type"], more: Omit<Refusal, "type"> = {}): { refuse: Refusal } => ({ refuse: { type, ...more } });
+export const refuse = (type: Refusal["type"], more: Omit<Refusal, "type"> = {}): { refuse: Refusal } => ({
+    refuse: { type, ...more },
+});
 
 /** No stage of that name: API Gateway's plain 403, which no gateway response of an API changes. */
 export const FORBIDDEN_NO_STAGE: Pick<GatewayAnswer, "status" | "headers" | "body"> = {
@@ -31,7 +41,10 @@ export function finish(ctx: InvocationContext, partial: PartialAnswer): GatewayA
 }
 
 /** A rendered gateway response's headers, its error type first. */
-export function responseHeaders(rendered: { errorType: string; headers: Record<string, string> }): Record<string, string[]> {
+export function responseHeaders(rendered: {
+    errorType: string;
+    headers: Record<string, string>;
+}): Record<string, string[]> {
     const headers = nameMap<string[]>();
     headers["x-amzn-ErrorType"] = [rendered.errorType];
     for (const [name, value] of Object.entries(rendered.headers)) {
@@ -54,11 +67,25 @@ export function renderRefusal(ctx: InvocationContext, refusal: Refusal, deps: Pi
         deps.log(refusal.log);
     }
     if (refusal.type === "NO_SUCH_STAGE") {
-        return finish(ctx, { ...FORBIDDEN_NO_STAGE, headers: { ...FORBIDDEN_NO_STAGE.headers }, refusal: "no such stage" });
+        return finish(ctx, {
+            ...FORBIDDEN_NO_STAGE,
+            headers: { ...FORBIDDEN_NO_STAGE.headers },
+            refusal: "no such stage",
+        });
     }
     if (ctx.access) {
         ctx.access.error = { message: GATEWAY_DEFAULTS[refusal.type].message, responseType: refusal.type };
     }
-    const rendered = gatewayResponse(refusal.type, required(ctx.deployed, "the stage").api.gatewayResponses, required(ctx.template, "the template context"));
-    return finish(ctx, { status: rendered.status, headers: responseHeaders(rendered), body: Buffer.from(rendered.body), refusal: refusal.type, ...callerNotes(ctx, refusal) });
+    const rendered = gatewayResponse(
+        refusal.type,
+        required(ctx.deployed, "the stage").api.gatewayResponses,
+        required(ctx.template, "the template context"),
+    );
+    return finish(ctx, {
+        status: rendered.status,
+        headers: responseHeaders(rendered),
+        body: Buffer.from(rendered.body),
+        refusal: refusal.type,
+        ...callerNotes(ctx, refusal),
+    });
 }

@@ -3,7 +3,10 @@
 // templates) and the Lambda proxy event (proxyEvent.ts).
 
 export interface RequestHeaders {
-    /** Name (the first casing the client used) -> its last value. No prototype: `constructor` is a header like any other. */
+    /**
+     * Name (the first casing the client used) -> its last value. No prototype: `constructor` is a header like any
+     * other.
+     */
     readonly single: Record<string, string>;
     /** Name (the first casing the client used) -> every value, in the order sent. */
     readonly multi: Record<string, string[]>;

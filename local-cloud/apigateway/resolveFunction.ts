@@ -9,7 +9,9 @@ export function resolveFunction(ctx: InvocationContext, deps: Pick<GatewayDeps, 
     const target = functionArn === undefined ? undefined : deps.functionTarget(functionArn);
     if (!target || "error" in target) {
         const resourcePath = required(ctx.match, "the route").resource.path;
-        return refuse("API_CONFIGURATION_ERROR", { log: `${ctx.request.method} ${resourcePath}: ${target ? target.error : "no local function"} for integration ${integration.uri}` });
+        return refuse("API_CONFIGURATION_ERROR", {
+            log: `${ctx.request.method} ${resourcePath}: ${target ? target.error : "no local function"} for integration ${integration.uri}`,
+        });
     }
     ctx.functionArn = functionArn;
     ctx.target = target;

@@ -9,24 +9,50 @@ import { required, type GatewayDeps, type InvocationContext, type RequestIds, ty
 import { refuse } from "./refusals";
 
 /** What a request's access-log line needs before the route is known (accessLog.ts). */
-export function accessFacts(ids: RequestIds, api: RestApiModel, stage: StageModel, request: Pick<IncomingRequest, "method" | "path" | "sourceIp">, header: (name: string) => string | undefined): AccessFacts {
+export function accessFacts(
+    ids: RequestIds,
+    api: RestApiModel,
+    stage: StageModel,
+    request: Pick<IncomingRequest, "method" | "path" | "sourceIp">,
+    header: (name: string) => string | undefined,
+): AccessFacts {
     return {
-        requestId: ids.requestId, extendedRequestId: ids.extendedRequestId, traceId: ids.traceId, time: ids.now.getTime(),
-        accountId: MOCK_ACCOUNT, apiId: api.id, stage: stage.name, deploymentId: stage.deploymentId,
-        httpMethod: request.method, path: request.path, sourceIp: request.sourceIp,
-        userAgent: header("user-agent"), domainName: header("host"),
+        requestId: ids.requestId,
+        extendedRequestId: ids.extendedRequestId,
+        traceId: ids.traceId,
+        time: ids.now.getTime(),
+        accountId: MOCK_ACCOUNT,
+        apiId: api.id,
+        stage: stage.name,
+        deploymentId: stage.deploymentId,
+        httpMethod: request.method,
+        path: request.path,
+        sourceIp: request.sourceIp,
+        userAgent: header("user-agent"),
+        domainName: header("host"),
     };
 }
 
 /** What templates read about this request; the resource once the route is known. */
-export function templateFor(ctx: InvocationContext, resourcePath?: string, pathParameters?: Record<string, string> | null): TemplateContext {
+export function templateFor(
+    ctx: InvocationContext,
+    resourcePath?: string,
+    pathParameters?: Record<string, string> | null,
+): TemplateContext {
     const { api, stage } = required(ctx.deployed, "the stage");
     const { request, ids } = ctx;
     const headers = required(ctx.headers, "the headers");
     return {
         context: {
-            requestId: ids.requestId, extendedRequestId: ids.extendedRequestId, stage: stage.name, apiId: api.id, httpMethod: request.method, resourcePath,
-            path: `/${stage.name}${ctx.pathInStage}`, accountId: MOCK_ACCOUNT, domainName: headers.get("host"),
+            requestId: ids.requestId,
+            extendedRequestId: ids.extendedRequestId,
+            stage: stage.name,
+            apiId: api.id,
+            httpMethod: request.method,
+            resourcePath,
+            path: `/${stage.name}${ctx.pathInStage}`,
+            accountId: MOCK_ACCOUNT,
+            domainName: headers.get("host"),
             identity: { sourceIp: request.sourceIp, userAgent: headers.get("user-agent") },
         },
         request: {
@@ -52,7 +78,16 @@ export function resolveStage(ctx: InvocationContext, deps: Pick<GatewayDeps, "st
     ctx.headers = request.headers ?? parseHeaders(request.rawHeaders);
     const { api, stage } = deployed;
     if (stage.accessLog) {
-        ctx.accessLog = { format: stage.accessLog.format, facts: accessFacts(ctx.ids, api, stage, { ...request, path: `/${stage.name}${ctx.pathInStage}` }, ctx.headers.get) };
+        ctx.accessLog = {
+            format: stage.accessLog.format,
+            facts: accessFacts(
+                ctx.ids,
+                api,
+                stage,
+                { ...request, path: `/${stage.name}${ctx.pathInStage}` },
+                ctx.headers.get,
+            ),
+        };
         ctx.access = ctx.accessLog.facts;
     }
     ctx.template = templateFor(ctx);

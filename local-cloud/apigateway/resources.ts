@@ -14,10 +14,15 @@ export function compileResources(api: RestApiModel): Resource[] {
                 path: op.resourcePath,
                 // Stable per resource path, like the ids API Gateway gives its resources.
                 id: crypto.createHash("sha1").update(`${api.id}${op.resourcePath}`).digest("hex").slice(0, 6),
-                segments: op.resourcePath.split("/").filter((s) => s !== "").map((text) => {
-                    const param = /^\{(.+?)(\+)?\}$/.exec(text);
-                    return param ? { kind: param[2] ? "greedy" as const : "param" as const, text: param[1]! } : { kind: "literal" as const, text };
-                }),
+                segments: op.resourcePath
+                    .split("/")
+                    .filter((s) => s !== "")
+                    .map((text) => {
+                        const param = /^\{(.+?)(\+)?\}$/.exec(text);
+                        return param
+                            ? { kind: param[2] ? ("greedy" as const) : ("param" as const), text: param[1]! }
+                            : { kind: "literal" as const, text };
+                    }),
                 operations: new Map(),
             };
             byPath.set(op.resourcePath, resource);
@@ -38,7 +43,10 @@ function compareRanks(a: number[], b: number[]): number {
 }
 
 /** One resource against the path's segments: its parameters and rank, or undefined when it does not match. */
-function matchOne(resource: Resource, segments: string[]): { params: Record<string, string>; rank: number[] } | undefined {
+function matchOne(
+    resource: Resource,
+    segments: string[],
+): { params: Record<string, string>; rank: number[] } | undefined {
     const params = nameMap<string>();
     const rank: number[] = [];
     let i = 0;
@@ -71,7 +79,10 @@ export function matchResource(resources: Resource[], segments: string[]): Match 
     for (const resource of resources) {
         const found = matchOne(resource, segments);
         if (found && (!best || compareRanks(found.rank, best.rank) < 0)) {
-            best = { match: { resource, pathParameters: Object.keys(found.params).length ? found.params : null }, rank: found.rank };
+            best = {
+                match: { resource, pathParameters: Object.keys(found.params).length ? found.params : null },
+                rank: found.rank,
+            };
         }
     }
     return best?.match;

@@ -28,7 +28,10 @@ export const MAX_TTL_SECONDS = 3600;
  * add a warning in response header"); locally it is HTTP's own `Warning` header (RFC 7234, code 199,
  * a miscellaneous warning), not confirmed against AWS.
  */
-export const CACHE_CONTROL_IGNORED = { name: "Warning", value: "199 - \"Cache-Control: max-age=0 ignored: the caller is not authorized to invalidate the cache (execute-api:InvalidateCache)\"" };
+export const CACHE_CONTROL_IGNORED = {
+    name: "Warning",
+    value: '199 - "Cache-Control: max-age=0 ignored: the caller is not authorized to invalidate the cache (execute-api:InvalidateCache)"',
+};
 /**
  * Locally each stage's entries take at most this many bytes (the cluster's size when smaller): the
  * cluster is memory on another machine on AWS, here it is this process's. The oldest entries go
@@ -49,11 +52,19 @@ export interface MethodCache {
  * A method's key in the stage's method settings, as API Gateway stores them: the resource path with
  * each `/` written `~1` (a JSON Pointer), a `/`, the method: `~1posts~1{id}/GET`, `~1/GET` for the root.
  */
-export const methodSettingsKey = (resourcePath: string, method: string) => `${resourcePath.replaceAll("/", "~1")}/${method}`;
+export const methodSettingsKey = (resourcePath: string, method: string) =>
+    `${resourcePath.replaceAll("/", "~1")}/${method}`;
 
 /** Whether a stage's settings make a method's answers cacheable; and how. Undefined: not cached. */
-export function methodCache(stage: StageModel, operation: Pick<Operation, "method" | "resourcePath" | "integration">): MethodCache | undefined {
-    if (!stage.cacheCluster || operation.method === "OPTIONS" || String(operation.integration?.type ?? "").toLowerCase() !== "aws_proxy") {
+export function methodCache(
+    stage: StageModel,
+    operation: Pick<Operation, "method" | "resourcePath" | "integration">,
+): MethodCache | undefined {
+    if (
+        !stage.cacheCluster ||
+        operation.method === "OPTIONS" ||
+        String(operation.integration?.type ?? "").toLowerCase() !== "aws_proxy"
+    ) {
         return undefined;
     }
     const all = stage.methodSettings ?? {};
@@ -72,40 +83,51 @@ export function methodCache(stage: StageModel, operation: Pick<Operation, "metho
     return {
         ttlSeconds,
         requireAuthorization: settings.requireAuthorizationForCacheControl ?? true,
-        unauthorizedStrategy: strategy === "FAIL_WITH_403" || strategy === "SUCCEED_WITHOUT_RESPONSE_HEADER" ? strategy : "SUCCEED_WITH_RESPONSE_HEADER",
+        unauthorizedStrategy:
+            strategy === "FAIL_WITH_403" || strategy === "SUCCEED_WITHOUT_RESPONSE_HEADER"
+                ? strategy
+                : "SUCCEED_WITH_RESPONSE_HEADER",
     };
 }
 
 /** Whether the request asks to bypass and refresh the cache (`Cache-Control: max-age=0`). */
 export const asksToInvalidate = (cacheControl: string | undefined) =>
-    cacheControl !== undefined && cacheControl.split(",").some((directive) => /^\s*max-age\s*=\s*"?0+"?\s*$/i.test(directive));
+    cacheControl !== undefined &&
+    cacheControl.split(",").some((directive) => /^\s*max-age\s*=\s*"?0+"?\s*$/i.test(directive));
 
 /** What a request is cached under: method, resource, and the cache key parameters' values (only those). */
-export function cacheKey(operation: Pick<Operation, "method" | "resourcePath" | "integration">, request: { rawQuery: string; headers: RequestHeaders; pathParameters: Record<string, string> | null }): string {
-    const names: unknown[] = Array.isArray(operation.integration?.cacheKeyParameters) ? operation.integration.cacheKeyParameters : [];
+export function cacheKey(
+    operation: Pick<Operation, "method" | "resourcePath" | "integration">,
+    request: { rawQuery: string; headers: RequestHeaders; pathParameters: Record<string, string> | null },
+): string {
+    const names: unknown[] = Array.isArray(operation.integration?.cacheKeyParameters)
+        ? operation.integration.cacheKeyParameters
+        : [];
     let query: ReturnType<typeof parseQuery> | undefined;
-    const values = names.filter((n): n is string => typeof n === "string").map((name) => {
-        const [, location, param] = /^method\.request\.([a-z]+)\.(.+)$/.exec(name) ?? [];
-        let value: string | string[] | undefined;
-        switch (location) {
-            case "path":
-                value = request.pathParameters?.[param!];
-                break;
-            case "querystring":
-                value = (query ??= parseQuery(request.rawQuery)).single?.[param!];
-                break;
-            case "multivaluequerystring":
-                value = (query ??= parseQuery(request.rawQuery)).multi?.[param!];
-                break;
-            case "header":
-                value = request.headers.get(param!);
-                break;
-            case "multivalueheader":
-                value = request.headers.values(param!);
-                break;
-        }
-        return [name, value ?? null];
-    });
+    const values = names
+        .filter((n): n is string => typeof n === "string")
+        .map((name) => {
+            const [, location, param] = /^method\.request\.([a-z]+)\.(.+)$/.exec(name) ?? [];
+            let value: string | string[] | undefined;
+            switch (location) {
+                case "path":
+                    value = request.pathParameters?.[param!];
+                    break;
+                case "querystring":
+                    value = (query ??= parseQuery(request.rawQuery)).single?.[param!];
+                    break;
+                case "multivaluequerystring":
+                    value = (query ??= parseQuery(request.rawQuery)).multi?.[param!];
+                    break;
+                case "header":
+                    value = request.headers.get(param!);
+                    break;
+                case "multivalueheader":
+                    value = request.headers.values(param!);
+                    break;
+            }
+            return [name, value ?? null];
+        });
     return JSON.stringify([operation.method, operation.resourcePath, values]);
 }
 
@@ -128,7 +150,10 @@ export class StageCache {
     private bytes = 0;
     private readonly maxBytes: number;
 
-    constructor(readonly sizeGb: string, private readonly now: () => number) {
+    constructor(
+        readonly sizeGb: string,
+        private readonly now: () => number,
+    ) {
         const gb = Number(sizeGb);
         this.maxBytes = Math.min(LOCAL_MAX_BYTES, Number.isFinite(gb) && gb > 0 ? gb * 1024 ** 3 : LOCAL_MAX_BYTES);
     }
@@ -164,7 +189,14 @@ export class StageCache {
         }
         const bytes = answer.body.length + JSON.stringify(answer.headers).length + key.length;
         const now = this.now();
-        const entry: Entry = { status: answer.status, headers: structuredClone(answer.headers), body: Buffer.from(answer.body), stored: now, expires: now + ttlSeconds * 1000, bytes };
+        const entry: Entry = {
+            status: answer.status,
+            headers: structuredClone(answer.headers),
+            body: Buffer.from(answer.body),
+            stored: now,
+            expires: now + ttlSeconds * 1000,
+            bytes,
+        };
         this.entries.set(key, entry);
         this.bytes += bytes;
         // Oldest first (a Map keeps insertion order): entries past their TTL, which nothing would
@@ -202,7 +234,13 @@ export class StageCaches {
     constructor(private readonly now: () => number) {}
 
     sync(model: CloudModel): void {
-        const wanted = new Map<string, string>(model.restApis.flatMap((api) => api.stages.filter((s) => s.cacheCluster).map((s) => [`${api.id}/${s.name}`, s.cacheCluster!.sizeGb] as const)));
+        const wanted = new Map<string, string>(
+            model.restApis.flatMap((api) =>
+                api.stages
+                    .filter((s) => s.cacheCluster)
+                    .map((s) => [`${api.id}/${s.name}`, s.cacheCluster!.sizeGb] as const),
+            ),
+        );
         for (const [stage, cache] of this.byStage) {
             if (wanted.get(stage) !== cache.sizeGb) {
                 this.byStage.delete(stage);
@@ -241,19 +279,39 @@ export function stageCacheWarnings(model: CloudModel): string[] {
         for (const stage of api.stages) {
             for (const [methodPath, settings] of Object.entries(stage.methodSettings ?? {})) {
                 if (methodPath !== "*/*" && !keys.has(methodPath)) {
-                    const likely = api.operations.find((op) => methodSettingsKey(op.resourcePath, op.method) === `~1${methodPath.replace(/^\/+/, "").replaceAll("/", "~1").replace(/~1([A-Z]+|\*)$/, "/$1")}`);
-                    warnings.push(`REST API ${api.logicalName}, stage ${stage.name}: method settings "${methodPath}" name no method, so they change nothing (as on AWS)${likely ? `; API Gateway keys ${likely.method} ${likely.resourcePath} as "${methodSettingsKey(likely.resourcePath, likely.method)}"` : ""}`);
+                    const likely = api.operations.find(
+                        (op) =>
+                            methodSettingsKey(op.resourcePath, op.method) ===
+                            `~1${methodPath
+                                .replace(/^\/+/, "")
+                                .replaceAll("/", "~1")
+                                .replace(/~1([A-Z]+|\*)$/, "/$1")}`,
+                    );
+                    warnings.push(
+                        `REST API ${api.logicalName}, stage ${stage.name}: method settings "${methodPath}" name no method, so they change nothing (as on AWS)${likely ? `; API Gateway keys ${likely.method} ${likely.resourcePath} as "${methodSettingsKey(likely.resourcePath, likely.method)}"` : ""}`,
+                    );
                 } else if (settings.cachingEnabled && !stage.cacheCluster) {
-                    warnings.push(`REST API ${api.logicalName}, stage ${stage.name}: "${methodPath}" turns caching on, but the stage has no cache cluster (cacheClusterEnabled): nothing is cached`);
+                    warnings.push(
+                        `REST API ${api.logicalName}, stage ${stage.name}: "${methodPath}" turns caching on, but the stage has no cache cluster (cacheClusterEnabled): nothing is cached`,
+                    );
                 }
             }
         }
         for (const op of api.operations) {
             const declared = new Set(op.requestParameters ?? []);
-            const keyParameters: unknown[] = Array.isArray(op.integration?.cacheKeyParameters) ? op.integration.cacheKeyParameters : [];
+            const keyParameters: unknown[] = Array.isArray(op.integration?.cacheKeyParameters)
+                ? op.integration.cacheKeyParameters
+                : [];
             for (const name of keyParameters) {
-                if (typeof name === "string" && !declared.has(name.replace(/^method\.request\.multivalue(querystring|header)\./, "method.request.$1."))) {
-                    warnings.push(`REST API ${api.logicalName}: ${op.method} ${op.resourcePath} keys its cache on ${name}, which the method does not declare in its parameters; API Gateway keys only on declared request parameters`);
+                if (
+                    typeof name === "string" &&
+                    !declared.has(
+                        name.replace(/^method\.request\.multivalue(querystring|header)\./, "method.request.$1."),
+                    )
+                ) {
+                    warnings.push(
+                        `REST API ${api.logicalName}: ${op.method} ${op.resourcePath} keys its cache on ${name}, which the method does not declare in its parameters; API Gateway keys only on declared request parameters`,
+                    );
                 }
             }
         }

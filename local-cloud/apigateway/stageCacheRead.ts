@@ -15,7 +15,11 @@ export function stageCacheRead(ctx: InvocationContext, deps: Pick<GatewayDeps, "
         return undefined;
     }
     const headers = required(ctx.headers, "the headers");
-    const key = cacheKey(operation, { rawQuery: ctx.request.rawQuery, headers, pathParameters: required(ctx.match, "the route").pathParameters });
+    const key = cacheKey(operation, {
+        rawQuery: ctx.request.rawQuery,
+        headers,
+        pathParameters: required(ctx.match, "the route").pathParameters,
+    });
     let refresh = false;
     let warn = false;
     if (asksToInvalidate(headers.get("cache-control"))) {
@@ -35,7 +39,15 @@ export function stageCacheRead(ctx: InvocationContext, deps: Pick<GatewayDeps, "
         if (warn) {
             answerHeaders[CACHE_CONTROL_IGNORED.name] = [CACHE_CONTROL_IGNORED.value];
         }
-        return { answer: { status: hit.status, headers: answerHeaders, body: Buffer.from(hit.body), consumer: ctx.consumer, cache: "hit" } };
+        return {
+            answer: {
+                status: hit.status,
+                headers: answerHeaders,
+                body: Buffer.from(hit.body),
+                consumer: ctx.consumer,
+                cache: "hit",
+            },
+        };
     }
     ctx.cache = { store, settings, key, verdict: refresh ? "refresh" : "miss", warn };
     return undefined;

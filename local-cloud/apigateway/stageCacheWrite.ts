@@ -10,6 +10,18 @@ export function stageCacheWrite(ctx: InvocationContext): StepResult {
         // Only 2XX answers up to 1 MB are kept (StageCache.put); a write to the data never evicts one.
         cache.store.put(cache.key, mapped, cache.settings.ttlSeconds);
     }
-    const headers = cache?.warn ? Object.assign(nameMap<string[]>(), mapped.headers, { [CACHE_CONTROL_IGNORED.name]: [CACHE_CONTROL_IGNORED.value] }) : mapped.headers;
-    return { answer: { status: mapped.status, headers, body: mapped.body, consumer: ctx.consumer, ...(cache ? { cache: cache.verdict } : {}) } };
+    const headers = cache?.warn
+        ? Object.assign(nameMap<string[]>(), mapped.headers, {
+              [CACHE_CONTROL_IGNORED.name]: [CACHE_CONTROL_IGNORED.value],
+          })
+        : mapped.headers;
+    return {
+        answer: {
+            status: mapped.status,
+            headers,
+            body: mapped.body,
+            consumer: ctx.consumer,
+            ...(cache ? { cache: cache.verdict } : {}),
+        },
+    };
 }

@@ -67,7 +67,10 @@ export function periodStart(period: "DAY" | "WEEK" | "MONTH", now: number): numb
 export function quotaOffsetWarnings(plans: UsagePlanModel[]): string[] {
     return plans
         .filter((plan) => (plan.quota?.offset ?? 0) !== 0)
-        .map((plan) => `usage plan ${plan.logicalName}: quota offset ${plan.quota!.offset} is ignored (AWS's documents disagree on its meaning; the local cloud applies the full limit in every period)`);
+        .map(
+            (plan) =>
+                `usage plan ${plan.logicalName}: quota offset ${plan.quota!.offset} is ignored (AWS's documents disagree on its meaning; the local cloud applies the full limit in every period)`,
+        );
 }
 
 interface Bucket {
@@ -101,7 +104,10 @@ export class UsageLimiter {
     private readonly warn: (message: string) => void;
     private readonly compactEvery: number;
 
-    constructor(private readonly now: () => number, options: UsageLimiterOptions = {}) {
+    constructor(
+        private readonly now: () => number,
+        options: UsageLimiterOptions = {},
+    ) {
         this.log = options.log;
         this.warn = options.warn ?? (() => undefined);
         this.compactEvery = options.compactEvery ?? 50_000;
@@ -116,7 +122,10 @@ export class UsageLimiter {
      * counters into it once, and compacts it to one record per plan, key and day. A damaged or
      * wrong-shaped file stops the start with a LocalCloudError naming it and the way out.
      */
-    static open(stateDir: string, options: { now: () => number; warn?: (message: string) => void; faults?: StorageFaults; compactEvery?: number }): UsageLimiter {
+    static open(
+        stateDir: string,
+        options: { now: () => number; warn?: (message: string) => void; faults?: StorageFaults; compactEvery?: number },
+    ): UsageLimiter {
         const file = path.join(stateDir, "usage.log");
         const warn = options.warn ?? (() => undefined);
         // Checked before anything is written: a wrong-shaped old file stops the start as it is.
@@ -137,13 +146,20 @@ export class UsageLimiter {
                     records.push(...oldRecords);
                 }
                 fs.renameSync(oldFile, `${oldFile}.migrated`);
-                warn(`moved the quota counters of ${oldFile} into usage.log (the old file is kept as usage.json.migrated)`);
+                warn(
+                    `moved the quota counters of ${oldFile} into usage.log (the old file is kept as usage.json.migrated)`,
+                );
             }
             const compacted = compact(records);
             if (compacted.length < records.length || records.some((r) => r.migrated)) {
                 opened.log.rewrite(USAGE_LOG_HEADER, compacted);
             }
-            return new UsageLimiter(options.now, { log: opened.log, records: compacted, warn, compactEvery: options.compactEvery });
+            return new UsageLimiter(options.now, {
+                log: opened.log,
+                records: compacted,
+                warn,
+                compactEvery: options.compactEvery,
+            });
         } catch (err) {
             opened.log.close();
             throw err;
@@ -230,7 +246,9 @@ export class UsageLimiter {
                 this.log.append([...this.unwritten.values()]);
                 this.unwritten.clear();
             } catch (err) {
-                this.warn(`usage.log: ${this.unwrittenTotal()} admitted requests could not be saved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); their quota counts are lost`);
+                this.warn(
+                    `usage.log: ${this.unwrittenTotal()} admitted requests could not be saved (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); their quota counts are lost`,
+                );
             }
         }
         this.log?.close();
@@ -270,7 +288,8 @@ export class UsageLimiter {
      * written (a full disk, an I/O error) the request is still served and counted in memory, and
      * the count goes into the next append that succeeds: the issue wants a server on a full disk to
      * keep serving reads, and refusing every keyed request would stop them all. What a crash
-     * during the outage forgets is reported (docs/decisions/0004-deploying-changes-safely.md, "Quota counts on a full disk").
+     * during the outage forgets is reported (docs/decisions/0004-deploying-changes-safely.md, "Quota counts on a full
+     * disk").
      */
     private record(plan: string, key: string, day: string): void {
         this.add(plan, key, day, 1);
@@ -280,18 +299,25 @@ export class UsageLimiter {
         const pendingId = JSON.stringify([plan, key, day]);
         const pending = this.unwritten.get(pendingId);
         const record: UsageRecord = { plan, key, day, count: (pending?.count ?? 0) + 1 };
-        const batch = this.unwritten.size === 0 ? [record] : [...this.unwritten.values()].filter((r) => r !== pending).concat(record);
+        const batch =
+            this.unwritten.size === 0
+                ? [record]
+                : [...this.unwritten.values()].filter((r) => r !== pending).concat(record);
         try {
             this.log.append(batch);
         } catch (err) {
             if (this.unwritten.size === 0) {
-                this.warn(`usage.log cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): requests are still served and counted in memory until it can; a crash before then forgets those counts`);
+                this.warn(
+                    `usage.log cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): requests are still served and counted in memory until it can; a crash before then forgets those counts`,
+                );
             }
             this.unwritten.set(pendingId, record);
             return;
         }
         if (this.unwritten.size > 0) {
-            this.warn(`usage.log can be written again: saved ${this.unwrittenTotal() + 1} counts kept in memory meanwhile`);
+            this.warn(
+                `usage.log can be written again: saved ${this.unwrittenTotal() + 1} counts kept in memory meanwhile`,
+            );
             this.unwritten.clear();
         }
         if (++this.appendsSinceCompaction >= this.compactEvery) {
@@ -327,7 +353,13 @@ export class UsageLimiter {
         }
     }
 
-    private throttleAllows(plan: UsagePlanModel, keyName: string, stage: string, methodKey: string, now: number): boolean {
+    private throttleAllows(
+        plan: UsagePlanModel,
+        keyName: string,
+        stage: string,
+        methodKey: string,
+        now: number,
+    ): boolean {
         const apiStage = plan.apiStages.find((s) => s.stage === stage);
         const [resourcePath] = splitMethodKey(methodKey);
         const methodLimits = apiStage?.throttles[methodKey] ?? apiStage?.throttles[`${resourcePath}/*`];
@@ -361,7 +393,8 @@ const wayOut = (file: string) =>
     `the local cloud will not start over it. Restore it from a copy, or move it aside (mv ${file} ${file}.damaged) to start with fresh quotas`;
 
 const DAY_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** "2026-11-18" yes; "2026-11-31" and "2026-13-01" no. */
 function isRealDay(day: string): boolean {
@@ -371,13 +404,20 @@ function isRealDay(day: string): boolean {
 
 function checkRecord(value: unknown, file: string, line: number): UsageRecord {
     const r = value as Partial<UsageRecord>;
-    const ok = isObject(value)
-        && typeof r.plan === "string" && typeof r.key === "string"
-        && typeof r.day === "string" && DAY_PATTERN.test(r.day) && isRealDay(r.day)
-        && Number.isSafeInteger(r.count) && r.count! > 0
-        && (r.migrated === undefined || r.migrated === true);
+    const ok =
+        isObject(value) &&
+        typeof r.plan === "string" &&
+        typeof r.key === "string" &&
+        typeof r.day === "string" &&
+        DAY_PATTERN.test(r.day) &&
+        isRealDay(r.day) &&
+        Number.isSafeInteger(r.count) &&
+        r.count! > 0 &&
+        (r.migrated === undefined || r.migrated === true);
     if (!ok) {
-        throw new LocalCloudError(`${file} line ${line} is not a usage record ({plan, key, day: "YYYY-MM-DD", count}): ${JSON.stringify(value).slice(0, 120)}; ${wayOut(file)}`);
+        throw new LocalCloudError(
+            `${file} line ${line} is not a usage record ({plan, key, day: "YYYY-MM-DD", count}): ${JSON.stringify(value).slice(0, 120)}; ${wayOut(file)}`,
+        );
     }
     return r as UsageRecord;
 }
@@ -405,23 +445,34 @@ function compact(records: UsageRecord[]): UsageRecord[] {
 function readOldUsage(file: string): UsageRecord[] {
     const old = readJsonFile<unknown>(file, {});
     const refuse = (what: string): never => {
-        throw new LocalCloudError(`${file} is not a usage file of an earlier local cloud (${what}); the local cloud will not start over it. Fix it, or move it aside (mv ${file} ${file}.damaged) to start with fresh quotas`);
+        throw new LocalCloudError(
+            `${file} is not a usage file of an earlier local cloud (${what}); the local cloud will not start over it. Fix it, or move it aside (mv ${file} ${file}.damaged) to start with fresh quotas`,
+        );
     };
     if (!isObject(old)) {
-        return refuse(`expected {"plans": {...}, "quotas": {...}}, found ${old === null ? "null" : Array.isArray(old) ? "an array" : typeof old}`);
+        return refuse(
+            `expected {"plans": {...}, "quotas": {...}}, found ${old === null ? "null" : Array.isArray(old) ? "an array" : typeof old}`,
+        );
     }
     const plans = old["plans"] ?? {};
     const quotas = old["quotas"] ?? {};
     if (!isObject(plans) || !isObject(quotas)) {
-        return refuse("\"plans\" and \"quotas\" must be objects");
+        return refuse('"plans" and "quotas" must be objects');
     }
     const records: UsageRecord[] = [];
     for (const [id, counter] of Object.entries(quotas)) {
         const c = counter as { periodStart?: unknown; used?: unknown };
-        if (!isObject(counter) || typeof c.periodStart !== "number" || Number.isNaN(new Date(c.periodStart).getTime()) || !Number.isSafeInteger(c.used) || (c.used as number) < 0) {
+        if (
+            !isObject(counter) ||
+            typeof c.periodStart !== "number" ||
+            Number.isNaN(new Date(c.periodStart).getTime()) ||
+            !Number.isSafeInteger(c.used) ||
+            (c.used as number) < 0
+        ) {
             return refuse(`quotas[${JSON.stringify(id)}] must be {"periodStart": <ms>, "used": <count>}`);
         }
-        const plan = Object.keys(plans).find((name) => id.startsWith(`${name}/`)) ?? id.slice(0, Math.max(0, id.indexOf("/")));
+        const plan =
+            Object.keys(plans).find((name) => id.startsWith(`${name}/`)) ?? id.slice(0, Math.max(0, id.indexOf("/")));
         const key = id.slice(plan.length + 1);
         if (plan === "" || key === "") {
             return refuse(`quotas key ${JSON.stringify(id)} is not "<plan>/<key>"`);

@@ -12,6 +12,11 @@ export function usageLimits(ctx: InvocationContext, deps: Pick<GatewayDeps, "lim
     }
     const { stage } = required(ctx.deployed, "the stage");
     const match = required(ctx.match, "the route");
-    const verdict = deps.limiter.admit(ctx.plan, ctx.key.logicalName, stage.name, methodKey(match.resource.path, ctx.request.method));
+    const verdict = deps.limiter.admit(
+        ctx.plan,
+        ctx.key.logicalName,
+        stage.name,
+        methodKey(match.resource.path, ctx.request.method),
+    );
     return verdict === "OK" ? undefined : refuse(verdict);
 }

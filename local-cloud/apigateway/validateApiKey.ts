@@ -5,7 +5,9 @@ import { required, type GatewayDeps, type InvocationContext, type StepResult } f
 import { refuse } from "./refusals";
 
 function planFor(model: CloudModel, key: ApiKeyModel, api: RestApiModel, stage: string): UsagePlanModel | undefined {
-    return model.usagePlans.find((plan) => plan.keyIds.includes(key.id) && plan.apiStages.some((s) => s.apiId === api.id && s.stage === stage));
+    return model.usagePlans.find(
+        (plan) => plan.keyIds.includes(key.id) && plan.apiStages.some((s) => s.apiId === api.id && s.stage === stage),
+    );
 }
 
 export function validateApiKey(ctx: InvocationContext, deps: Pick<GatewayDeps, "keysByValue" | "model">): StepResult {

@@ -46,8 +46,20 @@ export type { ConsoleStage, OpenApiDocumentSource } from "../types";
 export const CONSOLE_HEADER = "x-local-console";
 
 /** What the console reads of the running cloud: its handle, whose getters follow reloads. */
-export type ConsoleView = Pick<LocalCloud, "stack" | "url" | "port" | "controlPlaneUrl" | "stageUrls" | "program" | "model" | "outputs" | "secretOutputs" | "routes">
-    & Partial<Pick<LocalCloud, "capacity">>;
+export type ConsoleView = Pick<
+    LocalCloud,
+    | "stack"
+    | "url"
+    | "port"
+    | "controlPlaneUrl"
+    | "stageUrls"
+    | "program"
+    | "model"
+    | "outputs"
+    | "secretOutputs"
+    | "routes"
+> &
+    Partial<Pick<LocalCloud, "capacity">>;
 
 /** Files of static/ the page loads, by the name it asks for. */
 const OWN_FILES: Record<string, string> = {
@@ -67,7 +79,8 @@ const CONTENT_TYPES: Record<string, string> = {
  * This origin only: the page and Swagger UI load nothing from elsewhere, and a CDN link slipped in
  * would fail loudly (the browser tests fail on any console error). Swagger UI sets inline styles.
  */
-const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+const CONTENT_SECURITY_POLICY =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 const SECRET = "[secret]";
 const isLoopbackAddress = (host: string) => host === "localhost" || host === "::1" || /^127\./.test(host);
@@ -86,8 +99,15 @@ export class LocalConsole {
     private readonly references = new Map<string, Promise<string | undefined>>();
     private referencesOf?: ConsoleView["program"];
 
-    /** `host`: where the cloud listens (a warning when not loopback); `now`: its clock, whose day the Consumers panel asks usage for. */
-    constructor(readonly settings: ConsoleSettings, private readonly host: string, private readonly now: () => number) {
+    /**
+     * `host`: where the cloud listens (a warning when not loopback); `now`: its clock, whose day the Consumers panel
+     * asks usage for.
+     */
+    constructor(
+        readonly settings: ConsoleSettings,
+        private readonly host: string,
+        private readonly now: () => number,
+    ) {
         try {
             this.swaggerDir = path.dirname(require.resolve("swagger-ui-dist/package.json"));
         } catch {
@@ -122,7 +142,9 @@ export class LocalConsole {
             onReload: (report) => {
                 quietly(() => {
                     if (!report.ok) {
-                        this.noteWarning(`reload failed, still serving the last good version: ${report.error instanceof Error ? report.error.message : String(report.error)}`);
+                        this.noteWarning(
+                            `reload failed, still serving the last good version: ${report.error instanceof Error ? report.error.message : String(report.error)}`,
+                        );
                     }
                     this.feed.notify("reload", { ok: report.ok, changes: report.changes });
                 });
@@ -142,7 +164,13 @@ export class LocalConsole {
     }
 
     /** Answers one request under the console path. Never throws; a failure is a 500 with its message. */
-    handle(req: http.IncomingMessage, res: http.ServerResponse, method: string, requestPath: string, rawQuery: string): void {
+    handle(
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        method: string,
+        requestPath: string,
+        rawQuery: string,
+    ): void {
         this.answer(req, res, method, requestPath, rawQuery).catch((err) => {
             if (!res.headersSent) {
                 sendJson(res, 500, { message: `the local console failed: ${(err as Error)?.message ?? String(err)}` });
@@ -163,10 +191,20 @@ export class LocalConsole {
         }
     }
 
-    private async answer(req: http.IncomingMessage, res: http.ServerResponse, method: string, requestPath: string, rawQuery: string): Promise<void> {
+    private async answer(
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        method: string,
+        requestPath: string,
+        rawQuery: string,
+    ): Promise<void> {
         // The control plane's own rule (it hands out key values too): this machine, by a loopback name.
         if (!isLocalCaller(req.socket.remoteAddress, req.headers.host)) {
-            sendText(res, 403, "The local console answers only this machine, at a loopback address such as http://127.0.0.1:<port>/ (it shows API key values).\n");
+            sendText(
+                res,
+                403,
+                "The local console answers only this machine, at a loopback address such as http://127.0.0.1:<port>/ (it shows API key values).\n",
+            );
             return;
         }
         if (method !== "GET" && method !== "HEAD") {
@@ -202,10 +240,18 @@ export class LocalConsole {
             this.feed.subscribe(req, res);
         } else if (rest.startsWith("api/requests/")) {
             const detail = this.feed.detail(decodeURIComponent(rest.slice("api/requests/".length)));
-            sendJson(res, detail ? 200 : 404, detail ?? { message: `Request not among the last ${this.feed.recent().length} kept` });
+            sendJson(
+                res,
+                detail ? 200 : 404,
+                detail ?? { message: `Request not among the last ${this.feed.recent().length} kept` },
+            );
         } else if (Object.hasOwn(OWN_FILES, rest)) {
             await sendFile(res, method, path.join(__dirname, "static", OWN_FILES[rest]!));
-        } else if (rest.startsWith("vendor/swagger-ui/") && SWAGGER_FILES.has(rest.slice("vendor/swagger-ui/".length)) && this.swaggerDir) {
+        } else if (
+            rest.startsWith("vendor/swagger-ui/") &&
+            SWAGGER_FILES.has(rest.slice("vendor/swagger-ui/".length)) &&
+            this.swaggerDir
+        ) {
             await sendFile(res, method, path.join(this.swaggerDir, rest.slice("vendor/swagger-ui/".length)));
         } else {
             sendJson(res, 404, { message: `Nothing at ${requestPath} in the local console` });
@@ -218,7 +264,9 @@ export class LocalConsole {
         const stageUrls = view.stageUrls;
         const warnings = [...runtimeWarnings(model.functions), ...this.warnings];
         if (!isLoopbackAddress(this.host)) {
-            warnings.unshift(`The API listens on ${this.host} (--host): other machines can call its stages; the console and the control plane answer this machine only.`);
+            warnings.unshift(
+                `The API listens on ${this.host} (--host): other machines can call its stages; the console and the control plane answer this machine only.`,
+            );
         }
         return {
             stack: view.stack,
@@ -231,27 +279,62 @@ export class LocalConsole {
             // The cloud's clock (tests may move it): the page asks GetUsage for the days around it.
             now: this.now(),
             region: model.region,
-            stages: model.restApis.flatMap((api) => api.stages.map((stage) => ({
-                name: stage.name, api: api.logicalName, apiId: api.id, url: stageUrls[stage.name], accessLog: stage.accessLog !== undefined,
-            }))),
+            stages: model.restApis.flatMap((api) =>
+                api.stages.map((stage) => ({
+                    name: stage.name,
+                    api: api.logicalName,
+                    apiId: api.id,
+                    url: stageUrls[stage.name],
+                    accessLog: stage.accessLog !== undefined,
+                })),
+            ),
             routes: view.routes,
             functions: model.functions.map((f) => ({
-                logicalName: f.logicalName, name: f.name, runtime: f.runtime, handler: f.handler, timeoutSeconds: f.timeoutSeconds, memorySize: f.memorySize,
+                logicalName: f.logicalName,
+                name: f.name,
+                runtime: f.runtime,
+                handler: f.handler,
+                timeoutSeconds: f.timeoutSeconds,
+                memorySize: f.memorySize,
             })),
             tables: model.tables.map((t) => ({
-                logicalName: t.logicalName, name: t.name, hashKey: t.hashKey, rangeKey: t.rangeKey,
+                logicalName: t.logicalName,
+                name: t.name,
+                hashKey: t.hashKey,
+                rangeKey: t.rangeKey,
                 indexes: [
-                    ...t.globalSecondaryIndexes.map((i) => ({ kind: "GSI", name: i.name, hashKey: i.hashKey, rangeKey: i.rangeKey })),
-                    ...t.localSecondaryIndexes.map((i) => ({ kind: "LSI", name: i.name, hashKey: t.hashKey, rangeKey: i.rangeKey })),
+                    ...t.globalSecondaryIndexes.map((i) => ({
+                        kind: "GSI",
+                        name: i.name,
+                        hashKey: i.hashKey,
+                        rangeKey: i.rangeKey,
+                    })),
+                    ...t.localSecondaryIndexes.map((i) => ({
+                        kind: "LSI",
+                        name: i.name,
+                        hashKey: t.hashKey,
+                        rangeKey: i.rangeKey,
+                    })),
                 ],
             })),
-            outputs: Object.keys(view.outputs).sort().map((name) => {
-                const secret = view.secretOutputs.includes(name);
-                return { name, secret, value: secret ? SECRET : view.outputs[name] };
-            }),
+            outputs: Object.keys(view.outputs)
+                .sort()
+                .map((name) => {
+                    const secret = view.secretOutputs.includes(name);
+                    return { name, secret, value: secret ? SECRET : view.outputs[name] };
+                }),
             // Ids to names only: key values are the control plane's to give (the Consumers panel asks it).
-            apiKeys: model.apiKeys.map((k) => ({ logicalName: k.logicalName, id: k.id, name: k.name ?? k.logicalName, enabled: k.enabled })),
-            usagePlans: model.usagePlans.map((p) => ({ logicalName: p.logicalName, id: p.id, name: p.name ?? p.logicalName })),
+            apiKeys: model.apiKeys.map((k) => ({
+                logicalName: k.logicalName,
+                id: k.id,
+                name: k.name ?? k.logicalName,
+                enabled: k.enabled,
+            })),
+            usagePlans: model.usagePlans.map((p) => ({
+                logicalName: p.logicalName,
+                id: p.id,
+                name: p.name ?? p.logicalName,
+            })),
             warnings,
         };
     }
@@ -265,7 +348,9 @@ export class LocalConsole {
         const key = stageName ?? "";
         let text = this.references.get(key);
         if (text === undefined) {
-            const made = this.reference(view, stageName).then((found) => (found === undefined ? undefined : JSON.stringify(found)));
+            const made = this.reference(view, stageName).then((found) =>
+                found === undefined ? undefined : JSON.stringify(found),
+            );
             text = made;
             this.references.set(key, made);
             // Only answers are kept: a stage name that is not there, or a failure, is asked again next time.
@@ -293,14 +378,22 @@ export class LocalConsole {
         let note: string | undefined;
         if (this.settings.openApiDocument) {
             try {
-                document = await this.settings.openApiDocument({ name: stage.name, url, apiId: api.id, api: api.logicalName, region: model.region, port: view.port });
+                document = await this.settings.openApiDocument({
+                    name: stage.name,
+                    url,
+                    apiId: api.id,
+                    api: api.logicalName,
+                    region: model.region,
+                    port: view.port,
+                });
             } catch (err) {
                 note = `The program's OpenAPI document failed (${(err as Error)?.message ?? String(err)}); this is the RestApi's recorded body instead.`;
             }
         }
         if (document === undefined || document === null) {
             source = "recorded";
-            const body = view.program.resources.find((r) => r.type === TYPES.restApi && r.name === api.logicalName)?.inputs["body"];
+            const body = view.program.resources.find((r) => r.type === TYPES.restApi && r.name === api.logicalName)
+                ?.inputs["body"];
             try {
                 document = typeof body === "string" ? JSON.parse(body) : body;
             } catch {
@@ -314,7 +407,14 @@ export class LocalConsole {
         }
         // A copy: the program's object is its own, and JSON is what the page gets anyway.
         const pointed = pointAt(JSON.parse(JSON.stringify(document)), url);
-        return { stage: stage.name, url, source, ...(note === undefined ? {} : { note }), apiKeyScheme: apiKeyScheme(pointed), document: pointed };
+        return {
+            stage: stage.name,
+            url,
+            source,
+            ...(note === undefined ? {} : { note }),
+            apiKeyScheme: apiKeyScheme(pointed),
+            document: pointed,
+        };
     }
 }
 
@@ -334,7 +434,9 @@ function pointAt(document: any, stageUrl: string): any {
 /** The security scheme that sends `x-api-key` in a header (OpenAPI 3 or Swagger 2): the one the key picker fills. */
 function apiKeyScheme(document: any): string | undefined {
     const schemes: Record<string, any> = document.components?.securitySchemes ?? document.securityDefinitions ?? {};
-    return Object.entries(schemes).find(([, s]) => s?.type === "apiKey" && s.in === "header" && String(s.name).toLowerCase() === "x-api-key")?.[0];
+    return Object.entries(schemes).find(
+        ([, s]) => s?.type === "apiKey" && s.in === "header" && String(s.name).toLowerCase() === "x-api-key",
+    )?.[0];
 }
 
 function securityHeaders(res: http.ServerResponse): void {
@@ -374,6 +476,9 @@ async function sendFile(res: http.ServerResponse, method: string, file: string):
         res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
         res.setHeader("X-Frame-Options", "DENY");
     }
-    res.writeHead(200, { "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream", "Content-Length": content.length });
+    res.writeHead(200, {
+        "Content-Type": CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream",
+        "Content-Length": content.length,
+    });
     res.end(method === "HEAD" ? undefined : content);
 }

@@ -15,10 +15,14 @@ export function normalizeConsolePath(text: string = DEFAULT_CONSOLE_PATH): strin
     const trimmed = text.trim().replace(/^\/+|\/+$/g, "");
     const segments = trimmed.split("/");
     if (trimmed === "" || !segments.every((s) => /^[A-Za-z0-9._~-]+$/.test(s) && s !== "." && s !== "..")) {
-        throw new LocalCloudError(`The console path must be one or more path segments of letters, digits, '-', '_', '.' or '~', such as ${DEFAULT_CONSOLE_PATH} (got ${JSON.stringify(text)})`);
+        throw new LocalCloudError(
+            `The console path must be one or more path segments of letters, digits, '-', '_', '.' or '~', such as ${DEFAULT_CONSOLE_PATH} (got ${JSON.stringify(text)})`,
+        );
     }
     if (segments[0] === CONTROL_PLANE_PATH.split("/")[1]) {
-        throw new LocalCloudError(`The console path ${JSON.stringify(text)} is under ${CONTROL_PLANE_PATH.split("/").slice(0, 2).join("/")}/, where the control plane answers; pick another, such as ${DEFAULT_CONSOLE_PATH}`);
+        throw new LocalCloudError(
+            `The console path ${JSON.stringify(text)} is under ${CONTROL_PLANE_PATH.split("/").slice(0, 2).join("/")}/, where the control plane answers; pick another, such as ${DEFAULT_CONSOLE_PATH}`,
+        );
     }
     return `/${trimmed}/`;
 }
@@ -35,8 +39,8 @@ export function checkConsolePath(consolePath: string, model: CloudModel): void {
             if (stage.name === first) {
                 throw new LocalCloudError(
                     `Stage "${stage.name}" of REST API ${api.logicalName} has the name of the local console's path (${consolePath}): ` +
-                    `the console would hide it. Turn the console off with --no-console (option console: false), ` +
-                    `or move it with --console-path /<another-name>/ (option console: { path }).`,
+                        `the console would hide it. Turn the console off with --no-console (option console: false), ` +
+                        `or move it with --console-path /<another-name>/ (option console: { path }).`,
                 );
             }
         }

@@ -129,7 +129,10 @@ export class RequestFeed {
         // Several instances of one function may write at once: a continuation line goes with the
         // function's last prefixed line, which is right unless two of its messages interleave.
         const continued = fn ? undefined : CONTINUATION.exec(line)?.[1];
-        const id = fn?.[2] ?? GATEWAY_LINE.exec(line)?.[1] ?? (continued === undefined ? undefined : this.lastIdOf.get(continued));
+        const id =
+            fn?.[2] ??
+            GATEWAY_LINE.exec(line)?.[1] ??
+            (continued === undefined ? undefined : this.lastIdOf.get(continued));
         if (id === undefined) {
             return;
         }
@@ -145,7 +148,10 @@ export class RequestFeed {
             this.logChars += kept.length;
         }
         // A Map iterates in insertion order: the first key is the oldest id.
-        while (this.functionLines.size > FUNCTION_LOG_IDS || (this.logChars > LOG_CHARS_KEPT && this.functionLines.size > 1)) {
+        while (
+            this.functionLines.size > FUNCTION_LOG_IDS ||
+            (this.logChars > LOG_CHARS_KEPT && this.functionLines.size > 1)
+        ) {
             const oldest = this.functionLines.keys().next().value!;
             this.logChars -= (this.functionLines.get(oldest) ?? []).reduce((sum, l) => sum + l.line.length, 0);
             this.functionLines.delete(oldest);
@@ -157,7 +163,10 @@ export class RequestFeed {
         return this.events;
     }
 
-    /** One kept request by its API request id, with the log lines of its function invocation and of the gateway about it. */
+    /**
+     * One kept request by its API request id, with the log lines of its function invocation and of the gateway about
+     * it.
+     */
     detail(requestId: string): { event: ConsoleEvent; functionLog: FunctionLogLine[] } | undefined {
         const event = this.events.find((e) => e.requestId === requestId);
         if (!event) {

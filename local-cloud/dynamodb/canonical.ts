@@ -6,7 +6,10 @@ export function canonical(value: unknown): string {
         return `[${value.map(canonical).join(",")}]`;
     }
     if (value !== null && typeof value === "object") {
-        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+        return `{${Object.keys(value)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+            .join(",")}}`;
     }
     return JSON.stringify(value);
 }

@@ -22,7 +22,9 @@ export interface LocalDynamo {
     client: DynamoDBClient;
     /** What the start repaired or migrated in the stack's tables, one line each (usually none). */
     report: string[];
-    /** Consumed read and write units per table, index and partition (dynamoCapacity.ts); throttles when given a scale. */
+    /**
+     * Consumed read and write units per table, index and partition (dynamoCapacity.ts); throttles when given a scale.
+     */
     capacity: CapacityMeter;
     close(): Promise<void>;
 }
@@ -34,7 +36,12 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
  * Starts dynalite on a loopback port. With a state folder, its tables live in memory and every
  * write is journaled there first (local/dynamoJournal.ts); without one, they live in memory only.
  */
-export async function startDynamo(stateDir: string | undefined, region: string, faults: StorageFaults = {}, capacityOptions: CapacityOptions = {}): Promise<LocalDynamo> {
+export async function startDynamo(
+    stateDir: string | undefined,
+    region: string,
+    faults: StorageFaults = {},
+    capacityOptions: CapacityOptions = {},
+): Promise<LocalDynamo> {
     // This client is the local cloud's own (the functions' SDKs have their own setting): Lambda
     // runs a newer Node than this machine may, so the SDK's "upgrade Node" notice is noise here.
     process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
@@ -55,11 +62,12 @@ export async function startDynamo(stateDir: string | undefined, region: string, 
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     let closing: Promise<void> | undefined;
-    const close = () => (closing ??= (async () => {
-        client.destroy();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        journal?.close();
-    })());
+    const close = () =>
+        (closing ??= (async () => {
+            client.destroy();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+            journal?.close();
+        })());
     return { endpoint, client, report: journal?.report ?? [], capacity, close };
 }
 
@@ -68,7 +76,11 @@ function holdAnswers(server: import("node:http").Server, delayMs: (operation: st
     const listeners = server.listeners("request") as ((req: IncomingMessage, res: ServerResponse) => void)[];
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-        const ms = delayMs(String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "");
+        const ms = delayMs(
+            String(req.headers["x-amz-target"] ?? "")
+                .split(".")
+                .pop() ?? "",
+        );
         if (ms > 0) {
             const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
             res.end = ((...args: unknown[]) => {
@@ -88,29 +100,39 @@ function projection(index: { projectionType?: string; nonKeyAttributes?: string[
 }
 
 function keySchema(hashKey: string, rangeKey?: string): KeySchemaElement[] {
-    return [{ AttributeName: hashKey, KeyType: "HASH" }, ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: "RANGE" as const }] : [])];
+    return [
+        { AttributeName: hashKey, KeyType: "HASH" },
+        ...(rangeKey ? [{ AttributeName: rangeKey, KeyType: "RANGE" as const }] : []),
+    ];
 }
 
 export function createTableInput(table: TableModel): CreateTableCommandInput {
     return {
         TableName: table.name,
         BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: table.attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type as "S" | "N" | "B" })),
+        AttributeDefinitions: table.attributes.map((a) => ({
+            AttributeName: a.name,
+            AttributeType: a.type as "S" | "N" | "B",
+        })),
         KeySchema: keySchema(table.hashKey, table.rangeKey),
-        ...(table.globalSecondaryIndexes.length ? {
-            GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((g) => ({
-                IndexName: g.name,
-                KeySchema: keySchema(g.hashKey, g.rangeKey),
-                Projection: projection(g),
-            })),
-        } : {}),
-        ...(table.localSecondaryIndexes.length ? {
-            LocalSecondaryIndexes: table.localSecondaryIndexes.map((l) => ({
-                IndexName: l.name,
-                KeySchema: keySchema(table.hashKey, l.rangeKey),
-                Projection: projection(l),
-            })),
-        } : {}),
+        ...(table.globalSecondaryIndexes.length
+            ? {
+                  GlobalSecondaryIndexes: table.globalSecondaryIndexes.map((g) => ({
+                      IndexName: g.name,
+                      KeySchema: keySchema(g.hashKey, g.rangeKey),
+                      Projection: projection(g),
+                  })),
+              }
+            : {}),
+        ...(table.localSecondaryIndexes.length
+            ? {
+                  LocalSecondaryIndexes: table.localSecondaryIndexes.map((l) => ({
+                      IndexName: l.name,
+                      KeySchema: keySchema(table.hashKey, l.rangeKey),
+                      Projection: projection(l),
+                  })),
+              }
+            : {}),
     };
 }
 
@@ -119,7 +141,10 @@ export function createTableInput(table: TableModel): CreateTableCommandInput {
  * when its keys or indexes differ from the program's, the returned warnings say so (on AWS that
  * change would replace the table and lose the data, so the local cloud does not do it silently).
  */
-export async function ensureTables(client: DynamoDBClient, tables: TableModel[]): Promise<{ created: string[]; warnings: string[] }> {
+export async function ensureTables(
+    client: DynamoDBClient,
+    tables: TableModel[],
+): Promise<{ created: string[]; warnings: string[] }> {
     const created: string[] = [];
     const warnings: string[] = [];
     for (const table of tables) {
@@ -137,14 +162,19 @@ export async function ensureTables(client: DynamoDBClient, tables: TableModel[])
             created.push(table.name);
             continue;
         }
-        const describe = (keys: KeySchemaElement[] | undefined) => JSON.stringify((keys ?? []).map((k) => [k.AttributeName, k.KeyType]));
+        const describe = (keys: KeySchemaElement[] | undefined) =>
+            JSON.stringify((keys ?? []).map((k) => [k.AttributeName, k.KeyType]));
         const indexes = (list: { IndexName?: string; KeySchema?: KeySchemaElement[] }[] | undefined) =>
             JSON.stringify((list ?? []).map((i) => [i.IndexName, describe(i.KeySchema)]).sort());
-        if (describe(existing.KeySchema) !== describe(wanted.KeySchema)
-            || indexes(existing.GlobalSecondaryIndexes) !== indexes(wanted.GlobalSecondaryIndexes)
-            || indexes(existing.LocalSecondaryIndexes) !== indexes(wanted.LocalSecondaryIndexes)) {
-            warnings.push(`Table ${table.name} (${table.logicalName}) was created locally with other keys or indexes than the program now defines; ` +
-                "it is kept with its data. Delete the stack's .local folder to recreate it.");
+        if (
+            describe(existing.KeySchema) !== describe(wanted.KeySchema) ||
+            indexes(existing.GlobalSecondaryIndexes) !== indexes(wanted.GlobalSecondaryIndexes) ||
+            indexes(existing.LocalSecondaryIndexes) !== indexes(wanted.LocalSecondaryIndexes)
+        ) {
+            warnings.push(
+                `Table ${table.name} (${table.logicalName}) was created locally with other keys or indexes than the program now defines; ` +
+                    "it is kept with its data. Delete the stack's .local folder to recreate it.",
+            );
         }
     }
     return { created, warnings };

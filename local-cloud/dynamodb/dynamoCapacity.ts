@@ -79,7 +79,10 @@ type Kind = "read" | "write";
 class Bucket {
     private tokens: number;
     private last: number;
-    constructor(private readonly rate: number, now: number) {
+    constructor(
+        private readonly rate: number,
+        now: number,
+    ) {
         this.tokens = rate;
         this.last = now;
     }
@@ -158,7 +161,7 @@ class ResourceCounter {
             throttledReads: sum((p) => p.throttledReads),
             throttledWrites: sum((p) => p.throttledWrites),
             partitionCount: all.length,
-            hottest: all.sort((a, b) => (b.readUnits + b.writeUnits) - (a.readUnits + a.writeUnits)).slice(0, top),
+            hottest: all.sort((a, b) => b.readUnits + b.writeUnits - (a.readUnits + a.writeUnits)).slice(0, top),
         };
     }
 }
@@ -177,7 +180,10 @@ export class CapacityMeter {
     private readonly tables = new Map<string, { table: ResourceCounter; indexes: Map<string, ResourceCounter> }>();
 
     constructor(options: CapacityOptions = {}) {
-        if (options.throttleScale !== undefined && !(options.throttleScale > 0 && Number.isFinite(options.throttleScale))) {
+        if (
+            options.throttleScale !== undefined &&
+            !(options.throttleScale > 0 && Number.isFinite(options.throttleScale))
+        ) {
             throw new RangeError(`throttleScale must be a positive number, not ${options.throttleScale}`);
         }
         this.throttleScale = options.throttleScale;
@@ -189,7 +195,10 @@ export class CapacityMeter {
         if (this.throttleScale === undefined) {
             return undefined;
         }
-        return (kind === "read" ? PARTITION_LIMITS.readUnitsPerSecond : PARTITION_LIMITS.writeUnitsPerSecond) * this.throttleScale;
+        return (
+            (kind === "read" ? PARTITION_LIMITS.readUnitsPerSecond : PARTITION_LIMITS.writeUnitsPerSecond) *
+            this.throttleScale
+        );
     }
 
     /** The first target whose partition is past its limit, or undefined when all admit the request. */
@@ -209,17 +218,23 @@ export class CapacityMeter {
     snapshot(top = 5): CapacitySnapshot {
         const scale = this.throttleScale;
         return {
-            limits: scale === undefined ? null : {
-                scale,
-                readUnitsPerSecond: PARTITION_LIMITS.readUnitsPerSecond * scale,
-                writeUnitsPerSecond: PARTITION_LIMITS.writeUnitsPerSecond * scale,
-            },
-            tables: [...this.tables.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([table, counters]) => ({
-                table,
-                ...counters.table.usage(top),
-                indexes: [...counters.indexes.entries()].sort(([a], [b]) => a.localeCompare(b))
-                    .map(([index, counter]) => ({ index, ...counter.usage(top) })),
-            })),
+            limits:
+                scale === undefined
+                    ? null
+                    : {
+                          scale,
+                          readUnitsPerSecond: PARTITION_LIMITS.readUnitsPerSecond * scale,
+                          writeUnitsPerSecond: PARTITION_LIMITS.writeUnitsPerSecond * scale,
+                      },
+            tables: [...this.tables.entries()]
+                .sort(([a], [b]) => a.localeCompare(b))
+                .map(([table, counters]) => ({
+                    table,
+                    ...counters.table.usage(top),
+                    indexes: [...counters.indexes.entries()]
+                        .sort(([a], [b]) => a.localeCompare(b))
+                        .map(([index, counter]) => ({ index, ...counter.usage(top) })),
+                })),
         };
     }
 
@@ -248,15 +263,22 @@ const KB = 1024;
 /** Write units for an item of `size` bytes: one per started KB, at least one. */
 export const writeUnits = (size: number) => Math.max(1, Math.ceil(size / KB));
 
-/** Read units for `size` bytes read (one item, or a Query's sum): per started 4 KB, at least one; halved when eventually consistent. */
-export const readUnits = (size: number, consistent: boolean) => Math.max(1, Math.ceil(size / (4 * KB))) * (consistent ? 1 : 0.5);
+/**
+ * Read units for `size` bytes read (one item, or a Query's sum): per started 4 KB, at least one; halved when eventually
+ * consistent.
+ */
+export const readUnits = (size: number, consistent: boolean) =>
+    Math.max(1, Math.ceil(size / (4 * KB))) * (consistent ? 1 : 0.5);
 
 // ---- dynalite's table descriptions and items ----------------------------------------------------
 
 type AttributeValue = Record<string, unknown>;
 type Item = Record<string, AttributeValue>;
 
-interface KeyElement { AttributeName: string; KeyType: "HASH" | "RANGE" }
+interface KeyElement {
+    AttributeName: string;
+    KeyType: "HASH" | "RANGE";
+}
 
 interface IndexDescription {
     IndexName: string;
@@ -281,29 +303,54 @@ function partitionLabel(value: AttributeValue | undefined): string {
     return type === undefined ? "" : String(value![type]);
 }
 
-
-interface IndexEntry { partition: string; key: string; projected: Item; size: number }
+interface IndexEntry {
+    partition: string;
+    key: string;
+    projected: Item;
+    size: number;
+}
 
 /** An item's entry in an index (its projected attributes), or undefined when the item is not in it. */
-function indexEntry(db: DynaliteDb, table: TableDescription, index: IndexDescription, item: Item | null | undefined): IndexEntry | undefined {
+function indexEntry(
+    db: DynaliteDb,
+    table: TableDescription,
+    index: IndexDescription,
+    item: Item | null | undefined,
+): IndexEntry | undefined {
     const indexKeys = index.KeySchema.map((k) => k.AttributeName);
     if (!item || indexKeys.some((k) => item[k] == null)) {
         return undefined;
     }
     let projected = item;
     if ((index.Projection.ProjectionType ?? "ALL") !== "ALL") {
-        const names = new Set([...indexKeys, ...table.KeySchema.map((k) => k.AttributeName), ...(index.Projection.NonKeyAttributes ?? [])]);
+        const names = new Set([
+            ...indexKeys,
+            ...table.KeySchema.map((k) => k.AttributeName),
+            ...(index.Projection.NonKeyAttributes ?? []),
+        ]);
         projected = Object.fromEntries([...names].filter((n) => item[n] != null).map((n) => [n, item[n]!]));
     }
-    return { partition: partitionLabel(item[hashKeyOf(index.KeySchema)]), key: canonical(indexKeys.map((k) => item[k])), projected, size: db.itemSize(projected) };
+    return {
+        partition: partitionLabel(item[hashKeyOf(index.KeySchema)]),
+        key: canonical(indexKeys.map((k) => item[k])),
+        projected,
+        size: db.itemSize(projected),
+    };
 }
 
 /** The index writes one table write causes, per DynamoDB's rules (see the header). */
-function indexWrites(db: DynaliteDb, table: TableDescription, index: IndexDescription, oldItem: Item | null | undefined, newItem: Item | null | undefined): { partition: string; units: number }[] {
+function indexWrites(
+    db: DynaliteDb,
+    table: TableDescription,
+    index: IndexDescription,
+    oldItem: Item | null | undefined,
+    newItem: Item | null | undefined,
+): { partition: string; units: number }[] {
     const before = indexEntry(db, table, index, oldItem);
     const after = indexEntry(db, table, index, newItem);
     if (before && after && before.key === after.key) {
-        return canonical(before.projected) === canonical(after.projected) ? []
+        return canonical(before.projected) === canonical(after.projected)
+            ? []
             : [{ partition: after.partition, units: writeUnits(Math.max(before.size, after.size)) }];
     }
     return [
@@ -317,10 +364,12 @@ function indexWrites(db: DynaliteDb, table: TableDescription, index: IndexDescri
 // On-demand tables answer a hot partition with ThrottlingException (its member is
 // `throttlingReasons`, lower-case t, in DynamoDB's API model); provisioned tables with
 // ProvisionedThroughputExceededException (`ThrottlingReasons`). Both are HTTP 400.
-const ON_DEMAND_MESSAGE = "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index " +
+const ON_DEMAND_MESSAGE =
+    "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index " +
     "so please try again shortly. If exceptions persist, check if you have a hot key: " +
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-partition-key-design.html";
-const PROVISIONED_MESSAGE = "The level of configured provisioned throughput for the table was exceeded. " +
+const PROVISIONED_MESSAGE =
+    "The level of configured provisioned throughput for the table was exceeded. " +
     "Consider increasing your provisioning level with the UpdateTable API.";
 
 export interface ThrottleError extends Error {
@@ -334,8 +383,16 @@ export function throttleError(table: TableDescription, target: Target, kind: Kin
     const resource = target.index === undefined ? table.TableArn : `${table.TableArn}/index/${target.index}`;
     const onDemand = table.BillingModeSummary?.BillingMode === "PAY_PER_REQUEST";
     const body = onDemand
-        ? { __type: "com.amazon.coral.availability#ThrottlingException", message: ON_DEMAND_MESSAGE, throttlingReasons: [{ reason, resource }] }
-        : { __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", message: PROVISIONED_MESSAGE, ThrottlingReasons: [{ reason, resource }] };
+        ? {
+              __type: "com.amazon.coral.availability#ThrottlingException",
+              message: ON_DEMAND_MESSAGE,
+              throttlingReasons: [{ reason, resource }],
+          }
+        : {
+              __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+              message: PROVISIONED_MESSAGE,
+              ThrottlingReasons: [{ reason, resource }],
+          };
     return Object.assign(new Error(body.message), { statusCode: 400, body });
 }
 
@@ -344,13 +401,22 @@ export function throttleError(table: TableDescription, target: Target, kind: Kin
 interface DynaliteDb {
     itemSize(item: Item): number;
     checkConditional(data: any, existing: any): any;
-    updateIndexes(store: any, table: TableDescription, oldItem: Item | null, newItem: Item | null, cb: (err?: unknown) => void): void;
+    updateIndexes(
+        store: any,
+        table: TableDescription,
+        oldItem: Item | null,
+        newItem: Item | null,
+        cb: (err?: unknown) => void,
+    ): void;
     addConsumedCapacity(data: any, isRead: boolean, a?: Item, b?: Item): unknown;
     queryTable(store: any, table: TableDescription, data: any, ...rest: any[]): void;
 }
 
 /** Per store: its meter and the table descriptions its actions looked up (by name). */
-interface Attached { meter: CapacityMeter; tables: Map<string, TableDescription> }
+interface Attached {
+    meter: CapacityMeter;
+    tables: Map<string, TableDescription>;
+}
 
 const STORES = new WeakMap<object, Attached>();
 /** A request's data (and, for batch requests, each key or item in it) → its store's meter. */
@@ -359,7 +425,10 @@ const REQUESTS = new WeakMap<object, Attached>();
 const DIRECT = new WeakSet<object>();
 const PATCHED = Symbol.for("local-cloud.dynalite.capacity");
 
-/** The write a put, update or delete is about to make, from its condition check to its index update (one synchronous run in dynalite). */
+/**
+ * The write a put, update or delete is about to make, from its condition check to its index update (one synchronous run
+ * in dynalite).
+ */
 let pendingWrite: { table: string; partition: string; direct: boolean } | undefined;
 
 /** Counts (and, with a scale, throttles) capacity for the actions of dynalite `store`. */
@@ -380,7 +449,11 @@ export function attachCapacityMeter(store: any, meter: CapacityMeter): void {
     };
 }
 
-function dynaliteModules(): { db: DynaliteDb & Record<string | symbol, unknown>; validations: any; getItemTypes: unknown } {
+function dynaliteModules(): {
+    db: DynaliteDb & Record<string | symbol, unknown>;
+    validations: any;
+    getItemTypes: unknown;
+} {
     const dir = path.dirname(require.resolve("dynalite/package.json"));
     return {
         db: require(path.join(dir, "db", "index.js")),
@@ -398,7 +471,12 @@ function installCapacityHooks(): void {
 
     // Request validation (before any action): tag the request with its store's meter; a GetItem on a
     // partition past its read limit is refused here, before it reads.
-    const checkValidations = validations.checkValidations as (data: any, types: unknown, custom: unknown, store: any) => void;
+    const checkValidations = validations.checkValidations as (
+        data: any,
+        types: unknown,
+        custom: unknown,
+        store: any,
+    ) => void;
     validations.checkValidations = (data: any, types: unknown, custom: unknown, store: any) => {
         checkValidations(data, types, custom, store);
         const attached = STORES.get(store);
@@ -409,7 +487,10 @@ function installCapacityHooks(): void {
         if (types === getItemTypes) {
             const table = attached.tables.get(data.TableName);
             if (table) {
-                const target = { table: table.TableName, partition: partitionLabel(data.Key?.[hashKeyOf(table.KeySchema)]) };
+                const target = {
+                    table: table.TableName,
+                    partition: partitionLabel(data.Key?.[hashKeyOf(table.KeySchema)]),
+                };
                 refuseIfHot(attached, table, [target], "read");
             }
         }
@@ -424,12 +505,18 @@ function installCapacityHooks(): void {
         if (!attached || !table) {
             return checkConditional(data, existing);
         }
-        const target = { table: table.TableName, partition: partitionLabel((existing ?? data.Item ?? data.Key)?.[hashKeyOf(table.KeySchema)]) };
+        const target = {
+            table: table.TableName,
+            partition: partitionLabel((existing ?? data.Item ?? data.Key)?.[hashKeyOf(table.KeySchema)]),
+        };
         const direct = DIRECT.has(data);
         if (direct) {
             const indexTargets = (table.GlobalSecondaryIndexes ?? []).flatMap((index) =>
-                [existing, data.Item].map((item) => indexEntry(db, table, index, item)).filter((e) => e !== undefined)
-                    .map((e) => ({ table: table.TableName, index: index.IndexName, partition: e.partition })));
+                [existing, data.Item]
+                    .map((item) => indexEntry(db, table, index, item))
+                    .filter((e) => e !== undefined)
+                    .map((e) => ({ table: table.TableName, index: index.IndexName, partition: e.partition })),
+            );
             const refusal = refusalIfHot(attached, table, [target, ...indexTargets], "write");
             if (refusal) {
                 return refusal;
@@ -447,7 +534,13 @@ function installCapacityHooks(): void {
     // The write itself: the table's and every index's units, known before anything is stored; an
     // index partition past its limit refuses the table write (index back-pressure).
     const updateIndexes = db.updateIndexes.bind(db);
-    db.updateIndexes = (store: any, table: TableDescription, oldItem: Item | null, newItem: Item | null, cb: (err?: unknown) => void) => {
+    db.updateIndexes = (
+        store: any,
+        table: TableDescription,
+        oldItem: Item | null,
+        newItem: Item | null,
+        cb: (err?: unknown) => void,
+    ) => {
         const pending = pendingWrite?.table === table.TableName ? pendingWrite : undefined;
         pendingWrite = undefined;
         const attached = STORES.get(store);
@@ -456,7 +549,12 @@ function installCapacityHooks(): void {
         }
         const charges = writeCharges(db, table, oldItem, newItem, pending?.partition ?? "");
         if (pending?.direct) {
-            const refusal = refusalIfHot(attached, table, charges.map((c) => c.target), "write");
+            const refusal = refusalIfHot(
+                attached,
+                table,
+                charges.map((c) => c.target),
+                "write",
+            );
             if (refusal) {
                 return cb(refusal);
             }
@@ -476,7 +574,11 @@ function installCapacityHooks(): void {
             return addConsumedCapacity(data, isRead, a, b);
         }
         if (!isRead) {
-            return consumedCapacity(table, writeCharges(db, table, a ?? null, b ?? null, ""), data.ReturnConsumedCapacity);
+            return consumedCapacity(
+                table,
+                writeCharges(db, table, a ?? null, b ?? null, ""),
+                data.ReturnConsumedCapacity,
+            );
         }
         const target = { table: table.TableName, partition: partitionLabel(data.Key?.[hashKeyOf(table.KeySchema)]) };
         attached.meter.charge(target, "read", readUnits(a ? db.itemSize(a) : 0, data.ConsistentRead === true));
@@ -486,7 +588,16 @@ function installCapacityHooks(): void {
     // Query and Scan: dynalite sums the sizes of the items read when asked for consumed capacity,
     // so it is always asked, and its answer removed again when the caller did not ask.
     const queryTable = db.queryTable.bind(db);
-    db.queryTable = (store: any, table: TableDescription, data: any, opts: unknown, isLocal: boolean, fetch: boolean, startKeyNames: unknown, cb: (err: unknown, result?: any) => void) => {
+    db.queryTable = (
+        store: any,
+        table: TableDescription,
+        data: any,
+        opts: unknown,
+        isLocal: boolean,
+        fetch: boolean,
+        startKeyNames: unknown,
+        cb: (err: unknown, result?: any) => void,
+    ) => {
         const attached = STORES.get(store);
         if (!attached) {
             return queryTable(store, table, data, opts, isLocal, fetch, startKeyNames, cb);
@@ -504,11 +615,18 @@ function installCapacityHooks(): void {
             data.ReturnConsumedCapacity = asked;
             if (!err && result?.ConsumedCapacity) {
                 const consistent = data.ConsistentRead === true;
-                attached.meter.charge(target, "read", Math.max(result.ConsumedCapacity.CapacityUnits, readUnits(0, consistent)));
+                attached.meter.charge(
+                    target,
+                    "read",
+                    Math.max(result.ConsumedCapacity.CapacityUnits, readUnits(0, consistent)),
+                );
                 if (asked !== "INDEXES" && asked !== "TOTAL") {
                     delete result.ConsumedCapacity;
                 } else if (asked === "TOTAL") {
-                    result.ConsumedCapacity = { CapacityUnits: result.ConsumedCapacity.CapacityUnits, TableName: result.ConsumedCapacity.TableName };
+                    result.ConsumedCapacity = {
+                        CapacityUnits: result.ConsumedCapacity.CapacityUnits,
+                        TableName: result.ConsumedCapacity.TableName,
+                    };
                 }
             }
             cb(err, result);
@@ -524,41 +642,77 @@ function tagRequest(data: any, attached: Attached): void {
         return;
     }
     for (const requests of Object.values(data.RequestItems as Record<string, any>)) {
-        const entries: any[] = Array.isArray(requests) ? requests.flatMap((r) => [r.PutRequest?.Item, r.DeleteRequest?.Key]) : requests?.Keys ?? [];
+        const entries: any[] = Array.isArray(requests)
+            ? requests.flatMap((r) => [r.PutRequest?.Item, r.DeleteRequest?.Key])
+            : (requests?.Keys ?? []);
         entries.filter((e) => e && typeof e === "object").forEach((e) => REQUESTS.set(e, attached));
     }
 }
 
 /** Where a Query or Scan reads: a global index's partition, or the table's (local indexes share it). */
 function readTarget(table: TableDescription, data: any, isLocal: boolean): Target {
-    const global = data.IndexName && !isLocal ? (table.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === data.IndexName) : undefined;
-    const keys = global?.KeySchema ?? (data.IndexName && isLocal ? (table.LocalSecondaryIndexes ?? []).find((i) => i.IndexName === data.IndexName)?.KeySchema : undefined) ?? table.KeySchema;
+    const global =
+        data.IndexName && !isLocal
+            ? (table.GlobalSecondaryIndexes ?? []).find((i) => i.IndexName === data.IndexName)
+            : undefined;
+    const keys =
+        global?.KeySchema ??
+        (data.IndexName && isLocal
+            ? (table.LocalSecondaryIndexes ?? []).find((i) => i.IndexName === data.IndexName)?.KeySchema
+            : undefined) ??
+        table.KeySchema;
     const hashKey = hashKeyOf(keys);
     // A Scan has no key condition: it reads every partition, counted under "*".
-    const partition = data.KeyConditions?.[hashKey] ? partitionLabel(data.KeyConditions[hashKey].AttributeValueList?.[0]) : "*";
+    const partition = data.KeyConditions?.[hashKey]
+        ? partitionLabel(data.KeyConditions[hashKey].AttributeValueList?.[0])
+        : "*";
     return { table: table.TableName, ...(global ? { index: global.IndexName } : {}), partition };
 }
 
 /** The table's and each index's write units for one write (a delete when newItem is null). */
-function writeCharges(db: DynaliteDb, table: TableDescription, oldItem: Item | null, newItem: Item | null, requestPartition: string): { target: Target; units: number }[] {
+function writeCharges(
+    db: DynaliteDb,
+    table: TableDescription,
+    oldItem: Item | null,
+    newItem: Item | null,
+    requestPartition: string,
+): { target: Target; units: number }[] {
     // A delete of an item that is not there has no item to place it by: the request's key does.
     const item = newItem ?? oldItem;
-    const tableTarget = { table: table.TableName, partition: item ? partitionLabel(item[hashKeyOf(table.KeySchema)]) : requestPartition };
+    const tableTarget = {
+        table: table.TableName,
+        partition: item ? partitionLabel(item[hashKeyOf(table.KeySchema)]) : requestPartition,
+    };
     // The larger of the old and new item (a delete: the deleted one; none at all: still one unit).
     const sizes = [oldItem, newItem].filter((i): i is Item => !!i).map((i) => db.itemSize(i));
-    const charges: { target: Target; units: number }[] = [{ target: tableTarget, units: writeUnits(Math.max(0, ...sizes)) }];
+    const charges: { target: Target; units: number }[] = [
+        { target: tableTarget, units: writeUnits(Math.max(0, ...sizes)) },
+    ];
     for (const index of table.LocalSecondaryIndexes ?? []) {
-        indexWrites(db, table, index, oldItem, newItem).forEach((w) => charges.push({ target: tableTarget, units: w.units }));
+        indexWrites(db, table, index, oldItem, newItem).forEach((w) =>
+            charges.push({ target: tableTarget, units: w.units }),
+        );
     }
     for (const index of table.GlobalSecondaryIndexes ?? []) {
-        indexWrites(db, table, index, oldItem, newItem)
-            .forEach((w) => charges.push({ target: { table: table.TableName, index: index.IndexName, partition: w.partition }, units: w.units }));
+        indexWrites(db, table, index, oldItem, newItem).forEach((w) =>
+            charges.push({
+                target: { table: table.TableName, index: index.IndexName, partition: w.partition },
+                units: w.units,
+            }),
+        );
     }
     return charges;
 }
 
-/** A write's ConsumedCapacity as DynamoDB returns it: TOTAL, or INDEXES with each global index (local ones count in Table). */
-function consumedCapacity(table: TableDescription, charges: { target: Target; units: number }[], asked: unknown): unknown {
+/**
+ * A write's ConsumedCapacity as DynamoDB returns it: TOTAL, or INDEXES with each global index (local ones count in
+ * Table).
+ */
+function consumedCapacity(
+    table: TableDescription,
+    charges: { target: Target; units: number }[],
+    asked: unknown,
+): unknown {
     if (asked !== "TOTAL" && asked !== "INDEXES") {
         return undefined;
     }
@@ -580,7 +734,12 @@ function consumedCapacity(table: TableDescription, charges: { target: Target; un
 }
 
 /** The throttling error when a target's partition is past its limit (counted), else undefined. */
-function refusalIfHot(attached: Attached, table: TableDescription, targets: Target[], kind: Kind): ThrottleError | undefined {
+function refusalIfHot(
+    attached: Attached,
+    table: TableDescription,
+    targets: Target[],
+    kind: Kind,
+): ThrottleError | undefined {
     const hot = attached.meter.refused(targets, kind);
     if (!hot) {
         return undefined;

@@ -8,7 +8,8 @@
 // keeps only the parameters it knows (it drops this one silently), so the put, update and delete
 // validations learn it; and those actions each hold the item's lock, read the stored item and call
 // `db.checkConditional(request, storedItem)`, so wrapping that one export adds the item to the
-// error's body while the lock is still held (no race with another writer). The patch is DynamoDB's documented behaviour, so it is applied process-wide,
+// error's body while the lock is still held (no race with another writer). The patch is DynamoDB's documented
+// behaviour, so it is applied process-wide,
 // once, to every dynalite in the process (the local cloud's and the tests').
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -34,8 +35,12 @@ export function returnOldItemOnConditionFailure(): void {
     const checkConditional = db.checkConditional as (request: any, existing: any) => DynaliteError | null | undefined;
     const patched = (request: any, existing: any) => {
         const error = checkConditional(request, existing);
-        if (error?.body && existing && request?.ReturnValuesOnConditionCheckFailure === "ALL_OLD"
-            && String(error.body.__type).endsWith("#ConditionalCheckFailedException")) {
+        if (
+            error?.body &&
+            existing &&
+            request?.ReturnValuesOnConditionCheckFailure === "ALL_OLD" &&
+            String(error.body.__type).endsWith("#ConditionalCheckFailedException")
+        ) {
             error.body = { ...error.body, Item: existing };
         }
         return error;

@@ -62,7 +62,10 @@ const dynaliteDb = () => require(path.join(dynaliteDir(), "db", "index.js")) as 
  * time, so wrapping it for the duration of this synchronous call hands back the store without
  * touching any other dynalite in the process.
  */
-export function createDynalite(options: Record<string, unknown>): { server: import("node:http").Server; store: DynaliteStore } {
+export function createDynalite(options: Record<string, unknown>): {
+    server: import("node:http").Server;
+    store: DynaliteStore;
+} {
     returnOldItemOnConditionFailure();
     const dbModule = dynaliteDb();
     const dynalite = require("dynalite") as (options: Record<string, unknown>) => import("node:http").Server;
@@ -82,17 +85,30 @@ function storageFailure(err: unknown): Error {
     const code = (err as NodeJS.ErrnoException).code ?? "EIO";
     return Object.assign(new Error(`local storage write failed (${code})`), {
         statusCode: 500,
-        body: { __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: `Internal server error (local storage: ${code})` },
+        body: {
+            __type: "com.amazonaws.dynamodb.v20120810#InternalServerError",
+            message: `Internal server error (local storage: ${code})`,
+        },
     });
 }
 
-export async function openJournal(store: DynaliteStore, stateDir: string, faults: StorageFaults = {}): Promise<OpenedJournal> {
+export async function openJournal(
+    store: DynaliteStore,
+    stateDir: string,
+    faults: StorageFaults = {},
+): Promise<OpenedJournal> {
     const file = path.join(stateDir, JOURNAL_FILE);
     const report: string[] = [];
     const legacyDir = path.join(stateDir, LEGACY_LEVELDB_DIR);
     const journalExists = fs.existsSync(file);
-    if (!journalExists && !fs.existsSync(legacyDir) && ["keys.json", "usage.log", "usage.json"].some((f) => fs.existsSync(path.join(stateDir, f)))) {
-        throw new LocalCloudError(`${file} is missing, but ${stateDir} has been used before: restore the file, or delete the folder to start with no data`);
+    if (
+        !journalExists &&
+        !fs.existsSync(legacyDir) &&
+        ["keys.json", "usage.log", "usage.json"].some((f) => fs.existsSync(path.join(stateDir, f)))
+    ) {
+        throw new LocalCloudError(
+            `${file} is missing, but ${stateDir} has been used before: restore the file, or delete the folder to start with no data`,
+        );
     }
     // Read an earlier version's folder before anything is written, so a failure leaves all as it was.
     let legacyOps = fs.existsSync(legacyDir) && !journalExists ? await readLegacyLevelDb(legacyDir) : undefined;
@@ -108,7 +124,13 @@ export async function openJournal(store: DynaliteStore, stateDir: string, faults
     const db = store.db;
     const ops = legacyOps ?? opened.records.flatMap((record) => checkRecord(record, file).ops);
     for (let i = 0; i < ops.length; i += 1000) {
-        await db.batch(ops.slice(i, i + 1000).map((op) => (op.length === 2 ? { type: "put", key: op[0], value: op[1] } : { type: "del", key: op[0] })));
+        await db.batch(
+            ops
+                .slice(i, i + 1000)
+                .map((op) =>
+                    op.length === 2 ? { type: "put", key: op[0], value: op[1] } : { type: "del", key: op[0] },
+                ),
+        );
     }
     const repairs = await repair(db);
     report.push(...repairs.lines);
@@ -124,7 +146,9 @@ export async function openJournal(store: DynaliteStore, stateDir: string, faults
     if (legacy) {
         const aside = `${legacyDir}.leveldb-migrated`;
         fs.renameSync(legacyDir, aside);
-        report.push(`migrated ${live.length} entries from the LevelDB folder of an earlier version into ${JOURNAL_FILE}; the old folder is kept as ${aside}`);
+        report.push(
+            `migrated ${live.length} entries from the LevelDB folder of an earlier version into ${JOURNAL_FILE}; the old folder is kept as ${aside}`,
+        );
     }
     journalWrites(store, opened.log);
     return { report, close: () => opened.log.close() };
@@ -132,8 +156,13 @@ export async function openJournal(store: DynaliteStore, stateDir: string, faults
 
 function checkRecord(record: unknown, file: string): JournalRecord {
     const ops = (record as JournalRecord | null)?.ops;
-    if (!Array.isArray(ops) || !ops.every((op) => Array.isArray(op) && typeof op[0] === "string" && (op.length === 1 || op.length === 2))) {
-        throw new LocalCloudError(`${file} holds a record that is not a journal entry; the local cloud will not start over it. Restore it from a copy, or move it aside to start without its data`);
+    if (
+        !Array.isArray(ops) ||
+        !ops.every((op) => Array.isArray(op) && typeof op[0] === "string" && (op.length === 1 || op.length === 2))
+    ) {
+        throw new LocalCloudError(
+            `${file} holds a record that is not a journal entry; the local cloud will not start over it. Restore it from a copy, or move it aside to start without its data`,
+        );
     }
     return record as JournalRecord;
 }
@@ -157,7 +186,12 @@ function journalWrites(store: DynaliteStore, log: AppendLog): void {
     };
     db.put = (key, value, cb) => guarded([[key, value]], () => put.call(db, key, value, cb), cb);
     db.del = (key, cb) => guarded([[key]], () => del.call(db, key, cb), cb);
-    db.batch = (ops, cb) => guarded(ops.map((op) => (op.type === "put" ? [op.key, op.value] as [string, unknown] : [op.key] as [string])), () => batch.call(db, ops, cb), cb);
+    db.batch = (ops, cb) =>
+        guarded(
+            ops.map((op) => (op.type === "put" ? ([op.key, op.value] as [string, unknown]) : ([op.key] as [string]))),
+            () => batch.call(db, ops, cb),
+            cb,
+        );
 }
 
 async function readLegacyLevelDb(dir: string): Promise<[string, unknown][]> {
@@ -173,12 +207,13 @@ async function readLegacyLevelDb(dir: string): Promise<[string, unknown][]> {
         }
         return entries;
     } catch (err) {
-        throw new LocalCloudError(`${dir} (the LevelDB folder of an earlier version) cannot be read (${(err as Error).message.split("\n")[0]}); it is left untouched. Move it aside to start with no data`);
+        throw new LocalCloudError(
+            `${dir} (the LevelDB folder of an earlier version) cannot be read (${(err as Error).message.split("\n")[0]}); it is left untouched. Move it aside to start with no data`,
+        );
     } finally {
         await level.close().catch(() => undefined);
     }
 }
-
 
 /**
  * Finishes interrupted table changes and makes every index agree with its table's items. Returns
@@ -199,7 +234,13 @@ async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[]; entri
         const name = key.slice("table~".length);
         if (table.TableStatus === "DELETING") {
             for (const other of all.keys()) {
-                if (other === key || other.startsWith(`item-${name}~`) || other.startsWith(`index-global~${name}~`) || other.startsWith(`index-local~${name}~`) || other.startsWith(`tag-${name}~`)) {
+                if (
+                    other === key ||
+                    other.startsWith(`item-${name}~`) ||
+                    other.startsWith(`index-global~${name}~`) ||
+                    other.startsWith(`index-local~${name}~`) ||
+                    other.startsWith(`tag-${name}~`)
+                ) {
                     writes.push({ type: "del", key: other });
                 }
             }
@@ -221,7 +262,12 @@ async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[]; entri
                 continue;
             }
             for (const kind of ["Local", "Global"] as const) {
-                const actions = dynaliteDbModule.getIndexActions(table[`${kind}SecondaryIndexes`] ?? [], null, item, table);
+                const actions = dynaliteDbModule.getIndexActions(
+                    table[`${kind}SecondaryIndexes`] ?? [],
+                    null,
+                    item,
+                    table,
+                );
                 for (const action of actions.puts) {
                     expected.set(`index-${kind.toLowerCase()}~${name}~${action.index}~${action.key}`, action.item);
                 }
@@ -230,7 +276,10 @@ async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[]; entri
         let removed = 0;
         let restored = 0;
         for (const [indexKey] of all) {
-            if ((indexKey.startsWith(`index-global~${name}~`) || indexKey.startsWith(`index-local~${name}~`)) && !expected.has(indexKey)) {
+            if (
+                (indexKey.startsWith(`index-global~${name}~`) || indexKey.startsWith(`index-local~${name}~`)) &&
+                !expected.has(indexKey)
+            ) {
                 writes.push({ type: "del", key: indexKey });
                 removed++;
             }
@@ -242,7 +291,9 @@ async function repair(db: DynaliteStore["db"]): Promise<{ lines: string[]; entri
             }
         }
         if (removed + restored > 0) {
-            lines.push(`table ${name}: repaired its indexes after a crash between an item write and its index write (${removed} stale entries removed, ${restored} rewritten from the items)`);
+            lines.push(
+                `table ${name}: repaired its indexes after a crash between an item write and its index write (${removed} stale entries removed, ${restored} rewritten from the items)`,
+            );
         }
     }
     if (writes.length > 0) {

@@ -32,7 +32,10 @@ export class CanaryRotation {
     private count = 0;
     private readonly weight: number;
 
-    constructor(private readonly version: string, private readonly other?: { version: string; weight: number }) {
+    constructor(
+        private readonly version: string,
+        private readonly other?: { version: string; weight: number },
+    ) {
         this.weight = Math.min(SCALE, Math.max(0, Math.round((other?.weight ?? 0) * SCALE)));
     }
 
@@ -41,7 +44,8 @@ export class CanaryRotation {
             return this.version;
         }
         this.count++;
-        const crossed = Math.floor((this.count * this.weight) / SCALE) > Math.floor(((this.count - 1) * this.weight) / SCALE);
+        const crossed =
+            Math.floor((this.count * this.weight) / SCALE) > Math.floor(((this.count - 1) * this.weight) / SCALE);
         return crossed ? this.other.version : this.version;
     }
 }

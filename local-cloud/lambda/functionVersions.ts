@@ -26,7 +26,10 @@ function stableJson(value: unknown): string {
         return `[${value.map(stableJson).join(",")}]`;
     }
     if (value !== null && typeof value === "object") {
-        return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson((value as any)[k])}`).join(",")}}`;
+        return `{${Object.keys(value)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${stableJson((value as any)[k])}`)
+            .join(",")}}`;
     }
     return JSON.stringify(value) ?? "null";
 }
@@ -35,7 +38,10 @@ function stableJson(value: unknown): string {
  * What a published version is made of: the function's configuration (every input but the code,
  * `publish` and tags) and its code (each archive file's text, or the path of a folder it ships).
  */
-export function versionFingerprint(inputs: Record<string, any>, entries: Record<string, { text?: string; path?: string }>): string {
+export function versionFingerprint(
+    inputs: Record<string, any>,
+    entries: Record<string, { text?: string; path?: string }>,
+): string {
     const hash = crypto.createHash("sha256");
     hash.update(stableJson(Object.fromEntries(Object.entries(inputs).filter(([name]) => !NOT_VERSIONED.has(name)))));
     for (const name of Object.keys(entries).sort()) {
@@ -55,11 +61,21 @@ export class FunctionVersions {
     constructor(stateDir: string) {
         this.file = path.join(stateDir, "functions", "versions.json");
         const raw = readJsonFile<unknown>(this.file, {});
-        const valid = typeof raw === "object" && raw !== null && !Array.isArray(raw)
-            && Object.values(raw).every((versions) => typeof versions === "object" && versions !== null && !Array.isArray(versions)
-                && Object.entries(versions).every(([n, fp]) => /^[1-9][0-9]*$/.test(n) && typeof fp === "string"));
+        const valid =
+            typeof raw === "object" &&
+            raw !== null &&
+            !Array.isArray(raw) &&
+            Object.values(raw).every(
+                (versions) =>
+                    typeof versions === "object" &&
+                    versions !== null &&
+                    !Array.isArray(versions) &&
+                    Object.entries(versions).every(([n, fp]) => /^[1-9][0-9]*$/.test(n) && typeof fp === "string"),
+            );
         if (!valid) {
-            throw new LocalCloudError(`${this.file} is not a map of function name -> version -> fingerprint; move it aside (published version numbers then start again at 1)`);
+            throw new LocalCloudError(
+                `${this.file} is not a map of function name -> version -> fingerprint; move it aside (published version numbers then start again at 1)`,
+            );
         }
         this.saved = raw as Saved;
     }

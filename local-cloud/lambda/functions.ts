@@ -94,12 +94,22 @@ export class Functions {
      * Clears `<stateDir>/functions` but for published versions' code (code of functions the program
      * no longer has goes, as do unpublished functions' folders) and starts every function.
      */
-    static async start(settings: FunctionSettings, model: CloudModel, dynamoEndpoint: string, versions?: FunctionVersions): Promise<Functions> {
+    static async start(
+        settings: FunctionSettings,
+        model: CloudModel,
+        dynamoEndpoint: string,
+        versions?: FunctionVersions,
+    ): Promise<Functions> {
         const functionsDir = path.join(settings.stateDir, "functions");
         fs.mkdirSync(functionsDir, { recursive: true });
         clearFunctionsDir(functionsDir, versions);
         linkNodeModules(functionsDir, settings.projectDir);
-        const context = { functionsDir, runtimeFile: writeRuntimeFile(functionsDir), region: model.region, dynamoEndpoint };
+        const context = {
+            functionsDir,
+            runtimeFile: writeRuntimeFile(functionsDir),
+            region: model.region,
+            dynamoEndpoint,
+        };
         const deployments = new Map<string, Deployment>();
         for (const fn of model.functions) {
             deployments.set(fn.arn, await deploy(fn, settings, context));
@@ -113,7 +123,9 @@ export class Functions {
     /** Provisioned concurrency: each config's version gets that many initialized instances now. */
     private provision(model: CloudModel): void {
         for (const config of model.provisionedConcurrency ?? []) {
-            const alias = model.aliases?.find((a) => a.functionArn === config.functionArn && a.name === config.qualifier);
+            const alias = model.aliases?.find(
+                (a) => a.functionArn === config.functionArn && a.name === config.qualifier,
+            );
             this.poolFor(config.functionArn, alias ? alias.functionVersion : config.qualifier)?.prewarm(config.count);
         }
     }
@@ -123,7 +135,9 @@ export class Functions {
      * stopped: `retire()` does that once no request uses it any more. If writing a new function
      * fails, the pools made so far are closed and this set is left as it was.
      */
-    async update(model: CloudModel): Promise<{ next: Functions; changes: FunctionChanges; retire: () => Promise<void> }> {
+    async update(
+        model: CloudModel,
+    ): Promise<{ next: Functions; changes: FunctionChanges; retire: () => Promise<void> }> {
         const next = new Map<string, Deployment>();
         const changes: FunctionChanges = { added: [], changed: [], removed: [] };
         let older: { versions: Map<string, Deployment>; notices: string[] } = { versions: new Map(), notices: [] };
@@ -138,7 +152,8 @@ export class Functions {
                 next.set(fn.arn, await deploy(fn, this.settings, this.context, entries));
                 (old ? changes.changed : changes.added).push(fn.logicalName);
             }
-            // Older versions the new model names: this set's (a replaced current version included, warm) or from their folders.
+            // Older versions the new model names: this set's (a replaced current version included, warm) or from their
+            // folders.
             const mine = new Map(this.versions);
             for (const d of this.deployments.values()) {
                 if (isPublished(d.fn)) {
@@ -148,7 +163,9 @@ export class Functions {
             older = olderVersions(model, next, mine, this.settings, this.context);
         } catch (err) {
             const kept = new Set([...this.deployments.values(), ...this.versions.values()]);
-            await Promise.all([...next.values(), ...older.versions.values()].filter((d) => !kept.has(d)).map((d) => discard(d)));
+            await Promise.all(
+                [...next.values(), ...older.versions.values()].filter((d) => !kept.has(d)).map((d) => discard(d)),
+            );
             throw err;
         }
         const inUse = new Set([...next.values(), ...older.versions.values()]);
@@ -203,7 +220,9 @@ function clearFunctionsDir(functionsDir: string, versions: FunctionVersions | un
     }
 }
 
-/** The versions the model names for each function (aliases, their canaries, qualified URIs, provisioned concurrency). */
+/**
+ * The versions the model names for each function (aliases, their canaries, qualified URIs, provisioned concurrency).
+ */
 function namedVersions(model: CloudModel): Map<string, Set<string>> {
     const named = new Map<string, Set<string>>();
     const add = (arn: string, version: string) => {
@@ -235,7 +254,13 @@ function namedVersions(model: CloudModel): Map<string, Set<string>> {
  * set's, still warm), else started from its folder; a version whose folder is missing gets a notice
  * and no pool (the current code serves it).
  */
-function olderVersions(model: CloudModel, current: Map<string, Deployment>, available: Map<string, Deployment>, settings: FunctionSettings, context: Context): { versions: Map<string, Deployment>; notices: string[] } {
+function olderVersions(
+    model: CloudModel,
+    current: Map<string, Deployment>,
+    available: Map<string, Deployment>,
+    settings: FunctionSettings,
+    context: Context,
+): { versions: Map<string, Deployment>; notices: string[] } {
     const versions = new Map<string, Deployment>();
     const notices: string[] = [];
     for (const [arn, named] of namedVersions(model)) {
@@ -252,7 +277,9 @@ function olderVersions(model: CloudModel, current: Map<string, Deployment>, avai
             if (deployment) {
                 versions.set(key, deployment);
             } else {
-                notices.push(`function ${now.fn.logicalName} (${now.fn.name}): version ${version} is not in the state folder (${path.join(context.functionsDir, now.fn.name, version)}); its current code (version ${now.fn.version ?? "$LATEST"}) answers for it`);
+                notices.push(
+                    `function ${now.fn.logicalName} (${now.fn.name}): version ${version} is not in the state folder (${path.join(context.functionsDir, now.fn.name, version)}); its current code (version ${now.fn.version ?? "$LATEST"}) answers for it`,
+                );
             }
         }
     }
@@ -260,7 +287,12 @@ function olderVersions(model: CloudModel, current: Map<string, Deployment>, avai
 }
 
 /** An older version's pool from the folder a start or reload wrote it to; undefined when its code is not there. */
-function savedVersion(fn: FunctionModel, version: string, settings: FunctionSettings, context: Context): Deployment | undefined {
+function savedVersion(
+    fn: FunctionModel,
+    version: string,
+    settings: FunctionSettings,
+    context: Context,
+): Deployment | undefined {
     const taskRoot = path.join(context.functionsDir, fn.name, version);
     let saved: SavedVersion;
     try {
@@ -271,7 +303,20 @@ function savedVersion(fn: FunctionModel, version: string, settings: FunctionSett
     if (saved?.fn?.name !== fn.name || saved.fn.version !== version) {
         return undefined;
     }
-    return { fn: saved.fn, fingerprint: `version ${version}`, taskRoot, pool: newPool(saved.fn, taskRoot, saved.archivePackages ?? [], settings, context, `${fn.logicalName}:${version}`), published: true };
+    return {
+        fn: saved.fn,
+        fingerprint: `version ${version}`,
+        taskRoot,
+        pool: newPool(
+            saved.fn,
+            taskRoot,
+            saved.archivePackages ?? [],
+            settings,
+            context,
+            `${fn.logicalName}:${version}`,
+        ),
+        published: true,
+    };
 }
 
 /** A published version's settings, beside its code; written last, so a folder that has it is whole. */
@@ -296,7 +341,7 @@ async function deploy(
     context: Context,
     entries?: Record<string, { text?: string; path?: string }>,
 ): Promise<Deployment> {
-    const archive = entries ?? await archiveEntries(fn.code);
+    const archive = entries ?? (await archiveEntries(fn.code));
     const version = fingerprint(fn, archive);
     const published = isPublished(fn);
     const taskRoot = path.join(context.functionsDir, fn.name, published ? fn.version! : version);
@@ -317,11 +362,24 @@ async function deploy(
         const saved: SavedVersion = { fn: settled, archivePackages };
         fs.writeFileSync(path.join(taskRoot, VERSION_FILE), JSON.stringify(saved, null, 2) + "\n");
     }
-    return { fn: settled, fingerprint: version, taskRoot, pool: newPool(settled, taskRoot, archivePackages, settings, context), published };
+    return {
+        fn: settled,
+        fingerprint: version,
+        taskRoot,
+        pool: newPool(settled, taskRoot, archivePackages, settings, context),
+        published,
+    };
 }
 
 /** `label` prefixes the function's log lines: its logical name, and the version for an older one. */
-function newPool(fn: FunctionModel, taskRoot: string, archivePackages: string[], settings: FunctionSettings, context: Context, label = fn.logicalName): FunctionPool {
+function newPool(
+    fn: FunctionModel,
+    taskRoot: string,
+    archivePackages: string[],
+    settings: FunctionSettings,
+    context: Context,
+    label = fn.logicalName,
+): FunctionPool {
     return new FunctionPool({
         fn,
         taskRoot,
@@ -364,7 +422,12 @@ function linkNodeModules(functionsDir: string, projectDir: string): void {
     }
 }
 
-function lambdaEnvironment(fn: FunctionModel, region: string, dynamoEndpoint: string, taskRoot: string): Record<string, string> {
+function lambdaEnvironment(
+    fn: FunctionModel,
+    region: string,
+    dynamoEndpoint: string,
+    taskRoot: string,
+): Record<string, string> {
     return {
         PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
         LANG: "en_US.UTF-8",

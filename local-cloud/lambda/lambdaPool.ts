@@ -87,7 +87,12 @@ export class FunctionPool {
      * Runs one invocation; `fresh` forces a new instance (to measure a cold start). `invokedArn` is
      * the ARN the caller named (an alias's or a version's: `context.invokedFunctionArn`).
      */
-    async invoke(event: string, awsRequestId: string = crypto.randomUUID(), fresh = false, invokedArn?: string): Promise<InvokeOutcome> {
+    async invoke(
+        event: string,
+        awsRequestId: string = crypto.randomUUID(),
+        fresh = false,
+        invokedArn?: string,
+    ): Promise<InvokeOutcome> {
         const instance = fresh ? this.spawn(true) : await this.acquire();
         try {
             const ready = await instance.ready;
@@ -156,14 +161,22 @@ export class FunctionPool {
     }
 
     private notePeak() {
-        this.counters.peakConcurrency = Math.max(this.counters.peakConcurrency, this.instances.filter((i) => i.busy && !i.dead).length);
+        this.counters.peakConcurrency = Math.max(
+            this.counters.peakConcurrency,
+            this.instances.filter((i) => i.busy && !i.dead).length,
+        );
     }
 
     private spawn(busy: boolean, env: Record<string, string> = {}): Instance {
         const { fn } = this.options;
         const id = crypto.randomBytes(16).toString("hex");
         const streamName = logStreamName(id, this.version);
-        const workerData: RuntimeData = { kind: "lambda-runtime", taskRoot: this.options.taskRoot, handler: fn.handler, archivePackages: this.options.archivePackages };
+        const workerData: RuntimeData = {
+            kind: "lambda-runtime",
+            taskRoot: this.options.taskRoot,
+            handler: fn.handler,
+            archivePackages: this.options.archivePackages,
+        };
         const worker = new Worker(this.options.runtimeFile, {
             workerData,
             env: { ...this.options.env, ...env, AWS_LAMBDA_LOG_STREAM_NAME: streamName },
@@ -172,7 +185,15 @@ export class FunctionPool {
             // Roughly the function's memory setting: a function that needs more fails here too.
             resourceLimits: { maxOldGenerationSizeMb: Math.max(fn.memorySize, 128) },
         });
-        const instance: Instance = { worker, id, logStreamName: streamName, busy, dead: false, invocations: 0, ready: Promise.resolve({ ok: true }) };
+        const instance: Instance = {
+            worker,
+            id,
+            logStreamName: streamName,
+            busy,
+            dead: false,
+            invocations: 0,
+            ready: Promise.resolve({ ok: true }),
+        };
         this.counters.coldStarts++;
         this.instances.push(instance);
         this.notePeak();
@@ -192,15 +213,19 @@ export class FunctionPool {
                 }
             };
             worker.on("message", onMessage);
-            worker.once("exit", () => resolve({ ok: false, errorType: "Runtime.ExitError", errorMessage: "the instance exited during init" }));
+            worker.once("exit", () =>
+                resolve({ ok: false, errorType: "Runtime.ExitError", errorMessage: "the instance exited during init" }),
+            );
         });
         worker.on("message", (message: RuntimeMessage) => {
             const pending = instance.pending;
             if ((message.type === "result" || message.type === "error") && pending && pending.id === message.id) {
                 instance.pending = undefined;
-                pending.resolve(message.type === "result"
-                    ? { kind: "result", payload: message.payload }
-                    : { kind: "error", errorType: message.errorType, errorMessage: message.errorMessage });
+                pending.resolve(
+                    message.type === "result"
+                        ? { kind: "result", payload: message.payload }
+                        : { kind: "error", errorType: message.errorType, errorMessage: message.errorMessage },
+                );
             }
         });
         const die = (errorType: string, errorMessage: string) => {
@@ -218,13 +243,21 @@ export class FunctionPool {
         };
         worker.on("error", (err) => {
             this.options.log(`${new Date().toISOString()}\tundefined\tERROR\tUncaught ${err.name}: ${err.message}`);
-            die(err.name === "Error" && /memory/i.test(err.message) ? "Runtime.OutOfMemory" : "Runtime.ExitError", err.message);
+            die(
+                err.name === "Error" && /memory/i.test(err.message) ? "Runtime.OutOfMemory" : "Runtime.ExitError",
+                err.message,
+            );
         });
         worker.on("exit", (code) => die("Runtime.ExitError", `RequestId: instance exited with code ${code}`));
         return instance;
     }
 
-    private run(instance: Instance, event: string, awsRequestId: string, invokedArn = this.options.fn.arn): Promise<InvokeOutcome> {
+    private run(
+        instance: Instance,
+        event: string,
+        awsRequestId: string,
+        invokedArn = this.options.fn.arn,
+    ): Promise<InvokeOutcome> {
         const { fn } = this.options;
         const timeoutMs = fn.timeoutSeconds * 1000;
         const message: InvokeMessage = {
@@ -249,7 +282,9 @@ export class FunctionPool {
                 if (instance.pending?.id === message.id) {
                     instance.pending = undefined;
                     // Lambda stops the instance on timeout; the next call gets a fresh one.
-                    this.options.log(`${new Date().toISOString()} ${awsRequestId} Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`);
+                    this.options.log(
+                        `${new Date().toISOString()} ${awsRequestId} Task timed out after ${fn.timeoutSeconds.toFixed(2)} seconds`,
+                    );
                     void this.kill(instance);
                     resolve({ kind: "timeout" });
                 }
@@ -271,7 +306,8 @@ export class FunctionPool {
     }
 }
 
-const logStreamName = (instanceId: string, version: string) => `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[${version}]${instanceId}`;
+const logStreamName = (instanceId: string, version: string) =>
+    `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[${version}]${instanceId}`;
 
 /**
  * Writes local/lambdaRuntime.ts as JavaScript next to the functions, so workers start from plain

@@ -14,7 +14,10 @@ export interface RuntimeData {
     taskRoot: string;
     /** `file.export`, e.g. `__index.handler`. */
     handler: string;
-    /** Packages the archive ships (`node_modules/<name>` folders); the code may require only these, builtins and the runtime's AWS SDK v3. */
+    /**
+     * Packages the archive ships (`node_modules/<name>` folders); the code may require only these, builtins and the
+     * runtime's AWS SDK v3.
+     */
     archivePackages: string[];
 }
 
@@ -87,7 +90,9 @@ function main(data: RuntimeData) {
             const parts = request.split("/");
             const name = request.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
             if (!allowed.has(name) && !name.startsWith("@aws-sdk/")) {
-                const error = new Error(`Cannot find module '${request}'\nRequire stack:\n- ${parent.filename}`) as Error & { code: string };
+                const error = new Error(
+                    `Cannot find module '${request}'\nRequire stack:\n- ${parent.filename}`,
+                ) as Error & { code: string };
                 error.code = "MODULE_NOT_FOUND";
                 throw error;
             }
@@ -104,7 +109,11 @@ function main(data: RuntimeData) {
         const loaded = require(file);
         handler = loaded[exportName];
         if (typeof handler !== "function") {
-            port.postMessage({ type: "initError", errorType: "Runtime.HandlerNotFound", errorMessage: `${data.handler} is undefined or not exported` } satisfies RuntimeMessage);
+            port.postMessage({
+                type: "initError",
+                errorType: "Runtime.HandlerNotFound",
+                errorMessage: `${data.handler} is undefined or not exported`,
+            } satisfies RuntimeMessage);
             return;
         }
     } catch (err) {
@@ -159,7 +168,10 @@ function main(data: RuntimeData) {
         try {
             const returned = handler(JSON.parse(message.event), context, callback);
             if (returned && typeof (returned as Promise<unknown>).then === "function") {
-                (returned as Promise<unknown>).then((result) => finish({ result }), (error) => finish({ error }));
+                (returned as Promise<unknown>).then(
+                    (result) => finish({ result }),
+                    (error) => finish({ error }),
+                );
             } else if (handler.length < 3) {
                 // A non-async handler without a callback parameter answers with its return value.
                 finish({ result: returned });

@@ -55,7 +55,10 @@ const globs = new Map<string, RegExp>();
 function glob(pattern: string): RegExp {
     let compiled = globs.get(pattern);
     if (compiled === undefined) {
-        const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
+        const source = pattern
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*/g, ".*")
+            .replace(/\?/g, ".");
         compiled = new RegExp(`^${source}$`, "s");
         globs.set(pattern, compiled);
     }
@@ -83,29 +86,42 @@ export function sourceArns(source: InvocationSource): string[] {
  * The permission that lets API Gateway invoke `invokedArn` (maybe qualified) from `source`, or
  * undefined when none does.
  */
-export function permissionFor(permissions: readonly PermissionModel[], invokedArn: string, source: InvocationSource): PermissionModel | undefined {
+export function permissionFor(
+    permissions: readonly PermissionModel[],
+    invokedArn: string,
+    source: InvocationSource,
+): PermissionModel | undefined {
     const { functionArn, qualifier: invoked } = splitFunctionArn(invokedArn);
     const qualifier = normalQualifier(invoked);
     const arns = sourceArns(source);
-    return permissions.find((p) =>
-        p.functionArn === functionArn &&
-        normalQualifier(p.qualifier) === qualifier &&
-        ["lambda:invokefunction", "lambda:*", "*"].includes(p.action.toLowerCase()) &&
-        (p.principal === API_GATEWAY || p.principal === "*") &&
-        (p.sourceAccount === undefined || p.sourceAccount === source.account) &&
-        (p.sourceArn === undefined || arns.some((arn) => arnLike(p.sourceArn!, arn))));
+    return permissions.find(
+        (p) =>
+            p.functionArn === functionArn &&
+            normalQualifier(p.qualifier) === qualifier &&
+            ["lambda:invokefunction", "lambda:*", "*"].includes(p.action.toLowerCase()) &&
+            (p.principal === API_GATEWAY || p.principal === "*") &&
+            (p.sourceAccount === undefined || p.sourceAccount === source.account) &&
+            (p.sourceArn === undefined || arns.some((arn) => arnLike(p.sourceArn!, arn))),
+    );
 }
 
 /** What to tell the developer when no permission matches: what AWS checks, and what would pass. */
-export function describeMissingPermission(permissions: readonly PermissionModel[], invokedArn: string, source: InvocationSource): string {
+export function describeMissingPermission(
+    permissions: readonly PermissionModel[],
+    invokedArn: string,
+    source: InvocationSource,
+): string {
     const { functionArn, qualifier: invoked } = splitFunctionArn(invokedArn);
     const qualifier = normalQualifier(invoked);
     const onFunction = permissions.filter((p) => p.functionArn === functionArn);
-    const near = onFunction.length === 0
-        ? "the function has no aws.lambda.Permission"
-        : `its permissions (${onFunction.map((p) => `${p.logicalName}: qualifier ${normalQualifier(p.qualifier) ?? "none"}, principal ${p.principal}, sourceArn ${p.sourceArn ?? "any"}`).join("; ")}) do not cover it`;
-    return `Execution failed due to configuration error: Invalid permissions on Lambda function ${invokedArn}: ${near}. ` +
-        `API Gateway needs principal ${API_GATEWAY}, action lambda:InvokeFunction${qualifier ? `, qualifier "${qualifier}" (a permission on the function does not cover its aliases)` : " on the function itself (no qualifier)"} and a sourceArn matching ${sourceArns(source)[0]}`;
+    const near =
+        onFunction.length === 0
+            ? "the function has no aws.lambda.Permission"
+            : `its permissions (${onFunction.map((p) => `${p.logicalName}: qualifier ${normalQualifier(p.qualifier) ?? "none"}, principal ${p.principal}, sourceArn ${p.sourceArn ?? "any"}`).join("; ")}) do not cover it`;
+    return (
+        `Execution failed due to configuration error: Invalid permissions on Lambda function ${invokedArn}: ${near}. ` +
+        `API Gateway needs principal ${API_GATEWAY}, action lambda:InvokeFunction${qualifier ? `, qualifier "${qualifier}" (a permission on the function does not cover its aliases)` : " on the function itself (no qualifier)"} and a sourceArn matching ${sourceArns(source)[0]}`
+    );
 }
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -118,7 +134,11 @@ interface PermissionScope {
         logicalName: string;
         id: string;
         stages: ReadonlyArray<{ name: string }>;
-        operations: ReadonlyArray<{ method: string; resourcePath: string; integration?: { type?: unknown; uri?: unknown } }>;
+        operations: ReadonlyArray<{
+            method: string;
+            resourcePath: string;
+            integration?: { type?: unknown; uri?: unknown };
+        }>;
     }>;
 }
 
@@ -142,11 +162,33 @@ export function permissionWarnings(model: PermissionScope, account: string): str
             if (invokedArn === undefined) {
                 continue;
             }
-            const denied = api.stages.filter((stage) => (op.method === "ANY" ? METHODS : [op.method]).every((method) =>
-                permissionFor(permissions, invokedArn, { region: model.region, account, apiId: api.id, stage: stage.name, method, path: op.resourcePath, resourcePath: op.resourcePath }) === undefined));
+            const denied = api.stages.filter((stage) =>
+                (op.method === "ANY" ? METHODS : [op.method]).every(
+                    (method) =>
+                        permissionFor(permissions, invokedArn, {
+                            region: model.region,
+                            account,
+                            apiId: api.id,
+                            stage: stage.name,
+                            method,
+                            path: op.resourcePath,
+                            resourcePath: op.resourcePath,
+                        }) === undefined,
+                ),
+            );
             if (denied.length > 0) {
-                const source = { region: model.region, account, apiId: api.id, stage: denied[0]!.name, method: op.method === "ANY" ? "GET" : op.method, path: op.resourcePath, resourcePath: op.resourcePath };
-                warnings.push(`REST API ${api.logicalName}: ${op.method} ${op.resourcePath} will answer 500 on stage${denied.length > 1 ? "s" : ""} ${denied.map((s) => s.name).join(", ")}, as on AWS. ${describeMissingPermission(permissions, invokedArn, source).replace(/^Execution failed due to configuration error: /, "")}`);
+                const source = {
+                    region: model.region,
+                    account,
+                    apiId: api.id,
+                    stage: denied[0]!.name,
+                    method: op.method === "ANY" ? "GET" : op.method,
+                    path: op.resourcePath,
+                    resourcePath: op.resourcePath,
+                };
+                warnings.push(
+                    `REST API ${api.logicalName}: ${op.method} ${op.resourcePath} will answer 500 on stage${denied.length > 1 ? "s" : ""} ${denied.map((s) => s.name).join(", ")}, as on AWS. ${describeMissingPermission(permissions, invokedArn, source).replace(/^Execution failed due to configuration error: /, "")}`,
+                );
             }
         }
     }

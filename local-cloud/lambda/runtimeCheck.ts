@@ -27,8 +27,11 @@ export function runtimeWarnings(
         }
     }
     return [...byRuntime].map(([runtime, names]) => {
-        const which = names.length === 1 ? `function ${names[0]} is` : `${names.length} functions (${names.join(", ")}) are`;
-        return `${which} deployed on ${runtime} but run${names.length === 1 ? "s" : ""} here on this machine's Node ${hostVersion}: ` +
-            `differences between Node ${runtimeNodeMajor(runtime)} and ${hostMajor} are not reproduced`;
+        const which =
+            names.length === 1 ? `function ${names[0]} is` : `${names.length} functions (${names.join(", ")}) are`;
+        return (
+            `${which} deployed on ${runtime} but run${names.length === 1 ? "s" : ""} here on this machine's Node ${hostVersion}: ` +
+            `differences between Node ${runtimeNodeMajor(runtime)} and ${hostMajor} are not reproduced`
+        );
     });
 }

@@ -67,7 +67,12 @@ const PACKAGE_DIR = fs.realpathSync(path.resolve(__dirname, ".."));
 /** @param {string} fileName */
 function isEmulatorFile(fileName) {
     const relative = path.relative(PACKAGE_DIR, fileName);
-    return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative) && !relative.split(path.sep).includes("node_modules");
+    return (
+        relative !== "" &&
+        !relative.startsWith("..") &&
+        !path.isAbsolute(relative) &&
+        !relative.split(path.sep).includes("node_modules")
+    );
 }
 
 /**
@@ -124,30 +129,40 @@ exports.create = function create(createOptions) {
     let compileTs;
     /** @type {Compile} */
     const typescript = (code, fileName) => {
-        compileTs ??= require(path.join(tsNodeDir, "dist", "ts-transpile-module.js")).createTsTranspileModule(require(typescriptPath), {
-            compilerOptions,
-            reportDiagnostics: true,
-            transformers: service.options.transformers,
-        });
+        compileTs ??= require(path.join(tsNodeDir, "dist", "ts-transpile-module.js")).createTsTranspileModule(
+            require(typescriptPath),
+            {
+                compilerOptions,
+                reportDiagnostics: true,
+                transformers: service.options.transformers,
+            },
+        );
         return compileTs(code, { fileName }, moduleKind);
     };
     const emulator = swcCompiler(compilerOptions, moduleKind);
     /** @type {Compile} */
     const compileFresh = (code, fileName) => (isEmulatorFile(fileName) ? emulator.compile : typescript)(code, fileName);
-    const settingsOf = (/** @type {string} */ fileName) => isEmulatorFile(fileName)
-        ? emulator.settings
-        : JSON.stringify([typescriptVersion, tsNodeVersion, moduleKind, compilerOptions]);
+    const settingsOf = (/** @type {string} */ fileName) =>
+        isEmulatorFile(fileName)
+            ? emulator.settings
+            : JSON.stringify([typescriptVersion, tsNodeVersion, moduleKind, compilerOptions]);
     const dir = cacheDir();
     if (dir === undefined) {
-        return { transpile: (/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) => compileFresh(code, fileName) };
+        return {
+            transpile: (/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) =>
+                compileFresh(code, fileName),
+        };
     }
     return {
         transpile(/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) {
             const file = path.join(dir, `${sha256(`${settingsOf(fileName)}\0${fileName}\0${code}`)}.json`);
             try {
                 const entry = JSON.parse(fs.readFileSync(file, "utf8"));
-                if (typeof entry.outputText === "string" && typeof entry.sourceMapText === "string"
-                    && entry.sum === sha256(`${entry.outputText}\0${entry.sourceMapText}`)) {
+                if (
+                    typeof entry.outputText === "string" &&
+                    typeof entry.sourceMapText === "string" &&
+                    entry.sum === sha256(`${entry.outputText}\0${entry.sourceMapText}`)
+                ) {
                     return { outputText: entry.outputText, sourceMapText: entry.sourceMapText, diagnostics: [] };
                 }
             } catch {
@@ -158,7 +173,14 @@ exports.create = function create(createOptions) {
                 try {
                     fs.mkdirSync(dir, { recursive: true });
                     const temporary = `${file}.${process.pid}.tmp`;
-                    fs.writeFileSync(temporary, JSON.stringify({ sum: sha256(`${result.outputText}\0${result.sourceMapText}`), outputText: result.outputText, sourceMapText: result.sourceMapText }));
+                    fs.writeFileSync(
+                        temporary,
+                        JSON.stringify({
+                            sum: sha256(`${result.outputText}\0${result.sourceMapText}`),
+                            outputText: result.outputText,
+                            sourceMapText: result.sourceMapText,
+                        }),
+                    );
                     fs.renameSync(temporary, file);
                     sweep(dir);
                 } catch {

@@ -16,7 +16,13 @@ export interface TableModel {
     hashKey: string;
     rangeKey?: string;
     attributes: { name: string; type: string }[];
-    globalSecondaryIndexes: { name: string; hashKey: string; rangeKey?: string; projectionType?: string; nonKeyAttributes?: string[] }[];
+    globalSecondaryIndexes: {
+        name: string;
+        hashKey: string;
+        rangeKey?: string;
+        projectionType?: string;
+        nonKeyAttributes?: string[];
+    }[];
     localSecondaryIndexes: { name: string; rangeKey: string; projectionType?: string; nonKeyAttributes?: string[] }[];
 }
 
@@ -159,7 +165,8 @@ export interface CloudModel {
 const ofType = (program: RecordedProgram, type: string) => program.resources.filter((r) => r.type === type);
 
 /** A resource-typed input arrives as an id (or, from some providers, an object with one). */
-const idOf = (value: unknown): string => (typeof value === "object" && value !== null ? String((value as any).id ?? "") : String(value ?? ""));
+const idOf = (value: unknown): string =>
+    typeof value === "object" && value !== null ? String((value as any).id ?? "") : String(value ?? "");
 
 /**
  * A GSI declared either way @pulumi/aws accepts: `hashKey`/`rangeKey` (deprecated in 7.x) or
@@ -171,13 +178,22 @@ function gsiModel(table: string, g: any): TableModel["globalSecondaryIndexes"][n
         return g;
     }
     const { keySchemas, name, projectionType, nonKeyAttributes } = g;
-    const ofType = (keyType: string) => keySchemas.filter((k: any) => k?.keyType === keyType).map((k: any) => String(k.attributeName));
+    const ofType = (keyType: string) =>
+        keySchemas.filter((k: any) => k?.keyType === keyType).map((k: any) => String(k.attributeName));
     const hashKeys = ofType("HASH");
     const rangeKeys = ofType("RANGE");
     if (hashKeys.length !== 1 || rangeKeys.length > 1 || hashKeys.length + rangeKeys.length !== keySchemas.length) {
-        throw new LocalCloudError(`Table ${table}, index ${String(name)}: the local cloud supports one HASH and at most one RANGE key per index (keySchemas: ${JSON.stringify(keySchemas)})`);
+        throw new LocalCloudError(
+            `Table ${table}, index ${String(name)}: the local cloud supports one HASH and at most one RANGE key per index (keySchemas: ${JSON.stringify(keySchemas)})`,
+        );
     }
-    return { name, projectionType, nonKeyAttributes, hashKey: hashKeys[0]!, ...(rangeKeys[0] === undefined ? {} : { rangeKey: rangeKeys[0] }) };
+    return {
+        name,
+        projectionType,
+        nonKeyAttributes,
+        hashKey: hashKeys[0]!,
+        ...(rangeKeys[0] === undefined ? {} : { rangeKey: rangeKeys[0] }),
+    };
 }
 
 /** The name AWS shows: the program's `name`, else Pulumi's auto-name (recorded in the state). */
@@ -187,7 +203,9 @@ const optionalText = <K extends string>(key: K, value: unknown): Partial<Record<
     typeof value === "string" && value !== "" ? ({ [key]: value } as Record<K, string>) : {};
 
 const stringMap = (value: unknown): Record<string, string> =>
-    typeof value === "object" && value !== null ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)])) : {};
+    typeof value === "object" && value !== null
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]))
+        : {};
 
 /** AWS's rule for stage names (CreateStage). */
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
@@ -216,7 +234,9 @@ function functionModel(r: RecordedResource): FunctionModel {
         // AWS defaults: 3 s and 128 MB.
         timeoutSeconds: i["timeout"] ?? 3,
         memorySize: i["memorySize"] ?? 128,
-        environment: Object.fromEntries(Object.entries<unknown>(i["environment"]?.variables ?? {}).map(([k, v]) => [k, String(v)])),
+        environment: Object.fromEntries(
+            Object.entries<unknown>(i["environment"]?.variables ?? {}).map(([k, v]) => [k, String(v)]),
+        ),
         logGroup: i["loggingConfig"]?.logGroup ?? `/aws/lambda/${String(r.state["name"] ?? r.id)}`,
         code: i["code"],
         version: typeof r.state["version"] === "string" ? r.state["version"] : "$LATEST",
@@ -235,10 +255,13 @@ function functionArnOf(functions: FunctionModel[], region: string, nameOrArn: un
 /** A permission names its function by name or ARN; a qualified ARN carries its qualifier. */
 function permissionModel(r: RecordedResource, functions: FunctionModel[], region: string): PermissionModel {
     const named = String(r.inputs["function"] ?? "");
-    const qualifier = r.inputs["qualifier"] ?? (named.startsWith("arn:") ? splitFunctionArn(named).qualifier : undefined);
+    const qualifier =
+        r.inputs["qualifier"] ?? (named.startsWith("arn:") ? splitFunctionArn(named).qualifier : undefined);
     if (qualifier === "$LATEST") {
         // AddPermission's own refusal: the deploy would fail on AWS.
-        throw new LocalCloudError(`Lambda permission ${r.name}: Lambda does not support adding policies to version $LATEST; leave out the qualifier to allow the function itself`);
+        throw new LocalCloudError(
+            `Lambda permission ${r.name}: Lambda does not support adding policies to version $LATEST; leave out the qualifier to allow the function itself`,
+        );
     }
     return {
         logicalName: r.name,
@@ -259,40 +282,69 @@ function aliasModel(r: RecordedResource, functions: FunctionModel[], region: str
     for (const [version, weight] of Object.entries(weights)) {
         // AWS's own checks (UpdateAlias): one other version, a weight from 0 to 1.
         if (typeof weight !== "number" || !(weight >= 0 && weight <= 1)) {
-            throw new LocalCloudError(`Lambda alias ${r.name}: the weight of version ${version} must be a number from 0 to 1 (got ${JSON.stringify(weight)})`);
+            throw new LocalCloudError(
+                `Lambda alias ${r.name}: the weight of version ${version} must be a number from 0 to 1 (got ${JSON.stringify(weight)})`,
+            );
         }
         additionalVersionWeights[version] = weight;
     }
     if (Object.keys(additionalVersionWeights).length > 1) {
-        throw new LocalCloudError(`Lambda alias ${r.name}: AWS routes an alias to at most two versions (functionVersion and one additional version), not ${Object.keys(additionalVersionWeights).length + 1}`);
+        throw new LocalCloudError(
+            `Lambda alias ${r.name}: AWS routes an alias to at most two versions (functionVersion and one additional version), not ${Object.keys(additionalVersionWeights).length + 1}`,
+        );
     }
     const functionArn = functionArnOf(functions, region, r.inputs["functionName"]);
-    return { logicalName: r.name, name, functionArn, functionVersion, additionalVersionWeights, arn: `${functionArn}:${name}` };
+    return {
+        logicalName: r.name,
+        name,
+        functionArn,
+        functionVersion,
+        additionalVersionWeights,
+        arn: `${functionArn}:${name}`,
+    };
 }
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch"];
 
 /** OpenAPI's `in` -> API Gateway's name for the method request parameter's location. */
-const PARAMETER_LOCATIONS: Record<string, string> = Object.assign(Object.create(null), { path: "path", query: "querystring", header: "header" });
+const PARAMETER_LOCATIONS: Record<string, string> = Object.assign(Object.create(null), {
+    path: "path",
+    query: "querystring",
+    header: "header",
+});
 
 function operationsOf(swagger: any): Operation[] {
-    const keyDefinitions = new Set(Object.entries<any>(swagger.securityDefinitions ?? {})
-        .filter(([, d]) => d?.type === "apiKey" && String(d.name).toLowerCase() === "x-api-key" && d.in === "header")
-        .map(([name]) => name));
+    const keyDefinitions = new Set(
+        Object.entries<any>(swagger.securityDefinitions ?? {})
+            .filter(
+                ([, d]) => d?.type === "apiKey" && String(d.name).toLowerCase() === "x-api-key" && d.in === "header",
+            )
+            .map(([name]) => name),
+    );
     const operations: Operation[] = [];
     for (const [resourcePath, item] of Object.entries<any>(swagger.paths ?? {})) {
         for (const [key, op] of Object.entries<any>(item ?? {})) {
-            const method = key === "x-amazon-apigateway-any-method" ? "ANY" : HTTP_METHODS.includes(key) ? key.toUpperCase() : undefined;
+            const method =
+                key === "x-amazon-apigateway-any-method"
+                    ? "ANY"
+                    : HTTP_METHODS.includes(key)
+                      ? key.toUpperCase()
+                      : undefined;
             if (!method) {
                 continue;
             }
             const security: any[] = op.security ?? swagger.security ?? [];
             // Path-level parameters apply to every method of the path; the method's own come after.
-            const parameters: any[] = [...(Array.isArray(item.parameters) ? item.parameters : []), ...(Array.isArray(op.parameters) ? op.parameters : [])];
+            const parameters: any[] = [
+                ...(Array.isArray(item.parameters) ? item.parameters : []),
+                ...(Array.isArray(op.parameters) ? op.parameters : []),
+            ];
             operations.push({
                 method,
                 resourcePath,
-                apiKeyRequired: security.some((requirement) => Object.keys(requirement ?? {}).some((name) => keyDefinitions.has(name))),
+                apiKeyRequired: security.some((requirement) =>
+                    Object.keys(requirement ?? {}).some((name) => keyDefinitions.has(name)),
+                ),
                 integration: op["x-amazon-apigateway-integration"],
                 requestParameters: parameters
                     .filter((p) => typeof p?.name === "string" && PARAMETER_LOCATIONS[p.in] !== undefined)
@@ -318,17 +370,23 @@ function restApiModel(program: RecordedProgram, r: RecordedResource): RestApiMod
         .map((s): StageModel => {
             const logs = s.inputs["accessLogSettings"];
             const name = String(s.inputs["stageName"]);
-            const methodSettings = Object.fromEntries(ofType(program, TYPES.methodSettings)
-                .filter((m) => idOf(m.inputs["restApi"]) === r.id && String(m.inputs["stageName"]) === name)
-                .map((m) => [String(m.inputs["methodPath"]), (m.inputs["settings"] ?? {}) as MethodSettingsModel]));
+            const methodSettings = Object.fromEntries(
+                ofType(program, TYPES.methodSettings)
+                    .filter((m) => idOf(m.inputs["restApi"]) === r.id && String(m.inputs["stageName"]) === name)
+                    .map((m) => [String(m.inputs["methodPath"]), (m.inputs["settings"] ?? {}) as MethodSettingsModel]),
+            );
             return {
                 name,
                 deploymentId: idOf(s.inputs["deployment"]),
                 variables: s.inputs["variables"] ?? null,
                 // AWS requires both; a stage without a format logs nothing.
-                ...(typeof logs?.format === "string" && logs.format !== "" ? { accessLog: { format: logs.format, destinationArn: String(logs.destinationArn ?? "") } } : {}),
+                ...(typeof logs?.format === "string" && logs.format !== ""
+                    ? { accessLog: { format: logs.format, destinationArn: String(logs.destinationArn ?? "") } }
+                    : {}),
                 // AWS's default size is 0.5 GB.
-                ...(s.inputs["cacheClusterEnabled"] === true ? { cacheCluster: { sizeGb: String(s.inputs["cacheClusterSize"] ?? "0.5") } } : {}),
+                ...(s.inputs["cacheClusterEnabled"] === true
+                    ? { cacheCluster: { sizeGb: String(s.inputs["cacheClusterSize"] ?? "0.5") } }
+                    : {}),
                 ...(Object.keys(methodSettings).length ? { methodSettings } : {}),
             };
         });
@@ -356,9 +414,13 @@ function usagePlanModel(program: RecordedProgram, r: RecordedResource): UsagePla
         apiStages: (i["apiStages"] ?? []).map((s: any) => ({
             apiId: idOf(s.apiId),
             stage: String(s.stage),
-            throttles: Object.fromEntries((s.throttles ?? []).map((t: any) => [t.path, { rateLimit: t.rateLimit, burstLimit: t.burstLimit }])),
+            throttles: Object.fromEntries(
+                (s.throttles ?? []).map((t: any) => [t.path, { rateLimit: t.rateLimit, burstLimit: t.burstLimit }]),
+            ),
         })),
-        throttle: i["throttleSettings"] ? { rateLimit: i["throttleSettings"].rateLimit, burstLimit: i["throttleSettings"].burstLimit } : undefined,
+        throttle: i["throttleSettings"]
+            ? { rateLimit: i["throttleSettings"].rateLimit, burstLimit: i["throttleSettings"].burstLimit }
+            : undefined,
         quota: quota ? { limit: quota.limit, period: quota.period, offset: quota.offset ?? 0 } : undefined,
         keyIds: ofType(program, TYPES.usagePlanKey)
             .filter((k) => idOf(k.inputs["usagePlanId"]) === r.id && (k.inputs["keyType"] ?? "API_KEY") === "API_KEY")
@@ -390,7 +452,9 @@ export function cloudModel(program: RecordedProgram): CloudModel {
             name: physicalName(r),
             ...optionalText("description", r.inputs["description"]),
             ...optionalText("customerId", r.inputs["customerId"]),
-            stageKeys: (r.inputs["stageKeys"] ?? []).map((k: any) => `${idOf(k?.restApiId)}/${String(k?.stageName ?? "")}`),
+            stageKeys: (r.inputs["stageKeys"] ?? []).map(
+                (k: any) => `${idOf(k?.restApiId)}/${String(k?.stageName ?? "")}`,
+            ),
             tags: stringMap(r.inputs["tags"]),
         })),
         usagePlans: ofType(program, TYPES.usagePlan).map((r) => usagePlanModel(program, r)),
@@ -401,12 +465,16 @@ export function cloudModel(program: RecordedProgram): CloudModel {
             if (!STAGE_NAME.test(stage.name)) {
                 // AWS refuses such a name; locally it would also reach paths the stages must never
                 // have (the control plane's, controlPlane.ts).
-                throw new LocalCloudError(`REST API ${api.logicalName}: stage name ${JSON.stringify(stage.name)} is not one AWS accepts (1 to 128 letters, digits, "-" and "_")`);
+                throw new LocalCloudError(
+                    `REST API ${api.logicalName}: stage name ${JSON.stringify(stage.name)} is not one AWS accepts (1 to 128 letters, digits, "-" and "_")`,
+                );
             }
             const other = stageOwners.get(stage.name);
             if (other) {
                 // On AWS each API has its own host name; locally they share one, split by stage.
-                throw new LocalCloudError(`REST APIs ${other} and ${api.logicalName} both have a stage "${stage.name}"; the local cloud serves every API on one port and tells them apart by stage name`);
+                throw new LocalCloudError(
+                    `REST APIs ${other} and ${api.logicalName} both have a stage "${stage.name}"; the local cloud serves every API on one port and tells them apart by stage name`,
+                );
             }
             stageOwners.set(stage.name, api.logicalName);
         }

@@ -22,7 +22,9 @@ export interface LocalProgramInput {
     versions?: FunctionVersions;
 }
 
-/** Records the program afresh, every time (programCache.ts `recordOrReuseLocalProgram` reuses an unchanged recording). */
+/**
+ * Records the program afresh, every time (programCache.ts `recordOrReuseLocalProgram` reuses an unchanged recording).
+ */
 export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedProgram> {
     const { keys, baseUrl, versions } = input;
     return recordConfiguredProgram(input.config, ({ type, name, inputs, state }) => {
@@ -30,7 +32,12 @@ export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedPr
             // The version this code and configuration published (a new number when they changed).
             const functionName = String(state["name"]);
             return archiveEntries(inputs["code"]).then((entries) =>
-                functionVersionState(input.config.region, String(state["arn"]), versions.versionFor(functionName, versionFingerprint(inputs, entries))));
+                functionVersionState(
+                    input.config.region,
+                    String(state["arn"]),
+                    versions.versionFor(functionName, versionFingerprint(inputs, entries)),
+                ),
+            );
         }
         if (type === TYPES.apiKey) {
             return apiKeyState(keys, input.config.region, name, inputs);
@@ -52,7 +59,12 @@ export function recordLocalProgram(input: LocalProgramInput): Promise<RecordedPr
  * An API key's value from keys.json (a value the program sets wins), and, for a key created again
  * under a logical name whose earlier key a deploy deleted, that new key's own id (KeyStore.deploy).
  */
-function apiKeyState(keys: KeyStore, region: string, name: string, inputs: Record<string, unknown>): Record<string, string> {
+function apiKeyState(
+    keys: KeyStore,
+    region: string,
+    name: string,
+    inputs: Record<string, unknown>,
+): Record<string, string> {
     const pinned = typeof inputs["value"] === "string" && inputs["value"] !== "";
     const id = keys.idFor(name);
     return {

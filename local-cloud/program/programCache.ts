@@ -10,7 +10,8 @@
 // - its config: the resolved config (stackFiles.ts) and the Pulumi.yaml / Pulumi.<stack>.yaml text;
 // - its packages: package.json, the lockfiles (package-lock.json, node_modules/.package-lock.json,
 //   which npm rewrites on every install, yarn.lock, pnpm-lock.yaml) and tsconfig.json;
-// - what the local cloud feeds the recording: the key values and secrets read from keys.json, replayed against the state folder's KeyStore (a folder
+// - what the local cloud feeds the recording: the key values and secrets read from keys.json, replayed against the
+// state folder's KeyStore (a folder
 //   whose keys.json differs, or lacks one, records again), and the published functions' version
 //   numbers (functionVersions.ts), replayed the same way;
 // - the Node version, and PULUMI_* / TS_NODE_* environment variables (other variables are taken
@@ -49,10 +50,21 @@ const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
 const UNDEFINED_SIG = "local-cloud:undefined";
 
 /** Files whose text decides which packages (and which compiled code) the program gets. */
-const PACKAGE_FILES = ["package.json", "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "tsconfig.json", path.join("node_modules", ".package-lock.json")];
+const PACKAGE_FILES = [
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "tsconfig.json",
+    path.join("node_modules", ".package-lock.json"),
+];
 const CODE_FILE = /\.(ts|tsx|mts|cts|js|cjs|mjs|json|node)$/;
 
-type KeyCall = { kind: "value"; name: string; value: string } | { kind: "secret"; name: string; bytes: number; value: string } | { kind: "id"; name: string; value: string | null };
+type KeyCall =
+    | { kind: "value"; name: string; value: string }
+    | { kind: "secret"; name: string; bytes: number; value: string }
+    | { kind: "id"; name: string; value: string | null };
 type VersionCall = { name: string; fingerprint: string; version: string };
 
 interface Entry {
@@ -109,7 +121,10 @@ export function mayBeCached(config: LocalProgramInput["config"]): boolean {
 }
 
 /** `record(input)`, or its result of an earlier run when nothing it depends on has changed. */
-export async function cachedRecording(input: LocalProgramInput, record: (input: LocalProgramInput) => Promise<RecordedProgram>): Promise<RecordedProgram> {
+export async function cachedRecording(
+    input: LocalProgramInput,
+    record: (input: LocalProgramInput) => Promise<RecordedProgram>,
+): Promise<RecordedProgram> {
     const dir = programCacheDir(input.config.projectDir);
     if (dir === undefined) {
         return record(input);
@@ -189,11 +204,19 @@ function entryKey(input: Pick<LocalProgramInput, "config">): string {
     const add = (label: string, data: string | Buffer) => hash.update(`\0${label}\0`).update(data);
     add("format", `${FORMAT}/${VERSION}`);
     add("node", `${process.version} ${process.arch}`);
-    add("config", JSON.stringify({ ...config, config: Object.entries(config.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) }));
+    add(
+        "config",
+        JSON.stringify({
+            ...config,
+            config: Object.entries(config.config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        }),
+    );
     for (const file of [...config.files, ...PACKAGE_FILES.map((name) => path.join(config.projectDir, name))]) {
         add(file, readOrDash(file));
     }
-    const env = Object.entries(process.env).filter(([name]) => /^(PULUMI_|TS_NODE_)/.test(name)).sort();
+    const env = Object.entries(process.env)
+        .filter(([name]) => /^(PULUMI_|TS_NODE_)/.test(name))
+        .sort();
     add("env", JSON.stringify(env));
     return hash.digest("hex").slice(0, 32);
 }
@@ -247,23 +270,47 @@ function sourcesNow(): { files: Record<string, string>; folders: Record<string, 
 
 function folderHash(folder: string): string {
     try {
-        return sha1(fs.readdirSync(folder).filter((name) => CODE_FILE.test(name)).sort().join("\n"));
+        return sha1(
+            fs
+                .readdirSync(folder)
+                .filter((name) => CODE_FILE.test(name))
+                .sort()
+                .join("\n"),
+        );
     } catch {
         return "-";
     }
 }
 
-async function writeEntry(dir: string, file: string, key: string, program: RecordedProgram, keyCalls: KeyCall[], versionCalls: VersionCall[] | undefined): Promise<void> {
-    const entry: Entry = { ...sourcesNow(), keyCalls, ...(versionCalls ? { versionCalls } : {}), program: await encode(program) };
+async function writeEntry(
+    dir: string,
+    file: string,
+    key: string,
+    program: RecordedProgram,
+    keyCalls: KeyCall[],
+    versionCalls: VersionCall[] | undefined,
+): Promise<void> {
+    const entry: Entry = {
+        ...sourcesNow(),
+        keyCalls,
+        ...(versionCalls ? { versionCalls } : {}),
+        program: await encode(program),
+    };
     const body = JSON.stringify(entry);
-    const header = JSON.stringify({ format: FORMAT, version: VERSION, key, sha256: crypto.createHash("sha256").update(body).digest("hex") });
+    const header = JSON.stringify({
+        format: FORMAT,
+        version: VERSION,
+        key,
+        sha256: crypto.createHash("sha256").update(body).digest("hex"),
+    });
     writeFileWhole(file, `${header}\n${body}`);
     prune(dir);
 }
 
 /** Keeps the most recently used entries (a hit touches its file). */
 function prune(dir: string): void {
-    const entries = fs.readdirSync(dir)
+    const entries = fs
+        .readdirSync(dir)
         .filter((name) => name.endsWith(".json"))
         .map((name) => {
             try {
@@ -280,7 +327,12 @@ function prune(dir: string): void {
 }
 
 /** The cached recording when every check holds; undefined for a miss or any damage. */
-function readEntry(file: string, key: string, keys: KeyStore, versions: FunctionVersions | undefined): RecordedProgram | undefined {
+function readEntry(
+    file: string,
+    key: string,
+    keys: KeyStore,
+    versions: FunctionVersions | undefined,
+): RecordedProgram | undefined {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -289,10 +341,20 @@ function readEntry(file: string, key: string, keys: KeyStore, versions: Function
     }
     try {
         const newline = text.indexOf("\n");
-        const header = JSON.parse(text.slice(0, newline)) as { format?: string; version?: number; key?: string; sha256?: string };
+        const header = JSON.parse(text.slice(0, newline)) as {
+            format?: string;
+            version?: number;
+            key?: string;
+            sha256?: string;
+        };
         const body = text.slice(newline + 1);
-        if (newline < 0 || header.format !== FORMAT || header.version !== VERSION || header.key !== key
-            || header.sha256 !== crypto.createHash("sha256").update(body).digest("hex")) {
+        if (
+            newline < 0 ||
+            header.format !== FORMAT ||
+            header.version !== VERSION ||
+            header.key !== key ||
+            header.sha256 !== crypto.createHash("sha256").update(body).digest("hex")
+        ) {
             return undefined;
         }
         const entry = JSON.parse(body) as Entry;
@@ -307,7 +369,12 @@ function readEntry(file: string, key: string, keys: KeyStore, versions: Function
             }
         }
         for (const call of entry.keyCalls) {
-            const value = call.kind === "value" ? keys.valueFor(call.name) : call.kind === "id" ? keys.idFor(call.name) ?? null : keys.secretFor(call.name, call.bytes);
+            const value =
+                call.kind === "value"
+                    ? keys.valueFor(call.name)
+                    : call.kind === "id"
+                      ? (keys.idFor(call.name) ?? null)
+                      : keys.secretFor(call.name, call.bytes);
             if (value !== call.value) {
                 return undefined;
             }
@@ -346,7 +413,10 @@ export function decodeRecording(data: unknown): RecordedProgram {
     return decode(data) as RecordedProgram;
 }
 
-/** `JSON.parse(JSON.stringify(value))`, the `undefined` marker for what JSON leaves out, a string for what it refuses (a cycle, a BigInt). */
+/**
+ * `JSON.parse(JSON.stringify(value))`, the `undefined` marker for what JSON leaves out, a string for what it refuses (a
+ * cycle, a BigInt).
+ */
 function jsonForm(value: unknown): unknown {
     try {
         const text = JSON.stringify(value);

@@ -16,7 +16,7 @@ import { cheapPulumiStacks, prepareRerecording, releaseClosureMirrors } from "./
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const lazy = (id: string): any => {
     let loaded: object | undefined;
-    return new Proxy({}, { get: (_target, name) => Reflect.get(loaded ??= require(id) as object, name) });
+    return new Proxy({}, { get: (_target, name) => Reflect.get((loaded ??= require(id) as object), name) });
 };
 const pulumi: typeof Pulumi = lazy("@pulumi/pulumi");
 // Internal SDK modules: the mock monitor hides resource options (parent, protect) from `Mocks`,
@@ -77,7 +77,12 @@ export interface RecordOptions {
      * function's version number; `state` is the mocked state it adds to (ids, ARNs, names). An `id`
      * in it is the resource's id too (a key created again after a deploy deleted the one before).
      */
-    stateOverride?: (args: { type: string; name: string; inputs: Record<string, any>; state: Record<string, any> }) => Record<string, any> | undefined | Promise<Record<string, any> | undefined>;
+    stateOverride?: (args: {
+        type: string;
+        name: string;
+        inputs: Record<string, any>;
+        state: Record<string, any>;
+    }) => Record<string, any> | undefined | Promise<Record<string, any> | undefined>;
     projectDir?: string;
 }
 
@@ -137,17 +142,24 @@ function aliasUrns(req: any, stack: string, project: string): string[] {
         }
         const type = spec.getType() || req.getType();
         const name = spec.getName() || req.getName();
-        const parent = spec.getNoparent() ? "" : (spec.getParenturn() || req.getParent());
-        const prefix = parent && !parent.includes(`::${TYPES.stack}::`)
-            ? `${parent.slice(0, parent.lastIndexOf("::"))}$`
-            : `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::`;
+        const parent = spec.getNoparent() ? "" : spec.getParenturn() || req.getParent();
+        const prefix =
+            parent && !parent.includes(`::${TYPES.stack}::`)
+                ? `${parent.slice(0, parent.lastIndexOf("::"))}$`
+                : `urn:pulumi:${spec.getStack() || stack}::${spec.getProject() || project}::`;
         urns.push(`${prefix}${type}::${name}`);
     }
     return urns;
 }
 
 /** Stand-ins for what AWS computes on create: ids, ARNs, auto-names, URLs, key values. */
-function mockState(stack: string, region: string, type: string, name: string, inputs: Record<string, any>): { id: string; state: Record<string, any> } {
+function mockState(
+    stack: string,
+    region: string,
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
+): { id: string; state: Record<string, any> } {
     const seed = `${stack}/${type}/${name}`;
     const id = hash(seed, 10);
     // Pulumi auto-naming: logical name plus a random suffix, unless the program set a name.
@@ -160,7 +172,15 @@ function mockState(stack: string, region: string, type: string, name: string, in
         case TYPES.function: {
             const fnArn = arn("lambda", `function:${physicalName}`);
             // Without a state folder to number versions in, a published function is at its first.
-            return { id: physicalName, state: { ...state, arn: fnArn, invokeArn: lambdaInvokeArn(region, fnArn), ...functionVersionState(region, fnArn, inputs["publish"] === true ? "1" : "$LATEST") } };
+            return {
+                id: physicalName,
+                state: {
+                    ...state,
+                    arn: fnArn,
+                    invokeArn: lambdaInvokeArn(region, fnArn),
+                    ...functionVersionState(region, fnArn, inputs["publish"] === true ? "1" : "$LATEST"),
+                },
+            };
         }
         case TYPES.alias: {
             // `functionName` is a name or an ARN (of the function, maybe qualified: the qualifier goes).
@@ -174,17 +194,44 @@ function mockState(stack: string, region: string, type: string, name: string, in
         case TYPES.logGroup:
             return { id: physicalName, state: { ...state, arn: arn("logs", `log-group:${physicalName}`) } };
         case TYPES.restApi:
-            return { id, state: { ...state, rootResourceId: hash(seed + "/root", 10), executionArn: arn("execute-api", id), arn: `arn:aws:apigateway:${region}::/restapis/${id}` } };
+            return {
+                id,
+                state: {
+                    ...state,
+                    rootResourceId: hash(seed + "/root", 10),
+                    executionArn: arn("execute-api", id),
+                    arn: `arn:aws:apigateway:${region}::/restapis/${id}`,
+                },
+            };
         case TYPES.stage: {
-            const restApiId = typeof inputs["restApi"] === "string" ? inputs["restApi"] : String(inputs["restApi"]?.id ?? "");
-            return { id, state: { ...state, invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${inputs["stageName"]}`, executionArn: arn("execute-api", `${restApiId}/${inputs["stageName"]}`) } };
+            const restApiId =
+                typeof inputs["restApi"] === "string" ? inputs["restApi"] : String(inputs["restApi"]?.id ?? "");
+            return {
+                id,
+                state: {
+                    ...state,
+                    invokeUrl: `https://${restApiId}.execute-api.${region}.amazonaws.com/${inputs["stageName"]}`,
+                    executionArn: arn("execute-api", `${restApiId}/${inputs["stageName"]}`),
+                },
+            };
         }
         case TYPES.apiKey:
             // AWS generates 40 alphanumeric characters when no value is given.
-            return { id, state: { ...state, value: inputs["value"] ?? hash(seed + "/value", 40, ALNUM), arn: `arn:aws:apigateway:${region}::/apikeys/${id}` } };
+            return {
+                id,
+                state: {
+                    ...state,
+                    value: inputs["value"] ?? hash(seed + "/value", 40, ALNUM),
+                    arn: `arn:aws:apigateway:${region}::/apikeys/${id}`,
+                },
+            };
         case TYPES.randomBytes: {
             // Deterministic per stack and name under mocks (the local cloud overrides it with a real one).
-            const bytes = crypto.createHash("sha512").update(seed + "/bytes").digest().subarray(0, Number(inputs["length"] ?? 32));
+            const bytes = crypto
+                .createHash("sha512")
+                .update(seed + "/bytes")
+                .digest()
+                .subarray(0, Number(inputs["length"] ?? 32));
             return { id, state: { ...inputs, id, hex: bytes.toString("hex"), base64: bytes.toString("base64") } };
         }
         default:
@@ -193,13 +240,18 @@ function mockState(stack: string, region: string, type: string, name: string, in
 }
 
 /** What API Gateway calls a Lambda ARN in an integration's `uri` (an alias's or a version's too). */
-export const lambdaInvokeArn = (region: string, functionArn: string) => `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`;
+export const lambdaInvokeArn = (region: string, functionArn: string) =>
+    `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${functionArn}/invocations`;
 
 /**
  * A function's `version` (the latest published one, `$LATEST` when `publish` is off) and the
  * attributes that qualify its ARN with it, as the AWS provider sets them.
  */
-export function functionVersionState(region: string, functionArn: string, version: string): { version: string; qualifiedArn: string; qualifiedInvokeArn: string } {
+export function functionVersionState(
+    region: string,
+    functionArn: string,
+    version: string,
+): { version: string; qualifiedArn: string; qualifiedInvokeArn: string } {
     const qualifiedArn = `${functionArn}:${version}`;
     return { version, qualifiedArn, qualifiedInvokeArn: lambdaInvokeArn(region, qualifiedArn) };
 }
@@ -210,7 +262,12 @@ async function resolve(value: unknown): Promise<{ value: unknown; secret: boolea
         return { value, secret: false };
     }
     const output = value as Pulumi.Output<unknown> & { isSecret: Promise<boolean> };
-    const resolved = await new Promise<unknown>((r) => output.apply((v) => { r(v); return v; }));
+    const resolved = await new Promise<unknown>((r) =>
+        output.apply((v) => {
+            r(v);
+            return v;
+        }),
+    );
     return { value: resolved, secret: await output.isSecret };
 }
 
@@ -223,11 +280,16 @@ export async function recordProgram(options: RecordOptions): Promise<RecordedPro
     // gets the shortcuts live reload takes (rerecord.ts): the package tree read once, unchanged
     // modules not compiled again, Pulumi's bookkeeping stacks not source-mapped; same recording.
     await prepareRerecording();
-    return cheapPulumiStacks(() => recordConfiguredProgram(config, options.stateOverride)).finally(releaseClosureMirrors);
+    return cheapPulumiStacks(() => recordConfiguredProgram(config, options.stateOverride)).finally(
+        releaseClosureMirrors,
+    );
 }
 
 /** Records the program with a config already read (the local cloud reads it once, before anything else). */
-export async function recordConfiguredProgram(config: ProgramConfig, stateOverride?: RecordOptions["stateOverride"]): Promise<RecordedProgram> {
+export async function recordConfiguredProgram(
+    config: ProgramConfig,
+    stateOverride?: RecordOptions["stateOverride"],
+): Promise<RecordedProgram> {
     // The Pulumi runtime is process-global state: two programs at once would mix their resources.
     if (running) {
         throw new Error("recordProgram is already running; await the previous call first");
@@ -282,7 +344,10 @@ function ignoreLateProgramRejection(): void {
     // See failOnProgramRejection.
 }
 
-async function record(programConfig: ProgramConfig, stateOverride: RecordOptions["stateOverride"]): Promise<RecordedProgram> {
+async function record(
+    programConfig: ProgramConfig,
+    stateOverride: RecordOptions["stateOverride"],
+): Promise<RecordedProgram> {
     const { projectDir, stack, region, config, project } = programConfig;
     const resources: RecordedResource[] = [];
     const mocks: Pulumi.runtime.Mocks = {
@@ -290,8 +355,10 @@ async function record(programConfig: ProgramConfig, stateOverride: RecordOptions
             const inputs = unwrapSecrets(args.inputs);
             const { id, state } = mockState(stack, region, args.type, args.name, inputs);
             const override = stateOverride?.({ ...args, inputs, state });
-            const withOverride = (extra: Record<string, any> | undefined) =>
-                ({ id: typeof extra?.["id"] === "string" ? extra["id"] : id, state: { ...state, ...(extra ?? {}) } });
+            const withOverride = (extra: Record<string, any> | undefined) => ({
+                id: typeof extra?.["id"] === "string" ? extra["id"] : id,
+                state: { ...state, ...(extra ?? {}) },
+            });
             // Written with `then` (see archiveEntries): an override may read the function's archive.
             return override instanceof Promise ? override.then(withOverride) : withOverride(override);
         },
@@ -341,7 +408,9 @@ async function record(programConfig: ProgramConfig, stateOverride: RecordOptions
     // reload must see edited files. Packages stay loaded, and so does this package when it sits
     // inside the project (as here): it is the recorder, not the program.
     const isProgramFile = (file: string) =>
-        file.startsWith(projectDir + path.sep) && !file.includes(`${path.sep}node_modules${path.sep}`) && !file.startsWith(PACKAGE_DIR);
+        file.startsWith(projectDir + path.sep) &&
+        !file.includes(`${path.sep}node_modules${path.sep}`) &&
+        !file.startsWith(PACKAGE_DIR);
     for (const file of Object.keys(require.cache)) {
         if (isProgramFile(file)) {
             delete require.cache[file];
@@ -356,7 +425,9 @@ async function record(programConfig: ProgramConfig, stateOverride: RecordOptions
     } catch (err) {
         // Resources declared before the throw still have RPCs in flight (their outputs, say).
         // Let them finish against this run's monitor, or they land on the next run's and fail it.
-        await Promise.race([settings.waitForRPCs(), new Promise((r) => setTimeout(r, 5000).unref())]).catch(() => undefined);
+        await Promise.race([settings.waitForRPCs(), new Promise((r) => setTimeout(r, 5000).unref())]).catch(
+            () => undefined,
+        );
         throw err;
     }
 
@@ -380,9 +451,15 @@ async function record(programConfig: ProgramConfig, stateOverride: RecordOptions
  * to whatever its caller holds (a live reload's previous version, and so on back).
  */
 export function archiveEntries(code: any): Promise<Record<string, { text?: string; path?: string }>> {
-    return Promise.resolve(code.assets).then((assets: Record<string, any>) => Promise.all(Object.entries(assets).map(([name, asset]) =>
-        asset.text !== undefined
-            ? Promise.resolve(asset.text).then((text: string) => [name, { text }] as const)
-            : Promise.resolve(asset.path).then((file: string) => [name, { path: file }] as const),
-    ))).then((entries) => Object.fromEntries(entries));
+    return Promise.resolve(code.assets)
+        .then((assets: Record<string, any>) =>
+            Promise.all(
+                Object.entries(assets).map(([name, asset]) =>
+                    asset.text !== undefined
+                        ? Promise.resolve(asset.text).then((text: string) => [name, { text }] as const)
+                        : Promise.resolve(asset.path).then((file: string) => [name, { path: file }] as const),
+                ),
+            ),
+        )
+        .then((entries) => Object.fromEntries(entries));
 }

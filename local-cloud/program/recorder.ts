@@ -72,10 +72,13 @@ class RecorderThread {
         port1.on("message", (call: StoreCall) => answerStoreCall(stores, call, port1, new Int32Array(signal)));
         const worker = this.thread();
         const request: RecorderRequest = {
-            id, config: input.config, baseUrl: input.baseUrl,
+            id,
+            config: input.config,
+            baseUrl: input.baseUrl,
             keyMethods: methodsOf(input.keys),
             ...(input.versions ? { versionMethods: methodsOf(input.versions) } : {}),
-            port: port2, signal,
+            port: port2,
+            signal,
         };
         return new Promise<RecordedProgram>((resolve, reject) => {
             this.pending.set(id, { resolve, reject });
@@ -150,7 +153,11 @@ class RecorderThread {
 /** The functions an object offers (its class's methods): what the recording may call on it. */
 function methodsOf(object: object): string[] {
     const methods = new Set<string>();
-    for (let proto = Object.getPrototypeOf(object); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (
+        let proto = Object.getPrototypeOf(object);
+        proto && proto !== Object.prototype;
+        proto = Object.getPrototypeOf(proto)
+    ) {
         for (const name of Object.getOwnPropertyNames(proto)) {
             if (name !== "constructor" && typeof (object as Record<string, unknown>)[name] === "function") {
                 methods.add(name);
@@ -161,7 +168,12 @@ function methodsOf(object: object): string[] {
 }
 
 /** Runs a recording's call on this thread's store and wakes the recorder thread with the answer. */
-function answerStoreCall(stores: Record<StoreCall["target"], object | undefined>, call: StoreCall, port: MessageChannel["port1"], signal: Int32Array): void {
+function answerStoreCall(
+    stores: Record<StoreCall["target"], object | undefined>,
+    call: StoreCall,
+    port: MessageChannel["port1"],
+    signal: Int32Array,
+): void {
     let answer: StoreAnswer;
     try {
         const store = stores[call.target] as Record<string, (...args: unknown[]) => unknown> | undefined;
@@ -188,7 +200,9 @@ function tsNodeOptions(): object | undefined {
     if (!service?.options) {
         return undefined;
     }
-    return JSON.parse(JSON.stringify({ ...service.options, ...(service.configFilePath ? { project: service.configFilePath } : {}) })) as object;
+    return JSON.parse(
+        JSON.stringify({ ...service.options, ...(service.configFilePath ? { project: service.configFilePath } : {}) }),
+    ) as object;
 }
 
 let shared: RecorderThread | undefined;

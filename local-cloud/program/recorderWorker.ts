@@ -17,7 +17,9 @@ export interface RecorderRequest {
     id: number;
     config: ProgramConfig;
     baseUrl: string;
-    /** The methods of the serving thread's KeyStore, and of its FunctionVersions when the recording numbers versions. */
+    /**
+     * The methods of the serving thread's KeyStore, and of its FunctionVersions when the recording numbers versions.
+     */
     keyMethods: string[];
     versionMethods?: string[];
     /** Where this recording's calls to them go and their answers come back. */
@@ -65,13 +67,23 @@ async function record(request: RecorderRequest): Promise<RecorderAnswer> {
     try {
         await prepareRerecording();
         const keys = remote<KeyStore>("keys", request.keyMethods, request.port, signal);
-        const versions = request.versionMethods ? remote<FunctionVersions>("versions", request.versionMethods, request.port, signal) : undefined;
-        const program = await recordOrReuseLocalProgram({ config: request.config, baseUrl: request.baseUrl, keys, ...(versions ? { versions } : {}) })
-            .finally(releaseClosureMirrors);
+        const versions = request.versionMethods
+            ? remote<FunctionVersions>("versions", request.versionMethods, request.port, signal)
+            : undefined;
+        const program = await recordOrReuseLocalProgram({
+            config: request.config,
+            baseUrl: request.baseUrl,
+            keys,
+            ...(versions ? { versions } : {}),
+        }).finally(releaseClosureMirrors);
         return { id: request.id, ok: true, program: await encodeRecording(program) };
     } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));
-        return { id: request.id, ok: false, error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } };
+        return {
+            id: request.id,
+            ok: false,
+            error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) },
+        };
     } finally {
         request.port.close();
     }

@@ -46,7 +46,9 @@ export function prepareRerecording(): Promise<void> {
 export async function releaseClosureMirrors(): Promise<void> {
     const session = await closureSession();
     if (session) {
-        await new Promise<void>((resolve) => session.post("Runtime.releaseObjectGroup", { objectGroup: MIRROR_GROUP }, () => resolve()));
+        await new Promise<void>((resolve) =>
+            session.post("Runtime.releaseObjectGroup", { objectGroup: MIRROR_GROUP }, () => resolve()),
+        );
     }
 }
 
@@ -159,7 +161,9 @@ export async function cheapPulumiStacks<T>(run: () => Promise<T>): Promise<T> {
     const plain = (error: Error, frames: NodeJS.CallSite[]) =>
         `${error.name}${error.message ? `: ${error.message}` : ""}${frames.map((frame) => `\n    at ${frame}`).join("")}`;
     const formatter = (error: Error, frames: NodeJS.CallSite[]) =>
-        error.message === "" && bookkeeping.test(frames[0]?.getFileName() ?? "") ? plain(error, frames) : installed(error, frames);
+        error.message === "" && bookkeeping.test(frames[0]?.getFileName() ?? "")
+            ? plain(error, frames)
+            : installed(error, frames);
     Error.prepareStackTrace = formatter;
     try {
         return await run();

@@ -38,7 +38,8 @@ const isSecure = (value: unknown) =>
     typeof value === "object" && value !== null && Object.keys(value).length === 1 && "secure" in value;
 
 export function listStacks(projectDir: string): string[] {
-    return fs.readdirSync(projectDir)
+    return fs
+        .readdirSync(projectDir)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
@@ -58,7 +59,9 @@ export function readStackFiles(projectDir: string, stack: string): StackFiles {
     const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         const known = listStacks(projectDir);
-        throw new StackFileError(`No stack "${stack}": ${path.basename(stackFile)} does not exist (stacks here: ${known.join(", ") || "none"})`);
+        throw new StackFileError(
+            `No stack "${stack}": ${path.basename(stackFile)} does not exist (stacks here: ${known.join(", ") || "none"})`,
+        );
     }
     const projectDoc = readYaml(projectFile);
     const project = readProjectName(projectDir);
@@ -68,9 +71,10 @@ export function readStackFiles(projectDir: string, stack: string): StackFiles {
     const schema = (projectDoc["config"] ?? {}) as Record<string, unknown>;
     for (const [key, decl] of Object.entries(schema)) {
         const fullKey = key.includes(":") ? key : `${project}:${key}`;
-        const value = decl && typeof decl === "object" && !Array.isArray(decl)
-            ? ((decl as Record<string, unknown>)["default"] ?? (decl as Record<string, unknown>)["value"])
-            : decl;
+        const value =
+            decl && typeof decl === "object" && !Array.isArray(decl)
+                ? ((decl as Record<string, unknown>)["default"] ?? (decl as Record<string, unknown>)["value"])
+                : decl;
         if (value !== undefined) {
             config[fullKey] = asConfigString(value);
         }
@@ -79,7 +83,7 @@ export function readStackFiles(projectDir: string, stack: string): StackFiles {
     const stackConfig = (readYaml(stackFile)["config"] ?? {}) as Record<string, unknown>;
     for (const [key, value] of Object.entries(stackConfig)) {
         const fullKey = key.includes(":") ? key : `${project}:${key}`;
-        if (isSecure(value) || JSON.stringify(value).includes("\"secure\":")) {
+        if (isSecure(value) || JSON.stringify(value).includes('"secure":')) {
             // Encrypted with the stack's secrets provider; only the Pulumi CLI can read it.
             undecryptable.push(fullKey);
             delete config[fullKey];
@@ -142,6 +146,9 @@ export function readProgramConfig(options: ProgramConfigOptions): ProgramConfig 
         region,
         config,
         undecryptable: files.undecryptable,
-        files: [path.join(projectDir, "Pulumi.yaml"), ...(options.stackConfig ? [] : [path.join(projectDir, `Pulumi.${options.stack}.yaml`)])],
+        files: [
+            path.join(projectDir, "Pulumi.yaml"),
+            ...(options.stackConfig ? [] : [path.join(projectDir, `Pulumi.${options.stack}.yaml`)]),
+        ],
     };
 }

@@ -8,7 +8,12 @@ import { parseHeaders, type RequestHeaders } from "../apigateway/requestHeaders"
 import type { Settings } from "../types";
 
 /** Renders and appends a stage request's access-log line; returns it for the request log. */
-export type AccessLogWriter = (answer: GatewayAnswer, method: string, latencyMs: number, log: (line: string) => void) => string | undefined;
+export type AccessLogWriter = (
+    answer: GatewayAnswer,
+    method: string,
+    latencyMs: number,
+    log: (line: string) => void,
+) => string | undefined;
 
 export class Exchange {
     readonly started = process.hrtime.bigint();
@@ -66,8 +71,13 @@ export class Exchange {
         const latencyMs = Number(process.hrtime.bigint() - this.started) / 1e6;
         const accessLog = answer.accessLog ? this.writeAccessLog(answer, method, latencyMs, this.log) : undefined;
         this.requestLog({
-            method, path: requestPath, status: answer.status, latencyMs,
-            consumer: answer.consumer, requestId: answer.requestId, refusal: answer.refusal,
+            method,
+            path: requestPath,
+            status: answer.status,
+            latencyMs,
+            consumer: answer.consumer,
+            requestId: answer.requestId,
+            refusal: answer.refusal,
             ...(accessLog === undefined ? {} : { accessLog }),
             ...(answer.functionRequestId === undefined ? {} : { functionRequestId: answer.functionRequestId }),
             ...(answer.cache === undefined ? {} : { cache: answer.cache }),
@@ -95,16 +105,33 @@ export class Exchange {
     sendFault(err: unknown, failed?: GatewayAnswer): GatewayAnswer {
         const { method, requestPath } = this;
         // The failed answer's request id and access-log facts (route, key, integration) carry over.
-        const answer = this.gateway!.internalError({ method, path: requestPath, rawHeaders: this.req.rawHeaders, headers: this.headers, sourceIp: this.sourceIp }, err, failed?.requestId, failed?.accessLog?.facts);
+        const answer = this.gateway!.internalError(
+            {
+                method,
+                path: requestPath,
+                rawHeaders: this.req.rawHeaders,
+                headers: this.headers,
+                sourceIp: this.sourceIp,
+            },
+            err,
+            failed?.requestId,
+            failed?.accessLog?.facts,
+        );
         try {
             this.send(answer);
             return answer;
         } catch (again) {
-            this.log(`${method} ${requestPath}: the API's DEFAULT_5XX headers cannot be sent (${describeError(again)}); sent the 500 without them`);
+            this.log(
+                `${method} ${requestPath}: the API's DEFAULT_5XX headers cannot be sent (${describeError(again)}); sent the 500 without them`,
+            );
             const bare: GatewayAnswer = {
                 ...answer,
-                headers: { "Content-Type": ["application/json"], "x-amzn-ErrorType": ["InternalServerErrorException"], "x-amzn-RequestId": [answer.requestId] },
-                body: Buffer.from("{\"message\": \"Internal server error\"}"),
+                headers: {
+                    "Content-Type": ["application/json"],
+                    "x-amzn-ErrorType": ["InternalServerErrorException"],
+                    "x-amzn-RequestId": [answer.requestId],
+                },
+                body: Buffer.from('{"message": "Internal server error"}'),
             };
             this.send(bare);
             return bare;
@@ -116,7 +143,9 @@ export class Exchange {
         if (this.clientGone) {
             // Read in full and handled (and counted, as on AWS, where the function runs on too),
             // but there is nobody left to answer: one line, and the request log keeps the status.
-            this.log(`client closed the connection: ${this.method} ${this.requestPath} (before the answer; ${answer.status} not sent, request ${answer.requestId})`);
+            this.log(
+                `client closed the connection: ${this.method} ${this.requestPath} (before the answer; ${answer.status} not sent, request ${answer.requestId})`,
+            );
             this.logRequest(answer);
             return;
         }

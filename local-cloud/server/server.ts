@@ -46,14 +46,20 @@ export class LocalServer {
     });
     private closing?: Promise<void>;
 
-    private constructor(private readonly server: http.Server, readonly port: number, readonly baseUrl: string) {}
+    private constructor(
+        private readonly server: http.Server,
+        readonly port: number,
+        readonly baseUrl: string,
+    ) {}
 
     /** Listens on the settings' port (0 = any free one); requests wait until `serve` or `fail`. */
     static async bind(settings: Pick<Settings, "port" | "host" | "onRequest" | "functionLog">): Promise<LocalServer> {
         const holder: { self?: LocalServer } = {};
         const server = http.createServer((req, res) => holder.self!.onRequest(req, res, settings));
         // Node hands CONNECT to this event and, with no listener, closes the socket unanswered.
-        server.on("connect", (req: http.IncomingMessage, socket: Duplex) => holder.self!.onConnect(req, socket, settings));
+        server.on("connect", (req: http.IncomingMessage, socket: Duplex) =>
+            holder.self!.onConnect(req, socket, settings),
+        );
         const port = await listen(server, settings.port, settings.host);
         const displayHost = settings.host === "0.0.0.0" || settings.host === "::" ? "127.0.0.1" : settings.host;
         holder.self = new LocalServer(server, port, `http://${displayHost}:${port}`);
@@ -106,7 +112,11 @@ export class LocalServer {
      * for a target under a stage, that API's MISSING_AUTHENTICATION_TOKEN), a request-log line, and
      * the connection closed after the answer: no tunnel is ever opened.
      */
-    private onConnect(req: http.IncomingMessage, socket: Duplex, settings: Pick<Settings, "onRequest" | "functionLog">): void {
+    private onConnect(
+        req: http.IncomingMessage,
+        socket: Duplex,
+        settings: Pick<Settings, "onRequest" | "functionLog">,
+    ): void {
         socket.on("error", () => undefined);
         const res = new http.ServerResponse(req);
         res.shouldKeepAlive = false;
@@ -118,8 +128,14 @@ export class LocalServer {
         this.onRequest(req, res, settings);
     }
 
-    private onRequest(req: http.IncomingMessage, res: http.ServerResponse, settings: Pick<Settings, "onRequest" | "functionLog">): void {
-        const exchange = new Exchange(req, res, settings, (answer, method, latencyMs, log) => this.writeAccessLog(answer, method, latencyMs, log));
+    private onRequest(
+        req: http.IncomingMessage,
+        res: http.ServerResponse,
+        settings: Pick<Settings, "onRequest" | "functionLog">,
+    ): void {
+        const exchange = new Exchange(req, res, settings, (answer, method, latencyMs, log) =>
+            this.writeAccessLog(answer, method, latencyMs, log),
+        );
         void this.serveRequest(exchange).catch((err) => exchange.fail(err));
     }
 
@@ -127,7 +143,9 @@ export class LocalServer {
     private async serveRequest(x: Exchange): Promise<void> {
         await this.ready;
         if (!this.current) {
-            x.res.writeHead(503, { "Content-Type": "application/json" }).end(JSON.stringify({ message: `local cloud failed to start: ${String(this.failure)}` }));
+            x.res
+                .writeHead(503, { "Content-Type": "application/json" })
+                .end(JSON.stringify({ message: `local cloud failed to start: ${String(this.failure)}` }));
             return;
         }
         if (this.serveConsole(x)) {
@@ -141,7 +159,9 @@ export class LocalServer {
             // The gateway never saw this request: no answer, no request-log line, and nothing
             // charged to a key's throttle or quota (the API key is read only once the whole
             // request is in, as API Gateway does not bill requests it never received).
-            x.log(`client closed the connection: ${x.method} ${x.requestPath} (before the end of the request; not counted)`);
+            x.log(
+                `client closed the connection: ${x.method} ${x.requestPath} (before the end of the request; not counted)`,
+            );
             return;
         }
         if (isControlPlanePath(x.requestPath)) {
@@ -160,8 +180,16 @@ export class LocalServer {
         if (!decodes(x.requestPath)) {
             // The console reads its paths decoded: one that does not decode ("%", "%zz") is the
             // client's mistake, answered as such before the console sees it.
-            x.res.writeHead(400, { "Content-Type": "application/json; charset=utf-8", "X-Content-Type-Options": "nosniff" })
-                .end(JSON.stringify({ message: `Malformed path: ${JSON.stringify(x.requestPath)} has a % that does not start a percent-encoded UTF-8 character` }));
+            x.res
+                .writeHead(400, {
+                    "Content-Type": "application/json; charset=utf-8",
+                    "X-Content-Type-Options": "nosniff",
+                })
+                .end(
+                    JSON.stringify({
+                        message: `Malformed path: ${JSON.stringify(x.requestPath)} has a % that does not start a percent-encoded UTF-8 character`,
+                    }),
+                );
             return true;
         }
         localConsole.handle(x.req, x.res, x.method, x.requestPath, x.rawQuery);
@@ -180,8 +208,13 @@ export class LocalServer {
             return;
         }
         x.requestLog({
-            method: x.method, path: x.requestPath, status: control.status, latencyMs: Number(process.hrtime.bigint() - x.started) / 1e6,
-            requestId: control.requestId, operation: control.operation ?? "(unknown operation)", refusal: control.errorType,
+            method: x.method,
+            path: x.requestPath,
+            status: control.status,
+            latencyMs: Number(process.hrtime.bigint() - x.started) / 1e6,
+            requestId: control.requestId,
+            operation: control.operation ?? "(unknown operation)",
+            refusal: control.errorType,
         });
     }
 
@@ -215,14 +248,22 @@ export class LocalServer {
      * Renders a stage request's access-log line now that its answer is out, appends it to access.log
      * and returns it for the request log. A line that cannot be rendered is reported, never thrown.
      */
-    private writeAccessLog(answer: GatewayAnswer, method: string, latencyMs: number, log: (line: string) => void): string | undefined {
+    private writeAccessLog(
+        answer: GatewayAnswer,
+        method: string,
+        latencyMs: number,
+        log: (line: string) => void,
+    ): string | undefined {
         try {
             const { format, facts } = answer.accessLog!;
-            const line = renderAccessLog(format, accessLogValues(facts, {
-                status: answer.status,
-                responseLength: method === "HEAD" ? 0 : answer.body.length,
-                responseLatencyMs: latencyMs,
-            }));
+            const line = renderAccessLog(
+                format,
+                accessLogValues(facts, {
+                    status: answer.status,
+                    responseLength: method === "HEAD" ? 0 : answer.body.length,
+                    responseLatencyMs: latencyMs,
+                }),
+            );
             this.services?.accessLog.append(line);
             return line;
         } catch (err) {
@@ -236,11 +277,17 @@ async function listen(server: http.Server, port: number, host: string): Promise<
     await new Promise<void>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException) => {
             server.off("listening", onListening);
-            reject(err.code === "EADDRINUSE"
-                ? new LocalCloudError(`Port ${port} on ${host} is already in use (is another local cloud running?). Pass --port <n> to use another one.`)
-                : err.code === "EACCES"
-                    ? new LocalCloudError(`Not allowed to listen on port ${port} on ${host}; pick a port above 1023 with --port <n>.`)
-                    : err);
+            reject(
+                err.code === "EADDRINUSE"
+                    ? new LocalCloudError(
+                          `Port ${port} on ${host} is already in use (is another local cloud running?). Pass --port <n> to use another one.`,
+                      )
+                    : err.code === "EACCES"
+                      ? new LocalCloudError(
+                            `Not allowed to listen on port ${port} on ${host}; pick a port above 1023 with --port <n>.`,
+                        )
+                      : err,
+            );
         };
         const onListening = () => {
             server.off("error", onError);
@@ -258,7 +305,10 @@ async function listen(server: http.Server, port: number, host: string): Promise<
  * declared length over the limit is not waited for: `unread`, at once. Never rejects: a client that
  * goes away before the end of its request gives `{ closed: true }`.
  */
-function readBody(req: http.IncomingMessage, headers: RequestHeaders): Promise<{ body: Buffer; tooLarge: boolean } | { body: Buffer; tooLarge: true; unread: true } | { closed: true }> {
+function readBody(
+    req: http.IncomingMessage,
+    headers: RequestHeaders,
+): Promise<{ body: Buffer; tooLarge: boolean } | { body: Buffer; tooLarge: true; unread: true } | { closed: true }> {
     return new Promise((resolve) => {
         if (req.destroyed) {
             // Gone while the server was still starting: its body was dropped with the socket.

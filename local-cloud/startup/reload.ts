@@ -7,30 +7,41 @@ import type { CloudModel } from "../program/model";
 import type { ReloadReport } from "../types";
 import type { FunctionChanges } from "../lambda/functions";
 
-
 /** Errors whose message says it all (a config check, a stack file); anything else also gets its name. */
 const PLAIN_ERRORS = new Set(["LocalCloudError", "StackFileError", "ConfigError"]);
 
 /** One line for the console: `reloaded in 1.2 s: 2 functions changed: a, b` or why it failed. */
 export function describeReload(report: ReloadReport): string {
     const seconds = `${(report.ms / 1000).toFixed(1)} s`;
-    const cause = report.files.length > 0 ? ` (${report.files.slice(0, 3).join(", ")}${report.files.length > 3 ? `, +${report.files.length - 3}` : ""})` : "";
+    const cause =
+        report.files.length > 0
+            ? ` (${report.files.slice(0, 3).join(", ")}${report.files.length > 3 ? `, +${report.files.length - 3}` : ""})`
+            : "";
     if (report.ok) {
         return `reloaded in ${seconds}${cause}: ${report.changes.length > 0 ? report.changes.join("; ") : "no changes"}`;
     }
     const err = report.error as Error | undefined;
-    const message = err instanceof Error
-        ? `${PLAIN_ERRORS.has(err.name) ? "" : `${err.name}: `}${err.message}`
-        : String(report.error);
+    const message =
+        err instanceof Error
+            ? `${PLAIN_ERRORS.has(err.name) ? "" : `${err.name}: `}${err.message}`
+            : String(report.error);
     // A compiler's report runs over several lines: keep them, indented under the first.
-    const lines = message.trim().split("\n").map((line, i) => (i === 0 ? line : `    ${line}`));
+    const lines = message
+        .trim()
+        .split("\n")
+        .map((line, i) => (i === 0 ? line : `    ${line}`));
     return `reload failed after ${seconds}${cause}, still serving the last good version: ${lines.join("\n")}`;
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 /** What a reload changed, in phrases for `describeReload`. */
-export function describeChanges(previous: CloudModel, next: CloudModel, functions: FunctionChanges, createdTables: string[]): string[] {
+export function describeChanges(
+    previous: CloudModel,
+    next: CloudModel,
+    functions: FunctionChanges,
+    createdTables: string[],
+): string[] {
     const phrases: string[] = [];
     const list = (names: string[]) => [...names].sort().join(", ");
     if (functions.changed.length > 0) {
@@ -42,7 +53,12 @@ export function describeChanges(previous: CloudModel, next: CloudModel, function
     if (functions.removed.length > 0) {
         phrases.push(`${plural(functions.removed.length, "function")} removed: ${list(functions.removed)}`);
     }
-    const routes = (model: CloudModel) => new Set(model.restApis.flatMap((api) => api.stages.flatMap((s) => api.operations.map((op) => `${op.method} /${s.name}${op.resourcePath}`))));
+    const routes = (model: CloudModel) =>
+        new Set(
+            model.restApis.flatMap((api) =>
+                api.stages.flatMap((s) => api.operations.map((op) => `${op.method} /${s.name}${op.resourcePath}`)),
+            ),
+        );
     const [before, after] = [routes(previous), routes(next)];
     const addedRoutes = [...after].filter((r) => !before.has(r));
     const removedRoutes = [...before].filter((r) => !after.has(r));
@@ -59,12 +75,20 @@ export function describeChanges(previous: CloudModel, next: CloudModel, function
     if (createdTables.length > 0) {
         phrases.push(`${plural(createdTables.length, "table")} created: ${list(createdTables)}`);
     }
-    const byName = <T extends { logicalName: string }>(items: T[]) => new Map(items.map((i) => [i.logicalName, JSON.stringify(i)]));
-    for (const [kind, a, b] of [["API key", byName(previous.apiKeys), byName(next.apiKeys)], ["usage plan", byName(previous.usagePlans), byName(next.usagePlans)]] as const) {
+    const byName = <T extends { logicalName: string }>(items: T[]) =>
+        new Map(items.map((i) => [i.logicalName, JSON.stringify(i)]));
+    for (const [kind, a, b] of [
+        ["API key", byName(previous.apiKeys), byName(next.apiKeys)],
+        ["usage plan", byName(previous.usagePlans), byName(next.usagePlans)],
+    ] as const) {
         const added = [...b.keys()].filter((k) => !a.has(k));
         const removed = [...a.keys()].filter((k) => !b.has(k));
         const changed = [...b.keys()].filter((k) => a.has(k) && a.get(k) !== b.get(k));
-        for (const [names, verb] of [[added, "added"], [removed, "removed"], [changed, "changed"]] as const) {
+        for (const [names, verb] of [
+            [added, "added"],
+            [removed, "removed"],
+            [changed, "changed"],
+        ] as const) {
             if (names.length > 0) {
                 phrases.push(`${plural(names.length, kind)} ${verb}: ${list(names)}`);
             }
@@ -124,7 +148,13 @@ export class Reloader {
         const relative = [...files].map((f) => path.relative(this.projectDir, f) || f);
         let report: ReloadReport;
         if (this.closed) {
-            report = { ok: false, ms: 0, files: relative, changes: [], error: new Error("the local cloud is stopping") };
+            report = {
+                ok: false,
+                ms: 0,
+                files: relative,
+                changes: [],
+                error: new Error("the local cloud is stopping"),
+            };
             return report;
         }
         try {

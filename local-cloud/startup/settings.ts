@@ -35,6 +35,9 @@ export function resolveSettings(options: LocalCloudOptions): Settings {
         throttlePartitions: options.throttlePartitions,
         watch: options.watch ?? false,
         onReload: options.onReload ?? (() => undefined),
-        console: options.console === false ? undefined : { path: normalizeConsolePath(options.console?.path), openApiDocument: options.openApiDocument },
+        console:
+            options.console === false
+                ? undefined
+                : { path: normalizeConsolePath(options.console?.path), openApiDocument: options.openApiDocument },
     };
 }

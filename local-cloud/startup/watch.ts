@@ -40,7 +40,12 @@ export function watchSources(options: WatchOptions): SourceWatcher {
     const isSource = (file: string) => configFiles.has(file) || (file.endsWith(".ts") && !file.endsWith(".d.ts"));
     const skipFolder = (dir: string) => {
         const name = path.basename(dir);
-        return dir !== root && (SKIPPED_FOLDERS.has(name) || name.startsWith(".") || ignored.some((i) => dir === i || dir.startsWith(i + path.sep)));
+        return (
+            dir !== root &&
+            (SKIPPED_FOLDERS.has(name) ||
+                name.startsWith(".") ||
+                ignored.some((i) => dir === i || dir.startsWith(i + path.sep)))
+        );
     };
     const hashOf = (file: string): string | undefined => {
         try {

@@ -56,7 +56,11 @@ export class AppendLog {
      * Opens (or creates, with `header` as its first record) a log and returns every record after
      * the header. A file whose header differs from `header.format` is refused.
      */
-    static open<T>(file: string, header: { format: string; version: number }, faults: StorageFaults = {}): OpenedLog<T> {
+    static open<T>(
+        file: string,
+        header: { format: string; version: number },
+        faults: StorageFaults = {},
+    ): OpenedLog<T> {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         if (!fs.existsSync(file)) {
             writeWhole(file, [line(header)], faults);
@@ -68,12 +72,16 @@ export class AppendLog {
         lines.forEach((raw, index) => {
             const record = parseLine(raw);
             if (record === undefined) {
-                throw new LocalCloudError(`${file} is damaged at line ${index + 1} (checksum mismatch); ${wayOut(file)}`);
+                throw new LocalCloudError(
+                    `${file} is damaged at line ${index + 1} (checksum mismatch); ${wayOut(file)}`,
+                );
             }
             if (index === 0) {
                 const found = record as { format?: unknown; version?: unknown };
                 if (found.format !== header.format || found.version !== header.version) {
-                    throw new LocalCloudError(`${file} is not a ${header.format} v${header.version} file; ${wayOut(file)}`);
+                    throw new LocalCloudError(
+                        `${file} is not a ${header.format} v${header.version} file; ${wayOut(file)}`,
+                    );
                 }
                 return;
             }

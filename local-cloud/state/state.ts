@@ -1,5 +1,6 @@
 // The state folder's steps. `openState` locks the folder and reads keys.json (nothing is written but
-// the lock, which goes again if the start fails; access.log is opened on its first line); `openStore` opens what the program's data lives in
+// the lock, which goes again if the start fails; access.log is opened on its first line); `openStore` opens what the
+// program's data lives in
 // (dynamodb.log, usage.log) once the program has run; `provisionTables` creates the tables the
 // program defines and does not have yet. See stateDir.ts for the folder's files.
 import * as fs from "node:fs";
@@ -74,12 +75,22 @@ export interface Store {
 }
 
 /** Opens the tables' journal (dynamodb.log, repaired or migrated as needed) and usage.log. */
-export async function openStore(settings: Pick<Settings, "stateDir" | "now" | "warn" | "faults" | "throttlePartitions">, region: string): Promise<Store> {
-    const dynamo = await startDynamo(settings.stateDir, region, settings.faults, { throttleScale: settings.throttlePartitions, now: settings.now });
+export async function openStore(
+    settings: Pick<Settings, "stateDir" | "now" | "warn" | "faults" | "throttlePartitions">,
+    region: string,
+): Promise<Store> {
+    const dynamo = await startDynamo(settings.stateDir, region, settings.faults, {
+        throttleScale: settings.throttlePartitions,
+        now: settings.now,
+    });
     dynamo.report.forEach(settings.warn);
     let usage: UsageLimiter;
     try {
-        usage = UsageLimiter.open(settings.stateDir, { now: settings.now, warn: settings.warn, faults: settings.faults });
+        usage = UsageLimiter.open(settings.stateDir, {
+            now: settings.now,
+            warn: settings.warn,
+            faults: settings.faults,
+        });
     } catch (err) {
         await dynamo.close();
         throw err;
@@ -100,8 +111,17 @@ export async function openStore(settings: Pick<Settings, "stateDir" | "now" | "w
  * ones' names. A client of its own: a reload comes after any idle time, and the store's client may
  * hold a keep-alive connection the engine has closed meanwhile (ECONNRESET on its first request).
  */
-export async function provisionTables(store: Store, tables: TableModel[], warn: (message: string) => void): Promise<string[]> {
-    const client = new DynamoDBClient({ endpoint: store.dynamo.endpoint, region: store.region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+export async function provisionTables(
+    store: Store,
+    tables: TableModel[],
+    warn: (message: string) => void,
+): Promise<string[]> {
+    const client = new DynamoDBClient({
+        endpoint: store.dynamo.endpoint,
+        region: store.region,
+        credentials: LOCAL_CREDENTIALS,
+        maxAttempts: 1,
+    });
     try {
         const result = await ensureTables(client, tables);
         result.warnings.forEach(warn);

@@ -57,7 +57,9 @@ export function readJsonFile<T>(file: string, fallback: T): T {
     try {
         return JSON.parse(text) as T;
     } catch (err) {
-        throw new LocalCloudError(`${file} is not valid JSON (${(err as Error).message}); fix or delete it by hand, the local cloud will not overwrite it`);
+        throw new LocalCloudError(
+            `${file} is not valid JSON (${(err as Error).message}); fix or delete it by hand, the local cloud will not overwrite it`,
+        );
     }
 }
 
@@ -125,7 +127,10 @@ export interface DeployedKey {
 const byLogicalName = new Intl.Collator("en", { numeric: true }).compare;
 
 const isStringMap = (value: unknown): value is Record<string, string> =>
-    typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((v) => typeof v === "string");
 
 /**
  * Key values and secrets generated once per stack folder, so clients (and their list cursors) keep
@@ -145,17 +150,23 @@ export class KeyStore {
             this.saved = { apiKeys: {}, secrets: {}, apiKeyNames: {}, apiKeyIds: {} };
             return;
         }
-        const wayOut = "restore it from a backup, or delete it to generate new values (clients holding the old keys then get 403)";
-        const record = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? raw as Record<string, unknown> : undefined;
+        const wayOut =
+            "restore it from a backup, or delete it to generate new values (clients holding the old keys then get 403)";
+        const record =
+            typeof raw === "object" && raw !== null && !Array.isArray(raw)
+                ? (raw as Record<string, unknown>)
+                : undefined;
         if (!record || !isStringMap(record["apiKeys"])) {
-            throw new LocalCloudError(`${this.file} has no "apiKeys" object of key values (found ${JSON.stringify(raw).slice(0, 60)}); the local cloud will not regenerate keys over it: ${wayOut}`);
+            throw new LocalCloudError(
+                `${this.file} has no "apiKeys" object of key values (found ${JSON.stringify(raw).slice(0, 60)}); the local cloud will not regenerate keys over it: ${wayOut}`,
+            );
         }
         const optionalMap = (field: keyof SavedKeys, what: string): Record<string, string> => {
             const value = record[field];
             if (value !== undefined && !isStringMap(value)) {
                 throw new LocalCloudError(`${this.file}: "${field}" must be an object of ${what}; ${wayOut}`);
             }
-            return { ...(value as Record<string, string> | undefined ?? {}) };
+            return { ...((value as Record<string, string> | undefined) ?? {}) };
         };
         this.saved = {
             apiKeys: { ...record["apiKeys"] },
@@ -187,8 +198,11 @@ export class KeyStore {
     deploy(keys: DeployedKey[]): string[] {
         const live = new Set(keys.map((k) => k.logicalName));
         const deleted = Object.entries(this.saved.apiKeyNames)
-            .filter(([logicalName, name]) => !live.has(logicalName)
-                && keys.some((k) => k.name === name && byLogicalName(k.logicalName, logicalName) > 0))
+            .filter(
+                ([logicalName, name]) =>
+                    !live.has(logicalName) &&
+                    keys.some((k) => k.name === name && byLogicalName(k.logicalName, logicalName) > 0),
+            )
             .map(([logicalName]) => logicalName);
         for (const logicalName of deleted) {
             delete this.saved.apiKeys[logicalName];
@@ -227,7 +241,9 @@ export class KeyStore {
         return value;
     }
 
-    /** Writes the file only when a value was generated or a key noted or deleted: an unchanged start touches nothing. */
+    /**
+     * Writes the file only when a value was generated or a key noted or deleted: an unchanged start touches nothing.
+     */
     save(): void {
         if (this.changed) {
             const { apiKeyNames, apiKeyIds, ...values } = this.saved;

@@ -112,19 +112,29 @@ function readLock(file: string): LockContent | undefined {
     if (parsed === undefined) {
         return undefined;
     }
-    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? parsed as LockContent : {};
+    return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as LockContent) : {};
 }
 
 /**
  * Locks a state folder for this local cloud; returns the release function. `onTakeover` hears
  * about a stale lock taken over (one line, for the start's warnings).
  */
-export function lockStateDir(stateDir: string, owner: string, onTakeover: (message: string) => void = () => undefined): () => void {
+export function lockStateDir(
+    stateDir: string,
+    owner: string,
+    onTakeover: (message: string) => void = () => undefined,
+): () => void {
     fs.mkdirSync(stateDir, { recursive: true });
     const dir = fs.realpathSync(stateDir);
     const file = path.join(stateDir, "lock.json");
     const token = crypto.randomBytes(8).toString("hex");
-    const content: LockContent = { pid: process.pid, owner, token, startTime: procStat(process.pid)?.startTime, bootId: bootId() };
+    const content: LockContent = {
+        pid: process.pid,
+        owner,
+        token,
+        startTime: procStat(process.pid)?.startTime,
+        bootId: bootId(),
+    };
     for (let attempt = 0; attempt < 4; attempt++) {
         // Written whole under a temporary name, then linked: the lock never exists half-written.
         const temporary = `${file}.${token}.tmp`;
@@ -154,7 +164,9 @@ export function lockStateDir(stateDir: string, owner: string, onTakeover: (messa
         const reason = staleReason(holder, dir);
         if (reason === undefined) {
             const where = holder.pid === process.pid ? "this process" : `process ${String(holder.pid)}`;
-            throw new LocalCloudError(`The state folder ${stateDir} is in use by another local cloud (${where}${typeof holder.owner === "string" ? `, ${holder.owner}` : ""}); stop it first, or pass another --state-dir`);
+            throw new LocalCloudError(
+                `The state folder ${stateDir} is in use by another local cloud (${where}${typeof holder.owner === "string" ? `, ${holder.owner}` : ""}); stop it first, or pass another --state-dir`,
+            );
         }
         // Take over by moving the stale lock aside (atomic), then check that what moved is the lock
         // judged stale: another start may have taken it over and locked in between.

@@ -5,6 +5,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { guardrailPolicies } from "./policies";
 
 new PolicyPack("posts-api-guardrails", {
-    description: "Guardrails of the posts API template: API keys on every route, least-privilege IAM, bounded Lambdas and logs, JSON access logs, protected and watched production stacks (backups, alarms, tracing), capped usage plans, secret key outputs.",
+    description:
+        "Guardrails of the posts API template: API keys on every route, least-privilege IAM, bounded Lambdas and logs, JSON access logs, protected and watched production stacks (backups, alarms, tracing), capped usage plans, secret key outputs.",
     policies: guardrailPolicies,
 });

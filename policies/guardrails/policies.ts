@@ -29,9 +29,14 @@ function stackPolicy(rule: StackRule): StackValidationPolicy {
         ...(rule.configSchema ? { configSchema: rule.configSchema } : {}),
         validateStack: (args, reportViolation) => {
             const resources = args.resources.map((r) => ({
-                urn: r.urn, type: r.type, name: r.name, props: r.props,
+                urn: r.urn,
+                type: r.type,
+                name: r.name,
+                props: r.props,
                 // By URN: known in a new stack's preview, where the values they carry are not.
-                propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencies ?? {}).map(([key, from]) => [key, from.map((d) => d.urn)])),
+                propertyDependencies: Object.fromEntries(
+                    Object.entries(r.propertyDependencies ?? {}).map(([key, from]) => [key, from.map((d) => d.urn)]),
+                ),
             }));
             // Stack outputs are the outputs of the root `pulumi:pulumi:Stack` resource. CrossGuard
             // hands them over decrypted, so which ones are secret is unknown here.

@@ -41,16 +41,23 @@ export const apiKeyOutputsSecret: StackRule = {
             return { notApplicable: CROSSGUARD_CANNOT_SEE_SECRETS };
         }
         const secret = new Set(stack.secretOutputs);
-        const keyValues = new Set(stack.resources
-            .filter((r) => r.type === TYPES.apiKey && typeof r.props["value"] === "string" && r.props["value"] !== "")
-            .map((r) => r.props["value"] as string));
+        const keyValues = new Set(
+            stack.resources
+                .filter(
+                    (r) => r.type === TYPES.apiKey && typeof r.props["value"] === "string" && r.props["value"] !== "",
+                )
+                .map((r) => r.props["value"] as string),
+        );
         const violations: StackViolation[] = [];
         for (const [name, value] of Object.entries(stack.outputs)) {
             if (secret.has(name)) {
                 continue;
             }
-            const why = contains(value, keyValues) ? "holds an API key value"
-                : KEY_LIKE_NAME.test(name) && !KEY_ID_NAME.test(name) ? "is named like an API key" : undefined;
+            const why = contains(value, keyValues)
+                ? "holds an API key value"
+                : KEY_LIKE_NAME.test(name) && !KEY_ID_NAME.test(name)
+                  ? "is named like an API key"
+                  : undefined;
             if (why !== undefined) {
                 violations.push({
                     message: `Stack output "${name}" ${why} but is not a secret: export it as \`pulumi.secret(...)\` (and never \`pulumi.unsecret\` a key value).`,

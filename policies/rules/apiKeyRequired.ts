@@ -3,7 +3,17 @@
 // aws.apigateway.Method, so a route added either way is caught before it is deployed.
 import { describe, TYPES, type ResourceRule } from "./types";
 
-const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace", "x-amazon-apigateway-any-method"];
+const HTTP_METHODS = [
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "trace",
+    "x-amazon-apigateway-any-method",
+];
 const API_KEY_HEADER = "x-api-key";
 const FIX = `add \`security: [{"api_key": []}]\` with \`api_key\` an apiKey scheme on the ${API_KEY_HEADER} header (awsx: \`apiKeyRequired: true\` on the route)`;
 
@@ -11,10 +21,18 @@ const FIX = `add \`security: [{"api_key": []}]\` with \`api_key\` an apiKey sche
 
 /** Names of the security schemes that are an API key in the x-api-key header (swagger 2.0 or OpenAPI 3). */
 function apiKeySchemes(doc: any): Set<string> {
-    const schemes: Record<string, any> = { ...(doc?.securityDefinitions ?? {}), ...(doc?.components?.securitySchemes ?? {}) };
-    return new Set(Object.entries(schemes)
-        .filter(([, s]) => s?.type === "apiKey" && s?.in === "header" && String(s?.name).toLowerCase() === API_KEY_HEADER)
-        .map(([name]) => name));
+    const schemes: Record<string, any> = {
+        ...(doc?.securityDefinitions ?? {}),
+        ...(doc?.components?.securitySchemes ?? {}),
+    };
+    return new Set(
+        Object.entries(schemes)
+            .filter(
+                ([, s]) =>
+                    s?.type === "apiKey" && s?.in === "header" && String(s?.name).toLowerCase() === API_KEY_HEADER,
+            )
+            .map(([name]) => name),
+    );
 }
 
 /** Problems with one operation's effective `security`, or undefined when it requires a key. */
@@ -36,7 +54,9 @@ export function openApiKeyViolations(body: unknown): string[] {
         try {
             doc = JSON.parse(body);
         } catch {
-            return ["the API's `body` is not valid JSON, so its routes cannot be checked for API keys: pass a JSON OpenAPI document"];
+            return [
+                "the API's `body` is not valid JSON, so its routes cannot be checked for API keys: pass a JSON OpenAPI document",
+            ];
         }
     }
     if (doc === null || typeof doc !== "object") {
@@ -71,7 +91,9 @@ export const apiKeyRequired: ResourceRule = {
         }
         const method = String(resource.props["httpMethod"] ?? "").toUpperCase();
         if (method !== "OPTIONS" && resource.props["apiKeyRequired"] !== true) {
-            return [`${describe(resource)} (${method || "?"}) can be called without an API key: set \`apiKeyRequired: true\`.`];
+            return [
+                `${describe(resource)} (${method || "?"}) can be called without an API key: set \`apiKeyRequired: true\`.`,
+            ];
         }
         return [];
     },

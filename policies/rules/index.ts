@@ -43,7 +43,11 @@ export interface RecordedStack {
  * rules over the resources' outputs (state) and the stack outputs. `config` is keyed by rule
  * name, like a `--policy-pack-config` file.
  */
-export function checkRecordedStack(stack: RecordedStack, config: Record<string, RuleConfig> = {}, selected: readonly Rule[] = rules): Finding[] {
+export function checkRecordedStack(
+    stack: RecordedStack,
+    config: Record<string, RuleConfig> = {},
+    selected: readonly Rule[] = rules,
+): Finding[] {
     const findings: Finding[] = [];
     const view = (props: "inputs" | "state"): RuleResource[] =>
         stack.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r[props] }));
@@ -52,13 +56,26 @@ export function checkRecordedStack(stack: RecordedStack, config: Record<string, 
         if (rule.kind === "resource") {
             for (const resource of view("inputs").filter((r) => rule.resourceTypes.includes(r.type))) {
                 for (const message of rule.check(resource, ruleConfig)) {
-                    findings.push({ rule: rule.name, enforcementLevel: rule.enforcementLevel, urn: resource.urn, message });
+                    findings.push({
+                        rule: rule.name,
+                        enforcementLevel: rule.enforcementLevel,
+                        urn: resource.urn,
+                        message,
+                    });
                 }
             }
         } else {
-            const result = rule.check({ resources: view("state"), outputs: stack.outputs, secretOutputs: stack.secretOutputs }, ruleConfig);
+            const result = rule.check(
+                { resources: view("state"), outputs: stack.outputs, secretOutputs: stack.secretOutputs },
+                ruleConfig,
+            );
             for (const violation of "notApplicable" in result ? [] : result) {
-                findings.push({ rule: rule.name, enforcementLevel: rule.enforcementLevel, urn: violation.urn, message: violation.message });
+                findings.push({
+                    rule: rule.name,
+                    enforcementLevel: rule.enforcementLevel,
+                    urn: violation.urn,
+                    message: violation.message,
+                });
             }
         }
     }

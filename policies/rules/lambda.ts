@@ -33,7 +33,9 @@ export const lambdaTimeout: ResourceRule = {
         const timeout = resource.props["timeout"];
         // Unset means AWS's default of 3 s, which is within the limit.
         if (timeout !== undefined && !(typeof timeout === "number" && timeout <= max)) {
-            return [`${describe(resource)} has timeout ${JSON.stringify(timeout)} s; API Gateway stops waiting after ${max} s: set \`timeout\` to at most ${max} (posts-api:lambdaTimeout).`];
+            return [
+                `${describe(resource)} has timeout ${JSON.stringify(timeout)} s; API Gateway stops waiting after ${max} s: set \`timeout\` to at most ${max} (posts-api:lambdaTimeout).`,
+            ];
         }
         return [];
     },
@@ -57,10 +59,14 @@ export const lambdaRuntime: ResourceRule = {
         const allowed = listSetting(config, "runtimes", DEFAULT_NODE_RUNTIMES);
         const runtime = resource.props["runtime"];
         if (runtime === undefined || runtime === null || runtime === "") {
-            return [`${describe(resource)} has no explicit runtime: set \`runtime\` to one of ${allowed.join(", ")} so a provider upgrade cannot change it.`];
+            return [
+                `${describe(resource)} has no explicit runtime: set \`runtime\` to one of ${allowed.join(", ")} so a provider upgrade cannot change it.`,
+            ];
         }
         if (!allowed.includes(String(runtime))) {
-            return [`${describe(resource)} runs ${String(runtime)}, which is not a supported Node.js runtime here: set \`runtime\` to one of ${allowed.join(", ")}.`];
+            return [
+                `${describe(resource)} runs ${String(runtime)}, which is not a supported Node.js runtime here: set \`runtime\` to one of ${allowed.join(", ")}.`,
+            ];
         }
         return [];
     },

@@ -12,7 +12,9 @@ export const logGroupRetention: ResourceRule = {
     check(resource) {
         const days = resource.props["retentionInDays"];
         if (typeof days !== "number" || days <= 0) {
-            return [`${describe(resource)} keeps logs forever (retentionInDays ${JSON.stringify(days ?? null)}): set \`retentionInDays\` (posts-api:logRetentionDays, e.g. 14).`];
+            return [
+                `${describe(resource)} keeps logs forever (retentionInDays ${JSON.stringify(days ?? null)}): set \`retentionInDays\` (posts-api:logRetentionDays, e.g. 14).`,
+            ];
         }
         return [];
     },

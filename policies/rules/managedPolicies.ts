@@ -7,8 +7,14 @@ const BROAD = [/FullAccess/i, /PowerUser/i, /^AdministratorAccess/i];
 
 /** What aws.lambda.CallbackFunction attaches when it is given no `role` (@pulumi/aws lambdaMixins). */
 const CALLBACK_FUNCTION_DEFAULTS = new Set([
-    "AWSLambda_FullAccess", "CloudWatchFullAccessV2", "CloudWatchEventsFullAccess", "AmazonS3FullAccess",
-    "AmazonDynamoDBFullAccess", "AmazonSQSFullAccess", "AmazonKinesisFullAccess", "AmazonCognitoPowerUser",
+    "AWSLambda_FullAccess",
+    "CloudWatchFullAccessV2",
+    "CloudWatchEventsFullAccess",
+    "AmazonS3FullAccess",
+    "AmazonDynamoDBFullAccess",
+    "AmazonSQSFullAccess",
+    "AmazonKinesisFullAccess",
+    "AmazonCognitoPowerUser",
 ]);
 
 export function isBroadManagedPolicy(arn: unknown): boolean {
@@ -21,8 +27,10 @@ function message(where: string, arn: string): string {
     const hint = CALLBACK_FUNCTION_DEFAULTS.has(name)
         ? " If this came from an aws.lambda.CallbackFunction without `role`, pass a least-privilege role (api/lambdaRole.ts)."
         : "";
-    return `${where} attaches the AWS managed policy ${name} (${arn}), which grants far more than any route needs: ` +
-        `remove it and grant the exact actions on the exact resources in an inline policy instead.${hint}`;
+    return (
+        `${where} attaches the AWS managed policy ${name} (${arn}), which grants far more than any route needs: ` +
+        `remove it and grant the exact actions on the exact resources in an inline policy instead.${hint}`
+    );
 }
 
 export const noBroadManagedPolicies: ResourceRule = {
@@ -30,7 +38,12 @@ export const noBroadManagedPolicies: ResourceRule = {
     name: "no-broad-managed-policies",
     description: "No AWS managed *FullAccess, power-user or AdministratorAccess policy is attached to any IAM role.",
     enforcementLevel: "mandatory",
-    resourceTypes: [TYPES.rolePolicyAttachment, TYPES.role, TYPES.rolePolicyAttachmentsExclusive, TYPES.policyAttachment],
+    resourceTypes: [
+        TYPES.rolePolicyAttachment,
+        TYPES.role,
+        TYPES.rolePolicyAttachmentsExclusive,
+        TYPES.policyAttachment,
+    ],
     check(resource) {
         const { props } = resource;
         let arns: string[];

@@ -52,12 +52,15 @@ export function stackProductionReason(stack: StackView, config: RuleConfig): str
         return `Stack "${name}" is production`;
     }
     const tagged = stack.resources.find((r) => r.type === TYPES.table && taggedProduction(r));
-    return tagged === undefined ? undefined
+    return tagged === undefined
+        ? undefined
         : `Stack "${name}" is production (table "${tagged.name}" is tagged ${PRODUCTION_TAG.key}=${PRODUCTION_TAG.value})`;
 }
 
 /** What a production rule says about a stack it does not apply to. */
 export function notProductionReason(stack: StackView, config: RuleConfig): string {
-    return `Stack "${stackNameOf(stack)}" is not production: not in productionStacks ${JSON.stringify(productionStacks(config))} ` +
-        `and no table tagged ${PRODUCTION_TAG.key}=${PRODUCTION_TAG.value}`;
+    return (
+        `Stack "${stackNameOf(stack)}" is not production: not in productionStacks ${JSON.stringify(productionStacks(config))} ` +
+        `and no table tagged ${PRODUCTION_TAG.key}=${PRODUCTION_TAG.value}`
+    );
 }

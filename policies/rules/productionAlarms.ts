@@ -5,10 +5,16 @@
 //
 // A stack rule: an alarm names a function by its physical name (the FunctionName dimension), so the
 // rule needs every resource's outputs at once. Production is production.ts's notion.
+import { notProductionReason, PRODUCTION_STACKS_SETTING, stackProductionReason } from "./production";
 import {
-    notProductionReason, PRODUCTION_STACKS_SETTING, stackProductionReason,
-} from "./production";
-import { describe, TYPES, type NotApplicable, type RuleResource, type StackRule, type StackView, type StackViolation } from "./types";
+    describe,
+    TYPES,
+    type NotApplicable,
+    type RuleResource,
+    type StackRule,
+    type StackView,
+    type StackViolation,
+} from "./types";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -23,13 +29,21 @@ function metricsOf(alarm: RuleResource): WatchedMetric[] {
     const props = alarm.props;
     const metrics: WatchedMetric[] = [];
     if (props["metricName"] !== undefined) {
-        metrics.push({ namespace: props["namespace"], metricName: props["metricName"], dimensions: props["dimensions"] ?? {} });
+        metrics.push({
+            namespace: props["namespace"],
+            metricName: props["metricName"],
+            dimensions: props["dimensions"] ?? {},
+        });
     }
     const queries: any[] = Array.isArray(props["metricQueries"]) ? props["metricQueries"] : [];
     for (const query of queries) {
         const metric = query?.metric;
         if (metric !== undefined && metric !== null) {
-            metrics.push({ namespace: metric.namespace, metricName: metric.metricName, dimensions: metric.dimensions ?? {} });
+            metrics.push({
+                namespace: metric.namespace,
+                metricName: metric.metricName,
+                dimensions: metric.dimensions ?? {},
+            });
         }
     }
     return metrics;
@@ -71,7 +85,10 @@ function stackTopics(stack: StackView): Topics {
         const fromDependency = subscription.propertyDependencies?.["topic"] ?? [];
         const arn = known(() => subscription.props["topic"]);
         for (const topic of all) {
-            if (fromDependency.includes(topic.urn) || (typeof arn === "string" && known(() => topic.props["arn"]) === arn)) {
+            if (
+                fromDependency.includes(topic.urn) ||
+                (typeof arn === "string" && known(() => topic.props["arn"]) === arn)
+            ) {
                 subscribed.add(topic.urn);
             }
         }
@@ -124,7 +141,11 @@ function silence(alarm: RuleResource, topics: Topics): string | undefined {
  * How `alarms` fall short of covering a metric, or undefined when an alarm that reaches someone
  * watches it: "no alarm", or why each alarm that watches it tells nobody.
  */
-function coverageGap(alarms: RuleResource[], topics: Topics, matches: (m: WatchedMetric) => boolean): string | undefined {
+function coverageGap(
+    alarms: RuleResource[],
+    topics: Topics,
+    matches: (m: WatchedMetric) => boolean,
+): string | undefined {
     const watching = alarms.filter((alarm) => metricsOf(alarm).some(matches));
     const reasons = watching.map((alarm) => silence(alarm, topics));
     if (reasons.some((reason) => reason === undefined)) {
@@ -133,13 +154,15 @@ function coverageGap(alarms: RuleResource[], topics: Topics, matches: (m: Watche
     return watching.length === 0 ? "no alarm" : reasons.join("; ");
 }
 
-const FIX = "posts-api:alarms.enabled: true on this stack with someone to tell: an on-call address (`pulumi config set --path 'alarms.emails[0]' oncall@your-company.com`), " +
+const FIX =
+    "posts-api:alarms.enabled: true on this stack with someone to tell: an on-call address (`pulumi config set --path 'alarms.emails[0]' oncall@your-company.com`), " +
     "or posts-api:alarms.topicArns, an existing SNS topic that pages your on-call (monitoring/monitoring.ts); or an aws.cloudwatch.MetricAlarm whose `alarmActions` reach a subscribed topic";
 
 export const productionAlarms: StackRule = {
     kind: "stack",
     name: "production-error-alarms",
-    description: "On production stacks, CloudWatch alarms that reach a subscriber (a subscribed SNS topic of the stack, or a topic ARN from outside it) watch the API's 5XX errors and every Lambda function's Errors.",
+    description:
+        "On production stacks, CloudWatch alarms that reach a subscriber (a subscribed SNS topic of the stack, or a topic ARN from outside it) watch the API's 5XX errors and every Lambda function's Errors.",
     enforcementLevel: "mandatory",
     configSchema: { properties: { ...PRODUCTION_STACKS_SETTING } },
     check(stack: StackView, config): StackViolation[] | NotApplicable {
@@ -154,12 +177,19 @@ export const productionAlarms: StackRule = {
         for (const api of stack.resources.filter((r) => r.type === TYPES.restApi)) {
             // REST API metrics carry the API's name as the ApiName dimension.
             const apiName = api.props["name"];
-            const gap = coverageGap(alarms, topics, (m) => m.namespace === "AWS/ApiGateway" && m.metricName === "5XXError"
-                && (typeof apiName !== "string" || m.dimensions["ApiName"] === apiName));
+            const gap = coverageGap(
+                alarms,
+                topics,
+                (m) =>
+                    m.namespace === "AWS/ApiGateway" &&
+                    m.metricName === "5XXError" &&
+                    (typeof apiName !== "string" || m.dimensions["ApiName"] === apiName),
+            );
             if (gap !== undefined) {
                 violations.push({
                     urn: api.urn,
-                    message: `${why}, but ${describe(api)} has no CloudWatch alarm that notifies anyone on its 5XX errors ` +
+                    message:
+                        `${why}, but ${describe(api)} has no CloudWatch alarm that notifies anyone on its 5XX errors ` +
                         `(metric 5XXError, namespace AWS/ApiGateway, ApiName ${JSON.stringify(apiName)}; ${gap}): nobody hears when the API fails its callers. Set ${FIX}.`,
                 });
             }
@@ -168,14 +198,22 @@ export const productionAlarms: StackRule = {
         const functions = stack.resources.filter((r) => r.type === TYPES.function);
         const uncovered = functions.flatMap((fn) => {
             const functionName = fn.props["name"];
-            const gap = coverageGap(alarms, topics, (m) => m.namespace === "AWS/Lambda" && m.metricName === "Errors" && m.dimensions["FunctionName"] === functionName);
+            const gap = coverageGap(
+                alarms,
+                topics,
+                (m) =>
+                    m.namespace === "AWS/Lambda" &&
+                    m.metricName === "Errors" &&
+                    m.dimensions["FunctionName"] === functionName,
+            );
             return gap === undefined ? [] : [{ fn, detail: `${fn.name} (${JSON.stringify(functionName)}: ${gap})` }];
         });
         if (uncovered.length > 0) {
             violations.push({
                 // One function: point at it; several: the message lists them.
                 ...(uncovered.length === 1 ? { urn: uncovered[0]!.fn.urn } : {}),
-                message: `${why}, but ${uncovered.length} of ${functions.length} Lambda functions have no CloudWatch alarm that notifies anyone ` +
+                message:
+                    `${why}, but ${uncovered.length} of ${functions.length} Lambda functions have no CloudWatch alarm that notifies anyone ` +
                     `on their Errors (namespace AWS/Lambda, dimension FunctionName naming the function): ${uncovered.map((u) => u.detail).join(", ")}. ` +
                     `Their crashes and timeouts go unnoticed. Set ${FIX}.`,
             });

@@ -23,10 +23,14 @@ export const productionTableProtection: ResourceRule = {
         }
         const violations: string[] = [];
         if (resource.props["pointInTimeRecovery"]?.enabled !== true) {
-            violations.push(`${describe(resource)} is ${why} but has no point-in-time recovery: set \`pointInTimeRecovery: { enabled: true }\` (posts-api:production: true).`);
+            violations.push(
+                `${describe(resource)} is ${why} but has no point-in-time recovery: set \`pointInTimeRecovery: { enabled: true }\` (posts-api:production: true).`,
+            );
         }
         if (resource.props["deletionProtectionEnabled"] !== true) {
-            violations.push(`${describe(resource)} is ${why} but can be deleted: set \`deletionProtectionEnabled: true\` (posts-api:production: true).`);
+            violations.push(
+                `${describe(resource)} is ${why} but can be deleted: set \`deletionProtectionEnabled: true\` (posts-api:production: true).`,
+            );
         }
         return violations;
     },

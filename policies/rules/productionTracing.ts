@@ -12,7 +12,8 @@ const FIX = "set posts-api:tracing: true on this stack";
 export const productionTracing: StackRule = {
     kind: "stack",
     name: "production-xray-tracing",
-    description: "On production stacks, every API Gateway stage has X-Ray tracing on (xrayTracingEnabled) and every Lambda function traces actively (tracingConfig.mode Active).",
+    description:
+        "On production stacks, every API Gateway stage has X-Ray tracing on (xrayTracingEnabled) and every Lambda function traces actively (tracingConfig.mode Active).",
     // Advisory: without traces an incident takes longer to explain, but nothing is exposed or lost.
     enforcementLevel: "advisory",
     configSchema: { properties: { ...PRODUCTION_STACKS_SETTING } },

@@ -10,7 +10,8 @@ export const REQUIRED_ACCESS_LOG_VARIABLES: readonly { variable: string; field: 
     { variable: "$context.status", field: "status", what: "what status it got" },
 ];
 
-const FIX_FORMAT = "use a JSON object with one field per `$context` variable, each value quoted (api/accessLog.ts ACCESS_LOG_FORMAT)";
+const FIX_FORMAT =
+    "use a JSON object with one field per `$context` variable, each value quoted (api/accessLog.ts ACCESS_LOG_FORMAT)";
 
 /** Every string value inside a parsed JSON value (object values, array items, at any depth). */
 function stringValues(value: unknown): string[] {
@@ -41,7 +42,9 @@ export function accessLogFormatProblems(format: unknown): string[] {
     try {
         parsed = JSON.parse(format);
     } catch {
-        return [`is not JSON (${JSON.stringify(format.length > 80 ? `${format.slice(0, 77)}...` : format)}), so Logs Insights cannot query its fields: ${FIX_FORMAT}`];
+        return [
+            `is not JSON (${JSON.stringify(format.length > 80 ? `${format.slice(0, 77)}...` : format)}), so Logs Insights cannot query its fields: ${FIX_FORMAT}`,
+        ];
     }
     if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
         return [`is JSON but not an object: ${FIX_FORMAT}`];
@@ -51,20 +54,25 @@ export function accessLogFormatProblems(format: unknown): string[] {
     if (missing.length === 0) {
         return [];
     }
-    return [`lacks ${missing.map((m) => `${m.variable} (${m.what})`).join(", ")}: add ${missing.map((m) => `"${m.field}": "${m.variable}"`).join(", ")}`];
+    return [
+        `lacks ${missing.map((m) => `${m.variable} (${m.what})`).join(", ")}: add ${missing.map((m) => `"${m.field}": "${m.variable}"`).join(", ")}`,
+    ];
 }
 
 export const stageAccessLog: ResourceRule = {
     kind: "resource",
     name: "api-stage-json-access-log",
-    description: "Every API Gateway stage writes a JSON access log (accessLogSettings) with the request id, the caller's API key id and the status.",
+    description:
+        "Every API Gateway stage writes a JSON access log (accessLogSettings) with the request id, the caller's API key id and the status.",
     enforcementLevel: "mandatory",
     resourceTypes: [TYPES.stage],
     check(resource) {
         const where = describe(resource);
         const settings = resource.props["accessLogSettings"];
         if (settings === undefined || settings === null) {
-            return [`${where} writes no access log, so who called and what they got cannot be answered: set \`accessLogSettings: { destinationArn: <log group ARN>, format: <JSON> }\` (api/postsApi.ts, api/accessLog.ts).`];
+            return [
+                `${where} writes no access log, so who called and what they got cannot be answered: set \`accessLogSettings: { destinationArn: <log group ARN>, format: <JSON> }\` (api/postsApi.ts, api/accessLog.ts).`,
+            ];
         }
         const violations: string[] = [];
         // The format first: it is a plain value, known in a preview of a new stack, while the
@@ -81,7 +89,9 @@ export const stageAccessLog: ResourceRule = {
             destination = "(known after the update)";
         }
         if (typeof destination !== "string" || destination === "") {
-            violations.push(`${where} has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.`);
+            violations.push(
+                `${where} has accessLogSettings without a destinationArn: set it to the ARN of the log group (or Firehose stream) the access log goes to.`,
+            );
         }
         return violations;
     },

@@ -13,7 +13,13 @@
 //     measured in the same run) and the API's answers; with BENCH_CAPACITY_CONFIG, once per stack
 //     configuration (e.g. listShards 1 against 8), each steady rate as a ratio to the first's.
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { LOCAL_CREDENTIALS, startLocalCloud, type CapacitySnapshot, type LocalCloud, type PartitionUsage } from "local-cloud";
+import {
+    LOCAL_CREDENTIALS,
+    startLocalCloud,
+    type CapacitySnapshot,
+    type LocalCloud,
+    type PartitionUsage,
+} from "local-cloud";
 import { removeStateDir, tempStateDir } from "local-cloud/testing";
 import { PROJECT_DIR } from "../project";
 import { headers, STACK, writeBenchStack } from "./localCloud";
@@ -48,8 +54,14 @@ function totals(snapshot: CapacitySnapshot): Units {
     const perTable = snapshot.tables.map((t) => ({
         read: t.readUnits,
         write: t.writeUnits,
-        indexRead: sum((u) => u.read, t.indexes.map((i) => ({ read: i.readUnits, write: 0, indexRead: 0, indexWrite: 0 }))),
-        indexWrite: sum((u) => u.write, t.indexes.map((i) => ({ read: 0, write: i.writeUnits, indexRead: 0, indexWrite: 0 }))),
+        indexRead: sum(
+            (u) => u.read,
+            t.indexes.map((i) => ({ read: i.readUnits, write: 0, indexRead: 0, indexWrite: 0 })),
+        ),
+        indexWrite: sum(
+            (u) => u.write,
+            t.indexes.map((i) => ({ read: 0, write: i.writeUnits, indexRead: 0, indexWrite: 0 })),
+        ),
     }));
     return {
         read: sum((u) => u.read, perTable),
@@ -59,19 +71,43 @@ function totals(snapshot: CapacitySnapshot): Units {
     };
 }
 
-const minus = (a: Units, b: Units): Units => ({ read: a.read - b.read, write: a.write - b.write, indexRead: a.indexRead - b.indexRead, indexWrite: a.indexWrite - b.indexWrite });
+const minus = (a: Units, b: Units): Units => ({
+    read: a.read - b.read,
+    write: a.write - b.write,
+    indexRead: a.indexRead - b.indexRead,
+    indexWrite: a.indexWrite - b.indexWrite,
+});
 
 /** A post whose stored item is about `kb` KB (the description carries the bulk). */
-const post = (kb: number, n: number) => ({ title: `capacity ${n}`, author: "bench", publicationDate: "2026-11-21", description: "x".repeat(Math.max(1, kb * 1024 - 400)) });
+const post = (kb: number, n: number) => ({
+    title: `capacity ${n}`,
+    author: "bench",
+    publicationDate: "2026-11-21",
+    description: "x".repeat(Math.max(1, kb * 1024 - 400)),
+});
 
-async function call(cloud: LocalCloud, method: string, route: string, body?: unknown, extra: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${cloud.stageUrl}${route}`, { method, headers: { ...headers, ...extra }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+async function call(
+    cloud: LocalCloud,
+    method: string,
+    route: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+    const response = await fetch(`${cloud.stageUrl}${route}`, {
+        method,
+        headers: { ...headers, ...extra },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
+    return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
 
 /** Units one call consumes, the median over CALLS calls (each made by `make`, which gets the call's number). */
-async function unitsPerCall(cloud: LocalCloud, make: (n: number) => Promise<{ status: number }>, expect: number): Promise<Units> {
+async function unitsPerCall(
+    cloud: LocalCloud,
+    make: (n: number) => Promise<{ status: number }>,
+    expect: number,
+): Promise<Units> {
     const samples: Units[] = [];
     for (let n = 0; n < CALLS; n++) {
         const before = totals(cloud.capacity());
@@ -96,15 +132,28 @@ async function routeUnits(cloud: LocalCloud, kb: number): Promise<[string, Units
     };
     const ids: string[] = [];
     const rows: [string, Units][] = [];
-    rows.push(["POST /posts", await unitsPerCall(cloud, async (n) => {
-        const created = await create(n);
-        ids.push(created.id);
-        return created;
-    }, 201)]);
+    rows.push([
+        "POST /posts",
+        await unitsPerCall(
+            cloud,
+            async (n) => {
+                const created = await create(n);
+                ids.push(created.id);
+                return created;
+            },
+            201,
+        ),
+    ]);
     rows.push(["GET /posts/{id}", await unitsPerCall(cloud, (n) => call(cloud, "GET", `posts/${ids[n]}`), 200)]);
     rows.push(["GET /posts?limit=20", await unitsPerCall(cloud, () => call(cloud, "GET", "posts?limit=20"), 200)]);
-    rows.push(["PUT /posts/{id}", await unitsPerCall(cloud, (n) => call(cloud, "PUT", `posts/${ids[n]}`, post(kb, 100 + n)), 200)]);
-    rows.push(["PATCH /posts/{id}", await unitsPerCall(cloud, (n) => call(cloud, "PATCH", `posts/${ids[n]}`, { title: `patched ${n}` }), 200)]);
+    rows.push([
+        "PUT /posts/{id}",
+        await unitsPerCall(cloud, (n) => call(cloud, "PUT", `posts/${ids[n]}`, post(kb, 100 + n)), 200),
+    ]);
+    rows.push([
+        "PATCH /posts/{id}",
+        await unitsPerCall(cloud, (n) => call(cloud, "PATCH", `posts/${ids[n]}`, { title: `patched ${n}` }), 200),
+    ]);
     rows.push(["DELETE /posts/{id}", await unitsPerCall(cloud, (n) => call(cloud, "DELETE", `posts/${ids[n]}`), 204)]);
     return rows;
 }
@@ -118,64 +167,122 @@ function busiestWritePartition(snapshot: CapacitySnapshot): { resource: string; 
     return all.sort((a, b) => b.usage.writeUnits - a.usage.writeUnits)[0];
 }
 
-/** POST /posts from CONNECTIONS loops for LOAD_SECONDS: answers by status, when each 201 came (ms into the run), the run's length. */
-async function createFlatOut(cloud: LocalCloud, kb: number): Promise<{ statuses: Record<string, number>; created: number[]; seconds: number }> {
+/**
+ * POST /posts from CONNECTIONS loops for LOAD_SECONDS: answers by status, when each 201 came (ms into the run), the
+ * run's length.
+ */
+async function createFlatOut(
+    cloud: LocalCloud,
+    kb: number,
+): Promise<{ statuses: Record<string, number>; created: number[]; seconds: number }> {
     const statuses: Record<string, number> = {};
     const created: number[] = [];
     const started = performance.now();
     const until = started + LOAD_SECONDS * 1000;
     let n = 0;
-    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-        while (performance.now() < until) {
-            const answer = await call(cloud, "POST", "posts", post(kb, n++)).catch(() => ({ status: 0 }));
-            statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
-            if (answer.status === 201) {
-                created.push(performance.now() - started);
+    await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+            while (performance.now() < until) {
+                const answer = await call(cloud, "POST", "posts", post(kb, n++)).catch(() => ({ status: 0 }));
+                statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+                if (answer.status === 201) {
+                    created.push(performance.now() - started);
+                }
             }
-        }
-    }));
+        }),
+    );
     return { statuses, created, seconds: (performance.now() - started) / 1000 };
 }
 
-/** 1 KB puts to one partition key of a scratch table from CONNECTIONS loops, no retries: units accepted and refusals. */
-async function engineFlatOut(endpoint: string, region: string): Promise<{ units: number; throttled: number; seconds: number }> {
+/**
+ * 1 KB puts to one partition key of a scratch table from CONNECTIONS loops, no retries: units accepted and refusals.
+ */
+async function engineFlatOut(
+    endpoint: string,
+    region: string,
+): Promise<{ units: number; throttled: number; seconds: number }> {
     const client = new DynamoDBClient({ endpoint, region, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     const TableName = SCRATCH_TABLE;
     try {
-        await client.send(new CreateTableCommand({ TableName, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "sk", AttributeType: "S" }], KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }, { AttributeName: "sk", KeyType: "RANGE" }] }));
+        await client.send(
+            new CreateTableCommand({
+                TableName,
+                BillingMode: "PAY_PER_REQUEST",
+                AttributeDefinitions: [
+                    { AttributeName: "pk", AttributeType: "S" },
+                    { AttributeName: "sk", AttributeType: "S" },
+                ],
+                KeySchema: [
+                    { AttributeName: "pk", KeyType: "HASH" },
+                    { AttributeName: "sk", KeyType: "RANGE" },
+                ],
+            }),
+        );
         await new Promise((resolve) => setTimeout(resolve, 50));
         let units = 0;
         let throttled = 0;
         let n = 0;
         const started = performance.now();
         const until = started + LOAD_SECONDS * 1000;
-        await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-            while (performance.now() < until) {
-                const sk = String(n++);
-                try {
-                    // pk + sk + body = 1,024 bytes: one write unit.
-                    await client.send(new PutItemCommand({ TableName, Item: { pk: { S: "hot" }, sk: { S: sk }, body: { S: "x".repeat(1024 - 2 - 3 - 2 - sk.length - 4) } } }));
-                    units += 1;
-                } catch (err) {
-                    if ((err as Error).name !== "ThrottlingException") {
-                        throw err;
+        await Promise.all(
+            Array.from({ length: CONNECTIONS }, async () => {
+                while (performance.now() < until) {
+                    const sk = String(n++);
+                    try {
+                        // pk + sk + body = 1,024 bytes: one write unit.
+                        await client.send(
+                            new PutItemCommand({
+                                TableName,
+                                Item: {
+                                    pk: { S: "hot" },
+                                    sk: { S: sk },
+                                    body: { S: "x".repeat(1024 - 2 - 3 - 2 - sk.length - 4) },
+                                },
+                            }),
+                        );
+                        units += 1;
+                    } catch (err) {
+                        if ((err as Error).name !== "ThrottlingException") {
+                            throw err;
+                        }
+                        throttled += 1;
                     }
-                    throttled += 1;
                 }
-            }
-        }));
+            }),
+        );
         return { units, throttled, seconds: (performance.now() - started) / 1000 };
     } finally {
         client.destroy();
     }
 }
 
-async function startCloud(dir: string, throttlePartitions?: number, config: Record<string, unknown> = {}): Promise<LocalCloud> {
-    return startLocalCloud({ stack: STACK, projectDir: PROJECT_DIR, stateDir: dir, port: 0, console: false, watch: false, throttlePartitions, config });
+async function startCloud(
+    dir: string,
+    throttlePartitions?: number,
+    config: Record<string, unknown> = {},
+): Promise<LocalCloud> {
+    return startLocalCloud({
+        stack: STACK,
+        projectDir: PROJECT_DIR,
+        stateDir: dir,
+        port: 0,
+        console: false,
+        watch: false,
+        throttlePartitions,
+        config,
+    });
 }
 
-/** POST /posts flat out in one configuration: the busiest partition, the steady creates a second, the answers; returns the steady rate. */
-async function programFigures(cloud: LocalCloud, kb: number, limit: number, config: Record<string, unknown>): Promise<number> {
+/**
+ * POST /posts flat out in one configuration: the busiest partition, the steady creates a second, the answers; returns
+ * the steady rate.
+ */
+async function programFigures(
+    cloud: LocalCloud,
+    kb: number,
+    limit: number,
+    config: Record<string, unknown>,
+): Promise<number> {
     const load = await createFlatOut(cloud, kb);
     const snapshot = cloud.capacity();
     const program = { ...snapshot, tables: snapshot.tables.filter((t) => t.table !== SCRATCH_TABLE) };
@@ -188,17 +295,28 @@ async function programFigures(cloud: LocalCloud, kb: number, limit: number, conf
     }
     const unitsPerCreate = hot.usage.writeUnits / created;
     // After the buckets' first fill (one second's worth each), once the load is steady.
-    const steady = load.created.filter((t) => t >= STEADY_AFTER_MS).length / ((load.seconds * 1000 - STEADY_AFTER_MS) / 1000);
-    console.log(`program${label}, POST /posts of ~${kb} KB: busiest partition ${hot.resource} "${hot.usage.partition}" ` +
-        `(${fmt(unitsPerCreate)} write units per create, most in a second ${fmt(hot.usage.peakWriteUnitsPerSecond)}, ${hot.usage.throttledWrites} throttled writes)`);
+    const steady =
+        load.created.filter((t) => t >= STEADY_AFTER_MS).length / ((load.seconds * 1000 - STEADY_AFTER_MS) / 1000);
+    console.log(
+        `program${label}, POST /posts of ~${kb} KB: busiest partition ${hot.resource} "${hot.usage.partition}" ` +
+            `(${fmt(unitsPerCreate)} write units per create, most in a second ${fmt(hot.usage.peakWriteUnitsPerSecond)}, ${hot.usage.throttledWrites} throttled writes)`,
+    );
     for (const table of program.tables) {
         for (const index of table.indexes.filter((i) => i.writeUnits > 0)) {
-            console.log(`    index ${index.index}: ${index.partitionCount} partition keys written, the busiest took ${(100 * (index.hottest[0]?.writeUnits ?? 0) / index.writeUnits).toFixed(0)} % of its write units`);
+            console.log(
+                `    index ${index.index}: ${index.partitionCount} partition keys written, the busiest took ${((100 * (index.hottest[0]?.writeUnits ?? 0)) / index.writeUnits).toFixed(0)} % of its write units`,
+            );
         }
     }
-    console.log(`    ${steady.toFixed(1)} creates/s once steady (that partition's ceiling in the model: ${(limit / unitsPerCreate).toFixed(1)}); ` +
-        `on DynamoDB, x${1 / SCALE}: about ${Math.round(steady / SCALE)} creates/s`);
-    console.log(`    answers: ${Object.entries(load.statuses).map(([status, count]) => `${status} x${count}`).join(", ")}`);
+    console.log(
+        `    ${steady.toFixed(1)} creates/s once steady (that partition's ceiling in the model: ${(limit / unitsPerCreate).toFixed(1)}); ` +
+            `on DynamoDB, x${1 / SCALE}: about ${Math.round(steady / SCALE)} creates/s`,
+    );
+    console.log(
+        `    answers: ${Object.entries(load.statuses)
+            .map(([status, count]) => `${status} x${count}`)
+            .join(", ")}`,
+    );
     return steady;
 }
 
@@ -208,7 +326,9 @@ export async function run(): Promise<void> {
     const stackFile = writeBenchStack(PROJECT_DIR);
     const dirs: string[] = [];
     try {
-        console.log("\n## DynamoDB capacity per call (the local cloud's counters; median of 5 calls; units: read / write, index read / index write)");
+        console.log(
+            "\n## DynamoDB capacity per call (the local cloud's counters; median of 5 calls; units: read / write, index read / index write)",
+        );
         const unitsDir = tempStateDir("capacity-units");
         dirs.push(unitsDir);
         const unitsCloud = await startCloud(unitsDir);
@@ -217,7 +337,9 @@ export async function run(): Promise<void> {
                 console.log(`post of ~${kb} KB:`);
                 console.log("    route                  read  write  index read  index write");
                 for (const [route, units] of await routeUnits(unitsCloud, kb)) {
-                    console.log(`    ${route.padEnd(22)} ${fmt(units.read).padStart(4)}  ${fmt(units.write).padStart(5)}  ${fmt(units.indexRead).padStart(10)}  ${fmt(units.indexWrite).padStart(11)}`);
+                    console.log(
+                        `    ${route.padEnd(22)} ${fmt(units.read).padStart(4)}  ${fmt(units.write).padStart(5)}  ${fmt(units.indexRead).padStart(10)}  ${fmt(units.indexWrite).padStart(11)}`,
+                    );
                 }
             }
         } finally {
@@ -226,7 +348,9 @@ export async function run(): Promise<void> {
 
         const kb = 1;
         const limit = 1000 * SCALE;
-        console.log(`\n## Hot partitions under the scaled throttle (x${SCALE}: ${limit} write units a second per partition; ${CONNECTIONS} loops for ${LOAD_SECONDS} s)`);
+        console.log(
+            `\n## Hot partitions under the scaled throttle (x${SCALE}: ${limit} write units a second per partition; ${CONNECTIONS} loops for ${LOAD_SECONDS} s)`,
+        );
         let first: number | undefined;
         for (const [n, config] of VARIANTS.entries()) {
             const dir = tempStateDir("capacity-throttle");
@@ -238,9 +362,11 @@ export async function run(): Promise<void> {
                     // The partition starts with one second's worth of units in its bucket: not a sustained rate.
                     const accepted = (engine.units - limit) / engine.seconds;
                     const ratio = accepted / limit;
-                    console.log(`engine, 1 KB puts to one key: accepted ${accepted.toFixed(1)} write units/s beyond the bucket's first fill, ${engine.throttled} throttled; ` +
-                        `baseline ${limit} (DynamoDB's limit x${SCALE}): ratio ${ratio.toFixed(2)} (target ${TARGET_RATIO.min}-${TARGET_RATIO.max}: ` +
-                        `${ratio >= TARGET_RATIO.min && ratio <= TARGET_RATIO.max ? "met" : "MISSED"})`);
+                    console.log(
+                        `engine, 1 KB puts to one key: accepted ${accepted.toFixed(1)} write units/s beyond the bucket's first fill, ${engine.throttled} throttled; ` +
+                            `baseline ${limit} (DynamoDB's limit x${SCALE}): ratio ${ratio.toFixed(2)} (target ${TARGET_RATIO.min}-${TARGET_RATIO.max}: ` +
+                            `${ratio >= TARGET_RATIO.min && ratio <= TARGET_RATIO.max ? "met" : "MISSED"})`,
+                    );
                 }
                 const steady = await programFigures(cloud, kb, limit, config);
                 if (first === undefined) {

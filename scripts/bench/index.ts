@@ -23,7 +23,10 @@ async function main() {
 }
 
 // A recording leaves the Pulumi runtime's handles open: stop once the figures are printed.
-main().then(() => process.exit(0), (err) => {
-    console.error(err);
-    process.exit(1);
-});
+main().then(
+    () => process.exit(0),
+    (err) => {
+        console.error(err);
+        process.exit(1);
+    },
+);

@@ -26,12 +26,24 @@ export async function run(): Promise<void> {
                     const id = `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
                     const createdAt = new Date(start + n * 1000).toISOString();
                     return {
-                        ...postKey(id), listPk: LIST_PARTITION, listSk: listSortKey(createdAt, id),
-                        id, title: `Post ${n}`, description: "x".repeat(200), author: "Bench", publicationDate: "2026-01-01",
-                        createdAt, updatedAt: createdAt, version: 1,
+                        ...postKey(id),
+                        listPk: LIST_PARTITION,
+                        listSk: listSortKey(createdAt, id),
+                        id,
+                        title: `Post ${n}`,
+                        description: "x".repeat(200),
+                        author: "Bench",
+                        publicationDate: "2026-01-01",
+                        createdAt,
+                        updatedAt: createdAt,
+                        version: 1,
                     };
                 });
-                await dynamo.db.send(new BatchWriteCommand({ RequestItems: { [table]: items.map((Item) => ({ PutRequest: { Item } })) } }));
+                await dynamo.db.send(
+                    new BatchWriteCommand({
+                        RequestItems: { [table]: items.map((Item) => ({ PutRequest: { Item } })) },
+                    }),
+                );
             }
 
             const call = apiClient(testDeps(db, table));
@@ -49,7 +61,9 @@ export async function run(): Promise<void> {
                 startKey = result.LastEvaluatedKey;
             } while (startKey);
             const scanReads = proxy.itemsRead();
-            console.log(`${String(size).padStart(6)} ${String(pageReads).padStart(12)} ${String(scanReads).padStart(12)}   ${(pageReads / scanReads).toFixed(4)}`);
+            console.log(
+                `${String(size).padStart(6)} ${String(pageReads).padStart(12)} ${String(scanReads).padStart(12)}   ${(pageReads / scanReads).toFixed(4)}`,
+            );
         }
     } finally {
         db.destroy();

@@ -17,7 +17,16 @@ import * as path from "node:path";
 import * as util from "node:util";
 import autocannon from "autocannon";
 import { parse, stringify } from "yaml";
-import { archiveEntries, buildProxyEvent, cloudModel, ensureTables, recordProgram, startDynamo, type CloudModel, type FunctionModel } from "local-cloud";
+import {
+    archiveEntries,
+    buildProxyEvent,
+    cloudModel,
+    ensureTables,
+    recordProgram,
+    startDynamo,
+    type CloudModel,
+    type FunctionModel,
+} from "local-cloud";
 import { removeStateDir, tempStateDir } from "local-cloud/testing";
 import { PROJECT_DIR } from "../project";
 import { firstAnswer, freePort, sampleRss, startServer, treeCpuMs, type ServerProcess } from "./serverProcess";
@@ -49,29 +58,43 @@ interface Round {
     cpuMsPerRequest: number;
 }
 
-
 /** The dev stack with a plan roomy enough that throttling never shows, and a key the bench knows. */
 export function writeBenchStack(projectDir: string, corsAllowOrigin = "*", comment = ""): string {
-    const dev = parse(fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8")) as { config: Record<string, unknown> };
+    const dev = parse(fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     const project = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name: string }).name;
     const config = {
         ...dev.config,
-        [`${project}:plans`]: { standard: { throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 }, quota: { limit: 1_000_000_000, period: "DAY" } } },
+        [`${project}:plans`]: {
+            standard: {
+                throttle: { rateLimit: 1_000_000, burstLimit: 1_000_000 },
+                quota: { limit: 1_000_000_000, period: "DAY" },
+            },
+        },
         [`${project}:consumers`]: [{ name: "bench", plan: "standard" }],
         [`${project}:apiKeyValues`]: { bench: KEY },
         [`${project}:corsAllowOrigin`]: corsAllowOrigin,
     };
     const file = path.join(projectDir, `Pulumi.${STACK}.yaml`);
-    fs.writeFileSync(file, `# Written by npm run bench for the length of its run; safe to delete.${comment}\n${stringify({ config })}`);
+    fs.writeFileSync(
+        file,
+        `# Written by npm run bench for the length of its run; safe to delete.${comment}\n${stringify({ config })}`,
+    );
     return file;
 }
 
 export const headers = { "x-api-key": KEY, "Content-Type": "application/json" };
-const newPost = (i: number) => ({ title: `bench ${i}`, author: "bench", publicationDate: "2026-11-21", description: "x".repeat(200) });
+const newPost = (i: number) => ({
+    title: `bench ${i}`,
+    author: "bench",
+    publicationDate: "2026-11-21",
+    description: "x".repeat(200),
+});
 
 export async function createPost(stageUrl: string): Promise<string> {
     const response = await fetch(`${stageUrl}posts`, { method: "POST", headers, body: JSON.stringify(newPost(0)) });
-    const body = await response.json() as { id?: string };
+    const body = (await response.json()) as { id?: string };
     if (response.status !== 201 || !body.id) {
         throw new Error(`POST /posts answered ${response.status}: ${JSON.stringify(body)}`);
     }
@@ -83,7 +106,9 @@ async function loadServer(url: string, seconds: number, pid: number): Promise<Ro
     const latencies: number[] = [];
     const cpuBefore = treeCpuMs(pid);
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, done) => (err ? reject(err) : resolve(done)));
+        const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (err, done) =>
+            err ? reject(err) : resolve(done),
+        );
         instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
             if (statusCode === 200) {
                 latencies.push(responseTime);
@@ -106,17 +131,19 @@ async function loadInProcess(one: () => Promise<boolean>, seconds: number): Prom
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const end = started + seconds * 1000;
-    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
-        while (performance.now() < end) {
-            const t0 = performance.now();
-            const ok = await one().catch(() => false);
-            if (ok) {
-                latencies.push(performance.now() - t0);
-            } else {
-                errors++;
+    await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+            while (performance.now() < end) {
+                const t0 = performance.now();
+                const ok = await one().catch(() => false);
+                if (ok) {
+                    latencies.push(performance.now() - t0);
+                } else {
+                    errors++;
+                }
             }
-        }
-    }));
+        }),
+    );
     const elapsed = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     return {
@@ -135,11 +162,15 @@ interface Baseline {
 
 /** The function that serves `METHOD resourcePath` in a model. */
 function functionFor(model: CloudModel, method: string, resourcePath: string): FunctionModel {
-    const op = model.restApis.flatMap((api) => api.operations).find((o) => o.method === method && o.resourcePath === resourcePath);
+    const op = model.restApis
+        .flatMap((api) => api.operations)
+        .find((o) => o.method === method && o.resourcePath === resourcePath);
     // The URI names the function, unqualified (`…/functions/<arn>/invocations`) or through an
     // alias or version (`…/functions/<arn>:live/invocations`).
     const uri = String(op?.integration?.uri);
-    const fn = model.functions.find((f) => uri.includes(`/functions/${f.arn}/`) || uri.includes(`/functions/${f.arn}:`));
+    const fn = model.functions.find(
+        (f) => uri.includes(`/functions/${f.arn}/`) || uri.includes(`/functions/${f.arn}:`),
+    );
     if (!fn) {
         throw new Error(`no function serves ${method} ${resourcePath}`);
     }
@@ -177,7 +208,10 @@ async function startBaseline(): Promise<Baseline> {
             AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         });
         const dot = fn.handler.lastIndexOf(".");
-        const handler = require(path.join(taskRoot, fn.handler.slice(0, dot)))[fn.handler.slice(dot + 1)] as (event: unknown, context: unknown) => Promise<{ statusCode: number; body: string }>;
+        const handler = require(path.join(taskRoot, fn.handler.slice(0, dot)))[fn.handler.slice(dot + 1)] as (
+            event: unknown,
+            context: unknown,
+        ) => Promise<{ statusCode: number; body: string }>;
         const context = () => ({
             awsRequestId: crypto.randomUUID(),
             functionName: fn.name,
@@ -192,30 +226,51 @@ async function startBaseline(): Promise<Baseline> {
         // Lambda hands the handler a fresh object parsed from the event's JSON.
         return (eventJson: string) => handler(JSON.parse(eventJson), context());
     };
-    const event = (method: string, resourcePath: string, requestPath: string, pathParameters: Record<string, string> | null, body?: unknown) => JSON.stringify(buildProxyEvent({
-        method,
-        path: requestPath,
-        rawQuery: "",
-        rawHeaders: ["Host", "127.0.0.1", "x-api-key", KEY, "Content-Type", "application/json", "User-Agent", "bench"],
-        body: body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body)),
-        sourceIp: "127.0.0.1",
-        localPort: 0,
-    }, {
-        apiId: api.id,
-        stage: stage.name,
-        deploymentId: stage.deploymentId,
-        stageVariables: null,
-        resourcePath,
-        resourceId: "bench",
-        pathParameters,
-        binaryMediaTypes: api.binaryMediaTypes,
-        apiKey: { value: KEY, id: model.apiKeys[0]!.id },
-        accountId: "123456789012",
-        requestId: crypto.randomUUID(),
-        extendedRequestId: "bench",
-        traceId: "Root=1-bench",
-        now: new Date(),
-    }));
+    const event = (
+        method: string,
+        resourcePath: string,
+        requestPath: string,
+        pathParameters: Record<string, string> | null,
+        body?: unknown,
+    ) =>
+        JSON.stringify(
+            buildProxyEvent(
+                {
+                    method,
+                    path: requestPath,
+                    rawQuery: "",
+                    rawHeaders: [
+                        "Host",
+                        "127.0.0.1",
+                        "x-api-key",
+                        KEY,
+                        "Content-Type",
+                        "application/json",
+                        "User-Agent",
+                        "bench",
+                    ],
+                    body: body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(body)),
+                    sourceIp: "127.0.0.1",
+                    localPort: 0,
+                },
+                {
+                    apiId: api.id,
+                    stage: stage.name,
+                    deploymentId: stage.deploymentId,
+                    stageVariables: null,
+                    resourcePath,
+                    resourceId: "bench",
+                    pathParameters,
+                    binaryMediaTypes: api.binaryMediaTypes,
+                    apiKey: { value: KEY, id: model.apiKeys[0]!.id },
+                    accountId: "123456789012",
+                    requestId: crypto.randomUUID(),
+                    extendedRequestId: "bench",
+                    traceId: "Root=1-bench",
+                    now: new Date(),
+                },
+            ),
+        );
 
     // The handlers write one log record per request, as on Lambda; the local cloud's functions do
     // the same into the server's log. Formatted here too (same work), but not printed: thousands
@@ -263,7 +318,10 @@ async function measureStarts(port: number, dirs: string[]): Promise<{ figures: S
         // Caches of their own, empty for the cold start: nothing compiled or recorded before.
         const caches = tempStateDir("bench-caches");
         dirs.push(stateDir, caches);
-        const env = { LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"), LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled") };
+        const env = {
+            LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"),
+            LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled"),
+        };
         for (const kind of ["cold", "warm"] as const) {
             server = startServer(PROJECT_DIR, ["--stack", STACK, "--port", String(port), "--state-dir", stateDir], env);
             const ms = await firstAnswer(server, `${stageUrl}posts?limit=1`, headers);
@@ -287,7 +345,9 @@ const fixed = (n: number) => n.toFixed(n < 10 ? 2 : 1);
 
 export async function run(): Promise<void> {
     const load = os.loadavg();
-    console.log(`\n## Local cloud: \`npm start\` in its own process against the handler called in-process (${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(1)).join(" ")})`);
+    console.log(
+        `\n## Local cloud: \`npm start\` in its own process against the handler called in-process (${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(1)).join(" ")})`,
+    );
     const stackFile = writeBenchStack(PROJECT_DIR);
     const dirs: string[] = [];
     let server: ServerProcess | undefined;
@@ -323,32 +383,89 @@ export async function run(): Promise<void> {
         const p50 = median(served.map((r) => r.p50));
         const baseP50 = median(direct.map((r) => r.p50));
         const rows: [string, string, string, string, string][] = [
-            ["GET /posts/{id} throughput", `${rps.toFixed(0)} req/s`, `${baseRps.toFixed(0)} req/s`, `${(rps / baseRps).toFixed(2)}`, `>= ${TARGETS.throughputRatio} x baseline: ${verdict(rps / baseRps >= TARGETS.throughputRatio)}`],
-            ["GET /posts/{id} p50 latency", `${fixed(p50)} ms`, `${fixed(baseP50)} ms`, `${(p50 / baseP50).toFixed(2)}`, `<= ${TARGETS.p50Ratio} x baseline: ${verdict(p50 / baseP50 <= TARGETS.p50Ratio)}`],
-            ["start to first answer, cold", sec(median(starts.figures.coldMs)), "", "", `<= ${sec(TARGETS.coldStartMs)}: ${verdict(median(starts.figures.coldMs) <= TARGETS.coldStartMs)}`],
-            ["start to first answer, warm", sec(median(starts.figures.warmMs)), "", "", `<= ${sec(TARGETS.warmStartMs)}: ${verdict(median(starts.figures.warmMs) <= TARGETS.warmStartMs)}`],
-            ["peak RSS under load (process tree)", mb(peakRss), "", "", `<= ${mb(TARGETS.peakRssBytes)}: ${verdict(peakRss <= TARGETS.peakRssBytes)}`],
+            [
+                "GET /posts/{id} throughput",
+                `${rps.toFixed(0)} req/s`,
+                `${baseRps.toFixed(0)} req/s`,
+                `${(rps / baseRps).toFixed(2)}`,
+                `>= ${TARGETS.throughputRatio} x baseline: ${verdict(rps / baseRps >= TARGETS.throughputRatio)}`,
+            ],
+            [
+                "GET /posts/{id} p50 latency",
+                `${fixed(p50)} ms`,
+                `${fixed(baseP50)} ms`,
+                `${(p50 / baseP50).toFixed(2)}`,
+                `<= ${TARGETS.p50Ratio} x baseline: ${verdict(p50 / baseP50 <= TARGETS.p50Ratio)}`,
+            ],
+            [
+                "start to first answer, cold",
+                sec(median(starts.figures.coldMs)),
+                "",
+                "",
+                `<= ${sec(TARGETS.coldStartMs)}: ${verdict(median(starts.figures.coldMs) <= TARGETS.coldStartMs)}`,
+            ],
+            [
+                "start to first answer, warm",
+                sec(median(starts.figures.warmMs)),
+                "",
+                "",
+                `<= ${sec(TARGETS.warmStartMs)}: ${verdict(median(starts.figures.warmMs) <= TARGETS.warmStartMs)}`,
+            ],
+            [
+                "peak RSS under load (process tree)",
+                mb(peakRss),
+                "",
+                "",
+                `<= ${mb(TARGETS.peakRssBytes)}: ${verdict(peakRss <= TARGETS.peakRssBytes)}`,
+            ],
             reloadMs === undefined
-                ? ["reload: edit to first new answer", "n/a (reload not available)", "", "", `<= ${sec(TARGETS.reloadMs)}`]
-                : ["reload: edit to first new answer", sec(reloadMs), "", "", `<= ${sec(TARGETS.reloadMs)}: ${verdict(reloadMs <= TARGETS.reloadMs)}`],
+                ? [
+                      "reload: edit to first new answer",
+                      "n/a (reload not available)",
+                      "",
+                      "",
+                      `<= ${sec(TARGETS.reloadMs)}`,
+                  ]
+                : [
+                      "reload: edit to first new answer",
+                      sec(reloadMs),
+                      "",
+                      "",
+                      `<= ${sec(TARGETS.reloadMs)}: ${verdict(reloadMs <= TARGETS.reloadMs)}`,
+                  ],
         ];
-        console.log(`${"figure".padEnd(36)}${"measured".padStart(14)}${"baseline".padStart(14)}${"ratio".padStart(8)}   target`);
+        console.log(
+            `${"figure".padEnd(36)}${"measured".padStart(14)}${"baseline".padStart(14)}${"ratio".padStart(8)}   target`,
+        );
         for (const [name, measured, base, ratio, target] of rows) {
-            console.log(`${name.padEnd(36)}${measured.padStart(14)}${base.padStart(14)}${ratio.padStart(8)}   ${target}`);
+            console.log(
+                `${name.padEnd(36)}${measured.padStart(14)}${base.padStart(14)}${ratio.padStart(8)}   ${target}`,
+            );
         }
         console.log(`rounds (${CONNECTIONS} connections, ${SECONDS} s each after a ${WARMUP_SECONDS} s warm-up):`);
-        served.forEach((r, i) => console.log(
-            `  ${i + 1}: local cloud ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${fixed(r.p50)} ms, p99 ${fixed(r.p99)} ms, ${r.errors} errors | ` +
-            `in-process ${direct[i]!.requestsPerSecond.toFixed(0)} req/s, p50 ${fixed(direct[i]!.p50)} ms, p99 ${fixed(direct[i]!.p99)} ms, ${direct[i]!.errors} errors`));
+        served.forEach((r, i) =>
+            console.log(
+                `  ${i + 1}: local cloud ${r.requestsPerSecond.toFixed(0)} req/s, p50 ${fixed(r.p50)} ms, p99 ${fixed(r.p99)} ms, ${r.errors} errors | ` +
+                    `in-process ${direct[i]!.requestsPerSecond.toFixed(0)} req/s, p50 ${fixed(direct[i]!.p50)} ms, p99 ${fixed(direct[i]!.p99)} ms, ${direct[i]!.errors} errors`,
+            ),
+        );
         // CPU per request does not depend on what else the machine runs as much as req/s does.
         const cpu = median(served.map((r) => r.cpuMsPerRequest));
         const baseCpu = median(direct.map((r) => r.cpuMsPerRequest));
-        console.log(`CPU per request (medians): local cloud ${fixed(cpu)} ms (server process tree), in-process ${fixed(baseCpu)} ms (handler and engine): ratio ${(baseCpu / cpu).toFixed(2)}`);
-        console.log(`starts (spawn to first 200 of GET /posts; ready line in brackets): cold ${starts.figures.coldMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyColdMs[i]!)}]`).join(", ")}; ` +
-            `warm ${starts.figures.warmMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyWarmMs[i]!)}]`).join(", ")}`);
-        console.log(`RSS: ${mb(idleRss)} idle after the first answer, ${mb(peakRss)} peak under load; ${server.requestLines} request lines logged`);
+        console.log(
+            `CPU per request (medians): local cloud ${fixed(cpu)} ms (server process tree), in-process ${fixed(baseCpu)} ms (handler and engine): ratio ${(baseCpu / cpu).toFixed(2)}`,
+        );
+        console.log(
+            `starts (spawn to first 200 of GET /posts; ready line in brackets): cold ${starts.figures.coldMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyColdMs[i]!)}]`).join(", ")}; ` +
+                `warm ${starts.figures.warmMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyWarmMs[i]!)}]`).join(", ")}`,
+        );
+        console.log(
+            `RSS: ${mb(idleRss)} idle after the first answer, ${mb(peakRss)} peak under load; ${server.requestLines} request lines logged`,
+        );
         if (reloads !== undefined) {
-            console.log(`reloads (the stack file's corsAllowOrigin edited, which changes every function, to the first answer carrying the new value): ${reloads.map(sec).join(", ")}`);
+            console.log(
+                `reloads (the stack file's corsAllowOrigin edited, which changes every function, to the first answer carrying the new value): ${reloads.map(sec).join(", ")}`,
+            );
         }
     } finally {
         await server?.stop();
@@ -377,7 +494,9 @@ async function measureReloads(server: ServerProcess, url: string): Promise<numbe
                 break;
             }
             if (performance.now() - t0 > 120_000) {
-                throw new Error(`no answer from the edited program within 120 s:\n${server.output.slice(-10).join("\n")}`);
+                throw new Error(
+                    `no answer from the edited program within 120 s:\n${server.output.slice(-10).join("\n")}`,
+                );
             }
             await new Promise((resolve) => setTimeout(resolve, 10));
         }
@@ -388,8 +507,11 @@ async function measureReloads(server: ServerProcess, url: string): Promise<numbe
 }
 
 if (require.main === module) {
-    run().then(() => process.exit(0), (err) => {
-        console.error(err);
-        process.exit(1);
-    });
+    run().then(
+        () => process.exit(0),
+        (err) => {
+            console.error(err);
+            process.exit(1);
+        },
+    );
 }

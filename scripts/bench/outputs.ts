@@ -47,7 +47,14 @@ function timeOutputs(stateDir: string, key: string, env: NodeJS.ProcessEnv = {})
 
 export async function run(): Promise<void> {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-outputs-"));
-    const server = startServer(PROJECT_DIR, ["--port", String(await freePort()), "--state-dir", stateDir, "--no-watch", "--no-console"]);
+    const server = startServer(PROJECT_DIR, [
+        "--port",
+        String(await freePort()),
+        "--state-dir",
+        stateDir,
+        "--no-watch",
+        "--no-console",
+    ]);
     try {
         await server.waitForLine(/is ready: /);
         // Warm-up: the key as the program evaluation gives it, which the fast way must match.
@@ -64,10 +71,18 @@ export async function run(): Promise<void> {
         const ratio = median(fast.map((f, i) => f / evaluated[i]!));
         const overNpm = median(fast.map((f, i) => f / npmAlone[i]!));
         console.log("\n== npm run outputs: a key while the local cloud runs ==");
-        console.log(`asking the running cloud   ${median(fast).toFixed(2)} s median of ${ROUNDS} (target <= ${TARGET_SECONDS} s: ${verdict(median(fast) <= TARGET_SECONDS)})`);
-        console.log(`npm alone (npm run env)    ${median(npmAlone).toFixed(2)} s: asking the cloud is ${overNpm.toFixed(2)}x npm's own start`);
-        console.log(`evaluating the program     ${median(evaluated).toFixed(2)} s median (the way before; still the way when no cloud runs)`);
-        console.log(`ratio                      ${ratio.toFixed(3)} (asking / evaluating, median of the per-round ratios)`);
+        console.log(
+            `asking the running cloud   ${median(fast).toFixed(2)} s median of ${ROUNDS} (target <= ${TARGET_SECONDS} s: ${verdict(median(fast) <= TARGET_SECONDS)})`,
+        );
+        console.log(
+            `npm alone (npm run env)    ${median(npmAlone).toFixed(2)} s: asking the cloud is ${overNpm.toFixed(2)}x npm's own start`,
+        );
+        console.log(
+            `evaluating the program     ${median(evaluated).toFixed(2)} s median (the way before; still the way when no cloud runs)`,
+        );
+        console.log(
+            `ratio                      ${ratio.toFixed(3)} (asking / evaluating, median of the per-round ratios)`,
+        );
     } finally {
         await server.stop();
         fs.rmSync(stateDir, { recursive: true, force: true });

@@ -29,7 +29,10 @@ const TARGETS = { archiveBytes: 150 * 1024, validatorLoadRatio: 0.3 };
 const WORK_DIR = path.join(PROJECT_DIR, ".tmp", "bench-packaging");
 const SAMPLE_BODY = { title: "Hello, world", description: "First post", author: "Ada", publicationDate: "2026-11-21" };
 
-interface Size { files: number; deflated: number }
+interface Size {
+    files: number;
+    deflated: number;
+}
 
 function addFile(size: Size, file: string) {
     size.files += 1;
@@ -68,7 +71,11 @@ process.stdout.write(String(Number(process.hrtime.bigint() - t0) / 1e6));
 
 /** One fresh process: the milliseconds its requires took. */
 function timeLoad(files: Array<[string, boolean]>, env: Record<string, string>): number {
-    const child = spawnSync(process.execPath, ["-e", CHILD, JSON.stringify(files)], { cwd: WORK_DIR, env: { ...process.env, ...env }, encoding: "utf8" });
+    const child = spawnSync(process.execPath, ["-e", CHILD, JSON.stringify(files)], {
+        cwd: WORK_DIR,
+        env: { ...process.env, ...env },
+        encoding: "utf8",
+    });
     if (child.status !== 0) {
         throw new Error(`cold-init child failed: ${child.stderr}`);
     }
@@ -111,8 +118,12 @@ async function measure(): Promise<void> {
     }
 
     console.log("\n## Lambda archives, deflated (target <= 150 KiB each)");
-    console.log("baselines: the same handler with zod packaged (before the compiled validator), and CallbackFunction's defaults");
-    console.log("function      files   archive    | with zod: files  deflated  ratio | defaults: deflated  ratio | target");
+    console.log(
+        "baselines: the same handler with zod packaged (before the compiled validator), and CallbackFunction's defaults",
+    );
+    console.log(
+        "function      files   archive    | with zod: files  deflated  ratio | defaults: deflated  ratio | target",
+    );
     // Only the routes with a body loaded zod at run time; the others never did.
     const sources: Array<{ name: string; file: string; timeout: string; validates: boolean }> = [];
     for (const fn of functions) {
@@ -129,11 +140,16 @@ async function measure(): Promise<void> {
         const withDefaults = ours.deflated + defaults.deflated;
         console.log(
             `${fn.name.padEnd(13)} ${String(ours.files).padStart(5)} ${kib(ours.deflated).padStart(10)}   | ` +
-            `${String(withZod.files).padStart(15)} ${kib(withZod.deflated).padStart(10)} ${(ours.deflated / withZod.deflated).toFixed(3).padStart(6)} | ` +
-            `${kib(withDefaults).padStart(18)} ${(ours.deflated / withDefaults).toFixed(3).padStart(6)} | ${verdict(ours.deflated <= TARGETS.archiveBytes)}`,
+                `${String(withZod.files).padStart(15)} ${kib(withZod.deflated).padStart(10)} ${(ours.deflated / withZod.deflated).toFixed(3).padStart(6)} | ` +
+                `${kib(withDefaults).padStart(18)} ${(ours.deflated / withDefaults).toFixed(3).padStart(6)} | ${verdict(ours.deflated <= TARGETS.archiveBytes)}`,
         );
         const variables = (fn.inputs["environment"]?.variables ?? {}) as Record<string, unknown>;
-        sources.push({ name: fn.name, file: writeModule(fn.name, entries["__index.js"]!.text!), timeout: String(variables["FUNCTION_TIMEOUT_SECONDS"] ?? "10"), validates: routeNamed(fn.name).docs.body !== undefined });
+        sources.push({
+            name: fn.name,
+            file: writeModule(fn.name, entries["__index.js"]!.text!),
+            timeout: String(variables["FUNCTION_TIMEOUT_SECONDS"] ?? "10"),
+            validates: routeNamed(fn.name).docs.body !== undefined,
+        });
     }
 
     // --- The validator's own load ---------------------------------------------------------------
@@ -154,18 +170,28 @@ async function measure(): Promise<void> {
 
     // --- Cold init: fresh processes, variants interleaved ----------------------------------------
     const env = {
-        TABLE_NAME: "bench", CURSOR_KEY: "bench-cursor-key", CORS_ALLOW_ORIGIN: "*",
-        AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "bench", AWS_SECRET_ACCESS_KEY: "bench",
+        TABLE_NAME: "bench",
+        CURSOR_KEY: "bench-cursor-key",
+        CORS_ALLOW_ORIGIN: "*",
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "bench",
+        AWS_SECRET_ACCESS_KEY: "bench",
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
-    const sdkFloor = writeModule("sdk-only", [
-        "const { DynamoDBClient } = require(\"@aws-sdk/client-dynamodb\");",
-        "const { DynamoDBDocument } = require(\"@aws-sdk/lib-dynamodb\");",
-        "DynamoDBDocument.from(new DynamoDBClient({}));",
-    ].join("\n"));
+    const sdkFloor = writeModule(
+        "sdk-only",
+        [
+            'const { DynamoDBClient } = require("@aws-sdk/client-dynamodb");',
+            'const { DynamoDBDocument } = require("@aws-sdk/lib-dynamodb");',
+            "DynamoDBDocument.from(new DynamoDBClient({}));",
+        ].join("\n"),
+    );
     const times = {
-        handler: new Map<string, number[]>(), handlerWithZod: new Map<string, number[]>(),
-        sdk: [] as number[], zod: [] as number[], compiled: [] as number[],
+        handler: new Map<string, number[]>(),
+        handlerWithZod: new Map<string, number[]>(),
+        sdk: [] as number[],
+        zod: [] as number[],
+        compiled: [] as number[],
     };
     for (let round = 0; round < RUNS; round++) {
         times.sdk.push(timeLoad([[sdkFloor, false]], env));
@@ -178,27 +204,46 @@ async function measure(): Promise<void> {
             times.handler.set(source.name, own);
             if (source.validates) {
                 const withZod = times.handlerWithZod.get(source.name) ?? [];
-                withZod.push(timeLoad([[zodValidator, true], [source.file, false]], fnEnv));
+                withZod.push(
+                    timeLoad(
+                        [
+                            [zodValidator, true],
+                            [source.file, false],
+                        ],
+                        fnEnv,
+                    ),
+                );
                 times.handlerWithZod.set(source.name, withZod);
             }
         }
     }
 
     console.log(`\n## Cold init: a fresh process loads __index.js and runs the factory (median of ${RUNS})`);
-    console.log(`baselines: for the routes with a body, the same with zod loaded and the schemas built first (before; the others never loaded zod); the AWS SDK alone (${ms(median(times.sdk))}, the floor)`);
+    console.log(
+        `baselines: for the routes with a body, the same with zod loaded and the schemas built first (before; the others never loaded zod); the AWS SDK alone (${ms(median(times.sdk))}, the floor)`,
+    );
     console.log("function        cold init | with zod   ratio | SDK alone  ratio");
     for (const source of sources) {
         const own = median(times.handler.get(source.name)!);
         const sdk = median(times.sdk);
         const zodRuns = times.handlerWithZod.get(source.name);
-        const before = zodRuns === undefined ? "no body" : `${ms(median(zodRuns)).padStart(8)} ${(own / median(zodRuns)).toFixed(2).padStart(7)}`;
-        console.log(`${source.name.padEnd(13)} ${ms(own).padStart(11)} | ${before.padEnd(16)} | ${ms(sdk).padStart(9)} ${(own / sdk).toFixed(2).padStart(6)}`);
+        const before =
+            zodRuns === undefined
+                ? "no body"
+                : `${ms(median(zodRuns)).padStart(8)} ${(own / median(zodRuns)).toFixed(2).padStart(7)}`;
+        console.log(
+            `${source.name.padEnd(13)} ${ms(own).padStart(11)} | ${before.padEnd(16)} | ${ms(sdk).padStart(9)} ${(own / sdk).toFixed(2).padStart(6)}`,
+        );
     }
 
     const zodMs = median(times.zod);
     const compiledMs = median(times.compiled);
-    console.log(`\n## Validator load: load, build and validate one body in a fresh process (median of ${RUNS}; target <= ${TARGETS.validatorLoadRatio} of zod's)`);
-    console.log(`compiled validator ${ms(compiledMs)} | zod (load, build the schemas) ${ms(zodMs)} | ratio ${(compiledMs / zodMs).toFixed(3)}: ${verdict(compiledMs / zodMs <= TARGETS.validatorLoadRatio)}`);
+    console.log(
+        `\n## Validator load: load, build and validate one body in a fresh process (median of ${RUNS}; target <= ${TARGETS.validatorLoadRatio} of zod's)`,
+    );
+    console.log(
+        `compiled validator ${ms(compiledMs)} | zod (load, build the schemas) ${ms(zodMs)} | ratio ${(compiledMs / zodMs).toFixed(3)}: ${verdict(compiledMs / zodMs <= TARGETS.validatorLoadRatio)}`,
+    );
     warmValidation();
 }
 
@@ -229,5 +274,7 @@ function warmValidation(): void {
     }
     const zodUs = median(zodRounds.slice(1));
     const compiledUs = median(compiledRounds.slice(1));
-    console.log(`warm, per body (4 bodies, valid and refused; median of 4 rounds of 20 000): compiled ${compiledUs.toFixed(2)} µs | zod ${zodUs.toFixed(2)} µs | ratio ${(compiledUs / zodUs).toFixed(2)}`);
+    console.log(
+        `warm, per body (4 bodies, valid and refused; median of 4 rounds of 20 000): compiled ${compiledUs.toFixed(2)} µs | zod ${zodUs.toFixed(2)} µs | ratio ${(compiledUs / zodUs).toFixed(2)}`,
+    );
 }

@@ -42,7 +42,9 @@ function startLoad(url: string): Load {
     const done = new Promise<void>((resolve) => {
         finished = resolve;
     });
-    const instance = autocannon({ url, connections: CONNECTIONS, duration: 3600, timeout: 60, headers }, () => finished());
+    const instance = autocannon({ url, connections: CONNECTIONS, duration: 3600, timeout: 60, headers }, () =>
+        finished(),
+    );
     instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
         const end = performance.now();
         // A failed answer counts in the latencies too: it is what the client waited for.
@@ -64,7 +66,12 @@ function startLoad(url: string): Load {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The first line printed after `from` lines that matches; its time (performance.now()). */
-async function nextLine(server: ServerProcess, pattern: RegExp, from: number, timeoutMs = 120_000): Promise<{ line: string; at: number }> {
+async function nextLine(
+    server: ServerProcess,
+    pattern: RegExp,
+    from: number,
+    timeoutMs = 120_000,
+): Promise<{ line: string; at: number }> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
         const line = server.output.slice(from).find((l) => pattern.test(l));
@@ -72,7 +79,9 @@ async function nextLine(server: ServerProcess, pattern: RegExp, from: number, ti
             return { line, at: performance.now() };
         }
         if (performance.now() > deadline) {
-            throw new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${server.output.slice(-10).join("\n")}`);
+            throw new Error(
+                `no line matching ${pattern} within ${timeoutMs} ms:\n${server.output.slice(-10).join("\n")}`,
+            );
         }
         await sleep(5);
     }
@@ -92,7 +101,14 @@ const latencies = (answers: Timed[]) => answers.map((a) => a.end - a.start);
 
 function summary(answers: Timed[], failures: string[], reloadMs: number): Window {
     const values = latencies(answers);
-    return { p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values), requests: values.length, failures, reloadMs };
+    return {
+        p50: percentile(values, 50),
+        p99: percentile(values, 99),
+        max: Math.max(...values),
+        requests: values.length,
+        failures,
+        reloadMs,
+    };
 }
 
 /** Steady load with no reload, for as long as a reload window usually lasts. */
@@ -123,7 +139,9 @@ async function duringReload(server: ServerProcess, url: string, edit: () => void
 const fixed = (n: number) => n.toFixed(n < 10 ? 2 : 1);
 
 export async function run(): Promise<void> {
-    console.log(`\n## Requests during a live reload: GET /posts/{id} through \`npm start\` (${CONNECTIONS} connections), in flight during a reload against the same load with none`);
+    console.log(
+        `\n## Requests during a live reload: GET /posts/{id} through \`npm start\` (${CONNECTIONS} connections), in flight during a reload against the same load with none`,
+    );
     const stackFile = writeBenchStack(PROJECT_DIR);
     const stateDir = tempStateDir("bench-reload");
     const caches = tempStateDir("bench-reload-caches");
@@ -131,7 +149,8 @@ export async function run(): Promise<void> {
     try {
         const port = await freePort();
         server = startServer(PROJECT_DIR, ["--stack", STACK, "--port", String(port), "--state-dir", stateDir], {
-            LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"), LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled"),
+            LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"),
+            LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled"),
         });
         const stageUrl = `http://127.0.0.1:${port}/${STACK}/`;
         await firstAnswer(server, `${stageUrl}posts?limit=1`, headers);
@@ -144,25 +163,43 @@ export async function run(): Promise<void> {
         const rounds: { quiet: Window; changed: Window; unchanged: Window }[] = [];
         for (let round = 1; round <= ROUNDS; round++) {
             const calm = await quiet(url);
-            const changed = await duringReload(server, url, () => writeBenchStack(PROJECT_DIR, `https://reload-${round}.example`));
-            const unchanged = await duringReload(server, url, () => writeBenchStack(PROJECT_DIR, `https://reload-${round}.example`, ` Round ${round}.`));
+            const changed = await duringReload(server, url, () =>
+                writeBenchStack(PROJECT_DIR, `https://reload-${round}.example`),
+            );
+            const unchanged = await duringReload(server, url, () =>
+                writeBenchStack(PROJECT_DIR, `https://reload-${round}.example`, ` Round ${round}.`),
+            );
             rounds.push({ quiet: calm, changed, unchanged });
         }
 
         const base = { p50: median(rounds.map((r) => r.quiet.p50)), p99: median(rounds.map((r) => r.quiet.p99)) };
-        console.log(`${"figure".padEnd(44)}${"during".padStart(10)}${"no reload".padStart(11)}${"ratio".padStart(8)}   target`);
-        for (const [name, pick] of [["reload changing every function", (r: typeof rounds[number]) => r.changed], ["reload changing nothing (a comment)", (r: typeof rounds[number]) => r.unchanged]] as const) {
+        console.log(
+            `${"figure".padEnd(44)}${"during".padStart(10)}${"no reload".padStart(11)}${"ratio".padStart(8)}   target`,
+        );
+        for (const [name, pick] of [
+            ["reload changing every function", (r: (typeof rounds)[number]) => r.changed],
+            ["reload changing nothing (a comment)", (r: (typeof rounds)[number]) => r.unchanged],
+        ] as const) {
             const p50 = median(rounds.map((r) => pick(r).p50));
             const p99 = median(rounds.map((r) => pick(r).p99));
-            console.log(`${`${name}: p50`.padEnd(44)}${`${fixed(p50)} ms`.padStart(10)}${`${fixed(base.p50)} ms`.padStart(11)}${(p50 / base.p50).toFixed(2).padStart(8)}`);
+            console.log(
+                `${`${name}: p50`.padEnd(44)}${`${fixed(p50)} ms`.padStart(10)}${`${fixed(base.p50)} ms`.padStart(11)}${(p50 / base.p50).toFixed(2).padStart(8)}`,
+            );
             // A request that failed during a reload misses the target whatever the latencies.
             const failed = rounds.reduce((sum, r) => sum + pick(r).failures.length, 0);
-            console.log(`${`${name}: p99`.padEnd(44)}${`${fixed(p99)} ms`.padStart(10)}${`${fixed(base.p99)} ms`.padStart(11)}${(p99 / base.p99).toFixed(2).padStart(8)}   ` +
-                `<= ${TARGET_P99_MS} ms, none failed (${failed} did): ${verdict(p99 <= TARGET_P99_MS && failed === 0)}`);
+            console.log(
+                `${`${name}: p99`.padEnd(44)}${`${fixed(p99)} ms`.padStart(10)}${`${fixed(base.p99)} ms`.padStart(11)}${(p99 / base.p99).toFixed(2).padStart(8)}   ` +
+                    `<= ${TARGET_P99_MS} ms, none failed (${failed} did): ${verdict(p99 <= TARGET_P99_MS && failed === 0)}`,
+            );
         }
         console.log("rounds (quiet | changing every function | changing nothing):");
-        const line = (w: Window) => `p50 ${fixed(w.p50)} ms, p99 ${fixed(w.p99)} ms, max ${fixed(w.max)} ms, ${w.requests} answers, ${w.failures.length} failed${w.failures.length > 0 ? ` (${[...new Set(w.failures)].join(", ")})` : ""}`;
-        rounds.forEach((r, i) => console.log(`  ${i + 1}: ${line(r.quiet)} | reload ${(r.changed.reloadMs / 1000).toFixed(2)} s: ${line(r.changed)} | reload ${(r.unchanged.reloadMs / 1000).toFixed(2)} s: ${line(r.unchanged)}`));
+        const line = (w: Window) =>
+            `p50 ${fixed(w.p50)} ms, p99 ${fixed(w.p99)} ms, max ${fixed(w.max)} ms, ${w.requests} answers, ${w.failures.length} failed${w.failures.length > 0 ? ` (${[...new Set(w.failures)].join(", ")})` : ""}`;
+        rounds.forEach((r, i) =>
+            console.log(
+                `  ${i + 1}: ${line(r.quiet)} | reload ${(r.changed.reloadMs / 1000).toFixed(2)} s: ${line(r.changed)} | reload ${(r.unchanged.reloadMs / 1000).toFixed(2)} s: ${line(r.unchanged)}`,
+            ),
+        );
     } finally {
         await server?.stop();
         removeStateDir(stateDir);
@@ -172,8 +209,11 @@ export async function run(): Promise<void> {
 }
 
 if (require.main === module) {
-    run().then(() => process.exit(0), (err) => {
-        console.error(err);
-        process.exit(1);
-    });
+    run().then(
+        () => process.exit(0),
+        (err) => {
+            console.error(err);
+            process.exit(1);
+        },
+    );
 }

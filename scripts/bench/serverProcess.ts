@@ -33,13 +33,21 @@ export async function freePort(): Promise<number> {
 
 /** `npm start -- <args>` without npm: the start script, run as npm runs it. */
 export function startServer(projectDir: string, args: string[], env: NodeJS.ProcessEnv = {}): ServerProcess {
-    const script = (JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts["start"]!;
+    const script = (
+        JSON.parse(fs.readFileSync(path.join(projectDir, "package.json"), "utf8")) as {
+            scripts: Record<string, string>;
+        }
+    ).scripts["start"]!;
     // `exec` keeps one process (no shell in between) when the script is a single command.
     const command = /[;&|]/.test(script) ? script : `exec ${script}`;
     const spawnedAt = performance.now();
     const child = spawn("sh", ["-c", `${command} "$@"`, "sh", ...args], {
         cwd: projectDir,
-        env: { ...process.env, ...env, PATH: `${path.join(projectDir, "node_modules", ".bin")}${path.delimiter}${process.env["PATH"] ?? ""}` },
+        env: {
+            ...process.env,
+            ...env,
+            PATH: `${path.join(projectDir, "node_modules", ".bin")}${path.delimiter}${process.env["PATH"] ?? ""}`,
+        },
         stdio: ["ignore", "pipe", "pipe"],
     });
     const waiters: { pattern: RegExp; resolve: (found: { line: string; ms: number }) => void }[] = [];
@@ -48,27 +56,40 @@ export function startServer(projectDir: string, args: string[], env: NodeJS.Proc
         requestLines: 0,
         output: [],
         spawnedAt,
-        waitForLine: (pattern, timeoutMs = 120_000) => new Promise((resolve, reject) => {
-            const seen = server.output.find((line) => pattern.test(line));
-            if (seen !== undefined) {
-                resolve({ line: seen, ms: NaN });
-                return;
-            }
-            const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${server.output.slice(-20).join("\n")}`)), timeoutMs);
-            const onExit = (code: number | null) => {
-                clearTimeout(timer);
-                reject(new Error(`the server exited (${code}) before printing ${pattern}:\n${server.output.slice(-20).join("\n")}`));
-            };
-            child.once("exit", onExit);
-            waiters.push({
-                pattern,
-                resolve: (found) => {
+        waitForLine: (pattern, timeoutMs = 120_000) =>
+            new Promise((resolve, reject) => {
+                const seen = server.output.find((line) => pattern.test(line));
+                if (seen !== undefined) {
+                    resolve({ line: seen, ms: NaN });
+                    return;
+                }
+                const timer = setTimeout(
+                    () =>
+                        reject(
+                            new Error(
+                                `no line matching ${pattern} within ${timeoutMs} ms:\n${server.output.slice(-20).join("\n")}`,
+                            ),
+                        ),
+                    timeoutMs,
+                );
+                const onExit = (code: number | null) => {
                     clearTimeout(timer);
-                    child.off("exit", onExit);
-                    resolve(found);
-                },
-            });
-        }),
+                    reject(
+                        new Error(
+                            `the server exited (${code}) before printing ${pattern}:\n${server.output.slice(-20).join("\n")}`,
+                        ),
+                    );
+                };
+                child.once("exit", onExit);
+                waiters.push({
+                    pattern,
+                    resolve: (found) => {
+                        clearTimeout(timer);
+                        child.off("exit", onExit);
+                        resolve(found);
+                    },
+                });
+            }),
         stop: async () => {
             if (child.exitCode !== null || child.signalCode !== null) {
                 return;
@@ -114,7 +135,13 @@ export function startServer(projectDir: string, args: string[], env: NodeJS.Proc
  * Sends `GET url` until an answer with `status` arrives (the port refuses connections until the
  * server listens); returns the milliseconds since the server's spawn.
  */
-export async function firstAnswer(server: ServerProcess, url: string, headers: Record<string, string>, status = 200, timeoutMs = 120_000): Promise<number> {
+export async function firstAnswer(
+    server: ServerProcess,
+    url: string,
+    headers: Record<string, string>,
+    status = 200,
+    timeoutMs = 120_000,
+): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
         if (server.child.exitCode !== null) {
@@ -159,7 +186,9 @@ function processTree(root: number): number[] {
     return tree;
 }
 
-/** CPU time (user + system) a process tree has used so far, in milliseconds (/proc/<pid>/stat, clock ticks of 10 ms). */
+/**
+ * CPU time (user + system) a process tree has used so far, in milliseconds (/proc/<pid>/stat, clock ticks of 10 ms).
+ */
 export function treeCpuMs(root: number): number {
     let ticks = 0;
     for (const pid of processTree(root)) {

@@ -28,13 +28,23 @@ interface Caches {
 
 function emptyCaches(): Caches {
     const dir = tempStateDir("bench-start-caches");
-    return { dir, env: { LOCAL_CLOUD_PROGRAM_CACHE: path.join(dir, "programs"), LOCAL_CLOUD_COMPILE_CACHE: path.join(dir, "compiled") } };
+    return {
+        dir,
+        env: {
+            LOCAL_CLOUD_PROGRAM_CACHE: path.join(dir, "programs"),
+            LOCAL_CLOUD_COMPILE_CACHE: path.join(dir, "compiled"),
+        },
+    };
 }
 
 /** Spawn to the first 200 of GET /posts, then the server is stopped. */
 async function timeStart(stateDir: string, caches: Caches): Promise<number> {
     const port = await freePort();
-    const server = startServer(PROJECT_DIR, ["--stack", STACK, "--port", String(port), "--state-dir", stateDir], caches.env);
+    const server = startServer(
+        PROJECT_DIR,
+        ["--stack", STACK, "--port", String(port), "--state-dir", stateDir],
+        caches.env,
+    );
     try {
         return await firstAnswer(server, `http://127.0.0.1:${port}/${STACK}/posts?limit=1`, headers);
     } finally {
@@ -45,7 +55,9 @@ async function timeStart(stateDir: string, caches: Caches): Promise<number> {
 /** A process that loads what every recording needs (TypeScript, Pulumi) and exits. */
 function timeBaseline(): number {
     const started = performance.now();
-    const run = spawnSync(process.execPath, ["-e", "require('typescript'); require('@pulumi/pulumi')"], { cwd: PROJECT_DIR });
+    const run = spawnSync(process.execPath, ["-e", "require('typescript'); require('@pulumi/pulumi')"], {
+        cwd: PROJECT_DIR,
+    });
     if (run.status !== 0) {
         throw new Error(`the baseline process failed: ${run.stderr}`);
     }
@@ -56,7 +68,9 @@ const sec = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 export async function run(): Promise<void> {
     const load = os.loadavg();
-    console.log(`\n## Start: spawn to the first answer of \`npm start\` (${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(1)).join(" ")})`);
+    console.log(
+        `\n## Start: spawn to the first answer of \`npm start\` (${process.version}, ${os.cpus().length} CPUs, load average ${load.map((l) => l.toFixed(1)).join(" ")})`,
+    );
     const stackFile = writeBenchStack(PROJECT_DIR);
     const dirs: string[] = [];
     const figures = { cold: [] as number[], otherPort: [] as number[], warm: [] as number[], baseline: [] as number[] };
@@ -77,12 +91,18 @@ export async function run(): Promise<void> {
             ["another port and state folder", figures.otherPort, TARGETS.otherPortMs],
             ["warm (same folder, caches kept)", figures.warm, TARGETS.warmMs],
         ];
-        console.log(`${"start to first answer".padEnd(34)}${"median".padStart(9)}${"ratio".padStart(8)}   target   (runs)`);
+        console.log(
+            `${"start to first answer".padEnd(34)}${"median".padStart(9)}${"ratio".padStart(8)}   target   (runs)`,
+        );
         for (const [name, values, target] of rows) {
             const m = median(values);
-            console.log(`${name.padEnd(34)}${sec(m).padStart(9)}${(m / base).toFixed(2).padStart(8)}   <= ${sec(target)}: ${verdict(m <= target)}   (${values.map(sec).join(", ")})`);
+            console.log(
+                `${name.padEnd(34)}${sec(m).padStart(9)}${(m / base).toFixed(2).padStart(8)}   <= ${sec(target)}: ${verdict(m <= target)}   (${values.map(sec).join(", ")})`,
+            );
         }
-        console.log(`baseline: a process loading TypeScript and @pulumi/pulumi, ${sec(base)} median (${figures.baseline.map(sec).join(", ")}); ratios are against it`);
+        console.log(
+            `baseline: a process loading TypeScript and @pulumi/pulumi, ${sec(base)} median (${figures.baseline.map(sec).join(", ")}); ratios are against it`,
+        );
     } finally {
         dirs.forEach(removeStateDir);
         fs.rmSync(stackFile, { force: true });

@@ -22,7 +22,13 @@ const ALIAS = "aws:lambda/alias:Alias";
 
 /** "GET /posts"-style operations of an OpenAPI/swagger document, OPTIONS left out. */
 const operationsOf = (doc: { paths: Record<string, Record<string, unknown>> }) =>
-    Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).filter((m) => m !== "options").map((m) => `${m.toUpperCase()} ${p}`)).sort();
+    Object.entries(doc.paths)
+        .flatMap(([p, ops]) =>
+            Object.keys(ops)
+                .filter((m) => m !== "options")
+                .map((m) => `${m.toUpperCase()} ${p}`),
+        )
+        .sort();
 
 /** The resources of one RouteFunction component, by type. */
 const routeChild = (program: RecordedProgram, type: string, route: string) => {
@@ -38,7 +44,10 @@ describe("route table (api/routes.ts): everything per route derives from its row
         const current = (require(path.join(PROJECT_DIR, "api", "routes.ts")) as typeof RoutesModule).routes;
         expect(current.map((r) => r.name)).to.deep.equal(routes.map((r) => r.name));
         for (const route of current) {
-            const module = require(path.join(PROJECT_DIR, "api", "handlers", `${route.name}.ts`)) as Record<string, unknown>;
+            const module = require(path.join(PROJECT_DIR, "api", "handlers", `${route.name}.ts`)) as Record<
+                string,
+                unknown
+            >;
             expect(module[route.name], route.name).to.equal(route.handler);
         }
     });
@@ -93,9 +102,18 @@ describe(`a route added to a copy of the program (${ADDED_ROUTE.method} ${ADDED_
     after(() => fixture?.remove());
 
     it("differs from the program only in api/routes.ts and the new handler file, and the recording ran the copy", () => {
-        expect(fixture.changedFiles).to.deep.equal([path.join("api", "handlers", `${ADDED_ROUTE.name}.ts`), path.join("api", "routes.ts")]);
+        expect(fixture.changedFiles).to.deep.equal([
+            path.join("api", "handlers", `${ADDED_ROUTE.name}.ts`),
+            path.join("api", "routes.ts"),
+        ]);
         // The copy's own modules were loaded, not the project's: the same code, from the copy.
-        for (const file of ["index.ts", "api/postsApi.ts", "api/routeFunction.ts", "api/lambdaRole.ts", `api/handlers/${ADDED_ROUTE.name}.ts`]) {
+        for (const file of [
+            "index.ts",
+            "api/postsApi.ts",
+            "api/routeFunction.ts",
+            "api/lambdaRole.ts",
+            `api/handlers/${ADDED_ROUTE.name}.ts`,
+        ]) {
             expect(require.cache[path.join(fixture.dir, file)], file).not.to.equal(undefined);
         }
     });
@@ -104,28 +122,46 @@ describe(`a route added to a copy of the program (${ADDED_ROUTE.method} ${ADDED_
         const operation = swagger.paths[ADDED_ROUTE.path]?.[ADDED_ROUTE.method.toLowerCase()];
         expect(operation, JSON.stringify(Object.keys(swagger.paths))).not.to.equal(undefined);
         expect(operation.security).to.deep.equal([{ api_key: [] }]);
-        expect(swagger.securityDefinitions.api_key).to.deep.include({ type: "apiKey", name: "x-api-key", in: "header" });
+        expect(swagger.securityDefinitions.api_key).to.deep.include({
+            type: "apiKey",
+            name: "x-api-key",
+            in: "header",
+        });
         const integration = operation["x-amazon-apigateway-integration"];
         expect(integration.type).to.equal("aws_proxy");
         const fn = routeChild(program, TYPES.function, ADDED_ROUTE.name);
         const alias = routeChild(program, ALIAS, ADDED_ROUTE.name);
         expect(fn.inputs["publish"]).to.equal(true);
-        expect(alias.inputs).to.deep.include({ functionName: fn.state["name"], functionVersion: fn.state["version"], name: "live" });
+        expect(alias.inputs).to.deep.include({
+            functionName: fn.state["name"],
+            functionVersion: fn.state["version"],
+            name: "live",
+        });
         expect(integration.uri).to.equal(alias.state["invokeArn"]);
         expect(integration.uri).to.include(`/functions/${fn.state["arn"]}:live/invocations`);
         // Its own path parameter is a cache key, like every GET's.
         expect(integration.cacheKeyParameters).to.deep.equal(["method.request.path.id"]);
         // API Gateway may invoke the alias, from this API, for this method and resource only.
         const permission = routeChild(program, TYPES.permission, ADDED_ROUTE.name);
-        expect(permission.inputs).to.deep.include({ function: fn.state["name"], qualifier: "live", principal: "apigateway.amazonaws.com" });
-        expect(permission.inputs["sourceArn"]).to.equal(`${one(program, TYPES.restApi).state["executionArn"]}/*/GET/posts/*/title`);
+        expect(permission.inputs).to.deep.include({
+            function: fn.state["name"],
+            qualifier: "live",
+            principal: "apigateway.amazonaws.com",
+        });
+        expect(permission.inputs["sourceArn"]).to.equal(
+            `${one(program, TYPES.restApi).state["executionArn"]}/*/GET/posts/*/title`,
+        );
 
         const preflight = swagger.paths[ADDED_ROUTE.path].options["x-amazon-apigateway-integration"];
         expect(preflight.type).to.equal("mock");
-        expect(preflight.responses.default.responseParameters["method.response.header.Access-Control-Allow-Methods"]).to.equal("'GET,OPTIONS'");
+        expect(
+            preflight.responses.default.responseParameters["method.response.header.Access-Control-Allow-Methods"],
+        ).to.equal("'GET,OPTIONS'");
 
         // Every operation of the real program is still there, unchanged in number.
-        expect(operationsOf(swagger)).to.deep.equal([...operationsOf(swaggerOf(real)), `${ADDED_ROUTE.method} ${ADDED_ROUTE.path}`].sort());
+        expect(operationsOf(swagger)).to.deep.equal(
+            [...operationsOf(swaggerOf(real)), `${ADDED_ROUTE.method} ${ADDED_ROUTE.path}`].sort(),
+        );
         expect(ofType(program, TYPES.permission)).to.have.length(ofType(real, TYPES.permission).length + 1);
     });
 
@@ -137,12 +173,22 @@ describe(`a route added to a copy of the program (${ADDED_ROUTE.method} ${ADDED_
         expect(fn.inputs["role"]).to.equal(role.state["arn"]);
         expect(role.state["arn"]).not.to.equal(routeChild(program, TYPES.role, "getPost").state["arn"]);
         expect(logGroup.inputs["name"]).to.equal(`/aws/lambda/posts-api-dev-${ADDED_ROUTE.name}`);
-        expect(JSON.parse(routeChild(program, TYPES.rolePolicy, ADDED_ROUTE.name).inputs["policy"]).Statement).to.deep.equal([
+        expect(
+            JSON.parse(routeChild(program, TYPES.rolePolicy, ADDED_ROUTE.name).inputs["policy"]).Statement,
+        ).to.deep.equal([
             {
-                Sid: "TableItems", Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: table.state["arn"],
+                Sid: "TableItems",
+                Effect: "Allow",
+                Action: ["dynamodb:GetItem"],
+                Resource: table.state["arn"],
                 Condition: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": ["POST#*"] } },
             },
-            { Sid: "OwnLogGroup", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logGroup.state["arn"]}:*` },
+            {
+                Sid: "OwnLogGroup",
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+                Resource: `${logGroup.state["arn"]}:*`,
+            },
         ]);
         expect(ofType(program, TYPES.role)).to.have.length(ofType(real, TYPES.role).length + 1);
     });
@@ -151,12 +197,26 @@ describe(`a route added to a copy of the program (${ADDED_ROUTE.method} ${ADDED_
         const { openApiDocument } = require(path.join(fixture.dir, "api", "openapi.ts")) as typeof OpenApiModule;
         const { routes: copiedRoutes } = require(path.join(fixture.dir, "api", "routes.ts")) as typeof RoutesModule;
         const { postJsonSchemas } = require(path.join(fixture.dir, "api", "schema.ts")) as typeof SchemaModule;
-        const doc = openApiDocument({ servers: { stage: "dev", region: "us-east-1" }, routes: copiedRoutes, schemas: postJsonSchemas({ target: "openapi-3.0" }), version: "0.1.0" });
+        const doc = openApiDocument({
+            servers: { stage: "dev", region: "us-east-1" },
+            routes: copiedRoutes,
+            schemas: postJsonSchemas({ target: "openapi-3.0" }),
+            version: "0.1.0",
+        });
 
         const operation = doc.paths[ADDED_ROUTE.path]![ADDED_ROUTE.method.toLowerCase()];
         expect(operation.operationId).to.equal(ADDED_ROUTE.name);
         expect(operation.summary).to.equal("Get a post's title");
-        expect(Object.keys(operation.responses).sort()).to.deep.equal(["200", "403", "404", "413", "429", "500", "502", "504"]);
+        expect(Object.keys(operation.responses).sort()).to.deep.equal([
+            "200",
+            "403",
+            "404",
+            "413",
+            "429",
+            "500",
+            "502",
+            "504",
+        ]);
         expect(operation.parameters).to.deep.equal([{ $ref: "#/components/parameters/PostId" }]);
         // The document describes exactly what the copy deploys.
         expect(operationsOf(doc)).to.deep.equal(operationsOf(swagger));

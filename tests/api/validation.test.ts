@@ -20,11 +20,33 @@ const SEED = 20261202;
 // Pieces chosen for the rules: blanks around text (trim), control characters and line breaks
 // (allowed only in the description), lone and paired surrogates (valid Unicode), astral
 // characters (counted as one), letters with combining marks.
-const PIECES = [" ", "  ", "\t", "\n", "\r", "\u0000", "\u001f", "\u007f", "\u00a0", "\ud800", "\udc00", "\ud83d\ude00", "a", "é", "e\u0301", "Ω", "x"];
+const PIECES = [
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\r",
+    "\u0000",
+    "\u001f",
+    "\u007f",
+    "\u00a0",
+    "\ud800",
+    "\udc00",
+    "\ud83d\ude00",
+    "a",
+    "é",
+    "e\u0301",
+    "Ω",
+    "x",
+];
 const piece = fc.constantFrom(...PIECES);
 // Lengths at each limit (1, 100, 200, 10 000) and just past it, of one repeated piece.
 const atLimit = fc
-    .tuple(fc.constantFrom("a", "\ud83d\ude00", " ", "é"), fc.constantFrom(0, 1, 2, 99, 100, 101, 199, 200, 201, 9_999, 10_000, 10_001), fc.constantFrom("", " ", "\n"))
+    .tuple(
+        fc.constantFrom("a", "\ud83d\ude00", " ", "é"),
+        fc.constantFrom(0, 1, 2, 99, 100, 101, 199, 200, 201, 9_999, 10_000, 10_001),
+        fc.constantFrom("", " ", "\n"),
+    )
     .map(([unit, count, edge]) => edge + unit.repeat(count) + edge);
 const text = fc.oneof(
     { weight: 3, arbitrary: fc.string({ unit: "grapheme-ascii", minLength: 1, maxLength: 40 }) },
@@ -37,12 +59,44 @@ const notAString = fc.constantFrom<unknown>(null, 0, 42, -1.5, true, false, [], 
 
 // Dates: real and impossible calendar days, leap years (2024 yes, 2100 no, 2000 yes), the
 // date-time forms zod accepts (Z, ±hh:mm, fractions) and near misses (no offset, space, ±hhmm).
-const day = fc.constantFrom("2026-11-21", "2024-02-29", "2100-02-29", "2000-02-29", "2026-02-30", "2026-13-01", "2026-1-5", "0000-01-01", "9999-12-31");
-const time = fc.constantFrom("T09:30:00Z", "T09:30:00.123Z", "T23:59:59+05:30", "T00:00:00-12:00", "T24:00:00Z", "T09:30:00", "T09:30Z", " 09:30:00Z", "t09:30:00z", "T09:30:00+0100", "T09:30:60Z");
-const date = fc.oneof({ weight: 2, arbitrary: day }, fc.tuple(day, time).map(([d, t]) => d + t), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 25 }));
+const day = fc.constantFrom(
+    "2026-11-21",
+    "2024-02-29",
+    "2100-02-29",
+    "2000-02-29",
+    "2026-02-30",
+    "2026-13-01",
+    "2026-1-5",
+    "0000-01-01",
+    "9999-12-31",
+);
+const time = fc.constantFrom(
+    "T09:30:00Z",
+    "T09:30:00.123Z",
+    "T23:59:59+05:30",
+    "T00:00:00-12:00",
+    "T24:00:00Z",
+    "T09:30:00",
+    "T09:30Z",
+    " 09:30:00Z",
+    "t09:30:00z",
+    "T09:30:00+0100",
+    "T09:30:60Z",
+);
+const date = fc.oneof(
+    { weight: 2, arbitrary: day },
+    fc.tuple(day, time).map(([d, t]) => d + t),
+    fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    fc.string({ maxLength: 25 }),
+);
 
-const value = (main: fc.Arbitrary<unknown>) => fc.oneof({ weight: 6, arbitrary: main }, { weight: 1, arbitrary: notAString });
-const unknownKeys = fc.dictionary(fc.constantFrom("id", "version", "createdAt", "Title", "extra", "__proto__", "constructor", ""), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 });
+const value = (main: fc.Arbitrary<unknown>) =>
+    fc.oneof({ weight: 6, arbitrary: main }, { weight: 1, arbitrary: notAString });
+const unknownKeys = fc.dictionary(
+    fc.constantFrom("id", "version", "createdAt", "Title", "extra", "__proto__", "constructor", ""),
+    fc.jsonValue({ maxDepth: 1 }),
+    { maxKeys: 3 },
+);
 
 /**
  * Bodies as JSON.parse gives them: any subset of the fields, sometimes none (so some bodies hold
@@ -52,7 +106,13 @@ const unknownKeys = fc.dictionary(fc.constantFrom("id", "version", "createdAt", 
 const body = fc
     .tuple(
         fc.oneof(
-            { weight: 9, arbitrary: fc.record({ title: value(text), description: value(text), author: value(text), publicationDate: value(date) }, { requiredKeys: [] }) },
+            {
+                weight: 9,
+                arbitrary: fc.record(
+                    { title: value(text), description: value(text), author: value(text), publicationDate: value(date) },
+                    { requiredKeys: [] },
+                ),
+            },
             { weight: 1, arbitrary: fc.constant({}) },
         ),
         fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: unknownKeys }),
@@ -65,7 +125,15 @@ function viaZod(schema: z.ZodType, input: unknown): Outcome {
     const result = schema.safeParse(input);
     return result.success
         ? { ok: true, data: result.data }
-        : { ok: false, issues: result.error.issues.map((issue) => ({ code: issue.code, path: issue.path.map(String), message: issue.message, ...("keys" in issue ? { keys: issue.keys } : {}) })) };
+        : {
+              ok: false,
+              issues: result.error.issues.map((issue) => ({
+                  code: issue.code,
+                  path: issue.path.map(String),
+                  message: issue.message,
+                  ...("keys" in issue ? { keys: issue.keys } : {}),
+              })),
+          };
 }
 
 function viaCompiled(schema: Parameters<typeof validate>[0], input: unknown): Outcome {
@@ -109,41 +177,86 @@ describe("validation: the compiled validator against zod", () => {
         const expected = viaZod(zodSchemas.patch, { extra: 1 });
         expect(expected.ok).to.equal(false);
         expect(viaCompiled(postValidators.patch, { extra: 1 })).to.deep.equal(expected);
-        expect(expected.ok ? [] : expected.issues.map((issue) => (issue as { code: string }).code)).to.deep.equal(["unrecognized_keys", "custom"]);
+        expect(expected.ok ? [] : expected.issues.map((issue) => (issue as { code: string }).code)).to.deep.equal([
+            "unrecognized_keys",
+            "custom",
+        ]);
     });
 
     it("turns issues into the API's field errors, one per unknown key", () => {
-        const result = validate(postValidators.create, { title: " ", author: "Ada", publicationDate: "2026-11-21", id: "x", version: 3 });
+        const result = validate(postValidators.create, {
+            title: " ",
+            author: "Ada",
+            publicationDate: "2026-11-21",
+            id: "x",
+            version: 3,
+        });
         expect(result.success).to.equal(false);
         const errors = fieldErrors(result.success ? [] : result.issues, CLIENT_FIELDS);
         expect(errors).to.deep.equal([
             { field: "title", message: "title must be 1–200 characters after trimming" },
             { field: "id", message: "Unknown field; allowed fields are title, description, author, publicationDate" },
-            { field: "version", message: "Unknown field; allowed fields are title, description, author, publicationDate" },
+            {
+                field: "version",
+                message: "Unknown field; allowed fields are title, description, author, publicationDate",
+            },
         ]);
         expect(() => validateBody(postValidators.create, { title: 5 })).to.throw("Request body is invalid");
     });
 
     it("refuses at deploy time what it cannot reproduce, naming it, instead of validating differently", () => {
-        const protoKey = Object.defineProperty({}, "__proto__", { value: z.string(), enumerable: true }) as Record<string, z.ZodString>;
+        const protoKey = Object.defineProperty({}, "__proto__", { value: z.string(), enumerable: true }) as Record<
+            string,
+            z.ZodString
+        >;
         const refused: Array<[string, z.ZodType, RegExp]> = [
             ["a number", z.strictObject({ n: z.number() }), /zod type "number" at n/],
             ["a length check", z.strictObject({ s: z.string().min(3) }), /string check "min_length" at s/],
             ["a passthrough object", z.looseObject({ s: z.string() }), /catchall of unknown/],
             ["a coercing string", z.object({ s: z.coerce.string() }), /coercing string at s/],
             ["a nullable", z.object({ s: z.string().nullable() }), /zod type "nullable" at s/],
-            ["an exclusive union", z.object({ s: z.xor([z.string(), z.string().trim()]) }), /exclusive union \(z.xor\) at s/],
+            [
+                "an exclusive union",
+                z.object({ s: z.xor([z.string(), z.string().trim()]) }),
+                /exclusive union \(z.xor\) at s/,
+            ],
             ["a one-option union", z.object({ s: z.union([z.string()]) }), /fewer than two options at s/],
-            ["an optional around a default", z.object({ d: z.string().default("").optional() }), /optional around a default at d/],
-            ["a partial of a default", z.strictObject({ d: z.string().default("") }).partial(), /optional around a default at d/],
+            [
+                "an optional around a default",
+                z.object({ d: z.string().default("").optional() }),
+                /optional around a default at d/,
+            ],
+            [
+                "a partial of a default",
+                z.strictObject({ d: z.string().default("") }).partial(),
+                /optional around a default at d/,
+            ],
             ["an object default", z.object({ d: z.object({ a: z.string() }).default({ a: "x" }) }), /not a constant/],
-            ["a default computed per parse", z.object({ d: z.string().default(() => String(Math.random())) }), /not a constant/],
+            [
+                "a default computed per parse",
+                z.object({ d: z.string().default(() => String(Math.random())) }),
+                /not a constant/,
+            ],
             ["an async refinement", z.object({ s: z.string().refine(async () => true, "m") }), /async refinement at s/],
-            ["a refinement reported elsewhere", z.object({ s: z.string() }).refine(() => true, { message: "m", path: ["s"] }), /another path \(s\)/],
-            ["a message that depends on the input", z.object({ s: z.string().refine(() => true, { error: (issue) => (issue.input === undefined ? "a" : "b") }) }), /message that depends on the input at s/],
+            [
+                "a refinement reported elsewhere",
+                z.object({ s: z.string() }).refine(() => true, { message: "m", path: ["s"] }),
+                /another path \(s\)/,
+            ],
+            [
+                "a message that depends on the input",
+                z.object({
+                    s: z.string().refine(() => true, { error: (issue) => (issue.input === undefined ? "a" : "b") }),
+                }),
+                /message that depends on the input at s/,
+            ],
             ["ipv6 (checked by more than a pattern)", z.object({ s: z.ipv6() }), /string format "ipv6" at s/],
             ["url (checked by more than a pattern)", z.object({ s: z.url() }), /string format "url" at s/],
-            ["a field named like a prototype member", z.object({ constructor: z.string() }), /named like an Object.prototype member \("constructor"\)/],
+            [
+                "a field named like a prototype member",
+                z.object({ constructor: z.string() }),
+                /named like an Object.prototype member \("constructor"\)/,
+            ],
             ["a __proto__ field", z.object(protoKey), /named like an Object.prototype member \("__proto__"\)/],
         ];
         for (const [what, schema, message] of refused) {
@@ -162,17 +275,56 @@ describe("validation: the compiled validator against zod", () => {
             const compiled = compileSchema(schema);
             // Each input twice in a row: a validator must not carry state from one body to the next.
             for (const input of [...inputs, ...inputs]) {
-                expect(viaCompiled(compiled, input), `${what}: ${JSON.stringify(input)}`).to.deep.equal(viaZod(schema, input));
+                expect(viaCompiled(compiled, input), `${what}: ${JSON.stringify(input)}`).to.deep.equal(
+                    viaZod(schema, input),
+                );
             }
         };
         // One option failed only with issues that do not stop it: zod answers with that option's issues.
-        agree("a union of strict objects", z.union([z.strictObject({ a: z.string() }), z.strictObject({ b: z.string() })]), [{ a: "x", z: 1 }, { b: "y" }, { a: 1 }, { c: 1 }, "s"]);
-        agree("a union whose options both refine", z.union([z.string().refine((v) => v.length > 3, "long"), z.string().refine((v) => v.startsWith("a"), "a")]), ["ab", "bcde", "b", 1]);
-        agree("a pattern with the g flag", z.object({ s: z.string().regex(/a/g) }), [{ s: "a" }, { s: "a" }, { s: "b" }]);
-        agree("zod's default wording", z.object({ d: z.iso.date(), p: z.string().startsWith("ab"), e: z.email(), r: z.string().regex(/^x+$/) }), [{ d: "x", p: "b", e: "@", r: "y" }, { d: "2026-02-29", p: "abc", e: "a@b.co", r: "xx" }, {}]);
-        agree("a refinement with no message of its own", z.object({ s: z.string({ error: (issue) => (issue.input === undefined ? "s is required" : "s is wrong") }).refine((v) => v !== "no") }), [{ s: "no" }, { s: "yes" }, {}, { s: 1 }]);
-        agree("an object refinement after a stopping field", z.strictObject({ a: z.string().optional() }).refine((v) => Object.keys(v).length > 0, "one"), [{}, { a: 1 }, { b: 1 }, { a: "x" }]);
-        agree("an aborting refinement", z.object({ s: z.string().refine((v) => v.length > 1, { message: "short", abort: true }).refine((v) => v !== "x", "not x") }), [{ s: "x" }, { s: "xx" }]);
+        agree(
+            "a union of strict objects",
+            z.union([z.strictObject({ a: z.string() }), z.strictObject({ b: z.string() })]),
+            [{ a: "x", z: 1 }, { b: "y" }, { a: 1 }, { c: 1 }, "s"],
+        );
+        agree(
+            "a union whose options both refine",
+            z.union([z.string().refine((v) => v.length > 3, "long"), z.string().refine((v) => v.startsWith("a"), "a")]),
+            ["ab", "bcde", "b", 1],
+        );
+        agree("a pattern with the g flag", z.object({ s: z.string().regex(/a/g) }), [
+            { s: "a" },
+            { s: "a" },
+            { s: "b" },
+        ]);
+        agree(
+            "zod's default wording",
+            z.object({ d: z.iso.date(), p: z.string().startsWith("ab"), e: z.email(), r: z.string().regex(/^x+$/) }),
+            [{ d: "x", p: "b", e: "@", r: "y" }, { d: "2026-02-29", p: "abc", e: "a@b.co", r: "xx" }, {}],
+        );
+        agree(
+            "a refinement with no message of its own",
+            z.object({
+                s: z
+                    .string({ error: (issue) => (issue.input === undefined ? "s is required" : "s is wrong") })
+                    .refine((v) => v !== "no"),
+            }),
+            [{ s: "no" }, { s: "yes" }, {}, { s: 1 }],
+        );
+        agree(
+            "an object refinement after a stopping field",
+            z.strictObject({ a: z.string().optional() }).refine((v) => Object.keys(v).length > 0, "one"),
+            [{}, { a: 1 }, { b: 1 }, { a: "x" }],
+        );
+        agree(
+            "an aborting refinement",
+            z.object({
+                s: z
+                    .string()
+                    .refine((v) => v.length > 1, { message: "short", abort: true })
+                    .refine((v) => v !== "x", "not x"),
+            }),
+            [{ s: "x" }, { s: "xx" }],
+        );
     });
 
     it("strips unknown keys of a non-strict object, as zod does, and keeps its defaults", () => {
@@ -192,7 +344,10 @@ describe("validation: the serialized handlers (no zod in the archive) answer wha
     before(async () => {
         // Invalid bodies are refused before any database call, so no database runs here; a valid
         // body would fail to connect (and is never sent).
-        lambdas = await loadLambdas(await stackProgram("dev"), { ...localSdkEnv("http://127.0.0.1:9"), TABLE_NAME: "unused" });
+        lambdas = await loadLambdas(await stackProgram("dev"), {
+            ...localSdkEnv("http://127.0.0.1:9"),
+            TABLE_NAME: "unused",
+        });
         call = closureClient(lambdas.handlers as Record<RouteName, never>);
     });
 

@@ -55,7 +55,8 @@ function tableOf(cloud: LocalCloud): string {
 /**
  * What an attempt that died between reserving `key` and finishing leaves: an IN_PROGRESS record
  * for POST's body whose lease runs for another minute. A retry with the same key and body waits
- * for it (about 1 s at the default timeout, a quarter of a short one: data/postsStore.ts inProgressWaits), then answers 409.
+ * for it (about 1 s at the default timeout, a quarter of a short one: data/postsStore.ts inProgressWaits), then answers
+ * 409.
  */
 async function keyHeldByDeadAttempt(cloud: LocalCloud, key: string): Promise<void> {
     const apiKeyId = cloud.model.apiKeys.find((k) => k.logicalName === "app")!.id;
@@ -80,7 +81,6 @@ async function keyHeldByDeadAttempt(cloud: LocalCloud, key: string): Promise<voi
     }
 }
 
-
 describe("local cloud: 500 on purpose and the 409 that must not become a 502, checked against the OpenAPI document", function () {
     let cloud: LocalCloud;
     let headers: Record<string, string>;
@@ -102,7 +102,11 @@ describe("local cloud: 500 on purpose and the 409 that must not become a 502, ch
         await keyHeldByDeadAttempt(cloud, "held-409");
 
         const started = Date.now();
-        const r = await call(url("posts"), { method: "POST", headers: { ...headers, "Idempotency-Key": "held-409" }, body: POST });
+        const r = await call(url("posts"), {
+            method: "POST",
+            headers: { ...headers, "Idempotency-Key": "held-409" },
+            body: POST,
+        });
         expect(r.status, r.text).to.equal(409);
         expect(r.json).to.deep.equal({ message: "A request with this Idempotency-Key is in progress" });
         expect(Number(r.headers.get("retry-after"))).to.be.greaterThan(0);
@@ -117,7 +121,10 @@ describe("local cloud: 500 on purpose and the 409 that must not become a 502, ch
         const db = localDocumentClient(cloud.dynamoEndpoint);
         try {
             await db.send(new DeleteTableCommand({ TableName: tableOf(cloud) }));
-            const gone = await db.send(new DescribeTableCommand({ TableName: tableOf(cloud) })).then(() => false, (err: Error) => err.name === "ResourceNotFoundException");
+            const gone = await db.send(new DescribeTableCommand({ TableName: tableOf(cloud) })).then(
+                () => false,
+                (err: Error) => err.name === "ResourceNotFoundException",
+            );
             expect(gone, "the table is deleted").to.equal(true);
         } finally {
             db.destroy();
@@ -146,7 +153,11 @@ describe("local cloud: 502 on purpose (a fixture function that outlives its time
 
     before(async () => {
         fixture = copyProgram("hanging-get-post", { "api/handlers/getPost.ts": HANGING_GET_POST });
-        cloud = await startTestCloud({ stack: "fivexx-hang", projectDir: fixture.dir, stackConfig: { ...STACK, "posts-api:lambdaTimeout": 1 } });
+        cloud = await startTestCloud({
+            stack: "fivexx-hang",
+            projectDir: fixture.dir,
+            stackConfig: { ...STACK, "posts-api:lambdaTimeout": 1 },
+        });
     });
 
     after(async () => {
@@ -180,7 +191,11 @@ describe("local cloud: 504 on purpose (a 500 ms integration timeout), checked ag
     it("504: the gateway stops waiting for a create that waits for a key held by a dead attempt", async () => {
         await keyHeldByDeadAttempt(cloud, "held-504");
         const started = Date.now();
-        const r = await call(`${cloud.stageUrl}posts`, { method: "POST", headers: { "x-api-key": cloud.apiKeys["app"]!, "Idempotency-Key": "held-504" }, body: POST });
+        const r = await call(`${cloud.stageUrl}posts`, {
+            method: "POST",
+            headers: { "x-api-key": cloud.apiKeys["app"]!, "Idempotency-Key": "held-504" },
+            body: POST,
+        });
         const elapsed = Date.now() - started;
         expect(r.status, r.text).to.equal(504);
         expect(r.json).to.deep.equal({ message: "Endpoint request timed out" });
@@ -195,7 +210,11 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
     // Not held to the OpenAPI document: a misdeployed API is outside the contract, and API
     // Gateway's own 500 carries no requestId (the document's 500 is the function's).
     const call = (url: string, init: { method?: string; headers?: Record<string, string>; body?: unknown }) =>
-        fetch(url, { method: init.method ?? "GET", headers: { "Content-Type": "application/json", ...init.headers }, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+        fetch(url, {
+            method: init.method ?? "GET",
+            headers: { "Content-Type": "application/json", ...init.headers },
+            body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        });
     const gatewayLines: string[] = [];
     const warnings: string[] = [];
 
@@ -203,10 +222,14 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
         // The classic mistake once integrations invoke an alias: the permission left on the function.
         const postsApi = fs.readFileSync(`${PROJECT_DIR}/api/postsApi.ts`, "utf8");
         const unqualified = postsApi.replace(/^[ \t]*qualifier: fn\.alias\.name,\n/m, "");
-        expect(unqualified, "api/postsApi.ts no longer sets the permission's qualifier this way").to.not.equal(postsApi);
+        expect(unqualified, "api/postsApi.ts no longer sets the permission's qualifier this way").to.not.equal(
+            postsApi,
+        );
         fixture = copyProgram("unqualified-permission", { "api/postsApi.ts": unqualified });
         cloud = await startTestCloud({
-            stack: "fivexx-permission", projectDir: fixture.dir, stackConfig: STACK,
+            stack: "fivexx-permission",
+            projectDir: fixture.dir,
+            stackConfig: STACK,
             onWarning: (message) => warnings.push(message),
             onFunctionLog: (line) => void (line.startsWith("[gateway]") && gatewayLines.push(line)),
         });
@@ -228,8 +251,13 @@ describe("local cloud: 500 from the gateway when a permission does not cover the
             expect(r.status, route).to.equal(500);
             expect(await r.json()).to.deep.equal({ message: "Internal server error" });
         }
-        expect(gatewayLines.join("\n")).to.include("Invalid permissions on Lambda function").and.to.include('qualifier "live"');
-        const preflight = await fetch(`${cloud.stageUrl}posts`, { method: "OPTIONS", headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" } });
+        expect(gatewayLines.join("\n"))
+            .to.include("Invalid permissions on Lambda function")
+            .and.to.include('qualifier "live"');
+        const preflight = await fetch(`${cloud.stageUrl}posts`, {
+            method: "OPTIONS",
+            headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" },
+        });
         expect(preflight.status).to.equal(204);
         // Said at start, once per route, before any call.
         expect(warnings.filter((w) => w.includes("will answer 500"))).to.have.length(6);

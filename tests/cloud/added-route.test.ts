@@ -30,7 +30,11 @@ describe(`local cloud: a route added to a copy of the program (${ADDED_ROUTE.met
     });
 
     it("serves it from its own function: the title of a post created through POST /posts", async () => {
-        const created = await call(url("posts"), { method: "POST", headers: { "x-api-key": key }, body: { title: "Added route", author: "Ada", publicationDate: "2026-11-21" } });
+        const created = await call(url("posts"), {
+            method: "POST",
+            headers: { "x-api-key": key },
+            body: { title: "Added route", author: "Ada", publicationDate: "2026-11-21" },
+        });
         expect(created.status, created.text).to.equal(201);
         const title = await call(url(`posts/${created.json.id}/title`), { headers: { "x-api-key": key } });
         expect(title.status, title.text).to.equal(200);
@@ -45,7 +49,10 @@ describe(`local cloud: a route added to a copy of the program (${ADDED_ROUTE.met
         const missing = await call(url(`posts/${unknown}/title`), { headers: { "x-api-key": key } });
         expect(missing.status, missing.text).to.equal(404);
         expect(missing.json).to.deep.equal({ message: "Post not found" });
-        const preflight = await call(url(`posts/${unknown}/title`), { method: "OPTIONS", headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" } });
+        const preflight = await call(url(`posts/${unknown}/title`), {
+            method: "OPTIONS",
+            headers: { Origin: "https://example.com", "Access-Control-Request-Method": "GET" },
+        });
         expect(preflight.status).to.equal(204);
         expect(preflight.headers.get("access-control-allow-methods")).to.equal("GET,OPTIONS");
     });

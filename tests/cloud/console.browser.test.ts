@@ -26,8 +26,14 @@ import { ROOMY_PLAN, stopCloud } from "../support/roomyCloud";
 
 const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ];
 const SCREENSHOTS = path.join(PROJECT_DIR, ".local", "screenshots");
 /** Chromium's own line for a fetch answered 4xx/5xx: expected where a test asks for a 403 or a 500. */
@@ -57,14 +63,18 @@ describe("local console in Chromium: the posts program's reference, consumers, l
     }
 
     /** The `data-used` of a consumer's quota cell on the Consumers panel. */
-    const usedBy = (consumer: string) => page.getAttribute(`#consumers-table tr[data-consumer="${consumer}"] .quota`, "data-used").then(Number);
+    const usedBy = (consumer: string) =>
+        page.getAttribute(`#consumers-table tr[data-consumer="${consumer}"] .quota`, "data-used").then(Number);
 
     before(async () => {
         cloud = await startTestCloud({
             stack: "console-browser",
             stackConfig: {
                 "posts-api:plans": { roomy: ROOMY_PLAN },
-                "posts-api:consumers": [{ name: "app", plan: "roomy" }, { name: "partner", plan: "roomy" }],
+                "posts-api:consumers": [
+                    { name: "app", plan: "roomy" },
+                    { name: "partner", plan: "roomy" },
+                ],
             },
             openApiDocument: consoleOpenApiDocument,
         });
@@ -88,7 +98,9 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         await page.goto(cloud.consoleUrl!);
         await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
         await page.waitForSelector("#operations-posts-listPosts");
-        expect(await page.textContent("#reference-source")).to.include("the program's OpenAPI document").and.include(cloud.stageUrl);
+        expect(await page.textContent("#reference-source"))
+            .to.include("the program's OpenAPI document")
+            .and.include(cloud.stageUrl);
         expect(await page.textContent("#swagger .servers")).to.include(cloud.stageUrl.replace(/\/$/, ""));
         // The key picker holds every consumer; the first enabled one is picked.
         const options = await page.$$eval("#key-picker option", (els) => els.map((el) => el.getAttribute("value")));
@@ -106,7 +118,9 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         const status = operation.locator(".live-responses-table .response .response-col_status").first();
         await status.waitFor();
         expect((await status.textContent())?.trim()).to.equal("200");
-        expect(await operation.locator(".live-responses-table .response .response-col_description").first().textContent()).to.include("items");
+        expect(
+            await operation.locator(".live-responses-table .response .response-col_description").first().textContent(),
+        ).to.include("items");
         await screenshot("reference-try-it");
 
         await page.selectOption("#key-picker", "none");
@@ -114,7 +128,9 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         await operation.locator("button.execute").click();
         await status.waitFor();
         expect((await status.textContent())?.trim()).to.equal("403");
-        expect(await operation.locator(".live-responses-table .response .response-col_description").first().textContent()).to.include("Forbidden");
+        expect(
+            await operation.locator(".live-responses-table .response .response-col_description").first().textContent(),
+        ).to.include("Forbidden");
         await page.selectOption("#key-picker", "key:app");
     });
 
@@ -125,7 +141,10 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         await operation.locator(".opblock-summary").click();
         const textarea = operation.locator("textarea.body-param__text");
         await textarea.waitFor();
-        /** Execute as the page is now; the answer's status, body and the Idempotency-Key sent (Swagger UI's curl line shows the request as sent). */
+        /**
+         * Execute as the page is now; the answer's status, body and the Idempotency-Key sent (Swagger UI's curl line
+         * shows the request as sent).
+         */
         const execute = async () => {
             const clear = operation.locator("button.btn-clear");
             if (await clear.count()) {
@@ -134,9 +153,16 @@ describe("local console in Chromium: the posts program's reference, consumers, l
             await operation.locator("button.execute").click();
             const status = operation.locator(".live-responses-table .response .response-col_status").first();
             await status.waitFor();
-            const body = await operation.locator(".live-responses-table .response .response-col_description .microlight").first().textContent();
+            const body = await operation
+                .locator(".live-responses-table .response .response-col_description .microlight")
+                .first()
+                .textContent();
             const curl = await operation.locator(".curl-command").textContent();
-            return { status: (await status.textContent())?.trim(), post: JSON.parse(body ?? "null"), sent: /Idempotency-Key: ([\x21-\x26\x28-\x7e]+)/i.exec(curl ?? "")?.[1] };
+            return {
+                status: (await status.textContent())?.trim(),
+                post: JSON.parse(body ?? "null"),
+                sent: /Idempotency-Key: ([\x21-\x26\x28-\x7e]+)/i.exec(curl ?? "")?.[1],
+            };
         };
 
         const first = await execute();
@@ -144,7 +170,9 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         expect([first.status, second.status], JSON.stringify([first.post, second.post])).to.deep.equal(["201", "201"]);
         expect(second.post.id, "a second post, not a replay of the first").not.to.equal(first.post.id);
         expect(second.sent).to.be.a("string").and.not.equal(first.sent);
-        expect(await page.textContent("#idempotency-last"), "the page says which key it sent").to.equal(`sent: ${second.sent}`);
+        expect(await page.textContent("#idempotency-last"), "the page says which key it sent").to.equal(
+            `sent: ${second.sent}`,
+        );
 
         // An edited body is a new post, not a 422 for a key used with another body.
         const edited = JSON.parse(await textarea.inputValue());
@@ -185,7 +213,9 @@ describe("local console in Chromium: the posts program's reference, consumers, l
             await new Promise((resolve) => setTimeout(resolve, 100));
         }
         expect(await usedBy("app")).to.equal(before + 1);
-        expect(await page.getAttribute('#consumers-table tr[data-consumer="app"] .bar .used', "style")).to.match(/width: max\(2px, [\d.]+%\)/);
+        expect(await page.getAttribute('#consumers-table tr[data-consumer="app"] .bar .used', "style")).to.match(
+            /width: max\(2px, [\d.]+%\)/,
+        );
         // The key is masked until revealed.
         const keyCell = page.locator('#consumers-table tr[data-consumer="app"] .key-value');
         expect(await keyCell.textContent()).not.to.equal(appKey());
@@ -204,7 +234,9 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         // Filters: by consumer and by status.
         await page.selectOption("#filter-status", "4");
         expect(await row.count()).to.equal(0);
-        expect(await page.locator("#requests-table tbody tr").count(), "the Try it out without a key").to.be.at.least(1);
+        expect(await page.locator("#requests-table tbody tr").count(), "the Try it out without a key").to.be.at.least(
+            1,
+        );
         await page.selectOption("#filter-status", "");
         await page.selectOption("#filter-consumer", "partner");
         expect(await row.count()).to.equal(0);
@@ -241,7 +273,10 @@ describe("local console in Chromium: the posts program's reference, consumers, l
         expect(r.json.requestId).to.equal(lambdaRequestId);
         await screenshot("requests");
         if (process.env["CONSOLE_SCREENSHOT_DOCS"]) {
-            fs.copyFileSync(path.join(SCREENSHOTS, "console-requests.png"), path.join(PROJECT_DIR, "docs", "console.png"));
+            fs.copyFileSync(
+                path.join(SCREENSHOTS, "console-requests.png"),
+                path.join(PROJECT_DIR, "docs", "console.png"),
+            );
         }
     });
 

@@ -14,7 +14,9 @@ const FIRST_START_KILLS = 4;
 const WORKERS = 8;
 
 const STACK = {
-    "posts-api:plans": { roomy: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 10_000_000, period: "DAY" } } },
+    "posts-api:plans": {
+        roomy: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 10_000_000, period: "DAY" } },
+    },
     "posts-api:consumers": [{ name: "app", plan: "roomy" }],
 };
 
@@ -49,7 +51,9 @@ async function load(cloud: Running, ledger: Ledger, stop: { now: boolean }): Pro
                 ledger.requests++;
                 if (choice <= 1 || pick === undefined) {
                     const res = await call(`${cloud.stageUrl}posts`, {
-                        method: "POST", headers, body: { title: `t${n}-${i}`, description: "d", author: "a", publicationDate: "2026-12-01" },
+                        method: "POST",
+                        headers,
+                        body: { title: `t${n}-${i}`, description: "d", author: "a", publicationDate: "2026-12-01" },
                     });
                     if (res.status === 201) {
                         ledger.live.set(res.json.id, res.json.version);
@@ -60,7 +64,11 @@ async function load(cloud: Running, ledger: Ledger, stop: { now: boolean }): Pro
                 } else if (choice === 2) {
                     id = pick;
                     ledger.uncertain.add(id);
-                    const res = await call(`${cloud.stageUrl}posts/${id}`, { method: "PATCH", headers, body: { title: `patched ${i}` } });
+                    const res = await call(`${cloud.stageUrl}posts/${id}`, {
+                        method: "PATCH",
+                        headers,
+                        body: { title: `patched ${i}` },
+                    });
                     if (res.status === 200) {
                         ledger.live.set(id, res.json.version);
                         ledger.acknowledged++;
@@ -99,7 +107,10 @@ async function listAll(cloud: Running): Promise<Map<string, number>> {
     const listed = new Map<string, number>();
     let cursor: string | null = null;
     do {
-        const res = await call(`${cloud.stageUrl}posts?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`, { headers: { "x-api-key": cloud.key } });
+        const res = await call(
+            `${cloud.stageUrl}posts?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+            { headers: { "x-api-key": cloud.key } },
+        );
         expect(res.status, res.text).to.equal(200);
         for (const post of res.json.items) {
             listed.set(post.id, post.version);
@@ -169,11 +180,17 @@ describe("local cloud: kill -9 at any moment (fault suite)", function () {
         children.push(child);
         const cloud = await ready;
         const created = await call(`${cloud.stageUrl}posts`, {
-            method: "POST", headers: { "x-api-key": cloud.key }, body: { title: "t", description: "d", author: "a", publicationDate: "2026-12-01" },
+            method: "POST",
+            headers: { "x-api-key": cloud.key },
+            body: { title: "t", description: "d", author: "a", publicationDate: "2026-12-01" },
         });
         expect(created.status, created.text).to.equal(201);
-        expect((await call(`${cloud.stageUrl}posts/${created.json.id}`, { headers: { "x-api-key": cloud.key } })).status).to.equal(200);
-        console.log(`      first-start kills at ${delays.join(", ")} ms; repairs reported: ${cloud.warnings.length ? cloud.warnings.join(" | ") : "none"}`);
+        expect(
+            (await call(`${cloud.stageUrl}posts/${created.json.id}`, { headers: { "x-api-key": cloud.key } })).status,
+        ).to.equal(200);
+        console.log(
+            `      first-start kills at ${delays.join(", ")} ms; repairs reported: ${cloud.warnings.length ? cloud.warnings.join(" | ") : "none"}`,
+        );
         await kill9(child);
     });
 
@@ -208,11 +225,16 @@ describe("local cloud: kill -9 at any moment (fault suite)", function () {
         const checked = await verify(cloud, ledger);
         // No undeletable ghosts: everything listed can be deleted, and then the list is empty.
         for (const id of (await listAll(cloud)).keys()) {
-            expect((await call(`${cloud.stageUrl}posts/${id}`, { method: "DELETE", headers: { "x-api-key": cloud.key } })).status).to.equal(204);
+            expect(
+                (await call(`${cloud.stageUrl}posts/${id}`, { method: "DELETE", headers: { "x-api-key": cloud.key } }))
+                    .status,
+            ).to.equal(204);
         }
         expect((await listAll(cloud)).size).to.equal(0);
         expect(ledger.failures, ledger.failures.slice(0, 5).join("\n")).to.deep.equal([]);
-        console.log(`      ${ROUNDS} kills, ${ledger.requests} requests (${ledger.acknowledged} acknowledged writes), ${checked} posts checked at the end, ${repairs.length} repair lines${repairs.length ? `: ${[...new Set(repairs.map((r) => r.replace(/\d+/g, "N")))].join(" | ")}` : ""}`);
+        console.log(
+            `      ${ROUNDS} kills, ${ledger.requests} requests (${ledger.acknowledged} acknowledged writes), ${checked} posts checked at the end, ${repairs.length} repair lines${repairs.length ? `: ${[...new Set(repairs.map((r) => r.replace(/\d+/g, "N")))].join(" | ")}` : ""}`,
+        );
         await kill9(child);
     });
 });

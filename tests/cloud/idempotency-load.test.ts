@@ -12,7 +12,14 @@
 // 11/50 rounds (handler), 11/50 (closure) and 5/50 (local cloud), with 164, 149 and 39 500s.
 import { expect } from "chai";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
-import { dumpTable, localDocumentClient, startDynamoProxy, startTestDynamo, type DynamoProxy, type TestDynamo } from "../support/dynamo";
+import {
+    dumpTable,
+    localDocumentClient,
+    startDynamoProxy,
+    startTestDynamo,
+    type DynamoProxy,
+    type TestDynamo,
+} from "../support/dynamo";
 import { validPost, type ApiResult } from "../support/client";
 import { loadApiUnderTest, type ContractApi } from "../support/lambdas";
 import { LEASE_MARGIN_SECONDS } from "../../data/postsStore";
@@ -65,12 +72,14 @@ async function race(client: Client, label: string): Promise<Tally> {
         let deletion: Promise<Answer> | undefined;
         const answers = await Promise.all(
             Array.from({ length: CONCURRENT }, (_, i) =>
-                pause(i === 0 ? 0 : Math.random() * SPREAD_MS).then(() => client.create(key, i)).then((answer) => {
-                    if (answer.status === 201 && deletion === undefined) {
-                        deletion = client.remove(answer.id!);
-                    }
-                    return answer;
-                }),
+                pause(i === 0 ? 0 : Math.random() * SPREAD_MS)
+                    .then(() => client.create(key, i))
+                    .then((answer) => {
+                        if (answer.status === 201 && deletion === undefined) {
+                            deletion = client.remove(answer.id!);
+                        }
+                        return answer;
+                    }),
             ),
         );
         tally.rounds++;
@@ -81,7 +90,9 @@ async function race(client: Client, label: string): Promise<Tally> {
         const problem = (what: string) => tally.problems.push(`round ${round}: ${what}`);
         const others = answers.filter((a) => a.status !== 201 && a.status !== 409);
         if (others.length > 0) {
-            problem(`answers other than 201/409: ${others.map((a) => `${a.status} ${a.body.slice(0, 120)}`).join(" | ")}`);
+            problem(
+                `answers other than 201/409: ${others.map((a) => `${a.status} ${a.body.slice(0, 120)}`).join(" | ")}`,
+            );
         }
         const created = answers.filter((a) => a.status === 201);
         if (created.length === 0 || deletion === undefined) {
@@ -115,26 +126,38 @@ async function race(client: Client, label: string): Promise<Tally> {
 async function checkTable(db: DynamoDBDocument, tableName: string, tally: Tally, leaseSeconds: number): Promise<void> {
     const items = await dumpTable(db, tableName);
     const posts = items.filter((item) => String(item.pk).startsWith("POST#"));
-    expect(posts.map((p) => p.id), "posts left in the table (duplicates or resurrected)").to.deep.equal([]);
+    expect(
+        posts.map((p) => p.id),
+        "posts left in the table (duplicates or resurrected)",
+    ).to.deep.equal([]);
     const records = items.filter((item) => String(item.pk).startsWith("IDEMPOTENCY#"));
     expect(records).to.have.length(tally.ids.size);
     for (const record of records) {
         const key = String(record.pk).split("#").pop()!;
         expect(record.status, key).to.equal("COMPLETED");
         expect(record.postId, key).to.equal(tally.ids.get(key));
-        expect(Number(record.inProgressExpiresAt) - Date.parse(String(record.createdAt)), `${key}: lease`).to.equal(leaseSeconds * 1000);
+        expect(Number(record.inProgressExpiresAt) - Date.parse(String(record.createdAt)), `${key}: lease`).to.equal(
+            leaseSeconds * 1000,
+        );
     }
 }
 
 function report(mode: string, tally: Tally): void {
-    const statuses = Object.entries(tally.statuses).map(([status, n]) => `${n}×${status}`).join(", ");
-    console.log(`      ${mode}: ${tally.rounds} rounds, ${tally.posts} POSTs in ${(tally.ms / 1000).toFixed(1)} s → ${statuses}`);
+    const statuses = Object.entries(tally.statuses)
+        .map(([status, n]) => `${n}×${status}`)
+        .join(", ");
+    console.log(
+        `      ${mode}: ${tally.rounds} rounds, ${tally.posts} POSTs in ${(tally.ms / 1000).toFixed(1)} s → ${statuses}`,
+    );
 }
 
 function expectClean(tally: Tally): void {
     expect(tally.problems, tally.problems.slice(0, 10).join("\n")).to.deep.equal([]);
     expect(tally.rounds).to.equal(ROUNDS);
-    expect(Object.keys(tally.statuses).filter((s) => /^5/.test(s)), "5xx answers").to.deep.equal([]);
+    expect(
+        Object.keys(tally.statuses).filter((s) => /^5/.test(s)),
+        "5xx answers",
+    ).to.deep.equal([]);
 }
 
 const fromApi = (result: ApiResult): Answer => ({
@@ -168,11 +191,18 @@ for (const mode of ["handler", "closure"] as const) {
             const clock = { now: () => new Date(), advance: () => {} };
             // Three instances (in closure mode, three cold starts, each with its own SDK client),
             // the requests spread over them as Lambda would.
-            apis = await Promise.all([0, 1, 2].map(() => loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName, clock })));
+            apis = await Promise.all(
+                [0, 1, 2].map(() => loadApiUnderTest(mode, { endpoint: proxy.endpoint, tableName, clock })),
+            );
             const main = apis[0]!;
             const client: Client = {
                 create: async (key, caller) =>
-                    fromApi(await apis[caller % apis.length]!.call("createPost", { body: validPost(), headers: { "Idempotency-Key": key } })),
+                    fromApi(
+                        await apis[caller % apis.length]!.call("createPost", {
+                            body: validPost(),
+                            headers: { "Idempotency-Key": key },
+                        }),
+                    ),
                 remove: async (id) => fromApi(await main.call("deletePost", { id })),
                 get: async (id) => fromApi(await main.call("getPost", { id })),
             };
@@ -205,7 +235,12 @@ describe(`idempotent POST under a race: ${CONCURRENT} same-key POSTs and a DELET
             stack: "idempotency",
             stackConfig: {
                 // Never throttles nor runs out: every request reaches the function.
-                "posts-api:plans": { roomy: { throttle: { rateLimit: 100_000, burstLimit: 50_000 }, quota: { limit: 10_000_000, period: "DAY" } } },
+                "posts-api:plans": {
+                    roomy: {
+                        throttle: { rateLimit: 100_000, burstLimit: 50_000 },
+                        quota: { limit: 10_000_000, period: "DAY" },
+                    },
+                },
                 "posts-api:consumers": [{ name: "app", plan: "roomy" }],
             },
         });
@@ -218,8 +253,15 @@ describe(`idempotent POST under a race: ${CONCURRENT} same-key POSTs and a DELET
         });
         const client: Client = {
             create: async (idempotencyKey) =>
-                toAnswer(await httpCall(`${stageUrl}posts`, { method: "POST", headers: { ...key, "Idempotency-Key": idempotencyKey }, body: validPost() })),
-            remove: async (id) => toAnswer(await httpCall(`${stageUrl}posts/${id}`, { method: "DELETE", headers: key })),
+                toAnswer(
+                    await httpCall(`${stageUrl}posts`, {
+                        method: "POST",
+                        headers: { ...key, "Idempotency-Key": idempotencyKey },
+                        body: validPost(),
+                    }),
+                ),
+            remove: async (id) =>
+                toAnswer(await httpCall(`${stageUrl}posts/${id}`, { method: "DELETE", headers: key })),
             get: async (id) => toAnswer(await httpCall(`${stageUrl}posts/${id}`, { headers: key })),
         };
 
@@ -234,7 +276,12 @@ describe(`idempotent POST under a race: ${CONCURRENT} same-key POSTs and a DELET
         expect(createPost.environment["FUNCTION_TIMEOUT_SECONDS"]).to.equal(String(createPost.timeoutSeconds));
         const db = localDocumentClient(cloud.dynamoEndpoint);
         try {
-            await checkTable(db, createPost.environment["TABLE_NAME"]!, tally, Number(createPost.environment["FUNCTION_TIMEOUT_SECONDS"]) + LEASE_MARGIN_SECONDS);
+            await checkTable(
+                db,
+                createPost.environment["TABLE_NAME"]!,
+                tally,
+                Number(createPost.environment["FUNCTION_TIMEOUT_SECONDS"]) + LEASE_MARGIN_SECONDS,
+            );
         } finally {
             db.destroy();
         }

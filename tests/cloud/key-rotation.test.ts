@@ -21,11 +21,18 @@ describe("local cloud: rotating a partner's key in three steps", function () {
             stack: "rotation",
             stateDir,
             // `cut: true`: the partner consumer is not in the list (cut, not pasted back yet).
-            stackConfig: { "posts-api:plans": PLANS, "posts-api:consumers": [{ name: "web", plan: "standard" }, ...(partner["cut"] ? [] : [{ name: "partner", plan: "partner", ...partner }])] },
+            stackConfig: {
+                "posts-api:plans": PLANS,
+                "posts-api:consumers": [
+                    { name: "web", plan: "standard" },
+                    ...(partner["cut"] ? [] : [{ name: "partner", plan: "partner", ...partner }]),
+                ],
+            },
         });
         return cloud;
     };
-    const status = async (key: string) => (await call(`${cloud!.stageUrl}posts?limit=1`, { headers: { "x-api-key": key } })).status;
+    const status = async (key: string) =>
+        (await call(`${cloud!.stageUrl}posts?limit=1`, { headers: { "x-api-key": key } })).status;
 
     after(async () => {
         await cloud?.close();
@@ -56,7 +63,7 @@ describe("local cloud: rotating a partner's key in three steps", function () {
         expect(retired.apiKeys["partner"]).to.equal(undefined);
         const refused = await call(`${retired.stageUrl}posts?limit=1`, { headers: { "x-api-key": oldKey } });
         expect(refused.status).to.equal(403);
-        expect(refused.text).to.equal("{\"message\":\"Forbidden\"}");
+        expect(refused.text).to.equal('{"message":"Forbidden"}');
         expect(await status(newKey)).to.equal(200);
         expect(await status(webKey)).to.equal(200);
     });
@@ -66,9 +73,13 @@ describe("local cloud: rotating a partner's key in three steps", function () {
         /** Admitted requests today per key id of the partner plan (GetUsage through the control plane). */
         const usage = async () => {
             const planId = (cloud!.outputs["usagePlanIds"] as Record<string, string>)["partner"]!;
-            const r = await call(`${cloud!.controlPlaneUrl}/usageplans/${planId}/usage?startDate=${today}&endDate=${today}`);
+            const r = await call(
+                `${cloud!.controlPlaneUrl}/usageplans/${planId}/usage?startDate=${today}&endDate=${today}`,
+            );
             expect(r.status, r.text).to.equal(200);
-            return Object.fromEntries(Object.entries(r.json.values as Record<string, number[][]>).map(([id, days]) => [id, days[0]![0]]));
+            return Object.fromEntries(
+                Object.entries(r.json.values as Record<string, number[][]>).map(([id, days]) => [id, days[0]![0]]),
+            );
         };
         const keyIds = () => (cloud!.outputs["apiKeyIds"] as Record<string, string[]>)["partner"]!;
 

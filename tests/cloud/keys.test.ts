@@ -55,24 +55,26 @@ describe("local cloud: keys.json", () => {
         ["{}", "{}"],
         ["null", "null"],
         ["a list", "[]"],
-        ["a string", "\"keys\""],
-        ["apiKeys of null", "{\"apiKeys\": null}"],
-        ["apiKeys as a list", "{\"apiKeys\": [\"abc\"]}"],
-        ["a key value that is not a string", "{\"apiKeys\": {\"app\": 5}}"],
-        ["secrets that are not a map of strings", "{\"apiKeys\": {}, \"secrets\": \"abc\"}"],
-        ["key names that are not a map of strings", "{\"apiKeys\": {}, \"apiKeyNames\": {\"app\": 1}}"],
-        ["key ids that are not a map of strings", "{\"apiKeys\": {}, \"apiKeyIds\": [\"abc\"]}"],
+        ["a string", '"keys"'],
+        ["apiKeys of null", '{"apiKeys": null}'],
+        ["apiKeys as a list", '{"apiKeys": ["abc"]}'],
+        ["a key value that is not a string", '{"apiKeys": {"app": 5}}'],
+        ["secrets that are not a map of strings", '{"apiKeys": {}, "secrets": "abc"}'],
+        ["key names that are not a map of strings", '{"apiKeys": {}, "apiKeyNames": {"app": 1}}'],
+        ["key ids that are not a map of strings", '{"apiKeys": {}, "apiKeyIds": ["abc"]}'],
     ];
     for (const [what, text] of wrongShapes) {
         it(`refuses a keys.json of ${what}, naming the file and the way out, and leaves it as it was`, async () => {
             await withStateDir("keys-bad", { "keys.json": text }, (dir) => {
                 const file = path.join(dir, "keys.json");
-                expect(() => new KeyStore(dir)).to.throw(LocalCloudError).that.satisfies((err: Error) => {
-                    expect(err.message).to.include(file);
-                    expect(err.message).to.include("delete it to generate new values");
-                    expect(err.message.split("\n")).to.have.length(1);
-                    return true;
-                });
+                expect(() => new KeyStore(dir))
+                    .to.throw(LocalCloudError)
+                    .that.satisfies((err: Error) => {
+                        expect(err.message).to.include(file);
+                        expect(err.message).to.include("delete it to generate new values");
+                        expect(err.message.split("\n")).to.have.length(1);
+                        return true;
+                    });
                 expect(fs.readFileSync(file, "utf8")).to.equal(text);
             });
         });
@@ -119,8 +121,14 @@ describe("local cloud: keys.json", () => {
                 store.save();
                 const restarted = new KeyStore(dir);
                 expect(restarted.deploy([key("web"), key("partner"), key("partner.key2")])).to.deep.equal([]);
-                expect(["web", "partner", "partner.key2"].map((name) => restarted.valueFor(name))).to.deep.equal(values);
-                expect(["web", "partner", "partner.key2"].map((name) => restarted.idFor(name))).to.deep.equal([undefined, undefined, undefined]);
+                expect(["web", "partner", "partner.key2"].map((name) => restarted.valueFor(name))).to.deep.equal(
+                    values,
+                );
+                expect(["web", "partner", "partner.key2"].map((name) => restarted.idFor(name))).to.deep.equal([
+                    undefined,
+                    undefined,
+                    undefined,
+                ]);
             });
         });
 
@@ -177,13 +185,18 @@ for (const holder of HOLDERS) {
         it("keeps a holder's keys over a save that cuts it and the next that pastes it back; a generation retired by a newer one comes back as a new key", async function () {
             this.timeout(180_000);
             writeTestProgram(programDir, "keyed", program(["partner"], [1, 2]));
-            const cloud = await startTestCloud({ stack: "v1", projectDir: programDir, stateDir: tempStateDir("keys-reload") });
+            const cloud = await startTestCloud({
+                stack: "v1",
+                projectDir: programDir,
+                stateDir: tempStateDir("keys-reload"),
+            });
             const reload = async (holders: string[], generations: number[]) => {
                 writeTestProgram(programDir, "keyed", program(holders, generations));
                 const report = await cloud.reload();
                 expect(report.ok, String(report.error)).to.equal(true);
             };
-            const status = async (key: string) => (await call(`${cloud.stageUrls["v1"]}ok`, { headers: { "x-api-key": key } })).status;
+            const status = async (key: string) =>
+                (await call(`${cloud.stageUrls["v1"]}ok`, { headers: { "x-api-key": key } })).status;
             const ids = () => Object.fromEntries(cloud.model.apiKeys.map((k) => [k.logicalName, k.id]));
             try {
                 const first = cloud.apiKeys["partner"]!;
@@ -225,9 +238,12 @@ for (const holder of HOLDERS) {
             const saved = JSON.parse(fs.readFileSync(path.join(dir, "keys.json"), "utf8"));
             const secret = saved.secrets["cursor-secret"] as string;
             expect(secret).to.match(/^[0-9a-f]{64}$/);
-            const cursorKeys = (program: typeof first.program) => new Set(program.resources
-                .filter((r) => r.type === TYPES.function)
-                .map((r) => r.inputs["environment"].variables.CURSOR_KEY));
+            const cursorKeys = (program: typeof first.program) =>
+                new Set(
+                    program.resources
+                        .filter((r) => r.type === TYPES.function)
+                        .map((r) => r.inputs["environment"].variables.CURSOR_KEY),
+                );
             expect([...cursorKeys(first.program)]).to.deep.equal([secret]);
             // Not the stand-in the plain mocks compute (the same for anyone with this source).
             const mocked = await recordProgram({ stack: "keys-cursor", stackConfig: STACK });
@@ -243,7 +259,11 @@ for (const holder of HOLDERS) {
         try {
             const key = cloud.apiKeys["app"]!;
             for (let i = 0; i < 3; i++) {
-                const created = await call(`${cloud.stageUrl}posts`, { method: "POST", headers: { "x-api-key": key }, body: { title: `post ${i}`, author: "keys", publicationDate: "2026-11-21" } });
+                const created = await call(`${cloud.stageUrl}posts`, {
+                    method: "POST",
+                    headers: { "x-api-key": key },
+                    body: { title: `post ${i}`, author: "keys", publicationDate: "2026-11-21" },
+                });
                 expect(created.status, created.text).to.equal(201);
             }
             const page = await call(`${cloud.stageUrl}posts?limit=1`, { headers: { "x-api-key": key } });
@@ -254,7 +274,9 @@ for (const holder of HOLDERS) {
 
             cloud = await startTestCloud({ stack: "keys-restart", stateDir: dir, stackConfig: STACK });
             expect(cloud.apiKeys["app"]).to.equal(key);
-            const next = await call(`${cloud.stageUrl}posts?limit=1&cursor=${encodeURIComponent(cursor)}`, { headers: { "x-api-key": key } });
+            const next = await call(`${cloud.stageUrl}posts?limit=1&cursor=${encodeURIComponent(cursor)}`, {
+                headers: { "x-api-key": key },
+            });
             expect(next.status, next.text).to.equal(200);
             expect(next.json.items).to.have.length(1);
             expect(next.json.items[0].id).to.not.equal(page.json.items[0].id);

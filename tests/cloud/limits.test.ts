@@ -10,12 +10,12 @@ const HOUR = 3_600_000;
 
 const expectThrottled = (r: HttpResult) => {
     expect(r.status, r.text).to.equal(429);
-    expect(r.text).to.equal("{\"message\":\"Too Many Requests\"}");
+    expect(r.text).to.equal('{"message":"Too Many Requests"}');
     expect(r.headers.get("x-amzn-errortype")).to.equal("TooManyRequestsException");
 };
 const expectOverQuota = (r: HttpResult) => {
     expect(r.status, r.text).to.equal(429);
-    expect(r.text).to.equal("{\"message\":\"Limit Exceeded\"}");
+    expect(r.text).to.equal('{"message":"Limit Exceeded"}');
     expect(r.headers.get("x-amzn-errortype")).to.equal("LimitExceededException");
 };
 
@@ -26,7 +26,11 @@ describe("local cloud: usage plans (stack defined by the test)", function () {
     const get = (consumer: string, path = "posts/00000000-0000-4000-8000-000000000000") =>
         call(`${cloud.stageUrl}${path}`, { headers: { "x-api-key": cloud.apiKeys[consumer]! } });
     const post = (consumer: string) =>
-        call(`${cloud.stageUrl}posts`, { method: "POST", headers: { "x-api-key": cloud.apiKeys[consumer]! }, body: { title: "t", author: "a", publicationDate: "2026-11-21" } });
+        call(`${cloud.stageUrl}posts`, {
+            method: "POST",
+            headers: { "x-api-key": cloud.apiKeys[consumer]! },
+            body: { title: "t", author: "a", publicationDate: "2026-11-21" },
+        });
     const statuses = async (n: number, send: () => Promise<HttpResult>) => {
         const result: number[] = [];
         for (let i = 0; i < n; i++) {
@@ -45,7 +49,11 @@ describe("local cloud: usage plans (stack defined by the test)", function () {
                     daily: { throttle: ROOMY_THROTTLE, quota: { limit: 3, period: "DAY" } },
                     weekly: { throttle: ROOMY_THROTTLE, quota: { limit: 5, period: "WEEK" } },
                     both: { throttle: { rateLimit: 0.5, burstLimit: 1 }, quota: { limit: 2, period: "DAY" } },
-                    writes: { throttle: ROOMY_THROTTLE, quota: ROOMY_QUOTA, methodThrottles: { "/posts/POST": { rateLimit: 1, burstLimit: 2 } } },
+                    writes: {
+                        throttle: ROOMY_THROTTLE,
+                        quota: ROOMY_QUOTA,
+                        methodThrottles: { "/posts/POST": { rateLimit: 1, burstLimit: 2 } },
+                    },
                 },
                 "posts-api:consumers": [
                     { name: "bursty-a", plan: "bursty" },
@@ -192,13 +200,25 @@ describe("local cloud: the shipped dev stack's limits", function () {
         const key = cloud.apiKeys["developer"]!;
         const results: number[] = [];
         for (let i = 0; i < 4; i++) {
-            const r = await call(`${cloud.stageUrl}posts`, { method: "POST", headers: { "x-api-key": key }, body: { title: "t", author: "a", publicationDate: "2026-11-21" } });
+            const r = await call(`${cloud.stageUrl}posts`, {
+                method: "POST",
+                headers: { "x-api-key": key },
+                body: { title: "t", author: "a", publicationDate: "2026-11-21" },
+            });
             results.push(r.status);
         }
         // Within a fraction of a second the 1/s refill adds at most one token.
         expect(results.slice(0, 3)).to.deep.equal([201, 201, 201]);
         expect(results.filter((s) => s === 429).length + results.filter((s) => s === 201).length).to.equal(4);
-        const burst = await Promise.all([1, 2, 3].map(() => call(`${cloud.stageUrl}posts`, { method: "POST", headers: { "x-api-key": key }, body: { title: "t", author: "a", publicationDate: "2026-11-21" } })));
+        const burst = await Promise.all(
+            [1, 2, 3].map(() =>
+                call(`${cloud.stageUrl}posts`, {
+                    method: "POST",
+                    headers: { "x-api-key": key },
+                    body: { title: "t", author: "a", publicationDate: "2026-11-21" },
+                }),
+            ),
+        );
         expect(burst.map((r) => r.status)).to.include(429);
     });
 });

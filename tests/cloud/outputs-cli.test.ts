@@ -18,7 +18,10 @@ interface Run {
     stderr: string;
 }
 
-type FastFormat = (program: { outputs: Record<string, unknown>; secretOutputs: string[] }, options: Record<string, unknown>) => string | undefined;
+type FastFormat = (
+    program: { outputs: Record<string, unknown>; secretOutputs: string[] },
+    options: Record<string, unknown>,
+) => string | undefined;
 const fast = require("../../scripts/stackOutputs.js") as { formatOutputs: FastFormat };
 
 /** A shell command line in the project folder, asynchronously so a cloud in this process keeps serving. */
@@ -72,7 +75,14 @@ describe("npm run outputs: answered by the running local cloud", function () {
         await stopCloud(gone);
         fs.mkdirSync(gone.stateDir, { recursive: true });
         // server.json of a cloud that no longer answers: never trusted.
-        fs.writeFileSync(path.join(gone.stateDir, "server.json"), JSON.stringify({ url: gone.url, controlPlane: gone.controlPlaneUrl, outputs: { apiKeyIds: { app: ["gone"] } } }));
+        fs.writeFileSync(
+            path.join(gone.stateDir, "server.json"),
+            JSON.stringify({
+                url: gone.url,
+                controlPlane: gone.controlPlaneUrl,
+                outputs: { apiKeyIds: { app: ["gone"] } },
+            }),
+        );
         try {
             const run = await outputs(`${STACK}-gone`, gone.stateDir, "--show-secrets apiKey");
             expect(run.status).to.equal(1);
@@ -94,7 +104,9 @@ describe("npm run outputs: the running cloud's answer is the program's (dev stac
 
     it("prints every output, secrets included, exactly as the program evaluation does", async () => {
         const asked = await outputs("dev", cloud.stateDir, "--json --show-secrets");
-        const evaluated = await outputs("dev", cloud.stateDir, "--json --show-secrets", { LOCAL_CLOUD_OUTPUTS: "evaluate" });
+        const evaluated = await outputs("dev", cloud.stateDir, "--json --show-secrets", {
+            LOCAL_CLOUD_OUTPUTS: "evaluate",
+        });
         expect(evaluated.status, evaluated.stderr).to.equal(0);
         expect(asked.stdout).to.equal(evaluated.stdout);
         expect(JSON.parse(asked.stdout).apiKey).to.equal(cloud.apiKeys["developer"]);
@@ -105,8 +117,16 @@ describe("npm run outputs: the running cloud's answer is the program's (dev stac
         for (const name of [undefined, "apiKey", "apiKeys", "url", "apiKeyIds"]) {
             for (const json of [false, true]) {
                 for (const showSecrets of [false, true]) {
-                    const expected = formatOutputs(cloud.outputs, cloud.secretOutputs, { stack: "dev", name, json, showSecrets });
-                    expect(fast.formatOutputs(program, { name, json, "show-secrets": showSecrets }), `${name} json=${json} secrets=${showSecrets}`).to.equal(expected);
+                    const expected = formatOutputs(cloud.outputs, cloud.secretOutputs, {
+                        stack: "dev",
+                        name,
+                        json,
+                        showSecrets,
+                    });
+                    expect(
+                        fast.formatOutputs(program, { name, json, "show-secrets": showSecrets }),
+                        `${name} json=${json} secrets=${showSecrets}`,
+                    ).to.equal(expected);
                 }
             }
         }
@@ -127,7 +147,22 @@ describe("npm start: the copy-paste line for the full key", function () {
     });
 
     it("prints the keys masked and one command that prints the first consumer's key in full", async () => {
-        child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts", "--port", "0", "--state-dir", path.relative(PROJECT_DIR, stateDir), "--no-watch", "--no-console", "--quiet"], { cwd: PROJECT_DIR });
+        child = spawn(
+            process.execPath,
+            [
+                "-r",
+                "ts-node/register/transpile-only",
+                "scripts/start.ts",
+                "--port",
+                "0",
+                "--state-dir",
+                path.relative(PROJECT_DIR, stateDir),
+                "--no-watch",
+                "--no-console",
+                "--quiet",
+            ],
+            { cwd: PROJECT_DIR },
+        );
         const banner = await new Promise<string>((resolve, reject) => {
             let out = "";
             child!.stdout!.on("data", (d: Buffer) => {
@@ -140,7 +175,9 @@ describe("npm start: the copy-paste line for the full key", function () {
         });
         const masked = /^ {4}developer +(\S+) +plan standard$/m.exec(banner)?.[1];
         expect(masked, banner).to.match(/^\w{4}\*+\w{4}$/);
-        const line = /^ {4}full key of developer: (npm run -s outputs -- .*--show-secrets apiKey)(?: {3}|$)/m.exec(banner)?.[1];
+        const line = /^ {4}full key of developer: (npm run -s outputs -- .*--show-secrets apiKey)(?: {3}|$)/m.exec(
+            banner,
+        )?.[1];
         expect(line, banner).to.be.a("string");
         const run = await sh(line!);
         const key = run.stdout.trim();

@@ -5,7 +5,15 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import newman from "newman";
 import type { LocalCloud } from "local-cloud";
-import { buildCollection, COLLECTION_FILE, COLLECTION_STACK, CONVERSION_OPTIONS, convertDocument, IMPORTS, serializeCollection } from "../../scripts/postman";
+import {
+    buildCollection,
+    COLLECTION_FILE,
+    COLLECTION_STACK,
+    CONVERSION_OPTIONS,
+    convertDocument,
+    IMPORTS,
+    serializeCollection,
+} from "../../scripts/postman";
 import { stackDocument } from "../../scripts/openapi";
 import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
@@ -19,27 +27,33 @@ interface Execution {
 }
 
 /** Runs a collection with newman (no reporter output), as `newman run … --env-var apiKey=…` would. */
-function runNewman(collection: unknown, envVar: Record<string, string>): Promise<{ summary: any; executions: Execution[] }> {
+function runNewman(
+    collection: unknown,
+    envVar: Record<string, string>,
+): Promise<{ summary: any; executions: Execution[] }> {
     return new Promise((resolve, reject) => {
-        newman.run({
-            collection: collection as any,
-            envVar: Object.entries(envVar).map(([key, value]) => ({ key, value })),
-            reporters: [],
-            timeoutRequest: 30_000,
-        }, (err, summary) => {
-            if (err) {
-                reject(err);
-                return;
-            }
-            const executions = summary.run.executions.map((e: any) => ({
-                name: e.item.name,
-                method: e.request.method,
-                // The item's template path (`/posts/:id`), not the sent one (stage and id filled in).
-                path: "/" + e.item.request.url.path.join("/"),
-                status: e.response?.code ?? 0,
-            }));
-            resolve({ summary, executions });
-        });
+        newman.run(
+            {
+                collection: collection as any,
+                envVar: Object.entries(envVar).map(([key, value]) => ({ key, value })),
+                reporters: [],
+                timeoutRequest: 30_000,
+            },
+            (err, summary) => {
+                if (err) {
+                    reject(err);
+                    return;
+                }
+                const executions = summary.run.executions.map((e: any) => ({
+                    name: e.item.name,
+                    method: e.request.method,
+                    // The item's template path (`/posts/:id`), not the sent one (stage and id filled in).
+                    path: "/" + e.item.request.url.path.join("/"),
+                    status: e.response?.code ?? 0,
+                }));
+                resolve({ summary, executions });
+            },
+        );
     });
 }
 
@@ -56,25 +70,44 @@ describe("Postman: the document as imported and the checked-in collection, run w
 
     it("the checked-in collection is what `npm run postman` writes (never hand-edited, never stale)", async () => {
         const fresh = serializeCollection(await buildCollection());
-        expect(fs.readFileSync(COLLECTION_FILE, "utf8") === fresh, "docs/posts-api.postman_collection.json is stale: run `npm run postman`").to.equal(true);
+        expect(
+            fs.readFileSync(COLLECTION_FILE, "utf8") === fresh,
+            "docs/posts-api.postman_collection.json is stale: run `npm run postman`",
+        ).to.equal(true);
     });
 
     // As a user imports the document: Postman's importer today (convertV2) and the older converter
     // with their default settings, and with the Example settings the checked-in collection uses.
-    const AS_IMPORTED = { ...IMPORTS, "convert, Example options (the collection's Reference folder)": { converter: "convert", options: CONVERSION_OPTIONS } } as const;
+    const AS_IMPORTED = {
+        ...IMPORTS,
+        "convert, Example options (the collection's Reference folder)": {
+            converter: "convert",
+            options: CONVERSION_OPTIONS,
+        },
+    } as const;
     for (const [name, how] of Object.entries(AS_IMPORTED)) {
         it(`the document imported with ${name}, apiKey set as docs/openapi.md says: no 400, 403 or 5xx; only {id} routes 404`, async () => {
             const converted = await convertDocument(await stackDocument(COLLECTION_STACK), how);
-            // The conversion declares no apiKey variable and its auth sends it: docs/openapi.md says to set it, as here.
+            // The conversion declares no apiKey variable and its auth sends it: docs/openapi.md says to set it, as
+            // here.
             expect(converted.variable.map((v: any) => v.key)).not.to.include("apiKey");
             expect(converted.auth.apikey.find((a: any) => a.key === "value")?.value).to.equal("{{apiKey}}");
             const { executions } = await runNewman(converted, env);
             expect(executions.map((e) => `${e.method} ${e.path}`).sort()).to.deep.equal([
-                "DELETE /posts/:id", "GET /posts", "GET /posts/:id", "OPTIONS /posts", "OPTIONS /posts/:id", "PATCH /posts/:id", "POST /posts", "PUT /posts/:id",
+                "DELETE /posts/:id",
+                "GET /posts",
+                "GET /posts/:id",
+                "OPTIONS /posts",
+                "OPTIONS /posts/:id",
+                "PATCH /posts/:id",
+                "POST /posts",
+                "PUT /posts/:id",
             ]);
             for (const e of executions) {
                 const label = `${e.method} ${e.path} → ${e.status}`;
-                expect(e.status, label).to.be.oneOf(e.path.endsWith(":id") && e.method !== "OPTIONS" ? [200, 204, 404] : [200, 201, 204]);
+                expect(e.status, label).to.be.oneOf(
+                    e.path.endsWith(":id") && e.method !== "OPTIONS" ? [200, 204, 404] : [200, 201, 204],
+                );
             }
             expect(executions.find((e) => e.method === "POST")!.status).to.equal(201);
             expect(executions.find((e) => e.method === "GET" && e.path === "/posts")!.status).to.equal(200);
@@ -82,10 +115,17 @@ describe("Postman: the document as imported and the checked-in collection, run w
     }
 
     it("the default import sends `cursor=` (empty: the first page) and a valid publicationDate, as the document's defaults say", async () => {
-        const converted = await convertDocument(await stackDocument(COLLECTION_STACK), IMPORTS["convertV2, default options"]);
-        const requests = converted.item.flatMap(function flat(item: any): any[] { return item.item ? item.item.flatMap(flat) : [item.request]; });
+        const converted = await convertDocument(
+            await stackDocument(COLLECTION_STACK),
+            IMPORTS["convertV2, default options"],
+        );
+        const requests = converted.item.flatMap(function flat(item: any): any[] {
+            return item.item ? item.item.flatMap(flat) : [item.request];
+        });
         const list = requests.find((r: any) => r.method === "GET" && r.url.path.join("/") === "posts");
-        expect(list.url.query.filter((q: any) => q.disabled !== true).map((q: any) => [q.key, q.value])).to.deep.include(["cursor", ""]);
+        expect(
+            list.url.query.filter((q: any) => q.disabled !== true).map((q: any) => [q.key, q.value]),
+        ).to.deep.include(["cursor", ""]);
         const create = requests.find((r: any) => r.method === "POST");
         expect(JSON.parse(create.body.raw).publicationDate).to.equal("2026-11-21");
     });
@@ -100,7 +140,9 @@ describe("Postman: the document as imported and the checked-in collection, run w
             expect(assertions.failed).to.equal(0);
             // Walkthrough: 10 requests with 2+ tests each; Reference: 8 with one each.
             expect(assertions.total).to.be.at.least(28);
-            expect(executions.slice(0, 10).map((e) => e.status)).to.deep.equal([201, 201, 200, 200, 200, 412, 200, 204, 404, 403]);
+            expect(executions.slice(0, 10).map((e) => e.status)).to.deep.equal([
+                201, 201, 200, 200, 200, 412, 200, 204, 404, 403,
+            ]);
         }
     });
 

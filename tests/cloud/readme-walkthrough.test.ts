@@ -68,11 +68,13 @@ describe("README: the curl walkthrough, pasted twice", function () {
             const run = await bash(script);
             const statuses = [...run.stdout.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
             // read 200, PUT 200, PATCH 200, DELETE 204, read 404, no key 403, preflight 204.
-            expect(statuses, `round ${round}:\n${run.stdout}\n${run.stderr}`).to.deep.equal([200, 200, 200, 204, 404, 403, 204]);
+            expect(statuses, `round ${round}:\n${run.stdout}\n${run.stderr}`).to.deep.equal([
+                200, 200, 200, 204, 404, 403, 204,
+            ]);
             const created = JSON.parse(run.stdout.split("\n")[0]!) as { id: string; version: number };
             expect(created.version).to.equal(1);
-            expect(run.stdout).to.include("{\"message\":\"Forbidden\"}");
-            expect(run.stdout).to.include("{\"message\":\"Post not found\"}");
+            expect(run.stdout).to.include('{"message":"Forbidden"}');
+            expect(run.stdout).to.include('{"message":"Post not found"}');
             ids.push(created.id);
         }
         expect(ids[0]).not.to.equal(ids[1]);
@@ -98,7 +100,10 @@ describe("docs/operations.md: the key rotation, step by step on the dev stack", 
 
     /** The dev stack file's config, the consumer `partner` holding `keys` (the step's edit). */
     const devConfigWith = (keys: number[]) => {
-        const config = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")).config as Record<string, unknown>;
+        const config = parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")).config as Record<
+            string,
+            unknown
+        >;
         const consumers = config["posts-api:consumers"] as { name: string; keys?: number[] }[];
         return { ...config, "posts-api:consumers": consumers.map((c) => (c.name === "partner" ? { ...c, keys } : c)) };
     };
@@ -109,8 +114,12 @@ describe("docs/operations.md: the key rotation, step by step on the dev stack", 
         return cloud;
     };
     /** A step's local command as written, on this test's state folder instead of `.local/dev`. */
-    const runLocal = (line: string) => bash(`set -u\nSTACK='${section.stack}'\n${line.replace(/--stack "\$STACK"/g, `--stack "$STACK" --state-dir '${stateDir}'`)}`);
-    const status = async (key: string) => (await call(`${cloud!.stageUrl}posts?limit=1`, { headers: { "x-api-key": key } })).status;
+    const runLocal = (line: string) =>
+        bash(
+            `set -u\nSTACK='${section.stack}'\n${line.replace(/--stack "\$STACK"/g, `--stack "$STACK" --state-dir '${stateDir}'`)}`,
+        );
+    const status = async (key: string) =>
+        (await call(`${cloud!.stageUrl}posts?limit=1`, { headers: { "x-api-key": key } })).status;
 
     before(function () {
         if (!hasJq) {
@@ -124,7 +133,11 @@ describe("docs/operations.md: the key rotation, step by step on the dev stack", 
 
     it("is written for a consumer the dev stack has, with a local and an AWS command for each read", () => {
         expect(section.stack).to.equal("dev");
-        const consumers = (parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")).config["posts-api:consumers"] as { name: string }[]).map((c) => c.name);
+        const consumers = (
+            parseYaml(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8")).config[
+                "posts-api:consumers"
+            ] as { name: string }[]
+        ).map((c) => c.name);
         expect(consumers).to.include("partner");
         expect(section.local).to.have.length(2);
         expect(section.local.every((line) => line.startsWith("npm run -s "))).to.equal(true);
@@ -149,7 +162,10 @@ describe("docs/operations.md: the key rotation, step by step on the dev stack", 
         // Step 2: each key's requests, oldest first (one call each above, plus the one before).
         const usage = await runLocal(section.local[1]!);
         const keys = JSON.parse(usage.stdout) as { id: string; used: number }[];
-        expect(keys.map((k) => k.used), usage.stderr).to.deep.equal([2, 1]);
+        expect(
+            keys.map((k) => k.used),
+            usage.stderr,
+        ).to.deep.equal([2, 1]);
 
         // Step 3: `keys: [2]`: the old key is refused, the new one still works.
         await apply([2]);

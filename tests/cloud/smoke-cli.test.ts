@@ -7,14 +7,24 @@ import { PROJECT_DIR } from "../../scripts/project";
 import { KEY_VARIABLE } from "../../scripts/smoke";
 import { startRoomyCloud, stopCloud } from "../support/roomyCloud";
 
-/** The smoke script in a child process (as `npm run smoke` runs it), asynchronously so the cloud in this process keeps serving. */
-function smoke(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<{ status: number | null; output: string }> {
+/**
+ * The smoke script in a child process (as `npm run smoke` runs it), asynchronously so the cloud in this process keeps
+ * serving.
+ */
+function smoke(
+    args: string[],
+    options: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ status: number | null; output: string }> {
     return new Promise((resolve) => {
         const env = { ...process.env, ...options.env };
         if (!options.env?.[KEY_VARIABLE]) {
             delete env[KEY_VARIABLE];
         }
-        const child = childProcess.spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/smoke.ts", ...args], { cwd: PROJECT_DIR, env });
+        const child = childProcess.spawn(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "scripts/smoke.ts", ...args],
+            { cwd: PROJECT_DIR, env },
+        );
         let output = "";
         child.stdout.on("data", (d: Buffer) => (output += d.toString()));
         child.stderr.on("data", (d: Buffer) => (output += d.toString()));

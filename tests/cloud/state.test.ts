@@ -16,7 +16,10 @@ import { ROOMY_PLAN } from "../support/roomyCloud";
 
 const STACK = {
     "posts-api:plans": { roomy: ROOMY_PLAN },
-    "posts-api:consumers": [{ name: "app", plan: "roomy" }, { name: "batch", plan: "roomy" }],
+    "posts-api:consumers": [
+        { name: "app", plan: "roomy" },
+        { name: "batch", plan: "roomy" },
+    ],
 };
 
 /** Every file under a folder with a hash of its bytes: a before/after picture of saved state. */
@@ -28,7 +31,10 @@ function snapshot(dir: string): Record<string, string> {
             if (entry.isDirectory()) {
                 walk(full);
             } else if (entry.isFile()) {
-                result[path.relative(dir, full)] = crypto.createHash("sha256").update(fs.readFileSync(full)).digest("hex");
+                result[path.relative(dir, full)] = crypto
+                    .createHash("sha256")
+                    .update(fs.readFileSync(full))
+                    .digest("hex");
             }
         }
     };
@@ -63,21 +69,34 @@ describe("local cloud: state and startup", function () {
     it("stores 200 concurrent writes, scaling a function out to several instances", async () => {
         cloud = await startTestCloud({ stack: "state", stateDir, stackConfig: STACK, maxInstancesPerFunction: 6 });
         const key = cloud.apiKeys["app"]!;
-        const results = await Promise.all(Array.from({ length: 200 }, (_, i) => call(`${cloud!.stageUrl}posts`, {
-            method: "POST",
-            headers: { "x-api-key": key },
-            body: { title: `post ${i}`, author: "load", publicationDate: "2026-11-21" },
-        })));
-        expect(results.map((r) => r.status).filter((s) => s !== 201), results.find((r) => r.status !== 201)?.text).to.deep.equal([]);
+        const results = await Promise.all(
+            Array.from({ length: 200 }, (_, i) =>
+                call(`${cloud!.stageUrl}posts`, {
+                    method: "POST",
+                    headers: { "x-api-key": key },
+                    body: { title: `post ${i}`, author: "load", publicationDate: "2026-11-21" },
+                }),
+            ),
+        );
+        expect(
+            results.map((r) => r.status).filter((s) => s !== 201),
+            results.find((r) => r.status !== 201)?.text,
+        ).to.deep.equal([]);
         const ids = new Set(results.map((r) => r.json.id as string));
         expect(ids.size).to.equal(200);
         postId = results[0]!.json.id;
 
-        const db = new DynamoDBClient({ endpoint: cloud.dynamoEndpoint, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+        const db = new DynamoDBClient({
+            endpoint: cloud.dynamoEndpoint,
+            region: "us-east-1",
+            credentials: { accessKeyId: "x", secretAccessKey: "x" },
+        });
         const titles = new Set<string>();
         let startKey: Record<string, never> | undefined;
         do {
-            const page = await db.send(new ScanCommand({ TableName: String(cloud.outputs["tableName"]), ExclusiveStartKey: startKey }));
+            const page = await db.send(
+                new ScanCommand({ TableName: String(cloud.outputs["tableName"]), ExclusiveStartKey: startKey }),
+            );
             for (const item of page.Items ?? []) {
                 if (item["title"]?.S?.startsWith("post ")) {
                     titles.add(item["title"].S);
@@ -105,7 +124,11 @@ describe("local cloud: state and startup", function () {
     });
 
     it("refuses a second local cloud on the same state folder, and the first keeps serving", async () => {
-        await expectStartFailure(startTestCloud({ stack: "state", stateDir, stackConfig: STACK }), "LocalCloudError", /in use by another local cloud/);
+        await expectStartFailure(
+            startTestCloud({ stack: "state", stateDir, stackConfig: STACK }),
+            "LocalCloudError",
+            /in use by another local cloud/,
+        );
         const r = await call(`${cloud!.stageUrl}posts/${postId}`, { headers: { "x-api-key": keysBefore["app"]! } });
         expect(r.status).to.equal(200);
     });
@@ -129,7 +152,11 @@ describe("local cloud: state and startup", function () {
             /posts-api:lambdaTimeout: lambdaTimeout must be at most 29 seconds/,
         );
         await expectStartFailure(
-            startTestCloud({ stack: "state", stateDir, stackConfig: { ...STACK, "posts-api:apiKeyValues": { app: "too-short" } } }),
+            startTestCloud({
+                stack: "state",
+                stateDir,
+                stackConfig: { ...STACK, "posts-api:apiKeyValues": { app: "too-short" } },
+            }),
             "ConfigError",
             /^posts-api:apiKeyValues\.app: an API key value must be 20-128 letters \(A-Z, a-z\) and digits$/,
         );
@@ -138,12 +165,20 @@ describe("local cloud: state and startup", function () {
 
     it("stops on a missing stack file or a busy port before writing anything", async () => {
         const fresh = tempStateDir("never");
-        await expectStartFailure(startTestCloud({ stack: "no-such-stack", stateDir: fresh }), "StackFileError", /No stack "no-such-stack": Pulumi\.no-such-stack\.yaml does not exist \(stacks here: .*dev.*\)/);
+        await expectStartFailure(
+            startTestCloud({ stack: "no-such-stack", stateDir: fresh }),
+            "StackFileError",
+            /No stack "no-such-stack": Pulumi\.no-such-stack\.yaml does not exist \(stacks here: .*dev.*\)/,
+        );
         const busy = http.createServer();
         await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
         const port = (busy.address() as AddressInfo).port;
         try {
-            await expectStartFailure(startTestCloud({ stack: "dev", stateDir: fresh, port }), "LocalCloudError", new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use`));
+            await expectStartFailure(
+                startTestCloud({ stack: "dev", stateDir: fresh, port }),
+                "LocalCloudError",
+                new RegExp(`Port ${port} on 127\\.0\\.0\\.1 is already in use`),
+            );
         } finally {
             busy.close();
         }
@@ -155,7 +190,11 @@ describe("local cloud: state and startup", function () {
         fs.mkdirSync(broken, { recursive: true });
         fs.writeFileSync(path.join(broken, "keys.json"), "{ not json");
         try {
-            await expectStartFailure(startTestCloud({ stack: "state", stateDir: broken, stackConfig: STACK }), "LocalCloudError", /keys\.json is not valid JSON/);
+            await expectStartFailure(
+                startTestCloud({ stack: "state", stateDir: broken, stackConfig: STACK }),
+                "LocalCloudError",
+                /keys\.json is not valid JSON/,
+            );
             expect(fs.readFileSync(path.join(broken, "keys.json"), "utf8")).to.equal("{ not json");
         } finally {
             removeStateDir(broken);
@@ -163,9 +202,15 @@ describe("local cloud: state and startup", function () {
     });
 
     it("npm start exits non-zero with one clear line for a missing stack", () => {
-        const result = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts", "--stack", "no-such-stack"], { cwd: PROJECT_DIR, encoding: "utf8" });
+        const result = spawnSync(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "scripts/start.ts", "--stack", "no-such-stack"],
+            { cwd: PROJECT_DIR, encoding: "utf8" },
+        );
         expect(result.status).to.equal(1);
-        expect(result.stderr.trim()).to.match(/^error: No stack "no-such-stack": Pulumi\.no-such-stack\.yaml does not exist/);
+        expect(result.stderr.trim()).to.match(
+            /^error: No stack "no-such-stack": Pulumi\.no-such-stack\.yaml does not exist/,
+        );
         expect(result.stderr.trim().split("\n")).to.have.length(1);
     });
 });
@@ -193,13 +238,21 @@ describe("local cloud: a lock.json left behind", function () {
     const lockedDir = (lock: Record<string, unknown>) => {
         const dir = tempStateDir("lock");
         fs.mkdirSync(dir, { recursive: true });
-        fs.writeFileSync(path.join(dir, "lock.json"), JSON.stringify({ owner: "http://127.0.0.1:8080/", token: "0123456789abcdef", ...lock }) + "\n");
+        fs.writeFileSync(
+            path.join(dir, "lock.json"),
+            JSON.stringify({ owner: "http://127.0.0.1:8080/", token: "0123456789abcdef", ...lock }) + "\n",
+        );
         dirs.push(dir);
         return dir;
     };
     /** Starts with a config the program refuses: a ConfigError means the lock was taken (it comes first). */
     const startPastLock = (dir: string, warnings: string[] = []) =>
-        startTestCloud({ stack: "state", stateDir: dir, stackConfig: { ...STACK, "posts-api:lambdaTimeout": 90 }, onWarning: (m) => warnings.push(m) });
+        startTestCloud({
+            stack: "state",
+            stateDir: dir,
+            stackConfig: { ...STACK, "posts-api:lambdaTimeout": 90 },
+            onWarning: (m) => warnings.push(m),
+        });
     const sleeper = () => {
         const child = spawn("sleep", ["30"], { stdio: "ignore" });
         children.push(child);
@@ -214,10 +267,19 @@ describe("local cloud: a lock.json left behind", function () {
     it("takes over a lock holding this process's own pid (pid reuse in a container), and still refuses a second local cloud in this process", async () => {
         const dir = lockedDir({ pid: process.pid });
         const warnings: string[] = [];
-        const cloud = await startTestCloud({ stack: "state", stateDir: dir, stackConfig: STACK, onWarning: (m) => warnings.push(m) });
+        const cloud = await startTestCloud({
+            stack: "state",
+            stateDir: dir,
+            stackConfig: STACK,
+            onWarning: (m) => warnings.push(m),
+        });
         try {
             expect(warnings.join("\n")).to.match(/took over the lock of .*: its pid is this process's own/);
-            await expectStartFailure(startTestCloud({ stack: "state", stateDir: dir, stackConfig: STACK }), "LocalCloudError", /in use by another local cloud \(this process, http:\/\/127\.0\.0\.1:\d+\/\)/);
+            await expectStartFailure(
+                startTestCloud({ stack: "state", stateDir: dir, stackConfig: STACK }),
+                "LocalCloudError",
+                /in use by another local cloud \(this process, http:\/\/127\.0\.0\.1:\d+\/\)/,
+            );
             const r = await call(`${cloud.stageUrl}posts`, { headers: { "x-api-key": cloud.apiKeys["app"]! } });
             expect(r.status, r.text).to.equal(200);
         } finally {
@@ -232,15 +294,21 @@ describe("local cloud: a lock.json left behind", function () {
 
     it("takes over the lock of a killed local cloud that is not reaped yet (a zombie still answers kill(pid, 0))", async () => {
         // `sleep 0.2` becomes a zombie: its parent (exec'd into `sleep 30`) never waits for it.
-        const parent = spawn("sh", ["-c", "sleep 0.2 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+        const parent = spawn("sh", ["-c", "sleep 0.2 & echo $!; exec sleep 30"], {
+            stdio: ["ignore", "pipe", "ignore"],
+        });
         children.push(parent);
-        const zombie = await new Promise<number>((resolve) => parent.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+        const zombie = await new Promise<number>((resolve) =>
+            parent.stdout!.once("data", (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+        );
         await until(() => procStat(zombie).state === "Z", `process ${zombie} to become a zombie`);
         process.kill(zombie, 0); // still "running" for kill(pid, 0)
         const dir = lockedDir({ pid: zombie, startTime: procStat(zombie).startTime, bootId: bootId() });
         const warnings: string[] = [];
         await expectStartFailure(startPastLock(dir, warnings), "ConfigError", /lambdaTimeout/);
-        expect(warnings).to.deep.include(`took over the lock of ${dir}: process ${zombie} has exited (a zombie not yet reaped)`);
+        expect(warnings).to.deep.include(
+            `took over the lock of ${dir}: process ${zombie} has exited (a zombie not yet reaped)`,
+        );
         expect(fs.existsSync(path.join(dir, "lock.json"))).to.equal(false);
     });
 
@@ -254,7 +322,11 @@ describe("local cloud: a lock.json left behind", function () {
 
     it("takes over a lock written before a reboot", async () => {
         const pid = sleeper();
-        const dir = lockedDir({ pid, startTime: procStat(pid).startTime, bootId: "00000000-0000-0000-0000-000000000000" });
+        const dir = lockedDir({
+            pid,
+            startTime: procStat(pid).startTime,
+            bootId: "00000000-0000-0000-0000-000000000000",
+        });
         await expectStartFailure(startPastLock(dir), "ConfigError", /lambdaTimeout/);
     });
 
@@ -263,7 +335,13 @@ describe("local cloud: a lock.json left behind", function () {
         for (const lock of [{ pid, startTime: procStat(pid).startTime, bootId: bootId() }, { pid }]) {
             const dir = lockedDir(lock);
             const before = fs.readFileSync(path.join(dir, "lock.json"), "utf8");
-            await expectStartFailure(startPastLock(dir), "LocalCloudError", new RegExp(`in use by another local cloud \\(process ${pid}, http://127\\.0\\.0\\.1:8080/\\); stop it first`));
+            await expectStartFailure(
+                startPastLock(dir),
+                "LocalCloudError",
+                new RegExp(
+                    `in use by another local cloud \\(process ${pid}, http://127\\.0\\.0\\.1:8080/\\); stop it first`,
+                ),
+            );
             expect(fs.readFileSync(path.join(dir, "lock.json"), "utf8")).to.equal(before);
         }
     });

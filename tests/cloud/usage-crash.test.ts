@@ -13,14 +13,17 @@ const QUOTA = 5;
 const KILLS = 3;
 const PER_ROUND = 7;
 const STACK = {
-    "posts-api:plans": { daily: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: QUOTA, period: "DAY" } } },
+    "posts-api:plans": {
+        daily: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: QUOTA, period: "DAY" } },
+    },
     "posts-api:consumers": [{ name: "app", plan: "daily" }],
 };
 // Noon UTC, moving with real time: no UTC midnight falls inside the test.
 const CLOCK_START = Date.UTC(2026, 10, 18, 12);
 
 async function startChild(stateDir: string): Promise<{ child: ChildProcess; stageUrl: string; key: string }> {
-    const cloud = await spawnCloud({ stack: "usagecrash", stateDir, stackConfig: STACK, clockStart: CLOCK_START }).ready;
+    const cloud = await spawnCloud({ stack: "usagecrash", stateDir, stackConfig: STACK, clockStart: CLOCK_START })
+        .ready;
     return { child: cloud.child, stageUrl: cloud.stageUrl, key: cloud.apiKeys["app"]! };
 }
 
@@ -45,21 +48,30 @@ describe("local cloud: quota counts under kill -9 (a child process)", function (
             running = cloud.child;
             let passed = 0;
             for (let i = 0; i < PER_ROUND; i++) {
-                const r = await call(`${cloud.stageUrl}posts/00000000-0000-4000-8000-000000000000`, { headers: { "x-api-key": cloud.key } });
+                const r = await call(`${cloud.stageUrl}posts/00000000-0000-4000-8000-000000000000`, {
+                    headers: { "x-api-key": cloud.key },
+                });
                 if (r.status === 404) {
                     passed++;
                 } else {
                     expect(r.status, r.text).to.equal(429);
-                    expect(r.text).to.equal("{\"message\":\"Limit Exceeded\"}");
+                    expect(r.text).to.equal('{"message":"Limit Exceeded"}');
                 }
             }
             // Right after the last answer: nothing gets a chance to save anything.
             await kill9(cloud.child);
             admitted.push(passed);
         }
-        expect(admitted, `admitted per round (${admitted.reduce((a, b) => a + b, 0)} in all)`).to.deep.equal([QUOTA, ...Array<number>(KILLS - 1).fill(0)]);
+        expect(admitted, `admitted per round (${admitted.reduce((a, b) => a + b, 0)} in all)`).to.deep.equal([
+            QUOTA,
+            ...Array<number>(KILLS - 1).fill(0),
+        ]);
         // The log holds exactly the admitted requests: refused ones are not counted.
-        const counted = fs.readFileSync(path.join(stateDir, "usage.log"), "utf8").trimEnd().split("\n").slice(1)
+        const counted = fs
+            .readFileSync(path.join(stateDir, "usage.log"), "utf8")
+            .trimEnd()
+            .split("\n")
+            .slice(1)
             .map((line) => JSON.parse(line.slice(9)) as { count: number })
             .reduce((sum, record) => sum + record.count, 0);
         expect(counted).to.equal(QUOTA);

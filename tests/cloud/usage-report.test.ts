@@ -20,9 +20,14 @@ const PLANS = {
 
 function runUsage(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve) => {
-        childProcess.execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/usage.ts", ...args], { cwd: PROJECT_DIR }, (err, stdout, stderr) => {
-            resolve({ status: err ? (err as { code?: number }).code ?? 1 : 0, stdout, stderr });
-        });
+        childProcess.execFile(
+            process.execPath,
+            ["-r", "ts-node/register/transpile-only", "scripts/usage.ts", ...args],
+            { cwd: PROJECT_DIR },
+            (err, stdout, stderr) => {
+                resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+            },
+        );
     });
 }
 
@@ -45,7 +50,11 @@ describe("npm run usage: the local control plane through the real SDK client", f
                 ],
             },
         });
-        client = new APIGatewayClient({ endpoint: cloud.controlPlaneUrl, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+        client = new APIGatewayClient({
+            endpoint: cloud.controlPlaneUrl,
+            region: "us-east-1",
+            credentials: { accessKeyId: "local", secretAccessKey: "local" },
+        });
         const statuses: number[] = [];
         for (let i = 0; i < 7; i++) {
             statuses.push((await get(cloud.apiKeys["web"]!)).status);
@@ -91,14 +100,20 @@ describe("npm run usage: the local control plane through the real SDK client", f
         const partner = byName(await usageReport(client, ids()))["partner"]!;
         const [oldId, newId] = ids().apiKeyIds["partner"]!;
         expect(partner.used).to.equal(7);
-        expect(partner.keys).to.deep.equal([{ id: oldId, used: 3, remaining: 47 }, { id: newId, used: 4, remaining: 46 }]);
+        expect(partner.keys).to.deep.equal([
+            { id: oldId, used: 3, remaining: 47 },
+            { id: newId, used: 4, remaining: 46 },
+        ]);
         expect(partner.remaining).to.equal(46);
     });
 
     it("gives a per-day series for an explicit range, zeros included", async () => {
         const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
         const web = byName(await usageReport(client, ids(), { from: yesterday, to: today }))["web"]!;
-        expect(web.days).to.deep.equal([{ day: yesterday, used: 0 }, { day: today, used: 7 }]);
+        expect(web.days).to.deep.equal([
+            { day: yesterday, used: 0 },
+            { day: today, used: 7 },
+        ]);
         expect(web.used).to.equal(7); // the current period, whatever the range
     });
 
@@ -121,12 +136,26 @@ describe("npm run usage: the local control plane through the real SDK client", f
     });
 
     it("the program's access log format, rendered by the local cloud: one JSON line per request, the caller's key id on each", () => {
-        const lines = fs.readFileSync(path.join(cloud.stateDir, "access.log"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as Record<string, string>);
+        const lines = fs
+            .readFileSync(path.join(cloud.stateDir, "access.log"), "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => JSON.parse(line) as Record<string, string>);
         const webKeyId = ids().apiKeyIds["web"]![0]!;
         const web = lines.filter((l) => l["apiKeyId"] === webKeyId);
         expect(web).to.have.length(7);
-        expect(web.every((l) => l["status"] === "200" && l["httpMethod"] === "GET" && l["resourcePath"] === "/posts")).to.equal(true);
-        for (const field of ["requestId", "extendedRequestId", "sourceIp", "responseLength", "integrationLatency", "responseLatency", "requestTime"]) {
+        expect(
+            web.every((l) => l["status"] === "200" && l["httpMethod"] === "GET" && l["resourcePath"] === "/posts"),
+        ).to.equal(true);
+        for (const field of [
+            "requestId",
+            "extendedRequestId",
+            "sourceIp",
+            "responseLength",
+            "integrationLatency",
+            "responseLatency",
+            "requestTime",
+        ]) {
             expect(web[0]![field], field).to.be.a("string").and.not.equal("");
         }
         const throttled = lines.filter((l) => l["status"] === "429");
@@ -135,9 +164,18 @@ describe("npm run usage: the local control plane through the real SDK client", f
     });
 
     it("as a command: refuses bad dates, and says how to start a local cloud when none ran for the stack", async () => {
-        const bad = await runUsage(["--stack", "usage", "--state-dir", cloud.stateDir, "--from", "2026-13-01", "--to", "2026-12-01"]);
+        const bad = await runUsage([
+            "--stack",
+            "usage",
+            "--state-dir",
+            cloud.stateDir,
+            "--from",
+            "2026-13-01",
+            "--to",
+            "2026-12-01",
+        ]);
         expect(bad.status).to.not.equal(0);
-        expect(bad.stderr).to.include("--from must be a date as YYYY-MM-DD (got \"2026-13-01\")");
+        expect(bad.stderr).to.include('--from must be a date as YYYY-MM-DD (got "2026-13-01")');
         const none = await runUsage(["--stack", "nothing-here", "--state-dir", `${cloud.stateDir}-missing`]);
         expect(none.status).to.not.equal(0);
         expect(none.stderr).to.include("no local cloud has run for stack nothing-here");

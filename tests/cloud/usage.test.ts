@@ -11,8 +11,14 @@ import type { UsagePlanModel } from "local-cloud";
 import { call, removeStateDir, startTestCloud, tempStateDir } from "local-cloud/testing";
 import { quotaOffsetWarnings, USAGE_LOG_HEADER, UsageLimiter, type UsageRecord } from "local-cloud";
 
-const plan = (quota?: UsagePlanModel["quota"], throttle?: UsagePlanModel["throttle"]): UsagePlanModel =>
-    ({ logicalName: "plan", id: "p1", keyIds: ["k1"], apiStages: [{ apiId: "a", stage: "dev", throttles: {} }], quota, throttle });
+const plan = (quota?: UsagePlanModel["quota"], throttle?: UsagePlanModel["throttle"]): UsagePlanModel => ({
+    logicalName: "plan",
+    id: "p1",
+    keyIds: ["k1"],
+    apiStages: [{ apiId: "a", stage: "dev", throttles: {} }],
+    quota,
+    throttle,
+});
 const DAILY_3 = plan({ limit: 3, period: "DAY", offset: 0 });
 
 /** The records in a usage log, read as the next start would (a copy, so the live file is untouched). */
@@ -70,7 +76,12 @@ describe("local cloud: usage counts (usage.log)", () => {
         const dir = freshDir();
         const limiter = UsageLimiter.open(dir, { now: () => Date.UTC(2026, 10, 18, 12) });
         const p = plan({ limit: 2, period: "DAY", offset: 0 }, { rateLimit: 1, burstLimit: 3 });
-        expect([1, 2, 3, 4].map(() => limiter.admit(p, "k1", "dev", "/x/GET"))).to.deep.equal(["OK", "OK", "QUOTA_EXCEEDED", "THROTTLED"]);
+        expect([1, 2, 3, 4].map(() => limiter.admit(p, "k1", "dev", "/x/GET"))).to.deep.equal([
+            "OK",
+            "OK",
+            "QUOTA_EXCEEDED",
+            "THROTTLED",
+        ]);
         expect(logRecords(dir).reduce((sum, r) => sum + r.count, 0)).to.equal(2);
         limiter.close();
     });
@@ -132,7 +143,12 @@ describe("local cloud: usage counts (usage.log)", () => {
         const dir = freshDir();
         let clock = Date.UTC(2026, 10, 19, 0, 20);
         const first = UsageLimiter.open(dir, { now: () => clock });
-        expect([1, 2, 3, 4].map(() => first.admit(DAILY_3, "k1", "dev", "/x/GET"))).to.deep.equal(["OK", "OK", "OK", "QUOTA_EXCEEDED"]);
+        expect([1, 2, 3, 4].map(() => first.admit(DAILY_3, "k1", "dev", "/x/GET"))).to.deep.equal([
+            "OK",
+            "OK",
+            "OK",
+            "QUOTA_EXCEEDED",
+        ]);
         first.close();
         clock = Date.UTC(2026, 10, 18, 23, 20); // an hour back, into yesterday
         const second = UsageLimiter.open(dir, { now: () => clock });
@@ -155,7 +171,11 @@ describe("local cloud: usage counts (usage.log)", () => {
             },
         };
         const p = plan({ limit: 5, period: "DAY", offset: 0 });
-        const limiter = UsageLimiter.open(dir, { now: () => Date.UTC(2026, 10, 18), faults, warn: (m) => warnings.push(m) });
+        const limiter = UsageLimiter.open(dir, {
+            now: () => Date.UTC(2026, 10, 18),
+            faults,
+            warn: (m) => warnings.push(m),
+        });
         expect(limiter.admit(p, "k1", "dev", "/x/GET")).to.equal("OK");
         full = true;
         expect([1, 2, 3].map(() => limiter.admit(p, "k1", "dev", "/x/GET"))).to.deep.equal(["OK", "OK", "OK"]);
@@ -176,14 +196,25 @@ describe("local cloud: usage counts (usage.log)", () => {
     });
 
     it("refuses a log with a record of the wrong shape, naming the file, the line and the way out", () => {
-        for (const bad of [{ plan: "p", key: "k", day: "2026-11-31", count: 1 }, { plan: "p", key: "k", day: "2026-13-01", count: 1 }, { plan: "p", key: "k", day: "2026-11-18", count: -2 }, [1, 2], null]) {
+        for (const bad of [
+            { plan: "p", key: "k", day: "2026-11-31", count: 1 },
+            { plan: "p", key: "k", day: "2026-13-01", count: 1 },
+            { plan: "p", key: "k", day: "2026-11-18", count: -2 },
+            [1, 2],
+            null,
+        ]) {
             const dir = freshDir();
             UsageLimiter.open(dir, { now: Date.now }).close();
             const opened = AppendLog.open(path.join(dir, "usage.log"), USAGE_LOG_HEADER);
             opened.log.append([{ plan: "p", key: "k", day: "2026-11-18", count: 1 }, bad]);
             opened.log.close();
             const before = fs.readFileSync(path.join(dir, "usage.log"));
-            expectLocalCloudError(() => UsageLimiter.open(dir, { now: Date.now }), new RegExp(`${dir}/usage\\.log line 3 is not a usage record .*mv .*usage\\.log .*usage\\.log\\.damaged`));
+            expectLocalCloudError(
+                () => UsageLimiter.open(dir, { now: Date.now }),
+                new RegExp(
+                    `${dir}/usage\\.log line 3 is not a usage record .*mv .*usage\\.log .*usage\\.log\\.damaged`,
+                ),
+            );
             expect(fs.readFileSync(path.join(dir, "usage.log"))).to.deep.equal(before);
         }
     });
@@ -195,17 +226,27 @@ describe("local cloud: usage counts (usage.log)", () => {
         limiter.admit(DAILY_3, "k2", "dev", "/x/GET");
         limiter.close();
         const file = path.join(dir, "usage.log");
-        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("\"count\":1}", "\"count\":9}"));
-        expectLocalCloudError(() => UsageLimiter.open(dir, { now: Date.now }), /usage\.log is damaged at line 2 .*usage\.log\.damaged/);
+        fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace('"count":1}', '"count":9}'));
+        expectLocalCloudError(
+            () => UsageLimiter.open(dir, { now: Date.now }),
+            /usage\.log is damaged at line 2 .*usage\.log\.damaged/,
+        );
     });
 
     it("moves an old usage.json's counters into the log once, then keeps it as usage.json.migrated", () => {
         const dir = freshDir();
         const day = Date.UTC(2026, 10, 18);
-        fs.writeFileSync(path.join(dir, "usage.json"), JSON.stringify({
-            plans: { "a/b": { createdAt: 0 }, plain: { createdAt: 0 } },
-            quotas: { "a/b/key/1": { periodStart: day, used: 2 }, "plain/k": { periodStart: day, used: 3 }, "plain/idle": { periodStart: day, used: 0 } },
-        }));
+        fs.writeFileSync(
+            path.join(dir, "usage.json"),
+            JSON.stringify({
+                plans: { "a/b": { createdAt: 0 }, plain: { createdAt: 0 } },
+                quotas: {
+                    "a/b/key/1": { periodStart: day, used: 2 },
+                    "plain/k": { periodStart: day, used: 3 },
+                    "plain/idle": { periodStart: day, used: 0 },
+                },
+            }),
+        );
         const warnings: string[] = [];
         const limiter = UsageLimiter.open(dir, { now: () => day + 3_600_000, warn: (m) => warnings.push(m) });
         expect(warnings.join("\n")).to.match(/moved the quota counters of .*usage\.json into usage\.log/);
@@ -242,10 +283,10 @@ describe("local cloud: usage counts (usage.log)", () => {
             ["null", /found null/],
             ["[]", /found an array/],
             ["7", /found number/],
-            ["{\"plans\":[],\"quotas\":{}}", /"plans" and "quotas" must be objects/],
-            ["{\"quotas\":{\"plan/k\":5}}", /quotas\["plan\/k"\] must be \{"periodStart": <ms>, "used": <count>\}/],
-            ["{\"quotas\":{\"nokey\":{\"periodStart\":0,\"used\":1}}}", /quotas key "nokey" is not "<plan>\/<key>"/],
-            ["{\"quotas\":{\"plan/k\":{\"periodStart\":1e20,\"used\":1}}}", /quotas\["plan\/k"\] must be/],
+            ['{"plans":[],"quotas":{}}', /"plans" and "quotas" must be objects/],
+            ['{"quotas":{"plan/k":5}}', /quotas\["plan\/k"\] must be \{"periodStart": <ms>, "used": <count>\}/],
+            ['{"quotas":{"nokey":{"periodStart":0,"used":1}}}', /quotas key "nokey" is not "<plan>\/<key>"/],
+            ['{"quotas":{"plan/k":{"periodStart":1e20,"used":1}}}', /quotas\["plan\/k"\] must be/],
             ["{ not json", /is not valid JSON/],
         ];
         for (const [text, message] of cases) {
@@ -258,7 +299,12 @@ describe("local cloud: usage counts (usage.log)", () => {
     });
 
     it("warns that a quota offset is ignored", () => {
-        expect(quotaOffsetWarnings([DAILY_3, { ...DAILY_3, logicalName: "old", quota: { limit: 10, period: "WEEK", offset: 3 } }])).to.deep.equal([
+        expect(
+            quotaOffsetWarnings([
+                DAILY_3,
+                { ...DAILY_3, logicalName: "old", quota: { limit: 10, period: "WEEK", offset: 3 } },
+            ]),
+        ).to.deep.equal([
             "usage plan old: quota offset 3 is ignored (AWS's documents disagree on its meaning; the local cloud applies the full limit in every period)",
         ]);
     });
@@ -268,13 +314,18 @@ describe("local cloud: usage counts across restarts (stack defined by the test)"
     // Child processes and local-cloud starts: minutes on a loaded 2-core machine, seconds on an idle one.
     this.timeout(300_000);
     const STACK = {
-        "posts-api:plans": { daily: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 3, period: "DAY" } } },
+        "posts-api:plans": {
+            daily: { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 3, period: "DAY" } },
+        },
         "posts-api:consumers": [{ name: "app", plan: "daily" }],
     };
     const stateDir = tempStateDir("usage-restart");
     let cloud: LocalCloud | undefined;
     let clock = Date.UTC(2026, 10, 19, 0, 20);
-    const get = () => call(`${cloud!.stageUrl}posts/00000000-0000-4000-8000-000000000000`, { headers: { "x-api-key": cloud!.apiKeys["app"]! } });
+    const get = () =>
+        call(`${cloud!.stageUrl}posts/00000000-0000-4000-8000-000000000000`, {
+            headers: { "x-api-key": cloud!.apiKeys["app"]! },
+        });
 
     after(async () => {
         await cloud?.close();
@@ -295,7 +346,7 @@ describe("local cloud: usage counts across restarts (stack defined by the test)"
         await cloud.close();
         cloud = undefined;
         expect(r.status, r.text).to.equal(429);
-        expect(r.text).to.equal("{\"message\":\"Limit Exceeded\"}");
+        expect(r.text).to.equal('{"message":"Limit Exceeded"}');
     });
 
     it("refuses to start over a usage.json of null, naming the file and leaving it as it is", async () => {
@@ -308,7 +359,11 @@ describe("local cloud: usage counts across restarts (stack defined by the test)"
             error = err as Error;
         }
         expect(error?.name).to.equal("LocalCloudError");
-        expect(error?.message).to.match(new RegExp(`^${stateDir}/usage\\.json is not a usage file of an earlier local cloud \\(expected .*found null\\).*mv `));
+        expect(error?.message).to.match(
+            new RegExp(
+                `^${stateDir}/usage\\.json is not a usage file of an earlier local cloud \\(expected .*found null\\).*mv `,
+            ),
+        );
         expect(fs.readFileSync(path.join(stateDir, "usage.json"), "utf8")).to.equal("null");
     });
 });

@@ -23,18 +23,22 @@ describe("local cloud: a slow engine answers a committed write late, the API sti
     const url = (path: string) => `${cloud.stageUrl}${path}`;
 
     before(async () => {
-        cloud = await startRoomyCloud("lateengine", { "posts-api:lambdaTimeout": TIMEOUT_SECONDS }, {
-            faults: {
-                dynamoAnswerDelayMs: (operation: string) => {
-                    if (operation !== lateNext) {
-                        return 0;
-                    }
-                    lateNext = undefined;
-                    late.push(operation);
-                    return LATE_MS;
+        cloud = await startRoomyCloud(
+            "lateengine",
+            { "posts-api:lambdaTimeout": TIMEOUT_SECONDS },
+            {
+                faults: {
+                    dynamoAnswerDelayMs: (operation: string) => {
+                        if (operation !== lateNext) {
+                            return 0;
+                        }
+                        lateNext = undefined;
+                        late.push(operation);
+                        return LATE_MS;
+                    },
                 },
             },
-        });
+        );
         headers = { "x-api-key": cloud.apiKeys["app"]! };
     });
 
@@ -49,13 +53,23 @@ describe("local cloud: a slow engine answers a committed write late, the API sti
         expect(listed.json.items.map((p: { id: string }) => p.id)).to.deep.equal([created.json.id]);
 
         lateNext = "UpdateItem";
-        const patched = await call(url(`posts/${created.json.id}`), { method: "PATCH", headers: { ...headers, "If-Match": '"1"' }, body: { title: "Later" } });
+        const patched = await call(url(`posts/${created.json.id}`), {
+            method: "PATCH",
+            headers: { ...headers, "If-Match": '"1"' },
+            body: { title: "Later" },
+        });
         expect(late).to.deep.equal(["PutItem", "UpdateItem"]);
         expect(patched.status, patched.text).to.equal(200);
-        expect((await call(url(`posts/${created.json.id}`), { headers })).json).to.deep.include({ title: "Later", version: 2 });
+        expect((await call(url(`posts/${created.json.id}`), { headers })).json).to.deep.include({
+            title: "Later",
+            version: 2,
+        });
 
         lateNext = "DeleteItem";
-        const deleted = await call(url(`posts/${created.json.id}`), { method: "DELETE", headers: { ...headers, "If-Match": '"2"' } });
+        const deleted = await call(url(`posts/${created.json.id}`), {
+            method: "DELETE",
+            headers: { ...headers, "If-Match": '"2"' },
+        });
         expect(late).to.have.length(3);
         expect(deleted.status, deleted.text).to.equal(204);
         expect((await call(url(`posts/${created.json.id}`), { headers })).status).to.equal(404);

@@ -54,14 +54,17 @@ async function silentDatabase(): Promise<DeadDatabase> {
  * a client's connect hangs (the same as an unreachable database host).
  */
 async function unacceptingDatabase(): Promise<DeadDatabase> {
-    const worker = new Worker(`
+    const worker = new Worker(
+        `
         const net = require("node:net");
         const { parentPort } = require("node:worker_threads");
         const server = net.createServer();
         server.listen({ port: 0, host: "127.0.0.1", backlog: 1 }, () => {
             parentPort.postMessage(server.address().port);
             setTimeout(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0), 20);
-        });`, { eval: true });
+        });`,
+        { eval: true },
+    );
     const port = await new Promise<number>((resolve) => worker.once("message", resolve));
     await new Promise((resolve) => setTimeout(resolve, 100));
     const fillers: net.Socket[] = [];
@@ -117,7 +120,9 @@ async function openFunctions(mode: Mode, env: Record<string, string>): Promise<{
     }
     const saved = { ...process.env };
     Object.assign(process.env, env);
-    const loaded = Object.fromEntries(routes.map((route) => [route, lambdaFactory(handlers[route])()])) as unknown as Record<RouteName, Handler>;
+    const loaded = Object.fromEntries(
+        routes.map((route) => [route, lambdaFactory(handlers[route])()]),
+    ) as unknown as Record<RouteName, Handler>;
     return {
         call: closureClient(loaded),
         close: () => {
@@ -151,15 +156,30 @@ describe("DynamoDB client timeouts", () => {
         it("keep one database call, every retry and backoff included, within half of every allowed function timeout", () => {
             for (let seconds = 1; seconds <= MAX_LAMBDA_TIMEOUT_SECONDS; seconds++) {
                 const t = dynamoClientTimeouts(seconds);
-                expect(t.worstCaseMs, `${seconds} s`).to.be.at.most(seconds * 1000 / 2);
+                expect(t.worstCaseMs, `${seconds} s`).to.be.at.most((seconds * 1000) / 2);
                 expect(t.requestTimeoutMs, `${seconds} s`).to.be.within(200, 2000);
                 expect(t.connectionTimeoutMs, `${seconds} s`).to.be.within(200, t.requestTimeoutMs);
                 expect(t.maxAttempts, `${seconds} s`).to.be.within(1, 3);
             }
             // The figures docs/configuration.md quotes: the default 10 s, the 1 s minimum and the 29 s maximum.
-            expect(dynamoClientTimeouts(10)).to.deep.equal({ connectionTimeoutMs: 1000, requestTimeoutMs: 1000, maxAttempts: 2, worstCaseMs: 3000 });
-            expect(dynamoClientTimeouts(1)).to.deep.equal({ connectionTimeoutMs: 200, requestTimeoutMs: 200, maxAttempts: 1, worstCaseMs: 200 });
-            expect(dynamoClientTimeouts(29)).to.deep.equal({ connectionTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 3, worstCaseMs: 9000 });
+            expect(dynamoClientTimeouts(10)).to.deep.equal({
+                connectionTimeoutMs: 1000,
+                requestTimeoutMs: 1000,
+                maxAttempts: 2,
+                worstCaseMs: 3000,
+            });
+            expect(dynamoClientTimeouts(1)).to.deep.equal({
+                connectionTimeoutMs: 200,
+                requestTimeoutMs: 200,
+                maxAttempts: 1,
+                worstCaseMs: 200,
+            });
+            expect(dynamoClientTimeouts(29)).to.deep.equal({
+                connectionTimeoutMs: 1000,
+                requestTimeoutMs: 2000,
+                maxAttempts: 3,
+                worstCaseMs: 9000,
+            });
         });
 
         it("refuse a missing or meaningless FUNCTION_TIMEOUT_SECONDS at cold start, naming it", () => {
@@ -167,9 +187,13 @@ describe("DynamoDB client timeouts", () => {
             try {
                 Object.assign(process.env, lambdaEnv("http://127.0.0.1:9", 10));
                 process.env[ENV.functionTimeout] = "soon";
-                expect(() => lambdaFactory(handlers.getPost)()).to.throw("FUNCTION_TIMEOUT_SECONDS must be a positive number of seconds");
+                expect(() => lambdaFactory(handlers.getPost)()).to.throw(
+                    "FUNCTION_TIMEOUT_SECONDS must be a positive number of seconds",
+                );
                 delete process.env[ENV.functionTimeout];
-                expect(() => lambdaFactory(handlers.getPost)()).to.throw("Missing required environment variable FUNCTION_TIMEOUT_SECONDS");
+                expect(() => lambdaFactory(handlers.getPost)()).to.throw(
+                    "Missing required environment variable FUNCTION_TIMEOUT_SECONDS",
+                );
             } finally {
                 for (const key of Object.keys(process.env)) {
                     if (!(key in saved)) {
@@ -200,15 +224,28 @@ describe("DynamoDB client timeouts", () => {
                         const started = Date.now();
                         // Without timeouts the call would hang until the test's own deadline.
                         const deadline = new Promise<never>((_resolve, reject) => {
-                            setTimeout(() => reject(new Error(`${route}: no answer within ${timeoutSeconds * 1000} ms, the function's own timeout`)), timeoutSeconds * 1000).unref();
+                            setTimeout(
+                                () =>
+                                    reject(
+                                        new Error(
+                                            `${route}: no answer within ${timeoutSeconds * 1000} ms, the function's own timeout`,
+                                        ),
+                                    ),
+                                timeoutSeconds * 1000,
+                            ).unref();
                         });
-                        const { result, lines } = await capturingErrors(() => Promise.race([
-                            functions.call(route, route === "getPost" ? { id: randomUUID() } : {}),
-                            deadline,
-                        ]));
+                        const { result, lines } = await capturingErrors(() =>
+                            Promise.race([
+                                functions.call(route, route === "getPost" ? { id: randomUUID() } : {}),
+                                deadline,
+                            ]),
+                        );
                         const elapsed = Date.now() - started;
                         expect(result.statusCode, `${route}: ${result.rawBody}`).to.equal(500);
-                        expect(result.body).to.deep.equal({ message: "Internal server error", requestId: result.requestId });
+                        expect(result.body).to.deep.equal({
+                            message: "Internal server error",
+                            requestId: result.requestId,
+                        });
                         expect(result.headers["Access-Control-Allow-Origin"]).to.equal(ALLOW_ORIGIN);
                         // Within the derived worst case (plus scheduling slack), far inside the function's timeout.
                         expect(elapsed, `${route} took ${elapsed} ms`).to.be.at.most(budget.worstCaseMs + 400);

@@ -62,7 +62,8 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
     const create = (call: ApiCall, key: string, overrides: Record<string, unknown> = {}) =>
         call("createPost", { body: validPost(overrides), headers: headers(key) });
     const posts = async () => (await dumpTable(db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
-    const record = async (key: string) => (await db.get({ TableName: tableName, Key: idempotencyKey(TEST_API_KEY_ID, key), ConsistentRead: true })).Item;
+    const record = async (key: string) =>
+        (await db.get({ TableName: tableName, Key: idempotencyKey(TEST_API_KEY_ID, key), ConsistentRead: true })).Item;
     const getStatus = async (id: string) => (await other("getPost", { id })).statusCode;
 
     function expectCreated(result: ApiResult | undefined): PostBody {
@@ -83,12 +84,15 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
         it("between reserve and post write: 409 with Retry-After (the lease left), and it writes no post", async () => {
             let duplicate: ApiResult | undefined;
             let postsMeanwhile = -1;
-            const result = await create(first({
-                afterReserve: async () => {
-                    duplicate = await create(other, "k");
-                    postsMeanwhile = (await posts()).length;
-                },
-            }), "k");
+            const result = await create(
+                first({
+                    afterReserve: async () => {
+                        duplicate = await create(other, "k");
+                        postsMeanwhile = (await posts()).length;
+                    },
+                }),
+                "k",
+            );
 
             expectInProgress(duplicate, TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS);
             expect(postsMeanwhile, "posts written by the duplicate").to.equal(0);
@@ -99,7 +103,14 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
 
         it("between post write and completion: 409 if the first does not finish while it waits", async () => {
             let duplicate: ApiResult | undefined;
-            const result = await create(first({ afterPostWrite: async () => { duplicate = await create(other, "k"); } }), "k");
+            const result = await create(
+                first({
+                    afterPostWrite: async () => {
+                        duplicate = await create(other, "k");
+                    },
+                }),
+                "k",
+            );
 
             expectInProgress(duplicate, TIMEOUT_SECONDS + LEASE_MARGIN_SECONDS);
             expectCreated(result);
@@ -110,18 +121,30 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
             let firstDone: Promise<ApiResult> = Promise.resolve(undefined as unknown as ApiResult);
             let duplicate: Promise<ApiResult> | undefined;
             let waiting!: () => void;
-            const duplicateWaits = new Promise<void>((resolve) => { waiting = resolve; });
+            const duplicateWaits = new Promise<void>((resolve) => {
+                waiting = resolve;
+            });
             // The duplicate's first pause lets the first request finish, then reads again.
-            const patient = apiClient(testDeps(db, tableName, clock, {
-                functionTimeoutSeconds: TIMEOUT_SECONDS,
-                idempotencySteps: { sleep: async () => { waiting(); await firstDone; } },
-            }));
-            firstDone = create(first({
-                afterPostWrite: async () => {
-                    duplicate = create(patient, "k");
-                    await duplicateWaits;
-                },
-            }), "k");
+            const patient = apiClient(
+                testDeps(db, tableName, clock, {
+                    functionTimeoutSeconds: TIMEOUT_SECONDS,
+                    idempotencySteps: {
+                        sleep: async () => {
+                            waiting();
+                            await firstDone;
+                        },
+                    },
+                }),
+            );
+            firstDone = create(
+                first({
+                    afterPostWrite: async () => {
+                        duplicate = create(patient, "k");
+                        await duplicateWaits;
+                    },
+                }),
+                "k",
+            );
 
             const result = await firstDone;
             const replay = await duplicate!;
@@ -136,7 +159,14 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
 
         it("with another body: 422, even while the first is in progress", async () => {
             let duplicate: ApiResult | undefined;
-            await create(first({ afterReserve: async () => { duplicate = await create(other, "k", { title: "other" }); } }), "k");
+            await create(
+                first({
+                    afterReserve: async () => {
+                        duplicate = await create(other, "k", { title: "other" });
+                    },
+                }),
+                "k",
+            );
 
             expect(duplicate?.statusCode).to.equal(422);
         });
@@ -144,12 +174,15 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
         it("keeps the lease to the function's timeout plus the margin, and the owner token, on the record", async () => {
             let during: Record<string, unknown> | undefined;
             let holder: Holder | undefined;
-            const result = await create(first({
-                afterReserve: async (h) => {
-                    holder = h;
-                    during = await record("k");
-                },
-            }), "k");
+            const result = await create(
+                first({
+                    afterReserve: async (h) => {
+                        holder = h;
+                        during = await record("k");
+                    },
+                }),
+                "k",
+            );
             const post = expectCreated(result);
             const after = await record("k");
 
@@ -163,7 +196,14 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
     describe("a DELETE in each gap", () => {
         it("between reserve and post write: 404 (nothing to delete yet); the create completes", async () => {
             let deleted: ApiResult | undefined;
-            const result = await create(first({ afterReserve: async (h) => { deleted = await other("deletePost", { id: h.postId }); } }), "k");
+            const result = await create(
+                first({
+                    afterReserve: async (h) => {
+                        deleted = await other("deletePost", { id: h.postId });
+                    },
+                }),
+                "k",
+            );
 
             expect(deleted?.statusCode).to.equal(404);
             const post = expectCreated(result);
@@ -173,12 +213,15 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
         it("between post write and completion, then a retry: the post stays deleted and the replay is the original 201", async () => {
             let deleted: ApiResult | undefined;
             let retry: ApiResult | undefined;
-            const result = await create(first({
-                afterPostWrite: async (h) => {
-                    deleted = await other("deletePost", { id: h.postId });
-                    retry = await create(other, "k");
-                },
-            }), "k");
+            const result = await create(
+                first({
+                    afterPostWrite: async (h) => {
+                        deleted = await other("deletePost", { id: h.postId });
+                        retry = await create(other, "k");
+                    },
+                }),
+                "k",
+            );
             const post = expectCreated(result);
             const replay = await create(other, "k");
 
@@ -206,7 +249,15 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
     describe("a crash between steps, then retries", () => {
         it("after reserve: 409 until the lease ends, then the retry restarts under a new id", async () => {
             let holder: Holder | undefined;
-            const crashed = await create(first({ afterReserve: async (h) => { holder = h; throw new Error(CRASH); } }), "k");
+            const crashed = await create(
+                first({
+                    afterReserve: async (h) => {
+                        holder = h;
+                        throw new Error(CRASH);
+                    },
+                }),
+                "k",
+            );
             expect(crashed.statusCode).to.equal(500);
             expect(logged.join()).to.include(CRASH);
 
@@ -221,12 +272,22 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
             expect(post.id).not.to.equal(holder!.postId);
             expect(again.rawBody).to.equal(retry.rawBody);
             expect((await posts()).map((p) => p.id)).to.deep.equal([post.id]);
-            expect(await record("k")).to.include({ status: "COMPLETED", postId: post.id }).and.not.include({ owner: holder!.owner });
+            expect(await record("k"))
+                .to.include({ status: "COMPLETED", postId: post.id })
+                .and.not.include({ owner: holder!.owner });
         });
 
         it("after post write: the retry after the lease adopts that post and answers its original 201, writing nothing", async () => {
             let holder: Holder | undefined;
-            const crashed = await create(first({ afterPostWrite: async (h) => { holder = h; throw new Error(CRASH); } }), "k");
+            const crashed = await create(
+                first({
+                    afterPostWrite: async (h) => {
+                        holder = h;
+                        throw new Error(CRASH);
+                    },
+                }),
+                "k",
+            );
             expect(crashed.statusCode).to.equal(500);
             // Someone found the post in the list and edited it: the adoption must not undo that.
             const patched = await other("updatePost", { id: holder!.postId, body: { title: "edited" } });
@@ -244,7 +305,15 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
 
         it("after post write, with a DELETE in the gap: the deleted post stays deleted; the retry creates one new post", async () => {
             let holder: Holder | undefined;
-            await create(first({ afterPostWrite: async (h) => { holder = h; throw new Error(CRASH); } }), "k");
+            await create(
+                first({
+                    afterPostWrite: async (h) => {
+                        holder = h;
+                        throw new Error(CRASH);
+                    },
+                }),
+                "k",
+            );
             expect((await other("deletePost", { id: holder!.postId })).statusCode).to.equal(204);
 
             clock.advance(LEASE_MS + 1);
@@ -258,13 +327,23 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
         });
 
         it("several retries at once after the lease: one takes the record over, one post, every answer 201 or 409", async () => {
-            await create(first({ afterReserve: async () => { throw new Error(CRASH); } }), "k");
+            await create(
+                first({
+                    afterReserve: async () => {
+                        throw new Error(CRASH);
+                    },
+                }),
+                "k",
+            );
             clock.advance(LEASE_MS + 1);
 
             const results = await Promise.all(Array.from({ length: 8 }, () => create(other, "k")));
 
             const created = results.filter((r) => r.statusCode === 201);
-            expect(results.every((r) => r.statusCode === 201 || r.statusCode === 409), results.map((r) => r.statusCode).join()).to.equal(true);
+            expect(
+                results.every((r) => r.statusCode === 201 || r.statusCode === 409),
+                results.map((r) => r.statusCode).join(),
+            ).to.equal(true);
             expect(created.length).to.be.greaterThan(0);
             expect(new Set(created.map((r) => r.rawBody)).size).to.equal(1);
             expect(await posts()).to.have.length(1);
@@ -275,13 +354,16 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
         it("a stale owner whose record was restarted by a taker: its completion fails, it removes its orphan and answers the taker's 201", async () => {
             let holder: Holder | undefined;
             let taker: ApiResult | undefined;
-            const stale = await create(first({
-                afterReserve: async (h) => {
-                    holder = h;
-                    clock.advance(LEASE_MS + 1); // this attempt outlived its lease
-                    taker = await create(other, "k");
-                },
-            }), "k");
+            const stale = await create(
+                first({
+                    afterReserve: async (h) => {
+                        holder = h;
+                        clock.advance(LEASE_MS + 1); // this attempt outlived its lease
+                        taker = await create(other, "k");
+                    },
+                }),
+                "k",
+            );
 
             const post = expectCreated(taker);
             expect(post.id).not.to.equal(holder!.postId);
@@ -293,12 +375,15 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
 
         it("a stale owner whose post was adopted by a taker answers the same 201", async () => {
             let taker: ApiResult | undefined;
-            const stale = await create(first({
-                afterPostWrite: async () => {
-                    clock.advance(LEASE_MS + 1);
-                    taker = await create(other, "k");
-                },
-            }), "k");
+            const stale = await create(
+                first({
+                    afterPostWrite: async () => {
+                        clock.advance(LEASE_MS + 1);
+                        taker = await create(other, "k");
+                    },
+                }),
+                "k",
+            );
 
             expectCreated(taker);
             expect(stale.rawBody).to.equal(taker!.rawBody);
@@ -314,8 +399,28 @@ describe("idempotent POST: each ordering of retries, DELETEs and crashes (store 
         };
 
         it("a 'completed' record replays its stored response", async () => {
-            const response = { id: "22222222-2222-4222-8222-222222222222", title: "t", description: "", author: "a", publicationDate: "2026-11-21", createdAt: "2026-11-21T09:00:00.000Z", updatedAt: "2026-11-21T09:00:00.000Z", version: 1 };
-            await db.put({ TableName: tableName, Item: { ...idempotencyKey(TEST_API_KEY_ID, "old"), status: "completed", postId: response.id, createdAt: response.createdAt, requestHash: await hash(), expiresAt: Math.floor(clock.now().getTime() / 1000) + 3600, response } });
+            const response = {
+                id: "22222222-2222-4222-8222-222222222222",
+                title: "t",
+                description: "",
+                author: "a",
+                publicationDate: "2026-11-21",
+                createdAt: "2026-11-21T09:00:00.000Z",
+                updatedAt: "2026-11-21T09:00:00.000Z",
+                version: 1,
+            };
+            await db.put({
+                TableName: tableName,
+                Item: {
+                    ...idempotencyKey(TEST_API_KEY_ID, "old"),
+                    status: "completed",
+                    postId: response.id,
+                    createdAt: response.createdAt,
+                    requestHash: await hash(),
+                    expiresAt: Math.floor(clock.now().getTime() / 1000) + 3600,
+                    response,
+                },
+            });
 
             const replay = await create(other, "old");
 

@@ -10,7 +10,14 @@ import { randomUUID } from "node:crypto";
 import type { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { dynamoPostsStore, type PostsStore } from "../../data/postsStore";
 import { LIST_PARTITION, listShardOf, type ListKey } from "../../data/tableDesign";
-import { dumpTable, localDocumentClient, startDynamoProxy, startTestDynamo, type DynamoProxy, type TestDynamo } from "../support/dynamo";
+import {
+    dumpTable,
+    localDocumentClient,
+    startDynamoProxy,
+    startTestDynamo,
+    type DynamoProxy,
+    type TestDynamo,
+} from "../support/dynamo";
 
 const BODY = { title: "t", description: "d", author: "a", publicationDate: "2026-12-06" };
 const START = Date.parse("2026-12-06T10:00:00.000Z");
@@ -38,7 +45,12 @@ describe("listing index sharded (dynalite, real queries)", function () {
     });
 
     /** Walks every page with the given limits (cycled); `between` runs after each page. */
-    async function walk(reader: PostsStore, limits: number[], shards: number, between: (page: number) => Promise<void> = async () => {}) {
+    async function walk(
+        reader: PostsStore,
+        limits: number[],
+        shards: number,
+        between: (page: number) => Promise<void> = async () => {},
+    ) {
         const seen: { id: string; createdAt: string }[] = [];
         let start: ListKey | null = null;
         for (let page = 0; page < 1000; page++) {
@@ -46,7 +58,9 @@ describe("listing index sharded (dynalite, real queries)", function () {
             proxy.reset();
             const result = await reader.listPosts(limit, start);
             expect(result.items.length).to.be.at.most(limit);
-            expect(proxy.itemsRead(), `items read for a page of ${limit} over ${shards} shards`).to.be.at.most(2 * limit + shards);
+            expect(proxy.itemsRead(), `items read for a page of ${limit} over ${shards} shards`).to.be.at.most(
+                2 * limit + shards,
+            );
             seen.push(...result.items.map((p) => ({ id: p.id, createdAt: p.createdAt })));
             if (result.nextKey === null) {
                 return seen;
@@ -62,56 +76,68 @@ describe("listing index sharded (dynalite, real queries)", function () {
         [...list].sort((a, b) => (`${b.createdAt}#${b.id}` < `${a.createdAt}#${a.id}` ? -1 : 1));
 
     it("a walk lists every post exactly once, newest first, and a page reads at most 2 × limit + shards items", async () => {
-        await fc.assert(fc.asyncProperty(
-            fc.constantFrom(1, 2, 3, 8),
-            fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 0, maxLength: 45 }), // ms offsets: ties and disorder
-            fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 }),
-            async (shards, offsets, limits) => {
-                const tableName = await dynamo.createTable();
-                const clock = { ms: START };
-                const writer = storeAt(dynamo.db, tableName, shards, clock);
-                const created: { id: string; createdAt: string }[] = [];
-                for (const offset of offsets) {
-                    clock.ms = START + offset;
-                    const post = await writer.createPost(BODY);
-                    created.push({ id: post.id, createdAt: post.createdAt });
-                }
-                const seen = await walk(storeAt(viaProxy, tableName, 1, clock), limits, shards);
-                expect(seen).to.deep.equal(newestFirst(created));
-            },
-        ), { seed: 20261206, numRuns: 30 });
+        await fc.assert(
+            fc.asyncProperty(
+                fc.constantFrom(1, 2, 3, 8),
+                // ms offsets: ties and disorder
+                fc.array(fc.integer({ min: 0, max: 50 }), { minLength: 0, maxLength: 45 }),
+                fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 4 }),
+                async (shards, offsets, limits) => {
+                    const tableName = await dynamo.createTable();
+                    const clock = { ms: START };
+                    const writer = storeAt(dynamo.db, tableName, shards, clock);
+                    const created: { id: string; createdAt: string }[] = [];
+                    for (const offset of offsets) {
+                        clock.ms = START + offset;
+                        const post = await writer.createPost(BODY);
+                        created.push({ id: post.id, createdAt: post.createdAt });
+                    }
+                    const seen = await walk(storeAt(viaProxy, tableName, 1, clock), limits, shards);
+                    expect(seen).to.deep.equal(newestFirst(created));
+                },
+            ),
+            { seed: 20261206, numRuns: 30 },
+        );
     });
 
     it("posts created during a walk, by writers whose clocks disagree, appear at most once; the others exactly once", async () => {
-        await fc.assert(fc.asyncProperty(
-            fc.constantFrom(2, 8),
-            fc.integer({ min: 5, max: 40 }),
-            fc.array(fc.array(fc.integer({ min: -60, max: 60 }), { maxLength: 4 }), { minLength: 1, maxLength: 8 }),
-            fc.integer({ min: 1, max: 7 }),
-            async (shards, existing, batches, limit) => {
-                const tableName = await dynamo.createTable();
-                const clock = { ms: START };
-                const writer = storeAt(dynamo.db, tableName, shards, clock);
-                const before = new Set<string>();
-                for (let i = 0; i < existing; i++) {
-                    clock.ms = START + i;
-                    before.add((await writer.createPost(BODY)).id);
-                }
-                const skewed = { ms: START };
-                const concurrent = storeAt(dynamo.db, tableName, shards, skewed);
-                const seen = await walk(storeAt(viaProxy, tableName, 1, clock), [limit], shards, async (page) => {
-                    // Concurrent creates (in parallel), some with clocks behind the walk's bound.
-                    await Promise.all((batches[page % batches.length] ?? []).map((skew, n) => {
-                        skewed.ms = START + existing / 2 + skew + n;
-                        return concurrent.createPost(BODY);
-                    }));
-                });
-                const ids = seen.map((p) => p.id);
-                expect(new Set(ids).size, "no post twice").to.equal(ids.length);
-                expect(ids.filter((id) => before.has(id)).length, "every post that existed when the walk began").to.equal(before.size);
-                expect(seen).to.deep.equal(newestFirst(seen));
-            },
-        ), { seed: 611, numRuns: 12 });
+        await fc.assert(
+            fc.asyncProperty(
+                fc.constantFrom(2, 8),
+                fc.integer({ min: 5, max: 40 }),
+                fc.array(fc.array(fc.integer({ min: -60, max: 60 }), { maxLength: 4 }), { minLength: 1, maxLength: 8 }),
+                fc.integer({ min: 1, max: 7 }),
+                async (shards, existing, batches, limit) => {
+                    const tableName = await dynamo.createTable();
+                    const clock = { ms: START };
+                    const writer = storeAt(dynamo.db, tableName, shards, clock);
+                    const before = new Set<string>();
+                    for (let i = 0; i < existing; i++) {
+                        clock.ms = START + i;
+                        before.add((await writer.createPost(BODY)).id);
+                    }
+                    const skewed = { ms: START };
+                    const concurrent = storeAt(dynamo.db, tableName, shards, skewed);
+                    const seen = await walk(storeAt(viaProxy, tableName, 1, clock), [limit], shards, async (page) => {
+                        // Concurrent creates (in parallel), some with clocks behind the walk's bound.
+                        await Promise.all(
+                            (batches[page % batches.length] ?? []).map((skew, n) => {
+                                skewed.ms = START + existing / 2 + skew + n;
+                                return concurrent.createPost(BODY);
+                            }),
+                        );
+                    });
+                    const ids = seen.map((p) => p.id);
+                    expect(new Set(ids).size, "no post twice").to.equal(ids.length);
+                    expect(
+                        ids.filter((id) => before.has(id)).length,
+                        "every post that existed when the walk began",
+                    ).to.equal(before.size);
+                    expect(seen).to.deep.equal(newestFirst(seen));
+                },
+            ),
+            { seed: 611, numRuns: 12 },
+        );
     });
 
     it("writers with different shard counts (two versions), and a count lowered later, never hide a post", async () => {
@@ -127,8 +153,13 @@ describe("listing index sharded (dynalite, real queries)", function () {
         }
         const seen = await walk(storeAt(viaProxy, tableName, 1, clock), [7], 8);
         expect(seen.map((p) => p.id)).to.deep.equal([...ids].reverse());
-        const listing = (await dynamo.db.get({ TableName: tableName, Key: { pk: "META#listing" }, ConsistentRead: true })).Item;
-        expect(listing, "the count any writer ever used, never lowered").to.deep.equal({ pk: "META#listing", readShards: 8 });
+        const listing = (
+            await dynamo.db.get({ TableName: tableName, Key: { pk: "META#listing" }, ConsistentRead: true })
+        ).Item;
+        expect(listing, "the count any writer ever used, never lowered").to.deep.equal({
+            pk: "META#listing",
+            readShards: 8,
+        });
     });
 
     it("with 8 shards the busiest index partition holds at most 1/8 + 10 points of new posts (one shard: all)", async () => {
@@ -155,7 +186,9 @@ describe("listing index sharded (dynalite, real queries)", function () {
         }
         expect(byPartition.size).to.equal(8);
         const busiest = Math.max(...byPartition.values()) / 400;
-        console.log(`      busiest of 8 index partitions: ${(busiest * 100).toFixed(1)} % of 400 new posts (4000 ids: ${(share(8) * 100).toFixed(1)} %)`);
+        console.log(
+            `      busiest of 8 index partitions: ${(busiest * 100).toFixed(1)} % of 400 new posts (4000 ids: ${(share(8) * 100).toFixed(1)} %)`,
+        );
         expect(busiest).to.be.at.most(1 / 8 + 0.1);
     });
 });

@@ -110,15 +110,66 @@ const BROKEN_JSON = [
     "",
 ];
 
-const NON_OBJECT_JSON = ["[]", "[{}]", "null", "0", "-1", "1e3", '"string"', "true", "false", '[{"title":"x"}]', "[".repeat(500) + "]".repeat(500)];
+const NON_OBJECT_JSON = [
+    "[]",
+    "[{}]",
+    "null",
+    "0",
+    "-1",
+    "1e3",
+    '"string"',
+    "true",
+    "false",
+    '[{"title":"x"}]',
+    "[".repeat(500) + "]".repeat(500),
+];
 
-const BAD_LIMITS = ["0", "101", "1000", "-1", "+1", "1e1", "10.0", "1.5", " 5", "5 ", "05", "", "ten", "0x10", "1_0", "١٠", "Infinity", "NaN", "5,5", "５"];
+const BAD_LIMITS = [
+    "0",
+    "101",
+    "1000",
+    "-1",
+    "+1",
+    "1e1",
+    "10.0",
+    "1.5",
+    " 5",
+    "5 ",
+    "05",
+    "",
+    "ten",
+    "0x10",
+    "1_0",
+    "١٠",
+    "Infinity",
+    "NaN",
+    "5,5",
+    "５",
+];
 
 const BAD_IF_MATCH = ["1", '"1', '1"', "", "W/1", "abc", "'1'", "*, *", "\u00ff", '"1" "2"'];
 
-const BAD_IDEMPOTENCY_KEYS = ["", " ", "a b", "x".repeat(129), "tab\tkey", "ü", "line\nkey", "\u007f", "\u0000", "é".repeat(10)];
+const BAD_IDEMPOTENCY_KEYS = [
+    "",
+    " ",
+    "a b",
+    "x".repeat(129),
+    "tab\tkey",
+    "ü",
+    "line\nkey",
+    "\u007f",
+    "\u0000",
+    "é".repeat(10),
+];
 
-const NOT_UUIDS = ["not-a-uuid", "00000000-0000-0000-0000-000000000000", "A0000000-0000-4000-8000-000000000000", "../../etc/passwd", "%00", "POST#x"];
+const NOT_UUIDS = [
+    "not-a-uuid",
+    "00000000-0000-0000-0000-000000000000",
+    "A0000000-0000-4000-8000-000000000000",
+    "../../etc/passwd",
+    "%00",
+    "POST#x",
+];
 
 function badCursors(valid: string): string[] {
     const [payload, signature] = valid.split(".") as [string, string];
@@ -181,7 +232,11 @@ function cases(existingId: string, cursor: string): Case[] {
 
     for (const { route, id } of writeRoutes) {
         all.push({ name: `${route} no body`, route, options: { id } });
-        all.push({ name: `${route} 64 KiB + 1`, route, options: { id, body: JSON.stringify(validPost({ description: "x".repeat(70_000) })) } });
+        all.push({
+            name: `${route} 64 KiB + 1`,
+            route,
+            options: { id, body: JSON.stringify(validPost({ description: "x".repeat(70_000) })) },
+        });
         all.push({ name: `${route} not UTF-8`, route, options: { id, body: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) } });
     }
     all.push({ name: "updatePost empty patch", route: "updatePost", options: { id: existingId, body: {} } });
@@ -191,19 +246,39 @@ function cases(existingId: string, cursor: string): Case[] {
     }
     all.push({ name: "list repeated limit", route: "listPosts", options: { query: { limit: ["1", "2"] } } });
     for (const bad of badCursors(cursor)) {
-        all.push({ name: `list cursor ${JSON.stringify(bad.slice(0, 20))}`, route: "listPosts", options: { query: { cursor: bad } } });
+        all.push({
+            name: `list cursor ${JSON.stringify(bad.slice(0, 20))}`,
+            route: "listPosts",
+            options: { query: { cursor: bad } },
+        });
     }
 
     for (const value of [...BAD_IF_MATCH, '"99"', 'W/"1"', '"abc"']) {
-        all.push({ name: `PUT If-Match ${JSON.stringify(value)}`, route: "replacePost", options: { id: existingId, body: validPost(), headers: { "If-Match": value } } });
-        all.push({ name: `PATCH If-Match ${JSON.stringify(value)}`, route: "updatePost", options: { id: existingId, body: { title: "x" }, headers: { "If-Match": value } } });
+        all.push({
+            name: `PUT If-Match ${JSON.stringify(value)}`,
+            route: "replacePost",
+            options: { id: existingId, body: validPost(), headers: { "If-Match": value } },
+        });
+        all.push({
+            name: `PATCH If-Match ${JSON.stringify(value)}`,
+            route: "updatePost",
+            options: { id: existingId, body: { title: "x" }, headers: { "If-Match": value } },
+        });
     }
 
     for (const key of BAD_IDEMPOTENCY_KEYS) {
-        all.push({ name: `POST Idempotency-Key ${JSON.stringify(key.slice(0, 10))}`, route: "createPost", options: { body: validPost(), headers: { "Idempotency-Key": key } } });
+        all.push({
+            name: `POST Idempotency-Key ${JSON.stringify(key.slice(0, 10))}`,
+            route: "createPost",
+            options: { body: validPost(), headers: { "Idempotency-Key": key } },
+        });
     }
     // A key that is already taken, with a different body.
-    all.push({ name: "POST reused Idempotency-Key", route: "createPost", options: { body: validPost({ title: "other" }), headers: { "Idempotency-Key": "seeded" } } });
+    all.push({
+        name: "POST reused Idempotency-Key",
+        route: "createPost",
+        options: { body: validPost({ title: "other" }), headers: { "Idempotency-Key": "seeded" } },
+    });
 
     for (const id of NOT_UUIDS) {
         all.push({ name: `PUT id ${id}`, route: "replacePost", options: { id, body: validPost() } });
@@ -212,60 +287,63 @@ function cases(existingId: string, cursor: string): Case[] {
     return all;
 }
 
-for (const mode of MODES) describe(`bad-input sweep (dynalite, ${mode})`, () => {
-    let dynamo: TestDynamo;
-    let api: ContractApi;
-    let call: ApiCall;
-    let existingId: string;
-    let cursor: string;
+for (const mode of MODES)
+    describe(`bad-input sweep (dynalite, ${mode})`, () => {
+        let dynamo: TestDynamo;
+        let api: ContractApi;
+        let call: ApiCall;
+        let existingId: string;
+        let cursor: string;
 
-    before(async () => {
-        dynamo = await startTestDynamo();
-        api = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName: dynamo.tableName });
-        call = api.call;
-        for (let i = 0; i < 3; i++) {
-            const created = await call("createPost", { body: validPost({ title: `seed ${i}` }) });
-            existingId = (created.body as { id: string }).id;
-        }
-        await call("updatePost", { id: existingId, body: { title: "seed at version 2" } });
-        await call("createPost", { body: validPost(), headers: { "Idempotency-Key": "seeded" } });
-        cursor = ((await call("listPosts", { query: { limit: "1" } })).body as { nextCursor: string }).nextCursor;
-    });
-
-    after(async () => {
-        api.close();
-        await dynamo.close();
-    });
-
-    it("refuses every generated bad request with a 4xx JSON message and leaves the table unchanged", async () => {
-        const all = cases(existingId, cursor);
-        expect(all.length).to.be.at.least(300);
-        const before = await dumpTable(dynamo.db, dynamo.tableName);
-        const failures: string[] = [];
-
-        for (const [index, { name, route, options }] of all.entries()) {
-            const result = await call(route, options);
-            const body = result.body as { message?: unknown } | null;
-            const ok =
-                result.statusCode >= 400 &&
-                result.statusCode < 500 &&
-                result.headers["Content-Type"] === "application/json" &&
-                result.headers["Access-Control-Allow-Origin"] === ALLOW_ORIGIN &&
-                typeof body?.message === "string";
-            if (!ok) {
-                failures.push(`#${index} ${name}: ${result.statusCode} ${result.rawBody.slice(0, 200)}`);
+        before(async () => {
+            dynamo = await startTestDynamo();
+            api = await loadApiUnderTest(mode, { endpoint: dynamo.endpoint, tableName: dynamo.tableName });
+            call = api.call;
+            for (let i = 0; i < 3; i++) {
+                const created = await call("createPost", { body: validPost({ title: `seed ${i}` }) });
+                existingId = (created.body as { id: string }).id;
             }
-        }
+            await call("updatePost", { id: existingId, body: { title: "seed at version 2" } });
+            await call("createPost", { body: validPost(), headers: { "Idempotency-Key": "seeded" } });
+            cursor = ((await call("listPosts", { query: { limit: "1" } })).body as { nextCursor: string }).nextCursor;
+        });
 
-        expect(failures).to.deep.equal([]);
-        expect(await dumpTable(dynamo.db, dynamo.tableName)).to.deep.equal(before);
+        after(async () => {
+            api.close();
+            await dynamo.close();
+        });
+
+        it("refuses every generated bad request with a 4xx JSON message and leaves the table unchanged", async () => {
+            const all = cases(existingId, cursor);
+            expect(all.length).to.be.at.least(300);
+            const before = await dumpTable(dynamo.db, dynamo.tableName);
+            const failures: string[] = [];
+
+            for (const [index, { name, route, options }] of all.entries()) {
+                const result = await call(route, options);
+                const body = result.body as { message?: unknown } | null;
+                const ok =
+                    result.statusCode >= 400 &&
+                    result.statusCode < 500 &&
+                    result.headers["Content-Type"] === "application/json" &&
+                    result.headers["Access-Control-Allow-Origin"] === ALLOW_ORIGIN &&
+                    typeof body?.message === "string";
+                if (!ok) {
+                    failures.push(`#${index} ${name}: ${result.statusCode} ${result.rawBody.slice(0, 200)}`);
+                }
+            }
+
+            expect(failures).to.deep.equal([]);
+            expect(await dumpTable(dynamo.db, dynamo.tableName)).to.deep.equal(before);
+        });
+
+        it("answers 400 for validation problems with a field-named errors list", async () => {
+            const result = await call("createPost", {
+                body: { title: 5, author: "", publicationDate: "2026-02-30", pk: "x" },
+            });
+
+            expect(result.statusCode).to.equal(400);
+            const errors = (result.body as { errors: { field: string }[] }).errors;
+            expect(errors.map((error) => error.field)).to.have.members(["title", "author", "publicationDate", "pk"]);
+        });
     });
-
-    it("answers 400 for validation problems with a field-named errors list", async () => {
-        const result = await call("createPost", { body: { title: 5, author: "", publicationDate: "2026-02-30", pk: "x" } });
-
-        expect(result.statusCode).to.equal(400);
-        const errors = (result.body as { errors: { field: string }[] }).errors;
-        expect(errors.map((error) => error.field)).to.have.members(["title", "author", "publicationDate", "pk"]);
-    });
-});

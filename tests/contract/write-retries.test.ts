@@ -13,7 +13,16 @@ import { expect } from "chai";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocument } from "@aws-sdk/lib-dynamodb";
 import { dumpTable, startDynamoProxy, startTestDynamo, type DynamoProxy, type TestDynamo } from "../support/dynamo";
-import { ALLOW_ORIGIN, apiClient, closureClient, CURSOR_KEY, testClock, testDeps, validPost, type ApiCall } from "../support/client";
+import {
+    ALLOW_ORIGIN,
+    apiClient,
+    closureClient,
+    CURSOR_KEY,
+    testClock,
+    testDeps,
+    validPost,
+    type ApiCall,
+} from "../support/client";
 import { TEST_API_KEY_ID } from "../support/events";
 import { loadLambdas, localSdkEnv, type LambdaHandler } from "../support/lambdas";
 import { stackProgram } from "../support/program";
@@ -52,15 +61,22 @@ function losingClient(endpoint: string) {
     client.middlewareStack.add(
         (next) => async (args) => {
             const result = await next(args);
-            const request = (args as unknown as { request: { headers: Record<string, string>; body: string | Uint8Array } }).request;
+            const request = (
+                args as unknown as { request: { headers: Record<string, string>; body: string | Uint8Array } }
+            ).request;
             const body = typeof request.body === "string" ? request.body : Buffer.from(request.body).toString("utf8");
-            const call: Call = { operation: String(request.headers["x-amz-target"]).split(".").pop()!, request: JSON.parse(body) };
+            const call: Call = {
+                operation: String(request.headers["x-amz-target"]).split(".").pop()!,
+                request: JSON.parse(body),
+            };
             if (loss !== undefined && loss.match(call)) {
                 const pending = loss;
                 loss = undefined; // the first attempt only: the retry's answer arrives
                 lost.push(call);
                 await pending.beforeRetry?.();
-                throw Object.assign(new Error(`the answer to ${call.operation} was lost (test)`), { name: "TimeoutError" });
+                throw Object.assign(new Error(`the answer to ${call.operation} was lost (test)`), {
+                    name: "TimeoutError",
+                });
             }
             return result;
         },
@@ -78,8 +94,8 @@ function losingClient(endpoint: string) {
 }
 
 const isOperation = (operation: string, pkPrefix?: string) => (call: Call) =>
-    call.operation === operation
-    && (pkPrefix === undefined || String((call.request.Item ?? call.request.Key)?.pk?.S ?? "").startsWith(pkPrefix));
+    call.operation === operation &&
+    (pkPrefix === undefined || String((call.request.Item ?? call.request.Key)?.pk?.S ?? "").startsWith(pkPrefix));
 
 describe("writes retried after a lost or late first answer tell the truth", () => {
     let dynamo: TestDynamo;
@@ -110,7 +126,8 @@ describe("writes retried after a lost or late first answer tell the truth", () =
             client.db.destroy();
         });
 
-        const posts = async () => (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
+        const posts = async () =>
+            (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"));
 
         async function create(): Promise<PostBody> {
             const created = await other("createPost", { body: validPost() });
@@ -132,11 +149,17 @@ describe("writes retried after a lost or late first answer tell the truth", () =
         it("POST with Idempotency-Key, the reservation's answer lost: 201 at once (not 409 until the lease ends)", async () => {
             client.loseOnce({ match: isOperation("PutItem", "IDEMPOTENCY#") });
 
-            const created = await call("createPost", { body: validPost(), headers: { "Idempotency-Key": "k-reserve" } });
+            const created = await call("createPost", {
+                body: validPost(),
+                headers: { "Idempotency-Key": "k-reserve" },
+            });
 
             expect(client.lost).to.have.length(1);
             expect(created.statusCode, created.rawBody).to.equal(201);
-            const replay = await other("createPost", { body: validPost(), headers: { "Idempotency-Key": "k-reserve" } });
+            const replay = await other("createPost", {
+                body: validPost(),
+                headers: { "Idempotency-Key": "k-reserve" },
+            });
             expect(replay.statusCode).to.equal(201);
             expect((replay.body as PostBody).id).to.equal((created.body as PostBody).id);
             expect(await posts()).to.have.length(1);
@@ -155,11 +178,20 @@ describe("writes retried after a lost or late first answer tell the truth", () =
         it("POST with Idempotency-Key, the completion's answer lost: 201, the record completed with that post", async () => {
             client.loseOnce({ match: isOperation("UpdateItem", "IDEMPOTENCY#") });
 
-            const created = await call("createPost", { body: validPost(), headers: { "Idempotency-Key": "k-complete" } });
+            const created = await call("createPost", {
+                body: validPost(),
+                headers: { "Idempotency-Key": "k-complete" },
+            });
 
             expect(client.lost).to.have.length(1);
             expect(created.statusCode, created.rawBody).to.equal(201);
-            const record = (await dynamo.db.get({ TableName: tableName, Key: idempotencyKey(TEST_API_KEY_ID, "k-complete"), ConsistentRead: true })).Item;
+            const record = (
+                await dynamo.db.get({
+                    TableName: tableName,
+                    Key: idempotencyKey(TEST_API_KEY_ID, "k-complete"),
+                    ConsistentRead: true,
+                })
+            ).Item;
             expect(record?.status).to.equal("COMPLETED");
             expect(record?.postId).to.equal((created.body as PostBody).id);
         });
@@ -168,22 +200,43 @@ describe("writes retried after a lost or late first answer tell the truth", () =
             // An owner that died before writing its post: its lease is over, the post does not exist.
             const now = clock.now();
             const created = await other("createPost", { body: validPost(), headers: { "Idempotency-Key": "k-seed" } });
-            const hash = (await dynamo.db.get({ TableName: tableName, Key: idempotencyKey(TEST_API_KEY_ID, "k-seed"), ConsistentRead: true })).Item?.requestHash;
+            const hash = (
+                await dynamo.db.get({
+                    TableName: tableName,
+                    Key: idempotencyKey(TEST_API_KEY_ID, "k-seed"),
+                    ConsistentRead: true,
+                })
+            ).Item?.requestHash;
             await dynamo.db.put({
                 TableName: tableName,
                 Item: {
-                    ...idempotencyKey(TEST_API_KEY_ID, "k-restart"), status: "IN_PROGRESS", owner: "dead-owner", inProgressExpiresAt: now.getTime() - 1,
-                    postId: "00000000-0000-4000-8000-00000000dead", createdAt: now.toISOString(), requestHash: hash, expiresAt: Math.floor(now.getTime() / 1000) + 3600,
+                    ...idempotencyKey(TEST_API_KEY_ID, "k-restart"),
+                    status: "IN_PROGRESS",
+                    owner: "dead-owner",
+                    inProgressExpiresAt: now.getTime() - 1,
+                    postId: "00000000-0000-4000-8000-00000000dead",
+                    createdAt: now.toISOString(),
+                    requestHash: hash,
+                    expiresAt: Math.floor(now.getTime() / 1000) + 3600,
                 },
             });
-            client.loseOnce({ match: (c) => isOperation("UpdateItem", "IDEMPOTENCY#")(c) && String(c.request.UpdateExpression).includes("#owner = :owner") });
+            client.loseOnce({
+                match: (c) =>
+                    isOperation("UpdateItem", "IDEMPOTENCY#")(c) &&
+                    String(c.request.UpdateExpression).includes("#owner = :owner"),
+            });
 
-            const restarted = await call("createPost", { body: validPost(), headers: { "Idempotency-Key": "k-restart" } });
+            const restarted = await call("createPost", {
+                body: validPost(),
+                headers: { "Idempotency-Key": "k-restart" },
+            });
 
             expect(client.lost).to.have.length(1);
             expect(restarted.statusCode, restarted.rawBody).to.equal(201);
             expect((restarted.body as PostBody).id).to.not.equal("00000000-0000-4000-8000-00000000dead");
-            expect((await posts()).map((item) => item.id).sort()).to.deep.equal([(created.body as PostBody).id, (restarted.body as PostBody).id].sort());
+            expect((await posts()).map((item) => item.id).sort()).to.deep.equal(
+                [(created.body as PostBody).id, (restarted.body as PostBody).id].sort(),
+            );
         });
 
         for (const route of ["replacePost", "updatePost"] as const) {
@@ -209,7 +262,10 @@ describe("writes retried after a lost or late first answer tell the truth", () =
 
                 expect(client.lost).to.have.length(1);
                 expect(updated.statusCode, updated.rawBody).to.equal(200);
-                expect((await other("getPost", { id: post.id })).body).to.deep.include({ title: "changed", version: 2 });
+                expect((await other("getPost", { id: post.id })).body).to.deep.include({
+                    title: "changed",
+                    version: 2,
+                });
             });
         }
 
@@ -218,14 +274,24 @@ describe("writes retried after a lost or late first answer tell the truth", () =
             client.loseOnce({
                 match: isOperation("UpdateItem"),
                 beforeRetry: async () => {
-                    expect((await other("updatePost", { id: post.id, body: { author: "Grace" } })).statusCode).to.equal(200);
+                    expect((await other("updatePost", { id: post.id, body: { author: "Grace" } })).statusCode).to.equal(
+                        200,
+                    );
                 },
             });
 
-            const updated = await call("updatePost", { id: post.id, body: { title: "changed" }, headers: { "If-Match": '"1"' } });
+            const updated = await call("updatePost", {
+                id: post.id,
+                body: { title: "changed" },
+                headers: { "If-Match": '"1"' },
+            });
 
             expect(updated.statusCode, updated.rawBody).to.equal(200);
-            expect((await other("getPost", { id: post.id })).body).to.deep.include({ title: "changed", author: "Grace", version: 3 });
+            expect((await other("getPost", { id: post.id })).body).to.deep.include({
+                title: "changed",
+                author: "Grace",
+                version: 3,
+            });
         });
 
         it("deletePost with If-Match: 204 (not 404), and without: 204", async () => {
@@ -246,7 +312,11 @@ describe("writes retried after a lost or late first answer tell the truth", () =
             const post = await create();
             await other("updatePost", { id: post.id, body: { title: "v2" } });
 
-            const stale = await call("updatePost", { id: post.id, body: { title: "x" }, headers: { "If-Match": '"1"' } });
+            const stale = await call("updatePost", {
+                id: post.id,
+                body: { title: "x" },
+                headers: { "If-Match": '"1"' },
+            });
             const staleDelete = await call("deletePost", { id: post.id, headers: { "If-Match": '"1"' } });
             const missing = await call("deletePost", { id: "00000000-0000-4000-8000-000000000000" });
 
@@ -320,7 +390,9 @@ describe("writes retried after a lost or late first answer tell the truth", () =
             expect(held).to.have.length(4);
             expect(deleted.statusCode, deleted.rawBody).to.equal(204);
             expect((await call("getPost", { id })).statusCode).to.equal(404);
-            expect((await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#"))).to.have.length(0);
+            expect(
+                (await dumpTable(dynamo.db, tableName)).filter((item) => String(item.pk).startsWith("POST#")),
+            ).to.have.length(0);
         });
     });
 });

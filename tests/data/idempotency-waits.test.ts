@@ -19,7 +19,7 @@ describe("idempotency: waits for a request in progress fit in the function's tim
         expect(inProgressWaits(2)).to.deep.equal([100, 200]);
         expect(inProgressWaits(3)).to.deep.equal([100, 200, 300]);
         for (let timeout = 1; timeout <= 29; timeout++) {
-            expect(sum(inProgressWaits(timeout)), `${timeout} s`).to.be.at.most(timeout * 1000 / 4);
+            expect(sum(inProgressWaits(timeout)), `${timeout} s`).to.be.at.most((timeout * 1000) / 4);
         }
     });
 

@@ -45,25 +45,46 @@ function refusingStore(error: () => Error): PostsStore {
     const refuse = async (): Promise<never> => {
         throw error();
     };
-    return { getPost: refuse, createPost: refuse, createPostIdempotent: refuse, updatePost: refuse, deletePost: refuse, listPosts: refuse };
+    return {
+        getPost: refuse,
+        createPost: refuse,
+        createPostIdempotent: refuse,
+        updatePost: refuse,
+        deletePost: refuse,
+        listPosts: refuse,
+    };
 }
 
 /** A valid request for a route, one that reaches the store (POST with a key: the idempotent create). */
 function eventFor(route: Pick<RouteDefinition, "method" | "path">): APIGatewayProxyEvent {
     const full = { title: "Hello", description: "", author: "Ada", publicationDate: "2026-11-21" };
-    const body = route.method === "POST" || route.method === "PUT" ? full : route.method === "PATCH" ? { title: "New" } : undefined;
+    const body =
+        route.method === "POST" || route.method === "PUT"
+            ? full
+            : route.method === "PATCH"
+              ? { title: "New" }
+              : undefined;
     return apiEvent({
         method: route.method,
         resource: route.path,
         pathParameters: route.path.includes("{id}") ? { id: POST_ID } : null,
         ...(body === undefined ? {} : { body }),
-        headers: route.method === "POST" ? { "Idempotency-Key": "k-1" } : route.method === "GET" ? {} : { "If-Match": '"3"' },
+        headers:
+            route.method === "POST"
+                ? { "Idempotency-Key": "k-1" }
+                : route.method === "GET"
+                  ? {}
+                  : { "If-Match": '"3"' },
     });
 }
 
 const GET_POST = { method: "GET", path: "/posts/{id}" } as const;
 
-function expectAnswer(result: APIGatewayProxyResult, expected: { status: number; message: string; retryAfter?: string }, label: string): void {
+function expectAnswer(
+    result: APIGatewayProxyResult,
+    expected: { status: number; message: string; retryAfter?: string },
+    label: string,
+): void {
     expect(result.statusCode, `${label}: ${result.body}`).to.equal(expected.status);
     expect(JSON.parse(result.body), label).to.deep.equal({ message: expected.message });
     expect(result.headers?.["Content-Type"], label).to.equal("application/json");
@@ -84,14 +105,20 @@ describe("store errors and the HTTP adapter", () => {
                 expectAnswer(result, expected, `${route.name}, ${kind}`);
             }
             const records = lines.map((line) => JSON.parse(line) as { level: string; status: number });
-            expect(records.map((r) => `${r.level} ${r.status}`)).to.deep.equal(routes.map(() => `info ${expected.status}`));
+            expect(records.map((r) => `${r.level} ${r.status}`)).to.deep.equal(
+                routes.map(() => `info ${expected.status}`),
+            );
         });
     }
 
     it("a store error is an Error whose name and kind say which, with its details", () => {
         const error = storeError("IdempotencyInProgress", { retryAfterSeconds: 12 });
         expect(error).to.be.instanceOf(Error);
-        expect(error).to.include({ name: "IdempotencyInProgress", kind: "IdempotencyInProgress", retryAfterSeconds: 12 });
+        expect(error).to.include({
+            name: "IdempotencyInProgress",
+            kind: "IdempotencyInProgress",
+            retryAfterSeconds: 12,
+        });
         expect(error.stack).to.be.a("string");
         expect(isStoreError(error)).to.equal(true);
         expect(storeError("PostNotFound", { postId: POST_ID }).message).to.include(POST_ID);
@@ -127,7 +154,10 @@ describe("store errors and the HTTP adapter", () => {
             const failing: RouteHandler = async () => {
                 throw storeError(kind, details[kind] as never);
             };
-            return handleEvent(failing, event, { awsRequestId: "serialized" }, {} as Deps, { allowOrigin: ALLOW_ORIGIN, log: () => undefined });
+            return handleEvent(failing, event, { awsRequestId: "serialized" }, {} as Deps, {
+                allowOrigin: ALLOW_ORIGIN,
+                log: () => undefined,
+            });
         };
         const serialized = await pulumi.runtime.serializeFunction(run);
         const loaded: { handler?: Run } = {};

@@ -20,9 +20,15 @@ const REQUIRED = process.env["NODE22_REQUIRED"] === "1";
 // What runs on Node 22: every test that executes or reads the Pulumi-serialized handler code (the
 // "closure" mode of tests/contract, tests/program/closures.test.ts, the serialized handlers' 400s and
 // the compiled validator against zod in tests/api/validation.test.ts: regexes and `trim` are the
-// engine's own), and the check that the binary is the functions' runtime major. Handler mode runs the TypeScript through ts-node, which Lambda never
+// engine's own), and the check that the binary is the functions' runtime major. Handler mode runs the TypeScript
+// through ts-node, which Lambda never
 // does; it stays on Node 20 with the rest.
-const FILES = ["tests/contract/**/*.test.ts", "tests/program/closures.test.ts", "tests/api/validation.test.ts", "tests/node22/runtime.test.ts"];
+const FILES = [
+    "tests/contract/**/*.test.ts",
+    "tests/program/closures.test.ts",
+    "tests/api/validation.test.ts",
+    "tests/node22/runtime.test.ts",
+];
 const GREP = "closure|serialized Lambda code|^validation: |the Node running this suite";
 
 function skip(reason: string): never {
@@ -61,19 +67,37 @@ function install(version: string): void {
     // From the folder's own lockfile, as CI's fresh clone does. One quick retry, not npm's default
     // two with waits of up to a minute: without a registry this skips in seconds.
     const npm = process.env["npm_execpath"];
-    const args = ["ci", "--prefix", HERE, "--no-audit", "--no-fund", "--fetch-retries=1", "--fetch-retry-mintimeout=2000", "--fetch-retry-maxtimeout=10000"];
+    const args = [
+        "ci",
+        "--prefix",
+        HERE,
+        "--no-audit",
+        "--no-fund",
+        "--fetch-retries=1",
+        "--fetch-retry-mintimeout=2000",
+        "--fetch-retry-maxtimeout=10000",
+    ];
     const started = Date.now();
     const run = npm
         ? spawnSync(process.execPath, [npm, ...args], { cwd: HERE, encoding: "utf8" })
         : spawnSync("npm", args, { cwd: HERE, encoding: "utf8" });
     if (run.status !== 0) {
         const output = `${run.stdout ?? ""}${run.stderr ?? ""}`.trim().split("\n");
-        console.log([...output.slice(0, 4), ...(output.length > 4 ? ["...", output.at(-1)!] : [])].map((l) => `    ${l}`).join("\n"));
+        console.log(
+            [...output.slice(0, 4), ...(output.length > 4 ? ["...", output.at(-1)!] : [])]
+                .map((l) => `    ${l}`)
+                .join("\n"),
+        );
         const code = /npm error code (\S+)/.exec(output.join("\n"))?.[1];
-        const why = run.status === null ? `did not run: ${run.error?.message ?? run.signal}` : `exit ${run.status}${code ? `, ${code}` : ""}`;
+        const why =
+            run.status === null
+                ? `did not run: ${run.error?.message ?? run.signal}`
+                : `exit ${run.status}${code ? `, ${code}` : ""}`;
         skip(`could not install ${PACKAGE}@${version} (npm ci ${why})`);
     }
-    console.log(`test:node22: installed ${PACKAGE}@${version} in tests/node22 (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+        `test:node22: installed ${PACKAGE}@${version} in tests/node22 (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    );
 }
 
 function main(): void {
@@ -84,13 +108,21 @@ function main(): void {
     install(version);
     const running = binaryVersion();
     if (running !== `v${version}`) {
-        skip(`tests/node22/node_modules/${PACKAGE}/bin/node ${running === undefined ? "does not run on this machine" : `is ${running}, not v${version}`}`);
+        skip(
+            `tests/node22/node_modules/${PACKAGE}/bin/node ${running === undefined ? "does not run on this machine" : `is ${running}, not v${version}`}`,
+        );
     }
-    console.log(`test:node22: the serialized-code suite on Node ${running} (Lambda's nodejs22.x; this machine runs ${process.version})`);
-    const mocha = spawnSync(BIN, [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), ...FILES, "--grep", GREP], {
-        cwd: ROOT,
-        stdio: "inherit",
-    });
+    console.log(
+        `test:node22: the serialized-code suite on Node ${running} (Lambda's nodejs22.x; this machine runs ${process.version})`,
+    );
+    const mocha = spawnSync(
+        BIN,
+        [path.join(ROOT, "node_modules", "mocha", "bin", "mocha.js"), ...FILES, "--grep", GREP],
+        {
+            cwd: ROOT,
+            stdio: "inherit",
+        },
+    );
     process.exit(mocha.status ?? 1);
 }
 

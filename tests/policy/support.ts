@@ -55,7 +55,8 @@ async function recordGuardrailPrograms(): Promise<GuardrailPrograms> {
     const prodAsShipped = await stackProgram("prod");
     const prod = await programWith({ stack: "prod", config: { "posts-api:alarms": ONCALL_EMAIL } });
     const prodDowngraded = await programWith({
-        stack: "prod", config: { "posts-api:production": false, "posts-api:alarms": ONCALL_EMAIL },
+        stack: "prod",
+        config: { "posts-api:production": false, "posts-api:alarms": ONCALL_EMAIL },
     });
     return { dev, prod, prodAsShipped, prodDowngraded };
 }
@@ -67,11 +68,21 @@ export function copy(program: RecordedProgram): RecordedProgram {
 
 /** Adds a resource to a copy, URN built the way Pulumi builds it. */
 export function addResource(
-    program: RecordedProgram, type: string, name: string, inputs: Record<string, any>,
+    program: RecordedProgram,
+    type: string,
+    name: string,
+    inputs: Record<string, any>,
 ): RecordedResource {
     const resource: RecordedResource = {
         urn: `urn:pulumi:${program.stack}::posts-api::${type}::${name}`,
-        type, name, parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: name, inputs,
+        type,
+        name,
+        parent: "",
+        custom: true,
+        protect: false,
+        additionalSecretOutputs: [],
+        id: name,
+        inputs,
         state: { ...inputs },
     };
     program.resources.push(resource);
@@ -81,7 +92,12 @@ export function addResource(
 export function swaggerOfCopy(program: RecordedProgram): { doc: any; save: () => void } {
     const api = one(program, TYPES.restApi);
     const doc = JSON.parse(api.inputs["body"]);
-    return { doc, save: () => { api.inputs["body"] = JSON.stringify(doc); } };
+    return {
+        doc,
+        save: () => {
+            api.inputs["body"] = JSON.stringify(doc);
+        },
+    };
 }
 
 /** Stack rules read outputs (state), resource rules inputs: breaks both alike. */

@@ -70,7 +70,10 @@ describe("serialized Lambda code", () => {
                 expect(name, `${fn.name}: require("${name}")`).to.equal(packageOf(name));
                 expect(ALLOWED_PACKAGES, `${fn.name}: require("${name}")`).to.include(name);
                 const provided = RUNTIME_PROVIDED_PACKAGES.includes(name) || archived.includes(name);
-                expect(provided, `${fn.name}: require("${name}") is neither in the archive nor provided by the runtime`).to.equal(true);
+                expect(
+                    provided,
+                    `${fn.name}: require("${name}") is neither in the archive nor provided by the runtime`,
+                ).to.equal(true);
             }
         }
         // The factory builds its clients from both SDK packages: the scan above did see requires.
@@ -90,9 +93,17 @@ describe("serialized Lambda code", () => {
         for (const fn of functions) {
             const other = prod.find((f) => f.name === fn.name);
             expect(other?.source === fn.source, `${fn.name}: dev and prod serialize different code`).to.equal(true);
-            expect(Object.keys(fn.environment), fn.name).to.have.members(["TABLE_NAME", "CURSOR_KEY", "CORS_ALLOW_ORIGIN", "FUNCTION_TIMEOUT_SECONDS", "LIST_SHARDS"]);
+            expect(Object.keys(fn.environment), fn.name).to.have.members([
+                "TABLE_NAME",
+                "CURSOR_KEY",
+                "CORS_ALLOW_ORIGIN",
+                "FUNCTION_TIMEOUT_SECONDS",
+                "LIST_SHARDS",
+            ]);
             for (const name of ["TABLE_NAME", "CURSOR_KEY"]) {
-                expect(fn.source, `${fn.name}: the value of ${name} is also in the code`).not.to.include(fn.environment[name]);
+                expect(fn.source, `${fn.name}: the value of ${name} is also in the code`).not.to.include(
+                    fn.environment[name],
+                );
             }
         }
     });
@@ -112,13 +123,19 @@ describe("serialized Lambda code", () => {
             for (const secret of [cursorSecret, ...apiKeyValues]) {
                 expect(fn.source, `${fn.name} captured a secret`).not.to.include(secret);
             }
-            expect(fn.source === functions.find((f) => f.name === fn.name)?.source, `${fn.name}: secrets changed the code`).to.equal(true);
+            expect(
+                fn.source === functions.find((f) => f.name === fn.name)?.source,
+                `${fn.name}: secrets changed the code`,
+            ).to.equal(true);
             expect(fn.environment["CURSOR_KEY"], fn.name).to.equal(cursorSecret);
         }
     });
 
     it("exports a handler(event, context): arity at most 2 (newer Node runtimes refuse three)", async () => {
-        const lambdas = await loadLambdas(program, { TABLE_NAME: "posts-closures-test", ...localSdkEnv("http://127.0.0.1:9") });
+        const lambdas = await loadLambdas(program, {
+            TABLE_NAME: "posts-closures-test",
+            ...localSdkEnv("http://127.0.0.1:9"),
+        });
         try {
             for (const fn of functions) {
                 const handler = lambdas.handlers[fn.name];

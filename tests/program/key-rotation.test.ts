@@ -13,15 +13,28 @@ const PLANS = {
 
 /** The three steps of the runbook in docs/operations.md, for the consumer `partner`. */
 const STEPS = {
-    before: [{ name: "web", plan: "standard" }, { name: "partner", plan: "partner" }],
-    overlap: [{ name: "web", plan: "standard" }, { name: "partner", plan: "partner", keys: [1, 2] }],
-    retired: [{ name: "web", plan: "standard" }, { name: "partner", plan: "partner", keys: [2] }],
+    before: [
+        { name: "web", plan: "standard" },
+        { name: "partner", plan: "partner" },
+    ],
+    overlap: [
+        { name: "web", plan: "standard" },
+        { name: "partner", plan: "partner", keys: [1, 2] },
+    ],
+    retired: [
+        { name: "web", plan: "standard" },
+        { name: "partner", plan: "partner", keys: [2] },
+    ],
 };
 
 const record = (consumers: unknown[], extra: Record<string, unknown> = {}) =>
-    programWith({ stack: "rotation", stackConfig: { "posts-api:plans": PLANS, "posts-api:consumers": consumers, ...extra } });
+    programWith({
+        stack: "rotation",
+        stackConfig: { "posts-api:plans": PLANS, "posts-api:consumers": consumers, ...extra },
+    });
 
-const urns = (program: RecordedProgram, type: string) => Object.fromEntries(ofType(program, type).map((r) => [r.name, r.urn]));
+const urns = (program: RecordedProgram, type: string) =>
+    Object.fromEntries(ofType(program, type).map((r) => [r.name, r.urn]));
 
 describe("API key rotation (under mocks)", () => {
     let initial: RecordedProgram;
@@ -62,7 +75,10 @@ describe("API key rotation (under mocks)", () => {
         expect(values["partner"]).to.equal(newest.state["value"]);
         expect(values["partner"]).not.to.equal(oldest.state["value"]);
         expect(values["web"]).to.equal((initial.outputs["apiKeys"] as Record<string, string>)["web"]);
-        expect((overlap.outputs["apiKeyIds"] as Record<string, string[]>)["partner"]).to.deep.equal([oldest.id, newest.id]);
+        expect((overlap.outputs["apiKeyIds"] as Record<string, string[]>)["partner"]).to.deep.equal([
+            oldest.id,
+            newest.id,
+        ]);
         expect(overlap.secretOutputs).to.have.members(["apiKey", "apiKeys"]);
         expect(overlap.secretOutputs).not.to.include("apiKeyIds");
     });
@@ -80,9 +96,10 @@ describe("API key rotation (under mocks)", () => {
     it("names every generation's key after its consumer, so a newer generation is seen to replace an older one", () => {
         // The AWS key name is what the local cloud's KeyStore.deploy reads: a key gone while a key
         // of its name with a later logical name stays is deleted for good (same URN later = new key).
-        const names = (program: RecordedProgram) => Object.fromEntries(ofType(program, TYPES.apiKey).map((k) => [k.name, k.inputs["name"]]));
-        expect(names(overlap)).to.deep.equal({ "web": "web", "partner": "partner", "partner.key2": "partner" });
-        expect(names(retired)).to.deep.equal({ "web": "web", "partner.key2": "partner" });
+        const names = (program: RecordedProgram) =>
+            Object.fromEntries(ofType(program, TYPES.apiKey).map((k) => [k.name, k.inputs["name"]]));
+        expect(names(overlap)).to.deep.equal({ web: "web", partner: "partner", "partner.key2": "partner" });
+        expect(names(retired)).to.deep.equal({ web: "web", "partner.key2": "partner" });
     });
 
     it("exports every plan's id and every consumer's key ids, not as secrets", () => {
@@ -95,8 +112,14 @@ describe("API key rotation (under mocks)", () => {
     });
 
     it("keeps the generations through a rename (renamedFrom aliases each key)", async () => {
-        const renamed = await record([{ name: "web", plan: "standard" }, { name: "partner-co", plan: "partner", keys: [1, 2], renamedFrom: "partner" }]);
-        for (const [oldName, newName] of [["partner", "partner-co"], ["partner.key2", "partner-co.key2"]] as const) {
+        const renamed = await record([
+            { name: "web", plan: "standard" },
+            { name: "partner-co", plan: "partner", keys: [1, 2], renamedFrom: "partner" },
+        ]);
+        for (const [oldName, newName] of [
+            ["partner", "partner-co"],
+            ["partner.key2", "partner-co.key2"],
+        ] as const) {
             const key = ofType(renamed, TYPES.apiKey).find((k) => k.name === newName)!;
             expect(key.aliases, newName).to.deep.equal([urns(overlap, TYPES.apiKey)[oldName]]);
         }
@@ -111,7 +134,8 @@ describe("API key rotation (under mocks)", () => {
 });
 
 describe("API key rotation: config validation", () => {
-    const parse = (consumer: Record<string, unknown>) => parseStackConfig("dev", { plans: PLANS, consumers: [consumer] });
+    const parse = (consumer: Record<string, unknown>) =>
+        parseStackConfig("dev", { plans: PLANS, consumers: [consumer] });
     const refusal = (consumer: Record<string, unknown>) => {
         try {
             parse(consumer);
@@ -127,18 +151,30 @@ describe("API key rotation: config validation", () => {
     });
 
     it("refuses an empty list, more than two keys, generations out of order or below 1, and non-integers, naming the key", () => {
-        expect(refusal({ name: "p", plan: "partner", keys: [] })).to.include("posts-api:consumers[0].keys: a consumer needs at least one key");
-        expect(refusal({ name: "p", plan: "partner", keys: [1, 2, 3] })).to.include("at most 2 keys per consumer: retire the old key before the next rotation");
-        expect(refusal({ name: "p", plan: "partner", keys: [2, 1] })).to.include("keys must be increasing generations, oldest first");
+        expect(refusal({ name: "p", plan: "partner", keys: [] })).to.include(
+            "posts-api:consumers[0].keys: a consumer needs at least one key",
+        );
+        expect(refusal({ name: "p", plan: "partner", keys: [1, 2, 3] })).to.include(
+            "at most 2 keys per consumer: retire the old key before the next rotation",
+        );
+        expect(refusal({ name: "p", plan: "partner", keys: [2, 1] })).to.include(
+            "keys must be increasing generations, oldest first",
+        );
         expect(refusal({ name: "p", plan: "partner", keys: [1, 1] })).to.include("keys must be increasing generations");
-        expect(refusal({ name: "p", plan: "partner", keys: [0] })).to.include("posts-api:consumers[0].keys[0]: key generations start at 1");
+        expect(refusal({ name: "p", plan: "partner", keys: [0] })).to.include(
+            "posts-api:consumers[0].keys[0]: key generations start at 1",
+        );
         expect(refusal({ name: "p", plan: "partner", keys: [1.5] })).to.include("key generations are whole numbers");
         expect(refusal({ name: "p", plan: "partner", keys: "2" })).to.include("keys is a list of key generations");
     });
 
     it("accepts pinned values only for live keys", () => {
         const live = new Set(["partner", "partner.key2"]);
-        expect(validateApiKeyValues({ "partner.key2": "x".repeat(40) }, live)).to.deep.equal({ "partner.key2": "x".repeat(40) });
-        expect(() => validateApiKeyValues({ "partner.key3": "x".repeat(40) }, live)).to.throw(/apiKeyValues\.partner\.key3: no live key named "partner\.key3"/);
+        expect(validateApiKeyValues({ "partner.key2": "x".repeat(40) }, live)).to.deep.equal({
+            "partner.key2": "x".repeat(40),
+        });
+        expect(() => validateApiKeyValues({ "partner.key3": "x".repeat(40) }, live)).to.throw(
+            /apiKeyValues\.partner\.key3: no live key named "partner\.key3"/,
+        );
     });
 });

@@ -48,12 +48,25 @@ const ACCESS_LOG_FIELDS: Record<string, string> = {
 };
 /** The actions of the AWS managed policy AmazonAPIGatewayPushToCloudWatchLogs (v1). */
 const PUSH_TO_CLOUDWATCH_LOGS = [
-    "logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-    "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents",
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
 ];
 const XRAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
 const ROUTES = ["listPosts", "createPost", "getPost", "replacePost", "updatePost", "deletePost"];
-const ALARM_DEFAULTS = { serverErrorRate: 0.01, latencyP99Ms: 2500, clientErrorRate: 0.25, functionErrors: 1, functionThrottles: 1, periodSeconds: 300, evaluationPeriods: 1 };
+const ALARM_DEFAULTS = {
+    serverErrorRate: 0.01,
+    latencyP99Ms: 2500,
+    clientErrorRate: 0.25,
+    functionErrors: 1,
+    functionThrottles: 1,
+    periodSeconds: 300,
+    evaluationPeriods: 1,
+};
 
 function stackYaml(stack: string): any {
     return parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")).config;
@@ -69,7 +82,8 @@ const stageWideSettings = (program: RecordedProgram) => {
 const routeChild = (program: RecordedProgram, type: string, route: string) =>
     ofType(program, type).find((r) => r.parent.endsWith(`posts:api:RouteFunction::${route}`))!;
 const statementsOf = (policy: string): any[] => JSON.parse(policy).Statement;
-const hasXray = (statements: any[]) => statements.some((s) => [s.Action].flat().some((a: string) => a.startsWith("xray:")));
+const hasXray = (statements: any[]) =>
+    statements.some((s) => [s.Action].flat().some((a: string) => a.startsWith("xray:")));
 
 /**
  * Records the program while noting each resource's dependencies and retainOnDelete, which the
@@ -110,9 +124,11 @@ for (const stack of ["dev", "prod"]) {
         });
 
         it("ships the settings this file expects: dev owns the account setting and has no alarms, prod traces and alarms", () => {
-            expect({ owner, tracing, alarmsOn }).to.deep.equal(stack === "dev"
-                ? { owner: true, tracing: false, alarmsOn: false }
-                : { owner: false, tracing: true, alarmsOn: true });
+            expect({ owner, tracing, alarmsOn }).to.deep.equal(
+                stack === "dev"
+                    ? { owner: true, tracing: false, alarmsOn: false }
+                    : { owner: false, tracing: true, alarmsOn: true },
+            );
         });
 
         describe("access logs", () => {
@@ -161,7 +177,9 @@ for (const stack of ["dev", "prod"]) {
 
             it("creates the execution log group itself, with this stack's retention", () => {
                 const group = ofType(program, TYPES.logGroup).find((g) => g.name === "posts-api-execution")!;
-                expect(group.inputs["name"]).to.equal(`API-Gateway-Execution-Logs_${one(program, TYPES.restApi).id}/${stack}`);
+                expect(group.inputs["name"]).to.equal(
+                    `API-Gateway-Execution-Logs_${one(program, TYPES.restApi).id}/${stack}`,
+                );
                 expect(group.inputs["retentionInDays"]).to.equal(retention);
             });
         });
@@ -173,7 +191,11 @@ for (const stack of ["dev", "prod"]) {
                     const role = one(program, TYPES.role, "apigateway-account");
                     expect(account.inputs["cloudwatchRoleArn"]).to.equal(role.state["arn"]);
                     expect(JSON.parse(role.inputs["assumeRolePolicy"]).Statement).to.deep.equal([
-                        { Effect: "Allow", Principal: { Service: "apigateway.amazonaws.com" }, Action: "sts:AssumeRole" },
+                        {
+                            Effect: "Allow",
+                            Principal: { Service: "apigateway.amazonaws.com" },
+                            Action: "sts:AssumeRole",
+                        },
                     ]);
                     const policy = one(program, TYPES.rolePolicy, "apigateway-account");
                     expect(policy.inputs["role"]).to.equal(role.id);
@@ -190,27 +212,38 @@ for (const stack of ["dev", "prod"]) {
             } else {
                 it("is left to the stack that owns it: no Account and no API Gateway role here", () => {
                     expect(ofType(program, T.account)).to.deep.equal([]);
-                    const trusted = ofType(program, TYPES.role).map((r) => JSON.parse(r.inputs["assumeRolePolicy"]).Statement[0].Principal.Service);
+                    const trusted = ofType(program, TYPES.role).map(
+                        (r) => JSON.parse(r.inputs["assumeRolePolicy"]).Statement[0].Principal.Service,
+                    );
                     expect(trusted).not.to.include("apigateway.amazonaws.com");
                 });
             }
         });
 
         describe("tracing", () => {
-            it(tracing ? "traces the stage and every function, whose roles may send traces" : "is off: no X-Ray on the stage, the functions or their roles", () => {
-                expect(one(program, TYPES.stage).inputs["xrayTracingEnabled"]).to.equal(tracing);
-                for (const route of ROUTES) {
-                    expect(routeChild(program, TYPES.function, route).inputs["tracingConfig"], route).to.deep.equal({ mode: tracing ? "Active" : "PassThrough" });
-                    const statements = statementsOf(routeChild(program, TYPES.rolePolicy, route).inputs["policy"]);
-                    const xray = statements.filter((s) => hasXray([s]));
-                    if (tracing) {
-                        // X-Ray has no resource-level permissions: "*" and these two actions only.
-                        expect(xray, route).to.deep.equal([{ Sid: "XRayTracing", Effect: "Allow", Action: XRAY, Resource: "*" }]);
-                    } else {
-                        expect(xray, route).to.deep.equal([]);
+            it(
+                tracing
+                    ? "traces the stage and every function, whose roles may send traces"
+                    : "is off: no X-Ray on the stage, the functions or their roles",
+                () => {
+                    expect(one(program, TYPES.stage).inputs["xrayTracingEnabled"]).to.equal(tracing);
+                    for (const route of ROUTES) {
+                        expect(routeChild(program, TYPES.function, route).inputs["tracingConfig"], route).to.deep.equal(
+                            { mode: tracing ? "Active" : "PassThrough" },
+                        );
+                        const statements = statementsOf(routeChild(program, TYPES.rolePolicy, route).inputs["policy"]);
+                        const xray = statements.filter((s) => hasXray([s]));
+                        if (tracing) {
+                            // X-Ray has no resource-level permissions: "*" and these two actions only.
+                            expect(xray, route).to.deep.equal([
+                                { Sid: "XRayTracing", Effect: "Allow", Action: XRAY, Resource: "*" },
+                            ]);
+                        } else {
+                            expect(xray, route).to.deep.equal([]);
+                        }
                     }
-                }
-            });
+                },
+            );
         });
 
         describe("function logs", () => {
@@ -235,21 +268,49 @@ for (const stack of ["dev", "prod"]) {
                     expect(apiName).to.equal(`posts-api-${stack}`);
                     const alarms = ofType(program, T.alarm);
                     expect(alarms).to.have.length(3 + 2 * ROUTES.length);
-                    const byName = (name: string) => alarms.find((a) => a.inputs["name"] === `posts-api-${stack}-${name}`)!.inputs;
+                    const byName = (name: string) =>
+                        alarms.find((a) => a.inputs["name"] === `posts-api-${stack}-${name}`)!.inputs;
                     const apiDimensions = { ApiName: apiName, Stage: stack };
 
-                    expect(byName("api-5xx-rate")).to.deep.include({ namespace: "AWS/ApiGateway", metricName: "5XXError", statistic: "Average", comparisonOperator: "GreaterThanThreshold", threshold: ALARM_DEFAULTS.serverErrorRate });
+                    expect(byName("api-5xx-rate")).to.deep.include({
+                        namespace: "AWS/ApiGateway",
+                        metricName: "5XXError",
+                        statistic: "Average",
+                        comparisonOperator: "GreaterThanThreshold",
+                        threshold: ALARM_DEFAULTS.serverErrorRate,
+                    });
                     expect(byName("api-5xx-rate").dimensions).to.deep.equal(apiDimensions);
-                    expect(byName("api-latency-p99")).to.deep.include({ namespace: "AWS/ApiGateway", metricName: "Latency", extendedStatistic: "p99", threshold: ALARM_DEFAULTS.latencyP99Ms });
+                    expect(byName("api-latency-p99")).to.deep.include({
+                        namespace: "AWS/ApiGateway",
+                        metricName: "Latency",
+                        extendedStatistic: "p99",
+                        threshold: ALARM_DEFAULTS.latencyP99Ms,
+                    });
                     expect(byName("api-latency-p99").statistic).to.equal(undefined);
                     expect(byName("api-latency-p99").dimensions).to.deep.equal(apiDimensions);
-                    expect(byName("api-4xx-rate")).to.deep.include({ namespace: "AWS/ApiGateway", metricName: "4XXError", statistic: "Average", threshold: ALARM_DEFAULTS.clientErrorRate });
+                    expect(byName("api-4xx-rate")).to.deep.include({
+                        namespace: "AWS/ApiGateway",
+                        metricName: "4XXError",
+                        statistic: "Average",
+                        threshold: ALARM_DEFAULTS.clientErrorRate,
+                    });
                     expect(byName("api-4xx-rate").alarmDescription).to.match(/^Advisory: /);
                     for (const route of ROUTES) {
                         const functionName = routeChild(program, TYPES.function, route).state["name"];
-                        for (const [suffix, metricName, threshold] of [["errors", "Errors", ALARM_DEFAULTS.functionErrors], ["throttles", "Throttles", ALARM_DEFAULTS.functionThrottles]] as const) {
-                            expect(byName(`${route}-${suffix}`), route).to.deep.include({ namespace: "AWS/Lambda", metricName, statistic: "Sum", comparisonOperator: "GreaterThanOrEqualToThreshold", threshold });
-                            expect(byName(`${route}-${suffix}`).dimensions).to.deep.equal({ FunctionName: functionName });
+                        for (const [suffix, metricName, threshold] of [
+                            ["errors", "Errors", ALARM_DEFAULTS.functionErrors],
+                            ["throttles", "Throttles", ALARM_DEFAULTS.functionThrottles],
+                        ] as const) {
+                            expect(byName(`${route}-${suffix}`), route).to.deep.include({
+                                namespace: "AWS/Lambda",
+                                metricName,
+                                statistic: "Sum",
+                                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                                threshold,
+                            });
+                            expect(byName(`${route}-${suffix}`).dimensions).to.deep.equal({
+                                FunctionName: functionName,
+                            });
                         }
                     }
                     for (const alarm of alarms) {
@@ -257,7 +318,11 @@ for (const stack of ["dev", "prod"]) {
                         const actions = alarm.name.endsWith("api-4xx-rate") ? [] : [topic.state["arn"]];
                         expect(alarm.inputs["alarmActions"], alarm.name).to.deep.equal(actions);
                         expect(alarm.inputs["okActions"], alarm.name).to.deep.equal(actions);
-                        expect(alarm.inputs).to.deep.include({ treatMissingData: "notBreaching", period: ALARM_DEFAULTS.periodSeconds, evaluationPeriods: ALARM_DEFAULTS.evaluationPeriods });
+                        expect(alarm.inputs).to.deep.include({
+                            treatMissingData: "notBreaching",
+                            period: ALARM_DEFAULTS.periodSeconds,
+                            evaluationPeriods: ALARM_DEFAULTS.evaluationPeriods,
+                        });
                         expect(alarm.inputs["alarmDescription"], alarm.name).to.be.a("string").and.not.equal("");
                     }
                     // No addresses in the shipped file: the topic has no subscriptions yet.
@@ -280,24 +345,59 @@ for (const stack of ["dev", "prod"]) {
                     expect(w.properties.region).to.equal(program.region);
                     return w.properties.metrics.map((m: any[]) => {
                         const options = m[m.length - 1];
-                        return JSON.stringify({ namespace: m[0], metricName: m[1], dimensions: Object.fromEntries(chunks(m.slice(2, -1))), stat: options.stat });
+                        return JSON.stringify({
+                            namespace: m[0],
+                            metricName: m[1],
+                            dimensions: Object.fromEntries(chunks(m.slice(2, -1))),
+                            stat: options.stat,
+                        });
                     });
                 });
                 const apiName = one(program, TYPES.restApi).inputs["name"];
                 const expected = [
-                    { namespace: "AWS/ApiGateway", metricName: "Count", dimensions: { ApiName: apiName, Stage: stack }, stat: "Sum" },
-                    { namespace: "AWS/ApiGateway", metricName: "5XXError", dimensions: { ApiName: apiName, Stage: stack }, stat: "Average" },
-                    { namespace: "AWS/ApiGateway", metricName: "4XXError", dimensions: { ApiName: apiName, Stage: stack }, stat: "Average" },
-                    { namespace: "AWS/ApiGateway", metricName: "Latency", dimensions: { ApiName: apiName, Stage: stack }, stat: "p99" },
-                    ...ROUTES.flatMap((route) => ["Errors", "Throttles"].map((metricName) => ({
-                        namespace: "AWS/Lambda", metricName, dimensions: { FunctionName: routeChild(program, TYPES.function, route).state["name"] }, stat: "Sum",
-                    }))),
+                    {
+                        namespace: "AWS/ApiGateway",
+                        metricName: "Count",
+                        dimensions: { ApiName: apiName, Stage: stack },
+                        stat: "Sum",
+                    },
+                    {
+                        namespace: "AWS/ApiGateway",
+                        metricName: "5XXError",
+                        dimensions: { ApiName: apiName, Stage: stack },
+                        stat: "Average",
+                    },
+                    {
+                        namespace: "AWS/ApiGateway",
+                        metricName: "4XXError",
+                        dimensions: { ApiName: apiName, Stage: stack },
+                        stat: "Average",
+                    },
+                    {
+                        namespace: "AWS/ApiGateway",
+                        metricName: "Latency",
+                        dimensions: { ApiName: apiName, Stage: stack },
+                        stat: "p99",
+                    },
+                    ...ROUTES.flatMap((route) =>
+                        ["Errors", "Throttles"].map((metricName) => ({
+                            namespace: "AWS/Lambda",
+                            metricName,
+                            dimensions: { FunctionName: routeChild(program, TYPES.function, route).state["name"] },
+                            stat: "Sum",
+                        })),
+                    ),
                 ];
                 expect(shown).to.have.members(expected.map((e) => JSON.stringify(e)));
                 // Where alarms exist, each is on the dashboard, with the same statistic.
                 for (const alarm of ofType(program, T.alarm)) {
                     const i = alarm.inputs;
-                    const metric = JSON.stringify({ namespace: i["namespace"], metricName: i["metricName"], dimensions: i["dimensions"], stat: i["extendedStatistic"] ?? i["statistic"] });
+                    const metric = JSON.stringify({
+                        namespace: i["namespace"],
+                        metricName: i["metricName"],
+                        dimensions: i["dimensions"],
+                        stat: i["extendedStatistic"] ?? i["statistic"],
+                    });
                     expect(shown, alarm.name).to.include(metric);
                 }
             });
@@ -322,21 +422,38 @@ describe("operations: ordering and config", () => {
         // The account is set once its role may write logs.
         expect(dependencies.get(account.urn)).to.include(one(program, TYPES.rolePolicy, "apigateway-account").urn);
         // Deleting an Account resets the region's role; destroying dev must not take prod's logging.
-        for (const resource of [account, one(program, TYPES.role, "apigateway-account"), one(program, TYPES.rolePolicy, "apigateway-account")]) {
+        for (const resource of [
+            account,
+            one(program, TYPES.role, "apigateway-account"),
+            one(program, TYPES.rolePolicy, "apigateway-account"),
+        ]) {
             expect(retainOnDelete.get(resource.urn), resource.type).to.equal(true);
         }
     });
 
     it("sets thresholds, period and e-mail subscriptions from posts-api:alarms", async () => {
         const emails = ["ops@example.com", "oncall@example.org"];
-        const program = await programWith({ stack: "prod", config: { "posts-api:alarms": { emails, serverErrorRate: 0.05, latencyP99Ms: 1000, functionErrors: 3, periodSeconds: 60, evaluationPeriods: 5 } } });
+        const program = await programWith({
+            stack: "prod",
+            config: {
+                "posts-api:alarms": {
+                    emails,
+                    serverErrorRate: 0.05,
+                    latencyP99Ms: 1000,
+                    functionErrors: 3,
+                    periodSeconds: 60,
+                    evaluationPeriods: 5,
+                },
+            },
+        });
         const topic = one(program, T.topic);
         const subscriptions = ofType(program, T.subscription);
         expect(subscriptions.map((s) => s.inputs["endpoint"])).to.have.members(emails);
         for (const subscription of subscriptions) {
             expect(subscription.inputs).to.deep.include({ protocol: "email", topic: topic.state["arn"] });
         }
-        const alarm = (name: string) => ofType(program, T.alarm).find((a) => a.inputs["name"] === `posts-api-prod-${name}`)!.inputs;
+        const alarm = (name: string) =>
+            ofType(program, T.alarm).find((a) => a.inputs["name"] === `posts-api-prod-${name}`)!.inputs;
         expect(alarm("api-5xx-rate").threshold).to.equal(0.05);
         expect(alarm("api-latency-p99").threshold).to.equal(1000);
         expect(alarm("getPost-errors").threshold).to.equal(3);
@@ -347,22 +464,39 @@ describe("operations: ordering and config", () => {
     });
 
     it("takes tracing and the functions' log level from config", async () => {
-        const program = await programWith({ stack: "dev", config: { "posts-api:tracing": true, "posts-api:functionLogLevel": "WARN" } });
+        const program = await programWith({
+            stack: "dev",
+            config: { "posts-api:tracing": true, "posts-api:functionLogLevel": "WARN" },
+        });
         expect(one(program, TYPES.stage).inputs["xrayTracingEnabled"]).to.equal(true);
         for (const route of ROUTES) {
-            expect(routeChild(program, TYPES.function, route).inputs["loggingConfig"].applicationLogLevel).to.equal("WARN");
-            expect(hasXray(statementsOf(routeChild(program, TYPES.rolePolicy, route).inputs["policy"])), route).to.equal(true);
+            expect(routeChild(program, TYPES.function, route).inputs["loggingConfig"].applicationLogLevel).to.equal(
+                "WARN",
+            );
+            expect(
+                hasXray(statementsOf(routeChild(program, TYPES.rolePolicy, route).inputs["policy"])),
+                route,
+            ).to.equal(true);
         }
     });
 });
 
 describe("the adapter's log line per request", () => {
     const post: Post = {
-        id: randomUUID(), title: "Hello", description: "", author: "Ada", publicationDate: "2026-11-21",
-        createdAt: "2026-11-21T09:30:00.000Z", updatedAt: "2026-11-21T09:30:00.000Z", version: 1,
+        id: randomUUID(),
+        title: "Hello",
+        description: "",
+        author: "Ada",
+        publicationDate: "2026-11-21",
+        createdAt: "2026-11-21T09:30:00.000Z",
+        updatedAt: "2026-11-21T09:30:00.000Z",
+        version: 1,
     };
     /** Deps whose store answers getPost with `getPost`; no other call is expected. */
-    const depsWith = (getPost: PostsStore["getPost"]): Deps => ({ store: { getPost } as unknown as PostsStore, cursorKey: "test-cursor-key-0123456789abcdef" });
+    const depsWith = (getPost: PostsStore["getPost"]): Deps => ({
+        store: { getPost } as unknown as PostsStore,
+        cursorKey: "test-cursor-key-0123456789abcdef",
+    });
 
     async function call(getPost: PostsStore["getPost"], log?: (line: string) => void): Promise<ApiResult> {
         // `log: undefined` explicitly: the records go to the console, as on Lambda (apiClient
@@ -372,11 +506,20 @@ describe("the adapter's log line per request", () => {
 
     it("is one JSON object with requestId, route, status, latencyMs and the caller's apiKeyId", async () => {
         const lines: string[] = [];
-        const result = await call(async () => post, (line) => lines.push(line));
+        const result = await call(
+            async () => post,
+            (line) => lines.push(line),
+        );
         expect(result.statusCode).to.equal(200);
         expect(lines).to.have.length(1);
         const record = JSON.parse(lines[0]!);
-        expect(record).to.include({ level: "info", requestId: result.requestId, route: "GET /posts/{id}", status: 200, apiKeyId: TEST_API_KEY_ID });
+        expect(record).to.include({
+            level: "info",
+            requestId: result.requestId,
+            route: "GET /posts/{id}",
+            status: 200,
+            apiKeyId: TEST_API_KEY_ID,
+        });
         expect(record.apiGatewayRequestId).to.be.a("string");
         expect(record.latencyMs).to.be.a("number").and.at.least(0);
         // Nothing of the request itself: no key value, header or body.
@@ -386,9 +529,12 @@ describe("the adapter's log line per request", () => {
 
     it("follows a failure's detail (logged as an error) and the 500 carries only the request id", async () => {
         const lines: string[] = [];
-        const result = await call(async () => {
-            throw new Error("db exploded: arn:aws:dynamodb:secret-table");
-        }, (line) => lines.push(line));
+        const result = await call(
+            async () => {
+                throw new Error("db exploded: arn:aws:dynamodb:secret-table");
+            },
+            (line) => lines.push(line),
+        );
         expect(result.statusCode).to.equal(500);
         expect(result.body).to.deep.equal({ message: "Internal server error", requestId: result.requestId });
         expect(result.rawBody).not.to.include("secret-table");
@@ -437,7 +583,12 @@ describe("the adapter's log line per request", () => {
             const line = runtimeJsonLine("INFO", result.requestId, calls[0]!.args[0]);
             expect(line).not.to.include("\n");
             const parsed = JSON.parse(line);
-            expect(parsed.message).to.include({ requestId: result.requestId, route: "GET /posts/{id}", status: 200, apiKeyId: TEST_API_KEY_ID });
+            expect(parsed.message).to.include({
+                requestId: result.requestId,
+                route: "GET /posts/{id}",
+                status: 200,
+                apiKeyId: TEST_API_KEY_ID,
+            });
             expect(parsed.message.latencyMs).to.be.a("number");
         });
 
@@ -452,7 +603,11 @@ describe("the adapter's log line per request", () => {
                 expect(c.args[0]).to.be.a("string");
             }
             expect(JSON.parse(calls[0]!.args[0] as string)).to.include({ level: "error", requestId: result.requestId });
-            expect(JSON.parse(calls[1]!.args[0] as string)).to.include({ level: "info", requestId: result.requestId, status: 500 });
+            expect(JSON.parse(calls[1]!.args[0] as string)).to.include({
+                level: "info",
+                requestId: result.requestId,
+                status: 500,
+            });
         });
     });
 });

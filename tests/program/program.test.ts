@@ -14,17 +14,51 @@ const ALIAS = "aws:lambda/alias:Alias";
 
 // Written out here, not imported from api/routes.ts, so a change to a route's permissions
 // has to be made twice: once on purpose in the code, once on purpose here.
-const EXPECTED_ROUTES: Record<string, { method: string; path: string; table: string[]; index: string[]; keys: string[] }> = {
-    listPosts: { method: "get", path: "/posts", table: ["dynamodb:GetItem"], index: ["dynamodb:Query"], keys: ["META#listing"] },
-    createPost: { method: "post", path: "/posts", table: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], index: [], keys: ["POST#*", "IDEMPOTENCY#*", "META#listing"] },
+const EXPECTED_ROUTES: Record<
+    string,
+    { method: string; path: string; table: string[]; index: string[]; keys: string[] }
+> = {
+    listPosts: {
+        method: "get",
+        path: "/posts",
+        table: ["dynamodb:GetItem"],
+        index: ["dynamodb:Query"],
+        keys: ["META#listing"],
+    },
+    createPost: {
+        method: "post",
+        path: "/posts",
+        table: ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        index: [],
+        keys: ["POST#*", "IDEMPOTENCY#*", "META#listing"],
+    },
     getPost: { method: "get", path: "/posts/{id}", table: ["dynamodb:GetItem"], index: [], keys: ["POST#*"] },
-    replacePost: { method: "put", path: "/posts/{id}", table: ["dynamodb:UpdateItem", "dynamodb:GetItem"], index: [], keys: ["POST#*"] },
-    updatePost: { method: "patch", path: "/posts/{id}", table: ["dynamodb:UpdateItem", "dynamodb:GetItem"], index: [], keys: ["POST#*"] },
-    deletePost: { method: "delete", path: "/posts/{id}", table: ["dynamodb:DeleteItem", "dynamodb:GetItem"], index: [], keys: ["POST#*"] },
+    replacePost: {
+        method: "put",
+        path: "/posts/{id}",
+        table: ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        index: [],
+        keys: ["POST#*"],
+    },
+    updatePost: {
+        method: "patch",
+        path: "/posts/{id}",
+        table: ["dynamodb:UpdateItem", "dynamodb:GetItem"],
+        index: [],
+        keys: ["POST#*"],
+    },
+    deletePost: {
+        method: "delete",
+        path: "/posts/{id}",
+        table: ["dynamodb:DeleteItem", "dynamodb:GetItem"],
+        index: [],
+        keys: ["POST#*"],
+    },
 };
 
 /** True when `path` is a secret input or lies inside one (Pulumi marks the enclosing property). */
-const coveredBySecret = (secretInputs: string[] | undefined, inputPath: string) => (secretInputs ?? []).some((p) => inputPath === p || inputPath.startsWith(`${p}.`));
+const coveredBySecret = (secretInputs: string[] | undefined, inputPath: string) =>
+    (secretInputs ?? []).some((p) => inputPath === p || inputPath.startsWith(`${p}.`));
 
 function stackYaml(stack: string): any {
     return parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")).config;
@@ -50,7 +84,9 @@ for (const stack of ["dev", "prod"]) {
 
         describe("REST API", () => {
             it("defines exactly the six routes of the contract plus an OPTIONS preflight per path", () => {
-                const operations = Object.entries<any>(swagger.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m} ${p}`));
+                const operations = Object.entries<any>(swagger.paths).flatMap(([p, ops]) =>
+                    Object.keys(ops).map((m) => `${m} ${p}`),
+                );
                 expect(operations).to.have.members([
                     ...Object.values(EXPECTED_ROUTES).map((r) => `${r.method} ${r.path}`),
                     "options /posts",
@@ -59,7 +95,11 @@ for (const stack of ["dev", "prod"]) {
             });
 
             it("requires the x-api-key header on every operation except OPTIONS", () => {
-                expect(swagger.securityDefinitions.api_key).to.deep.include({ type: "apiKey", name: "x-api-key", in: "header" });
+                expect(swagger.securityDefinitions.api_key).to.deep.include({
+                    type: "apiKey",
+                    name: "x-api-key",
+                    in: "header",
+                });
                 for (const [p, ops] of Object.entries<any>(swagger.paths)) {
                     for (const [method, op] of Object.entries<any>(ops)) {
                         if (method === "options") {
@@ -85,15 +125,21 @@ for (const stack of ["dev", "prod"]) {
                     expect(params["method.response.header.Access-Control-Allow-Headers"]).to.include("X-Api-Key");
                     expect(params["method.response.header.Access-Control-Allow-Methods"]).to.include("OPTIONS");
                 }
-                expect(swagger.paths["/posts"].options["x-amazon-apigateway-integration"].responses.default
-                    .responseParameters["method.response.header.Access-Control-Allow-Methods"]).to.equal("'GET,POST,OPTIONS'");
+                expect(
+                    swagger.paths["/posts"].options["x-amazon-apigateway-integration"].responses.default
+                        .responseParameters["method.response.header.Access-Control-Allow-Methods"],
+                ).to.equal("'GET,POST,OPTIONS'");
             });
 
             it("sends each operation to its own Lambda function's live alias through AWS_PROXY", () => {
                 // The alias's invoke ARN and permission in detail: tests/program/releases.test.ts.
                 for (const [route, r] of Object.entries(EXPECTED_ROUTES)) {
                     const integration = swagger.paths[r.path][r.method]["x-amazon-apigateway-integration"];
-                    expect(integration).to.deep.include({ type: "aws_proxy", httpMethod: "POST", passthroughBehavior: "when_no_match" });
+                    expect(integration).to.deep.include({
+                        type: "aws_proxy",
+                        httpMethod: "POST",
+                        passthroughBehavior: "when_no_match",
+                    });
                     const fn = routeChild(program, TYPES.function, route)!;
                     expect(integration.uri, route).to.equal(routeChild(program, ALIAS, route)!.state["invokeArn"]);
                     expect(integration.uri, route).to.include(`/functions/${fn.state["arn"]}:live/invocations`);
@@ -104,8 +150,12 @@ for (const stack of ["dev", "prod"]) {
                 const responses = swagger["x-amazon-apigateway-gateway-responses"];
                 for (const type of ["DEFAULT_4XX", "DEFAULT_5XX"]) {
                     expect(responses[type].statusCode, type).to.equal(undefined);
-                    expect(responses[type].responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"]).to.equal("'*'");
-                    expect(responses[type].responseTemplates["application/json"]).to.equal("{\"message\":$context.error.messageString}");
+                    expect(
+                        responses[type].responseParameters["gatewayresponse.header.Access-Control-Allow-Origin"],
+                    ).to.equal("'*'");
+                    expect(responses[type].responseTemplates["application/json"]).to.equal(
+                        '{"message":$context.error.messageString}',
+                    );
                 }
                 expect(responses.MISSING_AUTHENTICATION_TOKEN.statusCode).to.equal(404);
             });
@@ -126,7 +176,10 @@ for (const stack of ["dev", "prod"]) {
                     expect(plan.inputs["quotaSettings"]).to.deep.equal({ offset: 0, ...expected.quota });
                     expect(plan.inputs["apiStages"]).to.have.length(1);
                     expect(plan.inputs["apiStages"][0]).to.deep.include({ apiId: restApiId, stage: stack });
-                    const throttles = Object.entries<any>(expected.methodThrottles ?? {}).map(([p, limits]) => ({ path: p, ...limits }));
+                    const throttles = Object.entries<any>(expected.methodThrottles ?? {}).map(([p, limits]) => ({
+                        path: p,
+                        ...limits,
+                    }));
                     expect(plan.inputs["apiStages"][0].throttles ?? []).to.deep.equal(throttles);
                 }
             });
@@ -163,7 +216,13 @@ for (const stack of ["dev", "prod"]) {
 
             it("ships different limits for dev and prod", async () => {
                 const other = await stackProgram(stack === "dev" ? "prod" : "dev");
-                const limits = (p: RecordedProgram) => JSON.stringify(ofType(p, TYPES.usagePlan).map((u) => [u.inputs["throttleSettings"], u.inputs["quotaSettings"]]));
+                const limits = (p: RecordedProgram) =>
+                    JSON.stringify(
+                        ofType(p, TYPES.usagePlan).map((u) => [
+                            u.inputs["throttleSettings"],
+                            u.inputs["quotaSettings"],
+                        ]),
+                    );
                 expect(limits(program)).to.not.equal(limits(other));
             });
         });
@@ -172,7 +231,9 @@ for (const stack of ["dev", "prod"]) {
             it("exports url, tableName, apiKey and apiKeys, with the key values secret", () => {
                 const consumers: any[] = config["posts-api:consumers"];
                 expect(program.outputs["url"]).to.equal(`${one(program, TYPES.stage).state["invokeUrl"]}/`);
-                expect(program.outputs["url"]).to.match(new RegExp(`^https://.+\\.execute-api\\..+\\.amazonaws\\.com/${stack}/$`));
+                expect(program.outputs["url"]).to.match(
+                    new RegExp(`^https://.+\\.execute-api\\..+\\.amazonaws\\.com/${stack}/$`),
+                );
                 expect(program.outputs["tableName"]).to.equal(one(program, TYPES.table).state["name"]);
                 const apiKeys = program.outputs["apiKeys"] as Record<string, string>;
                 expect(Object.keys(apiKeys)).to.have.members(consumers.map((c) => c.name));
@@ -195,17 +256,23 @@ for (const stack of ["dev", "prod"]) {
                     expect(fn.inputs["timeout"]).to.equal(config["posts-api:lambdaTimeout"] ?? 10);
                     expect(fn.inputs["memorySize"]).to.equal(config["posts-api:lambdaMemorySize"] ?? 256);
                     expect(fn.inputs["timeout"]).to.be.at.most(29);
-                    expect(fn.inputs["environment"].variables.TABLE_NAME).to.equal(one(program, TYPES.table).state["name"]);
+                    expect(fn.inputs["environment"].variables.TABLE_NAME).to.equal(
+                        one(program, TYPES.table).state["name"],
+                    );
                 }
             });
 
             it("tells every function its own timeout (FUNCTION_TIMEOUT_SECONDS), locally too", () => {
                 const timeout = config["posts-api:lambdaTimeout"] ?? 10;
                 for (const fn of ofType(program, TYPES.function)) {
-                    expect(fn.inputs["environment"].variables.FUNCTION_TIMEOUT_SECONDS, fn.name).to.equal(String(timeout));
+                    expect(fn.inputs["environment"].variables.FUNCTION_TIMEOUT_SECONDS, fn.name).to.equal(
+                        String(timeout),
+                    );
                 }
                 for (const fn of cloudModel(program).functions) {
-                    expect(fn.environment["FUNCTION_TIMEOUT_SECONDS"], fn.logicalName).to.equal(String(fn.timeoutSeconds));
+                    expect(fn.environment["FUNCTION_TIMEOUT_SECONDS"], fn.logicalName).to.equal(
+                        String(fn.timeoutSeconds),
+                    );
                 }
             });
 
@@ -219,7 +286,10 @@ for (const stack of ["dev", "prod"]) {
                 expect(key).to.match(/^[0-9a-f]{64}$/);
                 for (const fn of ofType(program, TYPES.function)) {
                     expect(fn.inputs["environment"].variables.CURSOR_KEY, fn.name).to.equal(key);
-                    expect(coveredBySecret(fn.secretInputs, "environment.variables.CURSOR_KEY"), `${fn.name}: ${fn.secretInputs}`).to.equal(true);
+                    expect(
+                        coveredBySecret(fn.secretInputs, "environment.variables.CURSOR_KEY"),
+                        `${fn.name}: ${fn.secretInputs}`,
+                    ).to.equal(true);
                     // Never the per-stack constant that used to be derived from this source.
                     expect(fn.inputs["environment"].variables.CURSOR_KEY).not.to.include("list-cursor");
                 }
@@ -229,7 +299,9 @@ for (const stack of ["dev", "prod"]) {
                 for (const route of Object.keys(EXPECTED_ROUTES)) {
                     const logGroup = routeChild(program, TYPES.logGroup, route)!;
                     const fn = routeChild(program, TYPES.function, route)!;
-                    expect(logGroup.inputs["retentionInDays"], route).to.equal(config["posts-api:logRetentionDays"] ?? 14);
+                    expect(logGroup.inputs["retentionInDays"], route).to.equal(
+                        config["posts-api:logRetentionDays"] ?? 14,
+                    );
                     expect(fn.inputs["loggingConfig"].logGroup).to.equal(logGroup.state["name"]);
                 }
             });
@@ -253,24 +325,51 @@ for (const stack of ["dev", "prod"]) {
                     const logGroup = routeChild(program, TYPES.logGroup, route)!;
                     expect(fn.inputs["role"], route).to.equal(role.state["arn"]);
                     roleArns.add(role.state["arn"]);
-                    expect(JSON.parse(role.inputs["assumeRolePolicy"]).Statement[0].Principal).to.deep.equal({ Service: "lambda.amazonaws.com" });
+                    expect(JSON.parse(role.inputs["assumeRolePolicy"]).Statement[0].Principal).to.deep.equal({
+                        Service: "lambda.amazonaws.com",
+                    });
 
                     const policy = JSON.parse(routeChild(program, TYPES.rolePolicy, route)!.inputs["policy"]);
                     const statements: any[] = policy.Statement;
-                    const actionsOn = (resource: string) => statements.filter((s) => s.Resource === resource).flatMap((s) => s.Action);
+                    const actionsOn = (resource: string) =>
+                        statements.filter((s) => s.Resource === resource).flatMap((s) => s.Action);
                     expect(actionsOn(table.state["arn"]), `${route} table`).to.have.members(expected.table);
                     // Table actions only on the partition keys the route works with.
                     for (const s of statements.filter((st) => st.Resource === table.state["arn"])) {
-                        expect(s.Condition, route).to.deep.equal({ "ForAllValues:StringLike": { "dynamodb:LeadingKeys": expected.keys } });
+                        expect(s.Condition, route).to.deep.equal({
+                            "ForAllValues:StringLike": { "dynamodb:LeadingKeys": expected.keys },
+                        });
                     }
-                    expect(actionsOn(`${table.state["arn"]}/index/byCreatedAt`), `${route} index`).to.have.members(expected.index);
-                    expect(actionsOn(`${logGroup.state["arn"]}:*`), `${route} logs`).to.have.members(["logs:CreateLogStream", "logs:PutLogEvents"]);
+                    expect(actionsOn(`${table.state["arn"]}/index/byCreatedAt`), `${route} index`).to.have.members(
+                        expected.index,
+                    );
+                    expect(actionsOn(`${logGroup.state["arn"]}:*`), `${route} logs`).to.have.members([
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                    ]);
                     // With posts-api:tracing, one more statement: the two X-Ray actions Lambda sends
                     // traces with, on "*" (X-Ray has no resource-level permissions); nothing else is "*".
                     const xray = statements.filter((s) => s.Sid === "XRayTracing");
-                    expect(xray, route).to.deep.equal(tracing ? [{ Sid: "XRayTracing", Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" }] : []);
-                    expect(statements.every((s) => s.Effect === "Allow" && (s.Resource !== "*" || s.Sid === "XRayTracing"))).to.equal(true);
-                    expect(statements, route).to.have.length(1 + (expected.table.length > 0 ? 1 : 0) + (expected.index.length > 0 ? 1 : 0) + xray.length);
+                    expect(xray, route).to.deep.equal(
+                        tracing
+                            ? [
+                                  {
+                                      Sid: "XRayTracing",
+                                      Effect: "Allow",
+                                      Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                                      Resource: "*",
+                                  },
+                              ]
+                            : [],
+                    );
+                    expect(
+                        statements.every(
+                            (s) => s.Effect === "Allow" && (s.Resource !== "*" || s.Sid === "XRayTracing"),
+                        ),
+                    ).to.equal(true);
+                    expect(statements, route).to.have.length(
+                        1 + (expected.table.length > 0 ? 1 : 0) + (expected.index.length > 0 ? 1 : 0) + xray.length,
+                    );
                 }
                 expect(roleArns.size).to.equal(6);
             });
@@ -286,7 +385,11 @@ for (const stack of ["dev", "prod"]) {
                 const permissions = ofType(program, TYPES.permission);
                 expect(permissions).to.have.length(6);
                 for (const p of permissions) {
-                    expect(p.inputs).to.deep.include({ principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction", qualifier: "live" });
+                    expect(p.inputs).to.deep.include({
+                        principal: "apigateway.amazonaws.com",
+                        action: "lambda:InvokeFunction",
+                        qualifier: "live",
+                    });
                 }
             });
         });
@@ -302,23 +405,41 @@ for (const stack of ["dev", "prod"]) {
 
             it("declares the listing index with keySchemas, not the hashKey/rangeKey @pulumi/aws 7 deprecates", () => {
                 const table = one(program, TYPES.table);
-                expect(table.inputs["globalSecondaryIndexes"]).to.deep.equal([{
-                    name: "byCreatedAt",
-                    keySchemas: [{ attributeName: "listPk", keyType: "HASH" }, { attributeName: "listSk", keyType: "RANGE" }],
-                    projectionType: "ALL",
-                }]);
+                expect(table.inputs["globalSecondaryIndexes"]).to.deep.equal([
+                    {
+                        name: "byCreatedAt",
+                        keySchemas: [
+                            { attributeName: "listPk", keyType: "HASH" },
+                            { attributeName: "listSk", keyType: "RANGE" },
+                        ],
+                        projectionType: "ALL",
+                    },
+                ]);
                 // The local cloud reads the same declaration and builds the same index.
                 const model = cloudModel(program).tables.find((t) => t.logicalName === table.name)!;
-                expect(model.globalSecondaryIndexes).to.deep.equal([{ name: "byCreatedAt", hashKey: "listPk", rangeKey: "listSk", projectionType: "ALL", nonKeyAttributes: undefined }]);
+                expect(model.globalSecondaryIndexes).to.deep.equal([
+                    {
+                        name: "byCreatedAt",
+                        hashKey: "listPk",
+                        rangeKey: "listSk",
+                        projectionType: "ALL",
+                        nonKeyAttributes: undefined,
+                    },
+                ]);
             });
 
-            it(production ? "keeps backups, refuses deletion and is protected from pulumi destroy" : "can be destroyed", () => {
-                const table = one(program, TYPES.table);
-                expect(table.inputs["pointInTimeRecovery"]).to.deep.equal({ enabled: production });
-                expect(table.inputs["deletionProtectionEnabled"]).to.equal(production);
-                expect(table.protect).to.equal(production);
-                expect(byUrn(program, table.parent)?.type).to.equal("posts:data:PostsTable");
-            });
+            it(
+                production
+                    ? "keeps backups, refuses deletion and is protected from pulumi destroy"
+                    : "can be destroyed",
+                () => {
+                    const table = one(program, TYPES.table);
+                    expect(table.inputs["pointInTimeRecovery"]).to.deep.equal({ enabled: production });
+                    expect(table.inputs["deletionProtectionEnabled"]).to.equal(production);
+                    expect(table.protect).to.equal(production);
+                    expect(byUrn(program, table.parent)?.type).to.equal("posts:data:PostsTable");
+                },
+            );
         });
     });
 }
@@ -330,7 +451,10 @@ describe("program: cursor key", () => {
         expect(ofType(program, TYPES.randomBytes)).to.deep.equal([]);
         for (const fn of ofType(program, TYPES.function)) {
             expect(fn.inputs["environment"].variables.CURSOR_KEY, fn.name).to.equal(secret);
-            expect(coveredBySecret(fn.secretInputs, "environment.variables.CURSOR_KEY"), `${fn.name}: ${fn.secretInputs}`).to.equal(true);
+            expect(
+                coveredBySecret(fn.secretInputs, "environment.variables.CURSOR_KEY"),
+                `${fn.name}: ${fn.secretInputs}`,
+            ).to.equal(true);
         }
     });
 });

@@ -26,7 +26,12 @@ const T = {
 // Written out here, not derived from api/routes.ts: each operation's method, path, and what its
 // cached answers would be keyed on (every path and query parameter; GET routes only).
 const ROUTES: Record<string, { method: string; path: string; sourcePath: string; cacheKeys?: string[] }> = {
-    listPosts: { method: "GET", path: "/posts", sourcePath: "/posts", cacheKeys: ["method.request.querystring.limit", "method.request.querystring.cursor"] },
+    listPosts: {
+        method: "GET",
+        path: "/posts",
+        sourcePath: "/posts",
+        cacheKeys: ["method.request.querystring.limit", "method.request.querystring.cursor"],
+    },
     createPost: { method: "POST", path: "/posts", sourcePath: "/posts" },
     getPost: { method: "GET", path: "/posts/{id}", sourcePath: "/posts/*", cacheKeys: ["method.request.path.id"] },
     replacePost: { method: "PUT", path: "/posts/{id}", sourcePath: "/posts/*" },
@@ -46,7 +51,8 @@ const fnOf = (program: RecordedProgram, route: string) => routeChild(program, T.
 const aliasOf = (program: RecordedProgram, route: string) => routeChild(program, T.alias, route)!;
 
 /** Method settings by method path (`*\/*`, `~1posts/GET`, ...). */
-const methodSettings = (program: RecordedProgram) => new Map(ofType(program, T.methodSettings).map((s) => [s.inputs["methodPath"] as string, s]));
+const methodSettings = (program: RecordedProgram) =>
+    new Map(ofType(program, T.methodSettings).map((s) => [s.inputs["methodPath"] as string, s]));
 
 /** The error a recording fails with (undefined when it succeeds). */
 async function recordingError(options: RecordOptions): Promise<Error | undefined> {
@@ -103,42 +109,62 @@ for (const stack of ["dev", "prod"]) {
                 expect(fn.inputs["publish"], route).to.equal(true);
                 // Whatever number the recording gives, but a published version, never $LATEST.
                 expect(fn.state["version"], route).to.match(/^[0-9]+$/);
-                expect(alias.inputs).to.deep.equal({ functionName: fn.state["name"], name: "live", functionVersion: fn.state["version"] });
+                expect(alias.inputs).to.deep.equal({
+                    functionName: fn.state["name"],
+                    name: "live",
+                    functionVersion: fn.state["version"],
+                });
             }
             expect(ofType(program, T.alias)).to.have.length(6);
         });
 
         it("integrates each operation with its alias's invoke ARN (the function's ARN qualified with live), behind the API key", () => {
-            expect(swagger.securityDefinitions).to.deep.equal({ api_key: { type: "apiKey", name: "x-api-key", in: "header" } });
+            expect(swagger.securityDefinitions).to.deep.equal({
+                api_key: { type: "apiKey", name: "x-api-key", in: "header" },
+            });
             for (const [route, r] of Object.entries(ROUTES)) {
                 const operation = swagger.paths[r.path][r.method.toLowerCase()];
                 const integration = operation["x-amazon-apigateway-integration"];
                 const fn = fnOf(program, route);
                 expect(operation.security, route).to.deep.equal([{ api_key: [] }]);
                 expect(integration.uri, route).to.equal(aliasOf(program, route).state["invokeArn"]);
-                expect(integration.uri, route).to.equal(`arn:aws:apigateway:${program.region}:lambda:path/2015-03-31/functions/${fn.state["arn"]}:live/invocations`);
-                expect(integration).to.deep.include({ type: "aws_proxy", httpMethod: "POST", passthroughBehavior: "when_no_match" });
+                expect(integration.uri, route).to.equal(
+                    `arn:aws:apigateway:${program.region}:lambda:path/2015-03-31/functions/${fn.state["arn"]}:live/invocations`,
+                );
+                expect(integration).to.deep.include({
+                    type: "aws_proxy",
+                    httpMethod: "POST",
+                    passthroughBehavior: "when_no_match",
+                });
             }
         });
 
         it("declares each operation's path and query parameters, and keys every GET's cached answers on all of them", () => {
             const expected: Record<string, any[] | undefined> = {
-                listPosts: [{ name: "limit", in: "query", required: false, type: "string" }, { name: "cursor", in: "query", required: false, type: "string" }],
+                listPosts: [
+                    { name: "limit", in: "query", required: false, type: "string" },
+                    { name: "cursor", in: "query", required: false, type: "string" },
+                ],
                 createPost: undefined,
                 getPost: [{ name: "id", in: "path", required: true, type: "string" }],
             };
             for (const [route, r] of Object.entries(ROUTES)) {
                 const operation = swagger.paths[r.path][r.method.toLowerCase()];
-                const parameters = route in expected ? expected[route] : [{ name: "id", in: "path", required: true, type: "string" }];
+                const parameters =
+                    route in expected ? expected[route] : [{ name: "id", in: "path", required: true, type: "string" }];
                 expect(operation.parameters, route).to.deep.equal(parameters);
-                expect(operation["x-amazon-apigateway-integration"].cacheKeyParameters, route).to.deep.equal(r.cacheKeys);
+                expect(operation["x-amazon-apigateway-integration"].cacheKeyParameters, route).to.deep.equal(
+                    r.cacheKeys,
+                );
             }
         });
 
         it("lets API Gateway invoke each live alias from this API only: any stage, the route's method and resource", () => {
             const executionArn = one(program, T.restApi).state["executionArn"];
             for (const [route, r] of Object.entries(ROUTES)) {
-                const permissions = ofType(program, T.permission).filter((p) => p.inputs["function"] === fnOf(program, route).state["name"]);
+                const permissions = ofType(program, T.permission).filter(
+                    (p) => p.inputs["function"] === fnOf(program, route).state["name"],
+                );
                 expect(permissions, route).to.have.length(1);
                 expect(permissions[0]!.inputs).to.deep.equal({
                     action: "lambda:InvokeFunction",
@@ -151,15 +177,24 @@ for (const stack of ["dev", "prod"]) {
             expect(ofType(program, T.permission)).to.have.length(6);
         });
 
-        it(stack === "prod" ? "keeps warm environments on the hot reads: 2 for getPost, 1 for listPosts" : "keeps no warm environment", () => {
-            const warm = Object.fromEntries(ofType(program, T.provisionedConcurrency).map((c) => [c.name, c]));
-            const expected: Record<string, number> = stack === "prod" ? { getPost: 2, listPosts: 1 } : {};
-            expect(Object.keys(warm)).to.have.members(Object.keys(expected));
-            for (const [route, count] of Object.entries(expected)) {
-                expect(warm[route]!.inputs).to.deep.equal({ functionName: fnOf(program, route).state["name"], qualifier: "live", provisionedConcurrentExecutions: count });
-                expect(routeChild(program, T.provisionedConcurrency, route)).to.equal(warm[route]);
-            }
-        });
+        it(
+            stack === "prod"
+                ? "keeps warm environments on the hot reads: 2 for getPost, 1 for listPosts"
+                : "keeps no warm environment",
+            () => {
+                const warm = Object.fromEntries(ofType(program, T.provisionedConcurrency).map((c) => [c.name, c]));
+                const expected: Record<string, number> = stack === "prod" ? { getPost: 2, listPosts: 1 } : {};
+                expect(Object.keys(warm)).to.have.members(Object.keys(expected));
+                for (const [route, count] of Object.entries(expected)) {
+                    expect(warm[route]!.inputs).to.deep.equal({
+                        functionName: fnOf(program, route).state["name"],
+                        qualifier: "live",
+                        provisionedConcurrentExecutions: count,
+                    });
+                    expect(routeChild(program, T.provisionedConcurrency, route)).to.equal(warm[route]);
+                }
+            },
+        );
 
         if (stack === "prod") {
             it("caches list pages for 60 s, keyed on limit and cursor, on a 0.5 GB cluster; never a single post", () => {
@@ -168,7 +203,10 @@ for (const stack of ["dev", "prod"]) {
                 const settings = methodSettings(program);
                 expect([...settings.keys()]).to.have.members(["*/*", "~1posts/GET"]);
                 expect(settings.get("*/*")!.inputs["settings"].cachingEnabled).to.equal(false);
-                expect(settings.get("~1posts/GET")!.inputs).to.deep.include({ restApi: one(program, T.restApi).id, stageName: "prod" });
+                expect(settings.get("~1posts/GET")!.inputs).to.deep.include({
+                    restApi: one(program, T.restApi).id,
+                    stageName: "prod",
+                });
                 expect(settings.get("~1posts/GET")!.inputs["settings"]).to.deep.equal({
                     // The stage-wide values, repeated: a method's own settings replace them.
                     metricsEnabled: true,
@@ -180,7 +218,9 @@ for (const stack of ["dev", "prod"]) {
                     requireAuthorizationForCacheControl: true,
                     unauthorizedCacheControlHeaderStrategy: "SUCCEED_WITH_RESPONSE_HEADER",
                 });
-                expect(swagger.paths["/posts"].get["x-amazon-apigateway-integration"].cacheKeyParameters).to.have.members(["method.request.querystring.limit", "method.request.querystring.cursor"]);
+                expect(
+                    swagger.paths["/posts"].get["x-amazon-apigateway-integration"].cacheKeyParameters,
+                ).to.have.members(["method.request.querystring.limit", "method.request.querystring.cursor"]);
             });
         } else {
             it("has no stage cache: no cluster (its size still sent, so turning it on later changes one input), and caching off stage-wide", () => {
@@ -196,7 +236,10 @@ for (const stack of ["dev", "prod"]) {
             const releases = program.outputs["releases"] as Record<string, any>;
             expect(Object.keys(releases)).to.have.members(Object.keys(ROUTES));
             for (const route of Object.keys(ROUTES)) {
-                expect(releases[route]).to.deep.equal({ published: fnOf(program, route).state["version"], live: aliasOf(program, route).state["functionVersion"] });
+                expect(releases[route]).to.deep.equal({
+                    published: fnOf(program, route).state["version"],
+                    live: aliasOf(program, route).state["functionVersion"],
+                });
             }
             expect(program.secretOutputs).not.to.include("releases");
         });
@@ -206,7 +249,12 @@ for (const stack of ["dev", "prod"]) {
                 expect(swagger.paths[p].options.security).to.equal(undefined);
                 expect(swagger.paths[p].options["x-amazon-apigateway-integration"].type).to.equal("mock");
             }
-            expect(Object.keys(swagger["x-amazon-apigateway-gateway-responses"])).to.have.members(["DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN", "ACCESS_DENIED"]);
+            expect(Object.keys(swagger["x-amazon-apigateway-gateway-responses"])).to.have.members([
+                "DEFAULT_4XX",
+                "DEFAULT_5XX",
+                "MISSING_AUTHENTICATION_TOKEN",
+                "ACCESS_DENIED",
+            ]);
         });
     });
 }
@@ -225,9 +273,18 @@ describe("releases: pins, canaries and provisioned concurrency from config (unde
     });
 
     it("rolls a route back: a pin alone puts its alias on the pinned version, with no routing; other routes stay on the published one", async () => {
-        const program = await programWith({ stack: "dev", config: { "posts-api:release": { routes: { getPost: { pin: other } } } } });
-        expect(aliasOf(program, "getPost").inputs).to.deep.equal({ functionName: fnOf(program, "getPost").state["name"], name: "live", functionVersion: String(other) });
-        expect(aliasOf(program, "listPosts").inputs["functionVersion"]).to.equal(fnOf(program, "listPosts").state["version"]);
+        const program = await programWith({
+            stack: "dev",
+            config: { "posts-api:release": { routes: { getPost: { pin: other } } } },
+        });
+        expect(aliasOf(program, "getPost").inputs).to.deep.equal({
+            functionName: fnOf(program, "getPost").state["name"],
+            name: "live",
+            functionVersion: String(other),
+        });
+        expect(aliasOf(program, "listPosts").inputs["functionVersion"]).to.equal(
+            fnOf(program, "listPosts").state["version"],
+        );
         expect((program.outputs["releases"] as any).getPost).to.deep.equal({ published, live: String(other) });
     });
 
@@ -239,11 +296,18 @@ describe("releases: pins, canaries and provisioned concurrency from config (unde
             provisionedConcurrency: 1,
             // Warm environments may stay on an alias with weights (Lambda only refuses changing them
             // while the weights are there): getPost keeps its one.
-            routes: { getPost: { pin: other }, listPosts: { pin: Number(published), provisionedConcurrency: 0 }, createPost: { provisionedConcurrency: 0 } },
+            routes: {
+                getPost: { pin: other },
+                listPosts: { pin: Number(published), provisionedConcurrency: 0 },
+                createPost: { provisionedConcurrency: 0 },
+            },
         });
 
         before(async () => {
-            ({ program, dependencies } = await recordWithDependencies({ stack: "dev", config: { "posts-api:release": release() } }));
+            ({ program, dependencies } = await recordWithDependencies({
+                stack: "dev",
+                config: { "posts-api:release": release() },
+            }));
         });
 
         it("sends 0.1 of getPost's calls to the published version and the rest to the pin", () => {
@@ -253,7 +317,11 @@ describe("releases: pins, canaries and provisioned concurrency from config (unde
                 functionVersion: String(other),
                 routingConfig: { additionalVersionWeights: { [published]: 0.1 } },
             });
-            expect((program.outputs["releases"] as any).getPost).to.deep.equal({ published, live: String(other), canary: { version: published, weight: 0.1 } });
+            expect((program.outputs["releases"] as any).getPost).to.deep.equal({
+                published,
+                live: String(other),
+                canary: { version: published, weight: 0.1 },
+            });
         });
 
         it("gives listPosts no routing: its pin is the published version (Lambda refuses a weight on the alias's own version)", () => {
@@ -263,7 +331,9 @@ describe("releases: pins, canaries and provisioned concurrency from config (unde
 
         it("leaves unpinned routes on the published version, without routing", () => {
             for (const route of ["createPost", "replacePost", "updatePost", "deletePost"]) {
-                expect(aliasOf(program, route).inputs["functionVersion"], route).to.equal(fnOf(program, route).state["version"]);
+                expect(aliasOf(program, route).inputs["functionVersion"], route).to.equal(
+                    fnOf(program, route).state["version"],
+                );
                 expect(aliasOf(program, route).inputs["routingConfig"], route).to.equal(undefined);
             }
         });
@@ -272,7 +342,11 @@ describe("releases: pins, canaries and provisioned concurrency from config (unde
             const warm = ofType(program, T.provisionedConcurrency);
             expect(warm.map((c) => c.name)).to.have.members(["getPost", "replacePost", "updatePost", "deletePost"]);
             for (const c of warm) {
-                expect(c.inputs).to.deep.equal({ functionName: fnOf(program, c.name).state["name"], qualifier: "live", provisionedConcurrentExecutions: 1 });
+                expect(c.inputs).to.deep.equal({
+                    functionName: fnOf(program, c.name).state["name"],
+                    qualifier: "live",
+                    provisionedConcurrentExecutions: 1,
+                });
                 // Created once the alias exists: its qualifier is the alias's name output.
                 expect(dependencies.get(c.urn), c.name).to.include(aliasOf(program, c.name).urn);
             }
@@ -282,7 +356,9 @@ describe("releases: pins, canaries and provisioned concurrency from config (unde
             const stageDependencies = dependencies.get(one(program, T.stage).urn);
             for (const permission of ofType(program, T.permission)) {
                 expect(stageDependencies, permission.name).to.include(permission.urn);
-                expect(dependencies.get(permission.urn), permission.name).to.include(aliasOf(program, permission.name).urn);
+                expect(dependencies.get(permission.urn), permission.name).to.include(
+                    aliasOf(program, permission.name).urn,
+                );
             }
             // The API's body waits for the aliases it names.
             const restApiDependencies = dependencies.get(one(program, T.restApi).urn);
@@ -297,21 +373,35 @@ describe("stage cache from config (under mocks)", function () {
     this.timeout(240_000);
 
     it("caches the listed routes with the stack's size, TTL and execution log level (dev: INFO)", async () => {
-        const program = await programWith({ stack: "dev", config: { "posts-api:cache": { enabled: true, sizeGb: 1.6, ttlSeconds: 120, routes: ["listPosts"] } } });
+        const program = await programWith({
+            stack: "dev",
+            config: { "posts-api:cache": { enabled: true, sizeGb: 1.6, ttlSeconds: 120, routes: ["listPosts"] } },
+        });
         expect(one(program, T.stage).inputs).to.deep.include({ cacheClusterEnabled: true, cacheClusterSize: "1.6" });
         const cached = methodSettings(program).get("~1posts/GET")!;
-        expect(cached.inputs["settings"]).to.deep.include({ cachingEnabled: true, cacheTtlInSeconds: 120, loggingLevel: "INFO", metricsEnabled: true });
+        expect(cached.inputs["settings"]).to.deep.include({
+            cachingEnabled: true,
+            cacheTtlInSeconds: 120,
+            loggingLevel: "INFO",
+            metricsEnabled: true,
+        });
         expect([...methodSettings(program).keys()]).to.have.members(["*/*", "~1posts/GET"]);
     });
 
     it("turns the cluster off with enabled: false and keeps the list for later (no per-method settings either)", async () => {
-        const program = await programWith({ stack: "prod", config: { "posts-api:cache": { enabled: false, ttlSeconds: 60, routes: ["listPosts"] } } });
+        const program = await programWith({
+            stack: "prod",
+            config: { "posts-api:cache": { enabled: false, ttlSeconds: 60, routes: ["listPosts"] } },
+        });
         expect(one(program, T.stage).inputs["cacheClusterEnabled"]).to.equal(false);
         expect([...methodSettings(program).keys()]).to.deep.equal(["*/*"]);
     });
 
     it("stops the program, naming the key, when a stack caches a single post", async () => {
-        const error = await recordingError({ stack: "prod", config: { "posts-api:cache": { enabled: true, routes: ["listPosts", "getPost"] } } });
+        const error = await recordingError({
+            stack: "prod",
+            config: { "posts-api:cache": { enabled: true, routes: ["listPosts", "getPost"] } },
+        });
         expect(error?.message).to.include("posts-api:cache.routes[1]: getPost (GET /posts/{id}) may not be cached");
     });
 });
@@ -329,49 +419,121 @@ describe("release and cache config refusals", () => {
     });
 
     const cases: Array<[string, Record<string, unknown>, string[]]> = [
-        ["a canary weight of 1 (a promotion: remove the pin)", { release: { canaryWeight: 1, routes: { getPost: { pin: 3 } } } }, ["posts-api:release.canaryWeight", "below 1"]],
-        ["a negative canary weight", { release: { canaryWeight: -0.1, routes: { getPost: { pin: 3 } } } }, ["posts-api:release.canaryWeight", "at least 0"]],
-        ["a canary with no route pinned", { release: { canaryWeight: 0.1 } }, ["posts-api:release.canaryWeight", "needs at least one route pinned"]],
-        ["a pin of 0", { release: { routes: { getPost: { pin: 0 } } } }, ["posts-api:release.routes.getPost.pin", "greater than 0"]],
-        ["a fractional pin", { release: { routes: { getPost: { pin: 2.5 } } } }, ["posts-api:release.routes.getPost.pin", "whole number"]],
-        ["a version given as text", { release: { routes: { getPost: { pin: "$LATEST" } } } }, ["posts-api:release.routes.getPost.pin", "must be a number"]],
-        ["negative provisioned concurrency", { release: { provisionedConcurrency: -1 } }, ["posts-api:release.provisionedConcurrency", "0 or more"]],
-        ["fractional provisioned concurrency for a route", { release: { routes: { listPosts: { provisionedConcurrency: 1.5 } } } }, ["posts-api:release.routes.listPosts.provisionedConcurrency", "whole number"]],
-        ["an unknown key in a route's release", { release: { routes: { getPost: { version: 3 } } } }, ["posts-api:release.routes.getPost.version", "unknown key"]],
+        [
+            "a canary weight of 1 (a promotion: remove the pin)",
+            { release: { canaryWeight: 1, routes: { getPost: { pin: 3 } } } },
+            ["posts-api:release.canaryWeight", "below 1"],
+        ],
+        [
+            "a negative canary weight",
+            { release: { canaryWeight: -0.1, routes: { getPost: { pin: 3 } } } },
+            ["posts-api:release.canaryWeight", "at least 0"],
+        ],
+        [
+            "a canary with no route pinned",
+            { release: { canaryWeight: 0.1 } },
+            ["posts-api:release.canaryWeight", "needs at least one route pinned"],
+        ],
+        [
+            "a pin of 0",
+            { release: { routes: { getPost: { pin: 0 } } } },
+            ["posts-api:release.routes.getPost.pin", "greater than 0"],
+        ],
+        [
+            "a fractional pin",
+            { release: { routes: { getPost: { pin: 2.5 } } } },
+            ["posts-api:release.routes.getPost.pin", "whole number"],
+        ],
+        [
+            "a version given as text",
+            { release: { routes: { getPost: { pin: "$LATEST" } } } },
+            ["posts-api:release.routes.getPost.pin", "must be a number"],
+        ],
+        [
+            "negative provisioned concurrency",
+            { release: { provisionedConcurrency: -1 } },
+            ["posts-api:release.provisionedConcurrency", "0 or more"],
+        ],
+        [
+            "fractional provisioned concurrency for a route",
+            { release: { routes: { listPosts: { provisionedConcurrency: 1.5 } } } },
+            ["posts-api:release.routes.listPosts.provisionedConcurrency", "whole number"],
+        ],
+        [
+            "an unknown key in a route's release",
+            { release: { routes: { getPost: { version: 3 } } } },
+            ["posts-api:release.routes.getPost.version", "unknown key"],
+        ],
         ["an unknown key in release", { release: { weight: 0.1 } }, ["posts-api:release.weight", "unknown key"]],
-        ["a cache size API Gateway does not offer", { cache: { enabled: true, sizeGb: 1, routes: ["listPosts"] } }, ["posts-api:cache.sizeGb", "0.5, 1.6, 6.1"]],
-        ["a TTL over 3600 s", { cache: { enabled: true, ttlSeconds: 7200, routes: ["listPosts"] } }, ["posts-api:cache.ttlSeconds", "between 0 and 3600"]],
-        ["a cache that caches nothing (no routes)", { cache: { enabled: true } }, ["posts-api:cache.routes", "caches no route"]],
-        ["a cache with a TTL of 0", { cache: { enabled: true, ttlSeconds: 0, routes: ["listPosts"] } }, ["posts-api:cache.ttlSeconds", "0 caches nothing"]],
-        ["a route cached twice", { cache: { enabled: true, routes: ["listPosts", "listPosts"] } }, ["posts-api:cache.routes", "twice"]],
-        ["an unknown key in cache", { cache: { enabled: true, routes: ["listPosts"], clusterSize: 0.5 } }, ["posts-api:cache.clusterSize", "unknown key"]],
+        [
+            "a cache size API Gateway does not offer",
+            { cache: { enabled: true, sizeGb: 1, routes: ["listPosts"] } },
+            ["posts-api:cache.sizeGb", "0.5, 1.6, 6.1"],
+        ],
+        [
+            "a TTL over 3600 s",
+            { cache: { enabled: true, ttlSeconds: 7200, routes: ["listPosts"] } },
+            ["posts-api:cache.ttlSeconds", "between 0 and 3600"],
+        ],
+        [
+            "a cache that caches nothing (no routes)",
+            { cache: { enabled: true } },
+            ["posts-api:cache.routes", "caches no route"],
+        ],
+        [
+            "a cache with a TTL of 0",
+            { cache: { enabled: true, ttlSeconds: 0, routes: ["listPosts"] } },
+            ["posts-api:cache.ttlSeconds", "0 caches nothing"],
+        ],
+        [
+            "a route cached twice",
+            { cache: { enabled: true, routes: ["listPosts", "listPosts"] } },
+            ["posts-api:cache.routes", "twice"],
+        ],
+        [
+            "an unknown key in cache",
+            { cache: { enabled: true, routes: ["listPosts"], clusterSize: 0.5 } },
+            ["posts-api:cache.clusterSize", "unknown key"],
+        ],
     ];
     for (const [what, extra, fragments] of cases) {
         it(`refuses ${what}`, () => {
-            expect(() => parseStackConfig("dev", { ...valid(), ...extra })).to.throw(Error).that.satisfies((err: Error) => {
-                for (const fragment of fragments) {
-                    expect(err.message).to.include(fragment);
-                }
-                return true;
-            });
+            expect(() => parseStackConfig("dev", { ...valid(), ...extra }))
+                .to.throw(Error)
+                .that.satisfies((err: Error) => {
+                    for (const fragment of fragments) {
+                        expect(err.message).to.include(fragment);
+                    }
+                    return true;
+                });
         });
     }
 
     it("refuses release settings for a route the table does not have, naming the routes there are", () => {
         const release = parseStackConfig("dev", { ...valid(), release: { routes: { getPosts: { pin: 3 } } } }).release;
-        expect(() => checkRelease(release)).to.throw("posts-api:release.routes.getPosts: no such route (routes: listPosts, createPost, getPost");
+        expect(() => checkRelease(release)).to.throw(
+            "posts-api:release.routes.getPosts: no such route (routes: listPosts, createPost, getPost",
+        );
     });
 
     it("refuses caching an unknown route, a write, or a read the contract promises is current", () => {
-        const cacheOf = (routes: string[]) => parseStackConfig("dev", { ...valid(), cache: { enabled: true, routes } }).cache;
-        expect(() => checkCache(cacheOf(["listPost"]))).to.throw("posts-api:cache.routes[0]: no such route \"listPost\"");
-        expect(() => checkCache(cacheOf(["listPosts", "createPost"]))).to.throw("posts-api:cache.routes[1]: createPost (POST /posts) cannot be cached: only GET answers are");
-        expect(() => checkCache(cacheOf(["getPost"]))).to.throw(/posts-api:cache\.routes\[0\]: getPost \(GET \/posts\/\{id\}\) may not be cached: .*read-your-writes/);
+        const cacheOf = (routes: string[]) =>
+            parseStackConfig("dev", { ...valid(), cache: { enabled: true, routes } }).cache;
+        expect(() => checkCache(cacheOf(["listPost"]))).to.throw('posts-api:cache.routes[0]: no such route "listPost"');
+        expect(() => checkCache(cacheOf(["listPosts", "createPost"]))).to.throw(
+            "posts-api:cache.routes[1]: createPost (POST /posts) cannot be cached: only GET answers are",
+        );
+        expect(() => checkCache(cacheOf(["getPost"]))).to.throw(
+            /posts-api:cache\.routes\[0\]: getPost \(GET \/posts\/\{id\}\) may not be cached: .*read-your-writes/,
+        );
         expect(() => checkCache(cacheOf(["listPosts"]))).not.to.throw();
     });
 
     it("stops the whole program, naming the key, on release settings for an unknown route", async () => {
-        const error = await recordingError({ stack: "dev", config: { "posts-api:release": { routes: { search: { pin: 1 } } } } });
+        const error = await recordingError({
+            stack: "dev",
+            config: { "posts-api:release": { routes: { search: { pin: 1 } } } },
+        });
         expect(error?.message).to.include("posts-api:release.routes.search: no such route");
     });
 });

@@ -33,7 +33,8 @@ describe("serialized Lambda code: the golden copy", () => {
         expect(functions.map((fn) => fn.name)).to.have.members(golden);
         for (const fn of functions) {
             const expected = fs.readFileSync(path.join(GOLDEN_DIR, `${fn.name}.js`), "utf8");
-            if (expected !== fn.source) expect.fail(`${fn.name}: the serialized code changed at ${firstDifference(expected, fn.source)}`);
+            if (expected !== fn.source)
+                expect.fail(`${fn.name}: the serialized code changed at ${firstDifference(expected, fn.source)}`);
         }
     });
 });

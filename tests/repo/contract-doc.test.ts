@@ -54,19 +54,27 @@ describe("docs/api.md, the repository's copy of the HTTP contract", () => {
         it("equals ../shared/docs/posts-api.md except for its note and its rewritten links", () => {
             let expected = fs.readFileSync(SHARED, "utf8");
             for (const [from, to] of LINK_REWRITES) {
-                expect(expected, `the shared contract no longer contains ${JSON.stringify(from)}: update LINK_REWRITES`).to.include(from);
+                expect(
+                    expected,
+                    `the shared contract no longer contains ${JSON.stringify(from)}: update LINK_REWRITES`,
+                ).to.include(from);
                 expected = expected.replace(from, to);
             }
             const actual = withoutNote(copy());
             const a = actual.split("\n");
             const e = expected.split("\n");
             const line = a.findIndex((text, i) => text !== e[i]);
-            expect(actual, `docs/api.md differs from the shared contract at line ${line + 1} (after its note): ` +
-                `${JSON.stringify(a[line])} vs ${JSON.stringify(e[line])}. Copy the shared file again and re-apply LINK_REWRITES.`).to.equal(expected);
+            expect(
+                actual,
+                `docs/api.md differs from the shared contract at line ${line + 1} (after its note): ` +
+                    `${JSON.stringify(a[line])} vs ${JSON.stringify(e[line])}. Copy the shared file again and re-apply LINK_REWRITES.`,
+            ).to.equal(expected);
         });
     } else {
         it("(../shared/docs/posts-api.md is absent here: checks the copy's own rows only)", () => {
-            console.log(`      note: ${SHARED} not found (a fresh clone); docs/api.md was NOT compared with the shared contract`);
+            console.log(
+                `      note: ${SHARED} not found (a fresh clone); docs/api.md was NOT compared with the shared contract`,
+            );
             const post = routeRows(copy()).get("POST /posts");
             expect(post, "POST /posts row").to.match(/409 same `Idempotency-Key` in progress/);
             expect(copy()).to.match(/409 `\{"message":"\.\.\."\}` with `Retry-After`/);
@@ -79,13 +87,20 @@ describe("docs/api.md, the repository's copy of the HTTP contract", () => {
         for (const link of links) {
             const target = path.resolve(path.dirname(COPY), link.split("#")[0]!);
             expect(fs.existsSync(target), `${link} from docs/api.md`).to.equal(true);
-            expect(path.relative(PROJECT_DIR, target).startsWith(".."), `${link} leaves the repository`).to.equal(false);
+            expect(path.relative(PROJECT_DIR, target).startsWith(".."), `${link} leaves the repository`).to.equal(
+                false,
+            );
         }
         expect(copy()).not.to.include("../shared");
     });
 
     it("names no status for a route that the OpenAPI document does not give it; 409 with Retry-After on POST in both", () => {
-        const doc = openApiDocument({ servers: { stage: "dev", region: "us-east-1" }, routes, schemas: postJsonSchemas({ target: "openapi-3.0" }), version: "0" });
+        const doc = openApiDocument({
+            servers: { stage: "dev", region: "us-east-1" },
+            routes,
+            schemas: postJsonSchemas({ target: "openapi-3.0" }),
+            version: "0",
+        });
         const rows = routeRows(copy());
         expect([...rows.keys()]).to.have.members(routes.map((route) => `${route.method} ${route.path}`));
         for (const [route, cells] of rows) {
@@ -101,6 +116,8 @@ describe("docs/api.md, the repository's copy of the HTTP contract", () => {
         const conflict = doc.paths["/posts"]!.post.responses["409"];
         const resolved = (doc.components as any).responses[conflict.$ref.split("/").pop()];
         expect(Object.keys(resolved.headers)).to.include("Retry-After");
-        expect(resolved.content["application/json"].example).to.deep.equal({ message: "A request with this Idempotency-Key is in progress" });
+        expect(resolved.content["application/json"].example).to.deep.equal({
+            message: "A request with this Idempotency-Key is in progress",
+        });
     });
 });

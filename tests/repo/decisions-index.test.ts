@@ -13,9 +13,15 @@ describe("docs/decisions: one record per numbered file, all in the index", () =>
     const files = fs.readdirSync(DIR).filter((name) => name !== "README.md");
 
     it("names every record NNNN-slug.md, each number once", () => {
-        expect(files.filter((name) => !RECORD.test(name)), "records without a number").to.deep.equal([]);
+        expect(
+            files.filter((name) => !RECORD.test(name)),
+            "records without a number",
+        ).to.deep.equal([]);
         const numbers = files.map((name) => RECORD.exec(name)![1]!);
-        expect(numbers.filter((n, i) => numbers.indexOf(n) !== i), "numbers used twice").to.deep.equal([]);
+        expect(
+            numbers.filter((n, i) => numbers.indexOf(n) !== i),
+            "numbers used twice",
+        ).to.deep.equal([]);
     });
 
     it("lists every record in the index, and nothing else", () => {

@@ -13,7 +13,8 @@ const ROOTS = ["README.md", "docs", "policies", "local-cloud"];
 function markdownFiles(entry: string): string[] {
     const full = path.join(PROJECT_DIR, entry);
     if (!fs.statSync(full).isDirectory()) return entry.endsWith(".md") ? [entry] : [];
-    return fs.readdirSync(full)
+    return fs
+        .readdirSync(full)
         .filter((name) => name !== "node_modules" && !name.startsWith("."))
         .flatMap((name) => markdownFiles(path.join(entry, name)));
 }
@@ -32,15 +33,21 @@ function proseLines(text: string): { line: string; number: number }[] {
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 export function headingSlug(heading: string): string {
-    return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+    return heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+        .replace(/\s/g, "-");
 }
 
 function anchorsOf(file: string): Set<string> {
     const text = fs.readFileSync(path.join(PROJECT_DIR, file), "utf8");
-    return new Set(proseLines(text).flatMap(({ line }) => {
-        const heading = /^#{1,6} (.*)$/.exec(line);
-        return heading ? [headingSlug(heading[1]!)] : [];
-    }));
+    return new Set(
+        proseLines(text).flatMap(({ line }) => {
+            const heading = /^#{1,6} (.*)$/.exec(line);
+            return heading ? [headingSlug(heading[1]!)] : [];
+        }),
+    );
 }
 
 /** "file:line: link: why" for every relative link of `file` that does not resolve. */
@@ -69,7 +76,11 @@ describe("documentation links", () => {
     const files = ROOTS.flatMap(markdownFiles);
 
     it("finds the README, the docs and the local cloud's pages", () => {
-        expect(files).to.include.members(["README.md", path.join("docs", "api.md"), path.join("local-cloud", "README.md")]);
+        expect(files).to.include.members([
+            "README.md",
+            path.join("docs", "api.md"),
+            path.join("local-cloud", "README.md"),
+        ]);
     });
 
     it("resolves every relative link, and every anchor to a heading of its page", () => {
@@ -77,16 +88,23 @@ describe("documentation links", () => {
     });
 
     it("makes GitHub's anchors from headings with code, punctuation and parentheses", () => {
-        expect(headingSlug("Before the first `up` in an account: `npm run preflight`")).to.equal("before-the-first-up-in-an-account-npm-run-preflight");
-        expect(headingSlug("The state folder (`.local/<stack>/`, gitignored)")).to.equal("the-state-folder-localstack-gitignored");
+        expect(headingSlug("Before the first `up` in an account: `npm run preflight`")).to.equal(
+            "before-the-first-up-in-an-account-npm-run-preflight",
+        );
+        expect(headingSlug("The state folder (`.local/<stack>/`, gitignored)")).to.equal(
+            "the-state-folder-localstack-gitignored",
+        );
         expect(headingSlug("Node.js versions")).to.equal("nodejs-versions");
     });
 });
 
 /** Text files of the repository outside tests/ (which may compare against the shared folder). */
 function sourceFiles(dir = ""): string[] {
-    return fs.readdirSync(path.join(PROJECT_DIR, dir), { withFileTypes: true })
-        .filter((entry) => !["node_modules", "tests", "openapi.json"].includes(entry.name) && !entry.name.startsWith("."))
+    return fs
+        .readdirSync(path.join(PROJECT_DIR, dir), { withFileTypes: true })
+        .filter(
+            (entry) => !["node_modules", "tests", "openapi.json"].includes(entry.name) && !entry.name.startsWith("."),
+        )
         .flatMap((entry) => {
             const file = path.join(dir, entry.name);
             if (entry.isDirectory()) return sourceFiles(file);
@@ -96,8 +114,12 @@ function sourceFiles(dir = ""): string[] {
 
 describe("no reference to the shared folder next to the repository", () => {
     it("names shared/docs nowhere outside tests/, but as docs/api.md's origin", () => {
-        const mentions = sourceFiles().flatMap((file) => fs.readFileSync(path.join(PROJECT_DIR, file), "utf8").split("\n")
-            .flatMap((line, i) => (/shared\/docs|\.\.\/shared/.test(line) ? [`${file}:${i + 1}`] : [])));
+        const mentions = sourceFiles().flatMap((file) =>
+            fs
+                .readFileSync(path.join(PROJECT_DIR, file), "utf8")
+                .split("\n")
+                .flatMap((line, i) => (/shared\/docs|\.\.\/shared/.test(line) ? [`${file}:${i + 1}`] : [])),
+        );
         // A fresh clone has no ../shared: docs/api.md says once where it was copied from.
         expect(mentions).to.deep.equal([path.join("docs", "api.md") + ":3"]);
     });

@@ -129,7 +129,12 @@ describe("function length", () => {
         ].join("\n");
         const lengths = functionLengths("sample.ts", text).map((fn) => `${fn.line} ${fn.name} ${fn.ownLines}`);
         expect(lengths).to.deep.equal([
-            "1 outer 6", "4 inner 2", "5 (anonymous) 3", "12 constructor 1", "12 get x 1", "12 m 1",
+            "1 outer 6",
+            "4 inner 2",
+            "5 (anonymous) 3",
+            "12 constructor 1",
+            "12 get x 1",
+            "12 m 1",
         ]);
     });
 });

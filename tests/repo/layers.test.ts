@@ -31,7 +31,11 @@ function isInside(dir: string, target: string): boolean {
 describe("layers", () => {
     it("data/ imports nothing from api/", () => {
         const files = sourceFiles(DATA_DIR);
-        expect(files.map((file) => path.basename(file))).to.include.members(["postsStore.ts", "storeErrors.ts", "tableDesign.ts"]);
+        expect(files.map((file) => path.basename(file))).to.include.members([
+            "postsStore.ts",
+            "storeErrors.ts",
+            "tableDesign.ts",
+        ]);
         const offending: string[] = [];
         let seen = 0;
         for (const file of files) {

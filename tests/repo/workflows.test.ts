@@ -49,7 +49,10 @@ type PackageJson = { dependencies?: Record<string, string>; devDependencies?: Re
 // ---- reading -------------------------------------------------------------------------------
 
 function workflowFiles(): string[] {
-    return fs.readdirSync(WORKFLOWS_DIR).filter((name) => /\.ya?ml$/.test(name)).sort();
+    return fs
+        .readdirSync(WORKFLOWS_DIR)
+        .filter((name) => /\.ya?ml$/.test(name))
+        .sort();
 }
 
 function load(file: string): Loaded {
@@ -119,7 +122,10 @@ function isAction(step: Step, action: string): boolean {
 
 function listInput(value: unknown): string[] {
     if (value === undefined || value === null) return [];
-    return String(value).split(/[\n,]/).map((s) => s.trim()).filter((s) => s !== "");
+    return String(value)
+        .split(/[\n,]/)
+        .map((s) => s.trim())
+        .filter((s) => s !== "");
 }
 
 function environmentName(job: Job): string | undefined {
@@ -135,7 +141,9 @@ function stacksOf(job: Job, step: Step): string[] {
     const raw = step.with?.["stack-name"];
     if (typeof raw !== "string" || raw.trim() === "") return [];
     const matrixRef = /^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(raw.trim());
-    const names = matrixRef ? ((job.strategy?.matrix?.[matrixRef[1]!] as unknown[] | undefined) ?? []).map(String) : [raw.trim()];
+    const names = matrixRef
+        ? ((job.strategy?.matrix?.[matrixRef[1]!] as unknown[] | undefined) ?? []).map(String)
+        : [raw.trim()];
     return names.map((name) => name.split("/").pop()!);
 }
 
@@ -145,7 +153,16 @@ function pulumiRuns(doc: Workflow): PulumiRun[] {
     return jobsOf(doc).flatMap(([jobId, job]) =>
         stepsOf(job).flatMap((step, index) =>
             isAction(step, "pulumi/actions")
-                ? [{ jobId, job, index, step, command: String(step.with?.["command"] ?? ""), stacks: stacksOf(job, step) }]
+                ? [
+                      {
+                          jobId,
+                          job,
+                          index,
+                          step,
+                          command: String(step.with?.["command"] ?? ""),
+                          stacks: stacksOf(job, step),
+                      },
+                  ]
                 : [],
         ),
     );
@@ -175,7 +192,8 @@ function structureProblems(w: Loaded): string[] {
         if (!job["runs-on"]) problems.push(`${w.file}: job ${id} has no runs-on`);
         if (stepsOf(job).length === 0) problems.push(`${w.file}: job ${id} has no steps`);
         stepsOf(job).forEach((step, i) => {
-            if (!step.uses && !step.run) problems.push(`${w.file}: job ${id} step ${i + 1} neither uses an action nor runs a command`);
+            if (!step.uses && !step.run)
+                problems.push(`${w.file}: job ${id} step ${i + 1} neither uses an action nor runs a command`);
         });
     }
     return problems;
@@ -247,7 +265,8 @@ function permissionProblems(w: Loaded, allowedWrites: string[]): string[] {
             continue;
         }
         for (const [scope, level] of Object.entries(permissions)) {
-            if (level === "write" && !allowedWrites.includes(scope)) problems.push(`${w.file}: job ${id} may write ${scope}`);
+            if (level === "write" && !allowedWrites.includes(scope))
+                problems.push(`${w.file}: job ${id} may write ${scope}`);
         }
         if (permissions["pull-requests"] === "write" && !comments) {
             problems.push(`${w.file}: job ${id} may write pull-requests but nothing comments on a PR`);
@@ -256,15 +275,21 @@ function permissionProblems(w: Loaded, allowedWrites: string[]): string[] {
     return problems;
 }
 
-/** CI runs on every push and pull request, on Node 22 with the npm cache, then the README's install and test commands in that order. */
+/**
+ * CI runs on every push and pull request, on Node 22 with the npm cache, then the README's install and test commands in
+ * that order.
+ */
 function ciProblems(w: Loaded, readme: { install: string; test: string }): string[] {
     const problems: string[] = [];
     const on = triggers(w.doc);
     for (const event of ["push", "pull_request"]) {
         if (!(event in on)) problems.push(`${w.file}: does not run on ${event}`);
-        else if (branchesOf(on[event]) !== undefined) problems.push(`${w.file}: runs on ${event} to some branches only`);
+        else if (branchesOf(on[event]) !== undefined)
+            problems.push(`${w.file}: runs on ${event} to some branches only`);
     }
-    const jobs = jobsOf(w.doc).filter(([, job]) => stepsOf(job).some((step) => commandsOf(step.run).includes(readme.test)));
+    const jobs = jobsOf(w.doc).filter(([, job]) =>
+        stepsOf(job).some((step) => commandsOf(step.run).includes(readme.test)),
+    );
     if (jobs.length === 0) problems.push(`${w.file}: no step runs \`${readme.test}\` (the README's test command)`);
     for (const [id, job] of jobs) {
         const steps = stepsOf(job);
@@ -272,20 +297,25 @@ function ciProblems(w: Loaded, readme: { install: string; test: string }): strin
         const install = at(readme.install);
         const test = at(readme.test);
         if (install < 0) problems.push(`${w.file}: job ${id} never runs \`${readme.install}\``);
-        else if (install > test) problems.push(`${w.file}: job ${id} runs \`${readme.test}\` before \`${readme.install}\``);
+        else if (install > test)
+            problems.push(`${w.file}: job ${id} runs \`${readme.test}\` before \`${readme.install}\``);
         else if (install === test) {
             const commands = commandsOf(steps[test]!.run);
-            if (commands.indexOf(readme.install) > commands.indexOf(readme.test)) problems.push(`${w.file}: job ${id} runs \`${readme.test}\` before \`${readme.install}\``);
+            if (commands.indexOf(readme.install) > commands.indexOf(readme.test))
+                problems.push(`${w.file}: job ${id} runs \`${readme.test}\` before \`${readme.install}\``);
         }
         const setupNode = steps.findIndex((step) => isAction(step, "actions/setup-node"));
         const checkout = steps.findIndex((step) => isAction(step, "actions/checkout"));
-        if (checkout < 0 || (install >= 0 && checkout > install)) problems.push(`${w.file}: job ${id} does not check out the repository first`);
+        if (checkout < 0 || (install >= 0 && checkout > install))
+            problems.push(`${w.file}: job ${id} does not check out the repository first`);
         if (setupNode < 0 || (install >= 0 && setupNode > install)) {
             problems.push(`${w.file}: job ${id} does not set up Node before \`${readme.install}\``);
         } else {
             const setup = steps[setupNode]!.with ?? {};
-            if (!/^22(\.|$)/.test(String(setup["node-version"] ?? ""))) problems.push(`${w.file}: job ${id} sets up Node ${String(setup["node-version"])}, not 22`);
-            if (setup["cache"] !== "npm") problems.push(`${w.file}: job ${id} does not cache npm (setup-node cache: npm)`);
+            if (!/^22(\.|$)/.test(String(setup["node-version"] ?? "")))
+                problems.push(`${w.file}: job ${id} sets up Node ${String(setup["node-version"])}, not 22`);
+            if (setup["cache"] !== "npm")
+                problems.push(`${w.file}: job ${id} does not cache npm (setup-node cache: npm)`);
         }
     }
     return problems;
@@ -303,7 +333,10 @@ function packInstallProblems(w: Loaded, root: PackageJson, pack: PackageJson): s
         const before = stepsOf(run.job).slice(0, run.index);
         const own = before.some((step) => {
             const commands = commandsOf(step.run).filter((c) => /^npm (ci|clean-install)\b/.test(c));
-            return commands.some((c) => c.includes(`--prefix ${PACK}`)) || (commands.length > 0 && step["working-directory"]?.replace(/\/$/, "") === PACK);
+            return (
+                commands.some((c) => c.includes(`--prefix ${PACK}`)) ||
+                (commands.length > 0 && step["working-directory"]?.replace(/\/$/, "") === PACK)
+            );
         });
         if (own) continue;
         const rootInstall = before
@@ -311,14 +344,18 @@ function packInstallProblems(w: Loaded, root: PackageJson, pack: PackageJson): s
             .flatMap((step) => commandsOf(step.run))
             .find((c) => /^npm (ci|clean-install)\b/.test(c) && !c.includes("--prefix"));
         if (!rootInstall) {
-            problems.push(`${w.file}: job ${run.jobId} runs pulumi/actions before installing the policy pack's dependencies (npm ci)`);
+            problems.push(
+                `${w.file}: job ${run.jobId} runs pulumi/actions before installing the policy pack's dependencies (npm ci)`,
+            );
             continue;
         }
         const withoutDev = /--omit[= ]dev|--production\b|--only[= ]prod/.test(rootInstall);
         const provided = { ...root.dependencies, ...(withoutDev ? {} : root.devDependencies) };
         const missing = Object.keys(pack.dependencies ?? {}).filter((name) => !(name in provided));
         if (missing.length > 0) {
-            problems.push(`${w.file}: job ${run.jobId}: \`${rootInstall}\` does not install ${missing.join(", ")} for ${PACK}; add \`npm ci --prefix ${PACK}\``);
+            problems.push(
+                `${w.file}: job ${run.jobId}: \`${rootInstall}\` does not install ${missing.join(", ")} for ${PACK}; add \`npm ci --prefix ${PACK}\``,
+            );
         }
     }
     return problems;
@@ -336,10 +373,12 @@ function pulumiStepProblems(w: Loaded, command: string): string[] {
         const packs = listInput(run.step.with?.["policyPacks"]);
         if (!packs.includes(PACK)) problems.push(`${where}: does not enforce the ${PACK} policy pack (policyPacks)`);
         for (const pack of packs) {
-            if (!fs.existsSync(path.join(PROJECT_DIR, pack, "PulumiPolicy.yaml"))) problems.push(`${where}: policy pack ${pack} does not exist`);
+            if (!fs.existsSync(path.join(PROJECT_DIR, pack, "PulumiPolicy.yaml")))
+                problems.push(`${where}: policy pack ${pack} does not exist`);
         }
         const configs = listInput(run.step.with?.["policyPackConfigs"]);
-        if (configs.length > 0 && configs.length !== packs.length) problems.push(`${where}: ${packs.length} policy packs but ${configs.length} configs`);
+        if (configs.length > 0 && configs.length !== packs.length)
+            problems.push(`${where}: ${packs.length} policy packs but ${configs.length} configs`);
         for (const config of configs) {
             try {
                 JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, config), "utf8"));
@@ -347,16 +386,29 @@ function pulumiStepProblems(w: Loaded, command: string): string[] {
                 problems.push(`${where}: policy pack config ${config} is missing or not JSON`);
             }
         }
-        const token = run.step.env?.["PULUMI_ACCESS_TOKEN"] ?? run.job.env?.["PULUMI_ACCESS_TOKEN"] ?? w.doc.env?.["PULUMI_ACCESS_TOKEN"];
-        if (!/^\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}$/.test(String(token ?? "").trim())) problems.push(`${where}: PULUMI_ACCESS_TOKEN is not \${{ secrets.PULUMI_ACCESS_TOKEN }}`);
-        const aws = stepsOf(run.job).slice(0, run.index).find((step) => isAction(step, "aws-actions/configure-aws-credentials"));
+        const token =
+            run.step.env?.["PULUMI_ACCESS_TOKEN"] ??
+            run.job.env?.["PULUMI_ACCESS_TOKEN"] ??
+            w.doc.env?.["PULUMI_ACCESS_TOKEN"];
+        if (!/^\$\{\{\s*secrets\.PULUMI_ACCESS_TOKEN\s*\}\}$/.test(String(token ?? "").trim()))
+            problems.push(`${where}: PULUMI_ACCESS_TOKEN is not \${{ secrets.PULUMI_ACCESS_TOKEN }}`);
+        const aws = stepsOf(run.job)
+            .slice(0, run.index)
+            .find((step) => isAction(step, "aws-actions/configure-aws-credentials"));
         if (!aws) {
             problems.push(`${where}: no aws-actions/configure-aws-credentials step before it`);
         } else {
-            if (!/^\$\{\{\s*secrets\.AWS_ROLE_ARN\s*\}\}$/.test(String(aws.with?.["role-to-assume"] ?? "").trim())) problems.push(`${where}: AWS role-to-assume is not \${{ secrets.AWS_ROLE_ARN }}`);
-            if (aws.with?.["aws-access-key-id"] !== undefined || aws.with?.["aws-secret-access-key"] !== undefined) problems.push(`${where}: long-lived AWS keys instead of OIDC`);
+            if (!/^\$\{\{\s*secrets\.AWS_ROLE_ARN\s*\}\}$/.test(String(aws.with?.["role-to-assume"] ?? "").trim()))
+                problems.push(`${where}: AWS role-to-assume is not \${{ secrets.AWS_ROLE_ARN }}`);
+            if (aws.with?.["aws-access-key-id"] !== undefined || aws.with?.["aws-secret-access-key"] !== undefined)
+                problems.push(`${where}: long-lived AWS keys instead of OIDC`);
             const permissions = permissionsOf(w.doc, run.job);
-            const idToken = typeof permissions === "object" ? permissions["id-token"] : permissions === "write-all" ? "write" : undefined;
+            const idToken =
+                typeof permissions === "object"
+                    ? permissions["id-token"]
+                    : permissions === "write-all"
+                      ? "write"
+                      : undefined;
             if (idToken !== "write") problems.push(`${where}: OIDC needs permissions id-token: write`);
         }
     }
@@ -368,15 +420,19 @@ function previewProblems(w: Loaded): string[] {
     const problems: string[] = [];
     const on = triggers(w.doc);
     if (!("pull_request" in on)) problems.push(`${w.file}: does not run on pull_request`);
-    else if (!(branchesOf(on["pull_request"]) ?? ["main"]).includes("main")) problems.push(`${w.file}: does not run on pull requests to main`);
+    else if (!(branchesOf(on["pull_request"]) ?? ["main"]).includes("main"))
+        problems.push(`${w.file}: does not run on pull requests to main`);
     if ("pull_request_target" in on) problems.push(`${w.file}: runs on pull_request_target (fork code with secrets)`);
     const runs = pulumiRuns(w.doc);
     if (!runs.some((run) => run.stacks.includes("dev"))) problems.push(`${w.file}: does not preview the dev stack`);
     // A preview runs the PR's code with the stack's secrets decrypted: never prod's.
-    if (runs.some((run) => run.stacks.includes("prod"))) problems.push(`${w.file}: previews the prod stack on pull requests (the PR's code would see prod's secrets)`);
+    if (runs.some((run) => run.stacks.includes("prod")))
+        problems.push(`${w.file}: previews the prod stack on pull requests (the PR's code would see prod's secrets)`);
     for (const run of runs) {
-        if (String(run.step.with?.["comment-on-pr"]) !== "true") problems.push(`${w.file}: job ${run.jobId} does not comment on the PR (comment-on-pr: true)`);
-        if (run.step.with?.["github-token"] === undefined) problems.push(`${w.file}: job ${run.jobId} passes no github-token for the comment`);
+        if (String(run.step.with?.["comment-on-pr"]) !== "true")
+            problems.push(`${w.file}: job ${run.jobId} does not comment on the PR (comment-on-pr: true)`);
+        if (run.step.with?.["github-token"] === undefined)
+            problems.push(`${w.file}: job ${run.jobId} passes no github-token for the comment`);
     }
     return problems;
 }
@@ -386,21 +442,27 @@ function concurrencyProblem(w: Loaded, jobId: string, job: Job): string | undefi
     const concurrency = job.concurrency ?? w.doc.concurrency;
     const group = typeof concurrency === "string" ? concurrency : concurrency?.group;
     if (!group) return `${w.file}: job ${jobId} has no concurrency group: two updates of its stack could overlap`;
-    if (/\$\{\{(?![^}]*\bmatrix\.)[^}]*\}\}/.test(group)) return `${w.file}: job ${jobId}'s concurrency group "${group}" changes from run to run`;
+    if (/\$\{\{(?![^}]*\bmatrix\.)[^}]*\}\}/.test(group))
+        return `${w.file}: job ${jobId}'s concurrency group "${group}" changes from run to run`;
     if (typeof concurrency === "object" && String(concurrency["cancel-in-progress"]) === "true") {
         return `${w.file}: job ${jobId} cancels a running update (cancel-in-progress: true)`;
     }
     return undefined;
 }
 
-/** Deploy: push to main only; dev first; prod only in the approved environment, after dev; one update per stack at a time. */
+/**
+ * Deploy: push to main only; dev first; prod only in the approved environment, after dev; one update per stack at a
+ * time.
+ */
 function deployProblems(w: Loaded): string[] {
     const problems: string[] = [];
     const on = triggers(w.doc);
     const events = Object.keys(on).filter((event) => event !== "workflow_dispatch");
-    if (events.join() !== "push") problems.push(`${w.file}: runs on ${events.join(", ") || "nothing"}, not only on push`);
+    if (events.join() !== "push")
+        problems.push(`${w.file}: runs on ${events.join(", ") || "nothing"}, not only on push`);
     const branches = branchesOf(on["push"]);
-    if (!branches || branches.join() !== "main") problems.push(`${w.file}: deploys on pushes to ${branches?.join(", ") ?? "every branch"}, not only main`);
+    if (!branches || branches.join() !== "main")
+        problems.push(`${w.file}: deploys on pushes to ${branches?.join(", ") ?? "every branch"}, not only main`);
 
     const runs = pulumiRuns(w.doc).filter((run) => run.command === "up" || run.command === "update");
     const devJobs = runs.filter((run) => run.stacks.includes("dev"));
@@ -408,21 +470,26 @@ function deployProblems(w: Loaded): string[] {
     if (devJobs.length === 0) problems.push(`${w.file}: no job runs pulumi up on the dev stack`);
     if (prodJobs.length === 0) problems.push(`${w.file}: no job runs pulumi up on the prod stack`);
     for (const run of runs) {
-        if (run.stacks.length > 1) problems.push(`${w.file}: job ${run.jobId} updates ${run.stacks.join(" and ")} in one job`);
+        if (run.stacks.length > 1)
+            problems.push(`${w.file}: job ${run.jobId} updates ${run.stacks.join(" and ")} in one job`);
         const problem = concurrencyProblem(w, run.jobId, run.job);
         if (problem) problems.push(problem);
     }
     for (const prod of prodJobs) {
         if (environmentName(prod.job) !== PROD_ENVIRONMENT) {
-            problems.push(`${w.file}: job ${prod.jobId} updates prod outside the ${PROD_ENVIRONMENT} environment (no approval)`);
+            problems.push(
+                `${w.file}: job ${prod.jobId} updates prod outside the ${PROD_ENVIRONMENT} environment (no approval)`,
+            );
         }
         for (const dev of devJobs) {
             if (dev.jobId === prod.jobId) continue;
-            if (!needsOf(prod.job).includes(dev.jobId)) problems.push(`${w.file}: job ${prod.jobId} (prod) does not need job ${dev.jobId} (dev)`);
+            if (!needsOf(prod.job).includes(dev.jobId))
+                problems.push(`${w.file}: job ${prod.jobId} (prod) does not need job ${dev.jobId} (dev)`);
         }
     }
     for (const dev of devJobs) {
-        if (environmentName(dev.job) === PROD_ENVIRONMENT) problems.push(`${w.file}: job ${dev.jobId} updates dev in the ${PROD_ENVIRONMENT} environment`);
+        if (environmentName(dev.job) === PROD_ENVIRONMENT)
+            problems.push(`${w.file}: job ${dev.jobId} updates dev in the ${PROD_ENVIRONMENT} environment`);
     }
     const groups = runs.map((run) => {
         const c = run.job.concurrency ?? w.doc.concurrency;
@@ -438,13 +505,16 @@ function deployProblems(w: Loaded): string[] {
 function docsProblems(workflows: Loaded[], doc: string): string[] {
     const names = new Set<string>();
     for (const w of workflows) {
-        for (const m of w.text.matchAll(/\b(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)/g)) if (m[1] !== "GITHUB_TOKEN") names.add(m[1]!);
+        for (const m of w.text.matchAll(/\b(?:secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)/g))
+            if (m[1] !== "GITHUB_TOKEN") names.add(m[1]!);
         for (const [, job] of jobsOf(w.doc)) {
             const env = environmentName(job);
             if (env) names.add(env);
         }
     }
-    return [...names].filter((name) => !doc.includes(`\`${name}\``)).map((name) => `docs/ci.md does not name \`${name}\``);
+    return [...names]
+        .filter((name) => !doc.includes(`\`${name}\``))
+        .map((name) => `docs/ci.md does not name \`${name}\``);
 }
 
 // ---- the repository's workflows ----------------------------------------------------------------
@@ -497,8 +567,13 @@ describe("GitHub Actions workflows", () => {
         expect(deployProblems(deploy)).to.deep.equal([]);
         expect(pulumiStepProblems(deploy, "up")).to.deep.equal([]);
         expect(packInstallProblems(deploy, root, pack)).to.deep.equal([]);
-        const byStack = Object.fromEntries(pulumiRuns(deploy.doc).map((run) => [run.stacks.join(), { job: run.jobId, env: environmentName(run.job) }]));
-        expect(byStack).to.deep.equal({ dev: { job: "dev", env: undefined }, prod: { job: "prod", env: PROD_ENVIRONMENT } });
+        const byStack = Object.fromEntries(
+            pulumiRuns(deploy.doc).map((run) => [run.stacks.join(), { job: run.jobId, env: environmentName(run.job) }]),
+        );
+        expect(byStack).to.deep.equal({
+            dev: { job: "dev", env: undefined },
+            prod: { job: "prod", env: PROD_ENVIRONMENT },
+        });
     });
 
     it("docs/ci.md names every secret, variable and environment the workflows use", () => {
@@ -522,49 +597,328 @@ describe("GitHub Actions workflow checks catch broken workflows", () => {
 
     const job = (doc: Workflow, id: string): Job => doc.jobs![id]!;
     const pulumiStep = (j: Job): Step => stepsOf(j).find((step) => isAction(step, "pulumi/actions"))!;
-    const dropSteps = (j: Job, match: (step: Step) => boolean) => { j.steps = stepsOf(j).filter((step) => !match(step)); };
+    const dropSteps = (j: Job, match: (step: Step) => boolean) => {
+        j.steps = stepsOf(j).filter((step) => !match(step));
+    };
     const runsNpmCi = (step: Step) => commandsOf(step.run).some((c) => c.startsWith("npm ci"));
 
     const cases: Array<[string, Loaded, (w: Loaded) => string[], string]> = [
-        ["the prod job has no environment", broken(deploy, (d) => { delete job(d, "prod").environment; }), deployProblems, "outside the production environment"],
-        ["the prod job runs in another environment", broken(deploy, (d) => { job(d, "prod").environment = "staging"; }), deployProblems, "outside the production environment"],
-        ["the prod job does not need dev", broken(deploy, (d) => { delete job(d, "prod").needs; }), deployProblems, "does not need job dev"],
-        ["the dev job updates prod", broken(deploy, (d) => { pulumiStep(job(d, "dev")).with!["stack-name"] = "prod"; }), deployProblems, "no job runs pulumi up on the dev stack"],
-        ["deploy also runs on pull requests", broken(deploy, (d) => { d.on = { push: { branches: ["main"] }, pull_request: null }; }), deployProblems, "not only on push"],
-        ["deploy runs on every branch", broken(deploy, (d) => { d.on = { push: null }; }), deployProblems, "not only main"],
-        ["a deploy job has no concurrency group", broken(deploy, (d) => { delete job(d, "prod").concurrency; }), deployProblems, "two updates of its stack could overlap"],
-        ["a deploy cancels a running update", broken(deploy, (d) => { job(d, "dev").concurrency = { group: "pulumi-up-dev", "cancel-in-progress": true }; }), deployProblems, "cancels a running update"],
-        ["a deploy's group is per run", broken(deploy, (d) => { job(d, "dev").concurrency = { group: "up-${{ github.run_id }}" }; }), deployProblems, "changes from run to run"],
-        ["deploy runs without the policy pack", broken(deploy, (d) => { delete pulumiStep(job(d, "prod")).with!["policyPacks"]; }), (w) => pulumiStepProblems(w, "up"), "does not enforce the policies/guardrails policy pack"],
-        ["the pack config does not exist", broken(deploy, (d) => { pulumiStep(job(d, "dev")).with!["policyPackConfigs"] = `${PACK}/nope.json`; }), (w) => pulumiStepProblems(w, "up"), "missing or not JSON"],
-        ["deploy previews instead of updating", broken(deploy, (d) => { pulumiStep(job(d, "dev")).with!["command"] = "preview"; }), (w) => pulumiStepProblems(w, "up"), "expected command up"],
-        ["AWS keys instead of OIDC", broken(deploy, (d) => { const aws = stepsOf(job(d, "dev")).find((s) => isAction(s, "aws-actions/configure-aws-credentials"))!; aws.with!["aws-access-key-id"] = "${{ secrets.AWS_ACCESS_KEY_ID }}"; }), (w) => pulumiStepProblems(w, "up"), "long-lived AWS keys"],
-        ["no id-token permission for OIDC", broken(deploy, (d) => { d.permissions = { contents: "read" }; }), (w) => pulumiStepProblems(w, "up"), "id-token: write"],
-        ["no AWS credentials step", broken(deploy, (d) => { dropSteps(job(d, "prod"), (s) => isAction(s, "aws-actions/configure-aws-credentials")); }), (w) => pulumiStepProblems(w, "up"), "no aws-actions/configure-aws-credentials"],
-        ["nothing installs the pack's dependencies", broken(preview, (d) => { dropSteps(job(d, "preview"), runsNpmCi); }), (w) => packInstallProblems(w, root, pack), "before installing the policy pack's dependencies"],
-        ["the install runs after pulumi", broken(deploy, (d) => { const j = job(d, "dev"); const steps = stepsOf(j); const install = steps.find(runsNpmCi)!; j.steps = [...steps.filter((s) => s !== install), install]; }), (w) => packInstallProblems(w, root, pack), "before installing the policy pack's dependencies"],
-        ["the root install omits devDependencies (@pulumi/policy)", broken(deploy, (d) => { stepsOf(job(d, "dev")).find(runsNpmCi)!.run = "npm ci --omit=dev"; }), (w) => packInstallProblems(w, root, pack), "does not install @pulumi/policy"],
-        ["preview does not comment on the PR", broken(preview, (d) => { pulumiStep(job(d, "preview")).with!["comment-on-pr"] = false; }), previewProblems, "does not comment on the PR"],
-        ["preview skips dev", broken(preview, (d) => { job(d, "preview").strategy = { matrix: { stack: ["prod"] } }; }), previewProblems, "does not preview the dev stack"],
-        ["preview shows prod's secrets to a PR", broken(preview, (d) => { job(d, "preview").strategy = { matrix: { stack: ["dev", "prod"] } }; }), previewProblems, "previews the prod stack on pull requests"],
-        ["preview runs on pull_request_target", broken(preview, (d) => { d.on = { pull_request_target: null, pull_request: { branches: ["main"] } }; }), previewProblems, "pull_request_target"],
-        ["ci does not run npm test", broken(ci, (d) => { dropSteps(job(d, "test"), (s) => commandsOf(s.run).includes("npm test")); }), (w) => ciProblems(w, readme), "no step runs `npm test`"],
-        ["ci does not run npm ci", broken(ci, (d) => { dropSteps(job(d, "test"), (s) => commandsOf(s.run).includes("npm ci")); }), (w) => ciProblems(w, readme), "never runs `npm ci`"],
-        ["ci tests before installing", broken(ci, (d) => { const j = job(d, "test"); j.steps = [...stepsOf(j).filter((s) => !s.run), { run: "npm test && npm ci" }]; }), (w) => ciProblems(w, readme), "before `npm ci`"],
-        ["ci runs on pull requests only", broken(ci, (d) => { d.on = { pull_request: null }; }), (w) => ciProblems(w, readme), "does not run on push"],
-        ["ci runs Node 20", broken(ci, (d) => { stepsOf(job(d, "test")).find((s) => isAction(s, "actions/setup-node"))!.with!["node-version"] = 20; }), (w) => ciProblems(w, readme), "not 22"],
-        ["ci has no npm cache", broken(ci, (d) => { delete stepsOf(job(d, "test")).find((s) => isAction(s, "actions/setup-node"))!.with!["cache"]; }), (w) => ciProblems(w, readme), "does not cache npm"],
-        ["a literal AWS access key", broken(deploy, (d) => { pulumiStep(job(d, "dev")).env!["AWS_ACCESS_KEY_ID"] = fakeAwsKey; }), secretProblems, "looks like an AWS access key id"],
-        ["a literal Pulumi token", broken(deploy, (d) => { pulumiStep(job(d, "dev")).env!["PULUMI_ACCESS_TOKEN"] = fakePulumiToken; }), secretProblems, "looks like a Pulumi access token"],
-        ["a sensitive value not taken from secrets", broken(preview, (d) => { pulumiStep(job(d, "preview")).env!["PULUMI_CONFIG_PASSPHRASE"] = "hunter2"; }), secretProblems, "sets PULUMI_CONFIG_PASSPHRASE to a value that is not"],
-        ["a secret looked up by a computed name", broken(deploy, (d) => { pulumiStep(job(d, "prod")).env!["PULUMI_ACCESS_TOKEN"] = "${{ secrets[format('PULUMI_{0}', 'ACCESS_TOKEN')] }}"; }), secretProblems, "other than by name"],
-        ["all secrets handed over at once", broken(ci, (d) => { job(d, "test").env = { ALL: "${{ toJSON(secrets) }}" }; }), secretProblems, "other than by name"],
-        ["an action on a branch", broken(ci, (d) => { stepsOf(job(d, "test"))[0]!.uses = "actions/checkout@main"; }), pinningProblems, "not pinned to a major version"],
-        ["deploy may write pull requests", broken(deploy, (d) => { d.permissions = { contents: "read", "id-token": "write", "pull-requests": "write" }; }), (w) => permissionProblems(w, ["id-token", "pull-requests"]), "nothing comments on a PR"],
-        ["ci gets a write scope", broken(ci, (d) => { d.permissions = { contents: "write" }; }), (w) => permissionProblems(w, []), "may write contents"],
-        ["a workflow without permissions", broken(ci, (d) => { delete d.permissions; }), (w) => permissionProblems(w, []), "has no permissions"],
-        ["a job without steps", broken(ci, (d) => { job(d, "test").steps = []; }), structureProblems, "has no steps"],
-        ["a workflow that does not parse", { file: "ci.yml", text: "on: [push\njobs: {", doc: {} }, structureProblems, "does not parse"],
+        [
+            "the prod job has no environment",
+            broken(deploy, (d) => {
+                delete job(d, "prod").environment;
+            }),
+            deployProblems,
+            "outside the production environment",
+        ],
+        [
+            "the prod job runs in another environment",
+            broken(deploy, (d) => {
+                job(d, "prod").environment = "staging";
+            }),
+            deployProblems,
+            "outside the production environment",
+        ],
+        [
+            "the prod job does not need dev",
+            broken(deploy, (d) => {
+                delete job(d, "prod").needs;
+            }),
+            deployProblems,
+            "does not need job dev",
+        ],
+        [
+            "the dev job updates prod",
+            broken(deploy, (d) => {
+                pulumiStep(job(d, "dev")).with!["stack-name"] = "prod";
+            }),
+            deployProblems,
+            "no job runs pulumi up on the dev stack",
+        ],
+        [
+            "deploy also runs on pull requests",
+            broken(deploy, (d) => {
+                d.on = { push: { branches: ["main"] }, pull_request: null };
+            }),
+            deployProblems,
+            "not only on push",
+        ],
+        [
+            "deploy runs on every branch",
+            broken(deploy, (d) => {
+                d.on = { push: null };
+            }),
+            deployProblems,
+            "not only main",
+        ],
+        [
+            "a deploy job has no concurrency group",
+            broken(deploy, (d) => {
+                delete job(d, "prod").concurrency;
+            }),
+            deployProblems,
+            "two updates of its stack could overlap",
+        ],
+        [
+            "a deploy cancels a running update",
+            broken(deploy, (d) => {
+                job(d, "dev").concurrency = { group: "pulumi-up-dev", "cancel-in-progress": true };
+            }),
+            deployProblems,
+            "cancels a running update",
+        ],
+        [
+            "a deploy's group is per run",
+            broken(deploy, (d) => {
+                job(d, "dev").concurrency = { group: "up-${{ github.run_id }}" };
+            }),
+            deployProblems,
+            "changes from run to run",
+        ],
+        [
+            "deploy runs without the policy pack",
+            broken(deploy, (d) => {
+                delete pulumiStep(job(d, "prod")).with!["policyPacks"];
+            }),
+            (w) => pulumiStepProblems(w, "up"),
+            "does not enforce the policies/guardrails policy pack",
+        ],
+        [
+            "the pack config does not exist",
+            broken(deploy, (d) => {
+                pulumiStep(job(d, "dev")).with!["policyPackConfigs"] = `${PACK}/nope.json`;
+            }),
+            (w) => pulumiStepProblems(w, "up"),
+            "missing or not JSON",
+        ],
+        [
+            "deploy previews instead of updating",
+            broken(deploy, (d) => {
+                pulumiStep(job(d, "dev")).with!["command"] = "preview";
+            }),
+            (w) => pulumiStepProblems(w, "up"),
+            "expected command up",
+        ],
+        [
+            "AWS keys instead of OIDC",
+            broken(deploy, (d) => {
+                const aws = stepsOf(job(d, "dev")).find((s) => isAction(s, "aws-actions/configure-aws-credentials"))!;
+                aws.with!["aws-access-key-id"] = "${{ secrets.AWS_ACCESS_KEY_ID }}";
+            }),
+            (w) => pulumiStepProblems(w, "up"),
+            "long-lived AWS keys",
+        ],
+        [
+            "no id-token permission for OIDC",
+            broken(deploy, (d) => {
+                d.permissions = { contents: "read" };
+            }),
+            (w) => pulumiStepProblems(w, "up"),
+            "id-token: write",
+        ],
+        [
+            "no AWS credentials step",
+            broken(deploy, (d) => {
+                dropSteps(job(d, "prod"), (s) => isAction(s, "aws-actions/configure-aws-credentials"));
+            }),
+            (w) => pulumiStepProblems(w, "up"),
+            "no aws-actions/configure-aws-credentials",
+        ],
+        [
+            "nothing installs the pack's dependencies",
+            broken(preview, (d) => {
+                dropSteps(job(d, "preview"), runsNpmCi);
+            }),
+            (w) => packInstallProblems(w, root, pack),
+            "before installing the policy pack's dependencies",
+        ],
+        [
+            "the install runs after pulumi",
+            broken(deploy, (d) => {
+                const j = job(d, "dev");
+                const steps = stepsOf(j);
+                const install = steps.find(runsNpmCi)!;
+                j.steps = [...steps.filter((s) => s !== install), install];
+            }),
+            (w) => packInstallProblems(w, root, pack),
+            "before installing the policy pack's dependencies",
+        ],
+        [
+            "the root install omits devDependencies (@pulumi/policy)",
+            broken(deploy, (d) => {
+                stepsOf(job(d, "dev")).find(runsNpmCi)!.run = "npm ci --omit=dev";
+            }),
+            (w) => packInstallProblems(w, root, pack),
+            "does not install @pulumi/policy",
+        ],
+        [
+            "preview does not comment on the PR",
+            broken(preview, (d) => {
+                pulumiStep(job(d, "preview")).with!["comment-on-pr"] = false;
+            }),
+            previewProblems,
+            "does not comment on the PR",
+        ],
+        [
+            "preview skips dev",
+            broken(preview, (d) => {
+                job(d, "preview").strategy = { matrix: { stack: ["prod"] } };
+            }),
+            previewProblems,
+            "does not preview the dev stack",
+        ],
+        [
+            "preview shows prod's secrets to a PR",
+            broken(preview, (d) => {
+                job(d, "preview").strategy = { matrix: { stack: ["dev", "prod"] } };
+            }),
+            previewProblems,
+            "previews the prod stack on pull requests",
+        ],
+        [
+            "preview runs on pull_request_target",
+            broken(preview, (d) => {
+                d.on = { pull_request_target: null, pull_request: { branches: ["main"] } };
+            }),
+            previewProblems,
+            "pull_request_target",
+        ],
+        [
+            "ci does not run npm test",
+            broken(ci, (d) => {
+                dropSteps(job(d, "test"), (s) => commandsOf(s.run).includes("npm test"));
+            }),
+            (w) => ciProblems(w, readme),
+            "no step runs `npm test`",
+        ],
+        [
+            "ci does not run npm ci",
+            broken(ci, (d) => {
+                dropSteps(job(d, "test"), (s) => commandsOf(s.run).includes("npm ci"));
+            }),
+            (w) => ciProblems(w, readme),
+            "never runs `npm ci`",
+        ],
+        [
+            "ci tests before installing",
+            broken(ci, (d) => {
+                const j = job(d, "test");
+                j.steps = [...stepsOf(j).filter((s) => !s.run), { run: "npm test && npm ci" }];
+            }),
+            (w) => ciProblems(w, readme),
+            "before `npm ci`",
+        ],
+        [
+            "ci runs on pull requests only",
+            broken(ci, (d) => {
+                d.on = { pull_request: null };
+            }),
+            (w) => ciProblems(w, readme),
+            "does not run on push",
+        ],
+        [
+            "ci runs Node 20",
+            broken(ci, (d) => {
+                stepsOf(job(d, "test")).find((s) => isAction(s, "actions/setup-node"))!.with!["node-version"] = 20;
+            }),
+            (w) => ciProblems(w, readme),
+            "not 22",
+        ],
+        [
+            "ci has no npm cache",
+            broken(ci, (d) => {
+                delete stepsOf(job(d, "test")).find((s) => isAction(s, "actions/setup-node"))!.with!["cache"];
+            }),
+            (w) => ciProblems(w, readme),
+            "does not cache npm",
+        ],
+        [
+            "a literal AWS access key",
+            broken(deploy, (d) => {
+                pulumiStep(job(d, "dev")).env!["AWS_ACCESS_KEY_ID"] = fakeAwsKey;
+            }),
+            secretProblems,
+            "looks like an AWS access key id",
+        ],
+        [
+            "a literal Pulumi token",
+            broken(deploy, (d) => {
+                pulumiStep(job(d, "dev")).env!["PULUMI_ACCESS_TOKEN"] = fakePulumiToken;
+            }),
+            secretProblems,
+            "looks like a Pulumi access token",
+        ],
+        [
+            "a sensitive value not taken from secrets",
+            broken(preview, (d) => {
+                pulumiStep(job(d, "preview")).env!["PULUMI_CONFIG_PASSPHRASE"] = "hunter2";
+            }),
+            secretProblems,
+            "sets PULUMI_CONFIG_PASSPHRASE to a value that is not",
+        ],
+        [
+            "a secret looked up by a computed name",
+            broken(deploy, (d) => {
+                pulumiStep(job(d, "prod")).env!["PULUMI_ACCESS_TOKEN"] =
+                    "${{ secrets[format('PULUMI_{0}', 'ACCESS_TOKEN')] }}";
+            }),
+            secretProblems,
+            "other than by name",
+        ],
+        [
+            "all secrets handed over at once",
+            broken(ci, (d) => {
+                job(d, "test").env = { ALL: "${{ toJSON(secrets) }}" };
+            }),
+            secretProblems,
+            "other than by name",
+        ],
+        [
+            "an action on a branch",
+            broken(ci, (d) => {
+                stepsOf(job(d, "test"))[0]!.uses = "actions/checkout@main";
+            }),
+            pinningProblems,
+            "not pinned to a major version",
+        ],
+        [
+            "deploy may write pull requests",
+            broken(deploy, (d) => {
+                d.permissions = { contents: "read", "id-token": "write", "pull-requests": "write" };
+            }),
+            (w) => permissionProblems(w, ["id-token", "pull-requests"]),
+            "nothing comments on a PR",
+        ],
+        [
+            "ci gets a write scope",
+            broken(ci, (d) => {
+                d.permissions = { contents: "write" };
+            }),
+            (w) => permissionProblems(w, []),
+            "may write contents",
+        ],
+        [
+            "a workflow without permissions",
+            broken(ci, (d) => {
+                delete d.permissions;
+            }),
+            (w) => permissionProblems(w, []),
+            "has no permissions",
+        ],
+        [
+            "a job without steps",
+            broken(ci, (d) => {
+                job(d, "test").steps = [];
+            }),
+            structureProblems,
+            "has no steps",
+        ],
+        [
+            "a workflow that does not parse",
+            { file: "ci.yml", text: "on: [push\njobs: {", doc: {} },
+            structureProblems,
+            "does not parse",
+        ],
     ];
     for (const [what, copy, check, fragment] of cases) {
         it(`reports ${what}`, () => {
@@ -576,7 +930,9 @@ describe("GitHub Actions workflow checks catch broken workflows", () => {
     it("reports a root install that lacks a dependency of the pack, which then needs its own npm ci", () => {
         const rootWithoutPolicy: PackageJson = { ...root, devDependencies: { ...root.devDependencies } };
         delete rootWithoutPolicy.devDependencies!["@pulumi/policy"];
-        expect(packInstallProblems(deploy, rootWithoutPolicy, pack).join("\n")).to.include(`add \`npm ci --prefix ${PACK}\``);
+        expect(packInstallProblems(deploy, rootWithoutPolicy, pack).join("\n")).to.include(
+            `add \`npm ci --prefix ${PACK}\``,
+        );
         const ownInstall = broken(deploy, (d) => {
             for (const id of ["dev", "prod"]) {
                 const steps = stepsOf(job(d, id));
@@ -588,8 +944,14 @@ describe("GitHub Actions workflow checks catch broken workflows", () => {
     });
 
     it("reports a secret, variable or environment docs/ci.md does not name", () => {
-        const renamed = broken(deploy, (d) => { job(d, "prod").environment = "live"; pulumiStep(job(d, "dev")).env!["EXTRA"] = "${{ secrets.SOME_NEW_SECRET }}"; });
+        const renamed = broken(deploy, (d) => {
+            job(d, "prod").environment = "live";
+            pulumiStep(job(d, "dev")).env!["EXTRA"] = "${{ secrets.SOME_NEW_SECRET }}";
+        });
         const doc = fs.readFileSync(path.join(PROJECT_DIR, "docs", "ci.md"), "utf8");
-        expect(docsProblems([renamed], doc)).to.include.members(["docs/ci.md does not name `live`", "docs/ci.md does not name `SOME_NEW_SECRET`"]);
+        expect(docsProblems([renamed], doc)).to.include.members([
+            "docs/ci.md does not name `live`",
+            "docs/ci.md does not name `SOME_NEW_SECRET`",
+        ]);
     });
 });

@@ -42,7 +42,12 @@ export function testClock(start = "2026-11-21T09:30:00.000Z") {
 
 /** Handler deps: the DynamoDB store on `tableName` with the test clock; `store` adds to (or
  *  replaces) what the store is built from, e.g. the idempotency step seam or a broken client. */
-export function testDeps(db: DynamoDBDocument, tableName: string, clock = testClock(), store: Partial<PostsStoreDeps> = {}): Deps {
+export function testDeps(
+    db: DynamoDBDocument,
+    tableName: string,
+    clock = testClock(),
+    store: Partial<PostsStoreDeps> = {},
+): Deps {
     return {
         store: dynamoPostsStore({ db, tableName, now: clock.now, newId: () => randomUUID(), ...store }),
         cursorKey: CURSOR_KEY,
@@ -90,7 +95,9 @@ function caller(invoke: Invoke): ApiCall {
             headers[name] = String(value);
         }
         if (typeof result.body !== "string") {
-            throw new Error(`${route}: the Lambda result's body is not a string: ${JSON.stringify(result).slice(0, 200)}`);
+            throw new Error(
+                `${route}: the Lambda result's body is not a string: ${JSON.stringify(result).slice(0, 200)}`,
+            );
         }
         return {
             statusCode: result.statusCode,
@@ -108,7 +115,8 @@ function caller(invoke: Invoke): ApiCall {
  * a contract run. Tests that look at records pass their own `log`; otherwise the per-request
  * records are dropped and anything else (an unexpected failure's "error" record) still prints.
  */
-const isRequestRecord = (line: unknown) => typeof line === "string" && line.startsWith("{\"level\":\"info\",\"message\":\"Request\"");
+const isRequestRecord = (line: unknown) =>
+    typeof line === "string" && line.startsWith('{"level":"info","message":"Request"');
 const quietLog = (line: string) => {
     if (!isRequestRecord(line)) {
         console.error(line);
@@ -131,12 +139,18 @@ function quietRequestRecordsOnConsole(): void {
 }
 
 export function apiClient(deps: Deps, options: Partial<AdapterOptions> = {}): ApiCall {
-    const adapterOptions: AdapterOptions = { allowOrigin: ALLOW_ORIGIN, log: process.env["TEST_REQUEST_LOGS"] ? undefined : quietLog, ...options };
+    const adapterOptions: AdapterOptions = {
+        allowOrigin: ALLOW_ORIGIN,
+        log: process.env["TEST_REQUEST_LOGS"] ? undefined : quietLog,
+        ...options,
+    };
     return caller((route, event, context) => handleEvent(handlers[route], event, context, deps, adapterOptions));
 }
 
 /** The serialized Lambda handlers (`handler(event, context)` of each route's `__index.js`). */
-export function closureClient(lambdas: Record<RouteName, (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>>): ApiCall {
+export function closureClient(
+    lambdas: Record<RouteName, (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>>,
+): ApiCall {
     quietRequestRecordsOnConsole();
     return caller((route, event, context) => {
         const handler = lambdas[route];

@@ -7,7 +7,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { startLocalCloud } from "local-cloud";
 import { PROJECT_DIR } from "../../scripts/project";
 
-
 interface ChildOptions {
     stack: string;
     stateDir: string;
@@ -42,12 +41,18 @@ export function spawnCloud(options: ChildOptions): { child: ChildProcess; ready:
                 if (line.startsWith("WARNING ")) {
                     warnings.push(line.slice(8));
                 } else if (line.startsWith("READY ")) {
-                    resolve({ child, warnings, ...(JSON.parse(line.slice(6)) as { stageUrl: string; apiKeys: Record<string, string> }) });
+                    resolve({
+                        child,
+                        warnings,
+                        ...(JSON.parse(line.slice(6)) as { stageUrl: string; apiKeys: Record<string, string> }),
+                    });
                 }
             }
         });
         child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
-        child.on("exit", (code, signal) => reject(new Error(`local cloud exited (${code ?? signal}) before it was ready: ${err.trim()}`)));
+        child.on("exit", (code, signal) =>
+            reject(new Error(`local cloud exited (${code ?? signal}) before it was ready: ${err.trim()}`)),
+        );
     });
     ready.catch(() => undefined);
     return { child, ready };
@@ -76,7 +81,8 @@ function runChild(): void {
         ...(clockStart === undefined ? {} : { now: () => clockStart + (Date.now() - started) }),
         onWarning: (message) => process.stdout.write(`WARNING ${message}\n`),
     }).then(
-        (cloud) => process.stdout.write(`READY ${JSON.stringify({ stageUrl: cloud.stageUrl, apiKeys: cloud.apiKeys })}\n`),
+        (cloud) =>
+            process.stdout.write(`READY ${JSON.stringify({ stageUrl: cloud.stageUrl, apiKeys: cloud.apiKeys })}\n`),
         (err) => {
             process.stderr.write(`${(err as Error).name}: ${(err as Error).message}\n`);
             process.exit(1);

@@ -107,7 +107,9 @@ export async function dumpTable(db: DynamoDBDocument, tableName: string): Promis
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
-        const page = await db.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }));
+        const page = await db.send(
+            new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+        );
         items.push(...(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -154,14 +156,27 @@ export interface DynamoProxyOptions {
  */
 export async function startDynamoProxy(target: string, options: DynamoProxyOptions = {}): Promise<DynamoProxy> {
     const calls: ProxiedCall[] = [];
-    async function forward(req: http.IncomingMessage, body: Buffer): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    async function forward(
+        req: http.IncomingMessage,
+        body: Buffer,
+    ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
         return new Promise((resolve, reject) => {
-            const upstream = http.request(`${target}${req.url ?? "/"}`, { method: req.method, headers: req.headers }, (answer) => {
-                const chunks: Buffer[] = [];
-                answer.on("data", (chunk: Buffer) => chunks.push(chunk));
-                answer.on("end", () => resolve({ status: answer.statusCode ?? 500, headers: answer.headers, body: Buffer.concat(chunks) }));
-                answer.on("error", reject);
-            });
+            const upstream = http.request(
+                `${target}${req.url ?? "/"}`,
+                { method: req.method, headers: req.headers },
+                (answer) => {
+                    const chunks: Buffer[] = [];
+                    answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+                    answer.on("end", () =>
+                        resolve({
+                            status: answer.statusCode ?? 500,
+                            headers: answer.headers,
+                            body: Buffer.concat(chunks),
+                        }),
+                    );
+                    answer.on("error", reject);
+                },
+            );
             upstream.on("error", reject);
             upstream.end(body);
         });
@@ -187,7 +202,10 @@ export async function startDynamoProxy(target: string, options: DynamoProxyOptio
         req.on("end", () => {
             const body = Buffer.concat(chunks);
             void (async () => {
-                const operation = String(req.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
+                const operation =
+                    String(req.headers["x-amz-target"] ?? "")
+                        .split(".")
+                        .pop() ?? "";
                 const request = parse(body);
                 await jitter();
                 const answer = await forward(req, body);

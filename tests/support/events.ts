@@ -14,7 +14,10 @@ export interface ApiEventOptions {
     /** Single values, or arrays for a repeated parameter (the single map then holds the last). */
     query?: Record<string, string | string[]> | null;
     headers?: Record<string, string> | null;
-    /** A string is sent as is, a Uint8Array as raw bytes (always base64), anything else as JSON. `undefined`/null: no body. */
+    /**
+     * A string is sent as is, a Uint8Array as raw bytes (always base64), anything else as JSON. `undefined`/null: no
+     * body.
+     */
     body?: unknown;
     /** Defaults to true, as on AWS behind the awsx API. */
     base64?: boolean;

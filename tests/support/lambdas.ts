@@ -13,7 +13,16 @@ import * as path from "node:path";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { archiveEntries, type RecordedProgram } from "local-cloud";
 import { ofType, stackProgram, TYPES } from "./program";
-import { ALLOW_ORIGIN, CURSOR_KEY, apiClient, closureClient, testClock, testDeps, type ApiCall, type Mode } from "./client";
+import {
+    ALLOW_ORIGIN,
+    CURSOR_KEY,
+    apiClient,
+    closureClient,
+    testClock,
+    testDeps,
+    type ApiCall,
+    type Mode,
+} from "./client";
 import { localDocumentClient } from "./dynamo";
 import type { Deps } from "../../api/http/contract";
 import type { RouteName } from "../../api/handlers";

@@ -33,13 +33,28 @@ export const FORBIDDEN_BODY = { message: "Forbidden" };
  * (Any header the document does not name is allowed; these are dropped before validation so that
  * even a stricter match would not count them.)
  */
-export const TRANSPORT_HEADERS = ["date", "connection", "keep-alive", "content-length", "transfer-encoding", "x-amz-apigw-id", "x-amzn-trace-id"];
+export const TRANSPORT_HEADERS = [
+    "date",
+    "connection",
+    "keep-alive",
+    "content-length",
+    "transfer-encoding",
+    "x-amz-apigw-id",
+    "x-amzn-trace-id",
+];
 const isTransportHeader = (name: string) => TRANSPORT_HEADERS.includes(name) || name.startsWith("x-amzn-");
 
 /** An answer that does not match the document. */
 export class OpenApiMismatchError extends Error {
-    constructor(readonly request: string, readonly status: number, readonly problems: string[], body: string) {
-        super(`OpenAPI mismatch: ${request} answered ${status}:\n  - ${problems.join("\n  - ")}\n  body: ${body.length > 500 ? `${body.slice(0, 500)}…` : body || "(empty)"}`);
+    constructor(
+        readonly request: string,
+        readonly status: number,
+        readonly problems: string[],
+        body: string,
+    ) {
+        super(
+            `OpenAPI mismatch: ${request} answered ${status}:\n  - ${problems.join("\n  - ")}\n  body: ${body.length > 500 ? `${body.slice(0, 500)}…` : body || "(empty)"}`,
+        );
         this.name = "OpenApiMismatchError";
     }
 }
@@ -60,12 +75,18 @@ export interface RequestLine {
 /** Every answer checked by this process, by what it was checked against ("getPost 200", "undescribed 404", ...). */
 export const checkedResponses = { total: 0, by: {} as Record<string, number> };
 
-const version = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { version: string }).version;
+const version = (JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, "package.json"), "utf8")) as { version: string })
+    .version;
 const backends = new Map<string, Promise<OpenAPIBackend>>();
 
 /** The document of `stage` as the program describes it: openApiDocument, exactly as scripts/openapi.ts builds it. */
 export function documentFor(stage: string): OpenApiDocument {
-    return openApiDocument({ servers: { stage, region: "us-east-1" }, routes, schemas: postJsonSchemas({ target: "openapi-3.0" }), version });
+    return openApiDocument({
+        servers: { stage, region: "us-east-1" },
+        routes,
+        schemas: postJsonSchemas({ target: "openapi-3.0" }),
+        version,
+    });
 }
 
 /** The validator for a stage's document, built (and the document validated as OpenAPI 3) once. */
@@ -100,7 +121,10 @@ function stageOf(stageUrl: string): { origin: string; stage: string; prefix: str
 function describeErrors(errors: ErrorObject[] | null | undefined, where: string): string[] {
     return (errors ?? []).map((e) => {
         const at = e.instancePath === "" ? where : `${where}${e.instancePath}`;
-        const extra = e.keyword === "additionalProperties" ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : "";
+        const extra =
+            e.keyword === "additionalProperties"
+                ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+                : "";
         return `${at} ${e.message ?? e.keyword}${extra}`;
     });
 }
@@ -184,17 +208,27 @@ export async function checkResponse(stageUrl: string, request: RequestLine, resu
     const name = `${line} (${operationId}: ${operation.method.toUpperCase()} ${operation.path})`;
     const documented = documentedResponse(operation, result.status);
     if (documented === undefined) {
-        throw new OpenApiMismatchError(name, result.status, [
-            `status ${result.status} is not documented for ${operationId} (documented: ${Object.keys(operation.responses ?? {}).join(", ")})`,
-        ], result.text);
+        throw new OpenApiMismatchError(
+            name,
+            result.status,
+            [
+                `status ${result.status} is not documented for ${operationId} (documented: ${Object.keys(operation.responses ?? {}).join(", ")})`,
+            ],
+            result.text,
+        );
     }
     const problems: string[] = [];
 
     // Headers: every documented one present and valid; undocumented ones allowed.
-    const headers = api.validateResponseHeaders(plainHeaders(result.headers), operation, { statusCode: result.status, setMatchType: SetMatchType.Superset });
+    const headers = api.validateResponseHeaders(plainHeaders(result.headers), operation, {
+        statusCode: result.status,
+        setMatchType: SetMatchType.Superset,
+    });
     for (const e of headers.errors ?? []) {
         const header = e.instancePath.replace(/^\/headers\/?/, "");
-        problems.push(header === "" ? `headers ${e.message ?? e.keyword}` : `header ${header} ${e.message ?? e.keyword}`);
+        problems.push(
+            header === "" ? `headers ${e.message ?? e.keyword}` : `header ${header} ${e.message ?? e.keyword}`,
+        );
     }
 
     // Body: the documented JSON, or nothing.
@@ -206,7 +240,9 @@ export async function checkResponse(stageUrl: string, request: RequestLine, resu
     } else {
         const mediaType = (result.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
         if (!Object.hasOwn(content, mediaType)) {
-            problems.push(`Content-Type "${result.headers.get("content-type") ?? ""}" is not documented (documented: ${Object.keys(content).join(", ")})`);
+            problems.push(
+                `Content-Type "${result.headers.get("content-type") ?? ""}" is not documented (documented: ${Object.keys(content).join(", ")})`,
+            );
         }
         const validators = api.validator.getStatusBasedResponseValidatorForOperation(operationId) ?? {};
         if (content["application/json"]?.schema === undefined || validators[documented.key] === undefined) {
@@ -241,7 +277,11 @@ export function checkedCall(stageUrl: string | (() => string)): CheckedCall {
     let checked = 0;
     const checkedFn = async (url: string, init: Parameters<Call>[1] = {}) => {
         const result = await call(url, init);
-        const outcome = await checkResponse(typeof stageUrl === "function" ? stageUrl() : stageUrl, { method: init.method, url }, result);
+        const outcome = await checkResponse(
+            typeof stageUrl === "function" ? stageUrl() : stageUrl,
+            { method: init.method, url },
+            result,
+        );
         if (outcome.kind !== "unchecked") {
             checked++;
         }

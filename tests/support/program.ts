@@ -36,7 +36,8 @@ export const byUrn = (program: RecordedProgram, urn: string): RecordedResource |
     program.resources.find((r) => r.urn === urn);
 
 /** The OpenAPI (swagger 2.0) body awsx generated for the REST API. */
-export function swaggerOf(program: RecordedProgram): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function swaggerOf(program: RecordedProgram): any {
     return JSON.parse(one(program, TYPES.restApi).inputs["body"]);
 }
 

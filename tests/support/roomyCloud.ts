@@ -3,13 +3,24 @@
 import type { LocalCloud, LocalCloudOptions } from "local-cloud";
 import { removeStateDir, startTestCloud } from "local-cloud/testing";
 
-export const ROOMY_PLAN = { throttle: { rateLimit: 10_000, burstLimit: 5_000 }, quota: { limit: 1_000_000, period: "DAY" } };
+export const ROOMY_PLAN = {
+    throttle: { rateLimit: 10_000, burstLimit: 5_000 },
+    quota: { limit: 1_000_000, period: "DAY" },
+};
 
 /** A local cloud for `stack` with consumer `app` on the roomy plan; `stackConfig` adds or overrides keys. */
-export function startRoomyCloud(stack: string, stackConfig: Record<string, unknown> = {}, options: Pick<Partial<LocalCloudOptions>, "projectDir" | "integrationTimeoutMs" | "faults"> = {}): Promise<LocalCloud> {
+export function startRoomyCloud(
+    stack: string,
+    stackConfig: Record<string, unknown> = {},
+    options: Pick<Partial<LocalCloudOptions>, "projectDir" | "integrationTimeoutMs" | "faults"> = {},
+): Promise<LocalCloud> {
     return startTestCloud({
         stack,
-        stackConfig: { "posts-api:plans": { roomy: ROOMY_PLAN }, "posts-api:consumers": [{ name: "app", plan: "roomy" }], ...stackConfig },
+        stackConfig: {
+            "posts-api:plans": { roomy: ROOMY_PLAN },
+            "posts-api:consumers": [{ name: "app", plan: "roomy" }],
+            ...stackConfig,
+        },
         ...options,
     });
 }

@@ -52,9 +52,16 @@ function programFiles(root = PROJECT_DIR): string[] {
     const walk = (relative: string) => {
         for (const entry of fs.readdirSync(path.join(root, relative), { withFileTypes: true })) {
             const name = path.join(relative, entry.name);
-            if (entry.isDirectory() && !entry.name.startsWith(".") && !(relative === "" && NOT_PROGRAM.has(entry.name))) {
+            if (
+                entry.isDirectory() &&
+                !entry.name.startsWith(".") &&
+                !(relative === "" && NOT_PROGRAM.has(entry.name))
+            ) {
                 walk(name);
-            } else if (entry.isFile() && (relative === "" ? /^(.*\.ts|Pulumi(\..+)?\.yaml)$/.test(entry.name) : entry.name.endsWith(".ts"))) {
+            } else if (
+                entry.isFile() &&
+                (relative === "" ? /^(.*\.ts|Pulumi(\..+)?\.yaml)$/.test(entry.name) : entry.name.endsWith(".ts"))
+            ) {
                 files.push(name);
             }
         }
@@ -68,7 +75,9 @@ function insertBefore(file: string, anchor: string, text: string): void {
     const source = fs.readFileSync(file, "utf8");
     const at = source.indexOf(anchor);
     if (at < 0) {
-        throw new Error(`routeFixture: "${anchor}" not found in ${file}; update tests/support/routeFixture.ts to the route table's shape`);
+        throw new Error(
+            `routeFixture: "${anchor}" not found in ${file}; update tests/support/routeFixture.ts to the route table's shape`,
+        );
     }
     fs.writeFileSync(file, source.slice(0, at) + text + source.slice(at));
 }
@@ -97,12 +106,19 @@ export function copyProgram(label: string, files: Record<string, string> = {}): 
 export function createRouteFixture(): RouteFixture {
     const { dir } = copyProgram("route-fixture");
     const routesFile = path.join(dir, "api", "routes.ts");
-    insertBefore(routesFile, "\nexport type HttpMethod", `import { ${ADDED_ROUTE.name} } from "./handlers/${ADDED_ROUTE.name}";\n`);
+    insertBefore(
+        routesFile,
+        "\nexport type HttpMethod",
+        `import { ${ADDED_ROUTE.name} } from "./handlers/${ADDED_ROUTE.name}";\n`,
+    );
     insertBefore(routesFile, "] as const satisfies readonly RouteDefinition[];", ROW);
     fs.writeFileSync(path.join(dir, "api", "handlers", `${ADDED_ROUTE.name}.ts`), HANDLER_FILE);
 
     const original = new Set(programFiles());
-    const changedFiles = programFiles(dir).filter((file) =>
-        !original.has(file) || !fs.readFileSync(path.join(dir, file)).equals(fs.readFileSync(path.join(PROJECT_DIR, file))));
+    const changedFiles = programFiles(dir).filter(
+        (file) =>
+            !original.has(file) ||
+            !fs.readFileSync(path.join(dir, file)).equals(fs.readFileSync(path.join(PROJECT_DIR, file))),
+    );
     return { dir, changedFiles, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

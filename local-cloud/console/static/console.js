@@ -79,7 +79,10 @@
     }
 
     const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10);
-    const mask = (value) => (value.length > 8 ? `${value.slice(0, 4)}${"•".repeat(Math.min(value.length - 8, 12))}${value.slice(-4)}` : "••••••••");
+    const mask = (value) =>
+        value.length > 8
+            ? `${value.slice(0, 4)}${"•".repeat(Math.min(value.length - 8, 12))}${value.slice(-4)}`
+            : "••••••••";
     const statusClass = (status) => `status s${String(status)[0]}`;
     const consumerName = (keyId) => (state.overview.apiKeys.find((k) => k.id === keyId) || {}).logicalName || keyId;
 
@@ -127,23 +130,110 @@
         $("#warning-count").hidden = o.warnings.length === 0;
         $("#warning-count").textContent = String(o.warnings.length);
         if (o.warnings.length > 0) {
-            warnings.append(h("div", { class: "warnings", id: "warnings-box" }, h("strong", {}, "Warnings"), h("ul", {}, o.warnings.map((w) => h("li", {}, w)))));
+            warnings.append(
+                h(
+                    "div",
+                    { class: "warnings", id: "warnings-box" },
+                    h("strong", {}, "Warnings"),
+                    h(
+                        "ul",
+                        {},
+                        o.warnings.map((w) => h("li", {}, w)),
+                    ),
+                ),
+            );
         }
-        fill($("#stages-table tbody"), o.stages.map((s) => h("tr", {},
-            h("td", {}, s.name), h("td", {}, s.api), h("td", { class: "mono" }, h("a", { href: s.url }, s.url)), h("td", {}, s.accessLog ? "yes (access.log)" : "no"))));
-        fill($("#routes-table tbody"), o.routes.map((r) => h("tr", {},
-            h("td", { class: "mono" }, r.method), h("td", { class: "mono" }, r.path), h("td", {}, r.apiKeyRequired ? "x-api-key" : "none"), h("td", { class: "mono" }, r.integration))));
-        fill($("#functions-table tbody"), o.functions.map((f) => h("tr", {},
-            h("td", {}, h("div", {}, f.logicalName), h("div", { class: "muted mono" }, f.name)), h("td", {}, f.runtime), h("td", { class: "mono" }, f.handler),
-            h("td", { class: "num" }, `${f.memorySize} MB`), h("td", { class: "num" }, `${f.timeoutSeconds} s`))));
-        fill($("#tables-table tbody"), o.tables.map((t) => h("tr", {},
-            h("td", {}, t.logicalName), h("td", { class: "mono" }, t.name),
-            h("td", { class: "mono" }, t.rangeKey ? `${t.hashKey} + ${t.rangeKey}` : t.hashKey),
-            h("td", { class: "mono" }, t.indexes.length === 0 ? "none" : t.indexes.map((i) => h("div", {}, `${i.kind} ${i.name}: ${i.rangeKey ? `${i.hashKey} + ${i.rangeKey}` : i.hashKey}`))))));
-        fill($("#outputs-table tbody"), o.outputs.map((out) => h("tr", {},
-            h("td", {}, out.name),
-            h("td", { class: "mono" }, out.secret ? h("span", { class: "pill secret", title: "A secret output: npm start -- --show-secrets or npm run outputs -- --show-secrets shows it" }, out.value)
-                : typeof out.value === "string" ? out.value : JSON.stringify(out.value)))));
+        fill(
+            $("#stages-table tbody"),
+            o.stages.map((s) =>
+                h(
+                    "tr",
+                    {},
+                    h("td", {}, s.name),
+                    h("td", {}, s.api),
+                    h("td", { class: "mono" }, h("a", { href: s.url }, s.url)),
+                    h("td", {}, s.accessLog ? "yes (access.log)" : "no"),
+                ),
+            ),
+        );
+        fill(
+            $("#routes-table tbody"),
+            o.routes.map((r) =>
+                h(
+                    "tr",
+                    {},
+                    h("td", { class: "mono" }, r.method),
+                    h("td", { class: "mono" }, r.path),
+                    h("td", {}, r.apiKeyRequired ? "x-api-key" : "none"),
+                    h("td", { class: "mono" }, r.integration),
+                ),
+            ),
+        );
+        fill(
+            $("#functions-table tbody"),
+            o.functions.map((f) =>
+                h(
+                    "tr",
+                    {},
+                    h("td", {}, h("div", {}, f.logicalName), h("div", { class: "muted mono" }, f.name)),
+                    h("td", {}, f.runtime),
+                    h("td", { class: "mono" }, f.handler),
+                    h("td", { class: "num" }, `${f.memorySize} MB`),
+                    h("td", { class: "num" }, `${f.timeoutSeconds} s`),
+                ),
+            ),
+        );
+        fill(
+            $("#tables-table tbody"),
+            o.tables.map((t) =>
+                h(
+                    "tr",
+                    {},
+                    h("td", {}, t.logicalName),
+                    h("td", { class: "mono" }, t.name),
+                    h("td", { class: "mono" }, t.rangeKey ? `${t.hashKey} + ${t.rangeKey}` : t.hashKey),
+                    h(
+                        "td",
+                        { class: "mono" },
+                        t.indexes.length === 0
+                            ? "none"
+                            : t.indexes.map((i) =>
+                                  h(
+                                      "div",
+                                      {},
+                                      `${i.kind} ${i.name}: ${i.rangeKey ? `${i.hashKey} + ${i.rangeKey}` : i.hashKey}`,
+                                  ),
+                              ),
+                    ),
+                ),
+            ),
+        );
+        fill(
+            $("#outputs-table tbody"),
+            o.outputs.map((out) =>
+                h(
+                    "tr",
+                    {},
+                    h("td", {}, out.name),
+                    h(
+                        "td",
+                        { class: "mono" },
+                        out.secret
+                            ? h(
+                                  "span",
+                                  {
+                                      class: "pill secret",
+                                      title: "A secret output: npm start -- --show-secrets or npm run outputs -- --show-secrets shows it",
+                                  },
+                                  out.value,
+                              )
+                            : typeof out.value === "string"
+                              ? out.value
+                              : JSON.stringify(out.value),
+                    ),
+                ),
+            ),
+        );
     }
 
     /** The Stack panel's DynamoDB capacity: units so far, and the partitions that took most. */
@@ -153,13 +243,37 @@
             ? `A partition key takes at most ${c.limits.readUnitsPerSecond} read and ${c.limits.writeUnitsPerSecond} write units a second (DynamoDB's limits x${c.limits.scale}); past that, DynamoDB's ThrottlingException.`
             : "Counted, never throttled (npm start -- --throttle-partitions <scale> throttles a hot partition as DynamoDB would).";
         const units = (n) => (Number.isInteger(n) ? String(n) : n.toFixed(1));
-        const rows = c.tables.flatMap((t) => [{ name: t.table, u: t }, ...t.indexes.map((i) => ({ name: `${t.table} / ${i.index}`, u: i }))]);
-        fill($("#capacity-table tbody"), rows.map(({ name, u }) => h("tr", {},
-            h("td", { class: "mono" }, name), h("td", { class: "num" }, units(u.readUnits)), h("td", { class: "num" }, units(u.writeUnits)),
-            h("td", { class: "num" }, String(u.throttledReads + u.throttledWrites)),
-            h("td", { class: "mono" }, u.hottest.map((p) => h("div", {},
-                `${p.partition}: ${units(p.readUnits)} / ${units(p.writeUnits)}, ${units(p.peakWriteUnitsPerSecond)} in a second` +
-                (p.throttledReads + p.throttledWrites > 0 ? `, ${p.throttledReads + p.throttledWrites} throttled` : "")))))));
+        const rows = c.tables.flatMap((t) => [
+            { name: t.table, u: t },
+            ...t.indexes.map((i) => ({ name: `${t.table} / ${i.index}`, u: i })),
+        ]);
+        fill(
+            $("#capacity-table tbody"),
+            rows.map(({ name, u }) =>
+                h(
+                    "tr",
+                    {},
+                    h("td", { class: "mono" }, name),
+                    h("td", { class: "num" }, units(u.readUnits)),
+                    h("td", { class: "num" }, units(u.writeUnits)),
+                    h("td", { class: "num" }, String(u.throttledReads + u.throttledWrites)),
+                    h(
+                        "td",
+                        { class: "mono" },
+                        u.hottest.map((p) =>
+                            h(
+                                "div",
+                                {},
+                                `${p.partition}: ${units(p.readUnits)} / ${units(p.writeUnits)}, ${units(p.peakWriteUnitsPerSecond)} in a second` +
+                                    (p.throttledReads + p.throttledWrites > 0
+                                        ? `, ${p.throttledReads + p.throttledWrites} throttled`
+                                        : ""),
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        );
     }
 
     // ---- the Reference panel (Swagger UI) ---------------------------------------------------------
@@ -175,17 +289,28 @@
     function renderKeyPicker(keys) {
         const picker = $("#key-picker");
         const before = picker.value;
-        const options = keys.map((k) => h("option", { value: `key:${k.consumer}` }, `${k.consumer}${k.enabled ? "" : " (disabled)"}`));
+        const options = keys.map((k) =>
+            h("option", { value: `key:${k.consumer}` }, `${k.consumer}${k.enabled ? "" : " (disabled)"}`),
+        );
         options.push(h("option", { value: "none" }, "(no key)"), h("option", { value: "wrong" }, "(a wrong key)"));
         picker.replaceChildren(...options);
         const firstEnabled = keys.find((k) => k.enabled);
-        picker.value = [...picker.options].some((opt) => opt.value === before) ? before : firstEnabled ? `key:${firstEnabled.consumer}` : "none";
+        picker.value = [...picker.options].some((opt) => opt.value === before)
+            ? before
+            : firstEnabled
+              ? `key:${firstEnabled.consumer}`
+              : "none";
         applyPickedKey();
     }
 
     function applyPickedKey() {
         const choice = $("#key-picker").value;
-        state.pickedKey = choice === "none" ? null : choice === "wrong" ? "not-a-key-of-this-stack-0000000000" : state.keyValues.get(choice.slice(4)) || null;
+        state.pickedKey =
+            choice === "none"
+                ? null
+                : choice === "wrong"
+                  ? "not-a-key-of-this-stack-0000000000"
+                  : state.keyValues.get(choice.slice(4)) || null;
         const ui = state.swagger;
         const scheme = state.reference && state.reference.apiKeyScheme;
         if (ui && scheme) {
@@ -205,7 +330,8 @@
         const name = Object.keys(request.headers).find((n) => n.toLowerCase() === "idempotency-key");
         if (name === undefined) return;
         const mode = $("#idempotency-picker").value;
-        if (mode === "fresh" || (mode === "repeat" && state.lastIdempotencyKey === null)) request.headers[name] = newIdempotencyKey();
+        if (mode === "fresh" || (mode === "repeat" && state.lastIdempotencyKey === null))
+            request.headers[name] = newIdempotencyKey();
         else if (mode === "repeat") request.headers[name] = state.lastIdempotencyKey;
         state.lastIdempotencyKey = String(request.headers[name]);
         $("#idempotency-last").textContent = `sent: ${state.lastIdempotencyKey}`;
@@ -219,7 +345,10 @@
 
     async function loadReference() {
         if (typeof window.SwaggerUIBundle !== "function") {
-            showError("#reference-error", new Error("Swagger UI did not load (is swagger-ui-dist installed? npm install)"));
+            showError(
+                "#reference-error",
+                new Error("Swagger UI did not load (is swagger-ui-dist installed? npm install)"),
+            );
             return;
         }
         const stage = $("#stage-picker").value;
@@ -231,7 +360,8 @@
         }
         const ref = state.reference;
         showError("#reference-error", ref.note ? new Error(ref.note) : null);
-        $("#reference-source").textContent = `${ref.source === "program" ? "the program's OpenAPI document" : ref.source === "recorded" ? "the RestApi's recorded OpenAPI body" : "no document"}, served at ${ref.url}`;
+        $("#reference-source").textContent =
+            `${ref.source === "program" ? "the program's OpenAPI document" : ref.source === "recorded" ? "the RestApi's recorded OpenAPI body" : "no document"}, served at ${ref.url}`;
         state.swagger = window.SwaggerUIBundle({
             spec: ref.document,
             domNode: $("#swagger"),
@@ -288,7 +418,8 @@
             for (const key of keys) {
                 const consumer = consumerName(key.id);
                 state.keyValues.set(consumer, key.value);
-                const plans = (await controlPlane(`/usageplans?keyId=${encodeURIComponent(key.id)}&limit=500`)).item || [];
+                const plans =
+                    (await controlPlane(`/usageplans?keyId=${encodeURIComponent(key.id)}&limit=500`)).item || [];
                 const plan = plans[0];
                 let usage;
                 if (plan) {
@@ -297,9 +428,18 @@
                     const start = quotaStart < shownStart ? quotaStart : shownStart;
                     const cacheKey = `${plan.id}`;
                     if (!usageByPlan.has(cacheKey)) {
-                        usageByPlan.set(cacheKey, controlPlane(`/usageplans/${encodeURIComponent(plan.id)}/usage?startDate=${start}&endDate=${today}&limit=500`));
+                        usageByPlan.set(
+                            cacheKey,
+                            controlPlane(
+                                `/usageplans/${encodeURIComponent(plan.id)}/usage?startDate=${start}&endDate=${today}&limit=500`,
+                            ),
+                        );
                     }
-                    usage = { start, quotaStart, values: ((await usageByPlan.get(cacheKey)).values || {})[key.id] || [] };
+                    usage = {
+                        start,
+                        quotaStart,
+                        values: ((await usageByPlan.get(cacheKey)).values || {})[key.id] || [],
+                    };
                 }
                 rows.push({ key, consumer, plan, plans, usage, today });
             }
@@ -307,7 +447,8 @@
             renderKeyPicker(rows.map((r) => ({ consumer: r.consumer, enabled: r.key.enabled })));
             renderConsumerFilter(rows.map((r) => r.consumer));
             showError("#consumers-error", null);
-            $("#consumers-updated").textContent = `Updated ${new Date().toLocaleTimeString()} (usage day ${today}, UTC).`;
+            $("#consumers-updated").textContent =
+                `Updated ${new Date().toLocaleTimeString()} (usage day ${today}, UTC).`;
         } catch (err) {
             showError("#consumers-error", err);
         } finally {
@@ -320,7 +461,8 @@
         const parts = [];
         if (plan.throttle) parts.push(`${plan.throttle.rateLimit}/s, burst ${plan.throttle.burstLimit}`);
         for (const stage of plan.apiStages || []) {
-            for (const [method, t] of Object.entries(stage.throttle || {})) parts.push(`${method}: ${t.rateLimit}/s, burst ${t.burstLimit}`);
+            for (const [method, t] of Object.entries(stage.throttle || {}))
+                parts.push(`${method}: ${t.rateLimit}/s, burst ${t.burstLimit}`);
         }
         return parts.length ? parts.join("; ") : "none";
     }
@@ -329,43 +471,76 @@
         const { plan, usage } = row;
         if (!plan) return h("span", { class: "muted" }, "no plan: every call is refused");
         // Days are [used, remaining] (or [used] without a quota), from usage.start to today.
-        const days = usage.values.map((v, i) => ({ day: utcDay(new Date(`${usage.start}T00:00:00Z`).getTime() + i * DAY_MS), used: v[0], remaining: v[1] }));
+        const days = usage.values.map((v, i) => ({
+            day: utcDay(new Date(`${usage.start}T00:00:00Z`).getTime() + i * DAY_MS),
+            used: v[0],
+            remaining: v[1],
+        }));
         const todayUsed = (days.find((d) => d.day === row.today) || { used: 0 }).used;
         if (!plan.quota) {
-            return h("div", { class: "quota", "data-used": todayUsed }, h("div", { class: "quota-text" }, `no quota; ${todayUsed} used today`));
+            return h(
+                "div",
+                { class: "quota", "data-used": todayUsed },
+                h("div", { class: "quota-text" }, `no quota; ${todayUsed} used today`),
+            );
         }
         const inPeriod = days.filter((d) => d.day >= usage.quotaStart);
         const used = inPeriod.reduce((sum, d) => sum + d.used, 0);
         const last = inPeriod[inPeriod.length - 1];
         const remaining = last && last.remaining !== undefined ? last.remaining : Math.max(0, plan.quota.limit - used);
         const percent = Math.min(100, (100 * used) / Math.max(1, plan.quota.limit));
-        return h("div", { class: "quota", "data-used": used, "data-remaining": remaining },
-            h("div", { class: `bar${remaining === 0 ? " full" : ""}`, title: `${used} of ${plan.quota.limit}` }, h("div", { class: "used", style: `width: ${used > 0 ? `max(2px, ${percent.toFixed(2)}%)` : "0%"}` })),
-            h("div", { class: "quota-text" }, `${used} used of ${plan.quota.limit} per ${plan.quota.period.toLowerCase()}, ${remaining} remaining (since ${usage.quotaStart})`));
+        return h(
+            "div",
+            { class: "quota", "data-used": used, "data-remaining": remaining },
+            h(
+                "div",
+                { class: `bar${remaining === 0 ? " full" : ""}`, title: `${used} of ${plan.quota.limit}` },
+                h("div", { class: "used", style: `width: ${used > 0 ? `max(2px, ${percent.toFixed(2)}%)` : "0%"}` }),
+            ),
+            h(
+                "div",
+                { class: "quota-text" },
+                `${used} used of ${plan.quota.limit} per ${plan.quota.period.toLowerCase()}, ${remaining} remaining (since ${usage.quotaStart})`,
+            ),
+        );
     }
 
     function daysCell(row) {
         if (!row.usage) return "";
         const values = row.usage.values.slice(-DAYS_SHOWN);
-        const start = new Date(`${row.usage.start}T00:00:00Z`).getTime() + (row.usage.values.length - values.length) * DAY_MS;
+        const start =
+            new Date(`${row.usage.start}T00:00:00Z`).getTime() + (row.usage.values.length - values.length) * DAY_MS;
         const max = Math.max(1, ...values.map((v) => v[0]));
-        return h("div", { class: "days", title: "Requests admitted per UTC day" }, values.map((v, i) => {
-            const day = utcDay(start + i * DAY_MS);
-            return h("div", { class: `day${day === row.today ? " today" : ""}`, style: `height: ${Math.max(1, Math.round((30 * v[0]) / max))}px`, title: `${day}: ${v[0]} used${v[1] !== undefined ? `, ${v[1]} remaining` : ""}` });
-        }));
+        return h(
+            "div",
+            { class: "days", title: "Requests admitted per UTC day" },
+            values.map((v, i) => {
+                const day = utcDay(start + i * DAY_MS);
+                return h("div", {
+                    class: `day${day === row.today ? " today" : ""}`,
+                    style: `height: ${Math.max(1, Math.round((30 * v[0]) / max))}px`,
+                    title: `${day}: ${v[0]} used${v[1] !== undefined ? `, ${v[1]} remaining` : ""}`,
+                });
+            }),
+        );
     }
 
     function keyCell(value) {
         const text = h("span", { class: "mono key-value" }, mask(value));
         let shown = false;
-        const button = h("button", {
-            type: "button", class: "reveal",
-            onclick: () => {
-                shown = !shown;
-                text.textContent = shown ? value : mask(value);
-                button.textContent = shown ? "hide" : "reveal";
+        const button = h(
+            "button",
+            {
+                type: "button",
+                class: "reveal",
+                onclick: () => {
+                    shown = !shown;
+                    text.textContent = shown ? value : mask(value);
+                    button.textContent = shown ? "hide" : "reveal";
+                },
             },
-        }, "reveal");
+            "reveal",
+        );
         return h("td", {}, text, " ", button);
     }
 
@@ -375,19 +550,47 @@
         const tbody = $("#consumers-table tbody");
         if (tbody.dataset.signature === signature) return;
         tbody.dataset.signature = signature;
-        const revealed = new Set([...tbody.querySelectorAll("tr")].filter((tr) => tr.querySelector(".reveal")?.textContent === "hide").map((tr) => tr.dataset.consumer));
-        fill(tbody, rows.map((row) => {
-            const tr = h("tr", { "data-consumer": row.consumer },
-                h("td", {}, h("div", {}, row.consumer), h("div", { class: "muted" }, row.key.name !== row.consumer ? row.key.name : "")),
-                h("td", {}, row.plan ? row.plan.name : h("span", { class: "muted" }, "(none)"), row.plans.length > 1 ? h("div", { class: "muted" }, `+${row.plans.length - 1} more`) : ""),
-                keyCell(row.key.value),
-                h("td", {}, h("span", { class: `pill ${row.key.enabled ? "on" : "off"}` }, row.key.enabled ? "enabled" : "disabled")),
-                h("td", {}, throttleText(row.plan)),
-                h("td", {}, quotaCell(row)),
-                h("td", {}, daysCell(row)));
-            if (revealed.has(row.consumer)) tr.querySelector(".reveal").click();
-            return tr;
-        }));
+        const revealed = new Set(
+            [...tbody.querySelectorAll("tr")]
+                .filter((tr) => tr.querySelector(".reveal")?.textContent === "hide")
+                .map((tr) => tr.dataset.consumer),
+        );
+        fill(
+            tbody,
+            rows.map((row) => {
+                const tr = h(
+                    "tr",
+                    { "data-consumer": row.consumer },
+                    h(
+                        "td",
+                        {},
+                        h("div", {}, row.consumer),
+                        h("div", { class: "muted" }, row.key.name !== row.consumer ? row.key.name : ""),
+                    ),
+                    h(
+                        "td",
+                        {},
+                        row.plan ? row.plan.name : h("span", { class: "muted" }, "(none)"),
+                        row.plans.length > 1 ? h("div", { class: "muted" }, `+${row.plans.length - 1} more`) : "",
+                    ),
+                    keyCell(row.key.value),
+                    h(
+                        "td",
+                        {},
+                        h(
+                            "span",
+                            { class: `pill ${row.key.enabled ? "on" : "off"}` },
+                            row.key.enabled ? "enabled" : "disabled",
+                        ),
+                    ),
+                    h("td", {}, throttleText(row.plan)),
+                    h("td", {}, quotaCell(row)),
+                    h("td", {}, daysCell(row)),
+                );
+                if (revealed.has(row.consumer)) tr.querySelector(".reveal").click();
+                return tr;
+            }),
+        );
     }
 
     // ---- the Live requests panel ----------------------------------------------------------------
@@ -399,29 +602,47 @@
         const have = [...picker.options].map((o) => o.value);
         if (JSON.stringify(have) === JSON.stringify(wanted)) return;
         const before = picker.value;
-        picker.replaceChildren(...wanted.map((v) => h("option", { value: v }, v === "" ? "all" : v === "-" ? "(none)" : v)));
+        picker.replaceChildren(
+            ...wanted.map((v) => h("option", { value: v }, v === "" ? "all" : v === "-" ? "(none)" : v)),
+        );
         picker.value = wanted.includes(before) ? before : "";
     }
 
     function matches(event) {
         const consumer = $("#filter-consumer").value;
         const status = $("#filter-status").value;
-        if (consumer === "-" ? event.consumer !== undefined : consumer !== "" && event.consumer !== consumer) return false;
-        if (status.length === 1 ? String(event.status)[0] !== status : status !== "" && String(event.status) !== status) return false;
+        if (consumer === "-" ? event.consumer !== undefined : consumer !== "" && event.consumer !== consumer)
+            return false;
+        if (status.length === 1 ? String(event.status)[0] !== status : status !== "" && String(event.status) !== status)
+            return false;
         return true;
     }
 
     function requestRow(event) {
-        const note = event.operation ? `control plane: ${event.operation}${event.refusal ? ` (${event.refusal})` : ""}` : event.refusal || "";
-        return h("tr", { "data-request-id": event.requestId, "data-seq": event.seq, class: event.requestId === state.selected ? "selected" : "", onclick: () => void selectRequest(event.requestId) },
+        const note = event.operation
+            ? `control plane: ${event.operation}${event.refusal ? ` (${event.refusal})` : ""}`
+            : event.refusal || "";
+        return h(
+            "tr",
+            {
+                "data-request-id": event.requestId,
+                "data-seq": event.seq,
+                class: event.requestId === state.selected ? "selected" : "",
+                onclick: () => void selectRequest(event.requestId),
+            },
             h("td", { class: "mono" }, new Date(event.time).toLocaleTimeString()),
             h("td", { class: "mono" }, event.method),
             h("td", { class: "mono path" }, event.path),
             h("td", { class: statusClass(event.status) }, event.status),
-            h("td", { class: "num" }, event.latencyMs < 10 ? `${event.latencyMs.toFixed(1)} ms` : `${Math.round(event.latencyMs)} ms`),
+            h(
+                "td",
+                { class: "num" },
+                event.latencyMs < 10 ? `${event.latencyMs.toFixed(1)} ms` : `${Math.round(event.latencyMs)} ms`,
+            ),
             h("td", {}, event.consumer || ""),
             h("td", { class: "cache-col", hidden: !hasCache() }, event.cache || ""),
-            h("td", { class: "muted" }, note));
+            h("td", { class: "muted" }, note),
+        );
     }
 
     const hasCache = () => state.events.some((e) => e.cache !== undefined);
@@ -430,7 +651,8 @@
         const shown = state.events.filter(matches).reverse();
         for (const th of document.querySelectorAll("th.cache-col")) th.hidden = !hasCache();
         fill($("#requests-table tbody"), shown.map(requestRow));
-        $("#requests-shown").textContent = `${shown.length} shown of the last ${state.events.length} (the local cloud keeps ${KEEP})`;
+        $("#requests-shown").textContent =
+            `${shown.length} shown of the last ${state.events.length} (the local cloud keeps ${KEEP})`;
         $("#request-count").textContent = state.events.length ? String(state.events.length) : "";
     }
 
@@ -456,7 +678,8 @@
 
     async function selectRequest(requestId) {
         state.selected = requestId;
-        for (const tr of document.querySelectorAll("#requests-table tbody tr")) tr.classList.toggle("selected", tr.dataset.requestId === requestId);
+        for (const tr of document.querySelectorAll("#requests-table tbody tr"))
+            tr.classList.toggle("selected", tr.dataset.requestId === requestId);
         const pane = $("#request-detail");
         pane.hidden = false;
         let detail;
@@ -486,10 +709,21 @@
         const lines = detail.functionLog.map((l) => readableLine(l.line)).join("\n");
         pane.replaceChildren(
             h("h2", {}, `${e.method} ${e.path}`),
-            h("dl", { id: "request-fields" }, fields.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, String(v))])),
-            ...(accessLog ? [h("strong", {}, "Access log line"), h("pre", { id: "request-access-log" }, accessLog)] : []),
+            h(
+                "dl",
+                { id: "request-fields" },
+                fields.flatMap(([k, v]) => [h("dt", {}, k), h("dd", { class: "mono" }, String(v))]),
+            ),
+            ...(accessLog
+                ? [h("strong", {}, "Access log line"), h("pre", { id: "request-access-log" }, accessLog)]
+                : []),
             h("strong", {}, e.status >= 500 ? "Function log (this request)" : "Function log"),
-            h("pre", { id: "request-function-log", class: e.status >= 500 ? "s5" : "" }, lines || (e.functionRequestId ? "(nothing logged for this invocation)" : "(no function was invoked)")));
+            h(
+                "pre",
+                { id: "request-function-log", class: e.status >= 500 ? "s5" : "" },
+                lines || (e.functionRequestId ? "(nothing logged for this invocation)" : "(no function was invoked)"),
+            ),
+        );
     }
 
     /** A function's log line whose message is JSON (a structured log record), indented under its prefix. */

@@ -41,7 +41,16 @@ describe("gateway step: matchRoute", () => {
     });
 
     it("gives templates and the access log the resource it matched", () => {
-        const logged = api([op("GET", "/items/{id}")], { stages: [{ name: "stage", deploymentId: "d", variables: null, accessLog: { format: "$context.resourcePath", destinationArn: "arn" } }] });
+        const logged = api([op("GET", "/items/{id}")], {
+            stages: [
+                {
+                    name: "stage",
+                    deploymentId: "d",
+                    variables: null,
+                    accessLog: { format: "$context.resourcePath", destinationArn: "arn" },
+                },
+            ],
+        });
         const ctx = staged(deps(logged), request("GET", "/stage/items/7"));
         expect(matchRoute(ctx)).to.equal(undefined);
         expect(ctx.template?.context["resourcePath"]).to.equal("/items/{id}");

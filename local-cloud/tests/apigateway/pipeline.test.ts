@@ -8,14 +8,37 @@ import { UsageLimiter } from "../../apigateway/usage";
 import { api, key, op, plan, request } from "./context";
 
 describe("gateway steps: their order", () => {
-    const mock = { type: "MOCK", requestTemplates: { "application/json": "{\"statusCode\": 200}" }, responses: { default: { statusCode: "200", responseTemplates: { "application/json": "{\"mock\":true}" } } } };
+    const mock = {
+        type: "MOCK",
+        requestTemplates: { "application/json": '{"statusCode": 200}' },
+        responses: { default: { statusCode: "200", responseTemplates: { "application/json": '{"mock":true}' } } },
+    };
     const make = (restApi: RestApiModel) => {
         const invoked: string[] = [];
-        const pool = { name: "f", version: "$LATEST", invoke: async (event: string) => { invoked.push(event); return { kind: "result", payload: JSON.stringify({ statusCode: 200, body: "fn" }) }; } } as unknown as FunctionPool;
+        const pool = {
+            name: "f",
+            version: "$LATEST",
+            invoke: async (event: string) => {
+                invoked.push(event);
+                return { kind: "result", payload: JSON.stringify({ statusCode: 200, body: "fn" }) };
+            },
+        } as unknown as FunctionPool;
         const gateway = new Gateway({
-            model: { region: "us-east-1", tables: [], functions: [], restApis: [restApi], apiKeys: [key()], usagePlans: [plan({ throttle: { rateLimit: 1, burstLimit: 1 } })], permissions: [] },
-            pools: new Map(), resolveFunction: (arn) => ({ pool, version: "$LATEST", invokedArn: arn }),
-            limiter: new UsageLimiter(() => Date.UTC(2026, 0, 1)), integrationTimeoutMs: 1000, now: () => Date.UTC(2026, 0, 1), log: () => undefined,
+            model: {
+                region: "us-east-1",
+                tables: [],
+                functions: [],
+                restApis: [restApi],
+                apiKeys: [key()],
+                usagePlans: [plan({ throttle: { rateLimit: 1, burstLimit: 1 } })],
+                permissions: [],
+            },
+            pools: new Map(),
+            resolveFunction: (arn) => ({ pool, version: "$LATEST", invokedArn: arn }),
+            limiter: new UsageLimiter(() => Date.UTC(2026, 0, 1)),
+            integrationTimeoutMs: 1000,
+            now: () => Date.UTC(2026, 0, 1),
+            log: () => undefined,
         });
         return { gateway, invoked };
     };
@@ -33,7 +56,7 @@ describe("gateway steps: their order", () => {
         const { gateway } = make(api([op("GET", "/mock", { apiKeyRequired: true, integration: mock })]));
         const first = await gateway.handle(request("GET", "/stage/mock", withKey));
         expect(first.status).to.equal(200);
-        expect(first.body.toString()).to.equal("{\"mock\":true}");
+        expect(first.body.toString()).to.equal('{"mock":true}');
         expect(first.consumer).to.equal("partner");
         expect((await gateway.handle(request("GET", "/stage/mock", withKey))).refusal).to.equal("THROTTLED");
     });

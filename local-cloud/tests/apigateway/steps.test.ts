@@ -33,11 +33,21 @@ function routed(d: GatewayDeps, method: string, path: string, headers: Record<st
     return ctx;
 }
 
-const fakePool = (outcome: () => Promise<InvokeOutcome>) => ({ name: "f", version: "3", invoke: outcome }) as unknown as FunctionPool;
+const fakePool = (outcome: () => Promise<InvokeOutcome>) =>
+    ({ name: "f", version: "3", invoke: outcome }) as unknown as FunctionPool;
 
 describe("gateway steps, each on a context built by hand", () => {
     it("resolveStage: the first path segment names the stage; none, or an unknown one, is NO_SUCH_STAGE", () => {
-        const restApi = api([op("GET", "/items")], { stages: [{ name: "stage", deploymentId: "d", variables: null, accessLog: { format: "x", destinationArn: "arn" } }] });
+        const restApi = api([op("GET", "/items")], {
+            stages: [
+                {
+                    name: "stage",
+                    deploymentId: "d",
+                    variables: null,
+                    accessLog: { format: "x", destinationArn: "arn" },
+                },
+            ],
+        });
         const d = deps(restApi);
         for (const path of ["/", "", "/nostage/items"]) {
             expect(refusalOf(resolveStage(context(request("GET", path)), d)), path).to.equal("NO_SUCH_STAGE");
@@ -45,7 +55,13 @@ describe("gateway steps, each on a context built by hand", () => {
         const ctx = context(request("GET", "//stage//items", { Host: "h.example", "User-Agent": "ua" }));
         expect(resolveStage(ctx, d)).to.equal(undefined);
         expect(ctx.pathInStage).to.equal("//items");
-        expect(ctx.access).to.include({ stage: "stage", path: "/stage//items", domainName: "h.example", userAgent: "ua", requestId: "req-1" });
+        expect(ctx.access).to.include({
+            stage: "stage",
+            path: "/stage//items",
+            domainName: "h.example",
+            userAgent: "ua",
+            requestId: "req-1",
+        });
         expect(ctx.template?.context["path"]).to.equal("/stage//items");
         const bare = context(request("GET", "/stage"));
         expect(resolveStage(bare, d)).to.equal(undefined);
@@ -55,19 +71,37 @@ describe("gateway steps, each on a context built by hand", () => {
     it("checkRequestSize: refuses a body the server found over 10 MB", () => {
         const ctx = context(request("GET", "/stage/items"));
         expect(checkRequestSize(ctx)).to.equal(undefined);
-        expect(refusalOf(checkRequestSize({ ...ctx, request: { ...ctx.request, tooLarge: true } }))).to.equal("REQUEST_TOO_LARGE");
+        expect(refusalOf(checkRequestSize({ ...ctx, request: { ...ctx.request, tooLarge: true } }))).to.equal(
+            "REQUEST_TOO_LARGE",
+        );
     });
 
     describe("mockIntegration and proxyIntegration", () => {
-        const mock = { type: "MOCK", requestTemplates: { "application/json": "{\"statusCode\": 404}" }, responses: { "4\\d{2}": { statusCode: "404", responseTemplates: { "application/json": "{\"id\":\"$context.requestId\"}" } } } };
-        const restApi = api([op("GET", "/mock", { integration: mock }), op("GET", "/http", { integration: { type: "HTTP_PROXY" } }), op("GET", "/fn")], { binaryMediaTypes: ["image/png"] });
+        const mock = {
+            type: "MOCK",
+            requestTemplates: { "application/json": '{"statusCode": 404}' },
+            responses: {
+                "4\\d{2}": {
+                    statusCode: "404",
+                    responseTemplates: { "application/json": '{"id":"$context.requestId"}' },
+                },
+            },
+        };
+        const restApi = api(
+            [
+                op("GET", "/mock", { integration: mock }),
+                op("GET", "/http", { integration: { type: "HTTP_PROXY" } }),
+                op("GET", "/fn"),
+            ],
+            { binaryMediaTypes: ["image/png"] },
+        );
         const d = deps(restApi);
 
         it("answers a MOCK from its templates, and leaves other integrations to the next steps", () => {
             const ctx = routed(d, "GET", "/stage/mock", { "Content-Type": "application/json" });
             const result = mockIntegration(ctx) as any;
             expect(result.answer.status).to.equal(404);
-            expect(result.answer.body.toString()).to.equal("{\"id\":\"req-1\"}");
+            expect(result.answer.body.toString()).to.equal('{"id":"req-1"}');
             expect(result.answer).to.have.property("consumer", undefined);
             expect(mockIntegration(routed(d, "GET", "/stage/fn"))).to.equal(undefined);
         });
@@ -78,7 +112,9 @@ describe("gateway steps, each on a context built by hand", () => {
             expect(binary.refuse.log).to.match(/CONVERT_TO_TEXT/);
             const http = proxyIntegration(routed(d, "GET", "/stage/http")) as any;
             expect(http.refuse.type).to.equal("API_CONFIGURATION_ERROR");
-            expect(http.refuse.log).to.equal("GET /http: integration type \"HTTP_PROXY\" is not supported by the local cloud");
+            expect(http.refuse.log).to.equal(
+                'GET /http: integration type "HTTP_PROXY" is not supported by the local cloud',
+            );
             expect(proxyIntegration(routed(d, "GET", "/stage/fn"))).to.equal(undefined);
         });
     });
@@ -86,10 +122,21 @@ describe("gateway steps, each on a context built by hand", () => {
     describe("stageCacheRead and stageCacheWrite", () => {
         const setup = (strategy?: string) => {
             const restApi: RestApiModel = api([op("GET", "/items")], {
-                stages: [{
-                    name: "stage", deploymentId: "d", variables: null, cacheCluster: { sizeGb: "0.5" },
-                    methodSettings: { "*/*": { cachingEnabled: true, cacheTtlInSeconds: 60, ...(strategy ? { unauthorizedCacheControlHeaderStrategy: strategy } : {}) } },
-                }],
+                stages: [
+                    {
+                        name: "stage",
+                        deploymentId: "d",
+                        variables: null,
+                        cacheCluster: { sizeGb: "0.5" },
+                        methodSettings: {
+                            "*/*": {
+                                cachingEnabled: true,
+                                cacheTtlInSeconds: 60,
+                                ...(strategy ? { unauthorizedCacheControlHeaderStrategy: strategy } : {}),
+                            },
+                        },
+                    },
+                ],
             });
             const d = deps(restApi);
             const caches = new StageCaches(() => 0);
@@ -97,7 +144,11 @@ describe("gateway steps, each on a context built by hand", () => {
             return { ...d, caches };
         };
         const answered = (ctx: InvocationContext) => {
-            ctx.mapped = { status: 200, headers: { "Content-Type": ["application/json"] }, body: Buffer.from("{\"a\":1}") } as any;
+            ctx.mapped = {
+                status: 200,
+                headers: { "Content-Type": ["application/json"] },
+                body: Buffer.from('{"a":1}'),
+            } as any;
             return stageCacheWrite(ctx) as any;
         };
 
@@ -109,12 +160,16 @@ describe("gateway steps, each on a context built by hand", () => {
             expect(answered(first).answer.cache).to.equal("miss");
             const hit = stageCacheRead(routed(d, "GET", "/stage/items"), d) as any;
             expect(hit.answer.cache).to.equal("hit");
-            expect(hit.answer.body.toString()).to.equal("{\"a\":1}");
+            expect(hit.answer.body.toString()).to.equal('{"a":1}');
         });
 
         it("treats an unauthorized Cache-Control: max-age=0 by the method's strategy", () => {
             const refused = setup("FAIL_WITH_403");
-            expect(refusalOf(stageCacheRead(routed(refused, "GET", "/stage/items", { "Cache-Control": "max-age=0" }), refused))).to.equal("ACCESS_DENIED");
+            expect(
+                refusalOf(
+                    stageCacheRead(routed(refused, "GET", "/stage/items", { "Cache-Control": "max-age=0" }), refused),
+                ),
+            ).to.equal("ACCESS_DENIED");
             const warned = setup();
             const ctx = routed(warned, "GET", "/stage/items", { "Cache-Control": "max-age=0" });
             expect(stageCacheRead(ctx, warned)).to.equal(undefined);
@@ -132,14 +187,27 @@ describe("gateway steps, each on a context built by hand", () => {
     });
 
     describe("resolveFunction, checkPermission, buildEvent", () => {
-        const restApi = api([op("GET", "/items/{id}", { integration: { type: "AWS_PROXY", uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}/invocations` } } as Partial<Operation>)]);
-        const target = { pool: fakePool(async () => ({ kind: "result", payload: "{}" })), version: "3", invokedArn: FN };
+        const restApi = api([
+            op("GET", "/items/{id}", {
+                integration: {
+                    type: "AWS_PROXY",
+                    uri: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${FN}/invocations`,
+                },
+            } as Partial<Operation>),
+        ]);
+        const target = {
+            pool: fakePool(async () => ({ kind: "result", payload: "{}" })),
+            version: "3",
+            invokedArn: FN,
+        };
 
         it("resolveFunction: the integration's function, or API_CONFIGURATION_ERROR naming why", () => {
             const none = deps(restApi);
             const refused = resolveFunction(routed(none, "GET", "/stage/items/1"), none) as any;
             expect(refused.refuse.type).to.equal("API_CONFIGURATION_ERROR");
-            expect(refused.refuse.log).to.match(/^GET \/items\/\{id\}: no local function for integration arn:aws:apigateway:/);
+            expect(refused.refuse.log).to.match(
+                /^GET \/items\/\{id\}: no local function for integration arn:aws:apigateway:/,
+            );
             const found = { ...none, functionTarget: () => target };
             const ctx = routed(found, "GET", "/stage/items/1");
             expect(resolveFunction(ctx, found)).to.equal(undefined);
@@ -153,7 +221,13 @@ describe("gateway steps, each on a context built by hand", () => {
             ctx.functionArn = FN;
             const denied = checkPermission(ctx, { model: { ...d.model, permissions: [] } }) as any;
             expect(denied.refuse.type).to.equal("API_CONFIGURATION_ERROR");
-            const allowed = { logicalName: "p", functionArn: FN, action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com", sourceArn: "arn:aws:execute-api:us-east-1:*:abc123/*/*/*" };
+            const allowed = {
+                logicalName: "p",
+                functionArn: FN,
+                action: "lambda:InvokeFunction",
+                principal: "apigateway.amazonaws.com",
+                sourceArn: "arn:aws:execute-api:us-east-1:*:abc123/*/*/*",
+            };
             expect(checkPermission(ctx, { model: { ...d.model, permissions: [allowed] } })).to.equal(undefined);
             expect(checkPermission(ctx, d), "a model without permissions is not checked").to.equal(undefined);
         });
@@ -168,12 +242,26 @@ describe("gateway steps, each on a context built by hand", () => {
             expect(event.requestContext).to.include({ requestId: "req-1", stage: "stage", apiId: "abc123" });
             expect(lambdaRequestLimit(ctx)).to.equal(undefined);
             ctx.event = "x".repeat(LIMITS.lambdaRequestBytes + 1);
-            expect((lambdaRequestLimit(ctx) as any).refuse).to.deep.equal({ type: "REQUEST_TOO_LARGE", withoutCacheVerdict: true });
+            expect((lambdaRequestLimit(ctx) as any).refuse).to.deep.equal({
+                type: "REQUEST_TOO_LARGE",
+                withoutCacheVerdict: true,
+            });
         });
     });
 
     describe("invokeFunction and mapResponse", () => {
-        const d = deps(api([op("GET", "/items")], { stages: [{ name: "stage", deploymentId: "d", variables: null, accessLog: { format: "x", destinationArn: "arn" } }] }));
+        const d = deps(
+            api([op("GET", "/items")], {
+                stages: [
+                    {
+                        name: "stage",
+                        deploymentId: "d",
+                        variables: null,
+                        accessLog: { format: "x", destinationArn: "arn" },
+                    },
+                ],
+            }),
+        );
         const invoke = async (outcome: () => Promise<InvokeOutcome>, timeoutMs = 1000) => {
             const ctx = routed(d, "GET", "/stage/items");
             ctx.target = { pool: fakePool(outcome), version: "3", invokedArn: FN };
@@ -183,11 +271,18 @@ describe("gateway steps, each on a context built by hand", () => {
         };
 
         it("maps a result, and notes the integration in the access log", async () => {
-            const { ctx, result } = await invoke(async () => ({ kind: "result", payload: JSON.stringify({ statusCode: 201, body: "ok" }) }));
+            const { ctx, result } = await invoke(async () => ({
+                kind: "result",
+                payload: JSON.stringify({ statusCode: 201, body: "ok" }),
+            }));
             expect(result).to.equal(undefined);
             expect(ctx.mapped?.status).to.equal(201);
             expect(ctx.functionVersion).to.equal("3");
-            expect(ctx.access?.integration).to.include({ integrationStatus: 200, status: 201, requestId: ctx.functionRequestId });
+            expect(ctx.access?.integration).to.include({
+                integrationStatus: 200,
+                status: 201,
+                requestId: ctx.functionRequestId,
+            });
         });
 
         it("refuses a timeout (504), a function error and a malformed answer (502)", async () => {
@@ -196,7 +291,9 @@ describe("gateway steps, each on a context built by hand", () => {
             expect(slow.result.refuse.type).to.equal("INTEGRATION_TIMEOUT");
             const failed = await invoke(async () => ({ kind: "error", errorType: "TypeError", errorMessage: "boom" }));
             expect(failed.result.refuse.type).to.equal("DEFAULT_5XX");
-            expect(failed.ctx.access?.integration?.error).to.equal("Lambda execution failed with status 200 due to customer function error: TypeError: boom");
+            expect(failed.ctx.access?.integration?.error).to.equal(
+                "Lambda execution failed with status 200 due to customer function error: TypeError: boom",
+            );
             const malformed = await invoke(async () => ({ kind: "result", payload: "[]" }));
             expect(malformed.result.refuse.type).to.equal("DEFAULT_5XX");
             expect(malformed.result.refuse.log).to.match(/^f: Malformed Lambda proxy response/);

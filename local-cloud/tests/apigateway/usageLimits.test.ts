@@ -18,7 +18,12 @@ describe("gateway step: usageLimits (throttle, then quota)", () => {
             expect(validateApiKey(ctx, d)).to.equal(undefined);
             return { ctx, result: usageLimits(ctx, d) };
         };
-        return { call, advance: (ms: number) => { now += ms; } };
+        return {
+            call,
+            advance: (ms: number) => {
+                now += ms;
+            },
+        };
     };
 
     it("throttles past the plan's burst, and admits again once the bucket refills", () => {
@@ -43,7 +48,10 @@ describe("gateway step: usageLimits (throttle, then quota)", () => {
     });
 
     it("limits nothing for a method that requires no key", () => {
-        const { call } = setup({ throttle: { rateLimit: 0, burstLimit: 0 }, quota: { limit: 0, period: "DAY", offset: 0 } });
+        const { call } = setup({
+            throttle: { rateLimit: 0, burstLimit: 0 },
+            quota: { limit: 0, period: "DAY", offset: 0 },
+        });
         for (let i = 0; i < 3; i++) {
             expect(call("/stage/open").result).to.equal(undefined);
         }

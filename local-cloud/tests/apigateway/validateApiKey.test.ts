@@ -8,11 +8,20 @@ import { api, deps, key, op, plan, refusalOf, request, staged } from "./context"
 describe("gateway step: validateApiKey", () => {
     const restApi = api([op("GET", "/open"), op("GET", "/items", { apiKeyRequired: true })], {
         stages: [
-            { name: "stage", deploymentId: "d", variables: null, accessLog: { format: "$context.identity.apiKeyId", destinationArn: "arn" } },
+            {
+                name: "stage",
+                deploymentId: "d",
+                variables: null,
+                accessLog: { format: "$context.identity.apiKeyId", destinationArn: "arn" },
+            },
             { name: "other", deploymentId: "d", variables: null },
         ],
     });
-    const keys = [key(), key({ logicalName: "off", id: "k2", value: "disabled-value-1234567890", enabled: false }), key({ logicalName: "planless", id: "k3", value: "planless-value-1234567890" })];
+    const keys = [
+        key(),
+        key({ logicalName: "off", id: "k2", value: "disabled-value-1234567890", enabled: false }),
+        key({ logicalName: "planless", id: "k3", value: "planless-value-1234567890" }),
+    ];
     const d = deps(restApi, { keys, plans: [plan({ keyIds: ["k1", "k2"] })] });
     const check = (path: string, headers: Record<string, string> = {}) => {
         const ctx = staged(d, request("GET", path, headers));
@@ -37,7 +46,12 @@ describe("gateway step: validateApiKey", () => {
     });
 
     it("refuses a missing, unknown, disabled or planless key with INVALID_API_KEY, and names no consumer", () => {
-        for (const headers of [{} as Record<string, string>, { "x-api-key": "unknown-value-1234567890" }, { "x-api-key": keys[1]!.value }, { "x-api-key": keys[2]!.value }]) {
+        for (const headers of [
+            {} as Record<string, string>,
+            { "x-api-key": "unknown-value-1234567890" },
+            { "x-api-key": keys[1]!.value },
+            { "x-api-key": keys[2]!.value },
+        ]) {
             const { ctx, result } = check("/stage/items", headers);
             expect(refusalOf(result), JSON.stringify(headers)).to.equal("INVALID_API_KEY");
             expect(ctx).to.not.have.property("consumer");

@@ -82,16 +82,26 @@ describe("local cloud: published versions and aliases", function () {
 
     /** The stack's config: the code tag and the alias's pin, canary weight and provisioned concurrency. */
     const configure = (values: Record<string, string | number>) =>
-        fs.writeFileSync(stackFile, `config:\n  aws:region: us-east-1\n${Object.entries(values).map(([k, v]) => `  aliased:${k}: ${JSON.stringify(v)}\n`).join("")}`);
+        fs.writeFileSync(
+            stackFile,
+            `config:\n  aws:region: us-east-1\n${Object.entries(values)
+                .map(([k, v]) => `  aliased:${k}: ${JSON.stringify(v)}\n`)
+                .join("")}`,
+        );
     const reload = async (values: Record<string, string | number>) => {
         configure(values);
         const report = await cloud.reload();
         expect(report.ok, String(report.error)).to.equal(true);
     };
-    const start = () => startTestCloud({
-        stack: "v1", projectDir: programDir, stateDir,
-        onWarning: (message) => warnings.push(message), onRequest: (entry) => requests.push(entry), onFunctionLog: (line) => functionLines.push(line),
-    });
+    const start = () =>
+        startTestCloud({
+            stack: "v1",
+            projectDir: programDir,
+            stateDir,
+            onWarning: (message) => warnings.push(message),
+            onRequest: (entry) => requests.push(entry),
+            onFunctionLog: (line) => functionLines.push(line),
+        });
     const get = async (p: string) => {
         const r = await call(`${cloud.stageUrl}${p}`);
         const entry = requests.find((e) => e.requestId === r.headers.get("x-amzn-requestid"));
@@ -114,11 +124,20 @@ describe("local cloud: published versions and aliases", function () {
 
     describe("the rotation a canary weight uses", () => {
         it("sends exactly the weight's share, the other version on every 1/weight-th request", () => {
-            const alias = { logicalName: "a", name: "live", functionArn: "arn", arn: "arn:live", functionVersion: "1", additionalVersionWeights: { "2": 0.1 } };
+            const alias = {
+                logicalName: "a",
+                name: "live",
+                functionArn: "arn",
+                arn: "arn:live",
+                functionVersion: "1",
+                additionalVersionWeights: { "2": 0.1 },
+            };
             const rotation = aliasRotation(alias);
             const picks = Array.from({ length: 100 }, () => rotation.next());
             expect(picks.filter((v) => v === "2")).to.have.length(10);
-            expect(picks.flatMap((v, i) => (v === "2" ? [i + 1] : []))).to.deep.equal([10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+            expect(picks.flatMap((v, i) => (v === "2" ? [i + 1] : []))).to.deep.equal([
+                10, 20, 30, 40, 50, 60, 70, 80, 90, 100,
+            ]);
         });
 
         it("keeps every prefix within one request of the weight, for any weight", () => {
@@ -148,9 +167,16 @@ describe("local cloud: published versions and aliases", function () {
         const plain = recorded.resources.find((r) => r.type === "aws:lambda/function:Function" && r.name === "plain")!;
         const alias = recorded.resources.find((r) => r.type === "aws:lambda/alias:Alias")!;
         const arn: string = fn.state["arn"];
-        expect(fn.state).to.include({ version: "1", qualifiedArn: `${arn}:1`, qualifiedInvokeArn: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}:1/invocations` });
+        expect(fn.state).to.include({
+            version: "1",
+            qualifiedArn: `${arn}:1`,
+            qualifiedInvokeArn: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}:1/invocations`,
+        });
         expect(plain.state).to.include({ version: "$LATEST", qualifiedArn: `${plain.state["arn"]}:$LATEST` });
-        expect(alias.state).to.include({ arn: `${arn}:live`, invokeArn: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}:live/invocations` });
+        expect(alias.state).to.include({
+            arn: `${arn}:live`,
+            invokeArn: `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${arn}:live/invocations`,
+        });
         expect(alias.inputs["functionVersion"]).to.equal("1");
     });
 
@@ -159,7 +185,9 @@ describe("local cloud: published versions and aliases", function () {
         expect(v["version"]).to.equal("1");
         expect(v["qualifiedArn"]).to.equal(`${v["arn"]}:1`);
         expect(v["aliasArn"]).to.equal(`${v["arn"]}:live`);
-        expect(v["aliasInvokeArn"]).to.equal(`arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${v["arn"]}:live/invocations`);
+        expect(v["aliasInvokeArn"]).to.equal(
+            `arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/${v["arn"]}:live/invocations`,
+        );
         expect(v["plainVersion"]).to.equal("$LATEST");
         const saved = JSON.parse(fs.readFileSync(path.join(stateDir, "functions", "versions.json"), "utf8"));
         expect(Object.keys(saved[fnName()])).to.deep.equal(["1"]);
@@ -226,7 +254,9 @@ describe("local cloud: published versions and aliases", function () {
             served.push(r.json.version);
         }
         expect(served.filter((v) => v === "2")).to.have.length(10);
-        expect(served.flatMap((v, i) => (v === "2" ? [i + 1] : []))).to.deep.equal([4, 8, 12, 16, 20, 24, 28, 32, 36, 40]);
+        expect(served.flatMap((v, i) => (v === "2" ? [i + 1] : []))).to.deep.equal([
+            4, 8, 12, 16, 20, 24, 28, 32, 36, 40,
+        ]);
     });
 
     it("warns once, naming the function and version, when a pinned version's code is missing, and runs the current code", async () => {

@@ -53,7 +53,13 @@ describe("local cloud: DynamoDB capacity and the throttle through a program's fu
         const programDir = path.join(dir, "program");
         writeTestProgram(programDir, "hot", PROGRAM);
         const frozen = Date.parse("2026-12-06T12:00:00Z");
-        cloud = await startTestCloud({ stack: "v1", projectDir: programDir, stateDir: path.join(dir, "state"), throttlePartitions: 0.01, now: () => frozen });
+        cloud = await startTestCloud({
+            stack: "v1",
+            projectDir: programDir,
+            stateDir: path.join(dir, "state"),
+            throttlePartitions: 0.01,
+            now: () => frozen,
+        });
     });
 
     after(async () => {
@@ -77,7 +83,11 @@ describe("local cloud: DynamoDB capacity and the throttle through a program's fu
         expect(capacity.limits).to.deep.equal({ scale: 0.01, readUnitsPerSecond: 30, writeUnitsPerSecond: 10 });
         const table = capacity.tables.find((t) => t.table === String(cloud.outputs["tableName"]))!;
         expect(table.writeUnits).to.equal(10);
-        expect(table.hottest[0], "every attempt refused, none charged").to.include({ partition: "hot", writeUnits: 10, throttledWrites: refused.attempts });
+        expect(table.hottest[0], "every attempt refused, none charged").to.include({
+            partition: "hot",
+            writeUnits: 10,
+            throttledWrites: refused.attempts,
+        });
 
         const consoleAnswer = await call(`${cloud.consoleUrl}api/capacity`);
         expect(consoleAnswer.status, "the console's Stack panel reads the same counters").to.equal(200);

@@ -83,7 +83,10 @@ export const memberKey = pulumi.secret(member.value);
 interface Events {
     /** Every event received so far, in order: `{ type, id, data }`. */
     received: { type: string; id?: string; data: any }[];
-    waitFor(predicate: (e: { type: string; id?: string; data: any }) => boolean, what: string): Promise<{ type: string; id?: string; data: any }>;
+    waitFor(
+        predicate: (e: { type: string; id?: string; data: any }) => boolean,
+        what: string,
+    ): Promise<{ type: string; id?: string; data: any }>;
     close(): void;
 }
 
@@ -105,9 +108,18 @@ function openEvents(url: string, headers: Record<string, string> = {}): Promise<
                 while ((end = buffer.indexOf("\n\n")) >= 0) {
                     const block = buffer.slice(0, end);
                     buffer = buffer.slice(end + 2);
-                    const fields = Object.fromEntries(block.split("\n").filter((l) => !l.startsWith(":") && l.includes(": ")).map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]));
+                    const fields = Object.fromEntries(
+                        block
+                            .split("\n")
+                            .filter((l) => !l.startsWith(":") && l.includes(": "))
+                            .map((l) => [l.slice(0, l.indexOf(": ")), l.slice(l.indexOf(": ") + 2)]),
+                    );
                     if (fields["data"] !== undefined) {
-                        received.push({ type: fields["event"] ?? "message", id: fields["id"], data: JSON.parse(fields["data"]) });
+                        received.push({
+                            type: fields["event"] ?? "message",
+                            id: fields["id"],
+                            data: JSON.parse(fields["data"]),
+                        });
                         waiters.splice(0).forEach((wake) => wake());
                     }
                 }
@@ -122,7 +134,9 @@ function openEvents(url: string, headers: Record<string, string> = {}): Promise<
                             return found;
                         }
                         if (Date.now() > deadline) {
-                            throw new Error(`no event ${what} in ${JSON.stringify(received.map((e) => [e.type, e.id]))}`);
+                            throw new Error(
+                                `no event ${what} in ${JSON.stringify(received.map((e) => [e.type, e.id]))}`,
+                            );
                         }
                         await new Promise<void>((wake) => {
                             waiters.push(wake);
@@ -185,7 +199,9 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
     before(async () => {
         writeTestProgram(programDir, "consoled", PROGRAM, "config:\n  aws:region: eu-west-1\n");
         cloud = await startTestCloud({
-            stack: "v1", projectDir: programDir, stateDir: tempStateDir("console"),
+            stack: "v1",
+            projectDir: programDir,
+            stateDir: tempStateDir("console"),
             onRequest: (entry) => requests.push(entry),
             // The program's own document for v1, none for quiet (the recorded body), a failure for spare.
             openApiDocument: (stage) => {
@@ -194,7 +210,13 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
                     throw new Error("no document for spare");
                 }
                 return stage.name === "v1"
-                    ? { openapi: "3.0.3", info: { title: "from the program", version: "9" }, servers: [{ url: "https://example.invalid/v1" }], paths: { "/hello": { get: { responses: { 200: { description: "ok" } } } } }, components: { securitySchemes: { key: { type: "apiKey", in: "header", name: "X-Api-Key" } } } }
+                    ? {
+                          openapi: "3.0.3",
+                          info: { title: "from the program", version: "9" },
+                          servers: [{ url: "https://example.invalid/v1" }],
+                          paths: { "/hello": { get: { responses: { 200: { description: "ok" } } } } },
+                          components: { securitySchemes: { key: { type: "apiKey", in: "header", name: "X-Api-Key" } } },
+                      }
                     : undefined;
             },
         });
@@ -213,11 +235,21 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
         const page = await call(consoleUrl());
         expect(page.status).to.equal(200);
         expect(page.headers.get("content-type")).to.match(/^text\/html/);
-        expect(page.headers.get("content-security-policy")).to.include("default-src 'self'").and.include("connect-src 'self'");
+        expect(page.headers.get("content-security-policy"))
+            .to.include("default-src 'self'")
+            .and.include("connect-src 'self'");
         // Nothing from the internet: every src and href is relative.
         const links = [...page.text.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-        expect(links).to.include.members(["console.js", "console.css", "vendor/swagger-ui/swagger-ui-bundle.js", "vendor/swagger-ui/swagger-ui.css"]);
-        expect(links.filter((l) => /^[a-z]+:|^\/\//i.test(l) && !l.startsWith("#")), "absolute links").to.deep.equal([]);
+        expect(links).to.include.members([
+            "console.js",
+            "console.css",
+            "vendor/swagger-ui/swagger-ui-bundle.js",
+            "vendor/swagger-ui/swagger-ui.css",
+        ]);
+        expect(
+            links.filter((l) => /^[a-z]+:|^\/\//i.test(l) && !l.startsWith("#")),
+            "absolute links",
+        ).to.deep.equal([]);
         for (const asset of links.filter((l) => !l.startsWith("#"))) {
             const r = await call(consoleUrl(asset));
             expect(r.status, asset).to.equal(200);
@@ -249,19 +281,63 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
         const r = await call(consoleUrl("api/overview"));
         expect(r.status).to.equal(200);
         const o = r.json;
-        expect(o).to.include({ stack: "v1", url: cloud.url, consolePath: "/_local/", controlPlanePath: "/.aws/apigateway", consoleHeader: CONSOLE_HEADER, region: "eu-west-1" });
+        expect(o).to.include({
+            stack: "v1",
+            url: cloud.url,
+            consolePath: "/_local/",
+            controlPlanePath: "/.aws/apigateway",
+            consoleHeader: CONSOLE_HEADER,
+            region: "eu-west-1",
+        });
         // In the recording's order (which varies between runs), as cloud.stageUrls has them.
-        expect(o.stages.map((s: any) => [s.name, s.url, s.accessLog]).sort()).to.deep.equal([["quiet", cloud.stageUrls["quiet"], false], ["spare", cloud.stageUrls["spare"], false], ["v1", cloud.stageUrls["v1"], true]]);
+        expect(o.stages.map((s: any) => [s.name, s.url, s.accessLog]).sort()).to.deep.equal([
+            ["quiet", cloud.stageUrls["quiet"], false],
+            ["spare", cloud.stageUrls["spare"], false],
+            ["v1", cloud.stageUrls["v1"], true],
+        ]);
         expect(o.stages[0].url).to.equal(cloud.stageUrl);
-        expect(o.routes).to.deep.include({ method: "GET", path: "/quiet/boom", apiKeyRequired: false, integration: "worker" });
-        expect(o.routes).to.deep.include({ method: "GET", path: "/v1/hello", apiKeyRequired: true, integration: "mock" });
-        expect(o.functions).to.deep.equal([{ logicalName: "worker", name: cloud.model.functions[0]!.name, runtime: "nodejs16.x", handler: "index.handler", timeoutSeconds: 5, memorySize: 128 }]);
-        expect(o.tables).to.deep.equal([{ logicalName: "things", name: cloud.outputs["tableName"], hashKey: "pk", rangeKey: "sk", indexes: [] }]);
-        expect(o.outputs).to.deep.equal([{ name: "memberKey", secret: true, value: "[secret]" }, { name: "tableName", secret: false, value: cloud.outputs["tableName"] }]);
-        expect(o.apiKeys).to.deep.equal([{ logicalName: "member", id: cloud.model.apiKeys[0]!.id, name: cloud.model.apiKeys[0]!.name ?? "member", enabled: true }]);
+        expect(o.routes).to.deep.include({
+            method: "GET",
+            path: "/quiet/boom",
+            apiKeyRequired: false,
+            integration: "worker",
+        });
+        expect(o.routes).to.deep.include({
+            method: "GET",
+            path: "/v1/hello",
+            apiKeyRequired: true,
+            integration: "mock",
+        });
+        expect(o.functions).to.deep.equal([
+            {
+                logicalName: "worker",
+                name: cloud.model.functions[0]!.name,
+                runtime: "nodejs16.x",
+                handler: "index.handler",
+                timeoutSeconds: 5,
+                memorySize: 128,
+            },
+        ]);
+        expect(o.tables).to.deep.equal([
+            { logicalName: "things", name: cloud.outputs["tableName"], hashKey: "pk", rangeKey: "sk", indexes: [] },
+        ]);
+        expect(o.outputs).to.deep.equal([
+            { name: "memberKey", secret: true, value: "[secret]" },
+            { name: "tableName", secret: false, value: cloud.outputs["tableName"] },
+        ]);
+        expect(o.apiKeys).to.deep.equal([
+            {
+                logicalName: "member",
+                id: cloud.model.apiKeys[0]!.id,
+                name: cloud.model.apiKeys[0]!.name ?? "member",
+                enabled: true,
+            },
+        ]);
         expect(r.text, "no key value anywhere in the overview").not.to.include(memberKey());
         // The host's Node is not 16: the same warning `npm start` prints.
-        expect(o.warnings.join("\n")).to.match(/function worker is deployed on nodejs16\.x but runs here on this machine's Node/);
+        expect(o.warnings.join("\n")).to.match(
+            /function worker is deployed on nodejs16\.x but runs here on this machine's Node/,
+        );
         expect(o.now).to.be.closeTo(Date.now(), 60_000);
     });
 
@@ -270,15 +346,32 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
         expect(first.json.url, "the first stage by default").to.equal(cloud.stageUrl);
         const own = await call(consoleUrl("api/openapi?stage=v1"));
         expect(own.status).to.equal(200);
-        expect(own.json).to.include({ stage: "v1", url: cloud.stageUrls["v1"], source: "program", apiKeyScheme: "key" });
+        expect(own.json).to.include({
+            stage: "v1",
+            url: cloud.stageUrls["v1"],
+            source: "program",
+            apiKeyScheme: "key",
+        });
         expect(own.json.document.info.title).to.equal("from the program");
-        expect(own.json.document.servers, "only the local stage: try-it never calls elsewhere").to.deep.equal([{ url: cloud.stageUrls["v1"]!.replace(/\/$/, ""), description: "This local cloud's stage" }]);
-        expect(asked.find((s) => s.name === "v1")).to.deep.include({ name: "v1", url: cloud.stageUrls["v1"], region: "eu-west-1", port: cloud.port, api: "consoled" });
+        expect(own.json.document.servers, "only the local stage: try-it never calls elsewhere").to.deep.equal([
+            { url: cloud.stageUrls["v1"]!.replace(/\/$/, ""), description: "This local cloud's stage" },
+        ]);
+        expect(asked.find((s) => s.name === "v1")).to.deep.include({
+            name: "v1",
+            url: cloud.stageUrls["v1"],
+            region: "eu-west-1",
+            port: cloud.port,
+            api: "consoled",
+        });
 
         const recorded = await call(consoleUrl("api/openapi?stage=quiet"));
         expect(recorded.json).to.include({ stage: "quiet", source: "recorded", apiKeyScheme: "api_key" });
         expect(recorded.json.note).to.equal(undefined);
-        expect(recorded.json.document).to.include({ swagger: "2.0", host: new URL(cloud.url).host, basePath: "/quiet" });
+        expect(recorded.json.document).to.include({
+            swagger: "2.0",
+            host: new URL(cloud.url).host,
+            basePath: "/quiet",
+        });
         expect(recorded.json.document.schemes).to.deep.equal(["http"]);
         expect(Object.keys(recorded.json.document.paths)).to.deep.equal(["/hello", "/items/{id}", "/boom"]);
 
@@ -309,9 +402,16 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             expect(refused?.data.consumer).to.equal(undefined);
             expect(ready.data.limit).to.equal(EVENT_LIMIT);
 
-            const made = await call(`${cloud.stageUrls["quiet"]}items/7`, { method: "POST", headers: { "x-api-key": memberKey() }, body: { a: 1 } });
+            const made = await call(`${cloud.stageUrls["quiet"]}items/7`, {
+                method: "POST",
+                headers: { "x-api-key": memberKey() },
+                body: { a: 1 },
+            });
             expect(made.status).to.equal(201);
-            const live = await events.waitFor((e) => e.type === "request" && e.data.requestId === made.headers.get("x-amzn-requestid"), "for the POST");
+            const live = await events.waitFor(
+                (e) => e.type === "request" && e.data.requestId === made.headers.get("x-amzn-requestid"),
+                "for the POST",
+            );
             expect(live.data).to.include({ method: "POST", path: "/quiet/items/7", status: 201, consumer: "member" });
             expect(live.data.functionRequestId).to.match(/^[0-9a-f-]{36}$/);
             expect(live.data.latencyMs).to.be.a("number");
@@ -321,15 +421,22 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             try {
                 await resumed.waitFor((e) => e.type === "ready", "ready");
                 expect(resumed.received.filter((e) => e.type === "request").map((e) => e.id)).to.deep.equal(
-                    events.received.filter((e) => e.type === "request" && e.data.seq > refused!.data.seq).map((e) => e.id));
+                    events.received
+                        .filter((e) => e.type === "request" && e.data.seq > refused!.data.seq)
+                        .map((e) => e.id),
+                );
             } finally {
                 resumed.close();
             }
             // The same number from another process (a restart) replays everything kept.
-            const otherBoot = await openEvents(consoleUrl("api/events"), { "Last-Event-ID": `00000000-${refused!.data.seq}` });
+            const otherBoot = await openEvents(consoleUrl("api/events"), {
+                "Last-Event-ID": `00000000-${refused!.data.seq}`,
+            });
             try {
                 await otherBoot.waitFor((e) => e.type === "ready", "ready");
-                expect(otherBoot.received.filter((e) => e.type === "request").length).to.equal(events.received.filter((e) => e.type === "request").length);
+                expect(otherBoot.received.filter((e) => e.type === "request").length).to.equal(
+                    events.received.filter((e) => e.type === "request").length,
+                );
             } finally {
                 otherBoot.close();
             }
@@ -344,7 +451,11 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             expect(boom.status).to.equal(502);
             const requestId = boom.headers.get("x-amzn-requestid")!;
             let detail: any;
-            for (let i = 0; i < 50 && !detail?.functionLog?.some((l: any) => l.line.includes("boom: the table is gone")); i++) {
+            for (
+                let i = 0;
+                i < 50 && !detail?.functionLog?.some((l: any) => l.line.includes("boom: the table is gone"));
+                i++
+            ) {
                 // The function's lines come through the worker's stdout: they may trail the answer a little.
                 detail = (await call(consoleUrl(`api/requests/${requestId}`))).json;
                 await new Promise((resolve) => setTimeout(resolve, 20));
@@ -366,7 +477,9 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
 
     it("the console's own control-plane reads stay out of the request log; anyone else's are in it", async () => {
         const before = requests.length;
-        const quiet = await call(`${cloud.controlPlaneUrl}/apikeys?includeValues=true`, { headers: { [CONSOLE_HEADER]: "1" } });
+        const quiet = await call(`${cloud.controlPlaneUrl}/apikeys?includeValues=true`, {
+            headers: { [CONSOLE_HEADER]: "1" },
+        });
         expect(quiet.status).to.equal(200);
         expect(quiet.json.item[0].value).to.equal(memberKey());
         expect(requests.length).to.equal(before);
@@ -376,7 +489,9 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
         const events = await openEvents(consoleUrl("api/events"));
         try {
             await events.waitFor((e) => e.type === "ready", "ready");
-            const operations = events.received.filter((e) => e.type === "request" && e.data.operation).map((e) => e.data.operation);
+            const operations = events.received
+                .filter((e) => e.type === "request" && e.data.operation)
+                .map((e) => e.data.operation);
             expect(operations).to.deep.equal(["GetUsagePlans"]);
         } finally {
             events.close();
@@ -391,11 +506,17 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
         const statuses: number[] = [];
         const api = (async () => {
             while (!stop) {
-                statuses.push((await call(`${cloud.stageUrls["v1"]}hello`, { headers: { "x-api-key": memberKey() } })).status);
+                statuses.push(
+                    (await call(`${cloud.stageUrls["v1"]}hello`, { headers: { "x-api-key": memberKey() } })).status,
+                );
             }
         })();
         const pageLoad = async () => {
-            const [overview, reference, events] = await Promise.all([call(consoleUrl("api/overview")), call(consoleUrl("api/openapi?stage=v1")), openEvents(consoleUrl("api/events"))]);
+            const [overview, reference, events] = await Promise.all([
+                call(consoleUrl("api/overview")),
+                call(consoleUrl("api/openapi?stage=v1")),
+                openEvents(consoleUrl("api/events")),
+            ]);
             try {
                 await events.waitFor((e) => e.type === "ready", "ready");
             } finally {
@@ -437,7 +558,10 @@ describe("local cloud: the console's pages, JSON and events (no browser)", funct
             await new Promise((resolve) => setTimeout(resolve, 300));
             const grown = process.memoryUsage().rss - idle;
             // Without a bound each would hold its own copy of the ~7 MB replay (what the kernel does not take).
-            expect(grown, `RSS growth with 30 stalled clients: ${(grown / 1e6).toFixed(1)} MB (idle ${(idle / 1e6).toFixed(0)} MB)`).to.be.below(60e6);
+            expect(
+                grown,
+                `RSS growth with 30 stalled clients: ${(grown / 1e6).toFixed(1)} MB (idle ${(idle / 1e6).toFixed(0)} MB)`,
+            ).to.be.below(60e6);
         } finally {
             stalled.forEach((socket) => socket.destroy());
         }
@@ -455,12 +579,33 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
                 feed.functionLog(`[worker] 2026-03-02T10:00:00.000Z\t${id(n)}\tINFO\t${long}`);
             }
         }
-        const newest = feed.record({ method: "GET", path: "/v1/n", status: 500, latencyMs: 1, requestId: "newest", functionRequestId: id(1499) });
-        const oldest = feed.record({ method: "GET", path: "/v1/o", status: 500, latencyMs: 1, requestId: "oldest", functionRequestId: id(0) });
+        const newest = feed.record({
+            method: "GET",
+            path: "/v1/n",
+            status: 500,
+            latencyMs: 1,
+            requestId: "newest",
+            functionRequestId: id(1499),
+        });
+        const oldest = feed.record({
+            method: "GET",
+            path: "/v1/o",
+            status: 500,
+            latencyMs: 1,
+            requestId: "oldest",
+            functionRequestId: id(0),
+        });
         expect(feed.detail(newest.requestId)!.functionLog).to.have.length(10);
         expect(feed.detail(oldest.requestId)!.functionLog).to.deep.equal([]);
         const kept = Array.from({ length: 1500 }, (_, n) => n).filter((n) => {
-            const e = feed.record({ method: "GET", path: "/v1/k", status: 500, latencyMs: 1, requestId: `k${n}`, functionRequestId: id(n) });
+            const e = feed.record({
+                method: "GET",
+                path: "/v1/k",
+                status: 500,
+                latencyMs: 1,
+                requestId: `k${n}`,
+                functionRequestId: id(n),
+            });
             return feed.detail(e.requestId)!.functionLog.length > 0;
         }).length;
         expect(kept * 10 * 4000).to.be.at.most(8.5 * 1024 * 1024);
@@ -483,10 +628,24 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
         for (let k = 0; k < 100; k++) {
             feed.functionLog(`[worker] 2026-03-02T10:00:00.000Z\t${id(FUNCTION_LOG_IDS + 4)}\tINFO\tmore ${k}`);
         }
-        const last = feed.record({ method: "GET", path: "/v1/x", status: 502, latencyMs: 1, requestId: "last", functionRequestId: id(FUNCTION_LOG_IDS + 4) });
+        const last = feed.record({
+            method: "GET",
+            path: "/v1/x",
+            status: 502,
+            latencyMs: 1,
+            requestId: "last",
+            functionRequestId: id(FUNCTION_LOG_IDS + 4),
+        });
         expect(feed.detail("last")!.event).to.equal(last);
         expect(feed.detail("last")!.functionLog.length, "lines per invocation are capped").to.be.below(50);
-        const oldest = feed.record({ method: "GET", path: "/v1/y", status: 502, latencyMs: 1, requestId: "oldest", functionRequestId: id(0) });
+        const oldest = feed.record({
+            method: "GET",
+            path: "/v1/y",
+            status: 502,
+            latencyMs: 1,
+            requestId: "oldest",
+            functionRequestId: id(0),
+        });
         expect(feed.detail(oldest.requestId)!.functionLog, "the oldest invocation's lines are gone").to.deep.equal([]);
         // A line without the runtime's prefix (the program's own stdout before a request) is not kept;
         // the rest of a message of several lines (a stack trace) goes with the line that had it.
@@ -500,8 +659,16 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
         feed.close();
     });
 
-    /** A server that hands every request to `feed.subscribe`, noting the bytes each connect wrote before it returned. */
-    async function feedServer(feed: RequestFeed): Promise<{ url: string; responses: http.ServerResponse[]; writtenOnConnect: number[]; maxPerTurn(): number; close(): Promise<void> }> {
+    /**
+     * A server that hands every request to `feed.subscribe`, noting the bytes each connect wrote before it returned.
+     */
+    async function feedServer(feed: RequestFeed): Promise<{
+        url: string;
+        responses: http.ServerResponse[];
+        writtenOnConnect: number[];
+        maxPerTurn(): number;
+        close(): Promise<void>;
+    }> {
         const responses: http.ServerResponse[] = [];
         const writtenOnConnect: number[] = [];
         // Bytes written to each response since the last turn of the event loop, and the most seen.
@@ -533,7 +700,9 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
         const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/events`;
         return {
-            url, responses, writtenOnConnect,
+            url,
+            responses,
+            writtenOnConnect,
             maxPerTurn: () => maxPerTurn,
             close: () => {
                 turns = false;
@@ -547,7 +716,13 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
     /** EVENT_LIMIT requests whose paths are `pathChars` long (a client may send a path of up to ~16 KB). */
     const fillRing = (feed: RequestFeed, pathChars: number) => {
         for (let i = 0; i < EVENT_LIMIT; i++) {
-            feed.record({ method: "GET", path: `/v1/${String(i).padStart(pathChars - 4, "x")}`, status: 403, latencyMs: 1, requestId: `big-${i}` });
+            feed.record({
+                method: "GET",
+                path: `/v1/${String(i).padStart(pathChars - 4, "x")}`,
+                status: 403,
+                latencyMs: 1,
+                requestId: `big-${i}`,
+            });
         }
     };
 
@@ -566,7 +741,10 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
             await new Promise((resolve) => setTimeout(resolve, 200));
             const perClient = server.responses[0]!.writableHighWaterMark + 31_000;
             const { unsentBytes } = feed.stats();
-            expect(unsentBytes, `unsent bytes held for 30 stalled clients (${(unsentBytes / 1e6).toFixed(1)} MB)`).to.be.at.most(30 * perClient);
+            expect(
+                unsentBytes,
+                `unsent bytes held for 30 stalled clients (${(unsentBytes / 1e6).toFixed(1)} MB)`,
+            ).to.be.at.most(30 * perClient);
             // Each one still gets the events, once it reads.
             const reader = stalled[0]!;
             let tail = "";
@@ -588,15 +766,32 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
             const connects = await Promise.all(Array.from({ length: 20 }, () => openEvents(server.url)));
             try {
                 // Events that come while the replays are being written go after them, to everyone.
-                const during = [feed.record({ method: "GET", path: "/v1/during", status: 200, latencyMs: 1, requestId: "during" })];
+                const during = [
+                    feed.record({ method: "GET", path: "/v1/during", status: 200, latencyMs: 1, requestId: "during" }),
+                ];
                 await Promise.all(connects.map((c) => c.waitFor((e) => e.type === "ready", "ready")));
-                const after = feed.record({ method: "GET", path: "/v1/after", status: 200, latencyMs: 1, requestId: "after" });
-                await Promise.all(connects.map((c) => c.waitFor((e) => e.type === "request" && e.data.requestId === "after", "the live event")));
+                const after = feed.record({
+                    method: "GET",
+                    path: "/v1/after",
+                    status: 200,
+                    latencyMs: 1,
+                    requestId: "after",
+                });
+                await Promise.all(
+                    connects.map((c) =>
+                        c.waitFor((e) => e.type === "request" && e.data.requestId === "after", "the live event"),
+                    ),
+                );
                 const limit = server.responses[0]!.writableHighWaterMark + 6_000;
-                expect(Math.max(...server.writtenOnConnect), "bytes one connect wrote before returning").to.be.at.most(limit);
+                expect(Math.max(...server.writtenOnConnect), "bytes one connect wrote before returning").to.be.at.most(
+                    limit,
+                );
                 // Nor later: a socket that takes everything at once says `drain` before the event loop
                 // moves on, and the replay must not chain write after write there.
-                expect(server.maxPerTurn(), "bytes one client was written between two turns of the event loop").to.be.at.most(2 * (BYTES_PER_TURN + 6_000));
+                expect(
+                    server.maxPerTurn(),
+                    "bytes one client was written between two turns of the event loop",
+                ).to.be.at.most(2 * (BYTES_PER_TURN + 6_000));
                 // Every event, once and in order: the ring's first events were written on connect,
                 // before the new ones pushed them out of the ring.
                 const replayed = Array.from({ length: during[0]!.seq }, (_, i) => i + 1);
@@ -605,7 +800,10 @@ describe("local cloud: the console's feed keeps bounded memory", () => {
                     const seqs = c.received.filter((e) => e.type === "request").map((e) => e.data.seq as number);
                     expect(seqs).to.deep.equal([...replayed, after.seq]);
                     // After the replay (`during` may come just before or after it), before anything later.
-                    expect(c.received.findIndex((e) => e.type === "ready"), "ready once caught up").to.be.within(EVENT_LIMIT + 1, replayed.length + 1);
+                    expect(
+                        c.received.findIndex((e) => e.type === "ready"),
+                        "ready once caught up",
+                    ).to.be.within(EVENT_LIMIT + 1, replayed.length + 1);
                 }
             } finally {
                 connects.forEach((c) => c.close());
@@ -631,7 +829,13 @@ describe("local cloud: a stage named like the console's path", function () {
     const start = (options: Partial<Parameters<typeof startTestCloud>[0]> = {}) => {
         const stateDir = tempStateDir("console-clash");
         stateDirs.push(stateDir);
-        return startTestCloud({ stack: "v1", projectDir: programDir, stateDir, config: { "consoled:extraStage": "_local" }, ...options });
+        return startTestCloud({
+            stack: "v1",
+            projectDir: programDir,
+            stateDir,
+            config: { "consoled:extraStage": "_local" },
+            ...options,
+        });
     };
 
     before(() => {
@@ -644,9 +848,16 @@ describe("local cloud: a stage named like the console's path", function () {
     });
 
     it("refuses to start, naming --no-console and --console-path", async () => {
-        const err = await start().then(() => undefined, (e: Error) => e);
+        const err = await start().then(
+            () => undefined,
+            (e: Error) => e,
+        );
         expect(err?.name).to.equal("LocalCloudError");
-        expect(err?.message).to.include("Stage \"_local\"").and.include("/_local/").and.include("--no-console").and.include("--console-path");
+        expect(err?.message)
+            .to.include('Stage "_local"')
+            .and.include("/_local/")
+            .and.include("--no-console")
+            .and.include("--console-path");
     });
 
     it("a reload that adds such a stage fails, and the last good version keeps serving", async () => {
@@ -661,7 +872,9 @@ describe("local cloud: a stage named like the console's path", function () {
             expect(report.ok).to.equal(false);
             expect(String((report.error as Error)?.message)).to.include("--no-console");
             expect(Object.keys(cloud.stageUrls)).not.to.include("_local");
-            expect((await call(`${cloud.consoleUrl}api/overview`)).json.warnings.join("\n")).to.include("reload failed");
+            expect((await call(`${cloud.consoleUrl}api/overview`)).json.warnings.join("\n")).to.include(
+                "reload failed",
+            );
         } finally {
             fs.writeFileSync(stackFile, original);
             await cloud.close();
@@ -672,7 +885,9 @@ describe("local cloud: a stage named like the console's path", function () {
         const cloud = await start({ console: false });
         try {
             expect(cloud.consoleUrl).to.equal(undefined);
-            const r = await call(`${cloud.stageUrls["_local"]}hello`, { headers: { "x-api-key": cloud.apiKeys["member"]! } });
+            const r = await call(`${cloud.stageUrls["_local"]}hello`, {
+                headers: { "x-api-key": cloud.apiKeys["member"]! },
+            });
             expect(r.status).to.equal(200);
             expect(r.json).to.deep.equal({ ok: true });
         } finally {
@@ -685,7 +900,9 @@ describe("local cloud: a stage named like the console's path", function () {
         try {
             expect(cloud.consoleUrl).to.equal(`${cloud.url}/console/`);
             expect((await call(`${cloud.url}/console/`)).status).to.equal(200);
-            expect((await call(`${cloud.url}/_local/hello`, { headers: { "x-api-key": cloud.apiKeys["member"]! } })).json).to.deep.equal({ ok: true });
+            expect(
+                (await call(`${cloud.url}/_local/hello`, { headers: { "x-api-key": cloud.apiKeys["member"]! } })).json,
+            ).to.deep.equal({ ok: true });
             // Without a console, its path is an unknown stage to the gateway: API Gateway's 403.
             expect((await call(`${cloud.url}/elsewhere/`)).status).to.equal(403);
         } finally {

@@ -5,8 +5,15 @@
 // and checks that GetUsage counts exactly the admitted ones, per key and per day, with the quota
 // remaining in each day's period, across a restart too.
 import {
-    APIGatewayClient, BadRequestException, CreateApiKeyCommand, GetApiKeyCommand, GetApiKeysCommand, GetUsageCommand, GetUsagePlanCommand,
-    GetUsagePlansCommand, NotFoundException,
+    APIGatewayClient,
+    BadRequestException,
+    CreateApiKeyCommand,
+    GetApiKeyCommand,
+    GetApiKeysCommand,
+    GetUsageCommand,
+    GetUsagePlanCommand,
+    GetUsagePlansCommand,
+    NotFoundException,
 } from "@aws-sdk/client-api-gateway";
 import { expect } from "chai";
 import * as fs from "node:fs";
@@ -78,16 +85,44 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
     let cloud: LocalCloud;
     let client: APIGatewayClient;
     const requests: RequestLog[] = [];
-    let ids: { daily: string; weekly: string; free: string; gold: string; paused: string; week: string; freeKey: string };
+    let ids: {
+        daily: string;
+        weekly: string;
+        free: string;
+        gold: string;
+        paused: string;
+        week: string;
+        freeKey: string;
+    };
 
     const start = async () => {
-        cloud = await startTestCloud({ stack: "v1", projectDir: programDir, stateDir, now: () => clock, onRequest: (entry) => requests.push(entry) });
-        client = new APIGatewayClient({ endpoint: cloud.controlPlaneUrl, region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" }, maxAttempts: 1 });
+        cloud = await startTestCloud({
+            stack: "v1",
+            projectDir: programDir,
+            stateDir,
+            now: () => clock,
+            onRequest: (entry) => requests.push(entry),
+        });
+        client = new APIGatewayClient({
+            endpoint: cloud.controlPlaneUrl,
+            region: "us-east-1",
+            credentials: { accessKeyId: "local", secretAccessKey: "local" },
+            maxAttempts: 1,
+        });
         const planId = (name: string) => cloud.model.usagePlans.find((p) => p.logicalName === name)!.id;
         const keyId = (name: string) => cloud.model.apiKeys.find((k) => k.logicalName === name)!.id;
-        ids = { daily: planId("daily"), weekly: planId("weekly"), free: planId("free"), gold: keyId("gold"), paused: keyId("paused"), week: keyId("week-key"), freeKey: keyId("free-key") };
+        ids = {
+            daily: planId("daily"),
+            weekly: planId("weekly"),
+            free: planId("free"),
+            gold: keyId("gold"),
+            paused: keyId("paused"),
+            week: keyId("week-key"),
+            freeKey: keyId("free-key"),
+        };
     };
-    const hello = (key: string | undefined) => call(`${cloud.stageUrl}hello`, { headers: key === undefined ? {} : { "x-api-key": key } });
+    const hello = (key: string | undefined) =>
+        call(`${cloud.stageUrl}hello`, { headers: key === undefined ? {} : { "x-api-key": key } });
     const statuses = async (key: string | undefined, n: number) => {
         const result: number[] = [];
         for (let i = 0; i < n; i++) {
@@ -139,7 +174,8 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
         // With the outputs a script needs to ask about (ids), never the secret ones.
         expect(cloud.secretOutputs).to.include("goldKeyValue");
         expect(server).to.deep.equal({
-            url: cloud.url, controlPlane: cloud.controlPlaneUrl,
+            url: cloud.url,
+            controlPlane: cloud.controlPlaneUrl,
             outputs: { dailyPlanId: ids.daily, goldKeyId: ids.gold, pausedKeyId: ids.paused },
         });
     });
@@ -151,53 +187,119 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
     });
 
     it("GetUsage counts the admitted requests per key and day, with the quota left in each day's period", async () => {
-        const usage = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-01", endDate: "2026-03-04" }));
+        const usage = await client.send(
+            new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-01", endDate: "2026-03-04" }),
+        );
         expect(usage.usagePlanId).to.equal(ids.daily);
         expect(usage.startDate).to.equal("2026-03-01");
         expect(usage.endDate).to.equal("2026-03-04");
         expect(usage.position).to.equal(undefined);
         // Sunday, Monday (5 admitted of 8 tried), Tuesday (3), Wednesday: [used, remaining].
         expect(usage.items).to.deep.equal({
-            [ids.gold]: [[0, 5], [5, 0], [3, 2], [0, 5]],
-            [ids.paused]: [[0, 5], [0, 5], [0, 5], [0, 5]],
+            [ids.gold]: [
+                [0, 5],
+                [5, 0],
+                [3, 2],
+                [0, 5],
+            ],
+            [ids.paused]: [
+                [0, 5],
+                [0, 5],
+                [0, 5],
+                [0, 5],
+            ],
         });
         // What the gateway refused never reached the counts: 8 + 3 gold requests answered, 8 admitted.
         const goldAnswers = requests.filter((r) => r.consumer === "gold");
         expect(goldAnswers.filter((r) => r.status === 200)).to.have.length(8);
-        expect(goldAnswers.filter((r) => r.status === 429).map((r) => r.refusal)).to.deep.equal(["THROTTLED", "THROTTLED", "QUOTA_EXCEEDED"]);
+        expect(goldAnswers.filter((r) => r.status === 429).map((r) => r.refusal)).to.deep.equal([
+            "THROTTLED",
+            "THROTTLED",
+            "QUOTA_EXCEEDED",
+        ]);
     });
 
     it("GetUsage counts a week's days against the week, from before the range too, and filters by keyId", async () => {
-        const week = await client.send(new GetUsageCommand({ usagePlanId: ids.weekly, startDate: "2026-03-03", endDate: "2026-03-09" }));
+        const week = await client.send(
+            new GetUsageCommand({ usagePlanId: ids.weekly, startDate: "2026-03-03", endDate: "2026-03-09" }),
+        );
         // Monday's 2 are outside the range but inside Tuesday's week; the next Monday starts afresh.
-        expect(week.items).to.deep.equal({ [ids.week]: [[3, 5], [0, 5], [0, 5], [0, 5], [0, 5], [0, 5], [0, 10]] });
-        const one = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-02", keyId: ids.gold }));
+        expect(week.items).to.deep.equal({
+            [ids.week]: [
+                [3, 5],
+                [0, 5],
+                [0, 5],
+                [0, 5],
+                [0, 5],
+                [0, 5],
+                [0, 10],
+            ],
+        });
+        const one = await client.send(
+            new GetUsageCommand({
+                usagePlanId: ids.daily,
+                startDate: "2026-03-02",
+                endDate: "2026-03-02",
+                keyId: ids.gold,
+            }),
+        );
         expect(one.items).to.deep.equal({ [ids.gold]: [[5, 0]] });
-        const none = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-02", keyId: ids.week }));
+        const none = await client.send(
+            new GetUsageCommand({
+                usagePlanId: ids.daily,
+                startDate: "2026-03-02",
+                endDate: "2026-03-02",
+                keyId: ids.week,
+            }),
+        );
         expect(none.items).to.deep.equal({});
         // A plan without a quota has nothing remaining to report.
-        const free = await client.send(new GetUsageCommand({ usagePlanId: ids.free, startDate: "2026-03-02", endDate: "2026-03-03" }));
+        const free = await client.send(
+            new GetUsageCommand({ usagePlanId: ids.free, startDate: "2026-03-02", endDate: "2026-03-03" }),
+        );
         expect(free.items).to.deep.equal({ [ids.freeKey]: [[0], [1]] });
     });
 
     it("GetUsage pages over keys (in id order) with limit and position", async () => {
         const [firstId, secondId] = [ids.gold, ids.paused].sort();
-        const first = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-02", limit: 1 }));
+        const first = await client.send(
+            new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-02", limit: 1 }),
+        );
         expect(Object.keys(first.items!)).to.deep.equal([firstId]);
         expect(first.position).to.be.a("string");
-        const second = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-02", limit: 1, position: first.position }));
+        const second = await client.send(
+            new GetUsageCommand({
+                usagePlanId: ids.daily,
+                startDate: "2026-03-02",
+                endDate: "2026-03-02",
+                limit: 1,
+                position: first.position,
+            }),
+        );
         expect(Object.keys(second.items!)).to.deep.equal([secondId]);
         expect(second.position).to.equal(undefined);
     });
 
     it("refuses bad date ranges with BadRequestException and an unknown plan with NotFoundException", async () => {
-        const refusal = async (command: GetUsageCommand) => client.send(command).then(() => undefined, (err: unknown) => err);
-        for (const [startDate, endDate] of [["2026-03-04", "2026-03-02"], ["2026-02-30", "2026-03-02"], ["2026-3-2", "2026-03-02"], ["2026-03-02", "tomorrow"], ["2025-01-01", "2026-03-02"]]) {
+        const refusal = async (command: GetUsageCommand) =>
+            client.send(command).then(
+                () => undefined,
+                (err: unknown) => err,
+            );
+        for (const [startDate, endDate] of [
+            ["2026-03-04", "2026-03-02"],
+            ["2026-02-30", "2026-03-02"],
+            ["2026-3-2", "2026-03-02"],
+            ["2026-03-02", "tomorrow"],
+            ["2025-01-01", "2026-03-02"],
+        ]) {
             const err = await refusal(new GetUsageCommand({ usagePlanId: ids.daily, startDate, endDate }));
             expect(err, `${startDate}..${endDate}`).to.be.instanceOf(BadRequestException);
             expect((err as BadRequestException).$metadata.httpStatusCode).to.equal(400);
         }
-        const missing = await refusal(new GetUsageCommand({ usagePlanId: "nosuchplan", startDate: "2026-03-02", endDate: "2026-03-02" }));
+        const missing = await refusal(
+            new GetUsageCommand({ usagePlanId: "nosuchplan", startDate: "2026-03-02", endDate: "2026-03-02" }),
+        );
         expect(missing).to.be.instanceOf(NotFoundException);
         expect((missing as NotFoundException).message).to.equal("Invalid Usage Plan ID specified");
         // Without the SDK: the required dates, and the error's wire format.
@@ -214,14 +316,22 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
         const daily = all.items!.find((p) => p.id === ids.daily)!;
         expect(daily.name).to.match(/^daily-/);
         expect(daily.description).to.equal("five a day");
-        expect(daily.apiStages).to.deep.equal([{ apiId: cloud.model.restApis[0]!.id, stage: "v1", throttle: { "/open/GET": { burstLimit: 9, rateLimit: 3 } } }]);
+        expect(daily.apiStages).to.deep.equal([
+            {
+                apiId: cloud.model.restApis[0]!.id,
+                stage: "v1",
+                throttle: { "/open/GET": { burstLimit: 9, rateLimit: 3 } },
+            },
+        ]);
         expect(daily.throttle).to.deep.equal({ burstLimit: 2, rateLimit: 1 });
         expect(daily.quota).to.deep.equal({ limit: 5, offset: 0, period: "DAY" });
         expect(daily.tags).to.deep.equal({ team: "metering" });
         expect(all.items!.find((p) => p.id === ids.free)!.quota).to.equal(undefined);
         const forWeekKey = await client.send(new GetUsagePlansCommand({ keyId: ids.week }));
         expect(forWeekKey.items!.map((p) => p.id)).to.deep.equal([ids.weekly]);
-        const unknownKey = await client.send(new GetUsagePlansCommand({ keyId: "nosuchkey" })).catch((err: unknown) => err);
+        const unknownKey = await client
+            .send(new GetUsagePlansCommand({ keyId: "nosuchkey" }))
+            .catch((err: unknown) => err);
         expect(unknownKey).to.be.instanceOf(NotFoundException);
         const one = await client.send(new GetUsagePlanCommand({ usagePlanId: ids.weekly }));
         expect(one.quota).to.deep.equal({ limit: 10, offset: 0, period: "WEEK" });
@@ -243,7 +353,10 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
 
         const withValues = await client.send(new GetApiKeysCommand({ includeValues: true }));
         expect(Object.fromEntries(withValues.items!.map((k) => [k.id, k.value]))).to.deep.equal({
-            [ids.gold]: cloud.apiKeys["gold"], [ids.paused]: cloud.apiKeys["paused"], [ids.week]: cloud.apiKeys["week-key"], [ids.freeKey]: "free-key-value-0123456789",
+            [ids.gold]: cloud.apiKeys["gold"],
+            [ids.paused]: cloud.apiKeys["paused"],
+            [ids.week]: cloud.apiKeys["week-key"],
+            [ids.freeKey]: "free-key-value-0123456789",
         });
         const named = await client.send(new GetApiKeysCommand({ nameQuery: "week-" }));
         expect(named.items!.map((k) => k.id)).to.deep.equal([ids.week]);
@@ -267,13 +380,17 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
     });
 
     it("answers anything else (writes above all) with UnknownOperationException, and logs every call", async () => {
-        const err = await client.send(new CreateApiKeyCommand({ name: "new" })).catch((e: unknown) => e) as Error & { $metadata: { httpStatusCode: number } };
+        const err = (await client.send(new CreateApiKeyCommand({ name: "new" })).catch((e: unknown) => e)) as Error & {
+            $metadata: { httpStatusCode: number };
+        };
         expect(err.name).to.equal("UnknownOperationException");
         expect(err.$metadata.httpStatusCode).to.equal(404);
         expect(err.message).to.match(/GetUsage, GetUsagePlans, GetUsagePlan, GetApiKeys and GetApiKey/);
         const logged = requests.filter((r) => r.path.startsWith(CONTROL_PLANE_PATH));
         expect(logged.some((r) => r.operation === "GetUsage" && r.status === 200)).to.equal(true);
-        expect(logged.some((r) => r.operation === "GetApiKey" && r.status === 404 && r.refusal === "NotFoundException")).to.equal(true);
+        expect(
+            logged.some((r) => r.operation === "GetApiKey" && r.status === 404 && r.refusal === "NotFoundException"),
+        ).to.equal(true);
         expect(logged.every((r) => r.accessLog === undefined && r.consumer === undefined)).to.equal(true);
     });
 
@@ -288,31 +405,87 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
         const gold = await client.send(new GetApiKeyCommand({ apiKey: ids.gold }));
         expect(gold.createdDate!.getTime()).to.equal(Math.floor(DAY1 / 1000) * 1000);
         expect(gold.lastUpdatedDate!.getTime()).to.equal(Math.floor(DAY1 / 1000) * 1000);
-        const usage = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-03", keyId: ids.gold }));
-        expect(usage.items).to.deep.equal({ [ids.gold]: [[5, 0], [3, 2]] });
+        const usage = await client.send(
+            new GetUsageCommand({
+                usagePlanId: ids.daily,
+                startDate: "2026-03-02",
+                endDate: "2026-03-03",
+                keyId: ids.gold,
+            }),
+        );
+        expect(usage.items).to.deep.equal({
+            [ids.gold]: [
+                [5, 0],
+                [3, 2],
+            ],
+        });
     });
 
     it("keeps the counts across a restart (usage.log), under the same ids", async () => {
         client.destroy();
         await cloud.close();
         await start();
-        const usage = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-03" }));
-        expect(usage.items).to.deep.equal({ [ids.gold]: [[5, 0], [3, 2]], [ids.paused]: [[0, 5], [0, 5]] });
+        const usage = await client.send(
+            new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-02", endDate: "2026-03-03" }),
+        );
+        expect(usage.items).to.deep.equal({
+            [ids.gold]: [
+                [5, 0],
+                [3, 2],
+            ],
+            [ids.paused]: [
+                [0, 5],
+                [0, 5],
+            ],
+        });
         // And the quota goes on from there: two more on day 2, then refused.
         clock += 10_000;
         expect(await statuses(cloud.apiKeys["gold"], 2)).to.deep.equal([200, 200]);
         clock += 10_000;
         expect(await statuses(cloud.apiKeys["gold"], 1)).to.deep.equal([429]);
-        const after = await client.send(new GetUsageCommand({ usagePlanId: ids.daily, startDate: "2026-03-03", endDate: "2026-03-03", keyId: ids.gold }));
+        const after = await client.send(
+            new GetUsageCommand({
+                usagePlanId: ids.daily,
+                startDate: "2026-03-03",
+                endDate: "2026-03-03",
+                keyId: ids.gold,
+            }),
+        );
         expect(after.items).to.deep.equal({ [ids.gold]: [[5, 0]] });
     });
 
     it("refuses a stage name AWS would refuse (no stage can reach the control plane's path)", () => {
         const program: RecordedProgram = {
-            stack: "s", region: "us-east-1", outputs: {}, secretOutputs: [], undecryptable: [],
+            stack: "s",
+            region: "us-east-1",
+            outputs: {},
+            secretOutputs: [],
+            undecryptable: [],
             resources: [
-                { urn: "u1", type: TYPES.restApi, name: "api", parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: "api1", inputs: {}, state: {} },
-                { urn: "u2", type: TYPES.stage, name: "stage", parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: "s1", inputs: { restApi: "api1", stageName: ".aws", deployment: "d1" }, state: {} },
+                {
+                    urn: "u1",
+                    type: TYPES.restApi,
+                    name: "api",
+                    parent: "",
+                    custom: true,
+                    protect: false,
+                    additionalSecretOutputs: [],
+                    id: "api1",
+                    inputs: {},
+                    state: {},
+                },
+                {
+                    urn: "u2",
+                    type: TYPES.stage,
+                    name: "stage",
+                    parent: "",
+                    custom: true,
+                    protect: false,
+                    additionalSecretOutputs: [],
+                    id: "s1",
+                    inputs: { restApi: "api1", stageName: ".aws", deployment: "d1" },
+                    state: {},
+                },
             ],
         };
         expect(() => cloudModel(program)).to.throw(/stage name "\.aws" is not one AWS accepts/);
@@ -321,11 +494,19 @@ describe("local cloud: the API Gateway control plane through the AWS SDK", funct
     it("over HTTP, a request that names another host (DNS rebinding) gets 403 and no key values", async () => {
         const endpoint = new URL(cloud.controlPlaneUrl);
         const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-            const req = http.request({ host: endpoint.hostname, port: endpoint.port, path: `${endpoint.pathname}/apikeys?includeValues=true`, headers: { Host: `evil.example.com:${endpoint.port}` } }, (res) => {
-                let body = "";
-                res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-            });
+            const req = http.request(
+                {
+                    host: endpoint.hostname,
+                    port: endpoint.port,
+                    path: `${endpoint.pathname}/apikeys?includeValues=true`,
+                    headers: { Host: `evil.example.com:${endpoint.port}` },
+                },
+                (res) => {
+                    let body = "";
+                    res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+                    res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+                },
+            );
             req.on("error", reject);
             req.end();
         });
@@ -356,5 +537,4 @@ describe("control plane: only this machine, by address and by host name", () => 
         expect(answer.headers["x-amzn-ErrorType"]).to.deep.equal(["AccessDeniedException"]);
         expect(JSON.parse(answer.body.toString()).message).to.match(/only requests from this machine/);
     });
-
 });

@@ -11,7 +11,13 @@ import { mapParameter, renderTemplate, type TemplateContext } from "../../apigat
 import type { FunctionPool, InvokeOutcome } from "../../lambda/lambdaPool";
 import type { RequestLog, LocalCloud } from "../../types";
 import type { CloudModel, Operation } from "../../program/model";
-import { buildProxyEvent, mapProxyResult, parseQuery, type EventTarget, type IncomingRequest } from "../../apigateway/proxyEvent";
+import {
+    buildProxyEvent,
+    mapProxyResult,
+    parseQuery,
+    type EventTarget,
+    type IncomingRequest,
+} from "../../apigateway/proxyEvent";
 import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../../testing";
 import type { UsageLimiter } from "../../apigateway/usage";
 
@@ -31,19 +37,53 @@ const own = (entries: [string, unknown][]) => {
 describe("local gateway hardening: names, faults, aborted requests", function () {
     describe("without HTTP", () => {
         it("parses Object.prototype names in the query like any other name", () => {
-            const { single, multi } = parseQuery("constructor=1&__proto__=2&toString=3&toString=4&hasOwnProperty=5&valueOf=");
-            expect(JSON.parse(JSON.stringify(single))).to.deep.equal(own([["constructor", "1"], ["__proto__", "2"], ["toString", "4"], ["hasOwnProperty", "5"], ["valueOf", ""]]));
-            expect(JSON.parse(JSON.stringify(multi))).to.deep.equal(own([["constructor", ["1"]], ["__proto__", ["2"]], ["toString", ["3", "4"]], ["hasOwnProperty", ["5"]], ["valueOf", [""]]]));
+            const { single, multi } = parseQuery(
+                "constructor=1&__proto__=2&toString=3&toString=4&hasOwnProperty=5&valueOf=",
+            );
+            expect(JSON.parse(JSON.stringify(single))).to.deep.equal(
+                own([
+                    ["constructor", "1"],
+                    ["__proto__", "2"],
+                    ["toString", "4"],
+                    ["hasOwnProperty", "5"],
+                    ["valueOf", ""],
+                ]),
+            );
+            expect(JSON.parse(JSON.stringify(multi))).to.deep.equal(
+                own([
+                    ["constructor", ["1"]],
+                    ["__proto__", ["2"]],
+                    ["toString", ["3", "4"]],
+                    ["hasOwnProperty", ["5"]],
+                    ["valueOf", [""]],
+                ]),
+            );
         });
 
         it("puts Object.prototype header names in the event and takes them from a function's answer", () => {
             const request: IncomingRequest = {
-                method: "GET", path: "/x", rawQuery: "", body: Buffer.alloc(0), sourceIp: "127.0.0.1", localPort: 1,
+                method: "GET",
+                path: "/x",
+                rawQuery: "",
+                body: Buffer.alloc(0),
+                sourceIp: "127.0.0.1",
+                localPort: 1,
                 rawHeaders: HOSTILE.flatMap((name, i) => [name, `v${i}`]).concat(["Host", "h"]),
             };
             const target: EventTarget = {
-                apiId: "a", stage: "s", deploymentId: "d", stageVariables: null, resourcePath: "/x", resourceId: "r", pathParameters: null,
-                binaryMediaTypes: [], accountId: "1", requestId: "q", extendedRequestId: "e", traceId: "t", now: new Date(0),
+                apiId: "a",
+                stage: "s",
+                deploymentId: "d",
+                stageVariables: null,
+                resourcePath: "/x",
+                resourceId: "r",
+                pathParameters: null,
+                binaryMediaTypes: [],
+                accountId: "1",
+                requestId: "q",
+                extendedRequestId: "e",
+                traceId: "t",
+                now: new Date(0),
             };
             const event = JSON.parse(JSON.stringify(buildProxyEvent(request, target)));
             HOSTILE.forEach((name, i) => {
@@ -51,7 +91,12 @@ describe("local gateway hardening: names, faults, aborted requests", function ()
                 expect(event.headers[name]).to.equal(`v${i}`);
                 expect(event.multiValueHeaders[name]).to.deep.equal([`v${i}`]);
             });
-            const answer = mapProxyResult(JSON.stringify({ headers: own(HOSTILE.map((n) => [n, n])), multiValueHeaders: own([["__proto__", ["m"]]]) }));
+            const answer = mapProxyResult(
+                JSON.stringify({
+                    headers: own(HOSTILE.map((n) => [n, n])),
+                    multiValueHeaders: own([["__proto__", ["m"]]]),
+                }),
+            );
             expect(answer).to.not.have.property("malformed");
             const headers = (answer as { headers: Record<string, string[]> }).headers;
             expect(Object.keys(headers)).to.include.members(HOSTILE);
@@ -59,17 +104,29 @@ describe("local gateway hardening: names, faults, aborted requests", function ()
         });
 
         it("refuses a function's header that HTTP cannot carry as a malformed answer (502), instead of failing to send it", () => {
-            for (const headers of [{ "X-Bad": "a\nb" }, { "X-Bad": "\u0001" }, { "X-Euro": "€" }, { "bad name": "x" }, { "": "x" }]) {
-                expect(mapProxyResult(JSON.stringify({ headers })), JSON.stringify(headers)).to.have.property("malformed");
+            for (const headers of [
+                { "X-Bad": "a\nb" },
+                { "X-Bad": "\u0001" },
+                { "X-Euro": "€" },
+                { "bad name": "x" },
+                { "": "x" },
+            ]) {
+                expect(mapProxyResult(JSON.stringify({ headers })), JSON.stringify(headers)).to.have.property(
+                    "malformed",
+                );
             }
-            expect(mapProxyResult(JSON.stringify({ headers: { "X-Latin": "café" } }))).to.not.have.property("malformed");
+            expect(mapProxyResult(JSON.stringify({ headers: { "X-Latin": "café" } }))).to.not.have.property(
+                "malformed",
+            );
         });
 
         it("reads only a template context's own values", () => {
             const ctx: TemplateContext = { context: { requestId: "r" }, request: { headers: {}, query: {}, path: {} } };
             expect(mapParameter("method.request.querystring.constructor", ctx)).to.equal(undefined);
             expect(mapParameter("method.request.path.toString", ctx)).to.equal(undefined);
-            expect(renderTemplate("[$context.requestId.constructor|$context.constructor|$context.requestId.length]", ctx)).to.equal("[||]");
+            expect(
+                renderTemplate("[$context.requestId.constructor|$context.constructor|$context.requestId.length]", ctx),
+            ).to.equal("[||]");
         });
 
         describe("a Gateway with a fake function", () => {
@@ -79,32 +136,69 @@ describe("local gateway hardening: names, faults, aborted requests", function ()
                 events.push(JSON.parse(event));
                 return { kind: "result", payload: JSON.stringify({ statusCode: 200, body: "ok" }) };
             };
-            const op = (resourcePath: string, method: string, integration: any): Operation => ({ resourcePath, method, apiKeyRequired: false, integration });
-            const lambda = { type: "aws_proxy", uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:f/invocations" };
+            const op = (resourcePath: string, method: string, integration: any): Operation => ({
+                resourcePath,
+                method,
+                apiKeyRequired: false,
+                integration,
+            });
+            const lambda = {
+                type: "aws_proxy",
+                uri: "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:f/invocations",
+            };
             const cors = { "gatewayresponse.header.Access-Control-Allow-Origin": `'${ORIGIN}'` };
             const model: CloudModel = {
-                region: "us-east-1", tables: [], functions: [], apiKeys: [], usagePlans: [],
-                restApis: [{
-                    logicalName: "api", id: "api1", name: "api", apiKeySource: "HEADER", binaryMediaTypes: ["*/*"],
-                    stages: [{ name: "v1", deploymentId: "d1", variables: null }],
-                    gatewayResponses: { DEFAULT_4XX: { responseParameters: cors }, DEFAULT_5XX: { responseParameters: cors } },
-                    operations: [
-                        op("/fn/{proxy+}", "GET", lambda),
-                        op("/mock", "OPTIONS", {
-                            type: "mock", contentHandling: "CONVERT_TO_TEXT", requestTemplates: { "application/json": "{\"statusCode\": 204}" },
-                            responses: { "204": { statusCode: "204" }, default: { statusCode: "200" } },
-                        }),
-                    ],
-                }],
+                region: "us-east-1",
+                tables: [],
+                functions: [],
+                apiKeys: [],
+                usagePlans: [],
+                restApis: [
+                    {
+                        logicalName: "api",
+                        id: "api1",
+                        name: "api",
+                        apiKeySource: "HEADER",
+                        binaryMediaTypes: ["*/*"],
+                        stages: [{ name: "v1", deploymentId: "d1", variables: null }],
+                        gatewayResponses: {
+                            DEFAULT_4XX: { responseParameters: cors },
+                            DEFAULT_5XX: { responseParameters: cors },
+                        },
+                        operations: [
+                            op("/fn/{proxy+}", "GET", lambda),
+                            op("/mock", "OPTIONS", {
+                                type: "mock",
+                                contentHandling: "CONVERT_TO_TEXT",
+                                requestTemplates: { "application/json": '{"statusCode": 204}' },
+                                responses: { "204": { statusCode: "204" }, default: { statusCode: "200" } },
+                            }),
+                        ],
+                    },
+                ],
             } as unknown as CloudModel;
             const pool = { name: "f", invoke: (event: string) => invoke(event) } as unknown as FunctionPool;
             const gateway = new Gateway({
-                model, pools: new Map([["arn:aws:lambda:us-east-1:1:function:f", pool]]), limiter: {} as UsageLimiter,
-                integrationTimeoutMs: 1000, now: Date.now, log: (line) => lines.push(line),
+                model,
+                pools: new Map([["arn:aws:lambda:us-east-1:1:function:f", pool]]),
+                limiter: {} as UsageLimiter,
+                integrationTimeoutMs: 1000,
+                now: Date.now,
+                log: (line) => lines.push(line),
             });
-            const request = (p: string, rawQuery = "", rawHeaders: string[] = [], method = "GET"): IncomingRequest =>
-                ({ method, path: p, rawQuery, rawHeaders, body: Buffer.alloc(0), sourceIp: "127.0.0.1", localPort: 1 });
-            const header = (a: GatewayAnswer, name: string) => Object.entries(a.headers).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]?.join(",");
+            const request = (p: string, rawQuery = "", rawHeaders: string[] = [], method = "GET"): IncomingRequest => ({
+                method,
+                path: p,
+                rawQuery,
+                rawHeaders,
+                body: Buffer.alloc(0),
+                sourceIp: "127.0.0.1",
+                localPort: 1,
+            });
+            const header = (a: GatewayAnswer, name: string) =>
+                Object.entries(a.headers)
+                    .find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1]
+                    ?.join(",");
 
             beforeEach(() => {
                 lines.length = 0;
@@ -113,7 +207,13 @@ describe("local gateway hardening: names, faults, aborted requests", function ()
 
             it("hands every hostile query and header name to the function", async () => {
                 const query = HOSTILE.map((n, i) => `${n}=${i}`).join("&");
-                const answer = await gateway.handle(request("/v1/fn/constructor/__proto__", query, HOSTILE.flatMap((n) => [n, n.toUpperCase()])));
+                const answer = await gateway.handle(
+                    request(
+                        "/v1/fn/constructor/__proto__",
+                        query,
+                        HOSTILE.flatMap((n) => [n, n.toUpperCase()]),
+                    ),
+                );
                 expect(answer.status).to.equal(200);
                 const event = events[0];
                 expect(Object.keys(event.queryStringParameters)).to.deep.equal(HOSTILE);
@@ -125,7 +225,9 @@ describe("local gateway hardening: names, faults, aborted requests", function ()
 
             it("picks a MOCK's template by the integration's own content types only", async () => {
                 for (const contentType of [...HOSTILE, "text/plain"]) {
-                    const answer = await gateway.handle(request("/v1/mock", "", ["Content-Type", contentType], "OPTIONS"));
+                    const answer = await gateway.handle(
+                        request("/v1/mock", "", ["Content-Type", contentType], "OPTIONS"),
+                    );
                     expect(answer.status, contentType).to.equal(204);
                 }
             });
@@ -137,23 +239,31 @@ describe("local gateway hardening: names, faults, aborted requests", function ()
                 const answer = await gateway.handle(request("/v1/fn/x"));
                 expect(answer.status).to.equal(500);
                 // The API overrides DEFAULT_5XX (CORS) without a template: AWS's default template, no space.
-                expect(answer.body.toString()).to.equal("{\"message\":\"Internal server error\"}");
+                expect(answer.body.toString()).to.equal('{"message":"Internal server error"}');
                 expect(answer.refusal).to.equal("internal error");
                 expect(header(answer, "x-amzn-ErrorType")).to.equal("InternalServerErrorException");
                 expect(header(answer, "Access-Control-Allow-Origin")).to.equal(ORIGIN);
-                expect(header(answer, "x-amzn-RequestId")).to.equal(answer.requestId).and.match(/^[0-9a-f-]{36}$/);
+                expect(header(answer, "x-amzn-RequestId"))
+                    .to.equal(answer.requestId)
+                    .and.match(/^[0-9a-f-]{36}$/);
                 expect(lines).to.have.length(1);
-                expect(lines[0]).to.match(new RegExp(`^GET /v1/fn/x: internal error, answered 500 \\(request ${answer.requestId}\\): TypeError: injected fault \\(at `));
+                expect(lines[0]).to.match(
+                    new RegExp(
+                        `^GET /v1/fn/x: internal error, answered 500 \\(request ${answer.requestId}\\): TypeError: injected fault \\(at `,
+                    ),
+                );
                 expect(lines[0]).to.not.include("\n");
             });
 
             it("answers a fault outside any API with AWS's own 500 body and a request id", () => {
                 const answer = gateway.internalError({ method: "GET", path: "/nowhere" }, "plain text\nand more");
                 expect(answer.status).to.equal(500);
-                expect(answer.body.toString()).to.equal("{\"message\": \"Internal server error\"}");
+                expect(answer.body.toString()).to.equal('{"message": "Internal server error"}');
                 expect(header(answer, "Access-Control-Allow-Origin")).to.equal(undefined);
                 expect(header(answer, "x-amzn-RequestId")).to.equal(answer.requestId);
-                expect(lines).to.deep.equal([`GET /nowhere: internal error, answered 500 (request ${answer.requestId}): plain text`]);
+                expect(lines).to.deep.equal([
+                    `GET /nowhere: internal error, answered 500 (request ${answer.requestId}): plain text`,
+                ]);
             });
         });
     });
@@ -244,28 +354,31 @@ export const url = api.url;
         };
 
         /** A GET through Node's own client, with headers set one by one. */
-        const nodeGet = (target: string, headers: [string, string][]) => new Promise<HttpResult>((resolve, reject) => {
-            const req = http.request(target, (res) => {
-                const chunks: Buffer[] = [];
-                res.on("data", (c: Buffer) => chunks.push(c));
-                res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString("utf8");
-                    const answerHeaders = new Headers();
-                    for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
-                        answerHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
-                    }
-                    resolve({ status: res.statusCode!, headers: answerHeaders, text, json: JSON.parse(text) });
+        const nodeGet = (target: string, headers: [string, string][]) =>
+            new Promise<HttpResult>((resolve, reject) => {
+                const req = http.request(target, (res) => {
+                    const chunks: Buffer[] = [];
+                    res.on("data", (c: Buffer) => chunks.push(c));
+                    res.on("end", () => {
+                        const text = Buffer.concat(chunks).toString("utf8");
+                        const answerHeaders = new Headers();
+                        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
+                            answerHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
+                        }
+                        resolve({ status: res.statusCode!, headers: answerHeaders, text, json: JSON.parse(text) });
+                    });
                 });
+                req.on("error", reject);
+                headers.forEach(([name, value]) => req.setHeader(name, value));
+                req.end();
             });
-            req.on("error", reject);
-            headers.forEach(([name, value]) => req.setHeader(name, value));
-            req.end();
-        });
 
         before(async () => {
             writeTestProgram(programDir, "hardened", PROGRAM);
             cloud = await startTestCloud({
-                stack: "v1", projectDir: programDir, stateDir: tempStateDir("hardened"),
+                stack: "v1",
+                projectDir: programDir,
+                stateDir: tempStateDir("hardened"),
                 onRequest: (entry) => requests.push(entry),
                 onFunctionLog: (line) => lines.push(line),
             });
@@ -285,16 +398,37 @@ export const url = api.url;
         });
 
         it("hands hostile query names to the function as API Gateway would", async () => {
-            const r = await call(url(`echo/a?${HOSTILE.map((n, i) => `${n}=${i}`).join("&")}&toString=again`), { headers: { "x-api-key": memberKey } });
+            const r = await call(url(`echo/a?${HOSTILE.map((n, i) => `${n}=${i}`).join("&")}&toString=again`), {
+                headers: { "x-api-key": memberKey },
+            });
             expectAnswered(r, 200);
-            expect(r.json.queryStringParameters).to.deep.equal(own([["constructor", "0"], ["__proto__", "1"], ["toString", "again"], ["hasOwnProperty", "3"], ["valueOf", "4"]]));
-            expect(r.json.multiValueQueryStringParameters).to.deep.equal(own([["constructor", ["0"]], ["__proto__", ["1"]], ["toString", ["2", "again"]], ["hasOwnProperty", ["3"]], ["valueOf", ["4"]]]));
+            expect(r.json.queryStringParameters).to.deep.equal(
+                own([
+                    ["constructor", "0"],
+                    ["__proto__", "1"],
+                    ["toString", "again"],
+                    ["hasOwnProperty", "3"],
+                    ["valueOf", "4"],
+                ]),
+            );
+            expect(r.json.multiValueQueryStringParameters).to.deep.equal(
+                own([
+                    ["constructor", ["0"]],
+                    ["__proto__", ["1"]],
+                    ["toString", ["2", "again"]],
+                    ["hasOwnProperty", ["3"]],
+                    ["valueOf", ["4"]],
+                ]),
+            );
             expect(lines).to.deep.equal([]);
         });
 
         it("hands hostile header names to the function, and still reads the key header", async () => {
             // fetch drops a header named __proto__; Node's client sends what it is given.
-            const r = await nodeGet(url("echo/a"), [...HOSTILE.map((n): [string, string] => [n, `h-${n}`]), ["X-Api-Key", memberKey]]);
+            const r = await nodeGet(url("echo/a"), [
+                ...HOSTILE.map((n): [string, string] => [n, `h-${n}`]),
+                ["X-Api-Key", memberKey],
+            ]);
             expectAnswered(r, 200);
             for (const name of HOSTILE) {
                 expect(Object.hasOwn(r.json.headers, name), name).to.equal(true);
@@ -309,11 +443,14 @@ export const url = api.url;
             for (const name of HOSTILE) {
                 const stage = await call(`${cloud.url}/${name}/echo`);
                 expectAnswered(stage, 403);
-                expect(stage.text).to.equal("{\"message\":\"Forbidden\"}");
+                expect(stage.text).to.equal('{"message":"Forbidden"}');
                 const key = await call(url("echo/a"), { headers: { "x-api-key": name } });
                 expectAnswered(key, 403);
                 expect(key.headers.get("access-control-allow-origin")).to.equal(ORIGIN);
-                const preflight = await call(url("preflight"), { method: "OPTIONS", headers: { "Content-Type": name } });
+                const preflight = await call(url("preflight"), {
+                    method: "OPTIONS",
+                    headers: { "Content-Type": name },
+                });
                 expectAnswered(preflight, 204);
                 expect(preflight.headers.get("access-control-allow-origin")).to.equal(ORIGIN);
             }
@@ -321,7 +458,10 @@ export const url = api.url;
         });
 
         it("passes a function's headers with hostile names to the client", async () => {
-            const r = await call(url("respond"), { method: "POST", body: { statusCode: 200, headers: own(HOSTILE.map((n) => [n, `r-${n}`])), body: "ok" } });
+            const r = await call(url("respond"), {
+                method: "POST",
+                body: { statusCode: 200, headers: own(HOSTILE.map((n) => [n, `r-${n}`])), body: "ok" },
+            });
             expectAnswered(r, 200);
             for (const name of HOSTILE) {
                 expect(r.headers.get(name), name).to.equal(`r-${name}`);
@@ -329,7 +469,10 @@ export const url = api.url;
         });
 
         it("answers a function header that HTTP cannot carry with the API's 502, not a bare 500", async () => {
-            const r = await call(url("respond"), { method: "POST", body: { statusCode: 200, headers: { "X-Bad": "a\u0001b" }, body: "ok" } });
+            const r = await call(url("respond"), {
+                method: "POST",
+                body: { statusCode: 200, headers: { "X-Bad": "a\u0001b" }, body: "ok" },
+            });
             expectAnswered(r, 502);
             expect(r.headers.get("access-control-allow-origin")).to.equal(ORIGIN);
             expect(r.headers.get("x-amzn-errortype")).to.equal("InternalServerErrorException");
@@ -346,12 +489,15 @@ export const url = api.url;
                 const r = await call(url("echo/a"), { headers: { "x-api-key": memberKey, Origin: ORIGIN } });
                 expectAnswered(r, 500);
                 // The API overrides DEFAULT_5XX (CORS) without a template: AWS's default template, no space.
-                expect(r.text).to.equal("{\"message\":\"Internal server error\"}");
+                expect(r.text).to.equal('{"message":"Internal server error"}');
                 expect(r.headers.get("access-control-allow-origin")).to.equal(ORIGIN);
                 expect(r.headers.get("x-amzn-errortype")).to.equal("InternalServerErrorException");
                 expect(logged(r)[0]).to.include({ refusal: "internal error", consumer: "member" });
                 expect(lines).to.have.length(1);
-                expect(lines[0]).to.include("GET /v1/echo/a: internal error, answered 500").and.include(r.headers.get("x-amzn-requestid")!).and.include("injected pool fault");
+                expect(lines[0])
+                    .to.include("GET /v1/echo/a: internal error, answered 500")
+                    .and.include(r.headers.get("x-amzn-requestid")!)
+                    .and.include("injected pool fault");
                 expect(lines[0]).to.not.include("\n");
             } finally {
                 delete (pool as { invoke?: unknown }).invoke;
@@ -363,15 +509,17 @@ export const url = api.url;
             expectAnswered(await call(`${cloud.url}/v2/ok`), 200);
             const half = await call(`${cloud.url}/v2/nothing-here`);
             expectAnswered(half, 500);
-            expect(half.text).to.equal("{\"message\":\"Internal server error\"}");
+            expect(half.text).to.equal('{"message":"Internal server error"}');
             expect(half.headers.get("access-control-allow-origin")).to.equal(ORIGIN);
             expect(logged(half)[0]).to.include({ refusal: "internal error" });
             expect(lines).to.have.length(1);
-            expect(lines[0]).to.match(/^\[gateway\] GET \/v2\/nothing-here: internal error, answered 500 \(request [0-9a-f-]{36}\): TypeError: Invalid character in header content \["X-Note"\]/);
+            expect(lines[0]).to.match(
+                /^\[gateway\] GET \/v2\/nothing-here: internal error, answered 500 \(request [0-9a-f-]{36}\): TypeError: Invalid character in header content \["X-Note"\]/,
+            );
             lines.length = 0;
             const broken = await call(`${cloud.url}/v3/nothing-here`);
             expectAnswered(broken, 500);
-            expect(broken.text).to.equal("{\"message\": \"Internal server error\"}");
+            expect(broken.text).to.equal('{"message": "Internal server error"}');
             expect(broken.headers.get("x-amzn-errortype")).to.equal("InternalServerErrorException");
             expect(lines).to.have.length(2);
             expect(lines[1]).to.include("GET /v3/nothing-here: the API's DEFAULT_5XX headers cannot be sent");
@@ -382,52 +530,66 @@ export const url = api.url;
             const key = cloud.apiKeys["counted"]!;
             const before = requests.length;
             for (let i = 0; i < 3; i++) {
-                const socket = rawSocket(`POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"partial":`);
+                const socket = rawSocket(
+                    `POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"partial":`,
+                );
                 await new Promise((r) => setTimeout(r, 50));
                 socket.destroy();
                 await waitFor("the aborted request's log line", () => lines.length === i + 1);
             }
             await new Promise((r) => setTimeout(r, 100));
-            expect(lines).to.deep.equal(Array(3).fill("[gateway] client closed the connection: POST /v1/echo (before the end of the request; not counted)"));
+            expect(lines).to.deep.equal(
+                Array(3).fill(
+                    "[gateway] client closed the connection: POST /v1/echo (before the end of the request; not counted)",
+                ),
+            );
             expect(requests.length).to.equal(before);
             // The key's quota of 2 is untouched by the aborted requests.
             const statuses = [];
             for (let i = 0; i < 3; i++) {
-                statuses.push((await call(url("echo"), { method: "POST", headers: { "x-api-key": key }, body: {} })).status);
+                statuses.push(
+                    (await call(url("echo"), { method: "POST", headers: { "x-api-key": key }, body: {} })).status,
+                );
             }
             expect(statuses).to.deep.equal([200, 200, 429]);
         });
 
         /** Writes raw HTTP and collects what comes back until the server closes the connection (or `ms` pass). */
-        const rawExchange = (text: string, ms = 3000) => new Promise<{ text: string; closed: boolean; elapsedMs: number }>((resolve) => {
-            const started = Date.now();
-            const socket = rawSocket(text);
-            let received = "";
-            socket.on("data", (chunk: Buffer) => {
-                received += chunk.toString("latin1");
+        const rawExchange = (text: string, ms = 3000) =>
+            new Promise<{ text: string; closed: boolean; elapsedMs: number }>((resolve) => {
+                const started = Date.now();
+                const socket = rawSocket(text);
+                let received = "";
+                socket.on("data", (chunk: Buffer) => {
+                    received += chunk.toString("latin1");
+                });
+                const timer = setTimeout(() => {
+                    socket.destroy();
+                    resolve({ text: received, closed: false, elapsedMs: Date.now() - started });
+                }, ms);
+                socket.on("close", () => {
+                    clearTimeout(timer);
+                    resolve({ text: received, closed: true, elapsedMs: Date.now() - started });
+                });
             });
-            const timer = setTimeout(() => {
-                socket.destroy();
-                resolve({ text: received, closed: false, elapsedMs: Date.now() - started });
-            }, ms);
-            socket.on("close", () => {
-                clearTimeout(timer);
-                resolve({ text: received, closed: true, elapsedMs: Date.now() - started });
-            });
-        });
 
         it("answers a Content-Length over the 10 MB limit with 413 at once, before any body arrives, and closes the connection when none follows", async () => {
             const over = 10 * 1024 * 1024 + 1;
-            const sent = await rawExchange(`POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${memberKey}\r\nContent-Type: application/json\r\nContent-Length: ${over}\r\n\r\n`);
+            const sent = await rawExchange(
+                `POST /v1/echo HTTP/1.1\r\nHost: 127.0.0.1\r\nx-api-key: ${memberKey}\r\nContent-Type: application/json\r\nContent-Length: ${over}\r\n\r\n`,
+            );
             expect(sent.text).to.match(/^HTTP\/1\.1 413 /);
             expect(sent.text).to.match(/\r\nx-amzn-ErrorType: RequestTooLargeException\r\n/i);
-            expect(sent.text.endsWith("{\"message\":\"Request Too Long\"}")).to.equal(true);
+            expect(sent.text.endsWith('{"message":"Request Too Long"}')).to.equal(true);
             // Answered, and the connection closed, without the body: no wait for Node's request timeout.
             expect(sent.closed).to.equal(true);
             expect(sent.elapsedMs).to.be.below(3000);
             const id = /x-amzn-RequestId: ([0-9a-f-]{36})/i.exec(sent.text)?.[1];
             expect(requests.filter((e) => e.requestId === id).map((e) => e.status)).to.deep.equal([413]);
-            expectAnswered(await call(url("echo"), { method: "POST", headers: { "x-api-key": memberKey }, body: {} }), 200);
+            expectAnswered(
+                await call(url("echo"), { method: "POST", headers: { "x-api-key": memberKey }, body: {} }),
+                200,
+            );
         });
 
         it("answers CONNECT as API Gateway answers a request outside any stage (403), then closes: no tunnel", async () => {
@@ -435,10 +597,12 @@ export const url = api.url;
             expect(sent.text).to.match(/^HTTP\/1\.1 403 /);
             expect(sent.text).to.match(/\r\nx-amzn-ErrorType: ForbiddenException\r\n/i);
             expect(sent.text).to.match(/\r\nConnection: close\r\n/i);
-            expect(sent.text).to.include("{\"message\":\"Forbidden\"}");
+            expect(sent.text).to.include('{"message":"Forbidden"}');
             expect(sent.closed).to.equal(true);
             const id = /x-amzn-RequestId: ([0-9a-f-]{36})/i.exec(sent.text)?.[1];
-            expect(requests.filter((e) => e.requestId === id).map((e) => [e.method, e.status])).to.deep.equal([["CONNECT", 403]]);
+            expect(requests.filter((e) => e.requestId === id).map((e) => [e.method, e.status])).to.deep.equal([
+                ["CONNECT", 403],
+            ]);
         });
 
         it("answers a console or control-plane path whose percent-encoding does not decode with 400, not a 500", async () => {
@@ -447,7 +611,9 @@ export const url = api.url;
                 expect(r.status, `${bad}: ${r.text}`).to.equal(400);
                 expect(r.json.message).to.include("Malformed path");
             }
-            expect((await call(`${cloud.url}/_local/api/requests/${encodeURIComponent("no such id")}`)).status).to.equal(404);
+            expect(
+                (await call(`${cloud.url}/_local/api/requests/${encodeURIComponent("no such id")}`)).status,
+            ).to.equal(404);
             // The control plane's own answer for the same mistake: AWS's BadRequestException.
             const control = await call(`${cloud.controlPlaneUrl}/apikeys/%`);
             expect(control.status, control.text).to.equal(400);
@@ -461,7 +627,9 @@ export const url = api.url;
             await waitFor("the closed request's log line", () => lines.length > 0);
             await new Promise((r) => setTimeout(r, 100));
             expect(lines).to.have.length(1);
-            expect(lines[0]).to.match(/^\[gateway\] client closed the connection: GET \/v1\/slow \(before the answer; 200 not sent, request [0-9a-f-]{36}\)$/);
+            expect(lines[0]).to.match(
+                /^\[gateway\] client closed the connection: GET \/v1\/slow \(before the answer; 200 not sent, request [0-9a-f-]{36}\)$/,
+            );
             const id = /request ([0-9a-f-]{36})/.exec(lines[0]!)![1];
             expect(requests.filter((e) => e.requestId === id)).to.have.length(1);
             expectAnswered(await call(url("slow?ms=0")), 200);

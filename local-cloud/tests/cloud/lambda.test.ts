@@ -118,10 +118,19 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
     const url = (p: string) => `${cloud.stageUrl}${p}`;
 
     before(async () => {
-        writeTestProgram(programDir, "fixture", PROGRAM, "config:\n  aws:region: us-east-1\n  fixture:apiKeyValues:\n    secure: AAABAKzV0b6nXh2bYbq0f3vOV1dFz0cDk1c=\n");
+        writeTestProgram(
+            programDir,
+            "fixture",
+            PROGRAM,
+            "config:\n  aws:region: us-east-1\n  fixture:apiKeyValues:\n    secure: AAABAKzV0b6nXh2bYbq0f3vOV1dFz0cDk1c=\n",
+        );
         process.env["LOCAL_CLOUD_TEST_MARKER"] = "must not leak into functions";
         cloud = await startTestCloud({
-            stack: "v1", projectDir: programDir, stateDir: tempStateDir("fixture"), integrationTimeoutMs: 1500, maxInstancesPerFunction: 8,
+            stack: "v1",
+            projectDir: programDir,
+            stateDir: tempStateDir("fixture"),
+            integrationTimeoutMs: 1500,
+            maxInstancesPerFunction: 8,
             onWarning: (message) => warnings.push(message),
         });
         memberKey = cloud.apiKeys["member"]!;
@@ -137,8 +146,20 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
 
     it("provisions what the program defines: both tables, every function, every route", () => {
         expect(cloud.model.tables.map((t) => t.logicalName)).to.have.members(["notes", "audit"]);
-        expect(cloud.model.functions.map((f) => f.logicalName)).to.have.members(["echo", "respond", "sleepy", "slow", "thrower", "missing", "writer"]);
-        expect(cloud.routes.map((r) => `${r.method} ${r.path}`)).to.include.members(["GET /v1/echo/{proxy+}", "PUT /v1/notes/{id}", "ANY /v1/items/{id}"]);
+        expect(cloud.model.functions.map((f) => f.logicalName)).to.have.members([
+            "echo",
+            "respond",
+            "sleepy",
+            "slow",
+            "thrower",
+            "missing",
+            "writer",
+        ]);
+        expect(cloud.routes.map((r) => `${r.method} ${r.path}`)).to.include.members([
+            "GET /v1/echo/{proxy+}",
+            "PUT /v1/notes/{id}",
+            "ANY /v1/items/{id}",
+        ]);
         expect(cloud.stageUrl).to.match(/\/v1\/$/);
     });
 
@@ -149,7 +170,9 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
     });
 
     it("builds the v1 proxy event as API Gateway does", async () => {
-        const r = await call(url("echo/a%20b/c?x=1&x=2&y=%2F&flag"), { headers: { "x-api-key": memberKey, "X-Custom": "Mixed", "User-Agent": "fixture-test" } });
+        const r = await call(url("echo/a%20b/c?x=1&x=2&y=%2F&flag"), {
+            headers: { "x-api-key": memberKey, "X-Custom": "Mixed", "User-Agent": "fixture-test" },
+        });
         expect(r.status, r.text).to.equal(200);
         const event = r.json.event;
         expect(event.resource).to.equal("/echo/{proxy+}");
@@ -164,9 +187,21 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
         expect(event.headers["X-Custom"]).to.equal("Mixed");
         expect(event.multiValueHeaders["X-Custom"]).to.deep.equal(["Mixed"]);
         expect(Object.keys(event.headers).map((h) => h.toLowerCase())).to.not.include("content-length");
-        expect(event.headers).to.include.keys("X-Amzn-Trace-Id", "X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto");
+        expect(event.headers).to.include.keys(
+            "X-Amzn-Trace-Id",
+            "X-Forwarded-For",
+            "X-Forwarded-Port",
+            "X-Forwarded-Proto",
+        );
         const rc = event.requestContext;
-        expect(rc).to.include({ httpMethod: "GET", path: "/v1/echo/a%20b/c", protocol: "HTTP/1.1", stage: "v1", resourcePath: "/echo/{proxy+}", accountId: "123456789012" });
+        expect(rc).to.include({
+            httpMethod: "GET",
+            path: "/v1/echo/a%20b/c",
+            protocol: "HTTP/1.1",
+            stage: "v1",
+            resourcePath: "/echo/{proxy+}",
+            accountId: "123456789012",
+        });
         expect(rc.apiId).to.equal(cloud.model.restApis[0]!.id);
         expect(rc.requestId).to.match(/^[0-9a-f-]{36}$/);
         expect(r.headers.get("x-amzn-requestid")).to.equal(rc.requestId);
@@ -200,9 +235,16 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
         expect(first.env.HOME_OF_TEST_RUNNER).to.equal(undefined);
         const fn = cloud.model.functions.find((f) => f.logicalName === "echo")!;
         expect(first.env.AWS_LAMBDA_FUNCTION_NAME).to.equal(fn.name);
-        expect(first.context).to.include({ functionName: fn.name, functionVersion: "$LATEST", invokedFunctionArn: fn.arn, memoryLimitInMB: "256" });
+        expect(first.context).to.include({
+            functionName: fn.name,
+            functionVersion: "$LATEST",
+            invokedFunctionArn: fn.arn,
+            memoryLimitInMB: "256",
+        });
         expect(first.context.remaining).to.be.within(4000, 5000);
-        expect(first.context.awsRequestId).to.match(/^[0-9a-f-]{36}$/).and.not.equal(second.context.awsRequestId);
+        expect(first.context.awsRequestId)
+            .to.match(/^[0-9a-f-]{36}$/)
+            .and.not.equal(second.context.awsRequestId);
         expect(second.invocations).to.equal(first.invocations + 1);
     });
 
@@ -220,15 +262,20 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
         expect(any.text).to.equal("any");
         const none = await call(url("nowhere"));
         expect(none.status).to.equal(404);
-        expect(none.text).to.equal("{\"message\": \"404 Not found\" }");
+        expect(none.text).to.equal('{"message": "404 Not found" }');
         expect(none.headers.get("x-amzn-errortype")).to.equal("MissingAuthenticationTokenException");
     });
 
     it("refuses keys that are unknown, in no plan, or in a plan bound to another stage", async () => {
-        for (const key of [undefined, "unknown-key-000000000000", cloud.apiKeys["planless"]!, cloud.apiKeys["outsider"]!]) {
+        for (const key of [
+            undefined,
+            "unknown-key-000000000000",
+            cloud.apiKeys["planless"]!,
+            cloud.apiKeys["outsider"]!,
+        ]) {
             const r = await call(url("echo/x"), { headers: key === undefined ? {} : { "x-api-key": key } });
             expect(r.status, String(key)).to.equal(403);
-            expect(r.text).to.equal("{\"message\":\"Forbidden\"}");
+            expect(r.text).to.equal('{"message":"Forbidden"}');
             expect(r.headers.get("x-amzn-errortype")).to.equal("ForbiddenException");
         }
         expect(cloud.apiKeys["planless"]).to.equal("planless-key-0123456789");
@@ -238,7 +285,7 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
         expect((await call(url("mock/text"))).status).to.equal(200);
         const binary = await call(url("mock/binary"));
         expect(binary.status).to.equal(500);
-        expect(binary.text).to.equal("{\"message\": \"Internal server error\"}");
+        expect(binary.text).to.equal('{"message": "Internal server error"}');
     });
 
     it("maps the function's answer like API Gateway: headers merged, defaults, base64 bodies", async () => {
@@ -249,7 +296,13 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
 
         const full = await call(url("respond"), {
             method: "POST",
-            body: { statusCode: "201", headers: { "X-One": "a", "X-Flag": true }, multiValueHeaders: { "X-One": ["m1", "m2"] }, body: Buffer.from("bin").toString("base64"), isBase64Encoded: true },
+            body: {
+                statusCode: "201",
+                headers: { "X-One": "a", "X-Flag": true },
+                multiValueHeaders: { "X-One": ["m1", "m2"] },
+                body: Buffer.from("bin").toString("base64"),
+                isBase64Encoded: true,
+            },
         });
         expect(full.status).to.equal(201);
         expect(full.text).to.equal("bin");
@@ -258,10 +311,18 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
     });
 
     it("answers 502 for a malformed answer", async () => {
-        for (const answer of [{ statusCode: 200, body: { not: "a string" } }, { statusCode: 200, extra: 1 }, { statusCode: "abc" }, { multiValueHeaders: { a: "b" } }, [1], "text", null]) {
+        for (const answer of [
+            { statusCode: 200, body: { not: "a string" } },
+            { statusCode: 200, extra: 1 },
+            { statusCode: "abc" },
+            { multiValueHeaders: { a: "b" } },
+            [1],
+            "text",
+            null,
+        ]) {
             const r = await call(url("respond"), { method: "POST", body: JSON.stringify(answer) });
             expect(r.status, JSON.stringify(answer)).to.equal(502);
-            expect(r.text).to.equal("{\"message\": \"Internal server error\"}");
+            expect(r.text).to.equal('{"message": "Internal server error"}');
             expect(r.headers.get("x-amzn-errortype")).to.equal("InternalServerErrorException");
         }
     });
@@ -270,7 +331,7 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
         for (const p of ["throw", "missing"]) {
             const r = await call(url(p));
             expect(r.status, p).to.equal(502);
-            expect(r.text).to.equal("{\"message\": \"Internal server error\"}");
+            expect(r.text).to.equal('{"message": "Internal server error"}');
         }
     });
 
@@ -286,7 +347,7 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
         const started = Date.now();
         const r = await call(url("slow?ms=3000"));
         expect(r.status).to.equal(504);
-        expect(r.text).to.equal("{\"message\": \"Endpoint request timed out\"}");
+        expect(r.text).to.equal('{"message": "Endpoint request timed out"}');
         expect(Date.now() - started).to.be.within(1400, 2500);
     });
 
@@ -307,7 +368,7 @@ describe("local cloud: any program's functions, routes and tables (a fixture pro
     it("refuses a request body over 10 MB with 413", async () => {
         const r = await call(url("echo"), { method: "POST", body: "x".repeat(10 * 1024 * 1024 + 1) });
         expect(r.status).to.equal(413);
-        expect(r.text).to.equal("{\"message\":\"Request Too Long\"}");
+        expect(r.text).to.equal('{"message":"Request Too Long"}');
     });
 
     it("refuses an event over Lambda's 6 MB limit with 413", async () => {

@@ -72,7 +72,9 @@ describe("local cloud: Lambda permissions", function () {
     before(async () => {
         writeTestProgram(programDir, "guarded", PROGRAM);
         cloud = await startTestCloud({
-            stack: "v1", projectDir: programDir, stateDir: tempStateDir("permissions"),
+            stack: "v1",
+            projectDir: programDir,
+            stateDir: tempStateDir("permissions"),
             onWarning: (message) => warnings.push(message),
             onFunctionLog: (line) => {
                 if (line.startsWith("[gateway]")) {
@@ -92,9 +94,13 @@ describe("local cloud: Lambda permissions", function () {
     });
 
     it("warns at start about each route API Gateway may not invoke, before any call", () => {
-        const routes = warnings.filter((w) => w.includes("will answer 500")).map((w) => /: GET (\S+) will answer 500/.exec(w)?.[1]);
+        const routes = warnings
+            .filter((w) => w.includes("will answer 500"))
+            .map((w) => /: GET (\S+) will answer 500/.exec(w)?.[1]);
         expect(routes).to.have.members(["/function-only", "/unpermitted", "/elsewhere", "/post-only"]);
-        expect(warnings.find((w) => w.includes("/function-only"))).to.include('qualifier "live" (a permission on the function does not cover its aliases)');
+        expect(warnings.find((w) => w.includes("/function-only"))).to.include(
+            'qualifier "live" (a permission on the function does not cover its aliases)',
+        );
     });
 
     const get = (p: string) => call(`${cloud.stageUrl.replace(/\/$/, "")}${p}`);
@@ -111,7 +117,10 @@ describe("local cloud: Lambda permissions", function () {
         ["/function-only", /qualifier "live" \(a permission on the function does not cover its aliases\)/],
         ["/unpermitted", /the function has no aws\.lambda\.Permission/],
         ["/elsewhere", /sourceArn arn:aws:execute-api:us-east-1:123456789012:otherapi/],
-        ["/post-only", /post-only: qualifier none, principal apigateway\.amazonaws\.com, sourceArn arn:aws:execute-api:[^;]*\/\*\/POST\/post-only/],
+        [
+            "/post-only",
+            /post-only: qualifier none, principal apigateway\.amazonaws\.com, sourceArn arn:aws:execute-api:[^;]*\/\*\/POST\/post-only/,
+        ],
     ] as const) {
         it(`answers 500 where none does (${route}), and logs what AWS checks`, async () => {
             const before = gatewayLines.length;
@@ -120,7 +129,9 @@ describe("local cloud: Lambda permissions", function () {
             expect(r.json).to.deep.equal({ message: "Internal server error" });
             expect(r.headers.get("x-amzn-errortype")).to.equal("InternalServerErrorException");
             const logged = gatewayLines.slice(before).join("\n");
-            expect(logged).to.include("Execution failed due to configuration error: Invalid permissions on Lambda function");
+            expect(logged).to.include(
+                "Execution failed due to configuration error: Invalid permissions on Lambda function",
+            );
             expect(logged).to.match(why);
             // The client sees nothing of it.
             expect(r.text).to.not.include("Permission");
@@ -128,20 +139,53 @@ describe("local cloud: Lambda permissions", function () {
     }
 
     describe("matching, as IAM's ArnLike and Lambda's policy do", () => {
-        const source = { region: "us-east-1", account: "123456789012", apiId: "abc123", stage: "v1", method: "GET", path: "/posts/9", resourcePath: "/posts/{id}" };
+        const source = {
+            region: "us-east-1",
+            account: "123456789012",
+            apiId: "abc123",
+            stage: "v1",
+            method: "GET",
+            path: "/posts/9",
+            resourcePath: "/posts/{id}",
+        };
         const permission = (p: Partial<PermissionModel>): PermissionModel => ({
-            logicalName: "p", functionArn: "arn:aws:lambda:us-east-1:123456789012:function:f", action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com", ...p,
+            logicalName: "p",
+            functionArn: "arn:aws:lambda:us-east-1:123456789012:function:f",
+            action: "lambda:InvokeFunction",
+            principal: "apigateway.amazonaws.com",
+            ...p,
         });
 
         it("matches each part of an ARN on its own, * across slashes, ? one character", () => {
-            expect(arnLike("arn:aws:execute-api:us-east-1:123456789012:abc123/*/GET/posts/*", "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/posts/9")).to.equal(true);
-            expect(arnLike("arn:aws:execute-api:*:*:abc123/*", "arn:aws:execute-api:eu-west-1:1:abc123/v1/GET/a/b")).to.equal(true);
-            expect(arnLike("arn:aws:execute-api:us-east-1:123456789012:abc12?/*", "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/")).to.equal(true);
-            expect(arnLike("arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/posts", "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/posts/9")).to.equal(false);
+            expect(
+                arnLike(
+                    "arn:aws:execute-api:us-east-1:123456789012:abc123/*/GET/posts/*",
+                    "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/posts/9",
+                ),
+            ).to.equal(true);
+            expect(
+                arnLike("arn:aws:execute-api:*:*:abc123/*", "arn:aws:execute-api:eu-west-1:1:abc123/v1/GET/a/b"),
+            ).to.equal(true);
+            expect(
+                arnLike(
+                    "arn:aws:execute-api:us-east-1:123456789012:abc12?/*",
+                    "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/",
+                ),
+            ).to.equal(true);
+            expect(
+                arnLike(
+                    "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/posts",
+                    "arn:aws:execute-api:us-east-1:123456789012:abc123/v1/GET/posts/9",
+                ),
+            ).to.equal(false);
             // A * in one part does not reach into the next.
-            expect(arnLike("arn:aws:execute-api:*", "arn:aws:execute-api:us-east-1:123456789012:abc123/v1")).to.equal(false);
+            expect(arnLike("arn:aws:execute-api:*", "arn:aws:execute-api:us-east-1:123456789012:abc123/v1")).to.equal(
+                false,
+            );
             // Regex characters are literal.
-            expect(arnLike("arn:aws:execute-api:us-east-1:1:a.c/*", "arn:aws:execute-api:us-east-1:1:abc/x")).to.equal(false);
+            expect(arnLike("arn:aws:execute-api:us-east-1:1:a.c/*", "arn:aws:execute-api:us-east-1:1:abc/x")).to.equal(
+                false,
+            );
         });
 
         it("knows an invocation by the request's path and by the resource's template", () => {
@@ -154,28 +198,69 @@ describe("local cloud: Lambda permissions", function () {
         it("needs the same qualifier, API Gateway (or *) as principal, the invoke action and the account", () => {
             const fn = "arn:aws:lambda:us-east-1:123456789012:function:f";
             expect(permissionFor([permission({})], fn, source)).to.not.equal(undefined);
-            expect(permissionFor([permission({ qualifier: "$LATEST" })], fn, source), "$LATEST is the function").to.not.equal(undefined);
-            expect(permissionFor([permission({})], `${fn}:live`, source), "function permission, alias invoked").to.equal(undefined);
+            expect(
+                permissionFor([permission({ qualifier: "$LATEST" })], fn, source),
+                "$LATEST is the function",
+            ).to.not.equal(undefined);
+            expect(
+                permissionFor([permission({})], `${fn}:live`, source),
+                "function permission, alias invoked",
+            ).to.equal(undefined);
             expect(permissionFor([permission({ qualifier: "live" })], `${fn}:live`, source)).to.not.equal(undefined);
-            expect(permissionFor([permission({ qualifier: "live" })], `${fn}:3`, source), "another qualifier").to.equal(undefined);
+            expect(permissionFor([permission({ qualifier: "live" })], `${fn}:3`, source), "another qualifier").to.equal(
+                undefined,
+            );
             expect(permissionFor([permission({ principal: "*" })], fn, source)).to.not.equal(undefined);
             expect(permissionFor([permission({ principal: "s3.amazonaws.com" })], fn, source)).to.equal(undefined);
             expect(permissionFor([permission({ action: "lambda:*" })], fn, source)).to.not.equal(undefined);
             expect(permissionFor([permission({ action: "lambda:GetFunction" })], fn, source)).to.equal(undefined);
             expect(permissionFor([permission({ sourceAccount: "999999999999" })], fn, source)).to.equal(undefined);
-            expect(permissionFor([permission({ functionArn: "arn:aws:lambda:us-east-1:123456789012:function:g" })], fn, source)).to.equal(undefined);
+            expect(
+                permissionFor(
+                    [permission({ functionArn: "arn:aws:lambda:us-east-1:123456789012:function:g" })],
+                    fn,
+                    source,
+                ),
+            ).to.equal(undefined);
         });
 
         it("refuses a permission on $LATEST at start, as AddPermission does", () => {
-            const resource = (inputs: Record<string, unknown>): RecordedResource => ({
-                urn: "urn:p", type: TYPES.permission, name: "latest", parent: "", custom: true, protect: false, additionalSecretOutputs: [], id: "p", inputs, state: inputs,
-            } as unknown as RecordedResource);
-            const program = (inputs: Record<string, unknown>) => ({ stack: "s", region: "us-east-1", outputs: {}, secretOutputs: [], undecryptable: [], resources: [resource(inputs)] });
+            const resource = (inputs: Record<string, unknown>): RecordedResource =>
+                ({
+                    urn: "urn:p",
+                    type: TYPES.permission,
+                    name: "latest",
+                    parent: "",
+                    custom: true,
+                    protect: false,
+                    additionalSecretOutputs: [],
+                    id: "p",
+                    inputs,
+                    state: inputs,
+                }) as unknown as RecordedResource;
+            const program = (inputs: Record<string, unknown>) => ({
+                stack: "s",
+                region: "us-east-1",
+                outputs: {},
+                secretOutputs: [],
+                undecryptable: [],
+                resources: [resource(inputs)],
+            });
             const base = { action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com", function: "f" };
-            expect(() => cloudModel(program({ ...base, qualifier: "$LATEST" }))).to.throw(/latest: Lambda does not support adding policies to version \$LATEST/);
-            expect(() => cloudModel(program({ ...base, function: "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST" }))).to.throw(/\$LATEST/);
+            expect(() => cloudModel(program({ ...base, qualifier: "$LATEST" }))).to.throw(
+                /latest: Lambda does not support adding policies to version \$LATEST/,
+            );
+            expect(() =>
+                cloudModel(program({ ...base, function: "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST" })),
+            ).to.throw(/\$LATEST/);
             expect(cloudModel(program({ ...base, qualifier: "live" })).permissions).to.deep.equal([
-                { logicalName: "latest", functionArn: "arn:aws:lambda:us-east-1:123456789012:function:f", qualifier: "live", action: "lambda:InvokeFunction", principal: "apigateway.amazonaws.com" },
+                {
+                    logicalName: "latest",
+                    functionArn: "arn:aws:lambda:us-east-1:123456789012:function:f",
+                    qualifier: "live",
+                    action: "lambda:InvokeFunction",
+                    principal: "apigateway.amazonaws.com",
+                },
             ]);
         });
     });

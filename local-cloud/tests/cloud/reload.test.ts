@@ -92,7 +92,11 @@ function writeProgram(dir: string): void {
     fs.writeFileSync(path.join(dir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined> | T | undefined,
+    timeoutMs = 30_000,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const value = await probe();
@@ -124,7 +128,10 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         fs.rmSync(watchedDir, { recursive: true, force: true });
         writeProgram(watchedDir);
         cloud = await startTestCloud({
-            stack: "v1", projectDir: watchedDir, stateDir: tempStateDir("reload"), watch: true,
+            stack: "v1",
+            projectDir: watchedDir,
+            stateDir: tempStateDir("reload"),
+            watch: true,
             onReload: (report) => {
                 reports.push(report);
                 console.log(`      [${describeReload(report)}]`);
@@ -144,7 +151,9 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         expect(await greeting()).to.equal("hello v1");
         const key = cloud.apiKeys["member"]!;
         expect(key).to.match(/^[A-Za-z0-9]{40}$/);
-        expect((await call(url("notes/kept"), { method: "PUT", body: "written before the reload" })).status).to.equal(204);
+        expect((await call(url("notes/kept"), { method: "PUT", body: "written before the reload" })).status).to.equal(
+            204,
+        );
         // Two of the key's quota of three a day.
         for (let i = 0; i < 2; i++) {
             expect((await call(url("counted"), { headers: { "x-api-key": key } })).status).to.equal(200);
@@ -156,12 +165,16 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         await waitFor("the new greeting", async () => ((await greeting()) === "hello v2" ? true : undefined));
         const servedMs = Date.now() - edited;
         const report = await reportAfter(before);
-        console.log(`      edit -> first request served by the new code: ${(servedMs / 1000).toFixed(2)} s (target ${TARGET_MS / 1000} s; reload itself ${(report.ms / 1000).toFixed(2)} s)`);
+        console.log(
+            `      edit -> first request served by the new code: ${(servedMs / 1000).toFixed(2)} s (target ${TARGET_MS / 1000} s; reload itself ${(report.ms / 1000).toFixed(2)} s)`,
+        );
 
         expect(report.ok, String(report.error)).to.equal(true);
         expect(report.files).to.deep.equal([path.join("handlers", "greet.ts")]);
         expect(report.changes).to.deep.equal(["1 function changed: greet"]);
-        expect(describeReload(report)).to.match(/^reloaded in \d+\.\d s \(handlers\/greet\.ts\): 1 function changed: greet$/);
+        expect(describeReload(report)).to.match(
+            /^reloaded in \d+\.\d s \(handlers\/greet\.ts\): 1 function changed: greet$/,
+        );
         // Generous bound for a loaded CI machine; the figure against the target is printed above.
         expect(servedMs).to.be.below(15_000);
 
@@ -170,7 +183,9 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         expect(note.status).to.equal(200);
         expect(note.json).to.deep.equal({ text: "written before the reload" });
         // The third request of the day passes, the fourth is over the quota: the counts were kept.
-        expect((await call(url("counted"), { headers: { "x-api-key": key } })).json).to.deep.equal({ message: "hello v2" });
+        expect((await call(url("counted"), { headers: { "x-api-key": key } })).json).to.deep.equal({
+            message: "hello v2",
+        });
         const over = await call(url("counted"), { headers: { "x-api-key": key } });
         expect(over.status).to.equal(429);
         expect(over.json).to.deep.equal({ message: "Limit Exceeded" });
@@ -180,7 +195,9 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         const before = reports.length;
         const slow = call(url("greet?ms=2500"));
         // The request is inside the old function before the edit.
-        await waitFor("the slow request in its function", () => (cloud.functionStats()["greet"]!.busy > 0 ? true : undefined));
+        await waitFor("the slow request in its function", () =>
+            cloud.functionStats()["greet"]!.busy > 0 ? true : undefined,
+        );
         fs.writeFileSync(path.join(watchedDir, "handlers", "greet.ts"), greetHandler("v3"));
         const report = await reportAfter(before);
         expect(report.ok, String(report.error)).to.equal(true);
@@ -192,7 +209,10 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
 
     it("reloads on a change to the stack's config file", async () => {
         const before = reports.length;
-        fs.writeFileSync(path.join(watchedDir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n  reload:greeting: bonjour\n");
+        fs.writeFileSync(
+            path.join(watchedDir, "Pulumi.v1.yaml"),
+            "config:\n  aws:region: us-east-1\n  reload:greeting: bonjour\n",
+        );
         const report = await reportAfter(before);
         expect(report.ok, String(report.error)).to.equal(true);
         expect(report.files).to.deep.equal(["Pulumi.v1.yaml"]);
@@ -203,10 +223,17 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
 
     it("creates a table, a function and a route the program gains, and keeps the old tables' items", async () => {
         const before = reports.length;
-        fs.writeFileSync(path.join(watchedDir, "index.ts"), PROGRAM.replace("// EXTRA (a test adds resources here)", EXTRA));
+        fs.writeFileSync(
+            path.join(watchedDir, "index.ts"),
+            PROGRAM.replace("// EXTRA (a test adds resources here)", EXTRA),
+        );
         const report = await reportAfter(before);
         expect(report.ok, String(report.error)).to.equal(true);
-        expect(report.changes).to.deep.equal(["1 function added: tagger", "1 route added: PUT /v1/tags/{id}", "1 table created: tags"]);
+        expect(report.changes).to.deep.equal([
+            "1 function added: tagger",
+            "1 route added: PUT /v1/tags/{id}",
+            "1 table created: tags",
+        ]);
         const tagged = await call(url("tags/a"), { method: "PUT" });
         expect(tagged.status, tagged.text).to.equal(201);
         expect(tagged.json.table).to.match(/^tags-/);
@@ -220,12 +247,17 @@ describe("local cloud: live reload (a fixture program, edited while it serves)",
         fs.writeFileSync(greetFile, greetHandler("v4").replace("export async function", "export async functio"));
         let report = await reportAfter(before);
         expect(report.ok).to.equal(false);
-        expect(describeReload(report)).to.match(/^reload failed after \d+\.\d s \(handlers\/greet\.ts\), still serving the last good version: /);
+        expect(describeReload(report)).to.match(
+            /^reload failed after \d+\.\d s \(handlers\/greet\.ts\), still serving the last good version: /,
+        );
         expect(await greeting()).to.equal("bonjour v3");
 
         before = reports.length;
         fs.writeFileSync(greetFile, greetHandler("v4"));
-        fs.writeFileSync(path.join(watchedDir, "index.ts"), PROGRAM.replace("// EXTRA (a test adds resources here)", "throw new Error(\"broken on purpose\");"));
+        fs.writeFileSync(
+            path.join(watchedDir, "index.ts"),
+            PROGRAM.replace("// EXTRA (a test adds resources here)", 'throw new Error("broken on purpose");'),
+        );
         report = await reportAfter(before);
         expect(report.ok).to.equal(false);
         expect(describeReload(report)).to.contain("Error: broken on purpose");
@@ -261,7 +293,10 @@ while (!fs.existsSync(${JSON.stringify(release)})) {
         const running = await greeting();
         const before = reports.length;
         const order: string[] = [];
-        fs.writeFileSync(path.join(watchedDir, "index.ts"), PROGRAM.replace("// EXTRA (a test adds resources here)", gate));
+        fs.writeFileSync(
+            path.join(watchedDir, "index.ts"),
+            PROGRAM.replace("// EXTRA (a test adds resources here)", gate),
+        );
         // Longer than the program holds itself: on failure, the report says why.
         const reloaded = waitFor("the reload's report", () => reports[before], 90_000).then((report) => {
             order.push("reload finished");
@@ -290,7 +325,12 @@ while (!fs.existsSync(${JSON.stringify(release)})) {
         const quietDir = path.join(root, `reload-quiet-${process.pid}`);
         writeProgram(quietDir);
         const quietReports: ReloadReport[] = [];
-        const quiet = await startTestCloud({ stack: "v1", projectDir: quietDir, stateDir: tempStateDir("reload-quiet"), onReload: (r) => quietReports.push(r) });
+        const quiet = await startTestCloud({
+            stack: "v1",
+            projectDir: quietDir,
+            stateDir: tempStateDir("reload-quiet"),
+            onReload: (r) => quietReports.push(r),
+        });
         try {
             const greetQuiet = async () => (await call(`${quiet.stageUrl}greet`)).json?.message as string | undefined;
             expect(await greetQuiet()).to.equal("hello v1");

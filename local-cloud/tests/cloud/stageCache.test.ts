@@ -8,14 +8,23 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud, RequestLog } from "../../types";
-import { asksToInvalidate, cacheKey, CACHE_CONTROL_IGNORED, methodSettingsKey, StageCache } from "../../apigateway/stageCache";
+import {
+    asksToInvalidate,
+    cacheKey,
+    CACHE_CONTROL_IGNORED,
+    methodSettingsKey,
+    StageCache,
+} from "../../apigateway/stageCache";
 import { parseHeaders } from "../../apigateway/requestHeaders";
 import { call, removeStateDir, startTestCloud, tempStateDir, type HttpResult, writeTestProgram } from "../../testing";
 
 const ACCESS_FORMAT = JSON.stringify({
-    requestId: "$context.requestId", status: "$context.status",
-    integrationLatency: "$context.integrationLatency", integrationStatus: "$context.integrationStatus",
-    integrationRequestId: "$context.integration.requestId", latency: "$context.integration.latency",
+    requestId: "$context.requestId",
+    status: "$context.status",
+    integrationLatency: "$context.integrationLatency",
+    integrationStatus: "$context.integrationStatus",
+    integrationRequestId: "$context.integration.requestId",
+    latency: "$context.integration.latency",
 });
 
 const PROGRAM = String.raw`
@@ -111,9 +120,16 @@ describe("local cloud: the stage cache", function () {
     interface Answer extends HttpResult {
         logged: RequestLog;
     }
-    async function get(p: string, headers: Record<string, string> = {}, init: { method?: string; key?: string | null } = {}): Promise<Answer> {
+    async function get(
+        p: string,
+        headers: Record<string, string> = {},
+        init: { method?: string; key?: string | null } = {},
+    ): Promise<Answer> {
         const key = init.key === undefined ? cloud.apiKeys["member"]! : init.key;
-        const r = await call(`${cloud.url}/${p}`, { method: init.method ?? "GET", headers: { ...(key ? { "x-api-key": key } : {}), ...headers } });
+        const r = await call(`${cloud.url}/${p}`, {
+            method: init.method ?? "GET",
+            headers: { ...(key ? { "x-api-key": key } : {}), ...headers },
+        });
         const logged = requests.find((e) => e.requestId === r.headers.get("x-amzn-requestid"))!;
         expect(logged, `a request-log entry for ${p}`).to.not.equal(undefined);
         return { ...r, logged };
@@ -123,8 +139,12 @@ describe("local cloud: the stage cache", function () {
     before(async () => {
         writeTestProgram(programDir, "cached", PROGRAM);
         cloud = await startTestCloud({
-            stack: "v1", projectDir: programDir, stateDir: tempStateDir("stage-cache"), now: () => clock,
-            onWarning: (message) => warnings.push(message), onRequest: (entry) => requests.push(entry),
+            stack: "v1",
+            projectDir: programDir,
+            stateDir: tempStateDir("stage-cache"),
+            now: () => clock,
+            onWarning: (message) => warnings.push(message),
+            onRequest: (entry) => requests.push(entry),
         });
     });
 
@@ -143,25 +163,55 @@ describe("local cloud: the stage cache", function () {
         });
 
         it("reads max-age=0 among other directives, and nothing else as an invalidation", () => {
-            expect(["max-age=0", "no-cache, max-age=0", "MAX-AGE = 0", "max-age=\"0\""].map(asksToInvalidate)).to.deep.equal([true, true, true, true]);
-            expect([undefined, "no-cache", "max-age=10", "s-maxage=0", "max-age=01x"].map(asksToInvalidate)).to.deep.equal([false, false, false, false, false]);
+            expect(
+                ["max-age=0", "no-cache, max-age=0", "MAX-AGE = 0", 'max-age="0"'].map(asksToInvalidate),
+            ).to.deep.equal([true, true, true, true]);
+            expect(
+                [undefined, "no-cache", "max-age=10", "s-maxage=0", "max-age=01x"].map(asksToInvalidate),
+            ).to.deep.equal([false, false, false, false, false]);
         });
 
         it("keys on the method, the resource and the declared key parameters only", () => {
-            const op = { method: "GET", resourcePath: "/x/{id}", integration: { cacheKeyParameters: ["method.request.path.id", "method.request.querystring.limit", "method.request.header.X-Tenant"] } };
-            const key = (rawQuery: string, headers: string[], id: string) => cacheKey(op, { rawQuery, headers: parseHeaders(headers), pathParameters: { id } });
-            expect(key("limit=1&other=2", ["x-tenant", "a"], "1")).to.equal(key("other=3&limit=1", ["X-TENANT", "a", "User-Agent", "z"], "1"));
+            const op = {
+                method: "GET",
+                resourcePath: "/x/{id}",
+                integration: {
+                    cacheKeyParameters: [
+                        "method.request.path.id",
+                        "method.request.querystring.limit",
+                        "method.request.header.X-Tenant",
+                    ],
+                },
+            };
+            const key = (rawQuery: string, headers: string[], id: string) =>
+                cacheKey(op, { rawQuery, headers: parseHeaders(headers), pathParameters: { id } });
+            expect(key("limit=1&other=2", ["x-tenant", "a"], "1")).to.equal(
+                key("other=3&limit=1", ["X-TENANT", "a", "User-Agent", "z"], "1"),
+            );
             expect(key("limit=1", [], "1")).to.not.equal(key("limit=2", [], "1"));
             expect(key("limit=1", [], "1")).to.not.equal(key("limit=1", [], "2"));
             expect(key("limit=1", ["x-tenant", "a"], "1")).to.not.equal(key("limit=1", ["x-tenant", "b"], "1"));
-            expect(cacheKey({ ...op, integration: {} }, { rawQuery: "a=1", headers: parseHeaders([]), pathParameters: { id: "1" } }))
-                .to.equal(cacheKey({ ...op, integration: {} }, { rawQuery: "", headers: parseHeaders([]), pathParameters: { id: "2" } }));
+            expect(
+                cacheKey(
+                    { ...op, integration: {} },
+                    { rawQuery: "a=1", headers: parseHeaders([]), pathParameters: { id: "1" } },
+                ),
+            ).to.equal(
+                cacheKey(
+                    { ...op, integration: {} },
+                    { rawQuery: "", headers: parseHeaders([]), pathParameters: { id: "2" } },
+                ),
+            );
         });
 
         it("keeps 2XX answers up to 1 MB, each until its TTL is up", () => {
             let now = 0;
             const cache = new StageCache("0.5", () => now);
-            const answer = (status: number, bytes = 10) => ({ status, headers: { a: ["b"] }, body: Buffer.alloc(bytes) });
+            const answer = (status: number, bytes = 10) => ({
+                status,
+                headers: { a: ["b"] },
+                body: Buffer.alloc(bytes),
+            });
             expect(cache.put("ok", answer(200), 10)).to.equal(true);
             expect(cache.put("created", answer(201), 10)).to.equal(true);
             expect(cache.put("notFound", answer(404), 10)).to.equal(false);
@@ -204,10 +254,12 @@ describe("local cloud: the stage cache", function () {
     });
 
     it("warns about method settings no method has and caching on a stage without a cluster", () => {
-        expect(warnings.filter((w) => w.includes("\"uncached/{id}/GET\" name no method"))).to.have.length(1);
-        expect(warnings.find((w) => w.includes("\"uncached/{id}/GET\""))).to.include("\"~1uncached~1{id}/GET\"");
+        expect(warnings.filter((w) => w.includes('"uncached/{id}/GET" name no method'))).to.have.length(1);
+        expect(warnings.find((w) => w.includes('"uncached/{id}/GET"'))).to.include('"~1uncached~1{id}/GET"');
         expect(warnings.filter((w) => w.includes("stage nocache") && w.includes("no cache cluster"))).to.have.length(1);
-        expect(cloud.model.restApis[0]!.stages.find((s) => s.name === "v1")!.cacheCluster).to.deep.equal({ sizeGb: "0.5" });
+        expect(cloud.model.restApis[0]!.stages.find((s) => s.name === "v1")!.cacheCluster).to.deep.equal({
+            sizeGb: "0.5",
+        });
     });
 
     it("answers the same id from the cache and another id from the function", async () => {
@@ -268,9 +320,15 @@ describe("local cloud: the stage cache", function () {
 
     it("never keeps an error or an answer over 1 MB", async () => {
         const fails = [await get("v1/fail"), await get("v1/fail")];
-        expect(fails.map((a) => [a.status, a.logged.cache])).to.deep.equal([[500, "miss"], [500, "miss"]]);
+        expect(fails.map((a) => [a.status, a.logged.cache])).to.deep.equal([
+            [500, "miss"],
+            [500, "miss"],
+        ]);
         const big = [await get("v1/big"), await get("v1/big")];
-        expect(big.map((a) => [a.status, a.logged.cache])).to.deep.equal([[200, "miss"], [200, "miss"]]);
+        expect(big.map((a) => [a.status, a.logged.cache])).to.deep.equal([
+            [200, "miss"],
+            [200, "miss"],
+        ]);
         expect(served(big[1]!)).to.not.equal(served(big[0]!));
     });
 
@@ -295,7 +353,10 @@ describe("local cloud: the stage cache", function () {
         const a = await get("wild/uncached/1");
         const b = await get("wild/uncached/1");
         expect([a.logged.cache, b.logged.cache]).to.deep.equal(["miss", "hit"]);
-        const posts = [await get("wild/items/1", {}, { method: "POST" }), await get("wild/items/1", {}, { method: "POST" })];
+        const posts = [
+            await get("wild/items/1", {}, { method: "POST" }),
+            await get("wild/items/1", {}, { method: "POST" }),
+        ];
         expect(posts.map((p) => p.logged.cache)).to.deep.equal([undefined, undefined]);
         expect(served(posts[1]!)).to.not.equal(served(posts[0]!));
         // Each stage has its own cache.
@@ -357,7 +418,12 @@ describe("local cloud: the stage cache", function () {
         for (let i = 0; i < 4; i++) {
             answers.push(await get("v1/items/quota", {}, { key: metered }));
         }
-        expect(answers.map((a) => [a.status, a.logged.cache ?? a.logged.refusal])).to.deep.equal([[200, "miss"], [200, "hit"], [200, "hit"], [429, "QUOTA_EXCEEDED"]]);
+        expect(answers.map((a) => [a.status, a.logged.cache ?? a.logged.refusal])).to.deep.equal([
+            [200, "miss"],
+            [200, "hit"],
+            [200, "hit"],
+            [429, "QUOTA_EXCEEDED"],
+        ]);
     });
 
     it("writes a hit's access-log line without integration values, as no integration ran", async () => {
@@ -366,7 +432,13 @@ describe("local cloud: the stage cache", function () {
         expect(miss).to.include({ status: "200", integrationStatus: "200" });
         expect(Number(miss.integrationLatency)).to.be.at.least(0);
         expect(miss.integrationRequestId).to.match(/^[0-9a-f-]{36}$/);
-        expect(hit).to.include({ status: "200", integrationLatency: "-", integrationStatus: "-", integrationRequestId: "-", latency: "-" });
+        expect(hit).to.include({
+            status: "200",
+            integrationLatency: "-",
+            integrationStatus: "-",
+            integrationRequestId: "-",
+            latency: "-",
+        });
     });
 
     it("empties a stage's cache on flushStageCache, and keeps it over a reload", async () => {
@@ -384,7 +456,10 @@ describe("local cloud: the stage cache", function () {
         const first = await get("v1/list?limit=7");
         clock += 10_000;
         expect((await get("v1/list?limit=7")).logged.cache).to.equal("hit");
-        const lowered = PROGRAM.replace(`ms("v1-list", v1, "~1list/GET");`, `ms("v1-list", v1, "~1list/GET", { cacheTtlInSeconds: 5 });`);
+        const lowered = PROGRAM.replace(
+            `ms("v1-list", v1, "~1list/GET");`,
+            `ms("v1-list", v1, "~1list/GET", { cacheTtlInSeconds: 5 });`,
+        );
         expect(lowered).to.not.equal(PROGRAM);
         try {
             writeTestProgram(programDir, "cached", lowered);

@@ -24,42 +24,72 @@ import { JOURNAL_FILE } from "../../dynamodb/dynamoJournal";
 const TABLE = "notes";
 
 async function createNotesTable(client: DynamoDBClient) {
-    await client.send(new CreateTableCommand({
-        TableName: TABLE,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }, { AttributeName: "listPk", AttributeType: "S" }, { AttributeName: "listSk", AttributeType: "S" }],
-        KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
-        GlobalSecondaryIndexes: [{
-            IndexName: "byList",
-            KeySchema: [{ AttributeName: "listPk", KeyType: "HASH" }, { AttributeName: "listSk", KeyType: "RANGE" }],
-            Projection: { ProjectionType: "ALL" },
-        }],
-    }));
+    await client.send(
+        new CreateTableCommand({
+            TableName: TABLE,
+            BillingMode: "PAY_PER_REQUEST",
+            AttributeDefinitions: [
+                { AttributeName: "pk", AttributeType: "S" },
+                { AttributeName: "listPk", AttributeType: "S" },
+                { AttributeName: "listSk", AttributeType: "S" },
+            ],
+            KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+            GlobalSecondaryIndexes: [
+                {
+                    IndexName: "byList",
+                    KeySchema: [
+                        { AttributeName: "listPk", KeyType: "HASH" },
+                        { AttributeName: "listSk", KeyType: "RANGE" },
+                    ],
+                    Projection: { ProjectionType: "ALL" },
+                },
+            ],
+        }),
+    );
     // dynalite flips the table to ACTIVE on a timer of 0 ms.
     await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 const note = (id: string, version: number) => ({
-    pk: { S: id }, listPk: { S: "ALL" }, listSk: { S: id }, version: { N: String(version) },
+    pk: { S: id },
+    listPk: { S: "ALL" },
+    listSk: { S: id },
+    version: { N: String(version) },
 });
 
 async function listed(client: DynamoDBClient): Promise<Record<string, string>> {
-    const result = await client.send(new QueryCommand({
-        TableName: TABLE, IndexName: "byList", KeyConditionExpression: "listPk = :all", ExpressionAttributeValues: { ":all": { S: "ALL" } },
-    }));
+    const result = await client.send(
+        new QueryCommand({
+            TableName: TABLE,
+            IndexName: "byList",
+            KeyConditionExpression: "listPk = :all",
+            ExpressionAttributeValues: { ":all": { S: "ALL" } },
+        }),
+    );
     return Object.fromEntries((result.Items ?? []).map((i) => [i["pk"]!.S!, i["version"]!.N!]));
 }
 
 async function fetched(client: DynamoDBClient, id: string): Promise<string | undefined> {
-    const result = await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: id } }, ConsistentRead: true }));
+    const result = await client.send(
+        new GetItemCommand({ TableName: TABLE, Key: { pk: { S: id } }, ConsistentRead: true }),
+    );
     return result.Item?.["version"]?.N;
 }
 
 /** Drops the journal's last `n` lines: what a kill -9 between dynalite's separate writes leaves. */
 function dropLastLines(dir: string, n: number) {
     const file = path.join(dir, JOURNAL_FILE);
-    const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "");
-    fs.writeFileSync(file, lines.slice(0, lines.length - n).map((l) => `${l}\n`).join(""));
+    const lines = fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+    fs.writeFileSync(
+        file,
+        lines
+            .slice(0, lines.length - n)
+            .map((l) => `${l}\n`)
+            .join(""),
+    );
 }
 
 /** A `dynamodb/` LevelDB folder as earlier versions wrote it (dynalite's own persistence). */
@@ -68,7 +98,11 @@ async function writeLegacyFolder(dir: string, items: ReturnType<typeof note>[]):
     const dynalite = require("dynalite") as (options: Record<string, unknown>) => Server;
     const old = dynalite({ path: legacy, createTableMs: 0 });
     await new Promise<void>((resolve) => old.listen(0, "127.0.0.1", () => resolve()));
-    const client = new DynamoDBClient({ endpoint: `http://127.0.0.1:${(old.address() as AddressInfo).port}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const client = new DynamoDBClient({
+        endpoint: `http://127.0.0.1:${(old.address() as AddressInfo).port}`,
+        region: "us-east-1",
+        credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     await createNotesTable(client);
     for (const item of items) {
         await client.send(new PutItemCommand({ TableName: TABLE, Item: item }));
@@ -121,7 +155,9 @@ describe("local cloud: the table journal under crashes, damage and full disks", 
         await first.close();
         dropLastLines(dir, 1); // the item write of "ghost"; its index entry stays
         const second = await start();
-        expect(second.report.join("\n")).to.match(/table notes: repaired its indexes .*1 stale entries removed, 0 rewritten/);
+        expect(second.report.join("\n")).to.match(
+            /table notes: repaired its indexes .*1 stale entries removed, 0 rewritten/,
+        );
         expect(await listed(second.client)).to.deep.equal({ kept: "1" });
         expect(await fetched(second.client, "ghost")).to.equal(undefined);
     });
@@ -170,7 +206,7 @@ describe("local cloud: the table journal under crashes, damage and full disks", 
         await createNotesTable(first.client);
         await first.client.send(new PutItemCommand({ TableName: TABLE, Item: note("a", 1) }));
         await first.close();
-        fs.appendFileSync(path.join(dir, JOURNAL_FILE), "0badc0de {\"ops\":[[\"item-no");
+        fs.appendFileSync(path.join(dir, JOURNAL_FILE), '0badc0de {"ops":[["item-no');
         const second = await start();
         expect(second.report.join("\n")).to.match(/dropped an unfinished last record/);
         expect(await fetched(second.client, "a")).to.equal("1");
@@ -222,7 +258,9 @@ describe("local cloud: the table journal under crashes, damage and full disks", 
         await dynamo.client.send(new PutItemCommand({ TableName: TABLE, Item: note("before", 1) }));
         diskFull = true;
         let failure: { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
-        await dynamo.client.send(new PutItemCommand({ TableName: TABLE, Item: note("during", 1) })).catch((err) => (failure = err));
+        await dynamo.client
+            .send(new PutItemCommand({ TableName: TABLE, Item: note("during", 1) }))
+            .catch((err) => (failure = err));
         expect(failure?.name).to.equal("InternalServerError");
         expect(failure?.$metadata?.httpStatusCode).to.equal(500);
         expect(await fetched(dynamo.client, "before")).to.equal("1");
@@ -249,7 +287,11 @@ describe("local cloud: the table journal under crashes, damage and full disks", 
         const legacy = await writeLegacyFolder(dir, []);
         fs.rmSync(path.join(legacy, "CURRENT"));
         // LevelDB's own info log (LOG, LOG.old) rotates on every open attempt; data files must not change.
-        const dataFiles = () => fs.readdirSync(legacy).filter((f) => !/^LOG/.test(f)).sort();
+        const dataFiles = () =>
+            fs
+                .readdirSync(legacy)
+                .filter((f) => !/^LOG/.test(f))
+                .sort();
         const files = dataFiles();
         let error: Error | undefined;
         await start().catch((err) => (error = err));

@@ -22,10 +22,15 @@ function fixture(): { dir: string; module: string; config: ProgramConfig } {
     fs.mkdirSync(path.join(dir, "src"));
     const module = path.join(dir, "src", "greeting.js");
     fs.writeFileSync(module, "module.exports = 'hello';\n");
-    fs.writeFileSync(path.join(dir, "package-lock.json"), "{\"lockfileVersion\": 3}\n");
+    fs.writeFileSync(path.join(dir, "package-lock.json"), '{"lockfileVersion": 3}\n');
     const config: ProgramConfig = {
-        projectDir: dir, project: "fixture", stack: "dev", region: "us-east-1",
-        config: { "fixture:size": "1", "aws:region": "us-east-1" }, undecryptable: [], files: [],
+        projectDir: dir,
+        project: "fixture",
+        stack: "dev",
+        region: "us-east-1",
+        config: { "fixture:size": "1", "aws:region": "us-east-1" },
+        undecryptable: [],
+        files: [],
     };
     return { dir, module, config };
 }
@@ -41,12 +46,28 @@ function standIn(module: string) {
         return {
             stack: input.config.stack,
             region: input.config.region,
-            resources: [{
-                urn: "urn:pulumi:dev::fixture::aws:lambda/function:Function::fn", type: "aws:lambda/function:Function", name: "fn", parent: "",
-                custom: true, protect: false, additionalSecretOutputs: [], id: "fn-1",
-                inputs: { code: new pulumi.asset.AssetArchive({ "__index.js": new pulumi.asset.StringAsset(`exports.handler = () => ${JSON.stringify(greeting)}; exports.url = "${input.baseUrl}";`), "node_modules/zod": new pulumi.asset.FileArchive("node_modules/zod") }), optional: undefined },
-                state: { arn: "arn:fn", url: `${input.baseUrl}/dev` },
-            }],
+            resources: [
+                {
+                    urn: "urn:pulumi:dev::fixture::aws:lambda/function:Function::fn",
+                    type: "aws:lambda/function:Function",
+                    name: "fn",
+                    parent: "",
+                    custom: true,
+                    protect: false,
+                    additionalSecretOutputs: [],
+                    id: "fn-1",
+                    inputs: {
+                        code: new pulumi.asset.AssetArchive({
+                            "__index.js": new pulumi.asset.StringAsset(
+                                `exports.handler = () => ${JSON.stringify(greeting)}; exports.url = "${input.baseUrl}";`,
+                            ),
+                            "node_modules/zod": new pulumi.asset.FileArchive("node_modules/zod"),
+                        }),
+                        optional: undefined,
+                    },
+                    state: { arn: "arn:fn", url: `${input.baseUrl}/dev` },
+                },
+            ],
             outputs: { greeting, key, list: [1, "two", null, undefined] },
             secretOutputs: ["key"],
             undecryptable: [],
@@ -58,7 +79,8 @@ function standIn(module: string) {
 /** A program with its archives read out (promises resolved), for deep comparisons. */
 async function plain(program: RecordedProgram): Promise<unknown> {
     const resources = [];
-    const read = async (values: Record<string, unknown>) => (values["code"] === undefined ? values : { ...values, code: await archiveEntries(values["code"]) });
+    const read = async (values: Record<string, unknown>) =>
+        values["code"] === undefined ? values : { ...values, code: await archiveEntries(values["code"]) };
     for (const r of program.resources) {
         resources.push({ ...r, inputs: await read(r.inputs), state: await read(r.state) });
     }
@@ -89,8 +111,12 @@ describe("program cache", function () {
         const f = fixture();
         made.push(f.dir);
         const stateDir = path.join(f.dir, ".local", "dev");
-        const input = (over: Partial<LocalProgramInput> = {}): LocalProgramInput =>
-            ({ config: f.config, keys: new KeyStore(stateDir), baseUrl: "http://127.0.0.1:8080", ...over });
+        const input = (over: Partial<LocalProgramInput> = {}): LocalProgramInput => ({
+            config: f.config,
+            keys: new KeyStore(stateDir),
+            baseUrl: "http://127.0.0.1:8080",
+            ...over,
+        });
         return { ...f, stateDir, input, ...standIn(f.module) };
     };
 
@@ -133,7 +159,7 @@ describe("program cache", function () {
 
         await start({ config: { ...config, config: { ...config.config, "fixture:size": "2" } } });
         expect(runs.count, "config").to.equal(4);
-        fs.writeFileSync(path.join(dir, "package-lock.json"), "{\"lockfileVersion\": 3, \"packages\": {}}\n");
+        fs.writeFileSync(path.join(dir, "package-lock.json"), '{"lockfileVersion": 3, "packages": {}}\n');
         await start();
         expect(runs.count, "lockfile").to.equal(5);
         // Another port (another state folder with the same keys too) is served from the cache, with its own URL.
@@ -143,7 +169,9 @@ describe("program cache", function () {
         expect(runs.count, "another URL again").to.equal(5);
         expect(elsewhere.resources[0]!.state["url"]).to.equal("http://127.0.0.1:9191/dev");
         const code = await archiveEntries(elsewhere.resources[0]!.inputs["code"]);
-        expect(code["__index.js"]!.text, "code that captured the URL").to.include('exports.url = "http://127.0.0.1:9191";');
+        expect(code["__index.js"]!.text, "code that captured the URL").to.include(
+            'exports.url = "http://127.0.0.1:9191";',
+        );
     });
 
     it("replays the keys a recording read: another state folder (other keys) records again", async () => {
@@ -215,12 +243,22 @@ describe("program cache", function () {
         keys.save();
         const entries = fs.readdirSync(cacheDir);
         expect(entries).to.have.length(1);
-        const cached = await recordOrReuseLocalProgram({ config, keys: new KeyStore(stateDir), baseUrl: "http://127.0.0.1:8080" });
+        const cached = await recordOrReuseLocalProgram({
+            config,
+            keys: new KeyStore(stateDir),
+            baseUrl: "http://127.0.0.1:8080",
+        });
         expect(fs.readdirSync(cacheDir)).to.deep.equal(entries);
         expect(cached).to.not.equal(fresh);
         expect(await plain(cached)).to.deep.equal(await plain(fresh));
-        expect(JSON.stringify({ ...cloudModel(cached), functions: undefined })).to.equal(JSON.stringify({ ...cloudModel(fresh), functions: undefined }));
-        const digest = (p: RecordedProgram) => crypto.createHash("sha256").update(JSON.stringify(p.resources.map((r) => r.urn))).digest("hex");
+        expect(JSON.stringify({ ...cloudModel(cached), functions: undefined })).to.equal(
+            JSON.stringify({ ...cloudModel(fresh), functions: undefined }),
+        );
+        const digest = (p: RecordedProgram) =>
+            crypto
+                .createHash("sha256")
+                .update(JSON.stringify(p.resources.map((r) => r.urn)))
+                .digest("hex");
         expect(digest(cached)).to.equal(digest(fresh));
     });
 });

@@ -321,7 +321,9 @@ function __isStoreError(__0) {
     with({ isStoreError: __isStoreError, this: undefined, arguments: undefined }) {
 
 return function /*isStoreError*/(value) {
-    return value instanceof Error && value.isStoreError === true && typeof value.kind === "string";
+    return (value instanceof Error &&
+        value.isStoreError === true &&
+        typeof value.kind === "string");
 };
 
     }
@@ -348,7 +350,7 @@ function __inProgressWaits(__0) {
 
 return function /*inProgressWaits*/(functionTimeoutSeconds) {
     const budgetMs = functionTimeoutSeconds !== undefined && Number.isFinite(functionTimeoutSeconds) && functionTimeoutSeconds > 0
-        ? functionTimeoutSeconds * 1000 / 4
+        ? (functionTimeoutSeconds * 1000) / 4
         : Infinity;
     const waits = [];
     let total = 0;
@@ -432,7 +434,11 @@ return function /*idempotentCreate*/(deps, store) {
             Key: key,
             UpdateExpression: "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
             ConditionExpression: condition.expression,
-            ExpressionAttributeNames: { ...condition.names, "#inProgressExpiresAt": "inProgressExpiresAt", "#createdAt": "createdAt" },
+            ExpressionAttributeNames: {
+                ...condition.names,
+                "#inProgressExpiresAt": "inProgressExpiresAt",
+                "#createdAt": "createdAt",
+            },
             ExpressionAttributeValues: {
                 ...condition.values,
                 ":inProgress": IN_PROGRESS,
@@ -598,7 +604,11 @@ return function /*shardedListing*/(deps) {
         const shardCount = await readShards();
         const bound = startKey === null ? null : startKey.listSk;
         const shards = Array.from({ length: shardCount }, (_, shard) => ({
-            listPk: (0, tableDesign_1.listPartition)(shard), unplaced: [], frontier: null, startKey: undefined, done: false,
+            listPk: (0, tableDesign_1.listPartition)(shard),
+            unplaced: [],
+            frontier: null,
+            startKey: undefined,
+            done: false,
         }));
         const wanted = limit + 1;
         let budget = 2 * limit + shardCount;
@@ -631,7 +641,7 @@ return function /*shardedListing*/(deps) {
     }
     /** The open shard whose last read item is the newest (an open shard that read nothing yet first). */
     function holdingBack(open) {
-        return open.reduce((a, b) => (a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b));
+        return open.reduce((a, b) => a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b);
     }
     /**
      * Moves read items into `placed`, newest first, while they are certainly next: no open shard
@@ -639,12 +649,17 @@ return function /*shardedListing*/(deps) {
      */
     function placeReadyItems(shards, placed, wanted) {
         const open = shards.filter((shard) => !shard.done);
-        const limitKey = open.length === 0 ? null : open.some((shard) => shard.frontier === null) ? "\uffff" : holdingBack(open).frontier;
+        const limitKey = open.length === 0
+            ? null
+            : open.some((shard) => shard.frontier === null)
+                ? "\uffff"
+                : holdingBack(open).frontier;
         while (placed.length < wanted) {
             let newest;
             for (const shard of shards) {
                 const head = shard.unplaced[0];
-                if (head !== undefined && (newest === undefined || String(head.listSk) > String(newest.unplaced[0].listSk))) {
+                if (head !== undefined &&
+                    (newest === undefined || String(head.listSk) > String(newest.unplaced[0].listSk))) {
                     newest = shard;
                 }
             }
@@ -682,13 +697,20 @@ return function /*dynamoPostsStore*/(deps) {
         }
         const [type, inner] = Object.entries(value)[0];
         switch (type) {
-            case "S": return inner;
-            case "N": return Number(inner);
-            case "BOOL": return inner;
-            case "NULL": return null;
-            case "L": return inner.map(plainValue);
-            case "M": return plainItem(inner);
-            default: return value;
+            case "S":
+                return inner;
+            case "N":
+                return Number(inner);
+            case "BOOL":
+                return inner;
+            case "NULL":
+                return null;
+            case "L":
+                return inner.map(plainValue);
+            case "M":
+                return plainItem(inner);
+            default:
+                return value;
         }
     }
     function plainItem(item) {
@@ -769,14 +791,19 @@ return function /*dynamoPostsStore*/(deps) {
      * old item comes with the failure (ALL_OLD), from DynamoDB and from the local engine alike.
      */
     function conditionFailure(id, item) {
-        return item === null ? (0, storeErrors_1.storeError)("PostNotFound", { postId: id }) : (0, storeErrors_1.storeError)("VersionConflict", { postId: id });
+        return item === null
+            ? (0, storeErrors_1.storeError)("PostNotFound", { postId: id })
+            : (0, storeErrors_1.storeError)("VersionConflict", { postId: id });
     }
     function versionCondition(condition) {
         switch (condition.kind) {
             case "none":
                 return { expression: "attribute_exists(pk)", values: {} };
             case "version":
-                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
+                return {
+                    expression: "attribute_exists(pk) AND #version = :expected",
+                    values: { ":expected": condition.version },
+                };
             case "never":
                 // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells
                 // PostNotFound from VersionConflict.
@@ -793,7 +820,12 @@ return function /*dynamoPostsStore*/(deps) {
     async function updatePost(id, fields, condition) {
         const writeToken = deps.newId();
         const names = { "#version": "version", "#updatedAt": "updatedAt" };
-        const values = { ":one": 1, ":updatedAt": deps.now().toISOString(), ":writeToken": writeToken, ":noWrite": "" };
+        const values = {
+            ":one": 1,
+            ":updatedAt": deps.now().toISOString(),
+            ":writeToken": writeToken,
+            ":noWrite": "",
+        };
         const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
         for (const [field, value] of Object.entries(fields)) {
             if (value === undefined) {
@@ -812,7 +844,9 @@ return function /*dynamoPostsStore*/(deps) {
             sets.push(`${slots[i]} = if_not_exists(${slots[i - 1]}, :noWrite)`);
         }
         sets.push(`${slots[0]} = :writeToken`);
-        const notThisWrite = slots.map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`).join(" AND ");
+        const notThisWrite = slots
+            .map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`)
+            .join(" AND ");
         const check = versionCondition(condition);
         try {
             const result = await deps.db.update({
@@ -1244,7 +1278,11 @@ function __errorDetail(__0) {
 
 return function /*errorDetail*/(error) {
     if (error instanceof Error) {
-        return { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
+        return {
+            name: error.name,
+            message: error.message,
+            ...(error.stack === undefined ? {} : { stack: error.stack }),
+        };
     }
     return { name: typeof error, message: String(error) };
 };

@@ -424,7 +424,9 @@ function __isStoreError(__0) {
     with({ isStoreError: __isStoreError, this: undefined, arguments: undefined }) {
 
 return function /*isStoreError*/(value) {
-    return value instanceof Error && value.isStoreError === true && typeof value.kind === "string";
+    return (value instanceof Error &&
+        value.isStoreError === true &&
+        typeof value.kind === "string");
 };
 
     }
@@ -451,7 +453,7 @@ function __inProgressWaits(__0) {
 
 return function /*inProgressWaits*/(functionTimeoutSeconds) {
     const budgetMs = functionTimeoutSeconds !== undefined && Number.isFinite(functionTimeoutSeconds) && functionTimeoutSeconds > 0
-        ? functionTimeoutSeconds * 1000 / 4
+        ? (functionTimeoutSeconds * 1000) / 4
         : Infinity;
     const waits = [];
     let total = 0;
@@ -535,7 +537,11 @@ return function /*idempotentCreate*/(deps, store) {
             Key: key,
             UpdateExpression: "SET #status = :inProgress, #owner = :owner, #inProgressExpiresAt = :lease, #postId = :postId, #createdAt = :createdAt",
             ConditionExpression: condition.expression,
-            ExpressionAttributeNames: { ...condition.names, "#inProgressExpiresAt": "inProgressExpiresAt", "#createdAt": "createdAt" },
+            ExpressionAttributeNames: {
+                ...condition.names,
+                "#inProgressExpiresAt": "inProgressExpiresAt",
+                "#createdAt": "createdAt",
+            },
             ExpressionAttributeValues: {
                 ...condition.values,
                 ":inProgress": IN_PROGRESS,
@@ -701,7 +707,11 @@ return function /*shardedListing*/(deps) {
         const shardCount = await readShards();
         const bound = startKey === null ? null : startKey.listSk;
         const shards = Array.from({ length: shardCount }, (_, shard) => ({
-            listPk: (0, tableDesign_1.listPartition)(shard), unplaced: [], frontier: null, startKey: undefined, done: false,
+            listPk: (0, tableDesign_1.listPartition)(shard),
+            unplaced: [],
+            frontier: null,
+            startKey: undefined,
+            done: false,
         }));
         const wanted = limit + 1;
         let budget = 2 * limit + shardCount;
@@ -734,7 +744,7 @@ return function /*shardedListing*/(deps) {
     }
     /** The open shard whose last read item is the newest (an open shard that read nothing yet first). */
     function holdingBack(open) {
-        return open.reduce((a, b) => (a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b));
+        return open.reduce((a, b) => a.frontier === null || (b.frontier !== null && a.frontier >= b.frontier) ? a : b);
     }
     /**
      * Moves read items into `placed`, newest first, while they are certainly next: no open shard
@@ -742,12 +752,17 @@ return function /*shardedListing*/(deps) {
      */
     function placeReadyItems(shards, placed, wanted) {
         const open = shards.filter((shard) => !shard.done);
-        const limitKey = open.length === 0 ? null : open.some((shard) => shard.frontier === null) ? "\uffff" : holdingBack(open).frontier;
+        const limitKey = open.length === 0
+            ? null
+            : open.some((shard) => shard.frontier === null)
+                ? "\uffff"
+                : holdingBack(open).frontier;
         while (placed.length < wanted) {
             let newest;
             for (const shard of shards) {
                 const head = shard.unplaced[0];
-                if (head !== undefined && (newest === undefined || String(head.listSk) > String(newest.unplaced[0].listSk))) {
+                if (head !== undefined &&
+                    (newest === undefined || String(head.listSk) > String(newest.unplaced[0].listSk))) {
                     newest = shard;
                 }
             }
@@ -785,13 +800,20 @@ return function /*dynamoPostsStore*/(deps) {
         }
         const [type, inner] = Object.entries(value)[0];
         switch (type) {
-            case "S": return inner;
-            case "N": return Number(inner);
-            case "BOOL": return inner;
-            case "NULL": return null;
-            case "L": return inner.map(plainValue);
-            case "M": return plainItem(inner);
-            default: return value;
+            case "S":
+                return inner;
+            case "N":
+                return Number(inner);
+            case "BOOL":
+                return inner;
+            case "NULL":
+                return null;
+            case "L":
+                return inner.map(plainValue);
+            case "M":
+                return plainItem(inner);
+            default:
+                return value;
         }
     }
     function plainItem(item) {
@@ -872,14 +894,19 @@ return function /*dynamoPostsStore*/(deps) {
      * old item comes with the failure (ALL_OLD), from DynamoDB and from the local engine alike.
      */
     function conditionFailure(id, item) {
-        return item === null ? (0, storeErrors_1.storeError)("PostNotFound", { postId: id }) : (0, storeErrors_1.storeError)("VersionConflict", { postId: id });
+        return item === null
+            ? (0, storeErrors_1.storeError)("PostNotFound", { postId: id })
+            : (0, storeErrors_1.storeError)("VersionConflict", { postId: id });
     }
     function versionCondition(condition) {
         switch (condition.kind) {
             case "none":
                 return { expression: "attribute_exists(pk)", values: {} };
             case "version":
-                return { expression: "attribute_exists(pk) AND #version = :expected", values: { ":expected": condition.version } };
+                return {
+                    expression: "attribute_exists(pk) AND #version = :expected",
+                    values: { ":expected": condition.version },
+                };
             case "never":
                 // Versions start at 1, so 0 never matches: the write fails and conditionFailure tells
                 // PostNotFound from VersionConflict.
@@ -896,7 +923,12 @@ return function /*dynamoPostsStore*/(deps) {
     async function updatePost(id, fields, condition) {
         const writeToken = deps.newId();
         const names = { "#version": "version", "#updatedAt": "updatedAt" };
-        const values = { ":one": 1, ":updatedAt": deps.now().toISOString(), ":writeToken": writeToken, ":noWrite": "" };
+        const values = {
+            ":one": 1,
+            ":updatedAt": deps.now().toISOString(),
+            ":writeToken": writeToken,
+            ":noWrite": "",
+        };
         const sets = ["#updatedAt = :updatedAt", "#version = #version + :one"];
         for (const [field, value] of Object.entries(fields)) {
             if (value === undefined) {
@@ -915,7 +947,9 @@ return function /*dynamoPostsStore*/(deps) {
             sets.push(`${slots[i]} = if_not_exists(${slots[i - 1]}, :noWrite)`);
         }
         sets.push(`${slots[0]} = :writeToken`);
-        const notThisWrite = slots.map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`).join(" AND ");
+        const notThisWrite = slots
+            .map((slot) => `(attribute_not_exists(${slot}) OR ${slot} <> :writeToken)`)
+            .join(" AND ");
         const check = versionCondition(condition);
         try {
             const result = await deps.db.update({
@@ -1347,7 +1381,11 @@ function __errorDetail(__0) {
 
 return function /*errorDetail*/(error) {
     if (error instanceof Error) {
-        return { name: error.name, message: error.message, ...(error.stack === undefined ? {} : { stack: error.stack }) };
+        return {
+            name: error.name,
+            message: error.message,
+            ...(error.stack === undefined ? {} : { stack: error.stack }),
+        };
     }
     return { name: typeof error, message: String(error) };
 };
@@ -1582,12 +1620,22 @@ return function /*runPlan*/(plan, input, issues) {
                 issues.push(...open[0].issues);
                 return open[0].value;
             }
-            issues.push({ code: "invalid_union", path: [], message: plan.error({ code: "invalid_union", input }), continues: false });
+            issues.push({
+                code: "invalid_union",
+                path: [],
+                message: plan.error({ code: "invalid_union", input }),
+                continues: false,
+            });
             return input;
         }
         case "string": {
             if (typeof input !== "string") {
-                issues.push({ code: "invalid_type", path: [], message: plan.typeError({ code: "invalid_type", expected: "string", input }), continues: false });
+                issues.push({
+                    code: "invalid_type",
+                    path: [],
+                    message: plan.typeError({ code: "invalid_type", expected: "string", input }),
+                    continues: false,
+                });
                 return input;
             }
             let value = input;
@@ -1601,14 +1649,24 @@ return function /*runPlan*/(plan, input, issues) {
                 }
                 else if (step.kind === "refine") {
                     if (!step.test(value)) {
-                        issues.push({ code: "custom", path: [], message: step.message({ code: "custom", input: value }), continues: !step.abort });
+                        issues.push({
+                            code: "custom",
+                            path: [],
+                            message: step.message({ code: "custom", input: value }),
+                            continues: !step.abort,
+                        });
                     }
                 }
                 else {
                     // As zod does: a pattern with the g or y flag keeps state between tests.
                     step.pattern.lastIndex = 0;
                     if (!step.pattern.test(value)) {
-                        issues.push({ code: "invalid_format", path: [], message: step.message({ code: "invalid_format", input: value }), continues: !step.abort });
+                        issues.push({
+                            code: "invalid_format",
+                            path: [],
+                            message: step.message({ code: "invalid_format", input: value }),
+                            continues: !step.abort,
+                        });
                     }
                 }
             }
@@ -1616,7 +1674,12 @@ return function /*runPlan*/(plan, input, issues) {
         }
         case "object": {
             if (typeof input !== "object" || input === null || Array.isArray(input)) {
-                issues.push({ code: "invalid_type", path: [], message: `Invalid input: expected object, received ${received(input)}`, continues: false });
+                issues.push({
+                    code: "invalid_type",
+                    path: [],
+                    message: `Invalid input: expected object, received ${received(input)}`,
+                    continues: false,
+                });
                 return input;
             }
             const source = input;
@@ -1650,7 +1713,12 @@ return function /*runPlan*/(plan, input, issues) {
                     break;
                 }
                 if (!refinement.test(output)) {
-                    issues.push({ code: "custom", path: [], message: refinement.message({ code: "custom", input: output }), continues: !refinement.abort });
+                    issues.push({
+                        code: "custom",
+                        path: [],
+                        message: refinement.message({ code: "custom", input: output }),
+                        continues: !refinement.abort,
+                    });
                 }
             }
             return output;
@@ -1742,7 +1810,9 @@ return function /*messageOf*/(answer) {
     if (typeof answer === "string") {
         return answer;
     }
-    if (typeof answer === "object" && answer !== null && typeof answer.message === "string") {
+    if (typeof answer === "object" &&
+        answer !== null &&
+        typeof answer.message === "string") {
         return answer.message;
     }
     return undefined;

@@ -11,7 +11,14 @@ import { productionTracing } from "../../../policies/rules/productionTracing";
 import { stageAccessLog } from "../../../policies/rules/stageAccessLog";
 import { one, ofType, TYPES } from "../../support/program";
 import {
-    copy, guardrailPrograms, MORE_TYPES, PACK_DIR, ROUTES, setProp, swaggerOfCopy, withoutAlarms,
+    copy,
+    guardrailPrograms,
+    MORE_TYPES,
+    PACK_DIR,
+    ROUTES,
+    setProp,
+    swaggerOfCopy,
+    withoutAlarms,
 } from "../support";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -42,12 +49,16 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
     let stderr = "";
 
     const call = (method: string, request: unknown): Promise<any> =>
-        new Promise((resolve, reject) => client[method](request, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))));
+        new Promise((resolve, reject) =>
+            client[method](request, (err: unknown, res: unknown) => (err ? reject(err) : resolve(res))),
+        );
 
     function analyzeRequest(resource: RecordedResource) {
         const props = JSON.parse(JSON.stringify(resource.inputs, (key, value) => (key === "code" ? undefined : value)));
         return new analyzerPb.AnalyzeRequest()
-            .setType(resource.type).setUrn(resource.urn).setName(resource.name)
+            .setType(resource.type)
+            .setUrn(resource.urn)
+            .setName(resource.name)
             .setProperties(Struct.fromJavaScript(props))
             .setOptions(new analyzerPb.AnalyzerResourceOptions());
     }
@@ -56,19 +67,33 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
      * The whole stack as the engine hands it to analyzeStack: every resource with its outputs, and
      * the Stack's; `dependencies` (URN -> property -> URNs) are the resources' propertyDependencies.
      */
-    function analyzeStackRequest(program: RecordedProgram, dependencies: Record<string, Record<string, string[]>> = {}) {
-        const plain = (value: unknown) => JSON.parse(JSON.stringify(value, (key, v) => (key === "code" ? undefined : v)));
+    function analyzeStackRequest(
+        program: RecordedProgram,
+        dependencies: Record<string, Record<string, string[]>> = {},
+    ) {
+        const plain = (value: unknown) =>
+            JSON.parse(JSON.stringify(value, (key, v) => (key === "code" ? undefined : v)));
         const resource = (type: string, urn: string, name: string, props: unknown) => {
             const analyzed = new analyzerPb.AnalyzerResource()
-                .setType(type).setUrn(urn).setName(name).setProperties(Struct.fromJavaScript(plain(props)))
+                .setType(type)
+                .setUrn(urn)
+                .setName(name)
+                .setProperties(Struct.fromJavaScript(plain(props)))
                 .setOptions(new analyzerPb.AnalyzerResourceOptions());
             for (const [property, urns] of Object.entries(dependencies[urn] ?? {})) {
-                analyzed.getPropertydependenciesMap().set(property, new analyzerPb.AnalyzerPropertyDependencies().setUrnsList(urns));
+                analyzed
+                    .getPropertydependenciesMap()
+                    .set(property, new analyzerPb.AnalyzerPropertyDependencies().setUrnsList(urns));
             }
             return analyzed;
         };
         return new analyzerPb.AnalyzeStackRequest().setResourcesList([
-            resource("pulumi:pulumi:Stack", `urn:pulumi:${program.stack}::posts-api::pulumi:pulumi:Stack::posts-api-${program.stack}`, `posts-api-${program.stack}`, program.outputs),
+            resource(
+                "pulumi:pulumi:Stack",
+                `urn:pulumi:${program.stack}::posts-api::pulumi:pulumi:Stack::posts-api-${program.stack}`,
+                `posts-api-${program.stack}`,
+                program.outputs,
+            ),
             ...program.resources.map((r) => resource(r.type, r.urn, r.name, r.state)),
         ]);
     }
@@ -81,7 +106,10 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
      * from it (the alarms' actions, the subscriptions' topic), but the engine still sends which
      * resource each of those properties comes from.
      */
-    function firstPreview(program: RecordedProgram): { preview: RecordedProgram; dependencies: Record<string, Record<string, string[]>> } {
+    function firstPreview(program: RecordedProgram): {
+        preview: RecordedProgram;
+        dependencies: Record<string, Record<string, string[]>>;
+    } {
         const preview = copy(program);
         const topic = one(preview, MORE_TYPES.snsTopic);
         const dependencies: Record<string, Record<string, string[]>> = {};
@@ -102,20 +130,34 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
     }
 
     /** Diagnostics with the resource each names (stack rules may name none: ""). */
-    const stackDiagnostics = (response: any) => response.getDiagnosticsList().map((d: any) => ({
-        policy: d.getPolicyname(), message: d.getMessage(), urn: d.getUrn(),
-        level: Object.keys(analyzerPb.EnforcementLevel).find((k) => analyzerPb.EnforcementLevel[k] === d.getEnforcementlevel()),
-    }));
+    const stackDiagnostics = (response: any) =>
+        response.getDiagnosticsList().map((d: any) => ({
+            policy: d.getPolicyname(),
+            message: d.getMessage(),
+            urn: d.getUrn(),
+            level: Object.keys(analyzerPb.EnforcementLevel).find(
+                (k) => analyzerPb.EnforcementLevel[k] === d.getEnforcementlevel(),
+            ),
+        }));
 
-    const diagnostics = (response: any) => response.getDiagnosticsList().map((d: any) => ({
-        policy: d.getPolicyname(), message: d.getMessage(),
-        level: Object.keys(analyzerPb.EnforcementLevel).find((k) => analyzerPb.EnforcementLevel[k] === d.getEnforcementlevel()),
-    }));
+    const diagnostics = (response: any) =>
+        response.getDiagnosticsList().map((d: any) => ({
+            policy: d.getPolicyname(),
+            message: d.getMessage(),
+            level: Object.keys(analyzerPb.EnforcementLevel).find(
+                (k) => analyzerPb.EnforcementLevel[k] === d.getEnforcementlevel(),
+            ),
+        }));
 
     before(async () => {
         const runner = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { paths: [PACK_DIR] });
-        pack = childProcess.spawn(process.execPath, [runner, "127.0.0.1:0", "."], { cwd: PACK_DIR, stdio: ["ignore", "pipe", "pipe"] });
-        pack.stderr!.on("data", (chunk) => { stderr += String(chunk); });
+        pack = childProcess.spawn(process.execPath, [runner, "127.0.0.1:0", "."], {
+            cwd: PACK_DIR,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        pack.stderr!.on("data", (chunk) => {
+            stderr += String(chunk);
+        });
         const port = await new Promise<string>((resolve, reject) => {
             pack.stdout!.on("data", (chunk) => {
                 const match = /^(\d+)\s*$/m.exec(String(chunk));
@@ -137,7 +179,9 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         const info = await call("getAnalyzerInfo", new Empty());
         expect(info.getName()).to.equal("posts-api-guardrails");
         const policies = info.getPoliciesList().map((p: any) => [p.getName(), p.getEnforcementlevel()]);
-        expect(policies).to.deep.equal(rules.map((r) => [r.name, analyzerPb.EnforcementLevel[r.enforcementLevel.toUpperCase()]]));
+        expect(policies).to.deep.equal(
+            rules.map((r) => [r.name, analyzerPb.EnforcementLevel[r.enforcementLevel.toUpperCase()]]),
+        );
     });
 
     it("passes the shipped resources and blocks a broken one with the rule's message", async () => {
@@ -159,17 +203,29 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         const stage = one(broken, TYPES.stage);
         stage.inputs["accessLogSettings"].format = JSON.stringify({ requestId: "$context.requestId" });
         const found = diagnostics(await call("analyze", analyzeRequest(stage)));
-        expect(found).to.deep.equal([{
-            policy: "api-stage-json-access-log", level: "MANDATORY",
-            message: `${stageAccessLog.description}\n${checkRecordedStack(broken)[0]!.message}`,
-        }]);
-        expect(found[0].message).to.include("lacks $context.identity.apiKeyId (which API key called), $context.status (what status it got)");
+        expect(found).to.deep.equal([
+            {
+                policy: "api-stage-json-access-log",
+                level: "MANDATORY",
+                message: `${stageAccessLog.description}\n${checkRecordedStack(broken)[0]!.message}`,
+            },
+        ]);
+        expect(found[0].message).to.include(
+            "lacks $context.identity.apiKeyId (which API key called), $context.status (what status it got)",
+        );
     });
 
     it("applies enforcement levels and settings from --policy-pack-config", async () => {
         const config = new analyzerPb.ConfigureAnalyzerRequest();
-        const set = (name: string, level: string, properties: Record<string, unknown> = {}) => config.getPolicyconfigMap().set(name,
-            new analyzerPb.PolicyConfig().setEnforcementlevel(analyzerPb.EnforcementLevel[level]).setProperties(Struct.fromJavaScript(properties)));
+        const set = (name: string, level: string, properties: Record<string, unknown> = {}) =>
+            config
+                .getPolicyconfigMap()
+                .set(
+                    name,
+                    new analyzerPb.PolicyConfig()
+                        .setEnforcementlevel(analyzerPb.EnforcementLevel[level])
+                        .setProperties(Struct.fromJavaScript(properties)),
+                );
         set("log-group-retention", "MANDATORY");
         set("lambda-timeout-within-gateway-limit", "ADVISORY", { maxTimeoutSeconds: 5 });
         await call("configure", config);
@@ -178,7 +234,13 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         delete one(broken, TYPES.logGroup, "getPost").inputs["retentionInDays"];
         expect(diagnostics(await call("analyze", analyzeRequest(one(broken, TYPES.logGroup, "getPost")))))
             // The engine shows the policy's description above the rule's message.
-            .to.deep.equal([{ policy: "log-group-retention", level: "MANDATORY", message: `${logGroupRetention.description}\n${checkRecordedStack(broken)[0]!.message}` }]);
+            .to.deep.equal([
+                {
+                    policy: "log-group-retention",
+                    level: "MANDATORY",
+                    message: `${logGroupRetention.description}\n${checkRecordedStack(broken)[0]!.message}`,
+                },
+            ]);
         const timeout = diagnostics(await call("analyze", analyzeRequest(one(dev, TYPES.function, "getPost"))));
         expect(timeout).to.have.length(1);
         expect(timeout[0]).to.deep.include({ policy: "lambda-timeout-within-gateway-limit", level: "ADVISORY" });
@@ -187,8 +249,11 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
 
     it("reports the secret-output rule as not applicable in a stack analysis", async () => {
         const request = new analyzerPb.AnalyzeStackRequest().setResourcesList([
-            new analyzerPb.AnalyzerResource().setType("pulumi:pulumi:Stack").setUrn("urn:pulumi:dev::posts-api::pulumi:pulumi:Stack::posts-api-dev")
-                .setName("posts-api-dev").setProperties(Struct.fromJavaScript({ url: dev.outputs["url"], apiKey: dev.outputs["apiKey"] }))
+            new analyzerPb.AnalyzerResource()
+                .setType("pulumi:pulumi:Stack")
+                .setUrn("urn:pulumi:dev::posts-api::pulumi:pulumi:Stack::posts-api-dev")
+                .setName("posts-api-dev")
+                .setProperties(Struct.fromJavaScript({ url: dev.outputs["url"], apiKey: dev.outputs["apiKey"] }))
                 .setOptions(new analyzerPb.AnalyzerResourceOptions()),
         ]);
         const response = await call("analyzeStack", request);
@@ -199,7 +264,10 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
 
     it("runs the production stack rules over the whole stack: dev and a paged prod pass, a broken prod is reported with levels and resources", async () => {
         for (const program of [dev, prod]) {
-            expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(program))), program.stack).to.deep.equal([]);
+            expect(
+                stackDiagnostics(await call("analyzeStack", analyzeStackRequest(program))),
+                program.stack,
+            ).to.deep.equal([]);
         }
         const devResponse = await call("analyzeStack", analyzeStackRequest(dev));
         const notApplicable = devResponse.getNotApplicableList().map((n: any) => n.getPolicyName());
@@ -207,42 +275,71 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
 
         const broken = withoutAlarms(prod);
         setProp(one(broken, TYPES.stage), "xrayTracingEnabled", false);
-        const descriptions: Record<string, string> = { [productionAlarms.name]: productionAlarms.description, [productionTracing.name]: productionTracing.description };
+        const descriptions: Record<string, string> = {
+            [productionAlarms.name]: productionAlarms.description,
+            [productionTracing.name]: productionTracing.description,
+        };
         const expected = checkRecordedStack(broken).map((f) => ({
-            policy: f.rule, level: f.enforcementLevel.toUpperCase(), urn: f.urn ?? "", message: `${descriptions[f.rule]}\n${f.message}`,
+            policy: f.rule,
+            level: f.enforcementLevel.toUpperCase(),
+            urn: f.urn ?? "",
+            message: `${descriptions[f.rule]}\n${f.message}`,
         }));
         expect(expected.map((f) => [f.policy, f.level])).to.deep.equal([
-            ["production-error-alarms", "MANDATORY"], ["production-error-alarms", "MANDATORY"], ["production-xray-tracing", "ADVISORY"],
+            ["production-error-alarms", "MANDATORY"],
+            ["production-error-alarms", "MANDATORY"],
+            ["production-xray-tracing", "ADVISORY"],
         ]);
-        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(broken)))).to.have.deep.members(expected);
+        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(broken)))).to.have.deep.members(
+            expected,
+        );
     });
 
     it("judges the alarms of a new stack's preview, whose topic ARN is not known yet", async () => {
         const { preview, dependencies } = firstPreview(prod);
         expect(ofType(preview, MORE_TYPES.topicSubscription)).to.have.length(1);
-        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview, dependencies)))).to.deep.equal([]);
+        expect(stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview, dependencies)))).to.deep.equal(
+            [],
+        );
         const withoutOne = copy(preview);
         withoutOne.resources = withoutOne.resources.filter((r) => r.name !== "monitoring-getPost-errors");
         const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(withoutOne, dependencies)));
         expect(found).to.have.length(1);
-        expect(found[0]).to.deep.include({ policy: "production-error-alarms", level: "MANDATORY", urn: one(withoutOne, TYPES.function, "getPost").urn });
-        expect(found[0].message).to.match(/1 of 6 Lambda functions have no CloudWatch alarm .*: getPost \("getPost-\w+": no alarm\)/);
+        expect(found[0]).to.deep.include({
+            policy: "production-error-alarms",
+            level: "MANDATORY",
+            urn: one(withoutOne, TYPES.function, "getPost").urn,
+        });
+        expect(found[0].message).to.match(
+            /1 of 6 Lambda functions have no CloudWatch alarm .*: getPost \("getPost-\w+": no alarm\)/,
+        );
     });
 
     it("blocks the first preview of prod as shipped (nobody subscribed to the alarms' topic), with no ARN known yet", async () => {
         const { preview, dependencies } = firstPreview(prodAsShipped);
         const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(preview, dependencies)));
-        expect(found.map((d: any) => [d.policy, d.level])).to.deep.equal([["production-error-alarms", "MANDATORY"], ["production-error-alarms", "MANDATORY"]]);
+        expect(found.map((d: any) => [d.policy, d.level])).to.deep.equal([
+            ["production-error-alarms", "MANDATORY"],
+            ["production-error-alarms", "MANDATORY"],
+        ]);
         expect(found[0].urn).to.equal(one(preview, TYPES.restApi).urn);
-        expect(found[0].message).to.include("MetricAlarm \"monitoring-api-5xx-rate\" notifies only Topic \"monitoring-alarms\", which nobody subscribed to");
+        expect(found[0].message).to.include(
+            'MetricAlarm "monitoring-api-5xx-rate" notifies only Topic "monitoring-alarms", which nobody subscribed to',
+        );
         expect(found[1].message).to.include("6 of 6 Lambda functions");
     });
 
     it("applies productionStacks and levels of the stack rules from --policy-pack-config", async () => {
         const config = new analyzerPb.ConfigureAnalyzerRequest();
         for (const name of ["production-error-alarms", "production-xray-tracing"]) {
-            config.getPolicyconfigMap().set(name, new analyzerPb.PolicyConfig()
-                .setEnforcementlevel(analyzerPb.EnforcementLevel.MANDATORY).setProperties(Struct.fromJavaScript({ productionStacks: ["dev"] })));
+            config
+                .getPolicyconfigMap()
+                .set(
+                    name,
+                    new analyzerPb.PolicyConfig()
+                        .setEnforcementlevel(analyzerPb.EnforcementLevel.MANDATORY)
+                        .setProperties(Struct.fromJavaScript({ productionStacks: ["dev"] })),
+                );
         }
         await call("configure", config);
         const found = stackDiagnostics(await call("analyzeStack", analyzeStackRequest(dev)));
@@ -250,6 +347,9 @@ describe("CrossGuard pack, started the way `pulumi preview --policy-pack policie
         const tracing = found.filter((d: any) => d.policy === "production-xray-tracing");
         expect(tracing).to.have.length(1 + ROUTES.length);
         expect(found.every((d: any) => d.level === "MANDATORY")).to.equal(true);
-        expect(tracing.map((d: any) => d.urn)).to.have.members([one(dev, TYPES.stage).urn, ...ROUTES.map((route) => one(dev, TYPES.function, route).urn)]);
+        expect(tracing.map((d: any) => d.urn)).to.have.members([
+            one(dev, TYPES.stage).urn,
+            ...ROUTES.map((route) => one(dev, TYPES.function, route).urn),
+        ]);
     });
 });

@@ -25,9 +25,14 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
     /** What CrossGuard hands validateResource, with notApplicable throwing as it does there. */
     function resourceArgs(resource: RecordedResource, config: RuleConfig = {}) {
         return {
-            type: resource.type, urn: resource.urn, name: resource.name, props: resource.inputs,
+            type: resource.type,
+            urn: resource.urn,
+            name: resource.name,
+            props: resource.inputs,
             getConfig: () => config,
-            notApplicable: (reason?: string) => { throw Object.assign(new Error(reason), { notApplicable: true }); },
+            notApplicable: (reason?: string) => {
+                throw Object.assign(new Error(reason), { notApplicable: true });
+            },
         } as any;
     }
 
@@ -39,7 +44,9 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
             }
             for (const resource of program.resources) {
                 try {
-                    (policy.validateResource as any)(resourceArgs(resource), (message: string) => reported.push({ policy: policy.name, message }));
+                    (policy.validateResource as any)(resourceArgs(resource), (message: string) =>
+                        reported.push({ policy: policy.name, message }),
+                    );
                 } catch (err: any) {
                     if (!err.notApplicable) {
                         throw err;
@@ -57,7 +64,10 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
             expect(policy.description).to.equal(rule.description);
             expect(policy.enforcementLevel).to.equal(rule.enforcementLevel);
             expect(policy.configSchema).to.deep.equal(rule.configSchema);
-            expect(rule.kind === "resource" ? "validateResource" in policy : "validateStack" in policy, rule.name).to.equal(true);
+            expect(
+                rule.kind === "resource" ? "validateResource" in policy : "validateStack" in policy,
+                rule.name,
+            ).to.equal(true);
         }
     });
 
@@ -83,10 +93,14 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
             const args = {
                 resources: program.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })),
                 getConfig: () => config[policy.name] ?? {},
-                notApplicable: (reason?: string) => { throw Object.assign(new Error(reason), { notApplicable: true }); },
+                notApplicable: (reason?: string) => {
+                    throw Object.assign(new Error(reason), { notApplicable: true });
+                },
             };
             try {
-                (policy.validateStack as any)(args, (message: string, urn?: string) => reported.push({ policy: policy.name, message, urn }));
+                (policy.validateStack as any)(args, (message: string, urn?: string) =>
+                    reported.push({ policy: policy.name, message, urn }),
+                );
             } catch (err: any) {
                 if (!err.notApplicable) {
                     throw err;
@@ -109,19 +123,28 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
         const broken = withoutAlarms(prod);
         setProp(one(broken, TYPES.function, "getPost"), "tracingConfig", { mode: "PassThrough" });
         const expected = checkRecordedStack(broken).map((f) => ({ policy: f.rule, message: f.message, urn: f.urn }));
-        expect(expected.map((f) => f.policy)).to.deep.equal(["production-error-alarms", "production-error-alarms", "production-xray-tracing"]);
+        expect(expected.map((f) => f.policy)).to.deep.equal([
+            "production-error-alarms",
+            "production-error-alarms",
+            "production-xray-tracing",
+        ]);
         expect(runStackPolicies(broken).reported).to.have.deep.members(expected);
         // Settings reach stack rules too: dev held to production.
         const devAsProduction = Object.fromEntries(production.map((name) => [name, { productionStacks: ["dev"] }]));
         expect(runStackPolicies(dev, devAsProduction).reported.map((r) => r.policy)).to.have.members([
-            "production-error-alarms", "production-error-alarms", ...Array(1 + ROUTES.length).fill("production-xray-tracing"),
+            "production-error-alarms",
+            "production-error-alarms",
+            ...Array(1 + ROUTES.length).fill("production-xray-tracing"),
         ]);
     });
 
     it("passes --policy-pack-config settings to the rule", () => {
         const policy = guardrailPolicies.find((p) => p.name === "lambda-timeout-within-gateway-limit") as any;
         const reported: string[] = [];
-        policy.validateResource(resourceArgs(one(dev, TYPES.function, "getPost"), { maxTimeoutSeconds: 5 }), (m: string) => reported.push(m));
+        policy.validateResource(
+            resourceArgs(one(dev, TYPES.function, "getPost"), { maxTimeoutSeconds: 5 }),
+            (m: string) => reported.push(m),
+        );
         expect(reported).to.have.length(1);
     });
 
@@ -130,9 +153,13 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
         const args = {
             resources: dev.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })),
             getConfig: () => ({}),
-            notApplicable: (reason: string) => { throw new Error(`not applicable: ${reason}`); },
+            notApplicable: (reason: string) => {
+                throw new Error(`not applicable: ${reason}`);
+            },
         };
-        expect(() => policy.validateStack(args, () => undefined)).to.throw(`not applicable: ${CROSSGUARD_CANNOT_SEE_SECRETS}`);
+        expect(() => policy.validateStack(args, () => undefined)).to.throw(
+            `not applicable: ${CROSSGUARD_CANNOT_SEE_SECRETS}`,
+        );
     });
 
     it("has an example config that names only real policies and valid levels", () => {
@@ -140,20 +167,32 @@ describe("CrossGuard adapter (policies/guardrails/policies.ts)", () => {
         const levels = ["advisory", "mandatory", "disabled", "remediate"];
         for (const [name, value] of Object.entries<any>(config)) {
             if (name !== "all") {
-                expect(guardrailPolicies.map((p) => p.name), name).to.include(name);
+                expect(
+                    guardrailPolicies.map((p) => p.name),
+                    name,
+                ).to.include(name);
             }
             const level = typeof value === "string" ? value : value.enforcementLevel;
             expect(levels, name).to.include(level);
-            const settings = typeof value === "string" ? [] : Object.keys(value).filter((k) => k !== "enforcementLevel");
+            const settings =
+                typeof value === "string" ? [] : Object.keys(value).filter((k) => k !== "enforcementLevel");
             const schema = guardrailPolicies.find((p) => p.name === name)?.configSchema?.properties ?? {};
             expect(Object.keys(schema), name).to.include.members(settings);
         }
         // One notion of production: CrossGuard hands each policy only its own settings, so every
         // rule that takes productionStacks is given the same list.
-        const productionRules = rules.filter((r) => r.configSchema?.properties["productionStacks"] !== undefined).map((r) => r.name);
-        expect(productionRules).to.have.members(["production-table-backups-and-deletion-protection", "production-error-alarms", "production-xray-tracing"]);
+        const productionRules = rules
+            .filter((r) => r.configSchema?.properties["productionStacks"] !== undefined)
+            .map((r) => r.name);
+        expect(productionRules).to.have.members([
+            "production-table-backups-and-deletion-protection",
+            "production-error-alarms",
+            "production-xray-tracing",
+        ]);
         for (const name of productionRules) {
-            expect(config[name]?.productionStacks, name).to.deep.equal(config["production-table-backups-and-deletion-protection"].productionStacks);
+            expect(config[name]?.productionStacks, name).to.deep.equal(
+                config["production-table-backups-and-deletion-protection"].productionStacks,
+            );
         }
     });
 });

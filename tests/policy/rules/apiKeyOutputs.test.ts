@@ -22,7 +22,7 @@ describe("guardrail rules (policies/rules)", () => {
             const broken = copy(dev);
             broken.secretOutputs = broken.secretOutputs.filter((name) => name !== "apiKey");
             expect(only("api-key-values-not-plain-outputs", checkRecordedStack(broken))).to.deep.equal([
-                "Stack output \"apiKey\" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+                'Stack output "apiKey" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).',
             ]);
         });
 
@@ -33,8 +33,8 @@ describe("guardrail rules (policies/rules)", () => {
             broken.outputs["legacyApiKey"] = "";
             const messages = only("api-key-values-not-plain-outputs", checkRecordedStack(broken));
             expect(messages).to.deep.equal([
-                "Stack output \"partnerAccess\" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
-                "Stack output \"legacyApiKey\" is named like an API key but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+                'Stack output "partnerAccess" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).',
+                'Stack output "legacyApiKey" is named like an API key but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).',
             ]);
         });
 
@@ -44,7 +44,7 @@ describe("guardrail rules (policies/rules)", () => {
             const broken = copy(prod);
             broken.outputs["apiKeyIds"] = { partner: [one(broken, TYPES.apiKey, "partner").state["value"]] };
             expect(only("api-key-values-not-plain-outputs", checkRecordedStack(broken))).to.deep.equal([
-                "Stack output \"apiKeyIds\" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).",
+                'Stack output "apiKeyIds" holds an API key value but is not a secret: export it as `pulumi.secret(...)` (and never `pulumi.unsecret` a key value).',
             ]);
         });
     });

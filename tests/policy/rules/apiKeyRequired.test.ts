@@ -23,7 +23,9 @@ describe("guardrail rules (policies/rules)", () => {
             delete swagger.doc.paths["/posts/{id}"].get.security;
             swagger.save();
             const [message] = only("api-methods-require-api-key", checkRecordedStack(broken));
-            expect(message).to.match(/^GET \/posts\/\{id\} can be called without an API key: add `security: \[\{"api_key": \[\]\}\]`.*apiKeyRequired: true/);
+            expect(message).to.match(
+                /^GET \/posts\/\{id\} can be called without an API key: add `security: \[\{"api_key": \[\]\}\]`.*apiKeyRequired: true/,
+            );
         });
 
         it("fires when one security alternative names no API key, and for a new path without a key", () => {
@@ -34,7 +36,9 @@ describe("guardrail rules (policies/rules)", () => {
             swagger.save();
             const messages = only("api-methods-require-api-key", checkRecordedStack(broken));
             expect(messages).to.have.length(2);
-            expect(messages[0]).to.match(/^POST \/posts can be called without an API key \(security alternative \{\} names no apiKey scheme/);
+            expect(messages[0]).to.match(
+                /^POST \/posts can be called without an API key \(security alternative \{\} names no apiKey scheme/,
+            );
             expect(messages[1]).to.match(/^DELETE \/admin can be called without an API key/);
         });
 
@@ -48,10 +52,19 @@ describe("guardrail rules (policies/rules)", () => {
 
         it("fires for an aws.apigateway.Method without apiKeyRequired, but not for OPTIONS", () => {
             const broken = copy(dev);
-            addResource(broken, MORE_TYPES.method, "report", { httpMethod: "GET", apiKeyRequired: false, authorization: "NONE" });
-            addResource(broken, MORE_TYPES.method, "report-preflight", { httpMethod: "OPTIONS", authorization: "NONE" });
+            addResource(broken, MORE_TYPES.method, "report", {
+                httpMethod: "GET",
+                apiKeyRequired: false,
+                authorization: "NONE",
+            });
+            addResource(broken, MORE_TYPES.method, "report-preflight", {
+                httpMethod: "OPTIONS",
+                authorization: "NONE",
+            });
             const [message] = only("api-methods-require-api-key", checkRecordedStack(broken));
-            expect(message).to.equal("Method \"report\" (GET) can be called without an API key: set `apiKeyRequired: true`.");
+            expect(message).to.equal(
+                'Method "report" (GET) can be called without an API key: set `apiKeyRequired: true`.',
+            );
         });
     });
 });

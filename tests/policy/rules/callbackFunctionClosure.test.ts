@@ -15,11 +15,14 @@ function writeNaiveProgram(): string {
     const dir = fs.mkdtempSync(path.join(PROJECT_DIR, ".tmp", "policy-fixture-"));
     // A Pulumi project like any other: the recorder takes the project name from Pulumi.yaml.
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: naive\nruntime: nodejs\n");
-    fs.writeFileSync(path.join(dir, "index.ts"), [
-        "import * as aws from \"@pulumi/aws\";",
-        "export const fn = new aws.lambda.CallbackFunction(\"naive\", { callback: async () => ({ statusCode: 200, body: \"\" }) });",
-        "",
-    ].join("\n"));
+    fs.writeFileSync(
+        path.join(dir, "index.ts"),
+        [
+            'import * as aws from "@pulumi/aws";',
+            'export const fn = new aws.lambda.CallbackFunction("naive", { callback: async () => ({ statusCode: 200, body: "" }) });',
+            "",
+        ].join("\n"),
+    );
     return dir;
 }
 
@@ -31,7 +34,11 @@ before("record a program that hands CallbackFunction nothing but a closure", asy
     this.timeout(180_000);
     const fixtureDir = writeNaiveProgram();
     try {
-        naive = await programWith({ stack: "fixture", projectDir: fixtureDir, stackConfig: { "aws:region": "us-east-1" } });
+        naive = await programWith({
+            stack: "fixture",
+            projectDir: fixtureDir,
+            stackConfig: { "aws:region": "us-east-1" },
+        });
     } finally {
         fs.rmSync(fixtureDir, { recursive: true, force: true });
     }
@@ -41,13 +48,26 @@ describe("guardrail rules (policies/rules)", () => {
     describe("a CallbackFunction given only a closure (recorded under mocks)", () => {
         it("is caught: the broad managed policies of its default role and its 180 s timeout", () => {
             const findings = checkRecordedStack(naive);
-            expect(rulesFired(findings)).to.have.members(["no-broad-managed-policies", "lambda-timeout-within-gateway-limit"]);
+            expect(rulesFired(findings)).to.have.members([
+                "no-broad-managed-policies",
+                "lambda-timeout-within-gateway-limit",
+            ]);
             const policies = findings.filter((f) => f.rule === "no-broad-managed-policies").map((f) => f.message);
-            for (const name of ["AWSLambda_FullAccess", "AmazonDynamoDBFullAccess", "AmazonS3FullAccess", "AmazonCognitoPowerUser"]) {
-                expect(policies.some((m) => m.includes(`AWS managed policy ${name} `)), name).to.equal(true);
+            for (const name of [
+                "AWSLambda_FullAccess",
+                "AmazonDynamoDBFullAccess",
+                "AmazonS3FullAccess",
+                "AmazonCognitoPowerUser",
+            ]) {
+                expect(
+                    policies.some((m) => m.includes(`AWS managed policy ${name} `)),
+                    name,
+                ).to.equal(true);
             }
             expect(policies).to.have.length(8); // all but AWSXrayWriteOnlyAccess
-            expect(findings.find((f) => f.rule === "lambda-timeout-within-gateway-limit")!.message).to.match(/timeout 180 s; API Gateway stops waiting after 29 s/);
+            expect(findings.find((f) => f.rule === "lambda-timeout-within-gateway-limit")!.message).to.match(
+                /timeout 180 s; API Gateway stops waiting after 29 s/,
+            );
         });
     });
 });

@@ -21,38 +21,54 @@ const routeRolePolicy = (program: RecordedProgram, route: string) =>
 describe("guardrail rules (policies/rules)", () => {
     describe("no-wildcard-iam-actions", () => {
         const withStatements = (program: RecordedProgram, route: string, statements: unknown[]) => {
-            routeRolePolicy(program, route).inputs["policy"] = JSON.stringify({ Version: "2012-10-17", Statement: statements });
+            routeRolePolicy(program, route).inputs["policy"] = JSON.stringify({
+                Version: "2012-10-17",
+                Statement: statements,
+            });
         };
 
         it("fires for dynamodb:* and for *", () => {
             const broken = copy(dev);
             const table = one(broken, TYPES.table).state["arn"];
-            withStatements(broken, "getPost", [{ Sid: "TableItems", Effect: "Allow", Action: "dynamodb:*", Resource: table }]);
+            withStatements(broken, "getPost", [
+                { Sid: "TableItems", Effect: "Allow", Action: "dynamodb:*", Resource: table },
+            ]);
             withStatements(broken, "deletePost", [{ Effect: "Allow", Action: ["*"], Resource: table }]);
             const messages = only("no-wildcard-iam-actions", checkRecordedStack(broken));
             expect(messages).to.deep.equal([
-                "RolePolicy \"getPost\" statement \"TableItems\" allows \"dynamodb:*\": list the exact actions the code performs (e.g. \"dynamodb:GetItem\").",
-                "RolePolicy \"deletePost\" statement 1 allows \"*\": list the exact actions the code performs (e.g. \"dynamodb:GetItem\").",
+                'RolePolicy "getPost" statement "TableItems" allows "dynamodb:*": list the exact actions the code performs (e.g. "dynamodb:GetItem").',
+                'RolePolicy "deletePost" statement 1 allows "*": list the exact actions the code performs (e.g. "dynamodb:GetItem").',
             ]);
         });
 
-        it("fires for DynamoDB actions on Resource \"*\", and for NotAction", () => {
+        it('fires for DynamoDB actions on Resource "*", and for NotAction', () => {
             const broken = copy(prod);
             withStatements(broken, "listPosts", [{ Effect: "Allow", Action: ["dynamodb:Query"], Resource: "*" }]);
             withStatements(broken, "createPost", [{ Effect: "Allow", NotAction: "iam:*", Resource: "*" }]);
             const messages = only("no-wildcard-iam-actions", checkRecordedStack(broken));
             expect(messages[0]).to.match(/allows dynamodb:Query on every resource: set Resource to the table's ARN/);
-            expect(messages[1]).to.match(/allows everything except "iam:\*" \(NotAction\): replace it with an Action list/);
+            expect(messages[1]).to.match(
+                /allows everything except "iam:\*" \(NotAction\): replace it with an Action list/,
+            );
         });
 
         it("reads documents given as objects, in Role.inlinePolicies and in aws.iam.Policy", () => {
             const broken = copy(dev);
-            one(broken, TYPES.role, "getPost").inputs["inlinePolicies"] = [{ name: "extra", policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: "*" } }) }];
-            addResource(broken, MORE_TYPES.policy, "shared", { policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] } });
+            one(broken, TYPES.role, "getPost").inputs["inlinePolicies"] = [
+                {
+                    name: "extra",
+                    policy: JSON.stringify({ Statement: { Effect: "Allow", Action: "dynamodb:*", Resource: "*" } }),
+                },
+            ];
+            addResource(broken, MORE_TYPES.policy, "shared", {
+                policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] },
+            });
             const messages = only("no-wildcard-iam-actions", checkRecordedStack(broken));
             expect(messages).to.have.length(3);
             expect(messages[0]).to.match(/^Role "getPost" inline policy "extra" statement 1 allows "dynamodb:\*"/);
-            expect(messages[1]).to.match(/^Role "getPost" inline policy "extra" statement 1 allows dynamodb:\* on every resource/);
+            expect(messages[1]).to.match(
+                /^Role "getPost" inline policy "extra" statement 1 allows dynamodb:\* on every resource/,
+            );
             expect(messages[2]).to.match(/^Policy "shared" statement 1 allows "\*"/);
         });
 

@@ -21,10 +21,12 @@ before("record the programs the guardrail tests need", async function () {
  * suite is named after the rule, and this must hold when this file runs on its own too.
  */
 function suiteTitlesBesideThisFile(): string[] {
-    const files = fs.readdirSync(__dirname)
+    const files = fs
+        .readdirSync(__dirname)
         .filter((file) => file.endsWith(".test.ts") && file !== path.basename(__filename));
     return files.flatMap((file) =>
-        [...fs.readFileSync(path.join(__dirname, file), "utf8").matchAll(/\bdescribe\("([^"]+)"/g)].map((m) => m[1]!));
+        [...fs.readFileSync(path.join(__dirname, file), "utf8").matchAll(/\bdescribe\("([^"]+)"/g)].map((m) => m[1]!),
+    );
 }
 
 describe("guardrail rules (policies/rules)", () => {

@@ -21,12 +21,17 @@ describe("guardrail rules (policies/rules)", () => {
             const broken = copy(dev);
             one(broken, TYPES.function, "createPost").inputs["timeout"] = 180;
             expect(only("lambda-timeout-within-gateway-limit", checkRecordedStack(broken))).to.deep.equal([
-                "Function \"createPost\" has timeout 180 s; API Gateway stops waiting after 29 s: set `timeout` to at most 29 (posts-api:lambdaTimeout).",
+                'Function "createPost" has timeout 180 s; API Gateway stops waiting after 29 s: set `timeout` to at most 29 (posts-api:lambdaTimeout).',
             ]);
         });
 
         it("takes the limit from the rule's config", () => {
-            expect(only("lambda-timeout-within-gateway-limit", checkRecordedStack(dev, { "lambda-timeout-within-gateway-limit": { maxTimeoutSeconds: 5 } }))).to.have.length(6);
+            expect(
+                only(
+                    "lambda-timeout-within-gateway-limit",
+                    checkRecordedStack(dev, { "lambda-timeout-within-gateway-limit": { maxTimeoutSeconds: 5 } }),
+                ),
+            ).to.have.length(6);
         });
     });
 
@@ -37,12 +42,21 @@ describe("guardrail rules (policies/rules)", () => {
             one(broken, TYPES.function, "listPosts").inputs["runtime"] = "nodejs18.x";
             const messages = only("lambda-runtime-supported-node", checkRecordedStack(broken));
             expect(messages).to.have.length(2);
-            expect(messages.find((m) => m.includes("getPost"))).to.match(/has no explicit runtime: set `runtime` to one of nodejs20.x, nodejs22.x, nodejs24.x/);
-            expect(messages.find((m) => m.includes("listPosts"))).to.match(/runs nodejs18.x, which is not a supported Node.js runtime here/);
+            expect(messages.find((m) => m.includes("getPost"))).to.match(
+                /has no explicit runtime: set `runtime` to one of nodejs20.x, nodejs22.x, nodejs24.x/,
+            );
+            expect(messages.find((m) => m.includes("listPosts"))).to.match(
+                /runs nodejs18.x, which is not a supported Node.js runtime here/,
+            );
         });
 
         it("takes the allowed runtimes from the rule's config", () => {
-            expect(only("lambda-runtime-supported-node", checkRecordedStack(dev, { "lambda-runtime-supported-node": { runtimes: ["nodejs24.x"] } }))).to.have.length(6);
+            expect(
+                only(
+                    "lambda-runtime-supported-node",
+                    checkRecordedStack(dev, { "lambda-runtime-supported-node": { runtimes: ["nodejs24.x"] } }),
+                ),
+            ).to.have.length(6);
         });
     });
 });

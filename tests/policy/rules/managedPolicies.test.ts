@@ -23,26 +23,42 @@ describe("guardrail rules (policies/rules)", () => {
         it("fires for a RolePolicyAttachment of AmazonDynamoDBFullAccess, naming the fix", () => {
             const broken = copy(dev);
             const role = one(broken, TYPES.role, "getPost");
-            addResource(broken, TYPES.rolePolicyAttachment, "getPost-dynamodb", { role: role.state["name"], policyArn: managed("AmazonDynamoDBFullAccess") });
+            addResource(broken, TYPES.rolePolicyAttachment, "getPost-dynamodb", {
+                role: role.state["name"],
+                policyArn: managed("AmazonDynamoDBFullAccess"),
+            });
             const [message] = only("no-broad-managed-policies", checkRecordedStack(broken));
-            expect(message).to.match(/RolePolicyAttachment "getPost-dynamodb" attaches the AWS managed policy AmazonDynamoDBFullAccess .*: remove it and grant the exact actions/);
+            expect(message).to.match(
+                /RolePolicyAttachment "getPost-dynamodb" attaches the AWS managed policy AmazonDynamoDBFullAccess .*: remove it and grant the exact actions/,
+            );
             expect(message).to.include("pass a least-privilege role (api/lambdaRole.ts)");
         });
 
         it("fires for AdministratorAccess in managedPolicyArns and PowerUserAccess in an exclusive attachment", () => {
             const broken = copy(prod);
             one(broken, TYPES.role, "listPosts").inputs["managedPolicyArns"] = [managed("AdministratorAccess")];
-            addResource(broken, MORE_TYPES.rolePolicyAttachmentsExclusive, "ops", { roleName: "ops", policyArns: [managed("PowerUserAccess")] });
+            addResource(broken, MORE_TYPES.rolePolicyAttachmentsExclusive, "ops", {
+                roleName: "ops",
+                policyArns: [managed("PowerUserAccess")],
+            });
             const messages = only("no-broad-managed-policies", checkRecordedStack(broken));
             expect(messages).to.have.length(2);
             expect(messages[0]).to.match(/^Role "listPosts" attaches the AWS managed policy AdministratorAccess/);
-            expect(messages[1]).to.match(/^RolePolicyAttachmentsExclusive "ops" attaches the AWS managed policy PowerUserAccess/);
+            expect(messages[1]).to.match(
+                /^RolePolicyAttachmentsExclusive "ops" attaches the AWS managed policy PowerUserAccess/,
+            );
         });
 
         it("leaves read-only AWS policies and customer managed policies alone", () => {
             const fine = copy(dev);
-            addResource(fine, TYPES.rolePolicyAttachment, "read", { role: "r", policyArn: managed("AmazonDynamoDBReadOnlyAccess") });
-            addResource(fine, TYPES.rolePolicyAttachment, "own", { role: "r", policyArn: "arn:aws:iam::123456789012:policy/TeamFullAccess" });
+            addResource(fine, TYPES.rolePolicyAttachment, "read", {
+                role: "r",
+                policyArn: managed("AmazonDynamoDBReadOnlyAccess"),
+            });
+            addResource(fine, TYPES.rolePolicyAttachment, "own", {
+                role: "r",
+                policyArn: "arn:aws:iam::123456789012:policy/TeamFullAccess",
+            });
             expect(checkRecordedStack(fine)).to.deep.equal([]);
         });
     });

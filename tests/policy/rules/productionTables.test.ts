@@ -25,8 +25,8 @@ describe("guardrail rules (policies/rules)", () => {
             table.inputs["pointInTimeRecovery"] = { enabled: false };
             table.inputs["deletionProtectionEnabled"] = false;
             expect(only("production-table-backups-and-deletion-protection", checkRecordedStack(broken))).to.deep.equal([
-                "Table \"posts\" is tagged environment=production but has no point-in-time recovery: set `pointInTimeRecovery: { enabled: true }` (posts-api:production: true).",
-                "Table \"posts\" is tagged environment=production but can be deleted: set `deletionProtectionEnabled: true` (posts-api:production: true).",
+                'Table "posts" is tagged environment=production but has no point-in-time recovery: set `pointInTimeRecovery: { enabled: true }` (posts-api:production: true).',
+                'Table "posts" is tagged environment=production but can be deleted: set `deletionProtectionEnabled: true` (posts-api:production: true).',
             ]);
         });
 
@@ -42,8 +42,14 @@ describe("guardrail rules (policies/rules)", () => {
             expect(one(dev, TYPES.table).inputs["pointInTimeRecovery"]).to.deep.equal({ enabled: false });
             const tagged = copy(dev);
             one(tagged, TYPES.table).inputs["tags"].environment = "production";
-            expect(only("production-table-backups-and-deletion-protection", checkRecordedStack(tagged))).to.have.length(2);
-            expect(checkRecordedStack(dev, { "production-table-backups-and-deletion-protection": { productionStacks: ["dev"] } })).to.have.length(2);
+            expect(only("production-table-backups-and-deletion-protection", checkRecordedStack(tagged))).to.have.length(
+                2,
+            );
+            expect(
+                checkRecordedStack(dev, {
+                    "production-table-backups-and-deletion-protection": { productionStacks: ["dev"] },
+                }),
+            ).to.have.length(2);
         });
     });
 });

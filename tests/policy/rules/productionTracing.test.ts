@@ -25,8 +25,8 @@ describe("guardrail rules (policies/rules)", () => {
             setProp(one(broken, TYPES.function, "createPost"), "tracingConfig", { mode: "PassThrough" });
             const findings = checkRecordedStack(broken);
             expect(only("production-xray-tracing", findings)).to.deep.equal([
-                "Stack \"prod\" is production, but Stage \"posts-api\" does not trace requests with X-Ray (xrayTracingEnabled false): set posts-api:tracing: true on this stack (the stage's `xrayTracingEnabled: true`).",
-                "Stack \"prod\" is production, but Function \"createPost\" does not trace actively (tracingConfig.mode \"PassThrough\"): set posts-api:tracing: true on this stack (the function's `tracingConfig: { mode: \"Active\" }`).",
+                'Stack "prod" is production, but Stage "posts-api" does not trace requests with X-Ray (xrayTracingEnabled false): set posts-api:tracing: true on this stack (the stage\'s `xrayTracingEnabled: true`).',
+                'Stack "prod" is production, but Function "createPost" does not trace actively (tracingConfig.mode "PassThrough"): set posts-api:tracing: true on this stack (the function\'s `tracingConfig: { mode: "Active" }`).',
             ]);
             expect(findings.map((f) => [f.enforcementLevel, f.urn])).to.deep.equal([
                 ["advisory", one(broken, TYPES.stage).urn],
@@ -36,10 +36,19 @@ describe("guardrail rules (policies/rules)", () => {
 
         it("holds a stack listed in productionStacks to it (dev traces nothing), and not dev as shipped", () => {
             expect(one(dev, TYPES.stage).state["xrayTracingEnabled"]).to.equal(false);
-            const messages = only("production-xray-tracing", checkRecordedStack(dev, { "production-xray-tracing": { productionStacks: ["dev"] } }));
+            const messages = only(
+                "production-xray-tracing",
+                checkRecordedStack(dev, { "production-xray-tracing": { productionStacks: ["dev"] } }),
+            );
             expect(messages).to.have.length(1 + ROUTES.length);
-            expect(messages.filter((m) => m.includes("(tracingConfig.mode \"PassThrough\")"))).to.have.length(ROUTES.length);
-            const view = { resources: dev.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })), outputs: {}, secretOutputs: [] };
+            expect(messages.filter((m) => m.includes('(tracingConfig.mode "PassThrough")'))).to.have.length(
+                ROUTES.length,
+            );
+            const view = {
+                resources: dev.resources.map((r) => ({ urn: r.urn, type: r.type, name: r.name, props: r.state })),
+                outputs: {},
+                secretOutputs: [],
+            };
             expect(productionTracing.check(view, {})).to.have.property("notApplicable");
         });
     });

@@ -22,8 +22,8 @@ describe("guardrail rules (policies/rules)", () => {
             delete one(broken, TYPES.usagePlan, "standard").inputs["quotaSettings"];
             delete one(broken, TYPES.usagePlan, "partner").inputs["throttleSettings"];
             expect(only("usage-plan-throttle-and-quota", checkRecordedStack(broken))).to.have.members([
-                "UsagePlan \"standard\" has no quota (got null): set `quotaSettings: { limit, period }` (posts-api:plans.<plan>.quota).",
-                "UsagePlan \"partner\" has no throttle (got null): set `throttleSettings: { rateLimit, burstLimit }` (posts-api:plans.<plan>.throttle).",
+                'UsagePlan "standard" has no quota (got null): set `quotaSettings: { limit, period }` (posts-api:plans.<plan>.quota).',
+                'UsagePlan "partner" has no throttle (got null): set `throttleSettings: { rateLimit, burstLimit }` (posts-api:plans.<plan>.throttle).',
             ]);
         });
     });
