@@ -324,43 +324,12 @@ export class PostsApi extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        // Every method of the stage (`*/*`): CloudWatch metrics per method, the execution log at
-        // this stack's level, and never the full requests and responses (`dataTraceEnabled`: post
-        // bodies with their authors' names) in the execution log.
-        const observability: ObservabilitySettings = {
-            metricsEnabled: true,
-            loggingLevel: args.executionLogLevel,
-            dataTraceEnabled: false,
-        };
-        const methodSettingsOpts = {
+        const methods = stageMethodSettings(name, this.api, args, {
             parent: this,
             dependsOn: [this.executionLogGroup, ...(args.gatewayAccount ? [args.gatewayAccount] : [])],
-        };
-        this.methodSettings = new aws.apigateway.MethodSettings(
-            name,
-            {
-                restApi: this.api.restAPI.id,
-                stageName: this.api.stage.stageName,
-                methodPath: "*/*",
-                settings: {
-                    ...observability,
-                    // Explicitly off: with a cache cluster, API Gateway may otherwise cache every GET
-                    // (a single post included); only the routes in posts-api:cache.routes are cached.
-                    cachingEnabled: false,
-                },
-            },
-            methodSettingsOpts,
-        );
-        this.cachedMethodSettings = cachedMethods(
-            name,
-            {
-                restApi: this.api.restAPI.id,
-                stageName: this.api.stage.stageName,
-                cache: args.cache,
-                observability,
-            },
-            methodSettingsOpts,
-        );
+        });
+        this.methodSettings = methods.all;
+        this.cachedMethodSettings = methods.cached;
 
         this.releases = pulumi.all(
             Object.fromEntries(Object.entries(this.functions).map(([route, fn]) => [route, releaseState(fn)])),
@@ -386,4 +355,42 @@ function releaseState(fn: RouteFunction): pulumi.Output<RouteReleaseState> {
                 ...(canary === undefined ? {} : { canary: { version: canary[0], weight: canary[1] } }),
             };
         });
+}
+
+// The stage's method settings: every method (`*/*`) with CloudWatch metrics per method, the
+// execution log at this stack's level, and never the full requests and responses
+// (`dataTraceEnabled`: post bodies with their authors' names) in the execution log; then the
+// settings of each cached route.
+function stageMethodSettings(
+    name: string,
+    api: awsx.classic.apigateway.API,
+    args: PostsApiArgs,
+    opts: pulumi.CustomResourceOptions,
+): { all: aws.apigateway.MethodSettings; cached: aws.apigateway.MethodSettings[] } {
+    const observability: ObservabilitySettings = {
+        metricsEnabled: true,
+        loggingLevel: args.executionLogLevel,
+        dataTraceEnabled: false,
+    };
+    const all = new aws.apigateway.MethodSettings(
+        name,
+        {
+            restApi: api.restAPI.id,
+            stageName: api.stage.stageName,
+            methodPath: "*/*",
+            settings: {
+                ...observability,
+                // Explicitly off: with a cache cluster, API Gateway may otherwise cache every GET
+                // (a single post included); only the routes in posts-api:cache.routes are cached.
+                cachingEnabled: false,
+            },
+        },
+        opts,
+    );
+    const cached = cachedMethods(
+        name,
+        { restApi: api.restAPI.id, stageName: api.stage.stageName, cache: args.cache, observability },
+        opts,
+    );
+    return { all, cached };
 }
