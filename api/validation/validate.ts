@@ -82,6 +82,10 @@ function withPath(issues: Tracked[], from: number, key: string): void {
     }
 }
 
+type UnionPlan = Extract<Plan, { kind: "union" }>;
+type StringPlan = Extract<Plan, { kind: "string" }>;
+type ObjectPlan = Extract<Plan, { kind: "object" }>;
+
 /**
  * Runs one plan node; returns the output value (meaningful only when no issue was added).
  * Not named `run`: Pulumi's serializer takes a free variable that also exists on the global object
@@ -93,124 +97,169 @@ function runPlan(plan: Plan, input: unknown, issues: Tracked[]): unknown {
             return input === undefined ? undefined : runPlan(plan.inner, input, issues);
         case "default":
             return input === undefined ? plan.value : runPlan(plan.inner, input, issues);
-        case "union": {
-            // zod: the first option without issues wins; else, if exactly one option failed only
-            // with issues that do not stop (a refinement, unknown keys), its answer is the union's;
-            // else one invalid_union. (A one-option union is refused by the compiler.)
-            const attempts: Array<{ value: unknown; issues: Tracked[] }> = [];
-            for (const option of plan.options) {
-                const attempt: Tracked[] = [];
-                const value = runPlan(option, input, attempt);
-                if (attempt.length === 0) {
-                    return value;
-                }
-                attempts.push({ value, issues: attempt });
-            }
-            const open = attempts.filter((attempt) => !stopped(attempt.issues, 0));
-            if (open.length === 1) {
-                issues.push(...open[0]!.issues);
-                return open[0]!.value;
-            }
-            issues.push({
-                code: "invalid_union",
-                path: [],
-                message: plan.error({ code: "invalid_union", input }),
-                continues: false,
-            });
-            return input;
-        }
-        case "string": {
-            if (typeof input !== "string") {
-                issues.push({
-                    code: "invalid_type",
-                    path: [],
-                    message: plan.typeError({ code: "invalid_type", expected: "string", input }),
-                    continues: false,
-                });
-                return input;
-            }
-            let value = input;
-            const start = issues.length;
-            for (const step of plan.steps) {
-                if (stopped(issues, start)) {
-                    break;
-                }
-                if (step.kind === "transform") {
-                    value = step.apply(value);
-                } else if (step.kind === "refine") {
-                    if (!step.test(value)) {
-                        issues.push({
-                            code: "custom",
-                            path: [],
-                            message: step.message({ code: "custom", input: value }),
-                            continues: !step.abort,
-                        });
-                    }
-                } else {
-                    // As zod does: a pattern with the g or y flag keeps state between tests.
-                    step.pattern.lastIndex = 0;
-                    if (!step.pattern.test(value)) {
-                        issues.push({
-                            code: "invalid_format",
-                            path: [],
-                            message: step.message({ code: "invalid_format", input: value }),
-                            continues: !step.abort,
-                        });
-                    }
-                }
-            }
+        case "union":
+            return runUnion(plan, input, issues);
+        case "string":
+            return runString(plan, input, issues);
+        case "object":
+            return runObject(plan, input, issues);
+    }
+}
+
+/**
+ * zod: the first option without issues wins; else, if exactly one option failed only with issues
+ * that do not stop (a refinement, unknown keys), its answer is the union's; else one invalid_union.
+ * (A one-option union is refused by the compiler.)
+ */
+function runUnion(plan: UnionPlan, input: unknown, issues: Tracked[]): unknown {
+    const attempts: Array<{ value: unknown; issues: Tracked[] }> = [];
+    for (const option of plan.options) {
+        const attempt: Tracked[] = [];
+        const value = runPlan(option, input, attempt);
+        if (attempt.length === 0) {
             return value;
         }
-        case "object": {
-            if (typeof input !== "object" || input === null || Array.isArray(input)) {
-                issues.push({
-                    code: "invalid_type",
-                    path: [],
-                    message: `Invalid input: expected object, received ${received(input)}`,
-                    continues: false,
-                });
-                return input;
-            }
-            const source = input as Record<string, unknown>;
-            const output: Record<string, unknown> = {};
-            const start = issues.length;
-            for (const [key, field] of plan.fields) {
-                const from = issues.length;
-                const own = Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
-                const value = runPlan(field, own, issues);
-                withPath(issues, from, key);
-                if (value !== undefined) {
-                    output[key] = value;
-                }
-            }
-            if (plan.strict) {
-                const known = new Set(plan.fields.map(([key]) => key));
-                const unknown = Object.keys(source).filter((key) => !known.has(key));
-                if (unknown.length > 0) {
-                    const listed = unknown.map((key) => JSON.stringify(key)).join(", ");
-                    issues.push({
-                        code: "unrecognized_keys",
-                        path: [],
-                        keys: unknown,
-                        message: `Unrecognized key${unknown.length > 1 ? "s" : ""}: ${listed}`,
-                        continues: true,
-                    });
-                }
-            }
-            for (const refinement of plan.refinements) {
-                if (stopped(issues, start)) {
-                    break;
-                }
-                if (!refinement.test(output)) {
-                    issues.push({
-                        code: "custom",
-                        path: [],
-                        message: refinement.message({ code: "custom", input: output }),
-                        continues: !refinement.abort,
-                    });
-                }
-            }
-            return output;
+        attempts.push({ value, issues: attempt });
+    }
+    const open = attempts.filter((attempt) => !stopped(attempt.issues, 0));
+    if (open.length === 1) {
+        issues.push(...open[0]!.issues);
+        return open[0]!.value;
+    }
+    issues.push({
+        code: "invalid_union",
+        path: [],
+        message: plan.error({ code: "invalid_union", input }),
+        continues: false,
+    });
+    return input;
+}
+
+/** A string: a wrong type stops it; else its steps run in order until an issue stops them. */
+function runString(plan: StringPlan, input: unknown, issues: Tracked[]): unknown {
+    if (typeof input !== "string") {
+        issues.push({
+            code: "invalid_type",
+            path: [],
+            message: plan.typeError({ code: "invalid_type", expected: "string", input }),
+            continues: false,
+        });
+        return input;
+    }
+    let value = input;
+    const start = issues.length;
+    for (const step of plan.steps) {
+        if (stopped(issues, start)) {
+            break;
+        }
+        value = runStringStep(step, value, issues);
+    }
+    return value;
+}
+
+/** Runs one step of a string; returns the string, changed only by a transform. */
+function runStringStep(step: StringStep, value: string, issues: Tracked[]): string {
+    if (step.kind === "transform") {
+        return step.apply(value);
+    }
+    if (step.kind === "refine") {
+        if (!step.test(value)) {
+            issues.push({
+                code: "custom",
+                path: [],
+                message: step.message({ code: "custom", input: value }),
+                continues: !step.abort,
+            });
+        }
+        return value;
+    }
+    // As zod does: a pattern with the g or y flag keeps state between tests.
+    step.pattern.lastIndex = 0;
+    if (!step.pattern.test(value)) {
+        issues.push({
+            code: "invalid_format",
+            path: [],
+            message: step.message({ code: "invalid_format", input: value }),
+            continues: !step.abort,
+        });
+    }
+    return value;
+}
+
+/** An object: a wrong type stops it; else its fields, its unknown keys (if strict), then its refinements. */
+function runObject(plan: ObjectPlan, input: unknown, issues: Tracked[]): unknown {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+        issues.push({
+            code: "invalid_type",
+            path: [],
+            message: `Invalid input: expected object, received ${received(input)}`,
+            continues: false,
+        });
+        return input;
+    }
+    const source = input as Record<string, unknown>;
+    const start = issues.length;
+    const output = runFields(plan.fields, source, issues);
+    if (plan.strict) {
+        reportUnknownKeys(plan.fields, source, issues);
+    }
+    runObjectRefinements(plan.refinements, output, issues, start);
+    return output;
+}
+
+/** Runs each field's plan on the object's own property of that name; returns the fields that have a value. */
+function runFields(
+    fields: ObjectPlan["fields"],
+    source: Record<string, unknown>,
+    issues: Tracked[],
+): Record<string, unknown> {
+    const output: Record<string, unknown> = {};
+    for (const [key, field] of fields) {
+        const from = issues.length;
+        const own = Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
+        const value = runPlan(field, own, issues);
+        withPath(issues, from, key);
+        if (value !== undefined) {
+            output[key] = value;
+        }
+    }
+    return output;
+}
+
+/** A strict object's keys that are not fields: one issue listing them all, which stops nothing. */
+function reportUnknownKeys(fields: ObjectPlan["fields"], source: Record<string, unknown>, issues: Tracked[]): void {
+    const known = new Set(fields.map(([key]) => key));
+    const unknown = Object.keys(source).filter((key) => !known.has(key));
+    if (unknown.length > 0) {
+        const listed = unknown.map((key) => JSON.stringify(key)).join(", ");
+        issues.push({
+            code: "unrecognized_keys",
+            path: [],
+            keys: unknown,
+            message: `Unrecognized key${unknown.length > 1 ? "s" : ""}: ${listed}`,
+            continues: true,
+        });
+    }
+}
+
+/** The object's refinements, on its output, in order; none runs once an issue since `start` stopped. */
+function runObjectRefinements(
+    refinements: ObjectPlan["refinements"],
+    output: Record<string, unknown>,
+    issues: Tracked[],
+    start: number,
+): void {
+    for (const refinement of refinements) {
+        if (stopped(issues, start)) {
+            break;
+        }
+        if (!refinement.test(output)) {
+            issues.push({
+                code: "custom",
+                path: [],
+                message: refinement.message({ code: "custom", input: output }),
+                continues: !refinement.abort,
+            });
         }
     }
 }

@@ -1563,6 +1563,103 @@ return function /*stopped*/(issues, from) {
   }).apply(undefined, undefined).apply(this, arguments);
 }
 
+function __runUnion(__0, __1, __2) {
+  return (function() {
+    with({ runPlan: __runPlan, stopped: __stopped, runUnion: __runUnion, this: undefined, arguments: undefined }) {
+
+return function /*runUnion*/(plan, input, issues) {
+    const attempts = [];
+    for (const option of plan.options) {
+        const attempt = [];
+        const value = runPlan(option, input, attempt);
+        if (attempt.length === 0) {
+            return value;
+        }
+        attempts.push({ value, issues: attempt });
+    }
+    const open = attempts.filter((attempt) => !stopped(attempt.issues, 0));
+    if (open.length === 1) {
+        issues.push(...open[0].issues);
+        return open[0].value;
+    }
+    issues.push({
+        code: "invalid_union",
+        path: [],
+        message: plan.error({ code: "invalid_union", input }),
+        continues: false,
+    });
+    return input;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __runStringStep(__0, __1, __2) {
+  return (function() {
+    with({ runStringStep: __runStringStep, this: undefined, arguments: undefined }) {
+
+return function /*runStringStep*/(step, value, issues) {
+    if (step.kind === "transform") {
+        return step.apply(value);
+    }
+    if (step.kind === "refine") {
+        if (!step.test(value)) {
+            issues.push({
+                code: "custom",
+                path: [],
+                message: step.message({ code: "custom", input: value }),
+                continues: !step.abort,
+            });
+        }
+        return value;
+    }
+    // As zod does: a pattern with the g or y flag keeps state between tests.
+    step.pattern.lastIndex = 0;
+    if (!step.pattern.test(value)) {
+        issues.push({
+            code: "invalid_format",
+            path: [],
+            message: step.message({ code: "invalid_format", input: value }),
+            continues: !step.abort,
+        });
+    }
+    return value;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __runString(__0, __1, __2) {
+  return (function() {
+    with({ stopped: __stopped, runStringStep: __runStringStep, runString: __runString, this: undefined, arguments: undefined }) {
+
+return function /*runString*/(plan, input, issues) {
+    if (typeof input !== "string") {
+        issues.push({
+            code: "invalid_type",
+            path: [],
+            message: plan.typeError({ code: "invalid_type", expected: "string", input }),
+            continues: false,
+        });
+        return input;
+    }
+    let value = input;
+    const start = issues.length;
+    for (const step of plan.steps) {
+        if (stopped(issues, start)) {
+            break;
+        }
+        value = runStringStep(step, value, issues);
+    }
+    return value;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
 function __received(__0) {
   return (function() {
     with({ received: __received, this: undefined, arguments: undefined }) {
@@ -1592,9 +1689,106 @@ return function /*withPath*/(issues, from, key) {
   }).apply(undefined, undefined).apply(this, arguments);
 }
 
+function __runFields(__0, __1, __2) {
+  return (function() {
+    with({ runPlan: __runPlan, withPath: __withPath, runFields: __runFields, this: undefined, arguments: undefined }) {
+
+return function /*runFields*/(fields, source, issues) {
+    const output = {};
+    for (const [key, field] of fields) {
+        const from = issues.length;
+        const own = Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
+        const value = runPlan(field, own, issues);
+        withPath(issues, from, key);
+        if (value !== undefined) {
+            output[key] = value;
+        }
+    }
+    return output;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __reportUnknownKeys(__0, __1, __2) {
+  return (function() {
+    with({ reportUnknownKeys: __reportUnknownKeys, this: undefined, arguments: undefined }) {
+
+return function /*reportUnknownKeys*/(fields, source, issues) {
+    const known = new Set(fields.map(([key]) => key));
+    const unknown = Object.keys(source).filter((key) => !known.has(key));
+    if (unknown.length > 0) {
+        const listed = unknown.map((key) => JSON.stringify(key)).join(", ");
+        issues.push({
+            code: "unrecognized_keys",
+            path: [],
+            keys: unknown,
+            message: `Unrecognized key${unknown.length > 1 ? "s" : ""}: ${listed}`,
+            continues: true,
+        });
+    }
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __runObjectRefinements(__0, __1, __2, __3) {
+  return (function() {
+    with({ stopped: __stopped, runObjectRefinements: __runObjectRefinements, this: undefined, arguments: undefined }) {
+
+return function /*runObjectRefinements*/(refinements, output, issues, start) {
+    for (const refinement of refinements) {
+        if (stopped(issues, start)) {
+            break;
+        }
+        if (!refinement.test(output)) {
+            issues.push({
+                code: "custom",
+                path: [],
+                message: refinement.message({ code: "custom", input: output }),
+                continues: !refinement.abort,
+            });
+        }
+    }
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
+function __runObject(__0, __1, __2) {
+  return (function() {
+    with({ received: __received, runFields: __runFields, reportUnknownKeys: __reportUnknownKeys, runObjectRefinements: __runObjectRefinements, runObject: __runObject, this: undefined, arguments: undefined }) {
+
+return function /*runObject*/(plan, input, issues) {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) {
+        issues.push({
+            code: "invalid_type",
+            path: [],
+            message: `Invalid input: expected object, received ${received(input)}`,
+            continues: false,
+        });
+        return input;
+    }
+    const source = input;
+    const start = issues.length;
+    const output = runFields(plan.fields, source, issues);
+    if (plan.strict) {
+        reportUnknownKeys(plan.fields, source, issues);
+    }
+    runObjectRefinements(plan.refinements, output, issues, start);
+    return output;
+};
+
+    }
+  }).apply(undefined, undefined).apply(this, arguments);
+}
+
 function __runPlan(__0, __1, __2) {
   return (function() {
-    with({ stopped: __stopped, received: __received, withPath: __withPath, runPlan: __runPlan, this: undefined, arguments: undefined }) {
+    with({ runUnion: __runUnion, runString: __runString, runObject: __runObject, runPlan: __runPlan, this: undefined, arguments: undefined }) {
 
 return function /*runPlan*/(plan, input, issues) {
     switch (plan.kind) {
@@ -1602,127 +1796,12 @@ return function /*runPlan*/(plan, input, issues) {
             return input === undefined ? undefined : runPlan(plan.inner, input, issues);
         case "default":
             return input === undefined ? plan.value : runPlan(plan.inner, input, issues);
-        case "union": {
-            // zod: the first option without issues wins; else, if exactly one option failed only
-            // with issues that do not stop (a refinement, unknown keys), its answer is the union's;
-            // else one invalid_union. (A one-option union is refused by the compiler.)
-            const attempts = [];
-            for (const option of plan.options) {
-                const attempt = [];
-                const value = runPlan(option, input, attempt);
-                if (attempt.length === 0) {
-                    return value;
-                }
-                attempts.push({ value, issues: attempt });
-            }
-            const open = attempts.filter((attempt) => !stopped(attempt.issues, 0));
-            if (open.length === 1) {
-                issues.push(...open[0].issues);
-                return open[0].value;
-            }
-            issues.push({
-                code: "invalid_union",
-                path: [],
-                message: plan.error({ code: "invalid_union", input }),
-                continues: false,
-            });
-            return input;
-        }
-        case "string": {
-            if (typeof input !== "string") {
-                issues.push({
-                    code: "invalid_type",
-                    path: [],
-                    message: plan.typeError({ code: "invalid_type", expected: "string", input }),
-                    continues: false,
-                });
-                return input;
-            }
-            let value = input;
-            const start = issues.length;
-            for (const step of plan.steps) {
-                if (stopped(issues, start)) {
-                    break;
-                }
-                if (step.kind === "transform") {
-                    value = step.apply(value);
-                }
-                else if (step.kind === "refine") {
-                    if (!step.test(value)) {
-                        issues.push({
-                            code: "custom",
-                            path: [],
-                            message: step.message({ code: "custom", input: value }),
-                            continues: !step.abort,
-                        });
-                    }
-                }
-                else {
-                    // As zod does: a pattern with the g or y flag keeps state between tests.
-                    step.pattern.lastIndex = 0;
-                    if (!step.pattern.test(value)) {
-                        issues.push({
-                            code: "invalid_format",
-                            path: [],
-                            message: step.message({ code: "invalid_format", input: value }),
-                            continues: !step.abort,
-                        });
-                    }
-                }
-            }
-            return value;
-        }
-        case "object": {
-            if (typeof input !== "object" || input === null || Array.isArray(input)) {
-                issues.push({
-                    code: "invalid_type",
-                    path: [],
-                    message: `Invalid input: expected object, received ${received(input)}`,
-                    continues: false,
-                });
-                return input;
-            }
-            const source = input;
-            const output = {};
-            const start = issues.length;
-            for (const [key, field] of plan.fields) {
-                const from = issues.length;
-                const own = Object.prototype.hasOwnProperty.call(source, key) ? source[key] : undefined;
-                const value = runPlan(field, own, issues);
-                withPath(issues, from, key);
-                if (value !== undefined) {
-                    output[key] = value;
-                }
-            }
-            if (plan.strict) {
-                const known = new Set(plan.fields.map(([key]) => key));
-                const unknown = Object.keys(source).filter((key) => !known.has(key));
-                if (unknown.length > 0) {
-                    const listed = unknown.map((key) => JSON.stringify(key)).join(", ");
-                    issues.push({
-                        code: "unrecognized_keys",
-                        path: [],
-                        keys: unknown,
-                        message: `Unrecognized key${unknown.length > 1 ? "s" : ""}: ${listed}`,
-                        continues: true,
-                    });
-                }
-            }
-            for (const refinement of plan.refinements) {
-                if (stopped(issues, start)) {
-                    break;
-                }
-                if (!refinement.test(output)) {
-                    issues.push({
-                        code: "custom",
-                        path: [],
-                        message: refinement.message({ code: "custom", input: output }),
-                        continues: !refinement.abort,
-                    });
-                }
-            }
-            return output;
-        }
+        case "union":
+            return runUnion(plan, input, issues);
+        case "string":
+            return runString(plan, input, issues);
+        case "object":
+            return runObject(plan, input, issues);
     }
 };
 
