@@ -22,6 +22,9 @@ import type { RecordedProgram } from "./recordProgram";
 import type { LocalProgramInput } from "./program";
 import type { RecorderAnswer, RecorderRequest, StoreAnswer, StoreCall } from "./recorderWorker";
 
+// The thread npm start's plain-JavaScript entry may have started before this module loaded.
+const { adoptEarlyRecorder } = require("./earlyRecorder.js") as { adoptEarlyRecorder: () => Worker | undefined };
+
 /** How long the thread stays after the last cloud closes (the next test's cloud reuses it). */
 const LINGER_MS = 30_000;
 
@@ -102,11 +105,13 @@ class RecorderThread {
         if (this.worker) {
             return this.worker;
         }
-        const worker = new Worker(path.join(__dirname, "recorderThread.js"), {
-            workerData: { tsNode: tsNodeOptions() },
-            // Settings read from the environment (LOCAL_CLOUD_PROGRAM_CACHE, PULUMI_*) are the process's, now.
-            env: SHARE_ENV,
-        });
+        const worker =
+            adoptEarlyRecorder() ??
+            new Worker(path.join(__dirname, "recorderThread.js"), {
+                workerData: { tsNode: tsNodeOptions() },
+                // Settings read from the environment (LOCAL_CLOUD_PROGRAM_CACHE, PULUMI_*) are the process's, now.
+                env: SHARE_ENV,
+            });
         worker.unref();
         worker.on("message", (answer: RecorderAnswer) => this.settle(answer));
         const lost = (err: unknown) => {

@@ -98,3 +98,10 @@ parentPort!.on("message", (request: RecorderRequest) => {
 // A promise an abandoned recording (a program that failed) rejects later is nobody's error here:
 // without a listener it would end the thread and the next reload would start it again from nothing.
 process.on("unhandledRejection", () => undefined);
+
+// The thread exists to record: what every recording loads (Pulumi, the shortcuts of rerecord.ts)
+// is loaded now, while the serving thread is still starting, not once the first request comes.
+queue = queue.then(async () => {
+    require("@pulumi/pulumi");
+    await prepareRerecording();
+});

@@ -101,6 +101,16 @@ new aws.apigateway.UsagePlanKey("member", { keyId: member.id, keyType: "API_KEY"
 new aws.apigateway.UsagePlanKey("once", { keyId: once.id, keyType: "API_KEY", usagePlanId: tight.id });
 `;
 
+/** The value once `find` returns one, trying for up to two seconds; undefined if it never does. */
+async function eventually<T>(find: () => T | undefined): Promise<T | undefined> {
+    for (let waited = 0; waited < 2000; waited += 20) {
+        const found = find();
+        if (found !== undefined) return found;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return find();
+}
+
 describe("local cloud: access logs from the stage's accessLogSettings", function () {
     const programDir = path.join(process.cwd(), ".local", "fixtures", `access-log-${process.pid}`);
     let cloud: LocalCloud;
@@ -260,7 +270,8 @@ describe("local cloud: access logs from the stage's accessLogSettings", function
             integrationStatus: "200",
         });
         // The function logged API Gateway's request id; its own log prefix is the invocation's id.
-        const own = functionLines.find((line) => line.includes(`api request ${requestId}`));
+        // Its log line travels from the function's worker apart from the answer: it may come just after.
+        const own = await eventually(() => functionLines.find((line) => line.includes(`api request ${requestId}`)));
         expect(own, functionLines.join("\n")).to.be.a("string");
         expect(boom.entry.integrationRequestId).to.match(/^[0-9a-f-]{36}$/);
         expect(own).to.include(boom.entry.integrationRequestId);

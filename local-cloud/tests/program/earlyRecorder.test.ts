@@ -1,0 +1,54 @@
+// The recorder thread npm start's JavaScript entry starts before TypeScript loads
+// (program/earlyRecorder.js): only when the program cache is empty, adopted once, and its copy of
+// the cache folder's rule is programCache.ts's.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Worker } from "node:worker_threads";
+import { expect } from "chai";
+import { programCacheDir } from "../../program/programCache";
+
+const early = require("../../program/earlyRecorder.js") as {
+    startRecorderEarly(options: { projectDir: string; tsNode: object }): void;
+    adoptEarlyRecorder(): Worker | undefined;
+    programCacheDir(projectDir: string): string | undefined;
+};
+
+describe("program/earlyRecorder.js", () => {
+    const previous = process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
+    let dir: string;
+
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "early-recorder-"));
+    });
+    afterEach(() => {
+        if (previous === undefined) delete process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
+        else process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = previous;
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("finds the program cache where programCache.ts does: default, configured, off", () => {
+        for (const setting of [undefined, path.join(dir, "elsewhere"), "off"]) {
+            if (setting === undefined) delete process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
+            else process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = setting;
+            expect(early.programCacheDir(dir), String(setting)).to.equal(programCacheDir(dir));
+        }
+    });
+
+    it("starts the thread when the cache is empty, and hands it over once", async () => {
+        process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = path.join(dir, "programs");
+        early.startRecorderEarly({ projectDir: dir, tsNode: { transpileOnly: true } });
+        const worker = early.adoptEarlyRecorder();
+        expect(worker, "a running thread").to.not.equal(undefined);
+        expect(early.adoptEarlyRecorder(), "only once").to.equal(undefined);
+        await worker!.terminate();
+    });
+
+    it("starts nothing when the cache has an entry (the start may be served from it)", () => {
+        fs.mkdirSync(path.join(dir, "programs"));
+        fs.writeFileSync(path.join(dir, "programs", "entry.json"), "{}\n");
+        process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = path.join(dir, "programs");
+        early.startRecorderEarly({ projectDir: dir, tsNode: { transpileOnly: true } });
+        expect(early.adoptEarlyRecorder()).to.equal(undefined);
+    });
+});
