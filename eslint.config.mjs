@@ -1,5 +1,5 @@
 // One linter for the whole repo. Focused or skipped tests are refused by mocha itself
-// (`forbid-only` and `forbid-pending` in .mocharc.json), so CI cannot pass on a partial suite.
+// (`forbid-only` and `forbid-pending` in .mocharc.js), so CI cannot pass on a partial suite.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 

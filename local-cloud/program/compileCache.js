@@ -9,7 +9,8 @@
 //   run the code `pulumi up` would ship (tests/golden/functions holds it byte for byte);
 // - this package's own files (the emulator) with swc: nothing of them is ever serialized, and swc
 //   transpiles its ~10k lines in under 0.1 s where TypeScript takes over a second (decision 0027).
-//   TypeScript is loaded only when a program file is compiled.
+//   (ts-node itself still loads TypeScript to read tsconfig.json.) swc's CommonJS exports are
+//   getters that cannot be redefined: a test cannot stub an emulator module's export in place.
 //
 // The output of a transpile-only compile depends only on the file's text and name, the compiler
 // options and the compiler, so that is the cache key. Files with diagnostics (syntax errors) are
@@ -24,6 +25,7 @@
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
+const { threadId } = require("node:worker_threads");
 
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 let swept = false;
@@ -172,7 +174,7 @@ exports.create = function create(createOptions) {
             if ((result.diagnostics ?? []).length === 0 && typeof result.sourceMapText === "string") {
                 try {
                     fs.mkdirSync(dir, { recursive: true });
-                    const temporary = `${file}.${process.pid}.tmp`;
+                    const temporary = `${file}.${process.pid}.${threadId}.${crypto.randomBytes(4).toString("hex")}.tmp`;
                     fs.writeFileSync(
                         temporary,
                         JSON.stringify({

@@ -19,8 +19,10 @@
 //
 // Not the server's URL: a recording is made with a stand-in (RECORDING_BASE_URL, the reserved
 // `.invalid` domain), kept that way, and every string holding it (stage `invokeUrl`s, outputs built
-// from them, code that captured one) gets this start's URL when it is handed out, so a start on
-// another port or state folder is served from the cache.
+// from them, code that captured one, an asset's text) gets this start's URL when it is handed out,
+// so a start on another port is served from the cache. Only the URL as written is replaced: a
+// program that derives something from it (its host alone, an encoded or hashed form) or writes it
+// to a file path keeps the stand-in's form there, and its log lines during the recording show it.
 //
 // Any difference records again and replaces the entry. An entry is one file,
 // `<cache>/<hash of the first four>.json`: a header line with the format and a SHA-256 of the rest,
@@ -127,7 +129,9 @@ export async function cachedRecording(
 ): Promise<RecordedProgram> {
     const dir = programCacheDir(input.config.projectDir);
     if (dir === undefined) {
-        return record(input);
+        // The stand-in URL here too: with the cache on or off, the same recording (and the same
+        // version fingerprints for code that holds the URL).
+        return atBaseUrl(await record({ ...input, baseUrl: RECORDING_BASE_URL }), input.baseUrl);
     }
     const key = entryKey(input);
     const file = path.join(dir, `${key}.json`);

@@ -100,8 +100,11 @@ parentPort!.on("message", (request: RecorderRequest) => {
 process.on("unhandledRejection", () => undefined);
 
 // The thread exists to record: what every recording loads (Pulumi, the shortcuts of rerecord.ts)
-// is loaded now, while the serving thread is still starting, not once the first request comes.
-queue = queue.then(async () => {
-    require("@pulumi/pulumi");
-    await prepareRerecording();
-});
+// is loaded now, while the serving thread is still starting, not once the first request comes. A
+// failure here is the first recording's to report (it loads the same), never a stuck queue.
+queue = queue
+    .then(async () => {
+        require("@pulumi/pulumi");
+        await prepareRerecording();
+    })
+    .catch(() => undefined);

@@ -150,9 +150,7 @@ describe("npm start: the copy-paste line for the full key", function () {
         child = spawn(
             process.execPath,
             [
-                "-r",
-                "ts-node/register/transpile-only",
-                "scripts/start.ts",
+                "scripts/start.js",
                 "--port",
                 "0",
                 "--state-dir",

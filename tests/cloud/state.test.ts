@@ -204,7 +204,8 @@ describe("local cloud: state and startup", function () {
     it("npm start exits non-zero with one clear line for a missing stack", () => {
         const result = spawnSync(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "scripts/start.ts", "--stack", "no-such-stack"],
+            // npm start's own entry (package.json): the early recorder thread and all.
+            ["scripts/start.js", "--stack", "no-such-stack"],
             { cwd: PROJECT_DIR, encoding: "utf8" },
         );
         expect(result.status).to.equal(1);

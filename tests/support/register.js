@@ -1,4 +1,4 @@
-// How mocha loads TypeScript (.mocharc.json `require`): ts-node in transpile-only mode with the
+// How mocha loads TypeScript (.mocharc.js `require`): ts-node in transpile-only mode with the
 // transpiler `npm start` uses (local-cloud/program/compileCache.js). The program's files are
 // compiled by TypeScript as `pulumi up` compiles them, so the closures the tests serialize are the
 // ones AWS would run; the emulator's files by swc, as `npm start` runs them. Every output is kept
