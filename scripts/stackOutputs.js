@@ -162,7 +162,7 @@ function formatOutputs({ outputs, secretOutputs }, options) {
 
 /** Today's way: scripts/outputs.ts evaluates the program (it reads the same process.argv). */
 function evaluateProgram() {
-    require("ts-node").register({ transpileOnly: true });
+    require("ts-node").register({ transpileOnly: true, transpiler: require.resolve("local-cloud/compileCache") });
     require("./outputs.ts");
 }
 

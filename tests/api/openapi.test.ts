@@ -354,7 +354,7 @@ describe("npm run openapi", function () {
         try {
             const run = childProcess.spawnSync(
                 process.execPath,
-                ["-r", "ts-node/register/transpile-only", "scripts/openapi.ts", "--stack", "prod", "--out", out],
+                ["-r", "./tests/support/register.js", "scripts/openapi.ts", "--stack", "prod", "--out", out],
                 {
                     cwd: PROJECT_DIR,
                     encoding: "utf8",

@@ -29,7 +29,7 @@ function runPreflight(
     return new Promise((resolve) => {
         childProcess.execFile(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "scripts/preflight.ts", ...args],
+            ["-r", "./tests/support/register.js", "scripts/preflight.ts", ...args],
             { cwd: PROJECT_DIR, env },
             (err, stdout, stderr) => {
                 resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });

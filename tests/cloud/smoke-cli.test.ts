@@ -22,7 +22,7 @@ function smoke(
         }
         const child = childProcess.spawn(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "scripts/smoke.ts", ...args],
+            ["-r", "./tests/support/register.js", "scripts/smoke.ts", ...args],
             { cwd: PROJECT_DIR, env },
         );
         let output = "";

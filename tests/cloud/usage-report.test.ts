@@ -22,7 +22,7 @@ function runUsage(args: string[]): Promise<{ status: number | null; stdout: stri
     return new Promise((resolve) => {
         childProcess.execFile(
             process.execPath,
-            ["-r", "ts-node/register/transpile-only", "scripts/usage.ts", ...args],
+            ["-r", "./tests/support/register.js", "scripts/usage.ts", ...args],
             { cwd: PROJECT_DIR },
             (err, stdout, stderr) => {
                 resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });

@@ -24,7 +24,7 @@ export interface ChildCloud {
 
 /** Starts a child local cloud; `ready` settles once it serves (or rejects with its error line). */
 export function spawnCloud(options: ChildOptions): { child: ChildProcess; ready: Promise<ChildCloud> } {
-    const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", __filename], {
+    const child = spawn(process.execPath, ["-r", "./tests/support/register.js", __filename], {
         cwd: PROJECT_DIR,
         env: { ...process.env, CLOUD_OPTIONS: JSON.stringify(options) },
         stdio: ["ignore", "pipe", "pipe"],
