@@ -88,3 +88,25 @@ export async function call(
     }
     return { status: response.status, headers: response.headers, text, json };
 }
+
+/**
+ * What `probe` gives once it gives something, trying every 20 ms; throws "timed out waiting for
+ * <what>" past `timeoutMs`.
+ */
+export async function waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined> | T | undefined,
+    timeoutMs = 30_000,
+): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const value = await probe();
+        if (value !== undefined) {
+            return value;
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`timed out waiting for ${what}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+}

@@ -26,20 +26,13 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const { threadId } = require("node:worker_threads");
+const { compileCacheDir } = require("./cacheDirs");
 
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 let swept = false;
 
 /** @param {string} text */
 const sha256 = (text) => crypto.createHash("sha256").update(text).digest("hex");
-
-function cacheDir() {
-    const configured = process.env.LOCAL_CLOUD_COMPILE_CACHE;
-    if (configured === "off") {
-        return undefined;
-    }
-    return configured ? path.resolve(configured) : path.join(process.cwd(), ".local", "cache", "compiled");
-}
 
 /** @param {string} dir */
 function sweep(dir) {
@@ -148,7 +141,7 @@ exports.create = function create(createOptions) {
         isEmulatorFile(fileName)
             ? emulator.settings
             : JSON.stringify([typescriptVersion, tsNodeVersion, moduleKind, compilerOptions]);
-    const dir = cacheDir();
+    const dir = compileCacheDir();
     if (dir === undefined) {
         return {
             transpile: (/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) =>

@@ -10,17 +10,9 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const { SHARE_ENV, Worker } = require("node:worker_threads");
+const { programCacheDir } = require("./cacheDirs");
 
 const EARLY = Symbol.for("local-cloud.early-recorder-thread");
-
-/** programCache.ts `programCacheDir`, in JavaScript (a test holds the two equal). */
-function programCacheDir(projectDir) {
-    const configured = process.env.LOCAL_CLOUD_PROGRAM_CACHE;
-    if (configured === "off") {
-        return undefined;
-    }
-    return configured ? path.resolve(configured) : path.join(projectDir, ".local", "cache", "programs");
-}
 
 function cacheIsEmpty(projectDir) {
     const dir = programCacheDir(projectDir);
@@ -53,4 +45,4 @@ function adoptEarlyRecorder() {
     return worker !== undefined && worker.threadId >= 0 ? worker : undefined;
 }
 
-module.exports = { startRecorderEarly, adoptEarlyRecorder, programCacheDir };
+module.exports = { startRecorderEarly, adoptEarlyRecorder };

@@ -82,13 +82,9 @@ interface Entry {
 }
 
 /** Where entries go: LOCAL_CLOUD_PROGRAM_CACHE, else `.local/cache/programs` in the project; undefined when off. */
-export function programCacheDir(projectDir: string): string | undefined {
-    const configured = process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
-    if (configured === "off") {
-        return undefined;
-    }
-    return configured ? path.resolve(configured) : path.join(projectDir, ".local", "cache", "programs");
-}
+export const programCacheDir: (projectDir: string) => string | undefined = (
+    require("./cacheDirs.js") as { programCacheDir: (projectDir: string) => string | undefined }
+).programCacheDir;
 
 /**
  * The program as program/program.ts records it for the local cloud, from the cache when nothing it

@@ -8,7 +8,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { accessLogValues, renderAccessLog, type AccessFacts } from "../../apigateway/accessLog";
 import type { LocalCloud, RequestLog } from "../../types";
-import { call, removeStateDir, startTestCloud, tempStateDir, writeTestProgram, type HttpResult } from "../../testing";
+import {
+    call,
+    removeStateDir,
+    startTestCloud,
+    tempStateDir,
+    waitFor,
+    writeTestProgram,
+    type HttpResult,
+} from "../../testing";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -100,16 +108,6 @@ const once = new aws.apigateway.ApiKey("once", {});
 new aws.apigateway.UsagePlanKey("member", { keyId: member.id, keyType: "API_KEY", usagePlanId: plan.id });
 new aws.apigateway.UsagePlanKey("once", { keyId: once.id, keyType: "API_KEY", usagePlanId: tight.id });
 `;
-
-/** The value once `find` returns one, trying for up to two seconds; undefined if it never does. */
-async function eventually<T>(find: () => T | undefined): Promise<T | undefined> {
-    for (let waited = 0; waited < 2000; waited += 20) {
-        const found = find();
-        if (found !== undefined) return found;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    return find();
-}
 
 describe("local cloud: access logs from the stage's accessLogSettings", function () {
     const programDir = path.join(process.cwd(), ".local", "fixtures", `access-log-${process.pid}`);
@@ -271,7 +269,11 @@ describe("local cloud: access logs from the stage's accessLogSettings", function
         });
         // The function logged API Gateway's request id; its own log prefix is the invocation's id.
         // Its log line travels from the function's worker apart from the answer: it may come just after.
-        const own = await eventually(() => functionLines.find((line) => line.includes(`api request ${requestId}`)));
+        const own = await waitFor(
+            "the function's log line",
+            () => functionLines.find((line) => line.includes(`api request ${requestId}`)),
+            2000,
+        ).catch(() => undefined);
         expect(own, functionLines.join("\n")).to.be.a("string");
         expect(boom.entry.integrationRequestId).to.match(/^[0-9a-f-]{36}$/);
         expect(own).to.include(boom.entry.integrationRequestId);

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud, ReloadReport } from "../../types";
 import { describeReload } from "../../startup/reload";
-import { call, removeStateDir, startTestCloud, tempStateDir } from "../../testing";
+import { call, removeStateDir, startTestCloud, tempStateDir, waitFor } from "../../testing";
 
 const PROGRAM = String.raw`
 import * as aws from "@pulumi/aws";
@@ -90,24 +90,6 @@ function writeProgram(dir: string): void {
     fs.writeFileSync(path.join(dir, "handlers", "notes.ts"), NOTES_HANDLER);
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: reload\nruntime: nodejs\n");
     fs.writeFileSync(path.join(dir, "Pulumi.v1.yaml"), "config:\n  aws:region: us-east-1\n");
-}
-
-async function waitFor<T>(
-    what: string,
-    probe: () => Promise<T | undefined> | T | undefined,
-    timeoutMs = 30_000,
-): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const value = await probe();
-        if (value !== undefined) {
-            return value;
-        }
-        if (Date.now() > deadline) {
-            throw new Error(`timed out waiting for ${what}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-    }
 }
 
 /** The reload target of issue 9: edit to first request served by the new code. */

@@ -1,6 +1,6 @@
 // The recorder thread npm start's JavaScript entry starts before TypeScript loads
-// (program/earlyRecorder.js): only when the program cache is empty, adopted once, and its copy of
-// the cache folder's rule is programCache.ts's.
+// (program/earlyRecorder.js): only when the program cache is empty, adopted once; the cache folders'
+// rule it shares with programCache.ts and compileCache.js (program/cacheDirs.js).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -11,8 +11,8 @@ import { programCacheDir } from "../../program/programCache";
 const early = require("../../program/earlyRecorder.js") as {
     startRecorderEarly(options: { projectDir: string; tsNode: object }): void;
     adoptEarlyRecorder(): Worker | undefined;
-    programCacheDir(projectDir: string): string | undefined;
 };
+const dirs = require("../../program/cacheDirs.js") as { compileCacheDir(): string | undefined };
 
 describe("program/earlyRecorder.js", () => {
     const previous = process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
@@ -27,11 +27,22 @@ describe("program/earlyRecorder.js", () => {
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("finds the program cache where programCache.ts does: default, configured, off", () => {
-        for (const setting of [undefined, path.join(dir, "elsewhere"), "off"]) {
-            if (setting === undefined) delete process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
-            else process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = setting;
-            expect(early.programCacheDir(dir), String(setting)).to.equal(programCacheDir(dir));
+    it("finds each cache in .local/cache, where its variable says, or nowhere when it says off", () => {
+        delete process.env["LOCAL_CLOUD_PROGRAM_CACHE"];
+        expect(programCacheDir(dir)).to.equal(path.join(dir, ".local", "cache", "programs"));
+        process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = "elsewhere";
+        expect(programCacheDir(dir)).to.equal(path.resolve("elsewhere"));
+        process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = "off";
+        expect(programCacheDir(dir)).to.equal(undefined);
+        const compile = process.env["LOCAL_CLOUD_COMPILE_CACHE"];
+        try {
+            delete process.env["LOCAL_CLOUD_COMPILE_CACHE"];
+            expect(dirs.compileCacheDir()).to.equal(path.join(process.cwd(), ".local", "cache", "compiled"));
+            process.env["LOCAL_CLOUD_COMPILE_CACHE"] = "off";
+            expect(dirs.compileCacheDir()).to.equal(undefined);
+        } finally {
+            if (compile === undefined) delete process.env["LOCAL_CLOUD_COMPILE_CACHE"];
+            else process.env["LOCAL_CLOUD_COMPILE_CACHE"] = compile;
         }
     });
 
