@@ -35,7 +35,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { RecordedProgram } from "./recordProgram";
 import { recordLocalProgram, type LocalProgramInput } from "./program";
-import { cheapPulumiStacks, prepareRerecording, releaseClosureMirrors } from "./rerecord";
 import type { FunctionVersions } from "../lambda/functionVersions";
 import { writeFileWhole, type KeyStore } from "../state/stateDir";
 
@@ -137,13 +136,9 @@ export async function cachedRecording(
     }
     const keyCalls: KeyCall[] = [];
     const versionCalls: VersionCall[] | undefined = input.versions ? [] : undefined;
-    // A start that records gets the reloads' shortcuts too (program/rerecord.ts): arborist reads the
-    // package tree once for all functions instead of once per function (1.5 s of CPU of a cold
-    // start); each costs nothing Pulumi would not load anyway.
-    await prepareRerecording();
     const versions = input.versions && versionCalls ? versionLog(input.versions, versionCalls) : undefined;
     const recording = { ...input, baseUrl: RECORDING_BASE_URL, keys: keyLog(input.keys, keyCalls), versions };
-    const program = await cheapPulumiStacks(() => record(recording)).finally(releaseClosureMirrors);
+    const program = await record(recording);
     try {
         await writeEntry(dir, file, key, program, keyCalls, versionCalls);
     } catch {

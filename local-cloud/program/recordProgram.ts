@@ -276,13 +276,7 @@ let running = false;
 /** Reads the stack's config (stackFiles.ts) and records the program with it. */
 export async function recordProgram(options: RecordOptions): Promise<RecordedProgram> {
     const config = readProgramConfig({ ...options, projectDir: options.projectDir ?? process.cwd() });
-    // A caller that records many times (a test suite: a recording per stack and per config change)
-    // gets the shortcuts live reload takes (rerecord.ts): the package tree read once, unchanged
-    // modules not compiled again, Pulumi's bookkeeping stacks not source-mapped; same recording.
-    await prepareRerecording();
-    return cheapPulumiStacks(() => recordConfiguredProgram(config, options.stateOverride)).finally(
-        releaseClosureMirrors,
-    );
+    return recordConfiguredProgram(config, options.stateOverride);
 }
 
 /** Records the program with a config already read (the local cloud reads it once, before anything else). */
@@ -296,9 +290,14 @@ export async function recordConfiguredProgram(
     }
     running = true;
     try {
-        return await failOnProgramRejection(record(config, stateOverride));
+        // Every recording takes the shortcuts of rerecord.ts (the package tree read once, unchanged
+        // modules not compiled again, Pulumi's bookkeeping stacks not source-mapped): live reload,
+        // a start, a test suite's many recordings. Same recording, a fraction of the time.
+        await prepareRerecording();
+        return await cheapPulumiStacks(() => failOnProgramRejection(record(config, stateOverride)));
     } finally {
         running = false;
+        await releaseClosureMirrors();
     }
 }
 

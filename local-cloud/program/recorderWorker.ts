@@ -10,7 +10,7 @@ import type { FunctionVersions } from "../lambda/functionVersions";
 import { encodeRecording, recordOrReuseLocalProgram } from "./programCache";
 import type { ProgramConfig } from "./stackFiles";
 import type { KeyStore } from "../state/stateDir";
-import { prepareRerecording, releaseClosureMirrors } from "./rerecord";
+import { prepareRerecording } from "./rerecord";
 
 /** What the serving thread asks: a recording. */
 export interface RecorderRequest {
@@ -65,7 +65,6 @@ function remote<T>(target: StoreCall["target"], methods: string[], port: Message
 async function record(request: RecorderRequest): Promise<RecorderAnswer> {
     const signal = new Int32Array(request.signal);
     try {
-        await prepareRerecording();
         const keys = remote<KeyStore>("keys", request.keyMethods, request.port, signal);
         const versions = request.versionMethods
             ? remote<FunctionVersions>("versions", request.versionMethods, request.port, signal)
@@ -75,7 +74,7 @@ async function record(request: RecorderRequest): Promise<RecorderAnswer> {
             baseUrl: request.baseUrl,
             keys,
             ...(versions ? { versions } : {}),
-        }).finally(releaseClosureMirrors);
+        });
         return { id: request.id, ok: true, program: await encodeRecording(program) };
     } catch (err) {
         const error = err instanceof Error ? err : new Error(String(err));

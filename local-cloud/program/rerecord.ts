@@ -1,9 +1,10 @@
 // What recording a program again and again in one thread (live reload's recorder thread,
 // recorder.ts) needs beyond recording it once. Each piece works around something that is harmless
-// in a one-shot `pulumi up` and costly in a thread that records on every save. `prepareRerecording`
-// installs them before a recording (once per thread; a start that records on the serving thread
-// gets them too, and by then loads @pulumi/pulumi and arborist anyway: a start served from the
-// program cache must not pay for them), `releaseClosureMirrors` after each recording.
+// in a one-shot `pulumi up` and costly in a thread that records on every save. Every recording
+// takes them (recordProgram.ts `recordConfiguredProgram`): `prepareRerecording` installs them once
+// per thread, before its first recording (by then Pulumi and arborist load anyway; a start served
+// from the program cache records nothing and pays for none), `cheapPulumiStacks` wraps each
+// recording, `releaseClosureMirrors` follows it.
 //
 // - The package tree (time). For every `CallbackFunction`, Pulumi's closure packager
 //   (@pulumi/pulumi runtime/closure/codePaths.js) has @npmcli/arborist read the whole node_modules
