@@ -122,35 +122,34 @@ exports.create = function create(createOptions) {
     const moduleKind = nodeModuleEmitKind === "nodeesm" ? "module" : "commonjs";
     /** @type {((code: string, options: { fileName: string }, kind: string) => Output) | undefined} */
     let compileTs;
-    /** @type {Compile} */
-    const typescript = (code, fileName) => {
-        compileTs ??= require(path.join(tsNodeDir, "dist", "ts-transpile-module.js")).createTsTranspileModule(
-            require(typescriptPath),
-            {
-                compilerOptions,
-                reportDiagnostics: true,
-                transformers: service.options.transformers,
-            },
-        );
-        return compileTs(code, { fileName }, moduleKind);
+    const typescript = {
+        settings: JSON.stringify([typescriptVersion, tsNodeVersion, moduleKind, compilerOptions]),
+        /** @type {Compile} */
+        compile(code, fileName) {
+            compileTs ??= require(path.join(tsNodeDir, "dist", "ts-transpile-module.js")).createTsTranspileModule(
+                require(typescriptPath),
+                {
+                    compilerOptions,
+                    reportDiagnostics: true,
+                    transformers: service.options.transformers,
+                },
+            );
+            return compileTs(code, { fileName }, moduleKind);
+        },
     };
     const emulator = swcCompiler(compilerOptions, moduleKind);
-    /** @type {Compile} */
-    const compileFresh = (code, fileName) => (isEmulatorFile(fileName) ? emulator.compile : typescript)(code, fileName);
-    const settingsOf = (/** @type {string} */ fileName) =>
-        isEmulatorFile(fileName)
-            ? emulator.settings
-            : JSON.stringify([typescriptVersion, tsNodeVersion, moduleKind, compilerOptions]);
+    const compilerFor = (/** @type {string} */ fileName) => (isEmulatorFile(fileName) ? emulator : typescript);
     const dir = compileCacheDir();
     if (dir === undefined) {
         return {
             transpile: (/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) =>
-                compileFresh(code, fileName),
+                compilerFor(fileName).compile(code, fileName),
         };
     }
     return {
         transpile(/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) {
-            const file = path.join(dir, `${sha256(`${settingsOf(fileName)}\0${fileName}\0${code}`)}.json`);
+            const compiler = compilerFor(fileName);
+            const file = path.join(dir, `${sha256(`${compiler.settings}\0${fileName}\0${code}`)}.json`);
             try {
                 const entry = JSON.parse(fs.readFileSync(file, "utf8"));
                 if (
@@ -163,7 +162,7 @@ exports.create = function create(createOptions) {
             } catch {
                 // Not there yet, or damaged: compiled and written again below.
             }
-            const result = compileFresh(code, fileName);
+            const result = compiler.compile(code, fileName);
             if ((result.diagnostics ?? []).length === 0 && typeof result.sourceMapText === "string") {
                 try {
                     fs.mkdirSync(dir, { recursive: true });
