@@ -3,8 +3,7 @@
 //   10 s, after a warm-up, 3 rounds, medians), against the baseline: the same serialized handler
 //   called in this process by 20 concurrent loops against the same engine (dynalite with its
 //   journal, as the local cloud opens it), measured in the same run, rounds interleaved;
-// - start to first answer, cold (a fresh state folder, empty program and compile caches: nothing
-//   cached) and warm (a restart on the same folder, port and caches);
+// - (start times are the start section's, scripts/bench/start.ts);
 // - peak resident memory of the server's process tree under that load;
 // - reload (when `npm start` watches): the stack file edited to the first answer from the new
 //   functions.
@@ -43,8 +42,6 @@ const KEY = `bench${crypto.randomBytes(20).toString("hex")}`.slice(0, 40);
 const TARGETS = {
     throughputRatio: 0.6,
     p50Ratio: 2,
-    coldStartMs: 3000,
-    warmStartMs: 1500,
     peakRssBytes: 350 * 1024 * 1024,
     reloadMs: 2500,
 };
@@ -298,42 +295,31 @@ async function startBaseline(): Promise<Baseline> {
     };
 }
 
-interface StartFigures {
-    coldMs: number[];
-    warmMs: number[];
-    readyColdMs: number[];
-    readyWarmMs: number[];
-}
-
 /**
- * Cold and warm starts, `STARTS` of each: a fresh state folder (cold), then a restart on it
- * (warm). The last warm server keeps running for the load rounds.
+ * The server the load rounds run against, started as a user's second start is: a first start
+ * records the program into caches of its own and stops, the restart on the same folder is served
+ * from them (so, as before, no recorder thread is loaded until the first reload).
  */
-async function measureStarts(port: number, dirs: string[]): Promise<{ figures: StartFigures; server: ServerProcess }> {
-    const figures: StartFigures = { coldMs: [], warmMs: [], readyColdMs: [], readyWarmMs: [] };
-    const stageUrl = `http://127.0.0.1:${port}/${STACK}/`;
-    let server: ServerProcess | undefined;
-    for (let i = 0; i < STARTS; i++) {
-        const stateDir = tempStateDir("bench-server");
-        // Caches of their own, empty for the cold start: nothing compiled or recorded before.
-        const caches = tempStateDir("bench-caches");
-        dirs.push(stateDir, caches);
-        const env = {
-            LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"),
-            LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled"),
-        };
-        for (const kind of ["cold", "warm"] as const) {
-            server = startServer(PROJECT_DIR, ["--stack", STACK, "--port", String(port), "--state-dir", stateDir], env);
-            const ms = await firstAnswer(server, `${stageUrl}posts?limit=1`, headers);
-            await server.waitForLine(/ is ready: /);
-            (kind === "cold" ? figures.coldMs : figures.warmMs).push(ms);
-            (kind === "cold" ? figures.readyColdMs : figures.readyWarmMs).push(server.readyMs ?? NaN);
-            if (kind === "cold" || i < STARTS - 1) {
-                await server.stop();
-            }
-        }
-    }
-    return { figures, server: server! };
+async function startLoadServer(port: number, dirs: string[]): Promise<ServerProcess> {
+    const stateDir = tempStateDir("bench-server");
+    const caches = tempStateDir("bench-caches");
+    dirs.push(stateDir, caches);
+    const env = {
+        LOCAL_CLOUD_PROGRAM_CACHE: path.join(caches, "programs"),
+        LOCAL_CLOUD_COMPILE_CACHE: path.join(caches, "compiled"),
+    };
+    const start = async () => {
+        const server = startServer(
+            PROJECT_DIR,
+            ["--stack", STACK, "--port", String(port), "--state-dir", stateDir],
+            env,
+        );
+        await firstAnswer(server, `http://127.0.0.1:${port}/${STACK}/posts?limit=1`, headers);
+        await server.waitForLine(/ is ready: /);
+        return server;
+    };
+    await (await start()).stop();
+    return start();
 }
 
 /** Whether `npm start` reloads on a change (scripts/start.ts offers --no-watch then). */
@@ -354,8 +340,7 @@ export async function run(): Promise<void> {
     let baseline: Baseline | undefined;
     try {
         const port = await freePort();
-        const starts = await measureStarts(port, dirs);
-        server = starts.server;
+        server = await startLoadServer(port, dirs);
         const stageUrl = `http://127.0.0.1:${port}/${STACK}/`;
         const idleRss = sampleRss(server.child.pid!).stop();
 
@@ -396,20 +381,6 @@ export async function run(): Promise<void> {
                 `${fixed(baseP50)} ms`,
                 `${(p50 / baseP50).toFixed(2)}`,
                 `<= ${TARGETS.p50Ratio} x baseline: ${verdict(p50 / baseP50 <= TARGETS.p50Ratio)}`,
-            ],
-            [
-                "start to first answer, cold",
-                sec(median(starts.figures.coldMs)),
-                "",
-                "",
-                `<= ${sec(TARGETS.coldStartMs)}: ${verdict(median(starts.figures.coldMs) <= TARGETS.coldStartMs)}`,
-            ],
-            [
-                "start to first answer, warm",
-                sec(median(starts.figures.warmMs)),
-                "",
-                "",
-                `<= ${sec(TARGETS.warmStartMs)}: ${verdict(median(starts.figures.warmMs) <= TARGETS.warmStartMs)}`,
             ],
             [
                 "peak RSS under load (process tree)",
@@ -454,10 +425,6 @@ export async function run(): Promise<void> {
         const baseCpu = median(direct.map((r) => r.cpuMsPerRequest));
         console.log(
             `CPU per request (medians): local cloud ${fixed(cpu)} ms (server process tree), in-process ${fixed(baseCpu)} ms (handler and engine): ratio ${(baseCpu / cpu).toFixed(2)}`,
-        );
-        console.log(
-            `starts (spawn to first 200 of GET /posts; ready line in brackets): cold ${starts.figures.coldMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyColdMs[i]!)}]`).join(", ")}; ` +
-                `warm ${starts.figures.warmMs.map((ms, i) => `${sec(ms)} [${sec(starts.figures.readyWarmMs[i]!)}]`).join(", ")}`,
         );
         console.log(
             `RSS: ${mb(idleRss)} idle after the first answer, ${mb(peakRss)} peak under load; ${server.requestLines} request lines logged`,
