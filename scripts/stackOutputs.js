@@ -162,7 +162,7 @@ function formatOutputs({ outputs, secretOutputs }, options) {
 
 /** Today's way: scripts/outputs.ts evaluates the program (it reads the same process.argv). */
 function evaluateProgram() {
-    require("ts-node").register({ transpileOnly: true, transpiler: require.resolve("local-cloud/compileCache") });
+    require("ts-node").register(require("local-cloud/tsNode").tsNodeOptions(path.join(__dirname, "..")));
     require("./outputs.ts");
 }
 

@@ -5,13 +5,10 @@
 "use strict";
 const path = require("node:path");
 const { startRecorderEarly } = require("local-cloud/earlyRecorder");
+const { tsNodeOptions } = require("local-cloud/tsNode");
 
 const PROJECT_DIR = path.join(__dirname, "..");
-const TS_NODE = {
-    transpileOnly: true,
-    transpiler: require.resolve("local-cloud/compileCache"),
-    project: path.join(PROJECT_DIR, "tsconfig.json"),
-};
+const TS_NODE = tsNodeOptions(PROJECT_DIR);
 
 const args = process.argv.slice(2);
 // Without watching, the start records on this thread; asked for help, it records nothing.

@@ -1,6 +1,6 @@
-// A ts-node transpiler (ts-node's `transpiler` option: `npm start` registers it in scripts/start.js,
-// the tests in tests/support/register.js; `local-cloud/compileCache` in the package's exports) that
-// compiles each file with the compiler it needs and keeps the output on disk between runs.
+// A ts-node transpiler (ts-node's `transpiler` option, as tsNode.js names it for `npm start`, the
+// tests and `npm run outputs`; the npm scripts pass it with `--transpiler`) that compiles each file
+// with the compiler it needs and keeps the output on disk between runs.
 //
 // Two compilers, chosen by file:
 // - the program's files (everything outside this package: index.ts, api/, data/, ...) with
