@@ -17,6 +17,7 @@
 // recording. It loads TypeScript as this thread does: the same ts-node options (recorderThread.js).
 import * as path from "node:path";
 import { MessageChannel, SHARE_ENV, Worker } from "node:worker_threads";
+import { precompileProgram } from "./precompile";
 import { decodeRecording } from "./programCache";
 import type { RecordedProgram } from "./recordProgram";
 import type { LocalProgramInput } from "./program";
@@ -39,6 +40,8 @@ class RecorderThread {
     private nextId = 1;
     private holders = 0;
     private linger?: NodeJS.Timeout;
+    /** Whether the current thread has been asked for a recording yet. */
+    private asked = false;
 
     /** A cloud that may reload; `release` when it closes. */
     hold(): void {
@@ -74,6 +77,8 @@ class RecorderThread {
         const stores = { keys: input.keys, versions: input.versions };
         port1.on("message", (call: StoreCall) => answerStoreCall(stores, call, port1, new Int32Array(signal)));
         const worker = this.thread();
+        const first = !this.asked;
+        this.asked = true;
         const request: RecorderRequest = {
             id,
             config: input.config,
@@ -89,6 +94,10 @@ class RecorderThread {
             worker.ref();
             try {
                 worker.postMessage(request, [port2]);
+                if (first) {
+                    // The thread loads TypeScript and Pulumi first; this thread compiles meanwhile.
+                    void precompileProgram(path.join(input.config.projectDir, "index.ts"), () => !this.pending.has(id));
+                }
             } catch (err) {
                 this.pending.delete(id);
                 reject(err);
@@ -126,6 +135,7 @@ class RecorderThread {
         worker.on("error", lost);
         worker.on("exit", (code) => lost(new Error(`the recorder thread stopped (exit code ${code})`)));
         this.worker = worker;
+        this.asked = false;
         return worker;
     }
 

@@ -19,6 +19,12 @@
 //   them unchanged. In transpile-only mode (`npm start`'s) a file's output depends on its text
 //   alone: when a file's text is what it was at its last compile, that output is reused (ts-node's
 //   source-map cache already holds it).
+// - Parsing functions (time). For every function it serializes, the closure serializer has
+//   TypeScript parse the function's text to find the names it captures
+//   (runtime/closure/parseFunction.js `parseFunction`: a pure function of that text, its result
+//   only read). The six handlers of a program share most of their code, so each shared function was
+//   parsed once per handler, and again on every reload. Results are kept by text (at most
+//   PARSED_FUNCTIONS_KEPT; the map starts over past that).
 // - The inspector's handles (memory). The closure serializer (runtime/closure/v8.js) looks at each
 //   function through an inspector session and never releases the remote objects it gets: every
 //   serialized function, and through its scopes that recording's whole module graph, would stay
@@ -34,11 +40,12 @@ const MIRROR_GROUP = "local-cloud-recording";
 
 let prepared: Promise<void> | undefined;
 
-/** Installs the three workarounds (once per process); a piece whose target is missing is skipped. */
+/** Installs the four workarounds (once per process); a piece whose target is missing is skipped. */
 export function prepareRerecording(): Promise<void> {
     return (prepared ??= (async () => {
         reusePackageTrees();
         reuseTranspiledModules();
+        reuseParsedFunctions();
         await groupClosureMirrors();
     })());
 }
@@ -80,6 +87,33 @@ function reusePackageTrees(): void {
         trees.set(this.path, { stamp, tree });
         tree.catch(() => trees.delete(this.path));
         return tree;
+    };
+}
+
+const PARSED_FUNCTIONS_KEPT = 20_000;
+
+function reuseParsedFunctions(): void {
+    let parser: { parseFunction?: (text: string) => unknown };
+    try {
+        parser = require("@pulumi/pulumi/runtime/closure/parseFunction");
+    } catch {
+        return;
+    }
+    const parse = parser.parseFunction;
+    if (typeof parse !== "function") {
+        return;
+    }
+    const parsed = new Map<string, unknown>();
+    parser.parseFunction = (text: string) => {
+        let result = parsed.get(text);
+        if (result === undefined) {
+            result = parse(text);
+            if (parsed.size >= PARSED_FUNCTIONS_KEPT) {
+                parsed.clear();
+            }
+            parsed.set(text, result);
+        }
+        return result;
     };
 }
 
