@@ -24,6 +24,11 @@
 // program that derives something from it (its host alone, an encoded or hashed form) or writes it
 // to a file path keeps the stand-in's form there, and its log lines during the recording show it.
 //
+// Recordings under plain mocks (recordProgram.ts `recordProgram`: no state folder, no server) go
+// through the same checks with `recordOrReuseProgram`, in a `mocks` folder of their own (their
+// keys differ from the local cloud's): a test suite's processes, which each record the same stacks,
+// record each one once between them.
+//
 // Any difference records again and replaces the entry. An entry is one file,
 // `<cache>/<hash of the first four>.json`: a header line with the format and a SHA-256 of the rest,
 // then the entry as JSON. A file that is cut short, fails its checksum or does not parse is
@@ -33,16 +38,19 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { RecordedProgram } from "./recordProgram";
+import { recordConfiguredProgram, type RecordedProgram, type RecordOptions } from "./recordProgram";
 import { recordLocalProgram, type LocalProgramInput } from "./program";
+import { readProgramConfig } from "./stackFiles";
 import type { FunctionVersions } from "../lambda/functionVersions";
 import { writeFileWhole, type KeyStore } from "../state/stateDir";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const FORMAT = "local-cloud-program-cache";
-const VERSION = 3;
+const VERSION = 4;
 const KEEP = 8;
+/** Mock recordings: a test run's stacks and one-off configs. */
+const KEEP_MOCKS = 32;
 
 // Pulumi's wire-format markers for assets and archives (runtime/rpc.js), reused for the entry's.
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -102,7 +110,7 @@ export function cachedOnly(input: LocalProgramInput): RecordedProgram | undefine
     if (dir === undefined) {
         return undefined;
     }
-    const key = entryKey(input);
+    const key = entryKey(input, "cloud");
     const cached = readEntry(path.join(dir, `${key}.json`), key, input.keys, input.versions);
     return cached && atBaseUrl(cached, input.baseUrl);
 }
@@ -114,7 +122,33 @@ export function cachedOnly(input: LocalProgramInput): RecordedProgram | undefine
  */
 export function mayBeCached(config: LocalProgramInput["config"]): boolean {
     const dir = programCacheDir(config.projectDir);
-    return dir !== undefined && fs.existsSync(path.join(dir, `${entryKey({ config })}.json`));
+    return dir !== undefined && fs.existsSync(path.join(dir, `${entryKey({ config }, "cloud")}.json`));
+}
+
+/**
+ * The program recorded under plain mocks, as recordProgram.ts `recordProgram` records it, from the
+ * cache when nothing it depends on has changed. A `stateOverride` (a function, not data) records.
+ */
+export async function recordOrReuseProgram(options: RecordOptions): Promise<RecordedProgram> {
+    const config = readProgramConfig({ ...options, projectDir: options.projectDir ?? process.cwd() });
+    const root = programCacheDir(config.projectDir);
+    if (root === undefined || options.stateOverride) {
+        return recordConfiguredProgram(config, options.stateOverride);
+    }
+    const dir = path.join(root, "mocks");
+    const key = entryKey({ config }, "mocks");
+    const file = path.join(dir, `${key}.json`);
+    const cached = readEntry(file, key, undefined, undefined);
+    if (cached) {
+        return cached;
+    }
+    const program = await recordConfiguredProgram(config);
+    try {
+        await writeEntry(dir, file, key, program, [], undefined, KEEP_MOCKS);
+    } catch {
+        // As for the local cloud's entries: the next call records again.
+    }
+    return program;
 }
 
 /** `record(input)`, or its result of an earlier run when nothing it depends on has changed. */
@@ -128,7 +162,7 @@ export async function cachedRecording(
         // version fingerprints for code that holds the URL).
         return atBaseUrl(await record({ ...input, baseUrl: RECORDING_BASE_URL }), input.baseUrl);
     }
-    const key = entryKey(input);
+    const key = entryKey(input, "cloud");
     const file = path.join(dir, `${key}.json`);
     const cached = readEntry(file, key, input.keys, input.versions);
     if (cached) {
@@ -192,12 +226,16 @@ function readOrDash(file: string): string | Buffer {
     }
 }
 
-/** The hash of what is known before recording: config, packages, Node, environment. */
-function entryKey(input: Pick<LocalProgramInput, "config">): string {
+/**
+ * The hash of what is known before recording: the kind of recording (the local cloud's, or plain
+ * mocks'), config, packages, Node, environment.
+ */
+function entryKey(input: Pick<LocalProgramInput, "config">, kind: "cloud" | "mocks"): string {
     const { config } = input;
     const hash = crypto.createHash("sha256");
     const add = (label: string, data: string | Buffer) => hash.update(`\0${label}\0`).update(data);
     add("format", `${FORMAT}/${VERSION}`);
+    add("kind", kind);
     add("node", `${process.version} ${process.arch}`);
     add(
         "config",
@@ -284,6 +322,7 @@ async function writeEntry(
     program: RecordedProgram,
     keyCalls: KeyCall[],
     versionCalls: VersionCall[] | undefined,
+    keep = KEEP,
 ): Promise<void> {
     const entry: Entry = {
         ...sourcesNow(),
@@ -299,11 +338,11 @@ async function writeEntry(
         sha256: crypto.createHash("sha256").update(body).digest("hex"),
     });
     writeFileWhole(file, `${header}\n${body}`);
-    prune(dir);
+    prune(dir, keep);
 }
 
 /** Keeps the most recently used entries (a hit touches its file). */
-function prune(dir: string): void {
+function prune(dir: string, keep: number): void {
     const entries = fs
         .readdirSync(dir)
         .filter((name) => name.endsWith(".json"))
@@ -316,7 +355,7 @@ function prune(dir: string): void {
         })
         .filter((e): e is { file: string; used: number } => e !== undefined)
         .sort((a, b) => b.used - a.used);
-    for (const { file } of entries.slice(KEEP)) {
+    for (const { file } of entries.slice(keep)) {
         fs.rmSync(file, { force: true });
     }
 }
@@ -325,7 +364,7 @@ function prune(dir: string): void {
 function readEntry(
     file: string,
     key: string,
-    keys: KeyStore,
+    keys: KeyStore | undefined,
     versions: FunctionVersions | undefined,
 ): RecordedProgram | undefined {
     let text: string;
@@ -364,6 +403,9 @@ function readEntry(
             }
         }
         for (const call of entry.keyCalls) {
+            if (keys === undefined) {
+                return undefined;
+            }
             const value =
                 call.kind === "value"
                     ? keys.valueFor(call.name)

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { RecordedProgram, RecordOptions } from "local-cloud";
-import { one, ofType, programWith, stackProgram, TYPES } from "../support/program";
+import { one, ofType, programWith, recordedNow, stackProgram, TYPES } from "../support/program";
 import { apiClient, type ApiResult } from "../support/client";
 import { TEST_API_KEY_ID } from "../support/events";
 import type { Deps } from "../../api/http/contract";
@@ -104,7 +104,7 @@ async function recordWithOptions(options: RecordOptions) {
         });
     };
     try {
-        return { program: await programWith(options), dependencies, retainOnDelete };
+        return { program: await recordedNow(options), dependencies, retainOnDelete };
     } finally {
         monitor.registerResource = original;
     }

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import type { RecordedProgram, RecordedResource, RecordOptions } from "local-cloud";
-import { one, ofType, programWith, stackProgram, swaggerOf, TYPES } from "../support/program";
+import { one, ofType, programWith, recordedNow, stackProgram, swaggerOf, TYPES } from "../support/program";
 import { parseStackConfig, type ReleaseSettings } from "../../config/stackConfig";
 import { checkRelease } from "../../api/release";
 import { checkCache } from "../../api/stageCache";
@@ -78,7 +78,7 @@ async function recordWithDependencies(options: RecordOptions) {
         });
     };
     try {
-        return { program: await programWith(options), dependencies };
+        return { program: await recordedNow(options), dependencies };
     } finally {
         monitor.registerResource = original;
     }

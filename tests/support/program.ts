@@ -1,7 +1,16 @@
 // The one mocks module for tests: records the real program (index.ts) under Pulumi mocks for a
-// stack, once per stack per test run, and offers small lookups over the recorded resources.
+// stack, once per stack per process, and offers small lookups over the recorded resources.
+// Recordings go through the local cloud's program cache (`recordOrReuseProgram`): a test run's
+// processes (one per file under mocha --parallel) record each config once between them, and a
+// recording is made again whenever a source, config, package or Node differs, as for `npm start`.
 import { TYPES } from "local-cloud";
-import { recordProgram, type RecordOptions, type RecordedProgram, type RecordedResource } from "local-cloud";
+import {
+    recordOrReuseProgram,
+    recordProgram,
+    type RecordOptions,
+    type RecordedProgram,
+    type RecordedResource,
+} from "local-cloud";
 
 const cache = new Map<string, Promise<RecordedProgram>>();
 
@@ -9,7 +18,7 @@ const cache = new Map<string, Promise<RecordedProgram>>();
 export function stackProgram(stack: string): Promise<RecordedProgram> {
     let recorded = cache.get(stack);
     if (!recorded) {
-        recorded = recordProgram({ stack });
+        recorded = recordOrReuseProgram({ stack });
         cache.set(stack, recorded);
     }
     return recorded;
@@ -17,6 +26,15 @@ export function stackProgram(stack: string): Promise<RecordedProgram> {
 
 /** A one-off recording with changed config; not cached. Waits for cached runs to finish first. */
 export async function programWith(options: RecordOptions): Promise<RecordedProgram> {
+    await Promise.allSettled(cache.values());
+    return recordOrReuseProgram(options);
+}
+
+/**
+ * A recording made now, never read from the cache: for a test that watches the recording being made
+ * (wraps Pulumi's mock monitor, say). Waits for cached runs to finish first.
+ */
+export async function recordedNow(options: RecordOptions): Promise<RecordedProgram> {
     await Promise.allSettled(cache.values());
     return recordProgram(options);
 }

@@ -11,7 +11,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { archiveEntries, cloudModel, type RecordedProgram } from "../..";
-import { cachedRecording, programCacheDir, recordOrReuseLocalProgram } from "../../program/programCache";
+import {
+    cachedRecording,
+    programCacheDir,
+    recordOrReuseLocalProgram,
+    recordOrReuseProgram,
+} from "../../program/programCache";
 import { readProgramConfig, type ProgramConfig } from "../../program/stackFiles";
 import type { LocalProgramInput } from "../../program/program";
 import { KeyStore } from "../../state/stateDir";
@@ -260,5 +265,34 @@ describe("program cache", function () {
                 .update(JSON.stringify(p.resources.map((r) => r.urn)))
                 .digest("hex");
         expect(digest(cached)).to.equal(digest(fresh));
+    });
+
+    it("keeps plain mock recordings apart (a test run's processes record each config once): same config, same recording; another config or a stateOverride records", async function () {
+        this.timeout(300_000);
+        const options = { projectDir: process.cwd(), stack: "dev" };
+        const mocks = path.join(cacheDir, "mocks");
+        const fresh = await recordOrReuseProgram(options);
+        const entries = fs.readdirSync(mocks);
+        expect(entries, "one entry, beside (not among) the local cloud's").to.have.length(1);
+        const cached = await recordOrReuseProgram(options);
+        expect(fs.readdirSync(mocks)).to.deep.equal(entries);
+        expect(cached).to.not.equal(fresh);
+        expect(await plain(cached)).to.deep.equal(await plain(fresh));
+
+        const longer = await recordOrReuseProgram({ ...options, config: { "posts-api:lambdaTimeout": 20 } });
+        expect(fs.readdirSync(mocks)).to.have.length(2);
+        const timeouts = (p: RecordedProgram) =>
+            p.resources.filter((r) => r.type === "aws:lambda/function:Function").map((r) => r.inputs["timeout"]);
+        expect(new Set(timeouts(longer))).to.deep.equal(new Set([20]));
+        expect(timeouts(fresh)).to.not.include(20);
+
+        const overridden = await recordOrReuseProgram({
+            ...options,
+            stateOverride: ({ type }) => (type === "aws:dynamodb/table:Table" ? { arn: "arn:overridden" } : undefined),
+        });
+        expect(fs.readdirSync(mocks), "a function is not data: nothing kept").to.have.length(2);
+        expect(overridden.resources.find((r) => r.type === "aws:dynamodb/table:Table")?.state["arn"]).to.equal(
+            "arn:overridden",
+        );
     });
 });
