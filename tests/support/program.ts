@@ -1,8 +1,8 @@
 // The one mocks module for tests: records the real program (index.ts) under Pulumi mocks for a
 // stack, once per stack per process, and offers small lookups over the recorded resources.
-// Recordings go through the local cloud's program cache (`recordOrReuseProgram`): a test run's
-// processes (one per file under mocha --parallel) record each config once between them, and a
-// recording is made again whenever a source, config, package or Node differs, as for `npm start`.
+// Recordings go through the local cloud's program cache (`recordOrReuseProgram`): the processes of
+// a test run (mocha's workers, the scripts tests spawn) record each config once between them, and
+// a recording is made again whenever a source, config, package or Node differs, as for `npm start`.
 import { TYPES } from "local-cloud";
 import {
     recordOrReuseProgram,
