@@ -56,6 +56,36 @@ describe("program/precompile.ts", () => {
         expect(count).to.equal(4);
     });
 
+    it("compiles nothing where nothing would be kept: the compile cache off, no transpiler, a type-checking or no ts-node", async () => {
+        write({ "index.ts": "export const x = 1;\n" });
+        const entry = path.join(dir, "index.ts");
+        const previous = process.env["LOCAL_CLOUD_COMPILE_CACHE"];
+        process.env["LOCAL_CLOUD_COMPILE_CACHE"] = "off";
+        try {
+            expect(await precompileProgram(entry, () => false)).to.equal(0);
+        } finally {
+            if (previous === undefined) delete process.env["LOCAL_CLOUD_COMPILE_CACHE"];
+            else process.env["LOCAL_CLOUD_COMPILE_CACHE"] = previous;
+        }
+        const options = service.options;
+        try {
+            service.options = { ...options, transpiler: undefined };
+            expect(await precompileProgram(entry, () => false), "no transpiler").to.equal(0);
+            service.options = { ...options, transpileOnly: false };
+            expect(await precompileProgram(entry, () => false), "type-checking").to.equal(0);
+        } finally {
+            service.options = options;
+        }
+        const symbol = Symbol.for("ts-node.register.instance");
+        (process as any)[symbol] = undefined;
+        try {
+            expect(await precompileProgram(entry, () => false), "no ts-node").to.equal(0);
+        } finally {
+            (process as any)[symbol] = service;
+        }
+        expect(compiled).to.deep.equal([]);
+    });
+
     it("goes on past a file that does not compile or is missing, and stops when told", async () => {
         write({
             "index.ts": 'import "./broken";\nimport "./missing";\nimport "./fine";\n',
