@@ -24,7 +24,7 @@ export { FunctionVersions } from "./lambda/functionVersions";
 
 // Record a program under Pulumi mocks (tests, document generators, packaging checks).
 export { recordProgram, archiveEntries, MOCK_ACCOUNT } from "./program/recordProgram";
-export { recordOrReuseProgram } from "./program/programCache";
+export { recordOrReuseLocalProgram, recordOrReuseProgram } from "./program/programCache";
 export type { RecordedProgram, RecordedResource, RecordOptions } from "./program/recordProgram";
 export { readStackFiles, readProgramConfig, listStacks, StackFileError } from "./program/stackFiles";
 export type { ProgramConfig } from "./program/stackFiles";

@@ -8,7 +8,7 @@
 // pass `--url "$(pulumi stack output url)"` for a document whose first server is the deployed stage.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { recordProgram } from "local-cloud";
+import { recordOrReuseProgram } from "local-cloud";
 import { openApiDocument, type OpenApiDocument } from "../api/openapi";
 import { routes } from "../api/routes";
 import { postJsonSchemas } from "../api/schema";
@@ -21,9 +21,12 @@ export interface StackDocumentOptions {
     localPort?: number;
 }
 
-/** The document for a stack: its stage and region from the program recorded under mocks. */
+/**
+ * The document for a stack: its stage and region from the program recorded under mocks (or that
+ * recording from the program cache, when nothing it depends on has changed).
+ */
 export async function stackDocument(stack: string, options: StackDocumentOptions = {}): Promise<OpenApiDocument> {
-    const recorded = await recordProgram({ stack });
+    const recorded = await recordOrReuseProgram({ stack });
     const url = recorded.outputs["url"];
     const stage = typeof url === "string" ? new URL(url).pathname.split("/").filter(Boolean)[0] : undefined;
     if (stage === undefined) {

@@ -5,7 +5,7 @@
 // hands over to this file when none answers (or LOCAL_CLOUD_OUTPUTS=evaluate).
 import * as path from "node:path";
 import { fail, formatOutputs, parseCommand } from "local-cloud/cli";
-import { recordLocalProgram, undecryptableNotice } from "local-cloud";
+import { recordOrReuseLocalProgram, undecryptableNotice } from "local-cloud";
 
 import { readProgramConfig } from "local-cloud";
 import { defaultStateDir, FunctionVersions, KeyStore, readJsonFile } from "local-cloud";
@@ -40,7 +40,9 @@ async function main() {
     // Published functions' version numbers: the ones the next `npm start` publishes (not saved:
     // a version is published when its code is deployed).
     const versions = new FunctionVersions(stateDir);
-    const program = await recordLocalProgram({ config, keys, baseUrl, versions });
+    // The recording the next `npm start` of this state folder serves: from the program cache when
+    // nothing it depends on has changed (the last start's, usually), else recorded and kept for it.
+    const program = await recordOrReuseLocalProgram({ config, keys, baseUrl, versions });
     // The values printed are the ones the next `npm start` serves.
     keys.save();
     program.undecryptable.forEach((key) => process.stderr.write(`warning: ${undecryptableNotice(stack, key)}\n`));

@@ -30,7 +30,7 @@ import {
     LAMBDA_CONTROL_PLANE_PATH,
     readJsonFile,
     readProgramConfig,
-    recordProgram,
+    recordOrReuseProgram,
     TYPES,
     type RecordedProgram,
 } from "local-cloud";
@@ -291,7 +291,8 @@ async function main(): Promise<void> {
         lambda.destroy();
     }
     process.stderr.write(`Reading what stack ${stack} declares (its program, under Pulumi mocks)...\n`);
-    const needs = stackNeeds(await recordProgram({ stack, projectDir: PROJECT_DIR }));
+    // Under mocks, from the program cache when nothing the recording depends on has changed.
+    const needs = stackNeeds(await recordOrReuseProgram({ stack, projectDir: PROJECT_DIR }));
     const checks = preflightChecks(needs, account);
     const where =
         local === undefined
