@@ -4,16 +4,33 @@
 // it, with the compile cache's transpiler (the program compiled by TypeScript, the emulator by swc).
 "use strict";
 const path = require("node:path");
+const { parseArgs } = require("node:util");
 const { startRecorderEarly } = require("local-cloud/earlyRecorder");
 const { tsNodeOptions } = require("local-cloud/tsNode");
 
 const PROJECT_DIR = path.join(__dirname, "..");
 const TS_NODE = tsNodeOptions(PROJECT_DIR);
 
-const args = process.argv.slice(2);
+// The options that decide whether to start the recorder thread now, read loosely (scripts/start.ts
+// parses them all, strictly, and reports mistakes); the defaults are start.ts's.
+const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+        stack: { type: "string" },
+        "state-dir": { type: "string" },
+        "no-watch": { type: "boolean" },
+        help: { type: "boolean" },
+    },
+    strict: false,
+    allowPositionals: true,
+});
 // Without watching, the start records on this thread; asked for help, it records nothing.
-if (!args.includes("--no-watch") && !args.includes("--help")) {
-    startRecorderEarly({ projectDir: PROJECT_DIR, tsNode: TS_NODE });
+if (values["no-watch"] !== true && values.help !== true) {
+    const stack = typeof values.stack === "string" ? values.stack : "dev";
+    const stateDir = path.resolve(
+        typeof values["state-dir"] === "string" ? values["state-dir"] : path.join(".local", stack),
+    );
+    startRecorderEarly({ projectDir: PROJECT_DIR, tsNode: TS_NODE, stack, stateDir });
 }
 require("ts-node").register(TS_NODE);
 require("./start.ts");

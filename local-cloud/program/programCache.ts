@@ -336,6 +336,10 @@ async function writeEntry(
         version: VERSION,
         key,
         sha256: crypto.createHash("sha256").update(body).digest("hex"),
+        // For earlyRecorder.js, which reads header lines only: can this entry serve a start of this
+        // stack on a state folder with no keys yet?
+        stack: program.stack,
+        askedKeys: keyCalls.length > 0,
     });
     writeFileWhole(file, `${header}\n${body}`);
     prune(dir, keep);

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { programCacheDir } from "../../program/programCache";
 
 const early = require("../../program/earlyRecorder.js") as {
-    startRecorderEarly(options: { projectDir: string; tsNode: object }): void;
+    startRecorderEarly(options: { projectDir: string; tsNode: object; stack?: string; stateDir?: string }): void;
     adoptEarlyRecorder(): Worker | undefined;
 };
 const dirs = require("../../program/cacheDirs.js") as { compileCacheDir(): string | undefined };
@@ -53,6 +53,35 @@ describe("program/earlyRecorder.js", () => {
         expect(worker, "a running thread").to.not.equal(undefined);
         expect(early.adoptEarlyRecorder(), "only once").to.equal(undefined);
         await worker!.terminate();
+    });
+
+    it("with the start's stack and state folder: starts the thread unless an entry can serve them (its stack, and keys in the folder if it asked for them)", async () => {
+        const programs = path.join(dir, "programs");
+        fs.mkdirSync(programs);
+        process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = programs;
+        const entry = (name: string, header: object) =>
+            fs.writeFileSync(path.join(programs, `${name}.json`), `${JSON.stringify(header)}\n{"body": 1}`);
+        const stateDir = path.join(dir, "state");
+        const started = async (stack: string) => {
+            early.startRecorderEarly({ projectDir: dir, tsNode: { transpileOnly: true }, stack, stateDir });
+            const worker = early.adoptEarlyRecorder();
+            await worker?.terminate();
+            return worker !== undefined;
+        };
+        entry("a", { stack: "dev", askedKeys: true });
+        expect(await started("prod"), "no entry for this stack").to.equal(true);
+        expect(await started("dev"), "a new state folder, and the entry asked for keys").to.equal(true);
+        fs.mkdirSync(stateDir);
+        fs.writeFileSync(path.join(stateDir, "keys.json"), "{}\n");
+        expect(await started("dev"), "the folder has keys").to.equal(false);
+        fs.rmSync(path.join(stateDir, "keys.json"));
+        entry("b", { stack: "dev", askedKeys: false });
+        expect(await started("dev"), "an entry that asked for no keys").to.equal(false);
+        fs.rmSync(path.join(programs, "b.json"));
+        entry("c", { format: "local-cloud-program-cache" });
+        expect(await started("dev"), "an entry whose header does not say").to.equal(false);
+        fs.writeFileSync(path.join(programs, "c.json"), "not json\n");
+        expect(await started("dev"), "a damaged entry serves nothing").to.equal(true);
     });
 
     it("starts nothing when the cache has an entry (the start may be served from it)", () => {

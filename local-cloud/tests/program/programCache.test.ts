@@ -248,6 +248,9 @@ describe("program cache", function () {
         keys.save();
         const entries = fs.readdirSync(cacheDir);
         expect(entries).to.have.length(1);
+        // What earlyRecorder.js reads of it (the header line): whose stack, and whether it asked for keys.
+        const header = JSON.parse(fs.readFileSync(path.join(cacheDir, entries[0]!), "utf8").split("\n")[0]!);
+        expect({ stack: header.stack, askedKeys: header.askedKeys }).to.deep.equal({ stack: "dev", askedKeys: true });
         const cached = await recordOrReuseLocalProgram({
             config,
             keys: new KeyStore(stateDir),
