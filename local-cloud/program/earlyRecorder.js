@@ -36,8 +36,8 @@ function headerOf(file) {
  * Whether an entry may serve this start: one for its stack whose recording asked for no key
  * values, or whose state folder already holds keys (a new folder's keys are its own, and a
  * recording that asked for keys is not reused with others: decision 0027). An entry whose header
- * does not say (an older one) may serve. Without a stack, any entry may.
- * @param {string} projectDir @param {string | undefined} stack @param {string | undefined} stateDir
+ * does not say (an older one) may serve.
+ * @param {string} projectDir @param {string} stack @param {string} stateDir
  */
 function mayBeServed(projectDir, stack, stateDir) {
     const dir = programCacheDir(projectDir);
@@ -46,9 +46,6 @@ function mayBeServed(projectDir, stack, stateDir) {
         names = dir === undefined ? [] : fs.readdirSync(dir).filter((name) => name.endsWith(".json"));
     } catch {
         return false;
-    }
-    if (stack === undefined || stateDir === undefined) {
-        return names.length > 0;
     }
     const hasKeys = fs.existsSync(path.join(stateDir, "keys.json"));
     return names.some((name) => {
@@ -65,7 +62,7 @@ function mayBeServed(projectDir, stack, stateDir) {
 
 /**
  * Starts the recorder thread now when no entry of the program cache can serve this start.
- * @param {{ projectDir: string; tsNode: object; stack?: string; stateDir?: string }} options `tsNode`:
+ * @param {{ projectDir: string; tsNode: object; stack: string; stateDir: string }} options `tsNode`:
  * the options ts-node is registered with next; `stack` and `stateDir`: the start's
  */
 function startRecorderEarly({ projectDir, tsNode, stack, stateDir }) {

@@ -9,6 +9,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+const { compileCacheDir } = require("./cacheDirs.js") as { compileCacheDir: () => string | undefined };
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 /** What compiling needs from the ts-node service registered on this thread. */
@@ -58,7 +60,7 @@ function registeredCompiler(): Compiler | undefined {
     if (typeof service?.compile !== "function" || service.options?.transpileOnly !== true) {
         return undefined;
     }
-    if (process.env["LOCAL_CLOUD_COMPILE_CACHE"] === "off" || !String(service.options.transpiler ?? "")) {
+    if (compileCacheDir() === undefined || !String(service.options.transpiler ?? "")) {
         return undefined;
     }
     const ts = service.ts as typeof import("typescript");

@@ -135,20 +135,8 @@ export async function recordOrReuseProgram(options: RecordOptions): Promise<Reco
     if (root === undefined || options.stateOverride) {
         return recordConfiguredProgram(config, options.stateOverride);
     }
-    const dir = path.join(root, "mocks");
-    const key = entryKey({ config }, "mocks");
-    const file = path.join(dir, `${key}.json`);
-    const cached = readEntry(file, key, undefined, undefined);
-    if (cached) {
-        return cached;
-    }
-    const program = await recordConfiguredProgram(config);
-    try {
-        await writeEntry(dir, file, key, program, [], undefined, KEEP_MOCKS);
-    } catch {
-        // As for the local cloud's entries: the next call records again.
-    }
-    return program;
+    const place = { dir: path.join(root, "mocks"), key: entryKey({ config }, "mocks"), keep: KEEP_MOCKS };
+    return entryOrRecording(place, {}, () => recordConfiguredProgram(config));
 }
 
 /** `record(input)`, or its result of an earlier run when nothing it depends on has changed. */
@@ -162,23 +150,44 @@ export async function cachedRecording(
         // version fingerprints for code that holds the URL).
         return atBaseUrl(await record({ ...input, baseUrl: RECORDING_BASE_URL }), input.baseUrl);
     }
-    const key = entryKey(input, "cloud");
-    const file = path.join(dir, `${key}.json`);
-    const cached = readEntry(file, key, input.keys, input.versions);
+    const place = { dir, key: entryKey(input, "cloud"), keep: KEEP };
+    const program = await entryOrRecording(place, input, ({ keys, versions }) =>
+        record({ ...input, baseUrl: RECORDING_BASE_URL, keys: keys!, versions }),
+    );
+    return atBaseUrl(program, input.baseUrl);
+}
+
+interface Stores {
+    keys?: KeyStore;
+    versions?: FunctionVersions;
+}
+
+/**
+ * The entry `key` in `dir` when every check holds; else `record` (given the stores, logged) and its
+ * result kept there with what it asked them. The local cloud's entries and plain mocks' alike.
+ */
+async function entryOrRecording(
+    place: { dir: string; key: string; keep: number },
+    stores: Stores,
+    record: (logged: Stores) => Promise<RecordedProgram>,
+): Promise<RecordedProgram> {
+    const file = path.join(place.dir, `${place.key}.json`);
+    const cached = readEntry(file, place.key, stores.keys, stores.versions);
     if (cached) {
-        return atBaseUrl(cached, input.baseUrl);
+        return cached;
     }
     const keyCalls: KeyCall[] = [];
-    const versionCalls: VersionCall[] | undefined = input.versions ? [] : undefined;
-    const versions = input.versions && versionCalls ? versionLog(input.versions, versionCalls) : undefined;
-    const recording = { ...input, baseUrl: RECORDING_BASE_URL, keys: keyLog(input.keys, keyCalls), versions };
-    const program = await record(recording);
+    const versionCalls: VersionCall[] | undefined = stores.versions ? [] : undefined;
+    const program = await record({
+        ...(stores.keys ? { keys: keyLog(stores.keys, keyCalls) } : {}),
+        ...(stores.versions && versionCalls ? { versions: versionLog(stores.versions, versionCalls) } : {}),
+    });
     try {
-        await writeEntry(dir, file, key, program, keyCalls, versionCalls);
+        await writeEntry(place.dir, file, place.key, program, keyCalls, versionCalls, place.keep);
     } catch {
         // A read-only or full disk, a value that cannot be kept: the next start records again.
     }
-    return atBaseUrl(program, input.baseUrl);
+    return program;
 }
 
 /** The server URL a cached recording is made with: a reserved name (RFC 2606) no program holds. */
@@ -322,7 +331,7 @@ async function writeEntry(
     program: RecordedProgram,
     keyCalls: KeyCall[],
     versionCalls: VersionCall[] | undefined,
-    keep = KEEP,
+    keep: number,
 ): Promise<void> {
     const entry: Entry = {
         ...sourcesNow(),

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { programCacheDir } from "../../program/programCache";
 
 const early = require("../../program/earlyRecorder.js") as {
-    startRecorderEarly(options: { projectDir: string; tsNode: object; stack?: string; stateDir?: string }): void;
+    startRecorderEarly(options: { projectDir: string; tsNode: object; stack: string; stateDir: string }): void;
     adoptEarlyRecorder(): Worker | undefined;
 };
 const dirs = require("../../program/cacheDirs.js") as { compileCacheDir(): string | undefined };
@@ -48,7 +48,12 @@ describe("program/earlyRecorder.js", () => {
 
     it("starts the thread when the cache is empty, and hands it over once", async () => {
         process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = path.join(dir, "programs");
-        early.startRecorderEarly({ projectDir: dir, tsNode: { transpileOnly: true } });
+        early.startRecorderEarly({
+            projectDir: dir,
+            tsNode: { transpileOnly: true },
+            stack: "dev",
+            stateDir: path.join(dir, "state"),
+        });
         const worker = early.adoptEarlyRecorder();
         expect(worker, "a running thread").to.not.equal(undefined);
         expect(early.adoptEarlyRecorder(), "only once").to.equal(undefined);
@@ -88,7 +93,12 @@ describe("program/earlyRecorder.js", () => {
         fs.mkdirSync(path.join(dir, "programs"));
         fs.writeFileSync(path.join(dir, "programs", "entry.json"), "{}\n");
         process.env["LOCAL_CLOUD_PROGRAM_CACHE"] = path.join(dir, "programs");
-        early.startRecorderEarly({ projectDir: dir, tsNode: { transpileOnly: true } });
+        early.startRecorderEarly({
+            projectDir: dir,
+            tsNode: { transpileOnly: true },
+            stack: "dev",
+            stateDir: path.join(dir, "state"),
+        });
         expect(early.adoptEarlyRecorder()).to.equal(undefined);
     });
 });
