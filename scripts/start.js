@@ -5,6 +5,10 @@
 "use strict";
 const path = require("node:path");
 const { parseArgs } = require("node:util");
+const { raiseTierUpThreshold } = require("local-cloud/tierUp");
+
+// First, before anything loads: a start runs its code once (local-cloud/startup/tierUp.js).
+raiseTierUpThreshold();
 const { startRecorderEarly } = require("local-cloud/earlyRecorder");
 const { tsNodeOptions } = require("local-cloud/tsNode");
 

@@ -8,12 +8,10 @@
 //
 // - The package tree (time). For every `CallbackFunction`, Pulumi's closure packager
 //   (@pulumi/pulumi runtime/closure/codePaths.js) has @npmcli/arborist read the whole node_modules
-//   tree (`loadActual`: every package.json, a stat of every folder) to find the packages the
-//   archive needs. The tree does not change between two functions or two reloads unless packages
-//   are installed: `loadActual` hands back the tree read before for the same folder while its
-//   package files (package.json, package-lock.json, node_modules/.package-lock.json, node_modules
-//   itself) keep their modification times; an `npm install` changes them and the tree is read
-//   again. Pulumi only reads the tree, so two callers can share one.
+//   tree (`loadActual`) to find the packages the archive needs. The tree does not change between
+//   two functions or two reloads unless packages are installed: `loadActual` hands back the tree
+//   kept at install, or read before, while the package files keep their modification times
+//   (packageTree.js `packageTreeReader`; the recorder thread does not even load arborist).
 // - The program's TypeScript (time). A recording must evaluate the program's modules afresh (they
 //   read config and register resources as they load), so ts-node compiles every one again, most of
 //   them unchanged. In transpile-only mode (`npm start`'s) a file's output depends on its text
@@ -31,10 +29,13 @@
 //   reachable. Its `Runtime.evaluate` calls are put in an object group of ours (other calls inherit
 //   the group of the object they are about), released after each recording.
 import * as crypto from "node:crypto";
-import * as fs from "node:fs";
-import * as path from "node:path";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
+
+const packageTree = require("./packageTree.js") as {
+    packagerFiles: (projectDir: string) => { arborist: string };
+    packageTreeReader: () => (folder: string, readReal: () => Promise<unknown>) => Promise<unknown>;
+};
 
 const MIRROR_GROUP = "local-cloud-recording";
 
@@ -63,8 +64,10 @@ export async function releaseClosureMirrors(): Promise<void> {
 function reusePackageTrees(): void {
     let Arborist: any;
     try {
-        const codePaths = require.resolve("@pulumi/pulumi/runtime/closure/codePaths");
-        Arborist = require(require.resolve("@npmcli/arborist", { paths: [path.dirname(codePaths)] })).Arborist;
+        const arborist = packageTree.packagerFiles(__dirname).arborist;
+        // Where the packager was handed packageTree.js's own Arborist (the recorder thread),
+        // the real one is not loaded, and that one already reads this way.
+        Arborist = require.cache[arborist]?.exports?.Arborist;
     } catch {
         return;
     }
@@ -72,21 +75,13 @@ function reusePackageTrees(): void {
     if (typeof load !== "function") {
         return;
     }
-    const trees = new Map<string, { stamp: string; tree: Promise<unknown> }>();
+    const readTree = packageTree.packageTreeReader();
     Arborist.prototype.loadActual = function (this: { path: string }, options: Record<string, unknown> = {}) {
         if (Object.keys(options).length > 0) {
             // Not the packager's call (it passes none): nothing to reuse.
             return load.call(this, options);
         }
-        const stamp = packageStamp(this.path);
-        const known = trees.get(this.path);
-        if (known && known.stamp === stamp) {
-            return known.tree;
-        }
-        const tree = load.call(this, options) as Promise<unknown>;
-        trees.set(this.path, { stamp, tree });
-        tree.catch(() => trees.delete(this.path));
-        return tree;
+        return readTree(this.path, () => load.call(this, options) as Promise<unknown>);
     };
 }
 
@@ -115,19 +110,6 @@ function reuseParsedFunctions(): void {
         }
         return result;
     };
-}
-
-function packageStamp(folder: string): string {
-    return ["package.json", "package-lock.json", path.join("node_modules", ".package-lock.json"), "node_modules"]
-        .map((name) => {
-            try {
-                const stat = fs.statSync(path.join(folder, name));
-                return `${stat.mtimeMs}:${stat.size}`;
-            } catch {
-                return "-";
-            }
-        })
-        .join("|");
 }
 
 let reusingTranspiles = false;
