@@ -5,22 +5,28 @@
 // reading the tree. The tree changes only when packages are installed, so `npm ci` / `npm install`
 // (the project's `prepare` script) has arborist read it once and keeps the part Pulumi reads (each
 // node's name, path, real path, link target, parent, children, and its package's `dependencies`
-// and `pulumi` fields) in node_modules/.cache/local-cloud/package-tree.json, stamped with the
-// package files (package.json, package-lock.json, node_modules/.package-lock.json, node_modules
-// itself): any install changes the stamp. The recorder thread (recorderThread.js) gives Pulumi's
-// packager an `Arborist` that hands back that tree while the stamp holds, and the real one's tree
-// otherwise (loaded then, kept per stamp). What Pulumi builds from either is the same archive
-// (tests/program/packageTree.test.ts compares them). Plain JavaScript: the thread loads it before
-// ts-node is registered, and `prepare` runs it with node.
+// and `pulumi` fields) in .local/install/package-tree.json, stamped with the package files
+// (package.json, package-lock.json, node_modules/.package-lock.json, node_modules itself): any
+// install changes the stamp. The recorder thread (recorderThread.js) gives Pulumi's packager an
+// `Arborist` that hands back that tree while the stamp holds, and the real one's tree otherwise
+// (loaded then, kept per stamp). What Pulumi builds from either is the same archive
+// (local-cloud/tests/program/packageTree.test.ts compares them). Plain JavaScript: the thread
+// loads it before ts-node is registered, and `prepare` runs it with node.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 
 const FORMAT = 1;
 
-/** Where the tree of the project in `projectDir` is kept. @param {string} projectDir */
+/**
+ * Where the tree of the project in `projectDir` is kept: beside the local cloud's state, not in
+ * node_modules (a folder created there makes node_modules newer than npm's hidden lockfile, and
+ * arborist, npm's and Pulumi's alike, then reads every package.json instead: ~3 minutes of CPU
+ * over a test run, measured).
+ * @param {string} projectDir
+ */
 function packageTreeFile(projectDir) {
-    return path.join(projectDir, "node_modules", ".cache", "local-cloud", "package-tree.json");
+    return path.join(projectDir, ".local", "install", "package-tree.json");
 }
 
 /** The package files' modification times and sizes: any install changes one. @param {string} projectDir */
@@ -128,7 +134,6 @@ function rebuildTree(nodes, projectDir) {
 async function writePackageTree(projectDir, file = packageTreeFile(projectDir)) {
     const { Arborist } = require(packagerFiles(projectDir).arborist);
     const root = await new Arborist({ path: projectDir }).loadActual();
-    // The folder first: creating it changes node_modules' modification time, part of the stamp.
     fs.mkdirSync(path.dirname(file), { recursive: true });
     const kept = {
         format: FORMAT,

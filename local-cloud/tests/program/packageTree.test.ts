@@ -13,6 +13,7 @@ const packageTree = require("../../program/packageTree.js") as {
     writePackageTree(projectDir: string, file?: string): Promise<number>;
     keptPackageTree(projectDir: string, file?: string): unknown;
     packagerArborist(options?: { treeFile?: (projectDir: string) => string }): unknown;
+    packageTreeFile(projectDir: string): string;
 };
 
 type CodePaths = Map<string, { path: Promise<string>; constructor: { name: string } }>;
@@ -128,6 +129,16 @@ describe("program/packageTree.js", () => {
         } finally {
             process.chdir(cwd);
         }
+    });
+
+    it("keeps its tree outside node_modules, which stays older than npm's hidden lockfile", async () => {
+        // A folder made in node_modules would make arborist (npm's, Pulumi's) distrust that
+        // lockfile and read every package.json instead.
+        const nodeModules = path.join(process.cwd(), "node_modules");
+        const before = fs.statSync(nodeModules).mtimeMs;
+        await packageTree.writePackageTree(process.cwd());
+        expect(fs.statSync(nodeModules).mtimeMs).to.equal(before);
+        expect(path.relative(nodeModules, packageTree.packageTreeFile(process.cwd()))).to.match(/^\.\./);
     });
 
     it("keeps no tree once anything is installed, or when its file is damaged", async () => {
