@@ -232,6 +232,28 @@ function isPulumiPackager(file) {
     return typeof file === "string" && /[\\/]@pulumi[\\/]pulumi[\\/]runtime[\\/]closure[\\/]codePaths\.js$/.test(file);
 }
 
+const INSTALLED = Symbol.for("local-cloud.packager-arborist");
+
+/**
+ * From now on, Pulumi's packager gets `packagerArborist()` when it loads (once per process; a
+ * packager loaded before keeps the real arborist: see rerecord.ts `reusePackageTrees`).
+ */
+function usePackagerArborist() {
+    if (globalThis[INSTALLED]) {
+        return;
+    }
+    globalThis[INSTALLED] = true;
+    const Module = require("node:module");
+    const arborist = packagerArborist();
+    const load = Module._load;
+    Module._load = function (request, parent, isMain) {
+        if (request === "@npmcli/arborist" && isPulumiPackager(parent?.filename)) {
+            return arborist;
+        }
+        return load.call(this, request, parent, isMain);
+    };
+}
+
 module.exports = {
     isPulumiPackager,
     keptPackageTree,
@@ -240,6 +262,7 @@ module.exports = {
     packageTreeReader,
     packagerArborist,
     packagerFiles,
+    usePackagerArborist,
     writePackageTree,
 };
 

@@ -5,16 +5,13 @@
 const Module = require("node:module");
 const path = require("node:path");
 const { workerData } = require("node:worker_threads");
-const { isPulumiPackager, packagerArborist } = require("./packageTree");
+const { usePackagerArborist } = require("./packageTree");
 
 // Pulumi's closure serializer requires every built-in module once, to tell a captured built-in by
 // its object (@pulumi/pulumi runtime/closure/createClosure.js `computeBuiltInModules`), and
 // `trace_events` throws in a worker thread (ERR_TRACE_EVENTS_UNAVAILABLE). Here it is an object of
 // its own instead: no closure can capture the real one in this thread, so it matches nothing.
 const TRACE_EVENTS_STAND_IN = Object.freeze({});
-// Pulumi's closure packager gets an `Arborist` that reads the package tree kept at install
-// (packageTree.js): the real one, ~300 modules, loads only if that tree does not serve.
-const PACKAGER_ARBORIST = packagerArborist();
 const load = Module._load;
 Module._load = function (request, parent, isMain) {
     if (request === "trace_events" || request === "node:trace_events") {
@@ -24,11 +21,12 @@ Module._load = function (request, parent, isMain) {
             return TRACE_EVENTS_STAND_IN;
         }
     }
-    if (request === "@npmcli/arborist" && isPulumiPackager(parent?.filename)) {
-        return PACKAGER_ARBORIST;
-    }
     return load.call(this, request, parent, isMain);
 };
+
+// Pulumi's closure packager gets an `Arborist` that reads the package tree kept at install
+// (packageTree.js): the real one, ~300 modules, loads only if that tree does not serve.
+usePackagerArborist();
 
 // The thread exists to record, and every recording needs Pulumi (which loads TypeScript itself):
 // loaded first, before ts-node's require hooks are in place, its ~400 modules load as Node loads

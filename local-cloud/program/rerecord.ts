@@ -35,6 +35,7 @@ import * as crypto from "node:crypto";
 const packageTree = require("./packageTree.js") as {
     packagerFiles: (projectDir: string) => { arborist: string };
     packageTreeReader: () => (folder: string, readReal: () => Promise<unknown>) => Promise<unknown>;
+    usePackagerArborist: () => void;
 };
 
 const MIRROR_GROUP = "local-cloud-recording";
@@ -65,10 +66,14 @@ function reusePackageTrees(): void {
     let Arborist: any;
     try {
         const arborist = packageTree.packagerFiles(__dirname).arborist;
-        // Where the packager was handed packageTree.js's own Arborist (the recorder thread),
-        // the real one is not loaded, and that one already reads this way.
         Arborist = require.cache[arborist]?.exports?.Arborist;
     } catch {
+        return;
+    }
+    if (Arborist === undefined) {
+        // Pulumi's packager not loaded yet (Pulumi loads lazily): it will get packageTree.js's own
+        // Arborist, which reads this way without loading the real one unless it must.
+        packageTree.usePackagerArborist();
         return;
     }
     const load = Arborist?.prototype?.loadActual;

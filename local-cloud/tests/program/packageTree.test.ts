@@ -4,6 +4,7 @@
 // project with nested versions, a scoped package and a linked folder), and a tree is not used once
 // anything is installed.
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import Module from "node:module";
 import * as path from "node:path";
@@ -14,6 +15,7 @@ const packageTree = require("../../program/packageTree.js") as {
     keptPackageTree(projectDir: string, file?: string): unknown;
     packagerArborist(options?: { treeFile?: (projectDir: string) => string }): unknown;
     packageTreeFile(projectDir: string): string;
+    usePackagerArborist(): void;
 };
 
 type CodePaths = Map<string, { path: Promise<string>; constructor: { name: string } }>;
@@ -139,6 +141,28 @@ describe("program/packageTree.js", () => {
         await packageTree.writePackageTree(process.cwd());
         expect(fs.statSync(nodeModules).mtimeMs).to.equal(before);
         expect(path.relative(nodeModules, packageTree.packageTreeFile(process.cwd()))).to.match(/^\.\./);
+    });
+
+    it("spares a process arborist's ~300 modules when Pulumi loads after usePackagerArborist", async () => {
+        // A fresh process, as a recorder thread or `npm run outputs` is, reading the tree where
+        // `prepare` keeps it.
+        await packageTree.writePackageTree(process.cwd());
+        const script = `
+            const packageTree = require(${JSON.stringify(require.resolve("../../program/packageTree.js"))});
+            packageTree.usePackagerArborist();
+            const pulumi = require("@pulumi/pulumi");
+            pulumi.runtime.computeCodePaths({}).then((paths) => {
+                const loaded = Object.keys(require.cache).some((file) => /[\\/]@npmcli[\\/]arborist[\\/]/.test(file));
+                console.log(JSON.stringify({ loaded, paths: paths.size }));
+            });`;
+        const run = spawnSync(process.execPath, ["-e", script], { cwd: process.cwd(), encoding: "utf8" });
+        expect(run.status, run.stderr).to.equal(0);
+        const { loaded, paths } = JSON.parse(run.stdout.trim().split("\n").pop()!) as {
+            loaded: boolean;
+            paths: number;
+        };
+        expect(loaded, "arborist loaded").to.equal(false);
+        expect(paths).to.be.greaterThan(0);
     });
 
     it("keeps no tree once anything is installed, or when its file is damaged", async () => {
