@@ -20,6 +20,8 @@ import { defaultStateDir, runtimeWarnings } from "local-cloud";
 import { consoleOpenApiDocument } from "./consoleDocument";
 import { PROJECT_DIR } from "./project";
 
+const { restoreTierUpThreshold } = require("local-cloud/tierUp") as { restoreTierUpThreshold: () => boolean };
+
 const USAGE = `usage: npm start -- [--stack <name>] [--port <n>] [--host <address>] [--state-dir <dir>] [--show-secrets] [--quiet] [--no-watch] [--no-console] [--console-path <path>]
   --stack         the Pulumi stack to run (Pulumi.<stack>.yaml); default dev
   --port          port to serve on; default 8080 (0 picks a free one)
@@ -182,6 +184,8 @@ async function main() {
         account,
         throttlePartitions,
     });
+    // The start's one-off code is done: V8 optimizes as usual from here (local-cloud/startup/tierUp.js).
+    restoreTierUpThreshold();
     process.stdout.write(`${banner(cloud, values["show-secrets"]!, watch)}\n`);
     if (account !== undefined) {
         process.stdout.write(`${describeAccount(values.account!, account)}\n`);

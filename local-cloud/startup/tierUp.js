@@ -4,35 +4,46 @@
 // on background threads: measured on a cold start (2 cores, Node 20), those threads used ~2.3 s of
 // CPU beside the two threads' ~5 s, mostly optimizing code that never ran again. Waiting longer
 // before optimizing (V8's tier-up threshold 16 times its default) left them ~0.7 s and the first
-// answer came ~0.6 s sooner; the code that keeps running (the serving path, the Lambda instances)
-// is still optimized, after more calls. Plain JavaScript: `npm start` calls it before anything loads.
+// answer came ~0.6 s sooner. Once the cloud is up, the default is back (the serving path and the
+// Lambda instances run as V8 would run them). Plain JavaScript: `npm start` calls it before
+// anything loads.
 "use strict";
 const v8 = require("node:v8");
 
 const FACTOR = 16;
 
+/** Per V8 major: the flag holding back TurboFan and its default (Node 20: V8 11, Node 22: V8 12). */
+const THRESHOLDS = new Map([
+    // Bytecode executed before a function is considered for optimizing.
+    [11, { flag: "--interrupt-budget", defaultValue: 66 * 1024 }],
+    // Calls before TurboFan.
+    [12, { flag: "--invocation-count-for-turbofan", defaultValue: 3000 }],
+]);
+
 /**
- * The flag and value that hold V8 back from optimizing, for the V8 this Node has, or undefined
- * where the flag is not known (V8 spells its threshold differently across versions, and
- * `setFlagsFromString` prints an error for a flag it does not know).
- * @param {string} v8Version `process.versions.v8`
+ * The flag and value that set V8's tier-up threshold to `factor` times its default, for the V8
+ * this Node has, or undefined where the flag is not known (V8 spells its threshold differently
+ * across versions, and `setFlagsFromString` prints an error for a flag it does not know).
+ * @param {string} v8Version `process.versions.v8` @param {number} [factor]
  */
-function tierUpFlag(v8Version) {
-    const major = Number.parseInt(v8Version, 10);
-    if (major === 11) {
-        // Node 20: bytecode executed before a function is considered (default 66 KiB).
-        return `--interrupt-budget=${FACTOR * 66 * 1024}`;
-    }
-    if (major === 12) {
-        // Node 22: calls before TurboFan (default 3,000).
-        return `--invocation-count-for-turbofan=${FACTOR * 3000}`;
-    }
-    return undefined;
+function tierUpFlag(v8Version, factor = FACTOR) {
+    const threshold = THRESHOLDS.get(Number.parseInt(v8Version, 10));
+    return threshold && `${threshold.flag}=${factor * threshold.defaultValue}`;
 }
 
 /** Raises V8's tier-up threshold for this process (and its worker threads); false where unknown. */
 function raiseTierUpThreshold() {
-    const flag = tierUpFlag(process.versions.v8);
+    return setThreshold(FACTOR);
+}
+
+/** Back to V8's default once the start is done: what keeps running is optimized as usual. */
+function restoreTierUpThreshold() {
+    return setThreshold(1);
+}
+
+/** @param {number} factor */
+function setThreshold(factor) {
+    const flag = tierUpFlag(process.versions.v8, factor);
     if (flag === undefined) {
         return false;
     }
@@ -40,4 +51,4 @@ function raiseTierUpThreshold() {
     return true;
 }
 
-module.exports = { raiseTierUpThreshold, tierUpFlag };
+module.exports = { raiseTierUpThreshold, restoreTierUpThreshold, tierUpFlag };

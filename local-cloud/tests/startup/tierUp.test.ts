@@ -4,7 +4,9 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 
-const { tierUpFlag } = require("../../startup/tierUp.js") as { tierUpFlag(v8Version: string): string | undefined };
+const { tierUpFlag } = require("../../startup/tierUp.js") as {
+    tierUpFlag(v8Version: string, factor?: number): string | undefined;
+};
 
 describe("startup/tierUp.js", () => {
     it("spells the threshold for Node 20's V8 and Node 22's, sixteen times the default", () => {
@@ -17,10 +19,12 @@ describe("startup/tierUp.js", () => {
         expect(tierUpFlag("10.2.154.26-node.26")).to.equal(undefined);
     });
 
-    it("names a flag this V8 knows", () => {
+    it("names a flag this V8 knows, and its default as this V8 has it (what the start restores)", () => {
         const flag = tierUpFlag(process.versions.v8);
         expect(flag, `a flag for V8 ${process.versions.v8}`).to.be.a("string");
+        const name = flag!.slice(0, flag!.indexOf("="));
         const known = spawnSync(process.execPath, ["--v8-options"], { encoding: "utf8" }).stdout;
-        expect(known).to.include(`  ${flag!.slice(0, flag!.indexOf("="))} `);
+        expect(known).to.include(`  ${name} `);
+        expect(known).to.include(`default: ${tierUpFlag(process.versions.v8, 1)}\n`);
     });
 });
