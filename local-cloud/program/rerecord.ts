@@ -28,6 +28,9 @@
 //   serialized function, and through its scopes that recording's whole module graph, would stay
 //   reachable. Its `Runtime.evaluate` calls are put in an object group of ours (other calls inherit
 //   the group of the object they are about), released after each recording.
+// - The inspector's debugger (time). The serializer's session turns the Debugger domain on only
+//   for file names in its error messages; the session handed to it here does not (see
+//   `groupClosureMirrors`).
 import * as crypto from "node:crypto";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -42,7 +45,7 @@ const MIRROR_GROUP = "local-cloud-recording";
 
 let prepared: Promise<void> | undefined;
 
-/** Installs the four workarounds (once per process); a piece whose target is missing is skipped. */
+/** Installs the workarounds (once per process); a piece whose target is missing is skipped. */
 export function prepareRerecording(): Promise<void> {
     return (prepared ??= (async () => {
         reusePackageTrees();
@@ -145,27 +148,43 @@ export function reuseTranspiledModules(): void {
     };
 }
 
+let session: any;
+
+/** The session the closure serializer talks to, once `groupClosureMirrors` has handed it one. */
 async function closureSession(): Promise<any> {
-    try {
-        const session = await require("@pulumi/pulumi/runtime/closure/v8Hooks").getSessionAsync?.();
-        return session && typeof session.post === "function" ? session : undefined;
-    } catch {
-        return undefined;
-    }
+    return session;
 }
 
+/**
+ * Hands the closure serializer an inspector session of ours (runtime/closure/v8Hooks.js
+ * `getSessionAsync`, which v8.js asks for on every call): its `Runtime.evaluate` calls in our
+ * object group, and without the Debugger domain. Pulumi's own session turns the debugger on only
+ * to hear each script's URL (`Debugger.scriptParsed`) for the file names in its error messages, and
+ * misses every script loaded before its first serialization, as a program's modules are in `pulumi
+ * up`; the scopes it reads come from the Runtime domain alone. Turning it on cost ~0.3 s of a
+ * recording (V8 reports and hashes every script already loaded, ~1,400 here); the serialized code is
+ * the same (the golden copy of every `__index.js`, tests/program/serialized-golden.test.ts).
+ */
 async function groupClosureMirrors(): Promise<void> {
-    const session = await closureSession();
-    if (!session) {
+    let hooks: any;
+    try {
+        hooks = require("@pulumi/pulumi/runtime/closure/v8Hooks");
+    } catch {
         return;
     }
-    const post = session.post;
-    session.post = function (method: string, params?: unknown, callback?: unknown) {
-        if (method === "Runtime.evaluate" && params && typeof params === "object" && !("objectGroup" in params)) {
-            return post.call(this, method, { ...params, objectGroup: MIRROR_GROUP }, callback);
-        }
-        return post.call(this, method, params, callback);
-    };
+    if (typeof hooks?.getSessionAsync !== "function") {
+        return;
+    }
+    const inspector = require("node:inspector") as typeof import("node:inspector");
+    const ours = new inspector.Session();
+    ours.connect();
+    const post = ours.post.bind(ours) as (method: string, params?: unknown, callback?: unknown) => void;
+    (ours as any).post = (method: string, params?: unknown, callback?: unknown) =>
+        method === "Runtime.evaluate" && params && typeof params === "object" && !("objectGroup" in params)
+            ? post(method, { ...params, objectGroup: MIRROR_GROUP }, callback)
+            : post(method, params, callback);
+    session = ours;
+    hooks.getSessionAsync = async () => ours;
 }
 
 /**

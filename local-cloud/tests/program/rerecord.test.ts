@@ -1,9 +1,12 @@
-// program/rerecord.ts: the shortcuts every recording takes. Here the parsed-function memo: the
+// program/rerecord.ts: the shortcuts every recording takes. Here the parsed-function memo (the
 // closure serializer's parse of a function's text, a pure function of that text, is done once per
-// text (the golden of every serialized function, tests/program/serialized-golden.test.ts, shows the
-// output unchanged).
+// text) and the serializer's inspector session (no debugger; its evaluations released after each
+// recording). The golden of every serialized function, tests/program/serialized-golden.test.ts,
+// shows the output unchanged.
 import { expect } from "chai";
-import { prepareRerecording } from "../../program/rerecord";
+import { prepareRerecording, releaseClosureMirrors } from "../../program/rerecord";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
 
 interface Parsed {
     capturedVariables: { required: Map<string, unknown> };
@@ -21,5 +24,41 @@ describe("program/rerecord.ts", () => {
         expect([...first!.capturedVariables.required.keys()]).to.have.members(["captured", "other"]);
         expect(parser.parseFunction(text)[1], "the same reading").to.equal(first);
         expect(parser.parseFunction(`${text} `)[1], "another text, another reading").to.not.equal(first);
+    });
+
+    it("gives the closure serializer a session without the debugger, whose evaluations a recording's end releases", async () => {
+        await prepareRerecording();
+        const hooks = require("@pulumi/pulumi/runtime/closure/v8Hooks") as {
+            getSessionAsync(): Promise<{
+                post(method: string, params: object, cb: (err: Error | null, res: any) => void): void;
+            }>;
+        };
+        const session = await hooks.getSessionAsync();
+        const post = (method: string, params: object) =>
+            new Promise<any>((resolve, reject) =>
+                session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+            );
+        // The serializer reads scopes through the Runtime domain alone.
+        const { result } = await post("Runtime.evaluate", {
+            expression: "(() => { const kept = 1; return () => kept; })()",
+        });
+        const { internalProperties } = await post("Runtime.getProperties", {
+            objectId: result.objectId,
+            ownProperties: false,
+        });
+        expect(internalProperties.map((p: { name: string }) => p.name)).to.include("[[Scopes]]");
+        // No debugger: V8 would report (and hash) every loaded script to it.
+        const debuggerCall = await post("Debugger.getScriptSource", { scriptId: "1" }).then(
+            () => "answered",
+            (err: Error) => err.message,
+        );
+        expect(debuggerCall).to.match(/not enabled/i);
+        // What it evaluated is in our group: gone once the recording ends.
+        await releaseClosureMirrors();
+        const after = await post("Runtime.getProperties", { objectId: result.objectId }).then(
+            () => "found",
+            (err: Error) => err.message,
+        );
+        expect(after).to.match(/Could not find object/i);
     });
 });
