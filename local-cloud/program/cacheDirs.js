@@ -24,4 +24,17 @@ const programCacheDir = (projectDir) => cacheDir("LOCAL_CLOUD_PROGRAM_CACHE", pr
 /** Compiled files (compileCache.js): LOCAL_CLOUD_COMPILE_CACHE, else under the current folder. */
 const compileCacheDir = () => cacheDir("LOCAL_CLOUD_COMPILE_CACHE", process.cwd(), "compiled");
 
-module.exports = { programCacheDir, compileCacheDir };
+/**
+ * The files the install compiled (scripts/prepare.js, run by `npm ci`): a start reads them after
+ * the compile cache and never writes them. LOCAL_CLOUD_COMPILE_SEED (`off`), else
+ * `.local/install/compiled` under the current folder; off with the compile cache.
+ */
+function compileSeedDir() {
+    const configured = process.env["LOCAL_CLOUD_COMPILE_SEED"];
+    if (compileCacheDir() === undefined || configured === "off") {
+        return undefined;
+    }
+    return configured ? path.resolve(configured) : path.join(process.cwd(), ".local", "install", "compiled");
+}
+
+module.exports = { programCacheDir, compileCacheDir, compileSeedDir };

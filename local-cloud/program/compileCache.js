@@ -26,7 +26,7 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 const { threadId } = require("node:worker_threads");
-const { compileCacheDir } = require("./cacheDirs");
+const { compileCacheDir, compileSeedDir } = require("./cacheDirs");
 
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
 let swept = false;
@@ -51,6 +51,26 @@ function sweep(dir) {
             // Gone meanwhile.
         }
     }
+}
+
+/**
+ * A kept compile: its output and source map, if the file is whole (its checksum holds).
+ * @param {string} file
+ */
+function readEntry(file) {
+    try {
+        const entry = JSON.parse(fs.readFileSync(file, "utf8"));
+        if (
+            typeof entry.outputText === "string" &&
+            typeof entry.sourceMapText === "string" &&
+            entry.sum === sha256(`${entry.outputText}\0${entry.sourceMapText}`)
+        ) {
+            return { outputText: entry.outputText, sourceMapText: entry.sourceMapText, diagnostics: [] };
+        }
+    } catch {
+        // Missing or damaged.
+    }
+    return undefined;
 }
 
 /** @typedef {{ outputText: string; sourceMapText?: string; diagnostics?: unknown[] }} Output */
@@ -146,21 +166,17 @@ exports.create = function create(createOptions) {
                 compilerFor(fileName).compile(code, fileName),
         };
     }
+    const seed = compileSeedDir();
     return {
         transpile(/** @type {string} */ code, /** @type {{ fileName: string }} */ { fileName }) {
             const compiler = compilerFor(fileName);
-            const file = path.join(dir, `${sha256(`${compiler.settings}\0${fileName}\0${code}`)}.json`);
-            try {
-                const entry = JSON.parse(fs.readFileSync(file, "utf8"));
-                if (
-                    typeof entry.outputText === "string" &&
-                    typeof entry.sourceMapText === "string" &&
-                    entry.sum === sha256(`${entry.outputText}\0${entry.sourceMapText}`)
-                ) {
-                    return { outputText: entry.outputText, sourceMapText: entry.sourceMapText, diagnostics: [] };
-                }
-            } catch {
-                // Not there yet, or damaged: compiled and written again below.
+            const name = `${sha256(`${compiler.settings}\0${fileName}\0${code}`)}.json`;
+            const file = path.join(dir, name);
+            // Not there yet, or damaged: from the install's compiled files, else compiled and
+            // written again below.
+            const kept = readEntry(file) ?? (seed === undefined ? undefined : readEntry(path.join(seed, name)));
+            if (kept !== undefined) {
+                return kept;
             }
             const result = compiler.compile(code, fileName);
             if ((result.diagnostics ?? []).length === 0 && typeof result.sourceMapText === "string") {

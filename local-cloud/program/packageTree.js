@@ -265,16 +265,3 @@ module.exports = {
     usePackagerArborist,
     writePackageTree,
 };
-
-// `npm ci` / `npm install` run this (the project's `prepare`). It never fails an install: without
-// a kept tree, recordings read it with arborist as before.
-if (require.main === module) {
-    const projectDir = process.cwd();
-    writePackageTree(projectDir).then(
-        (count) => console.log(`local-cloud: kept the package tree (${count} packages) for recordings`),
-        (err) =>
-            console.warn(
-                `local-cloud: no package tree kept (${err instanceof Error ? err.message : String(err)}); recordings read it themselves`,
-            ),
-    );
-}

@@ -2,7 +2,8 @@
 // of GET /posts), in a process of its own, as the local-cloud section measures it but without the
 // load rounds, so it runs in about a minute:
 // - cold: a fresh state folder and empty program and compile caches (nothing recorded or compiled
-//   before; what npm ci installed is all there is);
+//   by an earlier start; what `npm ci` left is all there is: node_modules, and what its prepare step
+//   keeps in .local/install, the package tree and the files a start compiles: scripts/prepare.js);
 // - another port: the same state folder on a new port, the program cache kept (before issue 20
 //   the cache keyed on the server's URL, so this recorded again: 5.2-5.5 s);
 // - another state folder: a new folder, the caches kept; it records again, as its generated keys
