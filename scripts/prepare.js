@@ -6,7 +6,8 @@
 //   `npm start`'s ts-node options, so under the same keys (text, file, compiler and options): a start
 //   reads them after its compile cache (local-cloud/program/compileCache.js); a file edited since
 //   has another key and is compiled as before.
-// Neither can fail an install: without them a start reads and compiles for itself.
+// Neither can fail an install (package.json runs it with `|| exit 0` for a crash): without them a
+// start reads and compiles for itself.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
@@ -36,14 +37,18 @@ async function compileForStart() {
         path.join(PROJECT_DIR, "scripts", "start.ts"),
         fs.realpathSync(require.resolve("local-cloud")),
     ];
-    let files = 0;
-    for (const entry of entries) {
-        files += await precompileProgram(entry, () => false);
+    try {
+        let files = 0;
+        for (const entry of entries) {
+            files += await precompileProgram(entry, () => false);
+        }
+        fs.rmSync(seed, { recursive: true, force: true });
+        fs.mkdirSync(path.dirname(seed), { recursive: true });
+        fs.renameSync(building, seed);
+        return `${files} compiled files`;
+    } finally {
+        fs.rmSync(building, { recursive: true, force: true });
     }
-    fs.rmSync(seed, { recursive: true, force: true });
-    fs.mkdirSync(path.dirname(seed), { recursive: true });
-    fs.renameSync(building, seed);
-    return `${files} compiled files`;
 }
 
 async function main() {
@@ -58,4 +63,6 @@ async function main() {
     console.log(`local-cloud: kept for starts: ${kept.join("; ")}`);
 }
 
+// A stray rejection from what was loaded is reported, never the install's failure.
+process.on("unhandledRejection", (reason) => console.warn(`local-cloud: ${String(reason).split("\n")[0]}`));
 void main();

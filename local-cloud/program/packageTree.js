@@ -6,17 +6,19 @@
 // (the project's `prepare` script) has arborist read it once and keeps the part Pulumi reads (each
 // node's name, path, real path, link target, parent, children, and its package's `dependencies`
 // and `pulumi` fields) in .local/install/package-tree.json, stamped with the package files
-// (package.json, package-lock.json, node_modules/.package-lock.json, node_modules itself): any
-// install changes the stamp. The recorder thread (recorderThread.js) gives Pulumi's packager an
-// `Arborist` that hands back that tree while the stamp holds, and the real one's tree otherwise
-// (loaded then, kept per stamp). What Pulumi builds from either is the same archive
+// (package.json, the lockfiles, node_modules/.package-lock.json, node_modules itself, linked
+// packages' folders and package.json): an npm install changes the stamp (one that does not run
+// `prepare`, `npm install <name>`, leaves a stale stamp, and the real arborist reads). Every process
+// that records (the recorder thread, `npm run outputs`, tests: `usePackagerArborist`) gives Pulumi's
+// packager an `Arborist` that hands back that tree while the stamp holds, and the real one's tree
+// otherwise (loaded then, kept per stamp). What Pulumi builds from either is the same archive
 // (local-cloud/tests/program/packageTree.test.ts compares them). Plain JavaScript: the thread
 // loads it before ts-node is registered, and `prepare` runs it with node.
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
 
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * Where the tree of the project in `projectDir` is kept: beside the local cloud's state, not in
@@ -29,12 +31,28 @@ function packageTreeFile(projectDir) {
     return path.join(projectDir, ".local", "install", "package-tree.json");
 }
 
-/** The package files' modification times and sizes: any install changes one. @param {string} projectDir */
-function packageStamp(projectDir) {
-    return ["package.json", "package-lock.json", path.join("node_modules", ".package-lock.json"), "node_modules"]
+const PACKAGE_FILES = [
+    "package.json",
+    "package-lock.json",
+    "npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    path.join("node_modules", ".package-lock.json"),
+    "node_modules",
+];
+
+/**
+ * The package files' modification times and sizes (an npm install rewrites them), and those of
+ * each linked package's folder and package.json (a `file:` or workspace package is edited in
+ * place, and arborist reads it again every time).
+ * @param {string} projectDir @param {string[]} [linked] linked packages' folders, relative to it
+ */
+function packageStamp(projectDir, linked = []) {
+    const files = [...PACKAGE_FILES, ...linked.flatMap((dir) => [dir, path.join(dir, "package.json")])];
+    return files
         .map((name) => {
             try {
-                const stat = fs.statSync(path.join(projectDir, name));
+                const stat = fs.statSync(path.resolve(projectDir, name));
                 return `${stat.mtimeMs}:${stat.size}`;
             } catch {
                 return "-";
@@ -68,9 +86,15 @@ function packagerVersions(projectDir) {
     return `@pulumi/pulumi@${versionOf(files.codePaths, "@pulumi/pulumi")} @npmcli/arborist@${versionOf(files.arborist, "@npmcli/arborist")}`;
 }
 
+/** A path relative to the project when inside it (a moved clone still reads right), else absolute. */
+function projectPath(projectDir, file) {
+    const relative = path.relative(projectDir, file);
+    return relative.startsWith("..") || path.isAbsolute(relative) ? path.resolve(file) : relative;
+}
+
 /**
- * Arborist's tree as plain nodes: references by index, paths relative to the project (a moved
- * clone still reads right), `package` reduced to the two fields the packager reads.
+ * Arborist's tree as plain nodes: references by index, paths as `projectPath` keeps them, `package`
+ * reduced to the two fields the packager reads.
  * @param {any} root @param {string} projectDir
  */
 function flattenTree(root, projectDir) {
@@ -95,8 +119,8 @@ function flattenTree(root, projectDir) {
         const pkg = node.package ?? {};
         nodes.push({
             name: node.name,
-            path: path.relative(projectDir, node.path),
-            realpath: path.relative(projectDir, node.realpath),
+            path: projectPath(projectDir, node.path),
+            realpath: projectPath(projectDir, node.realpath),
             isLink: node.isLink === true,
             package: { dependencies: pkg.dependencies, pulumi: pkg.pulumi },
             parent: ref(node.parent),
@@ -135,11 +159,16 @@ async function writePackageTree(projectDir, file = packageTreeFile(projectDir)) 
     const { Arborist } = require(packagerFiles(projectDir).arborist);
     const root = await new Arborist({ path: projectDir }).loadActual();
     fs.mkdirSync(path.dirname(file), { recursive: true });
+    const nodes = flattenTree(root, projectDir);
+    const linked = [...new Set(nodes.filter((node) => node.isLink).map((node) => nodes[node.target]?.realpath))].filter(
+        (dir) => typeof dir === "string",
+    );
     const kept = {
         format: FORMAT,
         packager: packagerVersions(projectDir),
-        stamp: packageStamp(projectDir),
-        nodes: flattenTree(root, projectDir),
+        linked,
+        stamp: packageStamp(projectDir, linked),
+        nodes,
     };
     const temp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(temp, JSON.stringify(kept));
@@ -159,13 +188,19 @@ function keptPackageTree(projectDir, file = packageTreeFile(projectDir)) {
     } catch {
         return undefined;
     }
-    if (
-        kept?.format !== FORMAT ||
-        !Array.isArray(kept.nodes) ||
-        kept.nodes.length === 0 ||
-        kept.stamp !== packageStamp(projectDir) ||
-        kept.packager !== packagerVersions(projectDir)
-    ) {
+    try {
+        if (
+            kept?.format !== FORMAT ||
+            !Array.isArray(kept.nodes) ||
+            kept.nodes.length === 0 ||
+            !Array.isArray(kept.linked) ||
+            kept.stamp !== packageStamp(projectDir, kept.linked) ||
+            kept.packager !== packagerVersions(projectDir)
+        ) {
+            return undefined;
+        }
+    } catch {
+        // The packager's files cannot be found or read: the real arborist decides.
         return undefined;
     }
     try {

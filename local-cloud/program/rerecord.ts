@@ -29,7 +29,7 @@
 //   reachable. Its `Runtime.evaluate` calls are put in an object group of ours (other calls inherit
 //   the group of the object they are about), released after each recording.
 // - The inspector's debugger (time). The serializer's session turns the Debugger domain on only
-//   for file names in its error messages; the session handed to it here does not (see
+//   for file positions in its error messages; the session handed to it here does not (see
 //   `groupClosureMirrors`).
 import * as crypto from "node:crypto";
 
@@ -155,15 +155,29 @@ async function closureSession(): Promise<any> {
     return session;
 }
 
+/** The session with its `Runtime.evaluate` calls in our object group (released after each recording). */
+function grouped(inspectorSession: any): any {
+    const post = inspectorSession.post.bind(inspectorSession) as (
+        method: string,
+        params?: unknown,
+        cb?: unknown,
+    ) => void;
+    inspectorSession.post = (method: string, params?: unknown, callback?: unknown) =>
+        method === "Runtime.evaluate" && params && typeof params === "object" && !("objectGroup" in params)
+            ? post(method, { ...params, objectGroup: MIRROR_GROUP }, callback)
+            : post(method, params, callback);
+    return inspectorSession;
+}
+
 /**
  * Hands the closure serializer an inspector session of ours (runtime/closure/v8Hooks.js
- * `getSessionAsync`, which v8.js asks for on every call): its `Runtime.evaluate` calls in our
- * object group, and without the Debugger domain. Pulumi's own session turns the debugger on only
- * to hear each script's URL (`Debugger.scriptParsed`) for the file names in its error messages, and
- * misses every script loaded before its first serialization, as a program's modules are in `pulumi
- * up`; the scopes it reads come from the Runtime domain alone. Turning it on cost ~0.3 s of a
- * recording (V8 reports and hashes every script already loaded, ~1,400 here); the serialized code is
- * the same (the golden copy of every `__index.js`, tests/program/serialized-golden.test.ts).
+ * `getSessionAsync`, which v8.js asks for on every call), without the Debugger domain. Pulumi's own
+ * session turns the debugger on only to hear each script's URL (`Debugger.scriptParsed`) for the
+ * file positions in its serialization errors (`pulumi up` opens it before the program loads); the
+ * scopes it reads come from the Runtime domain alone. Turning it on cost ~0.3 s of a recording (V8
+ * reports and hashes every script, ~1,400 here); the serialized code is the same (the golden copy of
+ * every `__index.js`, tests/program/serialized-golden.test.ts). The price: a serialization error
+ * would name functions without file positions (decision 0027).
  */
 async function groupClosureMirrors(): Promise<void> {
     let hooks: any;
@@ -178,12 +192,7 @@ async function groupClosureMirrors(): Promise<void> {
     const inspector = require("node:inspector") as typeof import("node:inspector");
     const ours = new inspector.Session();
     ours.connect();
-    const post = ours.post.bind(ours) as (method: string, params?: unknown, callback?: unknown) => void;
-    (ours as any).post = (method: string, params?: unknown, callback?: unknown) =>
-        method === "Runtime.evaluate" && params && typeof params === "object" && !("objectGroup" in params)
-            ? post(method, { ...params, objectGroup: MIRROR_GROUP }, callback)
-            : post(method, params, callback);
-    session = ours;
+    session = grouped(ours);
     hooks.getSessionAsync = async () => ours;
 }
 

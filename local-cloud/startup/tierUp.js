@@ -12,22 +12,25 @@ const v8 = require("node:v8");
 
 const FACTOR = 16;
 
-/** Per V8 major: the flag holding back TurboFan and its default (Node 20: V8 11, Node 22: V8 12). */
+/**
+ * Per V8 version (major.minor, as each Node line pins one): the flag holding back TurboFan and its
+ * default, each read from that V8's `--v8-options`. Node 20: V8 11.3; Node 22: V8 12.4.
+ */
 const THRESHOLDS = new Map([
     // Bytecode executed before a function is considered for optimizing.
-    [11, { flag: "--interrupt-budget", defaultValue: 66 * 1024 }],
+    ["11.3", { flag: "--interrupt-budget", defaultValue: 66 * 1024 }],
     // Calls before TurboFan.
-    [12, { flag: "--invocation-count-for-turbofan", defaultValue: 3000 }],
+    ["12.4", { flag: "--invocation-count-for-turbofan", defaultValue: 3000 }],
 ]);
 
 /**
  * The flag and value that set V8's tier-up threshold to `factor` times its default, for the V8
- * this Node has, or undefined where the flag is not known (V8 spells its threshold differently
+ * this Node has, or undefined where it has not been checked (V8 spells its threshold differently
  * across versions, and `setFlagsFromString` prints an error for a flag it does not know).
  * @param {string} v8Version `process.versions.v8` @param {number} [factor]
  */
 function tierUpFlag(v8Version, factor = FACTOR) {
-    const threshold = THRESHOLDS.get(Number.parseInt(v8Version, 10));
+    const threshold = THRESHOLDS.get(v8Version.split(".").slice(0, 2).join("."));
     return threshold && `${threshold.flag}=${factor * threshold.defaultValue}`;
 }
 

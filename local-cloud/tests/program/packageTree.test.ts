@@ -87,6 +87,8 @@ describe("program/packageTree.js", () => {
     it("gives Pulumi's packager the archive arborist's tree gives, for this project", async () => {
         const treeFile = path.join(tempDir(), "tree.json");
         expect(await packageTree.writePackageTree(process.cwd(), treeFile)).to.be.greaterThan(100);
+        // Else the stand-in would fall back to arborist, and the comparison prove nothing.
+        expect(packageTree.keptPackageTree(process.cwd(), treeFile), "the kept tree serves").to.not.equal(undefined);
         const optionsList = [
             {},
             { extraExcludePackages: ["@aws-sdk/client-dynamodb", "@aws-sdk/lib-dynamodb"] },
@@ -115,6 +117,7 @@ describe("program/packageTree.js", () => {
         fs.symlinkSync(path.join("..", "libs", "l"), path.join(project, "node_modules", "l"));
         const treeFile = path.join(project, "tree.json");
         await packageTree.writePackageTree(project, treeFile);
+        expect(packageTree.keptPackageTree(project, treeFile), "the kept tree serves").to.not.equal(undefined);
         const cwd = process.cwd();
         process.chdir(project);
         try {
@@ -131,6 +134,10 @@ describe("program/packageTree.js", () => {
         } finally {
             process.chdir(cwd);
         }
+        // A linked package is edited in place, where no install sees it: the tree is read again.
+        const later = new Date(Date.now() + 5000);
+        fs.utimesSync(path.join(project, "libs", "l", "package.json"), later, later);
+        expect(packageTree.keptPackageTree(project, treeFile), "linked package.json changed").to.equal(undefined);
     });
 
     it("keeps its tree outside node_modules, which stays older than npm's hidden lockfile", async () => {

@@ -16,6 +16,7 @@ describe("startup/tierUp.js", () => {
 
     it("sets nothing for a V8 whose flags it has not been checked against", () => {
         expect(tierUpFlag("13.6.233.10-node.20")).to.equal(undefined);
+        expect(tierUpFlag("12.9.202.28-node.13"), "Node 23: not checked").to.equal(undefined);
         expect(tierUpFlag("10.2.154.26-node.26")).to.equal(undefined);
     });
 
