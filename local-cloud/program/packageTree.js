@@ -31,14 +31,14 @@ function packageTreeFile(projectDir) {
     return path.join(projectDir, ".local", "install", "package-tree.json");
 }
 
-const PACKAGE_FILES = [
+/** The files a package install writes (the program cache hashes their text, the stamp below their times). */
+const INSTALL_FILES = [
     "package.json",
     "package-lock.json",
     "npm-shrinkwrap.json",
     "yarn.lock",
     "pnpm-lock.yaml",
     path.join("node_modules", ".package-lock.json"),
-    "node_modules",
 ];
 
 /**
@@ -48,7 +48,7 @@ const PACKAGE_FILES = [
  * @param {string} projectDir @param {string[]} [linked] linked packages' folders, relative to it
  */
 function packageStamp(projectDir, linked = []) {
-    const files = [...PACKAGE_FILES, ...linked.flatMap((dir) => [dir, path.join(dir, "package.json")])];
+    const files = [...INSTALL_FILES, "node_modules", ...linked.flatMap((dir) => [dir, path.join(dir, "package.json")])];
     return files
         .map((name) => {
             try {
@@ -290,6 +290,7 @@ function usePackagerArborist() {
 }
 
 module.exports = {
+    INSTALL_FILES,
     isPulumiPackager,
     keptPackageTree,
     packageStamp,

@@ -59,15 +59,7 @@ const ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7";
 const UNDEFINED_SIG = "local-cloud:undefined";
 
 /** Files whose text decides which packages (and which compiled code) the program gets. */
-const PACKAGE_FILES = [
-    "package.json",
-    "package-lock.json",
-    "npm-shrinkwrap.json",
-    "yarn.lock",
-    "pnpm-lock.yaml",
-    "tsconfig.json",
-    path.join("node_modules", ".package-lock.json"),
-];
+const PACKAGE_FILES = [...(require("./packageTree.js") as { INSTALL_FILES: string[] }).INSTALL_FILES, "tsconfig.json"];
 const CODE_FILE = /\.(ts|tsx|mts|cts|js|cjs|mjs|json|node)$/;
 
 type KeyCall =

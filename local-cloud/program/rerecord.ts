@@ -43,6 +43,9 @@ const packageTree = require("./packageTree.js") as {
 
 const MIRROR_GROUP = "local-cloud-recording";
 
+/** The session the closure serializer talks to, once `groupClosureMirrors` has handed it one. */
+let session: any;
+
 let prepared: Promise<void> | undefined;
 
 /** Installs the workarounds (once per process); a piece whose target is missing is skipped. */
@@ -57,7 +60,6 @@ export function prepareRerecording(): Promise<void> {
 
 /** Lets go of the inspector's handles on the last recording's functions. */
 export async function releaseClosureMirrors(): Promise<void> {
-    const session = await closureSession();
     if (session) {
         await new Promise<void>((resolve) =>
             session.post("Runtime.releaseObjectGroup", { objectGroup: MIRROR_GROUP }, () => resolve()),
@@ -146,13 +148,6 @@ export function reuseTranspiledModules(): void {
         last.set(fileName, { hash, lineOffset, output });
         return output;
     };
-}
-
-let session: any;
-
-/** The session the closure serializer talks to, once `groupClosureMirrors` has handed it one. */
-async function closureSession(): Promise<any> {
-    return session;
 }
 
 /** The session with its `Runtime.evaluate` calls in our object group (released after each recording). */
